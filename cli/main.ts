@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { registerCommands } from './commands/index.ts';
+import { CliExit } from './exit.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description('Vigil: time-locked recovery for 2-of-2 MPC wallets')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; never calls process.exit itself. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CliExit) {
+      if (err.message) process.stderr.write(`${err.message}\n`);
+      return err.code;
+    }
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
