@@ -1,0 +1,47 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { isProbablePrime } from './bpsw.ts';
+
+/** Largest HashPrime output we accept to build (bits); chiavdf's discriminants stop at 1024. */
+export const HASH_PRIME_MAX_BITS = 4096;
+
+/** Adds one to a fixed-width big-endian counter in place (wrapping at the top). */
+function increment(counter: Uint8Array): void {
+  for (let i = counter.length - 1; i >= 0; i--) {
+    counter[i] = (counter[i]! + 1) & 0xff;
+    if (counter[i] !== 0) return;
+  }
+}
+
+/**
+ * chiavdf's HashPrime (src/proof_common.h): a counter "sprout" starts as a copy of the seed and is
+ * incremented (fixed-width big-endian) before each SHA-256; bits/8 digest bytes are read
+ * big-endian, the listed bits and bit 0 are set, and the first BPSW probable prime is returned.
+ */
+export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly number[]): bigint {
+  if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0 || bits > HASH_PRIME_MAX_BITS) {
+    throw new RangeError('hashPrime: bits must be a positive multiple of 8, at most 4096');
+  }
+  if (seed.length === 0) throw new RangeError('hashPrime: empty seed');
+  for (const b of setBits) {
+    if (!Number.isInteger(b) || b < 0 || b >= bits)
+      throw new RangeError('hashPrime: bit out of range');
+  }
+  let mask = 1n;
+  for (const b of setBits) mask |= 1n << BigInt(b);
+  const sprout = Uint8Array.from(seed);
+  const length = bits / 8;
+  const buf = new Uint8Array(length);
+  for (;;) {
+    for (let filled = 0; filled < length; ) {
+      increment(sprout);
+      const digest = sha256(sprout);
+      const take = Math.min(32, length - filled);
+      buf.set(digest.subarray(0, take), filled);
+      filled += take;
+    }
+    let hex = '';
+    for (const byte of buf) hex += byte.toString(16).padStart(2, '0');
+    const candidate = BigInt(`0x${hex}`) | mask;
+    if (isProbablePrime(candidate)) return candidate;
+  }
+}
