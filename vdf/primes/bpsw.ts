@@ -15,29 +15,46 @@ export const SMALL_PRIMES: readonly number[] = (() => {
 
 const TWO32 = 2 ** 32;
 
-/** n's 32-bit limbs, most significant first, for Number-only residues. */
-function limbs32(n: bigint): number[] {
-  const out: number[] = [];
-  let x = n;
-  while (x > 0n) {
-    out.push(Number(x & 0xffffffffn));
-    x >>= 32n;
-  }
-  return out.reverse();
+/** weights[i][k] = 2^(32k) mod SMALL_PRIMES[i], grown on demand to the longest input seen. */
+const weights: number[][] = SMALL_PRIMES.map(() => [1]);
+
+function ensureWeights(chunks: number): void {
+  if (weights[0]!.length >= chunks) return;
+  SMALL_PRIMES.forEach((p, i) => {
+    const w = weights[i]!;
+    while (w.length < chunks) w.push((w[w.length - 1]! * TWO32) % p);
+  });
 }
 
 /**
- * The smallest odd prime factor of n below 2000, or 0 if there is none. Residues use Number
- * Horner steps (r·2^32 + limb < 2^43, exact in a double), far cheaper than BigInt divisions.
+ * The smallest prime factor of a big-endian byte string below 2000 (0 if none; 2 is not tried).
+ * n mod p = Σ chunk_k · (2^(32k) mod p): each term is below 2^43, so the sums stay exact in
+ * doubles and each prime costs one division, far cheaper than BigInt remainders.
  */
-export function smallFactor(n: bigint): number {
-  const ls = limbs32(n);
-  for (const p of SMALL_PRIMES) {
-    let r = 0;
-    for (const l of ls) r = (r * TWO32 + l) % p;
-    if (r === 0) return p;
+export function smallFactorOfBytes(bytes: Uint8Array): number {
+  const chunkCount = Math.ceil(bytes.length / 4);
+  ensureWeights(chunkCount);
+  const chunks = new Array<number>(chunkCount);
+  for (let k = 0; k < chunkCount; k++) {
+    const end = bytes.length - 4 * k;
+    let v = 0;
+    for (let j = Math.max(0, end - 4); j < end; j++) v = v * 256 + bytes[j]!;
+    chunks[k] = v;
+  }
+  for (let i = 0; i < SMALL_PRIMES.length; i++) {
+    const w = weights[i]!;
+    let sum = 0;
+    for (let k = 0; k < chunkCount; k++) sum += chunks[k]! * w[k]!;
+    if (sum % SMALL_PRIMES[i]! === 0) return SMALL_PRIMES[i]!;
   }
   return 0;
+}
+
+/** The smallest odd prime factor of n below 2000, or 0 if there is none. */
+export function smallFactor(n: bigint): number {
+  let hex = n.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  return smallFactorOfBytes(Buffer.from(hex, 'hex'));
 }
 
 /** Strong probable-prime test to base 2 for odd n > 2. */
@@ -124,13 +141,10 @@ export function isStrongLucasProbablePrime(n: bigint): boolean {
     s++;
   }
   // U_k, V_k, Q^k by a left-to-right binary chain over d.
-  const inv2 = (n + 1n) >> 1n;
   const bits = d.toString(2);
   let U = 1n;
   let V = 1n; // P
   let Qk = mod(Q);
-  const Qm = mod(Q);
-  const Dm = mod(D);
   for (let i = 1; i < bits.length; i++) {
     // doubling: U_2k = U_k V_k, V_2k = V_k^2 − 2Q^k
     U = (U * V) % n;
@@ -139,10 +153,10 @@ export function isStrongLucasProbablePrime(n: bigint): boolean {
     if (bits.charCodeAt(i) === 49) {
       // increment: U_{k+1} = (P U + V)/2, V_{k+1} = (D U + P V)/2
       const u = U + V;
-      const v = Dm * U + V;
-      U = mod((u & 1n) === 0n ? u >> 1n : u * inv2);
-      V = mod((v & 1n) === 0n ? v >> 1n : v * inv2);
-      Qk = (Qk * Qm) % n;
+      const v = mod(D * U + V);
+      U = mod((u & 1n) === 0n ? u >> 1n : (u + n) >> 1n);
+      V = mod((v & 1n) === 0n ? v >> 1n : (v + n) >> 1n);
+      Qk = mod(Qk * Q);
     }
   }
   if (U === 0n || V === 0n) return true;
@@ -172,6 +186,11 @@ export function isProbablePrime(n: bigint): boolean {
     return true;
   }
   if (smallFactor(n) !== 0) return false;
+  return passesBpswAfterTrialDivision(n);
+}
+
+/** The BPSW core for odd n above 2000² with no prime factor below 2000. */
+export function passesBpswAfterTrialDivision(n: bigint): boolean {
   if (!isStrongProbablePrimeBase2(n)) return false;
   if (isPerfectSquare(n)) return false;
   return isStrongLucasProbablePrime(n);

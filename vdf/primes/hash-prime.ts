@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
-import { isProbablePrime } from './bpsw.ts';
+import { isProbablePrime, passesBpswAfterTrialDivision, smallFactorOfBytes } from './bpsw.ts';
 
 /** Largest HashPrime output we accept to build (bits); chiavdf's discriminants stop at 1024. */
 export const HASH_PRIME_MAX_BITS = 4096;
@@ -26,8 +26,6 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
     if (!Number.isInteger(b) || b < 0 || b >= bits)
       throw new RangeError('hashPrime: bit out of range');
   }
-  let mask = 1n;
-  for (const b of setBits) mask |= 1n << BigInt(b);
   const sprout = Uint8Array.from(seed);
   const length = bits / 8;
   const buf = new Uint8Array(length);
@@ -39,9 +37,15 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
       buf.set(digest.subarray(0, take), filled);
       filled += take;
     }
+    buf[length - 1]! |= 1;
+    for (const b of setBits) buf[length - 1 - (b >> 3)]! |= 1 << (b & 7);
+    // Sieve on the bytes first: about six in seven candidates never become a BigInt.
+    if (bits > 32 && smallFactorOfBytes(buf) !== 0) continue;
     let hex = '';
     for (const byte of buf) hex += byte.toString(16).padStart(2, '0');
-    const candidate = BigInt(`0x${hex}`) | mask;
-    if (isProbablePrime(candidate)) return candidate;
+    const candidate = BigInt(`0x${hex}`);
+    if (bits > 32 ? passesBpswAfterTrialDivision(candidate) : isProbablePrime(candidate)) {
+      return candidate;
+    }
   }
 }
