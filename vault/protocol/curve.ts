@@ -1,0 +1,69 @@
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { VaultError } from '../errors.ts';
+
+/** secp256k1 helpers: every point and scalar entering Vigil passes through one of these. */
+export const Point = secp256k1.Point;
+export type Point = InstanceType<typeof secp256k1.Point>;
+export const CURVE_ORDER: bigint = secp256k1.Point.Fn.ORDER;
+
+/** A 33-byte SEC1 compressed point, on the curve, not the point at infinity. */
+export function decodePoint(field: string, bytes: Uint8Array): Point {
+  if (bytes.length !== 33 || (bytes[0] !== 2 && bytes[0] !== 3)) {
+    throw new VaultError('BAD_POINT', `${field}: expected a 33-byte compressed secp256k1 point`);
+  }
+  let p: Point;
+  try {
+    p = Point.fromBytes(bytes);
+    p.assertValidity();
+  } catch {
+    throw new VaultError('BAD_POINT', `${field}: not a point on secp256k1`);
+  }
+  if (p.is0()) throw new VaultError('BAD_POINT', `${field}: the point at infinity`);
+  return p;
+}
+
+/** A 32-byte BIP-340 x-only public key that lifts to a curve point. */
+export function checkXOnlyKey(field: string, bytes: Uint8Array): Uint8Array {
+  if (bytes.length !== 32) throw new VaultError('BAD_POINT', `${field}: expected 32 bytes`);
+  try {
+    schnorr.utils.lift_x(bytesToBigInt(bytes));
+  } catch {
+    throw new VaultError('BAD_POINT', `${field}: not an x-only secp256k1 public key`);
+  }
+  return bytes;
+}
+
+/** A 32-byte big-endian scalar with 1 <= s < n. */
+export function decodeScalar(field: string, bytes: Uint8Array): bigint {
+  if (bytes.length !== 32) throw new VaultError('BAD_SCALAR', `${field}: expected 32 bytes`);
+  const s = bytesToBigInt(bytes);
+  if (s === 0n || s >= CURVE_ORDER) {
+    throw new VaultError('BAD_SCALAR', `${field}: scalar must be in [1, n)`);
+  }
+  return s;
+}
+
+export function scalarToBytes(s: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let v = s;
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+export function encodePoint(p: Point): Uint8Array {
+  return p.toBytes(true);
+}
+
+export function mod(a: bigint, m: bigint = CURVE_ORDER): bigint {
+  const r = a % m;
+  return r < 0n ? r + m : r;
+}

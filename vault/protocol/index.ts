@@ -1,0 +1,34 @@
+/** The vault wire protocol (docs/protocol.md): shared by the vault, the cosigner and client-lib. */
+export { canonical, canonicalHash, list, u32, u64, utf8 } from './canonical.ts';
+export {
+  makeClaim,
+  makeDeposit,
+  openRelease,
+  signDeletion,
+  signPing,
+  signTenantRegistration,
+  verifyDepositReceipt,
+} from './client.ts';
+export {
+  bytesToBigInt,
+  CURVE_ORDER,
+  checkXOnlyKey,
+  decodePoint,
+  decodeScalar,
+  encodePoint,
+  Point,
+  scalarToBytes,
+} from './curve.ts';
+export { bytesEqual, concatBytes, parseHex, toHex } from './hex.ts';
+export { open, type Sealed, type SealPurpose, seal, x25519PublicKey } from './hpke.ts';
+export * from './messages.ts';
+export { type ClaimBinding, type ClaimProof, proveClaim, verifyClaimProof } from './pok.ts';
+export {
+  checkSchemeCombination,
+  combinePublic,
+  isScheme,
+  SCHEMES,
+  type Scheme,
+} from './schemes.ts';
+export { requireSignature, signMessage, verifyMessage, xOnlyPublicKey } from './signatures.ts';
+export * from './wire.ts';

@@ -1,0 +1,73 @@
+import { keyAggregate } from '@scure/btc-signer/musig2.js';
+import { VaultError } from '../errors.ts';
+import { decodePoint, encodePoint, type Point } from './curve.ts';
+import { bytesEqual } from './hex.ts';
+
+/**
+ * How the two shares combine into the wallet key Q (docs/protocol.md "Wallet schemes").
+ * - ecdsa-2p-mult: two-party ECDSA with multiplicative shares, x = x1·x2, so Q = x2·Q1.
+ * - additive: x = x1 + x2, so Q = Q1 + Q2.
+ * - musig2: BIP-327 KeyAgg over the two plain (33-byte) keys in KeySort order; Q is the aggregate
+ *   point before x-only conversion (its x coordinate is the Taproot/BIP-340 key).
+ */
+export const SCHEMES = ['ecdsa-2p-mult', 'additive', 'musig2'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+export function isScheme(v: unknown): v is Scheme {
+  return typeof v === 'string' && (SCHEMES as readonly string[]).includes(v);
+}
+
+/**
+ * Checks that Q1, Q2 (and, for the multiplicative scheme, the secret x2) combine into Q.
+ * Throws 400 `SCHEME_MISMATCH` otherwise. x2 is the already range-checked share.
+ */
+export function checkSchemeCombination(args: {
+  scheme: Scheme;
+  q: Uint8Array;
+  q1: Uint8Array;
+  q2: Uint8Array;
+  x2: bigint;
+}): void {
+  const expected = combine(args.scheme, args.q1, args.q2, args.x2);
+  if (!bytesEqual(expected, args.q)) {
+    throw new VaultError('SCHEME_MISMATCH', `Q1 and Q2 do not combine to Q under ${args.scheme}`);
+  }
+}
+
+/** The wallet key implied by the public shares (and x2 for the multiplicative scheme). */
+export function combinePublic(
+  scheme: Exclude<Scheme, 'ecdsa-2p-mult'>,
+  q1: Uint8Array,
+  q2: Uint8Array,
+): Uint8Array {
+  return combine(scheme, q1, q2, 0n);
+}
+
+function combine(scheme: Scheme, q1: Uint8Array, q2: Uint8Array, x2: bigint): Uint8Array {
+  const p1 = decodePoint('q1', q1);
+  switch (scheme) {
+    case 'ecdsa-2p-mult':
+      return encodePoint(p1.multiply(x2));
+    case 'additive': {
+      const sum: Point = p1.add(decodePoint('q2', q2));
+      if (sum.is0()) throw new VaultError('SCHEME_MISMATCH', 'Q1 + Q2 is the point at infinity');
+      return encodePoint(sum);
+    }
+    case 'musig2': {
+      const [a, b] = compareBytes(q1, q2) <= 0 ? [q1, q2] : [q2, q1];
+      try {
+        return encodePoint(keyAggregate([a, b]).aggPublicKey);
+      } catch {
+        throw new VaultError('SCHEME_MISMATCH', 'MuSig2 key aggregation of Q1, Q2 failed');
+      }
+    }
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
