@@ -1,0 +1,890 @@
+import {
+  applyConfChange,
+  confChangeProblem,
+  decodeConfChange,
+  encodeConfChange,
+  quorum,
+} from './conf.ts';
+import { ClusterError } from './errors.ts';
+import { entryBytes, RaftLog } from './log.ts';
+import { Progress } from './progress.ts';
+import type {
+  AppendRequest,
+  AppendResponse,
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  Heartbeat,
+  Message,
+  NodeId,
+  PeerStatus,
+  Ready,
+  Role,
+  Snapshot,
+  SnapshotChunk,
+  SnapshotChunkResponse,
+  Status,
+  VoteRequest,
+} from './types.ts';
+
+export interface RaftConfig {
+  /** Ticks without a leader before campaigning; the actual timeout is random in [e, 2e). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  /** Soft cap on the entry bytes in one append message. */
+  readonly maxMsgBytes: number;
+  /** Pipelining window per follower, in messages and in bytes. */
+  readonly maxInflightMessages: number;
+  readonly maxInflightBytes: number;
+  /** Proposals are refused while this many bytes are appended but not committed. */
+  readonly maxUncommittedBytes: number;
+  /** Cap on committed entry bytes handed to the applier in one Ready. */
+  readonly maxApplyBytes: number;
+  readonly snapshotChunkBytes: number;
+  readonly maxEntryBytes: number;
+}
+
+export const DEFAULT_RAFT_CONFIG: RaftConfig = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxMsgBytes: 1 << 20,
+  maxInflightMessages: 64,
+  maxInflightBytes: 8 << 20,
+  maxUncommittedBytes: 32 << 20,
+  maxApplyBytes: 4 << 20,
+  snapshotChunkBytes: 1 << 20,
+  maxEntryBytes: 1 << 20,
+};
+
+export interface RaftInit {
+  readonly id: NodeId;
+  readonly config?: Partial<RaftConfig>;
+  /** Seeded randomness from the shell: a uniform integer in [0, n). */
+  readonly random: (n: number) => number;
+  readonly hardState: HardState;
+  readonly snapshot: Snapshot | null;
+  readonly entries: Entry[];
+  readonly applied: number;
+  /**
+   * Membership for a brand-new node with no snapshot yet: the founding voters, or empty for a
+   * node that will join as a learner. Persisted through the first Ready as a snapshot at index 0.
+   */
+  readonly bootstrap?: ConfState;
+}
+
+export interface Proposal {
+  readonly clientId?: string;
+  readonly seq?: number;
+  readonly data: Uint8Array;
+}
+
+const EMPTY_CONF: ConfState = { voters: [], learners: [] };
+const SNAPSHOT_RESEND_HEARTBEATS = 3;
+const REPLICATE_STALL_HEARTBEATS = 3;
+
+/**
+ * The Raft core: pure and deterministic. Inputs are `tick`, `step`, `propose`, `proposeConfChange`,
+ * `transferLeadership`, `compact`; outputs come out of `ready()` and are acknowledged by
+ * `advance()`. See docs/raft.md for the rules the shell must follow.
+ */
+export class Raft {
+  readonly id: NodeId;
+  readonly config: RaftConfig;
+  private readonly random: (n: number) => number;
+
+  term: number;
+  vote: NodeId;
+  leader: NodeId = '';
+  role: Role = 'follower';
+  readonly log: RaftLog;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private votes = new Map<NodeId, boolean>();
+  private progress = new Map<NodeId, Progress>();
+  private baseConf: ConfState;
+  private confHistory: { index: number; conf: ConfState }[] = [];
+  private pendingConfIndex = 0;
+  private uncommittedBytes = 0;
+  private transferee: NodeId = '';
+  private needBroadcast = false;
+  private msgs: Message[] = [];
+  private prevHard: HardState;
+  private pendingSnapshot: { snapshot: Snapshot; install: boolean } | null = null;
+  private incoming: {
+    meta: Snapshot['meta'];
+    total: number;
+    parts: Uint8Array[];
+    received: number;
+  } | null = null;
+  /** Highest index known durable on this node (the leader counts itself only up to here). */
+  private stableLast: number;
+
+  constructor(init: RaftInit) {
+    this.id = init.id;
+    this.config = { ...DEFAULT_RAFT_CONFIG, ...init.config };
+    this.random = init.random;
+    let snapshot = init.snapshot;
+    if (snapshot === null) {
+      snapshot = {
+        meta: { index: 0, term: 0, conf: init.bootstrap ?? EMPTY_CONF },
+        data: new Uint8Array(),
+      };
+      this.pendingSnapshot = { snapshot, install: false };
+    }
+    this.log = new RaftLog(snapshot, init.entries, init.hardState.commit, init.applied);
+    this.term = init.hardState.term;
+    this.vote = init.hardState.vote;
+    this.prevHard = { term: this.term, vote: this.vote, commit: this.log.committed };
+    this.stableLast = this.log.lastIndex();
+    this.baseConf = snapshot.meta.conf;
+    this.rebuildConfHistory();
+    this.becomeFollower(this.term, '');
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  conf(): ConfState {
+    return this.confHistory.at(-1)?.conf ?? this.baseConf;
+  }
+
+  private confAt(index: number): ConfState {
+    for (let i = this.confHistory.length - 1; i >= 0; i--) {
+      if (this.confHistory[i]!.index <= index) return this.confHistory[i]!.conf;
+    }
+    return this.baseConf;
+  }
+
+  private rebuildConfHistory(): void {
+    let conf = this.baseConf;
+    this.confHistory = [];
+    for (const e of this.log.entries) {
+      if (e.type !== 'conf') continue;
+      conf = applyConfChange(conf, decodeConfChange(e.data));
+      this.confHistory.push({ index: e.index, conf });
+    }
+    this.syncProgress();
+  }
+
+  /** Entries from `from` on were (re)written: conf entries above it may have been replaced. */
+  private onAppended(from: number): void {
+    this.log.lastAppendFrom = 0;
+    this.confHistory = this.confHistory.filter((c) => c.index < from);
+    let conf = this.conf();
+    for (let i = from; i <= this.log.lastIndex(); i++) {
+      const e = this.log.entry(i)!;
+      if (e.type !== 'conf') continue;
+      conf = applyConfChange(conf, decodeConfChange(e.data));
+      this.confHistory.push({ index: e.index, conf });
+    }
+    this.syncProgress();
+  }
+
+  private isVoter(id: NodeId = this.id): boolean {
+    return this.conf().voters.includes(id);
+  }
+
+  private syncProgress(): void {
+    if (this.role !== 'leader') return;
+    const conf = this.conf();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    members.delete(this.id);
+    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      if (!this.progress.has(id)) this.progress.set(id, new Progress(id, this.log.lastIndex() + 1));
+    }
+    if (this.transferee !== '' && !this.progress.has(this.transferee)) this.transferee = '';
+  }
+
+  // ---------------------------------------------------------------- role changes
+
+  private resetTerm(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = '';
+    }
+    this.leader = '';
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout =
+      this.config.electionTicks + this.random(this.config.electionTicks);
+    this.votes = new Map();
+    this.progress = new Map();
+    this.transferee = '';
+    this.uncommittedBytes = 0;
+  }
+
+  private becomeFollower(term: number, leader: NodeId): void {
+    this.resetTerm(term);
+    this.role = 'follower';
+    this.leader = leader;
+  }
+
+  private becomePreCandidate(): void {
+    // Pre-vote probes term+1 without touching our term or vote (Raft thesis §9.6).
+    this.votes = new Map();
+    this.leader = '';
+    this.role = 'preCandidate';
+  }
+
+  private becomeCandidate(): void {
+    this.resetTerm(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+  }
+
+  private becomeLeader(): void {
+    this.resetTerm(this.term);
+    this.role = 'leader';
+    this.leader = this.id;
+    this.syncProgress();
+    // Conservative: no membership change until an entry of this term has committed.
+    this.pendingConfIndex = this.log.lastIndex();
+    this.appendLocal([{ type: 'noop', clientId: '', seq: 0, data: new Uint8Array() }]);
+    this.bcastAppend();
+  }
+
+  private campaign(kind: 'pre' | 'real', transfer: boolean): void {
+    if (kind === 'pre') this.becomePreCandidate();
+    else this.becomeCandidate();
+    const type = kind === 'pre' ? 'preVote' : 'vote';
+    const term = kind === 'pre' ? this.term + 1 : this.term;
+    if (this.poll(this.id, true) === 'won') return;
+    for (const voter of this.conf().voters) {
+      if (voter === this.id) continue;
+      this.send({
+        type,
+        term,
+        from: this.id,
+        to: voter,
+        lastIndex: this.log.lastIndex(),
+        lastTerm: this.log.lastTerm(),
+        transfer,
+      });
+    }
+  }
+
+  private poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    if (!this.isVoter(from)) return 'pending';
+    this.votes.set(from, granted);
+    const voters = this.conf().voters.length;
+    let yes = 0;
+    let no = 0;
+    for (const v of this.votes.values()) v ? yes++ : no++;
+    if (yes >= quorum(voters)) {
+      if (this.role === 'preCandidate') this.campaign('real', false);
+      else this.becomeLeader();
+      return 'won';
+    }
+    if (no > voters - quorum(voters)) {
+      this.becomeFollower(this.term, '');
+      return 'lost';
+    }
+    return 'pending';
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  tick(): void {
+    if (this.role === 'leader') {
+      this.tickLeader();
+      return;
+    }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.isVoter()) {
+      this.electionElapsed = 0;
+      this.campaign(this.config.preVote ? 'pre' : 'real', false);
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.config.checkQuorum && !this.quorumActive()) {
+        this.becomeFollower(this.term, '');
+        return;
+      }
+      this.transferee = ''; // a transfer that did not finish within an election timeout is abandoned
+    }
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat();
+    }
+  }
+
+  private quorumActive(): boolean {
+    let active = 0;
+    for (const v of this.conf().voters) {
+      if (v === this.id) active++;
+      else if (this.progress.get(v)?.recentActive) active++;
+    }
+    for (const pr of this.progress.values()) pr.recentActive = false;
+    return active >= quorum(this.conf().voters.length);
+  }
+
+  /** Start an election now (tests, bootstrap of a single node). */
+  campaignNow(): void {
+    if (this.role !== 'leader' && this.isVoter())
+      this.campaign(this.config.preVote ? 'pre' : 'real', false);
+  }
+
+  propose(p: Proposal): { index: number; term: number } {
+    this.checkCanPropose();
+    if (p.data.length > this.config.maxEntryBytes) {
+      throw new ClusterError('CLUSTER_TOO_LARGE', 'command is above the entry size cap');
+    }
+    const entry = {
+      type: 'normal' as const,
+      clientId: p.clientId ?? '',
+      seq: p.seq ?? 0,
+      data: p.data,
+    };
+    const bytes = entryBytes({ ...entry, index: 0, term: 0 });
+    if (
+      this.uncommittedBytes > 0 &&
+      this.uncommittedBytes + bytes > this.config.maxUncommittedBytes
+    ) {
+      throw new ClusterError('CLUSTER_OVERLOADED', 'too many uncommitted entries; retry later');
+    }
+    const e = this.appendLocal([entry])[0]!;
+    this.needBroadcast = true;
+    return { index: e.index, term: e.term };
+  }
+
+  proposeConfChange(cc: ConfChange): { index: number; term: number } {
+    this.checkCanPropose();
+    const refuse = (why: string): never => {
+      throw new ClusterError('CLUSTER_CONF_CHANGE', why);
+    };
+    if (this.pendingConfIndex > this.log.committed)
+      refuse('a membership change is still uncommitted');
+    if (this.log.term(this.log.committed) !== this.term) {
+      refuse('the leader has not yet committed an entry of its term');
+    }
+    const problem = confChangeProblem(this.conf(), cc);
+    if (problem !== null) refuse(problem);
+    if (cc.op === 'remove' && cc.node === this.id)
+      refuse('transfer leadership before removing the leader');
+    if (cc.op === 'promote') {
+      const pr = this.progress.get(cc.node);
+      if (pr === undefined || pr.match < this.log.committed)
+        refuse('the learner has not caught up yet');
+    }
+    const e = this.appendLocal([
+      { type: 'conf', clientId: '', seq: 0, data: encodeConfChange(cc) },
+    ])[0]!;
+    this.pendingConfIndex = e.index;
+    this.maybeCommit();
+    this.needBroadcast = true;
+    return { index: e.index, term: e.term };
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (this.role !== 'leader')
+      throw new ClusterError('CLUSTER_NOT_LEADER', 'not the leader', this.leader);
+    if (to === this.id) return;
+    if (!this.isVoter(to))
+      throw new ClusterError('CLUSTER_CONF_CHANGE', 'transferee is not a voter');
+    this.transferee = to;
+    this.electionElapsed = 0;
+    const pr = this.progress.get(to)!;
+    if (pr.match === this.log.lastIndex())
+      this.send({ type: 'timeoutNow', term: this.term, from: this.id, to });
+    else this.sendAppend(to, true);
+  }
+
+  /** The state machine's snapshot at `index` (≤ applied); entries up to it are dropped. */
+  compact(index: number, data: Uint8Array): void {
+    if (index <= this.log.snapIndex) return;
+    if (index > this.log.applied) {
+      throw new ClusterError('CLUSTER_INVARIANT', 'cannot snapshot beyond the applied index');
+    }
+    const snapshot = {
+      meta: { index, term: this.log.term(index)!, conf: this.confAt(index) },
+      data,
+    };
+    this.baseConf = snapshot.meta.conf;
+    this.confHistory = this.confHistory.filter((c) => c.index > index);
+    this.log.compact(snapshot);
+    this.pendingSnapshot = { snapshot, install: false };
+  }
+
+  private checkCanPropose(): void {
+    if (this.role !== 'leader') {
+      throw new ClusterError('CLUSTER_NOT_LEADER', 'this node is not the leader', this.leader);
+    }
+    if (this.transferee !== '') {
+      throw new ClusterError('CLUSTER_TRANSFERRING', 'leadership transfer in progress; retry');
+    }
+  }
+
+  private appendLocal(entries: Omit<Entry, 'index' | 'term'>[]): Entry[] {
+    let index = this.log.lastIndex();
+    const out = entries.map((e) => ({ ...e, index: ++index, term: this.term }));
+    this.log.append(out);
+    this.log.lastAppendFrom = 0;
+    for (const e of out) {
+      this.uncommittedBytes += entryBytes(e);
+      if (e.type === 'conf') {
+        this.confHistory.push({
+          index: e.index,
+          conf: applyConfChange(this.conf(), decodeConfChange(e.data)),
+        });
+        this.syncProgress();
+      }
+    }
+    return out;
+  }
+
+  step(m: Message): void {
+    if (m.to !== this.id) return;
+    if (m.term > this.term) {
+      if (m.type === 'preVote' || m.type === 'vote') {
+        const inLease =
+          this.config.checkQuorum &&
+          this.leader !== '' &&
+          this.electionElapsed < this.config.electionTicks;
+        if (inLease && !m.transfer) return; // a disruptive candidate while we hear a live leader
+      }
+      if (m.type === 'preVote' || (m.type === 'preVoteResp' && !m.reject)) {
+        // neither changes our term
+      } else if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, '');
+      }
+    } else if (m.term < this.term) {
+      if (
+        (this.config.checkQuorum || this.config.preVote) &&
+        (m.type === 'append' || m.type === 'heartbeat')
+      ) {
+        // Tell a stale leader about the newer term, so a returning node cannot hang on to leadership.
+        this.send({
+          type: 'appendResp',
+          term: this.term,
+          from: this.id,
+          to: m.from,
+          reject: true,
+          index: 0,
+          hint: 0,
+        });
+      } else if (m.type === 'preVote') {
+        this.send({
+          type: 'preVoteResp',
+          term: this.term,
+          from: this.id,
+          to: m.from,
+          reject: true,
+        });
+      }
+      return;
+    }
+
+    if (m.type === 'preVote' || m.type === 'vote') {
+      this.handleVote(m);
+      return;
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        return;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        return;
+      case 'follower':
+        this.stepFollower(m);
+        return;
+    }
+  }
+
+  private handleVote(m: VoteRequest): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === '' && this.leader === '') ||
+      (m.type === 'preVote' && m.term > this.term);
+    const respType = m.type === 'preVote' ? 'preVoteResp' : 'voteResp';
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      this.send({ type: respType, term: m.term, from: this.id, to: m.from, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, term: this.term, from: this.id, to: m.from, reject: true });
+    }
+  }
+
+  private stepCandidate(m: Message): void {
+    switch (m.type) {
+      case 'append':
+      case 'heartbeat':
+      case 'snapshot':
+        this.becomeFollower(m.term, m.from);
+        this.stepFollower(m);
+        return;
+      case 'preVoteResp':
+        if (this.role === 'preCandidate') this.poll(m.from, !m.reject);
+        return;
+      case 'voteResp':
+        if (this.role === 'candidate') this.poll(m.from, !m.reject);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'append':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case 'snapshot':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleSnapshotChunk(m);
+        return;
+      case 'timeoutNow':
+        if (this.isVoter()) this.campaign('real', true);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private reply(m: Message, fields: Pick<AppendResponse, 'reject' | 'index' | 'hint'>): void {
+    this.send({ type: 'appendResp', term: this.term, from: this.id, to: m.from, ...fields });
+  }
+
+  private handleAppend(m: AppendRequest): void {
+    if (m.prevIndex < this.log.committed) {
+      this.reply(m, { reject: false, index: this.log.committed, hint: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.entries);
+    if (lastNew < 0) {
+      this.reply(m, {
+        reject: true,
+        index: m.prevIndex,
+        hint: Math.min(m.prevIndex, this.log.lastIndex()),
+      });
+      return;
+    }
+    if (this.log.lastAppendFrom > 0) this.onAppended(this.log.lastAppendFrom);
+    this.log.commitTo(Math.min(m.commit, lastNew));
+    this.reply(m, { reject: false, index: lastNew, hint: 0 });
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeatResp', term: this.term, from: this.id, to: m.from });
+  }
+
+  private handleSnapshotChunk(m: SnapshotChunk): void {
+    if (m.meta.index <= this.log.committed) {
+      this.reply(m, { reject: false, index: this.log.committed, hint: 0 });
+      return;
+    }
+    const inc = this.incoming;
+    const same = inc !== null && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term;
+    if (m.offset === 0 && (!same || inc.received !== 0)) {
+      this.incoming = { meta: m.meta, total: m.totalBytes, parts: [], received: 0 };
+    }
+    const cur = this.incoming;
+    const resp = (nextOffset: number): void =>
+      this.send({
+        type: 'snapshotResp',
+        term: this.term,
+        from: this.id,
+        to: m.from,
+        snapshotIndex: m.meta.index,
+        nextOffset,
+      });
+    if (cur === null || cur.meta.index !== m.meta.index || cur.meta.term !== m.meta.term) {
+      resp(0);
+      return;
+    }
+    if (m.offset !== cur.received || cur.received + m.chunk.length > cur.total) {
+      resp(cur.received);
+      return;
+    }
+    cur.parts.push(m.chunk);
+    cur.received += m.chunk.length;
+    if (cur.received < cur.total) {
+      resp(cur.received);
+      return;
+    }
+    this.incoming = null;
+    const data = new Uint8Array(cur.total);
+    let off = 0;
+    for (const p of cur.parts) {
+      data.set(p, off);
+      off += p.length;
+    }
+    if (this.log.matchTerm(cur.meta.index, cur.meta.term)) {
+      this.log.commitTo(cur.meta.index); // we already hold that prefix: just fast-forward
+    } else {
+      const snapshot = { meta: cur.meta, data };
+      this.log.restore(snapshot);
+      this.baseConf = cur.meta.conf;
+      this.rebuildConfHistory();
+      this.pendingSnapshot = { snapshot, install: true };
+    }
+    this.reply(m, { reject: false, index: cur.meta.index, hint: 0 });
+  }
+
+  private stepLeader(m: Message): void {
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return; // not a member (anymore)
+    switch (m.type) {
+      case 'appendResp': {
+        pr.recentActive = true;
+        if (m.reject) {
+          if (pr.maybeDecrease(m.index, m.hint)) {
+            if (pr.state === 'replicate') pr.becomeProbe();
+            this.sendAppend(m.from, false);
+          }
+          return;
+        }
+        const oldPaused = pr.isPaused(
+          this.config.maxInflightMessages,
+          this.config.maxInflightBytes,
+        );
+        if (pr.maybeUpdate(m.index)) {
+          if (pr.state === 'probe') pr.becomeReplicate();
+          else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeReplicate();
+          if (this.maybeCommit()) this.bcastAppend();
+          while (this.sendAppend(m.from, false)) {}
+          if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
+            this.send({ type: 'timeoutNow', term: this.term, from: this.id, to: m.from });
+          }
+        } else if (oldPaused) {
+          while (this.sendAppend(m.from, false)) {}
+        }
+        return;
+      }
+      case 'heartbeatResp': {
+        pr.recentActive = true;
+        if (pr.state === 'probe') pr.probeSent = false;
+        if (pr.state === 'replicate' && pr.inflight.length > 0) {
+          // Appends can be lost: a window that stays full across heartbeats is re-probed.
+          if (++pr.snapshotStalled >= REPLICATE_STALL_HEARTBEATS) pr.becomeProbe();
+        }
+        if (pr.state === 'snapshot') {
+          if (++pr.snapshotStalled >= SNAPSHOT_RESEND_HEARTBEATS) {
+            pr.snapshotStalled = 0;
+            this.sendSnapshotChunk(pr);
+          }
+          return;
+        }
+        if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
+        return;
+      }
+      case 'snapshotResp': {
+        pr.recentActive = true;
+        if (pr.state !== 'snapshot' || m.snapshotIndex !== pr.snapshotIndex) return;
+        pr.snapshotOffset = m.nextOffset;
+        pr.snapshotStalled = 0;
+        this.sendSnapshotChunk(pr);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- leader replication
+
+  private send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.progress.keys()) this.sendAppend(id, true);
+  }
+
+  private bcastHeartbeat(): void {
+    for (const pr of this.progress.values()) {
+      this.send({
+        type: 'heartbeat',
+        term: this.term,
+        from: this.id,
+        to: pr.id,
+        commit: Math.min(pr.match, this.log.committed),
+      });
+    }
+  }
+
+  /** Send the next append to `to` if flow control allows; true when something was sent. */
+  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.progress.get(to);
+    if (pr === undefined) return false;
+    if (pr.isPaused(this.config.maxInflightMessages, this.config.maxInflightBytes)) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.term(prevIndex);
+    if (prevTerm === undefined) {
+      if (prevIndex > this.log.lastIndex()) {
+        pr.becomeProbe();
+        return false;
+      }
+      pr.becomeSnapshot(this.log.snapIndex);
+      this.sendSnapshotChunk(pr);
+      return false;
+    }
+    const entries = this.log.slice(pr.next, this.log.lastIndex(), this.config.maxMsgBytes);
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    let bytes = 0;
+    for (const e of entries) bytes += entryBytes(e);
+    this.send({
+      type: 'append',
+      term: this.term,
+      from: this.id,
+      to,
+      prevIndex,
+      prevTerm,
+      entries,
+      commit: this.log.committed,
+    });
+    pr.sentAppend(prevIndex + entries.length, bytes, entries.length);
+    return entries.length > 0;
+  }
+
+  private sendSnapshotChunk(pr: Progress): void {
+    const snap = this.log.snapshot!;
+    if (snap.meta.index !== pr.snapshotIndex) pr.becomeSnapshot(snap.meta.index);
+    const offset = Math.min(pr.snapshotOffset, snap.data.length);
+    const chunk = snap.data.subarray(offset, offset + this.config.snapshotChunkBytes);
+    this.send({
+      type: 'snapshot',
+      term: this.term,
+      from: this.id,
+      to: pr.id,
+      meta: snap.meta,
+      offset,
+      totalBytes: snap.data.length,
+      chunk,
+    } satisfies SnapshotChunk);
+  }
+
+  /** Advance the commit index to the quorum-durable index if that entry is of our term. */
+  private maybeCommit(): boolean {
+    const voters = this.conf().voters;
+    if (voters.length === 0) return false;
+    const matches = voters
+      .map((v) => (v === this.id ? this.stableLast : (this.progress.get(v)?.match ?? 0)))
+      .sort((a, b) => b - a);
+    const index = matches[quorum(voters.length) - 1]!;
+    if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
+    for (let i = this.log.committed + 1; i <= index; i++) {
+      this.uncommittedBytes -= entryBytes(this.log.entry(i)!);
+    }
+    if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
+    this.log.commitTo(index);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  private hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  hasReady(): boolean {
+    const hs = this.hardState();
+    return (
+      this.msgs.length > 0 ||
+      this.needBroadcast ||
+      this.pendingSnapshot !== null ||
+      !sameHardState(hs, this.prevHard) ||
+      this.log.unstableFrom <= this.log.lastIndex() ||
+      this.log.committed > this.log.applying
+    );
+  }
+
+  ready(): Ready {
+    if (this.needBroadcast && this.role === 'leader') this.bcastAppend();
+    this.needBroadcast = false;
+    const hs = this.hardState();
+    const entries = this.log.unstable();
+    const committed = this.log.nextCommitted(this.log.lastIndex(), this.config.maxApplyBytes);
+    const rd: Ready = {
+      hardState: sameHardState(hs, this.prevHard) ? null : hs,
+      entries,
+      snapshot: this.pendingSnapshot,
+      messages: this.msgs,
+      committed,
+    };
+    this.msgs = [];
+    this.pendingSnapshot = null;
+    this.prevHard = hs;
+    this.log.unstableFrom = this.log.lastIndex() + 1;
+    if (committed.length > 0) this.log.applying = committed.at(-1)!.index;
+    return rd;
+  }
+
+  /** The shell has persisted, sent and applied everything in `rd`. */
+  advance(rd: Ready): void {
+    if (rd.snapshot?.install)
+      this.stableLast = Math.max(this.stableLast, rd.snapshot.snapshot.meta.index);
+    const last = rd.entries.at(-1);
+    if (last !== undefined) {
+      // entries handed out but truncated since are not durable in their current form
+      this.stableLast = Math.min(last.index, this.log.unstableFrom - 1, this.log.lastIndex());
+    }
+    this.stableLast = Math.min(this.stableLast, this.log.lastIndex());
+    const applied = rd.committed.at(-1);
+    if (applied !== undefined) this.log.applied = Math.max(this.log.applied, applied.index);
+    if (this.role === 'leader' && this.maybeCommit()) this.bcastAppend();
+  }
+
+  status(): Status {
+    const peers: PeerStatus[] = [];
+    if (this.role === 'leader') {
+      const voters = this.conf().voters;
+      for (const pr of this.progress.values()) {
+        peers.push({
+          id: pr.id,
+          voter: voters.includes(pr.id),
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          inflightMessages: pr.inflight.length,
+          inflightBytes: pr.inflightBytes,
+          recentActive: pr.recentActive,
+        });
+      }
+    }
+    return {
+      id: this.id,
+      term: this.term,
+      role: this.role,
+      leader: this.leader,
+      vote: this.vote,
+      commitIndex: this.log.committed,
+      appliedIndex: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      snapshotIndex: this.log.snapIndex,
+      conf: this.conf(),
+      peers,
+    };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,168 @@
+/**
+ * The data the Raft core consumes and produces. Node ids are opaque strings (in production the
+ * node's attested public key, fresh per enclave start and never reused).
+ */
+export type NodeId = string;
+
+/** `noop` is the leader's first entry of its term; `conf` carries a `ConfChange`. */
+export type EntryType = 'normal' | 'noop' | 'conf';
+
+export interface Entry {
+  readonly index: number;
+  readonly term: number;
+  readonly type: EntryType;
+  /** Client session: '' and 0 for entries without one. The applier dedups on (clientId, seq). */
+  readonly clientId: string;
+  readonly seq: number;
+  readonly data: Uint8Array;
+}
+
+export interface HardState {
+  readonly term: number;
+  readonly vote: NodeId; // '' when none
+  readonly commit: number;
+}
+
+export interface ConfState {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** Single-server changes only: a node joins as a learner and is promoted once caught up. */
+export type ConfChangeOp = 'addLearner' | 'promote' | 'remove';
+
+export interface ConfChange {
+  readonly op: ConfChangeOp;
+  readonly node: NodeId;
+}
+
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
+  readonly conf: ConfState;
+}
+
+export interface Snapshot {
+  readonly meta: SnapshotMeta;
+  /** The state machine's serialised state at `meta.index`, opaque to the cluster. */
+  readonly data: Uint8Array;
+}
+
+interface Header {
+  readonly term: number;
+  readonly from: NodeId;
+  readonly to: NodeId;
+}
+
+export interface VoteRequest extends Header {
+  readonly type: 'preVote' | 'vote';
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  /** Set by a leadership-transfer campaign: voters skip their check-quorum lease. */
+  readonly transfer: boolean;
+}
+
+export interface VoteResponse extends Header {
+  readonly type: 'preVoteResp' | 'voteResp';
+  readonly reject: boolean;
+}
+
+export interface AppendRequest extends Header {
+  readonly type: 'append';
+  readonly prevIndex: number;
+  readonly prevTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commit: number;
+}
+
+export interface AppendResponse extends Header {
+  readonly type: 'appendResp';
+  readonly reject: boolean;
+  /** Accepted: the follower's match index. Rejected: the prevIndex that did not match. */
+  readonly index: number;
+  /** Rejected: the follower's last index, so the leader can skip back quickly. */
+  readonly hint: number;
+}
+
+export interface Heartbeat extends Header {
+  readonly type: 'heartbeat';
+  readonly commit: number;
+}
+
+export interface HeartbeatResponse extends Header {
+  readonly type: 'heartbeatResp';
+}
+
+export interface SnapshotChunk extends Header {
+  readonly type: 'snapshot';
+  readonly meta: SnapshotMeta;
+  readonly offset: number;
+  readonly totalBytes: number;
+  readonly chunk: Uint8Array;
+}
+
+export interface SnapshotChunkResponse extends Header {
+  readonly type: 'snapshotResp';
+  readonly snapshotIndex: number;
+  /** The offset the follower wants next (resumes a broken transfer). */
+  readonly nextOffset: number;
+}
+
+export interface TimeoutNow extends Header {
+  readonly type: 'timeoutNow';
+}
+
+export type Message =
+  | VoteRequest
+  | VoteResponse
+  | AppendRequest
+  | AppendResponse
+  | Heartbeat
+  | HeartbeatResponse
+  | SnapshotChunk
+  | SnapshotChunkResponse
+  | TimeoutNow;
+
+export type MessageType = Message['type'];
+
+export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
+
+/**
+ * One batch of work for the shell, in this order: persist `snapshot`, `entries` and `hardState`
+ * in one synced write (entries replace every stored entry at or above `entries[0].index`); only
+ * then send `messages`; then apply `committed` in order (restoring from `snapshot` first when
+ * `snapshot.install`); then call `advance(ready)`.
+ */
+export interface Ready {
+  readonly hardState: HardState | null;
+  readonly entries: readonly Entry[];
+  readonly snapshot: { readonly snapshot: Snapshot; readonly install: boolean } | null;
+  readonly messages: readonly Message[];
+  readonly committed: readonly Entry[];
+}
+
+export interface PeerStatus {
+  readonly id: NodeId;
+  readonly voter: boolean;
+  readonly match: number;
+  readonly next: number;
+  readonly state: 'probe' | 'replicate' | 'snapshot';
+  readonly inflightMessages: number;
+  readonly inflightBytes: number;
+  readonly recentActive: boolean;
+}
+
+export interface Status {
+  readonly id: NodeId;
+  readonly term: number;
+  readonly role: Role;
+  readonly leader: NodeId;
+  readonly vote: NodeId;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+  readonly snapshotIndex: number;
+  readonly conf: ConfState;
+  /** Filled on the leader only. */
+  readonly peers: readonly PeerStatus[];
+}
