@@ -1,0 +1,20 @@
+/** Group instances by name: the one place that knows every group. */
+import { VdfError } from './errors.ts';
+import type { GroupName, VdfGroup } from './group.ts';
+import { rsa2048Group } from './rsa2048/group.ts';
+
+export const GROUP_NAMES: readonly GroupName[] = ['rsa2048', 'class1024'];
+
+export function isGroupName(v: unknown): v is GroupName {
+  return typeof v === 'string' && (GROUP_NAMES as readonly string[]).includes(v);
+}
+
+export function groupFor(name: GroupName, seed: Uint8Array): VdfGroup<unknown> {
+  if (name === 'rsa2048') return rsa2048Group(seed) as VdfGroup<unknown>;
+  if (name === 'class1024')
+    throw new VdfError('VDF_UNKNOWN_GROUP', 'class1024 is not available in this build yet');
+  throw new VdfError('VDF_UNKNOWN_GROUP', `unknown VDF group ${String(name)}`);
+}
+
+/** Encoded element sizes, known before any group work. */
+export const ELEMENT_BYTES: Record<GroupName, number> = { rsa2048: 256, class1024: 100 };

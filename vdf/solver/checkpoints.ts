@@ -1,0 +1,156 @@
+/**
+ * Evaluation checkpoints C_i = x^(2^(interval·i)), i = 0, 1, …: resume points for the solver and
+ * the prover's input. On disk they are segment files of consecutive encoded elements, each written
+ * atomically and sealed with a SHA-256 that binds the job, so a torn or foreign file is detected.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesEqual, concatBytes, toHex, u64be, utf8 } from '../bytes.ts';
+import { VdfError } from '../errors.ts';
+import type { GroupName } from '../group.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+export interface CheckpointJob {
+  group: GroupName;
+  seed: Uint8Array;
+  iterations: number;
+  interval: number;
+  elementBytes: number;
+}
+
+export interface CheckpointStore {
+  /** Checkpoints already stored (persisted or buffered). */
+  readonly count: number;
+  last(): Uint8Array | undefined;
+  append(element: Uint8Array): void;
+  /** Persists buffered checkpoints (no-op in memory). */
+  flush(): void;
+  /** The stored checkpoints in order; each call starts a fresh pass. */
+  read(): Iterable<Uint8Array>;
+  saveResult(name: 'output' | 'proof', bytes: Uint8Array): void;
+  loadResult(name: 'output' | 'proof'): Uint8Array | undefined;
+}
+
+export function memoryCheckpoints(): CheckpointStore {
+  const items: Uint8Array[] = [];
+  const results = new Map<string, Uint8Array>();
+  return {
+    get count() {
+      return items.length;
+    },
+    last: () => items[items.length - 1],
+    append: (e) => void items.push(e),
+    flush: () => {},
+    read: () => items,
+    saveResult: (name, bytes) => void results.set(name, bytes),
+    loadResult: (name) => results.get(name),
+  };
+}
+
+const META_FILE = 'job.json';
+const SEGMENT = /^seg-(\d{12})\.bin$/;
+const MAX_SEGMENT_ELEMENTS = 4096;
+
+function jobJson(job: CheckpointJob): string {
+  return JSON.stringify({
+    format: 'vigil-vdf-checkpoints/v1',
+    group: job.group,
+    seed: toHex(job.seed),
+    iterations: job.iterations,
+    interval: job.interval,
+    elementBytes: job.elementBytes,
+  });
+}
+
+/** Opens (or creates) a checkpoint directory for one job; rejects a directory of another job. */
+export function diskCheckpoints(dir: string, job: CheckpointJob): CheckpointStore {
+  mkdirSync(dir, { recursive: true });
+  const meta = jobJson(job);
+  const metaPath = join(dir, META_FILE);
+  if (existsSync(metaPath)) {
+    if (readFileSync(metaPath, 'utf8') !== meta)
+      throw new VdfError(
+        'VDF_CHECKPOINT',
+        `checkpoint directory ${dir} belongs to another VDF job`,
+      );
+  } else {
+    writeFileAtomic(metaPath, meta);
+  }
+  const jobDigest = sha256(utf8(meta));
+  const seal = (start: number, body: Uint8Array) =>
+    sha256(concatBytes(jobDigest, u64be(start), u64be(body.length / job.elementBytes), body));
+
+  const segments: { start: number; count: number; path: string }[] = [];
+  const names = readdirSync(dir)
+    .map((n) => SEGMENT.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]));
+  let persisted = 0;
+  let lastElement: Uint8Array | undefined;
+  for (const m of names) {
+    const start = Number(m[1]);
+    const path = join(dir, m[0]);
+    if (start !== persisted)
+      throw new VdfError(
+        'VDF_CHECKPOINT',
+        `checkpoint segments are not contiguous at ${persisted}`,
+      );
+    const file = new Uint8Array(readFileSync(path));
+    const body = file.subarray(0, file.length - 32);
+    if (file.length < 32 || body.length % job.elementBytes !== 0 || body.length === 0)
+      throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} has a bad length`);
+    if (!bytesEqual(file.subarray(file.length - 32), seal(start, body)))
+      throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} fails its checksum`);
+    const count = body.length / job.elementBytes;
+    segments.push({ start, count, path });
+    persisted += count;
+    lastElement = body.slice(body.length - job.elementBytes);
+  }
+
+  let pending: Uint8Array[] = [];
+  const resultPath = (name: string) => join(dir, `${name}.bin`);
+  const readSegment = (path: string): Uint8Array => {
+    const file = new Uint8Array(readFileSync(path));
+    return file.subarray(0, file.length - 32);
+  };
+
+  const store: CheckpointStore = {
+    get count() {
+      return persisted + pending.length;
+    },
+    last: () => pending[pending.length - 1] ?? lastElement,
+    append(e) {
+      pending.push(e);
+      if (pending.length >= MAX_SEGMENT_ELEMENTS) store.flush();
+    },
+    flush() {
+      if (pending.length === 0) return;
+      const body = concatBytes(...pending);
+      const name = `seg-${String(persisted).padStart(12, '0')}.bin`;
+      writeFileAtomic(join(dir, name), concatBytes(body, seal(persisted, body)));
+      segments.push({ start: persisted, count: pending.length, path: join(dir, name) });
+      persisted += pending.length;
+      lastElement = pending[pending.length - 1];
+      pending = [];
+    },
+    *read() {
+      for (const s of segments) {
+        const body = readSegment(s.path);
+        for (let i = 0; i < s.count; i++)
+          yield body.subarray(i * job.elementBytes, (i + 1) * job.elementBytes);
+      }
+      yield* pending;
+    },
+    saveResult: (name, bytes) => writeFileAtomic(resultPath(name), bytes),
+    loadResult(name) {
+      const p = resultPath(name);
+      if (!existsSync(p)) return undefined;
+      const bytes = new Uint8Array(readFileSync(p));
+      if (name === 'output' && bytes.length !== job.elementBytes)
+        throw new VdfError('VDF_CHECKPOINT', 'stored output has a bad length');
+      return bytes;
+    },
+  };
+  return store;
+}

@@ -1,0 +1,186 @@
+/**
+ * The solver shell: y = x^(2^T) in chunks (progress, cancellation, checkpoints), then the proof.
+ * Clocks and the disk live here; the maths is in the group and in wesolowski/.
+ */
+import { VdfError } from '../errors.ts';
+import type { GroupName, VdfGroup } from '../group.ts';
+import { groupFor } from '../groups.ts';
+import { checkIterations, checkSeed } from '../limits.ts';
+import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
+import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
+import { proveInWorkers, useWorkers } from './workers.ts';
+
+export interface SolveProgress {
+  done: number;
+  total: number;
+  /** Squarings per second in this run (evaluate), passes per second (prove). */
+  rate: number;
+  etaSeconds: number;
+  phase: 'evaluate' | 'prove';
+}
+
+export interface SolveOptions {
+  group: GroupName;
+  seed: Uint8Array;
+  iterations: number;
+  checkpointDir?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: SolveProgress) => void;
+  /** Spread the proof over worker threads: 'auto' does so for long runs. */
+  workers?: 'auto' | 'never' | number;
+}
+
+export interface SolveResult {
+  group: GroupName;
+  seed: Uint8Array;
+  iterations: number;
+  input: Uint8Array;
+  output: Uint8Array;
+  proof: Uint8Array;
+}
+
+/** Squarings between progress/abort checks: ≈ 10–20 ms of work. */
+const SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 128 };
+const PERSIST_EVERY_MS = 1000;
+const PROGRESS_EVERY_MS = 100;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function aborted(store: CheckpointStore): VdfError {
+  store.flush();
+  return new VdfError('VDF_ABORTED', 'VDF solve cancelled; checkpoints kept for resumption');
+}
+
+export async function solve(o: SolveOptions): Promise<SolveResult> {
+  checkIterations(o.iterations);
+  checkSeed(o.seed);
+  const T = o.iterations;
+  const group = groupFor(o.group, o.seed);
+  const params = proofParams(o.group, T);
+  const store = o.checkpointDir
+    ? diskCheckpoints(o.checkpointDir, {
+        group: o.group,
+        seed: o.seed,
+        iterations: T,
+        interval: params.interval,
+        elementBytes: group.elementBytes,
+      })
+    : memoryCheckpoints();
+  if (o.signal?.aborted) throw aborted(store);
+
+  const x = group.input;
+  const y = await evaluate(group, o, params, store);
+  const input = group.encode(x);
+  const output = group.encode(y);
+  const saved = store.loadResult('proof');
+  if (saved) return { group: o.group, seed: o.seed, iterations: T, input, output, proof: saved };
+
+  const challenge = group.challengePrime(T, x, y);
+  const proofElement = await proveStored(group, o, params, challenge, store);
+  const proof = group.encode(proofElement);
+  store.saveResult('proof', proof);
+  return { group: o.group, seed: o.seed, iterations: T, input, output, proof };
+}
+
+async function evaluate<E>(
+  group: VdfGroup<E>,
+  o: SolveOptions,
+  params: ProofParams,
+  store: CheckpointStore,
+): Promise<E> {
+  const T = o.iterations;
+  const saved = store.loadResult('output');
+  if (saved) return group.decode(saved);
+  if (store.count === 0) store.append(group.encode(group.input));
+  let current = group.decode(store.last()!);
+  let done = (store.count - 1) * params.interval;
+  const startDone = done;
+  const started = performance.now();
+  let lastPersist = started;
+  let lastProgress = 0;
+  const report = (now: number) => {
+    const elapsed = (now - started) / 1000;
+    const rate = elapsed > 0 ? (done - startDone) / elapsed : 0;
+    o.onProgress?.({
+      done,
+      total: T,
+      rate,
+      etaSeconds: rate > 0 ? (T - done) / rate : Number.POSITIVE_INFINITY,
+      phase: 'evaluate',
+    });
+  };
+  report(started);
+  while (done < T) {
+    const nextCheckpoint = (Math.floor(done / params.interval) + 1) * params.interval;
+    const step = Math.min(SUB_CHUNK[o.group], nextCheckpoint - done, T - done);
+    current = group.squareTimes(current, step);
+    done += step;
+    if (done % params.interval === 0 && done < T) store.append(group.encode(current));
+    const now = performance.now();
+    if (now - lastPersist >= PERSIST_EVERY_MS) {
+      store.flush();
+      lastPersist = now;
+    }
+    if (now - lastProgress >= PROGRESS_EVERY_MS) {
+      report(now);
+      lastProgress = now;
+      await yieldToEventLoop();
+      if (o.signal?.aborted) throw aborted(store);
+    }
+  }
+  store.flush();
+  const output = group.encode(current);
+  store.saveResult('output', output);
+  report(performance.now());
+  return current;
+}
+
+/** Decoded checkpoints stay in memory when few; otherwise each pass re-reads and decodes them. */
+const CACHE_DECODED_MAX = 2 ** 15;
+
+async function proveStored<E>(
+  group: VdfGroup<E>,
+  o: SolveOptions,
+  params: ProofParams,
+  challenge: bigint,
+  store: CheckpointStore,
+): Promise<E> {
+  const needed = checkpointCount(o.iterations, params);
+  if (store.count < needed)
+    throw new VdfError(
+      'VDF_CHECKPOINT',
+      `checkpoints incomplete: have ${store.count}, need ${needed}`,
+    );
+  const started = performance.now();
+  let passes = 0;
+  const onPass = () => {
+    if (o.signal?.aborted) throw aborted(store);
+    passes++;
+    const elapsed = (performance.now() - started) / 1000;
+    const rate = elapsed > 0 ? passes / elapsed : 0;
+    o.onProgress?.({
+      done: passes,
+      total: params.l,
+      rate,
+      etaSeconds: rate > 0 ? (params.l - passes) / rate : Number.POSITIVE_INFINITY,
+      phase: 'prove',
+    });
+  };
+  if (o.checkpointDir && useWorkers(o.workers, o.iterations, params)) {
+    return proveInWorkers(group, o, params, challenge, store, onPass);
+  }
+  let read: () => Iterable<E>;
+  if (needed <= CACHE_DECODED_MAX) {
+    const decoded: E[] = [];
+    for (const bytes of store.read()) {
+      if (decoded.length === needed) break;
+      decoded.push(group.decode(bytes));
+    }
+    read = () => decoded;
+  } else {
+    read = function* () {
+      for (const bytes of store.read()) yield group.decode(bytes);
+    };
+  }
+  return proveRange(group, o.iterations, challenge, params, 0, params.l, read, onPass);
+}
