@@ -1,0 +1,45 @@
+/**
+ * The cosigner's one error class. Codes are API: the HTTP layer maps them to status codes, and
+ * messages describe what is wrong with an input without ever quoting a secret.
+ */
+export type CosignerErrorCode =
+  /** A received message or field is malformed: wrong type, length, encoding or range. */
+  | 'COSIGNER_MALFORMED'
+  /** A received point, scalar, modulus or ciphertext is not a valid group or ring element. */
+  | 'COSIGNER_INVALID_ELEMENT'
+  /** A zero-knowledge proof, commitment opening or signature share did not verify. */
+  | 'COSIGNER_PROOF_FAILED'
+  /** A protocol step was called out of order, twice, or on a consumed session. */
+  | 'COSIGNER_BAD_STATE'
+  /** The key is locked for good after a failed final signature (CVE-2023-33242 defence). */
+  | 'COSIGNER_KEY_LOCKED'
+  /** A completed signature failed verification; the key has just been locked. */
+  | 'COSIGNER_SIGNATURE_FAILED'
+  /** A requested feature exists in the API but is deliberately not implemented. */
+  | 'COSIGNER_NOT_IMPLEMENTED';
+
+export class CosignerError extends Error {
+  readonly code: CosignerErrorCode;
+
+  constructor(code: CosignerErrorCode, message: string) {
+    super(message);
+    this.name = 'CosignerError';
+    this.code = code;
+  }
+}
+
+export function malformed(message: string): CosignerError {
+  return new CosignerError('COSIGNER_MALFORMED', message);
+}
+
+export function invalidElement(message: string): CosignerError {
+  return new CosignerError('COSIGNER_INVALID_ELEMENT', message);
+}
+
+export function proofFailed(message: string): CosignerError {
+  return new CosignerError('COSIGNER_PROOF_FAILED', message);
+}
+
+export function badState(message: string): CosignerError {
+  return new CosignerError('COSIGNER_BAD_STATE', message);
+}
