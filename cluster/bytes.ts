@@ -1,0 +1,125 @@
+import { ClusterError } from './errors.ts';
+
+/** Big-endian binary writer for the cluster's compact encodings. */
+export class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): this {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.ensure(4);
+    this.view.setUint32(this.length, v);
+    this.length += 4;
+    return this;
+  }
+
+  /** Unsigned integer up to 2^53 - 1 as 8 bytes. */
+  u64(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new ClusterError('CLUSTER_MALFORMED', 'bad integer');
+    this.ensure(8);
+    this.view.setUint32(this.length, Math.floor(v / 2 ** 32));
+    this.view.setUint32(this.length + 4, v >>> 0);
+    this.length += 8;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.u32(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
+
+  str(s: string): this {
+    return this.bytes(new TextEncoder().encode(s));
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Strict reader: every read is bounds-checked; `end()` rejects trailing bytes. */
+export class Reader {
+  private readonly buf: Uint8Array;
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length)
+      throw new ClusterError('CLUSTER_MALFORMED', 'truncated input');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    if (hi >= 2 ** 21) throw new ClusterError('CLUSTER_MALFORMED', 'integer above 2^53');
+    return hi * 2 ** 32 + lo;
+  }
+
+  bytes(max: number): Uint8Array {
+    const n = this.u32();
+    if (n > max)
+      throw new ClusterError('CLUSTER_TOO_LARGE', `field of ${n} bytes above cap ${max}`);
+    this.need(n);
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  str(max: number): string {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(max));
+    } catch (e) {
+      if (e instanceof ClusterError) throw e;
+      throw new ClusterError('CLUSTER_MALFORMED', 'invalid UTF-8');
+    }
+  }
+
+  bool(): boolean {
+    const v = this.u8();
+    if (v > 1) throw new ClusterError('CLUSTER_MALFORMED', 'bad boolean');
+    return v === 1;
+  }
+
+  end(): void {
+    if (this.pos !== this.buf.length) throw new ClusterError('CLUSTER_MALFORMED', 'trailing bytes');
+  }
+}

@@ -1,0 +1,24 @@
+// Public face of the cluster module: a pure Raft core, its durable storage, the node shell and
+// the wire codec. Knows nothing about wallets.
+export { Reader, Writer } from './bytes.ts';
+export {
+  decodeMessage,
+  encodeMessage,
+  MAX_ENTRY_BYTES,
+  MAX_MESSAGE_BYTES,
+  WIRE_VERSION,
+} from './codec.ts';
+export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './conf.ts';
+export { ClusterError, type ClusterErrorCode } from './errors.ts';
+export { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
+export {
+  DEFAULT_RAFT_CONFIG,
+  type Proposal,
+  Raft,
+  type RaftConfig,
+  type RaftInit,
+} from './raft.ts';
+export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
+export { type KvWrite, RaftStorage, type StoredState } from './storage.ts';
+export { MemStore, seededRandom, TestNet } from './testnet.ts';
+export type * from './types.ts';

@@ -1,0 +1,205 @@
+import { randomInt } from 'node:crypto';
+import { decodeMessage, encodeMessage } from './codec.ts';
+import { ClusterError } from './errors.ts';
+import { type Proposal, Raft, type RaftConfig } from './raft.ts';
+import { Applier, type StateMachine } from './sessions.ts';
+import type { KvWrite, RaftStorage } from './storage.ts';
+import type { ConfChange, ConfState, NodeId, Status } from './types.ts';
+
+/**
+ * What the node shell needs from the network. The authenticated, encrypted peer transport
+ * implements this; `from` must be the authenticated identity of the sending peer.
+ */
+export interface Transport {
+  send(to: NodeId, message: Uint8Array): void;
+  onMessage(handler: (from: NodeId, message: Uint8Array) => void): void;
+}
+
+/** A state machine whose changes are persisted with the applied index they belong to. */
+export interface DurableStateMachine extends StateMachine {
+  /** Key/value writes made by `apply` since the last call. */
+  drainWrites(): KvWrite[];
+  /** Its whole state as writes (after installing a snapshot). */
+  dumpWrites(): KvWrite[];
+  /** Rebuild from persisted key/values at start. */
+  load(state: Map<string, Uint8Array>): void;
+}
+
+export interface NodeOptions {
+  readonly id: NodeId;
+  readonly storage: RaftStorage;
+  readonly transport: Transport;
+  readonly machine: DurableStateMachine;
+  readonly tickMs?: number;
+  readonly config?: Partial<RaftConfig>;
+  /** Founding voters for a brand-new cluster; empty for a node that joins as a learner. */
+  readonly bootstrap?: ConfState;
+  /** Take a snapshot and compact once this many entries are applied beyond the last one. */
+  readonly snapshotEvery?: number;
+  /** Seconds each synced write took (for the fsync histogram). */
+  readonly onFsync?: (seconds: number) => void;
+}
+
+interface Waiter {
+  term: number;
+  resolve: (reply: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The node shell: runs the pure core with a real clock, LevelDB storage and a transport. One
+ * Ready at a time: persist (synced) → send → apply (+ persist the applied index with the state
+ * changes) → advance. Proposals arriving meanwhile are batched into the next Ready (group commit).
+ */
+export class RaftNode {
+  readonly raft: Raft;
+  private readonly opts: NodeOptions;
+  private readonly applier: Applier;
+  private readonly waiters = new Map<number, Waiter>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = false;
+
+  private constructor(opts: NodeOptions, raft: Raft, applier: Applier) {
+    this.opts = opts;
+    this.raft = raft;
+    this.applier = applier;
+  }
+
+  static async start(opts: NodeOptions): Promise<RaftNode> {
+    const stored = await opts.storage.load();
+    const state = await opts.storage.readState();
+    opts.machine.load(state);
+    const applier = new Applier(opts.machine);
+    applier.loadSessions(state, stored.applied);
+    const raft = new Raft({
+      id: opts.id,
+      config: opts.config,
+      random: (n) => randomInt(n),
+      hardState: stored.hardState,
+      snapshot: stored.snapshot,
+      entries: stored.entries,
+      applied: stored.applied,
+      bootstrap: opts.bootstrap,
+    });
+    const node = new RaftNode(opts, raft, applier);
+    opts.transport.onMessage((from, bytes) => node.receive(from, bytes));
+    node.timer = setInterval(() => {
+      node.raft.tick();
+      node.kick();
+    }, opts.tickMs ?? 100);
+    node.kick();
+    return node;
+  }
+
+  private receive(from: NodeId, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    let m: ReturnType<typeof decodeMessage>;
+    try {
+      m = decodeMessage(bytes);
+    } catch {
+      return; // malformed input from a peer changes nothing
+    }
+    if (m.from !== from) return; // a peer may only speak for itself
+    this.raft.step(m);
+    this.kick();
+  }
+
+  /** Propose a command; resolves with the state machine's reply once applied on this node. */
+  propose(data: Uint8Array, session?: { clientId: string; seq: number }): Promise<Uint8Array> {
+    if (this.stopped) return Promise.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
+    const p: Proposal = { data, clientId: session?.clientId ?? '', seq: session?.seq ?? 0 };
+    let at: { index: number; term: number };
+    try {
+      at = this.raft.propose(p);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const done = new Promise<Uint8Array>((resolve, reject) => {
+      this.waiters.set(at.index, { term: at.term, resolve, reject });
+    });
+    this.kick();
+    return done;
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    this.raft.proposeConfChange(cc);
+    this.kick();
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to);
+    this.kick();
+  }
+
+  status(): Status {
+    return this.raft.status();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    for (const w of this.waiters.values())
+      w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
+    this.waiters.clear();
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.loop()
+      .catch((e: unknown) => {
+        // Storage failures are fatal: continuing could ack what is not durable.
+        this.stopped = true;
+        if (this.timer !== null) clearInterval(this.timer);
+        for (const w of this.waiters.values())
+          w.reject(e instanceof Error ? e : new Error(String(e)));
+        this.waiters.clear();
+      })
+      .finally(() => {
+        this.running = false;
+      });
+  }
+
+  private async loop(): Promise<void> {
+    const { storage, transport } = this.opts;
+    while (!this.stopped && this.raft.hasReady()) {
+      const rd = this.raft.ready();
+      const t0 = performance.now();
+      await storage.save(rd);
+      this.opts.onFsync?.((performance.now() - t0) / 1000);
+      for (const m of rd.messages) transport.send(m.to, encodeMessage(m));
+      if (rd.snapshot?.install) {
+        this.applier.restore(rd.snapshot.snapshot.data);
+        this.opts.machine.drainWrites();
+        const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
+        await storage.commitApplied(rd.snapshot.snapshot.meta.index, writes, true);
+      }
+      if (rd.committed.length > 0) {
+        const results = rd.committed.map((e) => ({ e, r: this.applier.apply(e) }));
+        const writes = [...this.opts.machine.drainWrites(), ...this.applier.drainSessionWrites()];
+        await storage.commitApplied(rd.committed.at(-1)!.index, writes);
+        for (const { e, r } of results) {
+          const w = this.waiters.get(e.index);
+          if (w === undefined) continue;
+          this.waiters.delete(e.index);
+          if (w.term === e.term) w.resolve(r.reply ?? new Uint8Array());
+          else
+            w.reject(
+              new ClusterError(
+                'CLUSTER_NOT_LEADER',
+                'proposal lost to a leader change; retry',
+                this.raft.leader,
+              ),
+            );
+        }
+      }
+      this.raft.advance(rd);
+      const every = this.opts.snapshotEvery ?? 10_000;
+      if (this.raft.log.applied - this.raft.log.snapIndex >= every) {
+        this.raft.compact(this.raft.log.applied, this.applier.snapshot());
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { Reader, Writer } from './bytes.ts';
+import { ClusterError } from './errors.ts';
+import type { KvWrite } from './storage.ts';
+import type { Entry } from './types.ts';
+
+/** A deterministic state machine that the cluster replicates; it never sees sessions or Raft. */
+export interface StateMachine {
+  apply(command: Uint8Array, index: number): Uint8Array;
+  snapshot(): Uint8Array;
+  restore(data: Uint8Array): void;
+}
+
+interface Session {
+  seq: number;
+  reply: Uint8Array;
+  lastIndex: number;
+}
+
+export interface ApplyResult {
+  readonly index: number;
+  /** The state machine's reply, or the cached one for a retried command; null for non-commands. */
+  readonly reply: Uint8Array | null;
+  readonly duplicate: boolean;
+}
+
+const MAX_CLIENT_ID = 256;
+/** Key prefix of persisted sessions; state machines must not use it. */
+export const SESSION_KEY_PREFIX = '~session/';
+const MAX_REPLY = 1 << 20;
+
+/**
+ * Applies committed entries in order and deduplicates client retries: for each client id the
+ * highest sequence number applied and its reply are kept (in the snapshot too, so every replica
+ * decides the same way). A retry of the last command gets the cached reply; an older one gets
+ * nothing and changes nothing. Sessions beyond `maxSessions` are evicted oldest-first by log
+ * position, which is deterministic across replicas.
+ */
+export class Applier {
+  readonly machine: StateMachine;
+  private readonly maxSessions: number;
+  private sessions = new Map<string, Session>();
+  private touched = new Set<string>();
+  applied = 0;
+
+  constructor(machine: StateMachine, maxSessions = 100_000) {
+    this.machine = machine;
+    this.maxSessions = maxSessions;
+  }
+
+  apply(e: Entry): ApplyResult {
+    this.applied = e.index;
+    if (e.type !== 'normal') return { index: e.index, reply: null, duplicate: false };
+    if (e.clientId === '')
+      return { index: e.index, reply: this.machine.apply(e.data, e.index), duplicate: false };
+    const s = this.sessions.get(e.clientId);
+    if (s !== undefined && e.seq <= s.seq) {
+      return { index: e.index, reply: e.seq === s.seq ? s.reply : null, duplicate: true };
+    }
+    const reply = this.machine.apply(e.data, e.index);
+    this.sessions.delete(e.clientId); // re-insert so Map order is by last use
+    this.sessions.set(e.clientId, { seq: e.seq, reply, lastIndex: e.index });
+    this.touched.add(e.clientId);
+    if (this.sessions.size > this.maxSessions) {
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+      this.touched.add(oldest);
+    }
+    return { index: e.index, reply, duplicate: false };
+  }
+
+  snapshot(): Uint8Array {
+    const w = new Writer().u8(1).u64(this.applied).u32(this.sessions.size);
+    for (const [id, s] of this.sessions) w.str(id).u64(s.seq).bytes(s.reply).u64(s.lastIndex);
+    return w.bytes(this.machine.snapshot()).finish();
+  }
+
+  restore(data: Uint8Array): void {
+    const r = new Reader(data);
+    if (data.length === 0) return; // the bootstrap snapshot: initial state
+    if (r.u8() !== 1)
+      throw new ClusterError('CLUSTER_MALFORMED', 'unknown applier snapshot version');
+    const applied = r.u64();
+    const n = r.u32();
+    const sessions = new Map<string, Session>();
+    for (let i = 0; i < n; i++) {
+      const id = r.str(MAX_CLIENT_ID);
+      sessions.set(id, { seq: r.u64(), reply: r.bytes(MAX_REPLY), lastIndex: r.u64() });
+    }
+    const machine = r.bytes(Number.MAX_SAFE_INTEGER);
+    r.end();
+    this.machine.restore(machine);
+    this.sessions = sessions;
+    this.touched = new Set(sessions.keys());
+    this.applied = applied;
+  }
+
+  /** Session changes since the last call, as key/value writes for `RaftStorage.commitApplied`. */
+  drainSessionWrites(): KvWrite[] {
+    const out: KvWrite[] = [];
+    for (const id of this.touched) {
+      const s = this.sessions.get(id);
+      const value =
+        s === undefined ? null : new Writer().u64(s.seq).bytes(s.reply).u64(s.lastIndex).finish();
+      out.push({ key: SESSION_KEY_PREFIX + id, value });
+    }
+    this.touched.clear();
+    return out;
+  }
+
+  /** Every session as writes (after a snapshot install replaces the persisted state). */
+  dumpSessionWrites(): KvWrite[] {
+    for (const id of this.sessions.keys()) this.touched.add(id);
+    return this.drainSessionWrites();
+  }
+
+  /** Rebuild the session table from persisted writes (restart). */
+  loadSessions(state: Map<string, Uint8Array>, applied: number): void {
+    const list: [string, Session][] = [];
+    for (const [key, value] of state) {
+      if (!key.startsWith(SESSION_KEY_PREFIX)) continue;
+      const r = new Reader(value);
+      list.push([
+        key.slice(SESSION_KEY_PREFIX.length),
+        { seq: r.u64(), reply: r.bytes(MAX_REPLY), lastIndex: r.u64() },
+      ]);
+      r.end();
+    }
+    list.sort((a, b) => a[1].lastIndex - b[1].lastIndex);
+    this.sessions = new Map(list);
+    this.applied = applied;
+  }
+}

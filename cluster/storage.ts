@@ -1,0 +1,165 @@
+import { Level } from 'level';
+import { Reader, Writer } from './bytes.ts';
+import { decodeEntry, decodeSnapshotMeta, encodeEntry, encodeSnapshotMeta } from './codec.ts';
+import { ClusterError } from './errors.ts';
+import type { Entry, HardState, Ready, Snapshot } from './types.ts';
+
+export interface KvWrite {
+  readonly key: string;
+  /** null deletes the key. */
+  readonly value: Uint8Array | null;
+}
+
+export interface StoredState {
+  readonly hardState: HardState;
+  readonly snapshot: Snapshot | null;
+  readonly entries: Entry[];
+  readonly applied: number;
+}
+
+const HARD_STATE = 'r/hs';
+const SNAPSHOT = 'r/snap';
+const APPLIED = 'a/applied';
+const ENTRY = 'r/e/';
+const STATE = 's/';
+const STATE_END = 's0'; // '0' follows '/' in ASCII: the end of the state key range
+
+function entryKey(index: number): string {
+  return ENTRY + index.toString(16).padStart(14, '0');
+}
+
+type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+/**
+ * The durable Raft log, hard state, snapshot and applied state machine on LevelDB. Every write is
+ * one `{ sync: true }` batch: `save` writes a Ready's snapshot, truncation, entries and hard
+ * state together before the shell may send that Ready's messages; `commitApplied` writes the
+ * state machine's changes together with the applied index they belong to (etcd#13766).
+ */
+export class RaftStorage {
+  private readonly db: Level<string, Uint8Array>;
+  private firstStored = 1;
+  private lastStored = 0;
+
+  private constructor(db: Level<string, Uint8Array>) {
+    this.db = db;
+  }
+
+  static async open(dir: string): Promise<RaftStorage> {
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    return new RaftStorage(db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async load(): Promise<StoredState> {
+    const hsBytes = await this.db.get(HARD_STATE);
+    let hardState: HardState = { term: 0, vote: '', commit: 0 };
+    if (hsBytes !== undefined) {
+      const r = new Reader(hsBytes);
+      hardState = { term: r.u64(), vote: r.str(256), commit: r.u64() };
+      r.end();
+    }
+    const snapBytes = await this.db.get(SNAPSHOT);
+    let snapshot: Snapshot | null = null;
+    if (snapBytes !== undefined) {
+      const r = new Reader(snapBytes);
+      snapshot = { meta: decodeSnapshotMeta(r), data: r.bytes(Number.MAX_SAFE_INTEGER) };
+      r.end();
+    }
+    const entries: Entry[] = [];
+    for await (const value of this.db.values({ gte: ENTRY, lt: `${ENTRY}~` })) {
+      const r = new Reader(value);
+      entries.push(decodeEntry(r));
+      r.end();
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i]!.index !== entries[i - 1]!.index + 1) {
+        throw new ClusterError('CLUSTER_STORAGE', 'stored log has a gap');
+      }
+    }
+    this.firstStored = entries[0]?.index ?? (snapshot?.meta.index ?? 0) + 1;
+    this.lastStored = entries.at(-1)?.index ?? snapshot?.meta.index ?? 0;
+    const appliedBytes = await this.db.get(APPLIED);
+    const applied = appliedBytes === undefined ? 0 : new Reader(appliedBytes).u64();
+    return { hardState, snapshot, entries, applied };
+  }
+
+  /** Persist a Ready's snapshot, entries and hard state in one synced batch. */
+  async save(rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState'>): Promise<void> {
+    const ops: Op[] = [];
+    if (rd.snapshot !== null) {
+      const { snapshot, install } = rd.snapshot;
+      const w = new Writer();
+      encodeSnapshotMeta(w, snapshot.meta);
+      w.bytes(snapshot.data);
+      ops.push({ type: 'put', key: SNAPSHOT, value: w.finish() });
+      const upTo = install ? this.lastStored : Math.min(snapshot.meta.index, this.lastStored);
+      for (let i = this.firstStored; i <= upTo; i++) ops.push({ type: 'del', key: entryKey(i) });
+      this.firstStored = Math.max(this.firstStored, upTo + 1, snapshot.meta.index + 1);
+      if (install) this.lastStored = snapshot.meta.index;
+    }
+    const first = rd.entries[0];
+    if (first !== undefined) {
+      for (let i = Math.max(first.index, this.firstStored); i <= this.lastStored; i++) {
+        ops.push({ type: 'del', key: entryKey(i) }); // conflict truncation, same batch
+      }
+      for (const e of rd.entries) {
+        const w = new Writer();
+        encodeEntry(w, e);
+        ops.push({ type: 'put', key: entryKey(e.index), value: w.finish() });
+      }
+      this.lastStored = rd.entries.at(-1)!.index;
+      if (this.firstStored > first.index) this.firstStored = first.index;
+    }
+    if (rd.hardState !== null) {
+      const hs = rd.hardState;
+      ops.push({
+        type: 'put',
+        key: HARD_STATE,
+        value: new Writer().u64(hs.term).str(hs.vote).u64(hs.commit).finish(),
+      });
+    }
+    if (ops.length > 0) await this.db.batch(ops, { sync: true });
+  }
+
+  /**
+   * Record the state machine's writes for entries up to `applied` and the applied index in one
+   * synced batch. With `replaceState` every stored state key not rewritten is deleted first
+   * (installing a snapshot).
+   */
+  async commitApplied(
+    applied: number,
+    writes: readonly KvWrite[],
+    replaceState = false,
+  ): Promise<void> {
+    const ops: Op[] = [];
+    if (replaceState) {
+      const keep = new Set(writes.map((w) => STATE + w.key));
+      for await (const key of this.db.keys({ gte: STATE, lt: STATE_END })) {
+        if (!keep.has(key)) ops.push({ type: 'del', key });
+      }
+    }
+    for (const w of writes) {
+      ops.push(
+        w.value === null
+          ? { type: 'del', key: STATE + w.key }
+          : { type: 'put', key: STATE + w.key, value: w.value },
+      );
+    }
+    ops.push({ type: 'put', key: APPLIED, value: new Writer().u64(applied).finish() });
+    await this.db.batch(ops, { sync: true });
+  }
+
+  /** The state machine's persisted key/values (keys without the internal prefix). */
+  async readState(): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    for await (const [key, value] of this.db.iterator({ gte: STATE, lt: STATE_END })) {
+      out.set(key.slice(STATE.length), value);
+    }
+    return out;
+  }
+}
