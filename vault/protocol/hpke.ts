@@ -27,6 +27,21 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   return x25519.getPublicKey(secretKey);
 }
 
+/** Rejects X25519 public keys of low order: a shared secret with them would be all zeros. */
+export function checkX25519PublicKey(field: string, key: Uint8Array): Uint8Array {
+  try {
+    if (key.length !== X25519_KEY_BYTES) throw new Error('length');
+    x25519.getSharedSecret(LOW_ORDER_PROBE, key);
+  } catch {
+    throw new VaultError('BAD_POINT', `${field}: not a usable X25519 public key`);
+  }
+  return key;
+}
+
+// Any fixed non-zero scalar works: clamping makes it a multiple of the cofactor, so the product
+// is zero exactly for low-order inputs.
+const LOW_ORDER_PROBE = new Uint8Array(32).fill(0x5a);
+
 export function seal(args: {
   purpose: SealPurpose;
   recipientPublicKey: Uint8Array;

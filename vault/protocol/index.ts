@@ -20,7 +20,14 @@ export {
   scalarToBytes,
 } from './curve.ts';
 export { bytesEqual, concatBytes, parseHex, toHex } from './hex.ts';
-export { open, type Sealed, type SealPurpose, seal, x25519PublicKey } from './hpke.ts';
+export {
+  checkX25519PublicKey,
+  open,
+  type Sealed,
+  type SealPurpose,
+  seal,
+  x25519PublicKey,
+} from './hpke.ts';
 export * from './messages.ts';
 export { type ClaimBinding, type ClaimProof, proveClaim, verifyClaimProof } from './pok.ts';
 export {

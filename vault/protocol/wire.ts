@@ -1,7 +1,7 @@
 import { VaultError } from '../errors.ts';
 import { checkXOnlyKey, decodePoint, decodeScalar } from './curve.ts';
 import { parseHex, parseHexOneOf, toHex } from './hex.ts';
-import { AEAD_TAG_BYTES, X25519_KEY_BYTES } from './hpke.ts';
+import { AEAD_TAG_BYTES, checkX25519PublicKey, X25519_KEY_BYTES } from './hpke.ts';
 import {
   type Claim,
   type Deletion,
@@ -213,10 +213,10 @@ export function parseClaim(value: unknown): Claim {
   const p = object('proof', o.proof, ['r', 's']);
   const s = parseHex('proof.s', p.s, 32);
   decodeScalar('proof.s', s);
-  const ephemeralKey = parseHex('ephemeralKey', o.ephemeralKey, X25519_KEY_BYTES);
-  if (ephemeralKey.every((b) => b === 0)) {
-    throw new VaultError('BAD_POINT', 'ephemeralKey: the all-zero X25519 key');
-  }
+  const ephemeralKey = checkX25519PublicKey(
+    'ephemeralKey',
+    parseHex('ephemeralKey', o.ephemeralKey, X25519_KEY_BYTES),
+  );
   return {
     walletId: parseWalletId('walletId', o.walletId),
     ephemeralKey,
@@ -225,12 +225,21 @@ export function parseClaim(value: unknown): Claim {
   };
 }
 
+/** Chia's n-Wesolowski proofs append 141-byte segments after π (docs/vdf.md), at most 64. */
+const CLASS1024_SEGMENT_BYTES = 141;
+const MAX_PROOF_SEGMENTS = 64;
+
 export function parseSolution(value: unknown): Solution {
   const o = object('solution', value, ['claimId', 'y', 'proof']);
-  const sizes = Object.values(ELEMENT_BYTES);
-  const y = parseHexOneOf('y', o.y, sizes);
-  const proof = parseHexOneOf('proof', o.proof, sizes);
-  if (y.length !== proof.length) throw new VaultError('BAD_LENGTH', 'y and proof: sizes differ');
+  const y = parseHexOneOf('y', o.y, Object.values(ELEMENT_BYTES));
+  const allowed =
+    y.length === ELEMENT_BYTES.rsa2048
+      ? [ELEMENT_BYTES.rsa2048]
+      : Array.from(
+          { length: MAX_PROOF_SEGMENTS + 1 },
+          (_, d) => ELEMENT_BYTES.class1024 + d * CLASS1024_SEGMENT_BYTES,
+        );
+  const proof = parseHexOneOf('proof', o.proof, allowed);
   return { claimId: parseClaimId('claimId', o.claimId), y, proof };
 }
 

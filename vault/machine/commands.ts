@@ -1,0 +1,83 @@
+import { VaultError } from '../errors.ts';
+import {
+  claimToJson,
+  deletionToJson,
+  depositToJson,
+  parseClaim,
+  parseDeletion,
+  parseDeposit,
+  parsePing,
+  parseSolution,
+  parseTenantName,
+  parseTenantRegistration,
+  parseWalletId,
+  pingToJson,
+  solutionToJson,
+  tenantRegistrationToJson,
+  toHex,
+} from '../protocol/index.ts';
+import type { Command } from './types.ts';
+
+/**
+ * Commands as log entries: UTF-8 JSON of {type, body} with each body in its wire shape. Decoding
+ * goes back through the strict wire parsers, so a command read from the log is validated exactly
+ * like one that arrived over HTTP.
+ */
+export function encodeCommand(c: Command): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ type: c.type, body: commandBody(c) }));
+}
+
+function commandBody(c: Command): unknown {
+  switch (c.type) {
+    case 'registerTenant':
+      return tenantRegistrationToJson(c.registration);
+    case 'deposit':
+      return depositToJson(c.deposit);
+    case 'delete':
+      return deletionToJson(c.deletion);
+    case 'issuePingNonce':
+      return { tenant: c.tenant };
+    case 'ping':
+      return pingToJson(c.ping);
+    case 'issueClaimNonce':
+      return { walletId: toHex(c.walletId) };
+    case 'claim':
+      return claimToJson(c.claim);
+    case 'solve':
+      return solutionToJson(c.solution);
+    case 'beginEpoch':
+      return {};
+  }
+}
+
+export function decodeCommand(bytes: Uint8Array): Command {
+  let o: { type?: unknown; body?: unknown };
+  try {
+    o = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new VaultError('MALFORMED', 'command is not valid JSON');
+  }
+  const body = (o?.body ?? null) as Record<string, unknown> | null;
+  switch (o?.type) {
+    case 'registerTenant':
+      return { type: 'registerTenant', registration: parseTenantRegistration(body) };
+    case 'deposit':
+      return { type: 'deposit', deposit: parseDeposit(body) };
+    case 'delete':
+      return { type: 'delete', deletion: parseDeletion(body) };
+    case 'issuePingNonce':
+      return { type: 'issuePingNonce', tenant: parseTenantName('tenant', body?.tenant) };
+    case 'ping':
+      return { type: 'ping', ping: parsePing(body) };
+    case 'issueClaimNonce':
+      return { type: 'issueClaimNonce', walletId: parseWalletId('walletId', body?.walletId) };
+    case 'claim':
+      return { type: 'claim', claim: parseClaim(body) };
+    case 'solve':
+      return { type: 'solve', solution: parseSolution(body) };
+    case 'beginEpoch':
+      return { type: 'beginEpoch' };
+    default:
+      throw new VaultError('MALFORMED', 'unknown command type');
+  }
+}

@@ -1,0 +1,15 @@
+/** The vault's deterministic state machine: commands in, results and effects out. */
+export { decodeCommand, encodeCommand } from './commands.ts';
+export { challengeSeed, claimIdFor } from './derive.ts';
+export { type ApplyOutcome, type MachineOptions, VaultMachine } from './machine.ts';
+export type {
+  ApplyContext,
+  ClaimStatus,
+  ClaimView,
+  Command,
+  CommandResult,
+  Effect,
+  MachineConfig,
+  WalletView,
+} from './types.ts';
+export type { VdfVerify } from './vdf.ts';

@@ -1,0 +1,176 @@
+import type {
+  Claim,
+  Deletion,
+  Deposit,
+  DepositPolicy,
+  DepositReceipt,
+  Ping,
+  Release,
+  Scheme,
+  SealedShare,
+  Solution,
+  TenantLimits,
+  TenantRegistration,
+  VdfGroupName,
+} from '../protocol/index.ts';
+
+/** Fixed at cluster creation; part of the state so every replica and snapshot agrees on it. */
+export interface MachineConfig {
+  clusterId: Uint8Array;
+  /** Operator's BIP-340 x-only key: signs tenant registrations. */
+  operatorKey: Uint8Array;
+  /** The cluster's X25519 public key deposits are sealed to. */
+  clusterEncryptionKey: Uint8Array;
+  /** The cluster's BIP-340 x-only key that signs deposit receipts. */
+  receiptKey: Uint8Array;
+  pingNonceTtlMs: number;
+  claimNonceTtlMs: number;
+  maxPingNoncesPerTenant: number;
+  maxClaimNoncesPerWallet: number;
+  /** Minimum time between two claim starts on one wallet (the rate bound). */
+  claimIntervalMs: number;
+  maxTenants: number;
+}
+
+/**
+ * Everything a command may depend on besides the state, chosen by the proposer and committed
+ * with the command so every replica computes the same result.
+ */
+export interface ApplyContext {
+  /** The command's log position; strictly increasing across applied commands. */
+  logIndex: number;
+  /** The proposer's clock, ms since the Unix epoch. */
+  timestamp: number;
+  /** The volatile epoch: never written to disk, new after a whole-cluster restart (P4). */
+  epochId: Uint8Array;
+  epochSecret: Uint8Array;
+  keys: { clusterSecretKey: Uint8Array; receiptSecretKey: Uint8Array };
+  /** At least 32 random bytes chosen by the proposer. */
+  random: Uint8Array;
+}
+
+export type Command =
+  | { type: 'registerTenant'; registration: TenantRegistration }
+  | { type: 'deposit'; deposit: Deposit }
+  | { type: 'delete'; deletion: Deletion }
+  | { type: 'issuePingNonce'; tenant: string }
+  | { type: 'ping'; ping: Ping }
+  | { type: 'issueClaimNonce'; walletId: Uint8Array }
+  | { type: 'claim'; claim: Claim }
+  | { type: 'solve'; solution: Solution }
+  | { type: 'beginEpoch' };
+
+export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'released';
+
+export interface ClaimView {
+  claimId: Uint8Array;
+  walletId: Uint8Array;
+  ephemeralKey: Uint8Array;
+  group: VdfGroupName;
+  iterations: number;
+  /** The VDF challenge seed: public once the claim is committed. */
+  seed: Uint8Array;
+  logIndex: number;
+  status: ClaimStatus;
+  release: Release | null;
+}
+
+export interface WalletView {
+  walletId: Uint8Array;
+  tenant: string;
+  scheme: Scheme;
+  q: Uint8Array;
+  q1: Uint8Array;
+  q2: Uint8Array;
+  policy: DepositPolicy;
+  logIndex: number;
+  released: boolean;
+  liveClaim: ClaimView | null;
+}
+
+export type CommandResult =
+  | { type: 'tenantRegistered'; tenant: string }
+  | { type: 'deposited'; receipt: DepositReceipt }
+  | { type: 'deleted'; walletId: Uint8Array }
+  | { type: 'pingNonce'; tenant: string; nonce: Uint8Array; expiresAt: number }
+  | { type: 'pinged'; tenant: string; logIndex: number; cancelledClaims: Uint8Array[] }
+  | { type: 'claimNonce'; walletId: Uint8Array; nonce: Uint8Array; expiresAt: number }
+  | { type: 'claim'; claim: ClaimView; existing: boolean }
+  | { type: 'released'; release: Release }
+  | { type: 'epochStarted'; voidedClaims: number };
+
+/** What happened, for audit logs, metrics and notifications. Never carries a secret. */
+export type Effect =
+  | { type: 'tenantRegistered'; tenant: string }
+  | { type: 'deposited'; tenant: string; walletId: Uint8Array }
+  | { type: 'deleted'; tenant: string; walletId: Uint8Array }
+  | { type: 'pinged'; tenant: string }
+  | { type: 'claimStarted'; tenant: string; walletId: Uint8Array; claimId: Uint8Array }
+  | {
+      type: 'claimEnded';
+      tenant: string;
+      walletId: Uint8Array;
+      claimId: Uint8Array;
+      reason: 'ping' | 'epoch' | 'deletion';
+    }
+  | { type: 'released'; tenant: string; walletId: Uint8Array; claimId: Uint8Array }
+  | { type: 'epochStarted' };
+
+export interface TenantRecord {
+  name: string;
+  tenantKey: Uint8Array;
+  pingKey: Uint8Array;
+  limits: TenantLimits;
+  lastSeq: number;
+  /** Log index of the last applied ping; 0 if none. */
+  lastPingIndex: number;
+  walletCount: number;
+  /** Hex ids of this tenant's live claims, sorted. */
+  liveClaims: string[];
+  /** Outstanding ping nonces: hex → expiry (ms). */
+  pingNonces: Map<string, number>;
+}
+
+export interface WalletRecord {
+  walletId: Uint8Array;
+  tenant: string;
+  scheme: Scheme;
+  q: Uint8Array;
+  q1: Uint8Array;
+  q2: Uint8Array;
+  policy: DepositPolicy;
+  /** x2 only as sealed to the cluster key (P1). */
+  share: SealedShare;
+  logIndex: number;
+  receiptSignature: Uint8Array;
+  released: boolean;
+  /** Hex id of the wallet's latest claim (live or finished), if any. */
+  claimId: string | null;
+  lastClaimAt: number | null;
+  /** Outstanding claim nonces: hex → expiry (ms). */
+  claimNonces: Map<string, number>;
+}
+
+export interface ClaimRecord {
+  claimId: Uint8Array;
+  walletId: Uint8Array;
+  tenant: string;
+  ephemeralKey: Uint8Array;
+  group: VdfGroupName;
+  iterations: number;
+  seed: Uint8Array;
+  logIndex: number;
+  epochId: Uint8Array;
+  status: ClaimStatus;
+  release: SealedShare | null;
+}
+
+export interface VaultState {
+  config: MachineConfig;
+  /** The epoch claims are valid in; null until the first beginEpoch. */
+  epochId: Uint8Array | null;
+  lastIndex: number;
+  tenants: Map<string, TenantRecord>;
+  wallets: Map<string, WalletRecord>;
+  claims: Map<string, ClaimRecord>;
+}
