@@ -1,0 +1,8 @@
+export { encodeFrame, FrameDecoder, FrameTooLarge } from './framing.ts';
+export { keyPairFromPrivate, NoiseError, type StaticKeyPair, XXHandshake } from './noise.ts';
+export {
+  type PeerAddress,
+  type PeerLinkStats,
+  PeerNetwork,
+  type PeerNetworkOptions,
+} from './peer-network.ts';

@@ -1,0 +1,108 @@
+/**
+ * A Noise XX channel over one TCP socket. The handshake runs first, bounded in time and size; the
+ * caller's `authorize` decides from the peer's proven static key whether to keep the connection.
+ */
+
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { encodeFrame, FrameDecoder } from './framing.ts';
+import { type CipherState, type StaticKeyPair, XXHandshake } from './noise.ts';
+
+const HANDSHAKE_FRAME_MAX = 128;
+const TAG_BYTES = 16;
+
+export interface SecureSocketOptions {
+  socket: Socket;
+  initiator: boolean;
+  staticKey: StaticKeyPair;
+  prologue: Uint8Array;
+  /** Returns the peer id for an acceptable static key, or undefined to refuse the peer. */
+  authorize: (remoteStatic: Uint8Array) => string | undefined;
+  maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+}
+
+export class SecureSocket {
+  readonly peerId: string;
+  readonly socket: Socket;
+  readonly #send: CipherState;
+
+  constructor(peerId: string, socket: Socket, send: CipherState) {
+    this.peerId = peerId;
+    this.socket = socket;
+    this.#send = send;
+  }
+
+  /** Returns false when the socket's buffer is full (the caller should hold back). */
+  write(message: Uint8Array): boolean {
+    return this.socket.write(encodeFrame(this.#send.encrypt(new Uint8Array(0), message)));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Runs the handshake, then calls `onMessage` for each decrypted message. Rejects (and destroys the
+ * socket) on timeout, a refused peer, a bad frame or a failed authentication tag.
+ */
+export function establish(
+  opts: SecureSocketOptions,
+  onMessage: (peerId: string, message: Uint8Array) => void,
+): Promise<SecureSocket> {
+  const { socket } = opts;
+  const hs = new XXHandshake({
+    initiator: opts.initiator,
+    staticKey: opts.staticKey,
+    ephemeralPrivateKey: randomBytes(32),
+    prologue: opts.prologue,
+  });
+  const decoder = new FrameDecoder(HANDSHAKE_FRAME_MAX);
+  let receive: CipherState | undefined;
+  let channel: SecureSocket | undefined;
+
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error('handshake timed out')), opts.handshakeTimeoutMs);
+    const finish = () => {
+      const result = hs.result();
+      const peerId = opts.authorize(result.remoteStatic);
+      if (peerId === undefined) return fail(new Error('peer is not a cluster member'));
+      clearTimeout(timer);
+      receive = result.receive;
+      decoder.maxFrameBytes = opts.maxFrameBytes + TAG_BYTES;
+      channel = new SecureSocket(peerId, socket, result.send);
+      resolve(channel);
+    };
+    const onFrame = (frame: Uint8Array) => {
+      if (receive && channel) {
+        onMessage(channel.peerId, receive.decrypt(new Uint8Array(0), frame));
+        return;
+      }
+      hs.readMessage(frame);
+      if (!hs.complete) socket.write(encodeFrame(hs.writeMessage()));
+      if (hs.complete) finish();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+        for (let frame = decoder.next(); frame; frame = decoder.next()) onFrame(frame);
+      } catch (err) {
+        if (channel) socket.destroy(err as Error);
+        else fail(err as Error);
+      }
+    });
+    socket.on('error', (err) => {
+      if (!channel) fail(err);
+    });
+    socket.on('close', () => {
+      if (!channel) fail(new Error('connection closed during handshake'));
+    });
+    if (opts.initiator) socket.write(encodeFrame(hs.writeMessage()));
+  });
+}
