@@ -40,9 +40,8 @@ export type WorkerMessage =
 
 function runWorker(task: WorkerTask, onPass: () => void): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./prove-worker.ts', import.meta.url), {
+    const worker = new Worker(new URL('./prove-worker-boot.mjs', import.meta.url), {
       workerData: task,
-      execArgv: ['--import', 'tsx'],
     });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {

@@ -1,0 +1,40 @@
+/** The VDF module's public face (docs/vdf.md). */
+
+import type { GroupName } from './group.ts';
+import { groupFor } from './groups.ts';
+import { checkSeed } from './limits.ts';
+import type { VdfProofRecord } from './proof-file.ts';
+import { type SolveOptions, solve as solveWithCheckpoints } from './solver/solve.ts';
+
+export { VdfError, type VdfErrorCode } from './errors.ts';
+export type { GroupName, VdfGroup } from './group.ts';
+export { GROUP_NAMES, isGroupName } from './groups.ts';
+export { MAX_ITERATIONS, MAX_SEED_BYTES } from './limits.ts';
+export {
+  encodeProofFile,
+  MAX_PROOF_FILE_BYTES,
+  parseProofFile,
+  type VdfProofRecord,
+} from './proof-file.ts';
+export type { SolveOptions, SolveProgress } from './solver/solve.ts';
+export { type VerifyOutcome, verifyProof } from './verify.ts';
+
+/** The challenge input x for a seed, encoded (256 bytes rsa2048, 100-byte BQFC class1024). */
+export function deriveInput(group: GroupName, seed: Uint8Array): Uint8Array {
+  checkSeed(seed);
+  const g = groupFor(group, seed);
+  return g.encode(g.input);
+}
+
+/** y = x^(2^T) and its Wesolowski proof; resumable with `checkpointDir`, cancellable with `signal`. */
+export async function solve(o: SolveOptions): Promise<VdfProofRecord> {
+  const r = await solveWithCheckpoints(o);
+  return {
+    group: r.group,
+    seed: r.seed,
+    iterations: r.iterations,
+    input: r.input,
+    output: r.output,
+    proof: r.proof,
+  };
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VdfError } from '../errors.ts';
+import { verifyProof } from '../verify.ts';
+import { type SolveProgress, solve } from './solve.ts';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'vigil-vdf-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const seed = new Uint8Array([4, 5, 6]);
+
+describe('solver', () => {
+  it('reports progress with rate and ETA, then the proof phase', async () => {
+    const events: SolveProgress[] = [];
+    const r = await solve({
+      group: 'rsa2048',
+      seed,
+      iterations: 60_000,
+      onProgress: (p) => events.push(p),
+    });
+    expect(verifyProof(r)).toEqual({ valid: true });
+    const evals = events.filter((e) => e.phase === 'evaluate');
+    expect(evals.at(-1)).toMatchObject({ done: 60_000, total: 60_000, etaSeconds: 0 });
+    expect(evals.at(-1)!.rate).toBeGreaterThan(0);
+    expect(events.at(-1)!.phase).toBe('prove');
+  });
+
+  it('cancels with VDF_ABORTED, keeps checkpoints, and resumes to the same result', async () => {
+    const dir = tempDir();
+    const controller = new AbortController();
+    const started = solve({
+      group: 'rsa2048',
+      seed,
+      iterations: 400_000,
+      checkpointDir: dir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done > 100_000) controller.abort();
+      },
+    });
+    await expect(started).rejects.toMatchObject({ code: 'VDF_ABORTED' });
+    expect(readdirSync(dir).some((n) => n.startsWith('seg-'))).toBe(true);
+    let first = -1;
+    const resumed = await solve({
+      group: 'rsa2048',
+      seed,
+      iterations: 400_000,
+      checkpointDir: dir,
+      onProgress: (p) => {
+        if (first < 0) first = p.done;
+      },
+    });
+    expect(first).toBeGreaterThan(100_000);
+    const straight = await solve({ group: 'rsa2048', seed, iterations: 400_000 });
+    expect(resumed).toEqual(straight);
+    // A finished directory answers from disk.
+    expect(
+      await solve({ group: 'rsa2048', seed, iterations: 400_000, checkpointDir: dir }),
+    ).toEqual(straight);
+  });
+
+  it('refuses a checkpoint directory of another job and bad bounds before work', async () => {
+    const dir = tempDir();
+    await solve({ group: 'rsa2048', seed, iterations: 10, checkpointDir: dir });
+    await expect(
+      solve({ group: 'rsa2048', seed, iterations: 11, checkpointDir: dir }),
+    ).rejects.toMatchObject({
+      code: 'VDF_CHECKPOINT',
+    });
+    await expect(solve({ group: 'rsa2048', seed, iterations: 0 })).rejects.toBeInstanceOf(VdfError);
+    await expect(solve({ group: 'rsa2048', seed, iterations: 2 ** 53 })).rejects.toMatchObject({
+      code: 'VDF_OUT_OF_RANGE',
+    });
+    await expect(
+      solve({ group: 'rsa2048', seed: new Uint8Array(), iterations: 5 }),
+    ).rejects.toMatchObject({
+      code: 'VDF_MALFORMED',
+    });
+  });
+
+  it('splits the proof over worker threads with the same result', async () => {
+    const dir = tempDir();
+    const a = await solve({
+      group: 'rsa2048',
+      seed,
+      iterations: 20_000,
+      checkpointDir: dir,
+      workers: 2,
+    });
+    const b = await solve({ group: 'rsa2048', seed, iterations: 20_000, workers: 'never' });
+    expect(a.proof).toEqual(b.proof);
+  }, 30_000);
+});
