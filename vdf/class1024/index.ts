@@ -1,0 +1,25 @@
+export { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
+export { DISCRIMINANT_BITS, discriminantFromSeed } from './discriminant.ts';
+export { fastOps, naiveOps } from './fast.ts';
+export {
+  type Form,
+  formFromAB,
+  formsEqual,
+  generatorForm,
+  identityForm,
+  isReduced,
+  reduce,
+} from './form.ts';
+export { class1024Group } from './group.ts';
+export { naiveCompose, naiveSquare } from './naive.ts';
+export type { FormOps } from './pow.ts';
+export {
+  B_BYTES,
+  getB,
+  MAX_DEPTH,
+  MAX_ITERATIONS,
+  SEGMENT_BYTES,
+  verifyChiaBlob,
+  verifyChiaRecord,
+  verifyClass1024,
+} from './verify.ts';
