@@ -1,11 +1,13 @@
-/** The class1024 side of verifyProof, kept apart so the rest builds while class1024 is missing. */
-import { VdfError } from './errors.ts';
+/** The class1024 side of verifyProof: Chia's verifier handles π and the n-Wesolowski segments. */
+import { class1024Group, verifyClass1024 } from './class1024/index.ts';
 import type { VdfProofRecord } from './proof-file.ts';
 
-export function verifyClass1024Record(_r: VdfProofRecord): void {
-  throw new VdfError('VDF_UNKNOWN_GROUP', 'class1024 is not available in this build yet');
+export function verifyClass1024Record(r: VdfProofRecord): void {
+  const input = r.input ?? deriveClass1024Input(r.seed);
+  verifyClass1024(r.seed, r.iterations, input, r.output, r.proof);
 }
 
-export function deriveClass1024Input(_seed: Uint8Array): Uint8Array {
-  throw new VdfError('VDF_UNKNOWN_GROUP', 'class1024 is not available in this build yet');
+export function deriveClass1024Input(seed: Uint8Array): Uint8Array {
+  const g = class1024Group(seed);
+  return g.encode(g.input);
 }

@@ -1,4 +1,6 @@
 /** Group instances by name: the one place that knows every group. */
+
+import { class1024Group } from './class1024/index.ts';
 import { VdfError } from './errors.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { rsa2048Group } from './rsa2048/group.ts';
@@ -11,8 +13,7 @@ export function isGroupName(v: unknown): v is GroupName {
 
 export function groupFor(name: GroupName, seed: Uint8Array): VdfGroup<unknown> {
   if (name === 'rsa2048') return rsa2048Group(seed) as VdfGroup<unknown>;
-  if (name === 'class1024')
-    throw new VdfError('VDF_UNKNOWN_GROUP', 'class1024 is not available in this build yet');
+  if (name === 'class1024') return class1024Group(seed) as VdfGroup<unknown>;
   throw new VdfError('VDF_UNKNOWN_GROUP', `unknown VDF group ${String(name)}`);
 }
 

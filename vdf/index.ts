@@ -38,3 +38,13 @@ export async function solve(o: SolveOptions): Promise<VdfProofRecord> {
     proof: r.proof,
   };
 }
+export {
+  BACKENDS,
+  type Backend,
+  backendsFor,
+  calibrateIterations,
+  DEFAULT_ATTACKER_RATE,
+  fastestBackend,
+  measureSquaringsPerSecond,
+  parseDelaySeconds,
+} from './speed.ts';

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerStartCommand } from './start.ts';
+import { registerVdfCommands } from './vdf.ts';
 
 export function registerCommands(program: Command): void {
   registerStartCommand(program);
+  registerVdfCommands(program);
 }

@@ -1,0 +1,239 @@
+/** `vigil vdf …`: bench, solve, verify, calibrate — a thin shell over vdf/index.ts. */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  backendsFor,
+  calibrateIterations,
+  DEFAULT_ATTACKER_RATE,
+  encodeProofFile,
+  fastestBackend,
+  type GroupName,
+  isGroupName,
+  MAX_ITERATIONS,
+  MAX_PROOF_FILE_BYTES,
+  measureSquaringsPerSecond,
+  parseDelaySeconds,
+  parseProofFile,
+  solve,
+  VdfError,
+  verifyProof,
+} from '../../vdf/index.ts';
+import { CliExit } from '../exit.ts';
+import { formatDuration, progressBar } from '../progress.ts';
+
+function groupOption(v: string | undefined, required: boolean): GroupName | undefined {
+  if (v === undefined) {
+    if (required) throw new CliExit(2, 'vigil vdf: --group is required (rsa2048 or class1024)');
+    return undefined;
+  }
+  if (!isGroupName(v))
+    throw new CliExit(2, `vigil vdf: unknown group "${v}" (rsa2048 or class1024)`);
+  return v;
+}
+
+function positiveNumber(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CliExit(2, `vigil vdf: ${name} must be a positive number`);
+  return n;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export function registerVdfCommands(program: Command): void {
+  const vdf = program
+    .command('vdf')
+    .description('verifiable delay function: bench, solve, verify, calibrate');
+
+  vdf
+    .command('bench')
+    .description('squarings per second for each backend, beside the naive BigInt baseline')
+    .option('--group <group>', 'rsa2048 or class1024 (default: both)')
+    .option('--seconds <s>', 'measuring time per backend', '2')
+    .option('--json', 'one JSON object per backend')
+    .action((o: { group?: string; seconds: string; json?: boolean }) => {
+      const group = groupOption(o.group, false);
+      const seconds = positiveNumber('--seconds', o.seconds);
+      for (const g of group ? [group] : (['rsa2048', 'class1024'] as const)) {
+        const rows = backendsFor(g).map((b) => ({
+          group: b.group,
+          backend: b.name,
+          naive: b.naive,
+          squaringsPerSecond: Math.round(measureSquaringsPerSecond(b, seconds)),
+        }));
+        const base = rows.find((r) => r.naive)!.squaringsPerSecond;
+        for (const r of rows) {
+          const row = { ...r, vsNaive: Number((r.squaringsPerSecond / base).toFixed(2)) };
+          if (o.json) out(JSON.stringify(row));
+          else
+            out(
+              `${row.group.padEnd(10)} ${row.backend.padEnd(14)} ${String(row.squaringsPerSecond).padStart(10)} sq/s  (x${row.vsNaive} naive)`,
+            );
+        }
+      }
+    });
+
+  vdf
+    .command('solve')
+    .description('compute y = x^(2^T) and its Wesolowski proof; resumable with --checkpoint-dir')
+    .requiredOption('--group <group>', 'rsa2048 or class1024')
+    .requiredOption('--seed <hex>', 'challenge seed (hex)')
+    .requiredOption('--iterations <T>', 'number of squarings')
+    .requiredOption('--out <file>', 'proof file to write')
+    .option('--checkpoint-dir <dir>', 'directory for checkpoints (resume after a crash or Ctrl-C)')
+    .action(
+      async (o: {
+        group: string;
+        seed: string;
+        iterations: string;
+        out: string;
+        checkpointDir?: string;
+      }) => {
+        const group = groupOption(o.group, true)!;
+        if (!/^(?:[0-9a-fA-F]{2})+$/.test(o.seed))
+          throw new CliExit(2, 'vigil vdf solve: --seed must be hex bytes');
+        if (!/^\d+$/.test(o.iterations))
+          throw new CliExit(2, 'vigil vdf solve: --iterations must be an integer');
+        const iterations = Number(o.iterations);
+        if (iterations < 1 || iterations > MAX_ITERATIONS)
+          throw new CliExit(2, `vigil vdf solve: --iterations must be in 1..${MAX_ITERATIONS}`);
+        const bar = progressBar(process.stderr, `${group} `);
+        const controller = new AbortController();
+        const onSigint = () => controller.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          const record = await solve({
+            group,
+            seed: new Uint8Array(Buffer.from(o.seed, 'hex')),
+            iterations,
+            ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
+            signal: controller.signal,
+            onProgress: (p) =>
+              bar.update(
+                p.done,
+                p.total,
+                `${p.phase} ${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
+              ),
+          });
+          writeFileSync(o.out, encodeProofFile(record), { mode: 0o644 });
+          bar.finish(`wrote ${o.out}`);
+        } catch (err) {
+          bar.finish();
+          if (err instanceof VdfError)
+            throw new CliExit(
+              err.code === 'VDF_ABORTED' ? 130 : 1,
+              `vigil vdf solve: ${err.message}`,
+            );
+          throw err;
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      },
+    );
+
+  vdf
+    .command('verify')
+    .description('verify a proof file: exit 0 valid, 1 invalid proof, 2 malformed file')
+    .argument('<file>', 'proof file (JSON)')
+    .action((file: string) => {
+      let text: string;
+      try {
+        if (statSync(file).size > MAX_PROOF_FILE_BYTES)
+          throw new CliExit(2, `malformed: ${file} is larger than ${MAX_PROOF_FILE_BYTES} bytes`);
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        if (err instanceof CliExit) throw err;
+        throw new CliExit(
+          2,
+          `malformed: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      let record: ReturnType<typeof parseProofFile>;
+      try {
+        record = parseProofFile(text);
+      } catch (err) {
+        if (err instanceof VdfError)
+          throw new CliExit(2, `malformed: ${err.message} (${err.code})`);
+        throw err;
+      }
+      const outcome = verifyProof(record);
+      if (outcome.valid) {
+        out(`valid: ${record.group} proof of ${record.iterations} iterations`);
+        return;
+      }
+      throw new CliExit(
+        outcome.kind === 'invalid' ? 1 : 2,
+        `${outcome.kind}: ${outcome.reason} (${outcome.code})`,
+      );
+    });
+
+  vdf
+    .command('calibrate')
+    .description(
+      'iterations T for a delay against the fastest known attacker, and the honest wait here',
+    )
+    .requiredOption('--group <group>', 'rsa2048 or class1024')
+    .requiredOption('--delay <duration>', 'delay against the attacker, e.g. 7d, 12h, 90m, 3600')
+    .option(
+      '--attacker-rate <R>',
+      'attacker squarings per second (default: FPGA 1.5e7 rsa2048, ASIC 714720 class1024)',
+    )
+    .option('--margin <A>', 'safety factor on the attacker rate', '2')
+    .option('--seconds <s>', 'time to measure this machine', '2')
+    .option('--json', 'print JSON')
+    .action(
+      (o: {
+        group: string;
+        delay: string;
+        attackerRate?: string;
+        margin: string;
+        seconds: string;
+        json?: boolean;
+      }) => {
+        const group = groupOption(o.group, true)!;
+        const delay = parseDelaySeconds(o.delay);
+        if (delay === undefined)
+          throw new CliExit(
+            2,
+            'vigil vdf calibrate: --delay must look like 7d, 12h, 90m, 30s or seconds',
+          );
+        const attackerRate = o.attackerRate
+          ? positiveNumber('--attacker-rate', o.attackerRate)
+          : DEFAULT_ATTACKER_RATE[group];
+        const margin = positiveNumber('--margin', o.margin);
+        const iterations = calibrateIterations(delay, attackerRate, margin);
+        if (iterations > MAX_ITERATIONS)
+          throw new CliExit(
+            2,
+            `vigil vdf calibrate: T = ${iterations} exceeds the cap ${MAX_ITERATIONS}`,
+          );
+        const backend = fastestBackend(group);
+        const honestRate = measureSquaringsPerSecond(
+          backend,
+          positiveNumber('--seconds', o.seconds),
+        );
+        const honestSeconds = iterations / honestRate;
+        if (o.json) {
+          out(
+            JSON.stringify({
+              group,
+              delaySeconds: delay,
+              attackerRate,
+              margin,
+              iterations,
+              backend: backend.name,
+              honestRate: Math.round(honestRate),
+              honestSeconds: Math.round(honestSeconds),
+            }),
+          );
+          return;
+        }
+        out(
+          `iterations T = ${iterations}  (${formatDuration(delay)} x ${attackerRate} sq/s attacker x margin ${margin})`,
+        );
+        out(
+          `honest wait on this machine: ${formatDuration(honestSeconds)} at ${Math.round(honestRate)} sq/s (${backend.name}), excluding the proof`,
+        );
+      },
+    );
+}

@@ -1,0 +1,95 @@
+/** Squaring-rate measurement per backend (CLI bench/calibrate and npm run bench). */
+import { class1024Group, fastOps, naiveOps } from './class1024/index.ts';
+import type { GroupName, VdfGroup } from './group.ts';
+import { rsa2048Group } from './rsa2048/group.ts';
+
+export interface Backend {
+  group: GroupName;
+  name: string;
+  /** The baseline the others are judged against. */
+  naive: boolean;
+  make(seed: Uint8Array): VdfGroup<unknown>;
+  /** Squarings per timed step (keeps clock reads and call overhead out of the figure). */
+  step: number;
+}
+
+export const BACKENDS: readonly Backend[] = [
+  {
+    group: 'rsa2048',
+    name: 'openssl',
+    naive: false,
+    step: 2047 * 4,
+    make: (s) => rsa2048Group(s, 'openssl') as VdfGroup<unknown>,
+  },
+  {
+    group: 'rsa2048',
+    name: 'bigint-naive',
+    naive: true,
+    step: 2000,
+    make: (s) => rsa2048Group(s, 'bigint') as VdfGroup<unknown>,
+  },
+  {
+    group: 'class1024',
+    name: 'ts-nudupl',
+    naive: false,
+    step: 200,
+    make: (s) => class1024Group(s, fastOps) as VdfGroup<unknown>,
+  },
+  {
+    group: 'class1024',
+    name: 'bigint-naive',
+    naive: true,
+    step: 50,
+    make: (s) => class1024Group(s, naiveOps) as VdfGroup<unknown>,
+  },
+];
+
+export function backendsFor(group?: GroupName): Backend[] {
+  return BACKENDS.filter((b) => group === undefined || b.group === group);
+}
+
+/** The backend the solver uses for a group. */
+export function fastestBackend(group: GroupName): Backend {
+  return BACKENDS.find((b) => b.group === group && !b.naive)!;
+}
+
+export function measureSquaringsPerSecond(
+  b: Backend,
+  seconds: number,
+  now: () => number = () => performance.now(),
+): number {
+  const g = b.make(new Uint8Array([0x76, 0x64, 0x66]));
+  let e = g.squareTimes(g.input, 1);
+  const start = now();
+  let done = 0;
+  while (now() - start < seconds * 1000) {
+    e = g.squareTimes(e, b.step);
+    done += b.step;
+  }
+  return done / ((now() - start) / 1000);
+}
+
+/** Default attacker rates (shared/research/vdf.md §7): FPGA for RSA-2048, Chia's ASIC for class groups. */
+export const DEFAULT_ATTACKER_RATE: Record<GroupName, number> = {
+  rsa2048: 1.5e7,
+  class1024: 714_720,
+};
+
+export function parseDelaySeconds(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([smhdw]?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[
+    m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'
+  ];
+  const v = Number(m[1]) * unit;
+  return v > 0 && Number.isFinite(v) ? v : undefined;
+}
+
+/** T = ⌈delay × attacker rate × margin⌉ (research §7). */
+export function calibrateIterations(
+  delaySeconds: number,
+  attackerRate: number,
+  margin: number,
+): number {
+  return Math.ceil(delaySeconds * attackerRate * margin);
+}
