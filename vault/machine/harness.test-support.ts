@@ -1,0 +1,259 @@
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { solve } from '../../vdf/index.ts';
+import {
+  type Claim,
+  CURVE_ORDER,
+  combinePublic,
+  type Deposit,
+  depositAad,
+  depositBytes,
+  encodePoint,
+  makeClaim,
+  makeDeposit,
+  Point,
+  type Scheme,
+  type Solution,
+  scalarToBytes,
+  seal,
+  signDeletion,
+  signPing,
+  signTenantRegistration,
+  type TenantLimits,
+  utf8,
+  x25519PublicKey,
+} from '../protocol/index.ts';
+import { decodeCommand, encodeCommand } from './commands.ts';
+import { type ApplyOutcome, VaultMachine } from './machine.ts';
+import type { ApplyContext, ClaimView, Command, MachineConfig } from './types.ts';
+
+/** Fixed keys and a driver that feeds commands with well-formed contexts (tests only). */
+export const seedBytes = (label: string): Uint8Array => sha256(utf8(label));
+export const secrets = {
+  operator: seedBytes('operator'),
+  cluster: seedBytes('cluster-x25519'),
+  receipt: seedBytes('receipt'),
+  tenant: (name: string) => seedBytes(`tenant/${name}`),
+  ping: (name: string) => seedBytes(`ping/${name}`),
+};
+export const clusterId = seedBytes('cluster-id');
+export const ITERATIONS = 64;
+
+export function testConfig(): MachineConfig {
+  return {
+    clusterId,
+    operatorKey: schnorr.getPublicKey(secrets.operator),
+    clusterEncryptionKey: x25519PublicKey(secrets.cluster),
+    receiptKey: schnorr.getPublicKey(secrets.receipt),
+    pingNonceTtlMs: 60_000,
+    claimNonceTtlMs: 60_000,
+    maxPingNoncesPerTenant: 4,
+    maxClaimNoncesPerWallet: 2,
+    claimIntervalMs: 60_000,
+    maxTenants: 4,
+  };
+}
+
+export const defaultLimits: TenantLimits = {
+  groups: ['rsa2048'],
+  minIterations: 16,
+  maxIterations: 1000,
+  maxWallets: 8,
+  maxClaims: 2,
+};
+
+export interface WalletKeys {
+  walletId: Uint8Array;
+  scheme: Scheme;
+  x1: bigint;
+  x2: bigint;
+  q: Uint8Array;
+  q1: Uint8Array;
+  q2: Uint8Array;
+}
+
+export function walletKeys(n: number, scheme: Scheme = 'ecdsa-2p-mult'): WalletKeys {
+  const x1 =
+    (BigInt(`0x${Buffer.from(seedBytes(`x1/${n}`)).toString('hex')}`) % (CURVE_ORDER - 1n)) + 1n;
+  const x2 =
+    (BigInt(`0x${Buffer.from(seedBytes(`x2/${n}`)).toString('hex')}`) % (CURVE_ORDER - 1n)) + 1n;
+  const pub = (s: bigint) => encodePoint(Point.BASE.multiply(s));
+  const q1 = pub(x1);
+  const q2 = pub(x2);
+  const q =
+    scheme === 'ecdsa-2p-mult'
+      ? pub((x1 * x2) % CURVE_ORDER)
+      : scheme === 'additive'
+        ? combinePublic('additive', q1, q2)
+        : combinePublic('musig2', q1, q2);
+  return { walletId: seedBytes(`wallet/${n}`), scheme, x1, x2, q, q1, q2 };
+}
+
+export class Harness {
+  machine: VaultMachine;
+  index = 0;
+  now = 1_700_000_000_000;
+  epoch = 0;
+  seq = new Map<string, number>();
+
+  constructor(machine: VaultMachine = VaultMachine.create(testConfig())) {
+    this.machine = machine;
+  }
+
+  context(overrides: Partial<ApplyContext> = {}): ApplyContext {
+    this.index += 1;
+    this.now += 1000;
+    return {
+      logIndex: this.index,
+      timestamp: this.now,
+      epochId: seedBytes(`epoch/${this.epoch}`).slice(0, 16),
+      epochSecret: seedBytes(`epoch-secret/${this.epoch}`),
+      keys: { clusterSecretKey: secrets.cluster, receiptSecretKey: secrets.receipt },
+      random: seedBytes(`random/${this.index}`),
+      ...overrides,
+    };
+  }
+
+  /** Every command goes through the log codec, as it will under Raft. */
+  apply(command: Command, overrides: Partial<ApplyContext> = {}): ApplyOutcome {
+    const decoded = decodeCommand(encodeCommand(command));
+    return this.machine.apply(decoded, this.context(overrides));
+  }
+
+  nextSeq(tenant: string): number {
+    const s = (this.seq.get(tenant) ?? 0) + 1;
+    this.seq.set(tenant, s);
+    return s;
+  }
+
+  registerCommand(tenant = 'acme', limits: TenantLimits = defaultLimits): Command {
+    return {
+      type: 'registerTenant',
+      registration: signTenantRegistration(
+        clusterId,
+        {
+          tenant,
+          tenantKey: schnorr.getPublicKey(secrets.tenant(tenant)),
+          pingKey: schnorr.getPublicKey(secrets.ping(tenant)),
+          limits,
+        },
+        secrets.operator,
+        seedBytes('aux'),
+      ),
+    };
+  }
+
+  depositCommand(
+    w: WalletKeys,
+    opts: { tenant?: string; x2?: Uint8Array; iterations?: number; seq?: number } = {},
+  ): Deposit {
+    const tenant = opts.tenant ?? 'acme';
+    const x2 = opts.x2 ? BigInt(`0x${Buffer.from(opts.x2).toString('hex')}`) : w.x2;
+    if (opts.x2 && (x2 === 0n || x2 >= CURVE_ORDER)) return this.rawDeposit(w, opts.x2, tenant);
+    return makeDeposit({
+      clusterId,
+      clusterKey: x25519PublicKey(secrets.cluster),
+      deposit: {
+        tenant,
+        seq: opts.seq ?? this.nextSeq(tenant),
+        walletId: w.walletId,
+        scheme: w.scheme,
+        q: w.q,
+        q1: w.q1,
+        q2: w.q2,
+        policy: { group: 'rsa2048', iterations: opts.iterations ?? ITERATIONS },
+      },
+      x2: opts.x2 ?? scalarToBytes(w.x2),
+      tenantSecretKey: secrets.tenant(tenant),
+      senderSecret: seedBytes(`sender/${this.index}`),
+      aux: seedBytes('aux'),
+    });
+  }
+
+  /** A deposit whose sealed plaintext is arbitrary bytes: what a buggy or hostile client sends. */
+  rawDeposit(w: WalletKeys, plaintext: Uint8Array, tenant: string): Deposit {
+    const header = {
+      tenant,
+      seq: this.nextSeq(tenant),
+      walletId: w.walletId,
+      scheme: w.scheme,
+      q: w.q,
+      q1: w.q1,
+      q2: w.q2,
+      policy: { group: 'rsa2048' as const, iterations: ITERATIONS },
+    };
+    const share = seal({
+      purpose: 'deposit',
+      recipientPublicKey: x25519PublicKey(secrets.cluster),
+      senderSecret: seedBytes(`sender/${this.index}`),
+      aad: depositAad(clusterId, header),
+      plaintext,
+    });
+    const unsigned = { ...header, share };
+    const signature = schnorr.sign(
+      depositBytes(clusterId, unsigned),
+      secrets.tenant(tenant),
+      seedBytes('aux'),
+    );
+    return { ...unsigned, signature };
+  }
+
+  deleteCommand(w: WalletKeys, tenant = 'acme'): Command {
+    return {
+      type: 'delete',
+      deletion: signDeletion(
+        clusterId,
+        { tenant, seq: this.nextSeq(tenant), walletId: w.walletId },
+        secrets.tenant(tenant),
+        seedBytes('aux'),
+      ),
+    };
+  }
+
+  /** Asks for a ping nonce and returns the signed ping (not yet applied). */
+  pingCommand(tenant = 'acme'): Command {
+    const out = this.apply({ type: 'issuePingNonce', tenant });
+    if (!out.ok || out.result.type !== 'pingNonce') throw new Error('no ping nonce');
+    const ping = signPing(
+      clusterId,
+      { tenant, nonce: out.result.nonce },
+      secrets.ping(tenant),
+      seedBytes('aux'),
+    );
+    return { type: 'ping', ping };
+  }
+
+  /** Asks for a claim nonce and returns a claim with a valid proof (not yet applied). */
+  claimCommand(
+    w: WalletKeys,
+    ephemeralSecret: Uint8Array = seedBytes(`eph/${this.index}`),
+  ): Command {
+    const out = this.apply({ type: 'issueClaimNonce', walletId: w.walletId });
+    if (!out.ok || out.result.type !== 'claimNonce') throw new Error('no claim nonce');
+    const claim: Claim = makeClaim({
+      clusterId,
+      walletId: w.walletId,
+      ephemeralKey: x25519PublicKey(ephemeralSecret),
+      claimNonce: out.result.nonce,
+      x1: scalarToBytes(w.x1),
+      q1: w.q1,
+      aux: seedBytes('aux'),
+    });
+    return { type: 'claim', claim };
+  }
+}
+
+export async function solveClaim(claim: ClaimView): Promise<Solution> {
+  const r = await solve({
+    group: claim.group,
+    seed: claim.seed,
+    iterations: claim.iterations,
+    workers: 'never',
+  });
+  return { claimId: claim.claimId, y: r.output, proof: r.proof };
+}
+
+/** True if `needle` occurs in `haystack` as bytes. */
+export function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).includes(Buffer.from(needle));
+}

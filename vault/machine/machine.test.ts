@@ -1,0 +1,367 @@
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { describe, expect, it } from 'vitest';
+import {
+  CURVE_ORDER,
+  depositBytes,
+  makeDeposit,
+  openRelease,
+  type Scheme,
+  scalarToBytes,
+  signPing,
+  toHex,
+  verifyDepositReceipt,
+  x25519PublicKey,
+} from '../protocol/index.ts';
+import {
+  clusterId,
+  containsBytes,
+  defaultLimits,
+  Harness,
+  ITERATIONS,
+  secrets,
+  seedBytes,
+  solveClaim,
+  testConfig,
+  type WalletKeys,
+  walletKeys,
+} from './harness.test-support.ts';
+import type { ApplyOutcome } from './machine.ts';
+import { VaultMachine } from './machine.ts';
+import type { ClaimView, Command } from './types.ts';
+
+function ok(out: ApplyOutcome) {
+  if (!out.ok) throw new Error(`expected success, got ${out.error.code}: ${out.error.message}`);
+  return out.result;
+}
+
+/** Applies a command expected to fail and checks it changed nothing. */
+function rejected(h: Harness, command: Command, code: string, overrides = {}) {
+  const before = h.machine.snapshot();
+  const out = h.apply(command, overrides);
+  expect(out.ok ? 'accepted' : out.error.code).toBe(code);
+  expect(Buffer.from(h.machine.snapshot()).equals(Buffer.from(before))).toBe(true);
+  return out;
+}
+
+function setup(schemes: Scheme[] = ['ecdsa-2p-mult']) {
+  const h = new Harness();
+  ok(h.apply(h.registerCommand()));
+  ok(h.apply({ type: 'beginEpoch' }));
+  const wallets = schemes.map((s, i) => walletKeys(i, s));
+  for (const w of wallets) ok(h.apply({ type: 'deposit', deposit: h.depositCommand(w) }));
+  return { h, wallets };
+}
+
+function startClaim(h: Harness, w: WalletKeys, eph = seedBytes('eph')): ClaimView {
+  const r = ok(h.apply(h.claimCommand(w, eph)));
+  if (r.type !== 'claim') throw new Error('not a claim');
+  return r.claim;
+}
+
+describe('deposits', () => {
+  it.each(['ecdsa-2p-mult', 'additive', 'musig2'] as const)(
+    'accepts a %s deposit and signs a receipt the client can check (P6)',
+    (scheme) => {
+      const h = new Harness();
+      ok(h.apply(h.registerCommand()));
+      const w = walletKeys(1, scheme);
+      const r = ok(h.apply({ type: 'deposit', deposit: h.depositCommand(w) }));
+      if (r.type !== 'deposited') throw new Error('not deposited');
+      const expected = {
+        walletId: w.walletId,
+        scheme,
+        q: w.q,
+        q1: w.q1,
+        q2: w.q2,
+        policy: { group: 'rsa2048' as const, iterations: ITERATIONS },
+      };
+      const receiptKey = testConfig().receiptKey;
+      expect(verifyDepositReceipt({ clusterId, receiptKey, receipt: r.receipt, expected })).toBe(
+        true,
+      );
+      expect(h.machine.receipt(w.walletId)).toEqual(r.receipt);
+      expect(
+        verifyDepositReceipt({
+          clusterId,
+          receiptKey,
+          receipt: r.receipt,
+          expected: { ...expected, q2: w.q1 },
+        }),
+      ).toBe(false);
+    },
+  );
+
+  it('rejects a share that does not match Q2, out-of-range shares, and broken combinations; stores nothing', () => {
+    const h = new Harness();
+    ok(h.apply(h.registerCommand()));
+    const w = walletKeys(1);
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(w, { x2: scalarToBytes(w.x2 + 1n) }) },
+      'SHARE_MISMATCH',
+    );
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(w, { x2: new Uint8Array(32) }) },
+      'BAD_SCALAR',
+    );
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(w, { x2: scalarToBytes(CURVE_ORDER) }) },
+      'BAD_SCALAR',
+    );
+    const wrongQ = { ...w, q: walletKeys(2).q };
+    rejected(h, { type: 'deposit', deposit: h.depositCommand(wrongQ) }, 'SCHEME_MISMATCH');
+    const additiveClaimed = { ...w, scheme: 'additive' as const };
+    rejected(h, { type: 'deposit', deposit: h.depositCommand(additiveClaimed) }, 'SCHEME_MISMATCH');
+    expect(h.machine.wallet(w.walletId)).toBeNull();
+  });
+
+  it('rejects a ciphertext sealed for another transcript, a bad signature, policy outside the caps, replays', () => {
+    const h = new Harness();
+    ok(h.apply(h.registerCommand()));
+    const w = walletKeys(1);
+    // Sealed with iterations 64 in the AAD but presented (and signed) as 128.
+    const sealedFor64 = h.depositCommand(w);
+    const other = h.depositCommand(w, { iterations: 128 });
+    const swapped = makeDeposit({
+      clusterId,
+      clusterKey: x25519PublicKey(secrets.cluster),
+      deposit: { ...other },
+      x2: scalarToBytes(w.x2),
+      tenantSecretKey: secrets.tenant('acme'),
+      senderSecret: seedBytes('s'),
+      aux: seedBytes('aux'),
+    });
+    const resigned = { ...swapped, share: sealedFor64.share };
+    const { signature: _, ...unsigned } = resigned;
+    resigned.signature = schnorr.sign(
+      depositBytes(clusterId, unsigned),
+      secrets.tenant('acme'),
+      seedBytes('aux'),
+    );
+    rejected(h, { type: 'deposit', deposit: resigned }, 'DECRYPT_FAILED');
+    rejected(
+      h,
+      {
+        type: 'deposit',
+        deposit: { ...h.depositCommand(w), signature: new Uint8Array(64).fill(1) },
+      },
+      'BAD_SIGNATURE',
+    );
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(w, { iterations: 1001 }) },
+      'POLICY_REJECTED',
+    );
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(w, { iterations: 15 }) },
+      'POLICY_REJECTED',
+    );
+    const good = h.depositCommand(w);
+    ok(h.apply({ type: 'deposit', deposit: good }));
+    rejected(h, { type: 'deposit', deposit: good }, 'STALE_SEQUENCE');
+    rejected(h, { type: 'deposit', deposit: h.depositCommand(w) }, 'WALLET_EXISTS');
+    rejected(
+      h,
+      { type: 'deposit', deposit: h.depositCommand(walletKeys(2), { tenant: 'nobody' }) },
+      'TENANT_UNKNOWN',
+    );
+  });
+
+  it('enforces the tenant wallet limit and lets a deletion free a slot; deletion replays fail', () => {
+    const h = new Harness();
+    ok(h.apply(h.registerCommand('acme', { ...defaultLimits, maxWallets: 1 })));
+    ok(h.apply({ type: 'deposit', deposit: h.depositCommand(walletKeys(1)) }));
+    rejected(h, { type: 'deposit', deposit: h.depositCommand(walletKeys(2)) }, 'WALLET_LIMIT');
+    const del = h.deleteCommand(walletKeys(1));
+    ok(h.apply(del));
+    rejected(h, del, 'STALE_SEQUENCE');
+    ok(h.apply({ type: 'deposit', deposit: h.depositCommand(walletKeys(2)) }));
+  });
+
+  it('registration replays and forged registrations fail', () => {
+    const h = new Harness();
+    const reg = h.registerCommand();
+    ok(h.apply(reg));
+    rejected(h, reg, 'TENANT_EXISTS');
+    const forged = h.registerCommand('evil');
+    if (forged.type !== 'registerTenant') throw new Error();
+    forged.registration.signature = schnorr.sign(
+      new Uint8Array(1),
+      secrets.tenant('evil'),
+      seedBytes('aux'),
+    );
+    rejected(h, forged, 'BAD_SIGNATURE');
+  });
+});
+
+describe('claims and releases', () => {
+  it('releases x2 encrypted to the ephemeral key after a valid VDF proof (P1, P7)', async () => {
+    const { h, wallets } = setup(['ecdsa-2p-mult']);
+    const w = wallets[0] as WalletKeys;
+    const eph = seedBytes('eph');
+    const claim = startClaim(h, w, eph);
+    expect(claim.iterations).toBe(ITERATIONS);
+    const r = ok(h.apply({ type: 'solve', solution: await solveClaim(claim) }));
+    if (r.type !== 'released') throw new Error('not released');
+    const x2 = openRelease({
+      clusterId,
+      release: r.release,
+      seed: claim.seed,
+      ephemeralSecretKey: eph,
+      ephemeralKey: x25519PublicKey(eph),
+      q2: w.q2,
+    });
+    expect(toHex(x2)).toBe(toHex(scalarToBytes(w.x2)));
+    expect(h.machine.claim(claim.claimId)?.status).toBe('released');
+    expect(h.machine.claim(claim.claimId)?.release).toEqual(r.release);
+    // A second submission of the same solution is not a second release.
+    rejected(h, { type: 'solve', solution: await solveClaim(claim) }, 'CLAIM_NOT_LIVE');
+    rejected(h, { type: 'issueClaimNonce', walletId: w.walletId }, 'WALLET_RELEASED');
+  });
+
+  it('a ping applied after the claim began cancels it: no release even with a valid proof (P2)', async () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const claim = startClaim(h, w);
+    const ping = h.pingCommand();
+    const pinged = ok(h.apply(ping));
+    expect(pinged.type === 'pinged' && pinged.cancelledClaims.map(toHex)).toEqual([
+      toHex(claim.claimId),
+    ]);
+    rejected(h, { type: 'solve', solution: await solveClaim(claim) }, 'CLAIM_NOT_LIVE');
+    rejected(h, ping, 'PING_NONCE_INVALID');
+  });
+
+  it('pings must answer a fresh nonce and be signed by the ping key', () => {
+    const { h } = setup();
+    const nonce = ok(h.apply({ type: 'issuePingNonce', tenant: 'acme' }));
+    if (nonce.type !== 'pingNonce') throw new Error();
+    const byTenantKey = signPing(
+      clusterId,
+      { tenant: 'acme', nonce: nonce.nonce },
+      secrets.tenant('acme'),
+      seedBytes('a'),
+    );
+    rejected(h, { type: 'ping', ping: byTenantKey }, 'BAD_SIGNATURE');
+    const made = signPing(
+      clusterId,
+      { tenant: 'acme', nonce: seedBytes('made-up') },
+      secrets.ping('acme'),
+      seedBytes('a'),
+    );
+    rejected(h, { type: 'ping', ping: made }, 'PING_NONCE_INVALID');
+    const good = signPing(
+      clusterId,
+      { tenant: 'acme', nonce: nonce.nonce },
+      secrets.ping('acme'),
+      seedBytes('a'),
+    );
+    h.now += 61_000;
+    rejected(h, { type: 'ping', ping: good }, 'PING_NONCE_INVALID');
+  });
+
+  it('asking again returns the live claim; replays, stale nonces and wrong proofs fail', () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const first = h.claimCommand(w, seedBytes('eph-1'));
+    const live = ok(h.apply(first));
+    const again = ok(h.apply(h.claimCommand(w, seedBytes('eph-2'))));
+    if (live.type !== 'claim' || again.type !== 'claim') throw new Error();
+    expect(again.existing).toBe(true);
+    expect(toHex(again.claim.claimId)).toBe(toHex(live.claim.claimId));
+    expect(toHex(again.claim.ephemeralKey)).toBe(toHex(x25519PublicKey(seedBytes('eph-1'))));
+    rejected(h, first, 'CLAIM_NONCE_INVALID');
+    const wrongProof = h.claimCommand(w);
+    if (wrongProof.type !== 'claim') throw new Error();
+    wrongProof.claim.walletId = walletKeys(5).walletId;
+    rejected(h, wrongProof, 'WALLET_NOT_FOUND');
+    const forged = h.claimCommand(w);
+    if (forged.type !== 'claim') throw new Error();
+    forged.claim.ephemeralKey = x25519PublicKey(seedBytes('attacker'));
+    rejected(h, forged, 'BAD_CLAIM_PROOF');
+  });
+
+  it('bounds claims in number per tenant and in rate per wallet', () => {
+    const { h, wallets } = setup(['ecdsa-2p-mult', 'additive', 'musig2']);
+    const [a, b, c] = wallets as [WalletKeys, WalletKeys, WalletKeys];
+    startClaim(h, a);
+    startClaim(h, b);
+    rejected(h, h.claimCommand(c), 'CLAIM_LIMIT');
+    ok(h.apply(h.pingCommand()));
+    // Wallet a's previous claim started under 60 s ago.
+    rejected(h, h.claimCommand(a), 'CLAIM_RATE');
+    h.now += 60_000;
+    startClaim(h, a);
+  });
+
+  it('a proof for another claim, or garbage, never releases (P7)', async () => {
+    const { h, wallets } = setup(['ecdsa-2p-mult', 'additive']);
+    const [a, b] = wallets as [WalletKeys, WalletKeys];
+    const ca = startClaim(h, a);
+    const cb = startClaim(h, b);
+    const forB = await solveClaim(cb);
+    rejected(h, { type: 'solve', solution: { ...forB, claimId: ca.claimId } }, 'VDF_PROOF_INVALID');
+    const garbage = {
+      claimId: ca.claimId,
+      y: new Uint8Array(256).fill(7),
+      proof: new Uint8Array(256).fill(9),
+    };
+    rejected(h, { type: 'solve', solution: garbage }, 'VDF_PROOF_INVALID');
+    rejected(
+      h,
+      { type: 'solve', solution: { ...forB, claimId: seedBytes('nope') } },
+      'CLAIM_NOT_FOUND',
+    );
+    ok(h.apply({ type: 'solve', solution: forB }));
+  });
+
+  it('a new epoch voids pending claims and keeps deposits; an old epoch cannot claim or release (P4)', async () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const claim = startClaim(h, w);
+    const solution = await solveClaim(claim);
+    // Rollback: restore the state as it was with the claim live, on a machine that restarted.
+    const restored = new Harness(VaultMachine.restore(h.machine.snapshot()));
+    restored.index = h.index;
+    restored.now = h.now;
+    restored.epoch = 1;
+    rejected(restored, { type: 'solve', solution }, 'EPOCH_MISMATCH');
+    const e = ok(restored.apply({ type: 'beginEpoch' }));
+    expect(e.type === 'epochStarted' && e.voidedClaims).toBe(1);
+    rejected(restored, { type: 'solve', solution }, 'CLAIM_NOT_LIVE');
+    rejected(restored, { type: 'beginEpoch' }, 'EPOCH_CURRENT');
+    expect(restored.machine.wallet(w.walletId)?.q2).toEqual(w.q2);
+    restored.now += 60_000;
+    const again = startClaim(restored, w);
+    expect(toHex(again.seed)).not.toBe(toHex(claim.seed));
+    ok(restored.apply({ type: 'solve', solution: await solveClaim(again) }));
+  });
+
+  it('deleting a wallet ends its live claim', async () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const claim = startClaim(h, w);
+    ok(h.apply(h.deleteCommand(w)));
+    rejected(h, { type: 'solve', solution: await solveClaim(claim) }, 'CLAIM_NOT_FOUND');
+  });
+});
+
+describe('snapshots', () => {
+  it('restore(snapshot) round-trips byte for byte, and x2 is nowhere in it', async () => {
+    const { h, wallets } = setup(['ecdsa-2p-mult', 'additive', 'musig2']);
+    const claim = startClaim(h, wallets[0] as WalletKeys);
+    ok(h.apply({ type: 'solve', solution: await solveClaim(claim) }));
+    startClaim(h, wallets[1] as WalletKeys);
+    h.apply({ type: 'issuePingNonce', tenant: 'acme' });
+    const snap = h.machine.snapshot();
+    expect(Buffer.from(VaultMachine.restore(snap).snapshot()).equals(Buffer.from(snap))).toBe(true);
+    for (const w of wallets) {
+      expect(containsBytes(snap, scalarToBytes(w.x2))).toBe(false);
+      expect(Buffer.from(snap).includes(toHex(scalarToBytes(w.x2)))).toBe(false);
+    }
+    expect(() => VaultMachine.restore(snap.slice(0, snap.length - 3))).toThrow(/snapshot/);
+  });
+});
