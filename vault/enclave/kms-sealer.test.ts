@@ -64,6 +64,16 @@ describe('KmsSealer through @aws-sdk/client-kms against a loopback KMS (JSON 1.1
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // RSA-2048 generation costs ~100 ms on 2 busy cores: the first test uses the real per-start
+  // generator, the rest reuse one pair.
+  let shared: Promise<RecipientKeyPair> | undefined;
+  const sharedKey = () => {
+    shared ??= new Promise((resolve) => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      resolve({ publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }), privateKey });
+    });
+    return shared;
+  };
   const sealer = (
     blob: string,
     overrides: Partial<ConstructorParameters<typeof KmsSealer>[0]> = {},
@@ -73,6 +83,7 @@ describe('KmsSealer through @aws-sdk/client-kms against a loopback KMS (JSON 1.1
       keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
       blobPath: join(dir, blob),
       attestation: enclave,
+      recipientKey: sharedKey,
       ...overrides,
     });
 

@@ -1,0 +1,111 @@
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { VaultError } from '../errors.ts';
+import { STORAGE_KEY_BYTES } from './sealer.ts';
+
+/**
+ * Authenticated encryption for values at rest under the node storage key:
+ *   box = version (1 byte) ‖ nonce (24 bytes) ‖ XChaCha20-Poly1305 ciphertext ‖ tag (16 bytes)
+ * The associated data binds the domain, the version and the record's name (its LevelDB key,
+ * length-prefixed), so a value moved to another key, or downgraded, fails to open.
+ * 24-byte random nonces make collisions negligible for any realistic number of writes.
+ */
+export const STORAGE_BOX_VERSION = 1;
+const NONCE_BYTES = 24;
+const TAG_BYTES = 16;
+const DOMAIN = utf8ToBytes('vigil/vault/storage-box/v1');
+
+export type RandomBytes = (length: number) => Uint8Array;
+
+function defaultRandom(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+function u32be(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+function associatedData(version: number, name: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + DOMAIN.length + 1 + 4 + name.length);
+  let offset = 0;
+  for (const part of [
+    u32be(DOMAIN.length),
+    DOMAIN,
+    Uint8Array.of(version),
+    u32be(name.length),
+    name,
+  ]) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function nameBytes(name: string | Uint8Array): Uint8Array {
+  return typeof name === 'string' ? utf8ToBytes(name) : name;
+}
+
+export class StorageBox {
+  readonly #key: Uint8Array;
+  readonly #random: RandomBytes;
+
+  constructor(storageKey: Uint8Array, random: RandomBytes = defaultRandom) {
+    if (storageKey.length !== STORAGE_KEY_BYTES) {
+      throw new VaultError(
+        'STORAGE_KEY_INVALID',
+        `storage key must be ${STORAGE_KEY_BYTES} bytes`,
+        500,
+      );
+    }
+    this.#key = Uint8Array.from(storageKey);
+    this.#random = random;
+  }
+
+  /** Encrypts `plaintext` for the record called `name` (e.g. its LevelDB key). */
+  seal(name: string | Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const nonce = this.#random(NONCE_BYTES);
+    if (nonce.length !== NONCE_BYTES) {
+      throw new VaultError(
+        'STORAGE_KEY_INVALID',
+        `nonce source must return ${NONCE_BYTES} bytes`,
+        500,
+      );
+    }
+    const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
+    const sealed = xchacha20poly1305(this.#key, nonce, aad).encrypt(plaintext);
+    const box = new Uint8Array(1 + NONCE_BYTES + sealed.length);
+    box[0] = STORAGE_BOX_VERSION;
+    box.set(nonce, 1);
+    box.set(sealed, 1 + NONCE_BYTES);
+    return box;
+  }
+
+  /** Decrypts a box written by `seal` for the same `name`; throws STORAGE_* on any mismatch. */
+  open(name: string | Uint8Array, box: Uint8Array): Uint8Array {
+    if (box.length < 1 + NONCE_BYTES + TAG_BYTES) {
+      throw new VaultError(
+        'STORAGE_MALFORMED',
+        'stored value is too short to be a storage box',
+        500,
+      );
+    }
+    if (box[0] !== STORAGE_BOX_VERSION) {
+      throw new VaultError(
+        'STORAGE_MALFORMED',
+        `stored value has unknown box version ${box[0]}`,
+        500,
+      );
+    }
+    const nonce = box.subarray(1, 1 + NONCE_BYTES);
+    const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
+    try {
+      return xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
+    } catch {
+      throw new VaultError(
+        'STORAGE_TAMPERED',
+        'stored value failed authentication (tampered, moved to another key, or another storage key)',
+        500,
+      );
+    }
+  }
+}
