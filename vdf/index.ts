@@ -38,6 +38,9 @@ export async function solve(o: SolveOptions): Promise<VdfProofRecord> {
     proof: r.proof,
   };
 }
+/** BigInt modular multiplications mod the RSA-2048 N, exported for the benchmark's comparison. */
+export { mulMod as rsa2048MulMod, mulModBarrett as rsa2048MulModBarrett } from './rsa2048/arith.ts';
+export { N as RSA2048_N } from './rsa2048/modulus.ts';
 export {
   BACKENDS,
   type Backend,
@@ -48,3 +51,4 @@ export {
   measureSquaringsPerSecond,
   parseDelaySeconds,
 } from './speed.ts';
+export { type ProofParams, proofParams } from './wesolowski/index.ts';

@@ -1,5 +1,5 @@
 /** Squaring-rate measurement per backend (CLI bench/calibrate and npm run bench). */
-import { class1024Group, fastOps, naiveOps } from './class1024/index.ts';
+import { class1024Group, naiveOps } from './class1024/index.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { rsa2048Group } from './rsa2048/group.ts';
 
@@ -33,7 +33,7 @@ export const BACKENDS: readonly Backend[] = [
     name: 'ts-nudupl',
     naive: false,
     step: 200,
-    make: (s) => class1024Group(s, fastOps) as VdfGroup<unknown>,
+    make: (s) => class1024Group(s) as VdfGroup<unknown>,
   },
   {
     group: 'class1024',

@@ -5,7 +5,9 @@
 import os from 'node:os';
 import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 
-const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {};
+const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
+  vdf: () => import('./vdf.ts'),
+};
 
 async function run(): Promise<void> {
   const args = process.argv.slice(2);
