@@ -95,6 +95,9 @@ export class Harness {
   now = 1_700_000_000_000;
   epoch = 0;
   seq = new Map<string, number>();
+  /** Optional second replica fed the same commands and contexts; outcomes it disagrees on. */
+  twin: VaultMachine | null = null;
+  disagreements: string[] = [];
 
   constructor(machine: VaultMachine = VaultMachine.create(testConfig())) {
     this.machine = machine;
@@ -117,7 +120,14 @@ export class Harness {
   /** Every command goes through the log codec, as it will under Raft. */
   apply(command: Command, overrides: Partial<ApplyContext> = {}): ApplyOutcome {
     const decoded = decodeCommand(encodeCommand(command));
-    return this.machine.apply(decoded, this.context(overrides));
+    const ctx = this.context(overrides);
+    const out = this.machine.apply(decoded, ctx);
+    if (this.twin) {
+      const other = this.twin.apply(decodeCommand(encodeCommand(command)), ctx);
+      const code = (o: ApplyOutcome) => (o.ok ? o.result.type : o.error.code);
+      if (code(out) !== code(other)) this.disagreements.push(`${code(out)} vs ${code(other)}`);
+    }
+    return out;
   }
 
   nextSeq(tenant: string): number {
