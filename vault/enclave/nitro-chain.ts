@@ -1,6 +1,7 @@
 import { createHash, type KeyObject, X509Certificate } from 'node:crypto';
 import { VaultError } from '../errors.ts';
 import { AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
+import { certificateConstraints, checkPathConstraints } from './x509-constraints.ts';
 
 /** Nitro's PKI is ECDSA P-384 from root to leaf. */
 const NITRO_CURVE = 'secp384r1';
@@ -52,7 +53,8 @@ function requireValidAt(cert: X509Certificate, label: string, at: Date): void {
 
 /**
  * Verifies leaf ← cabundle[n-1] ← … ← cabundle[0] = pinned AWS root, every link signed by its
- * parent, every issuer a CA, the leaf not a CA, all P-384, all valid at `at`.
+ * parent, every issuer a CA allowed to sign certificates within its pathLenConstraint, the leaf
+ * not a CA and allowed to sign, all P-384, all valid at `at`.
  * Returns the leaf, whose key signs the COSE document.
  */
 export function verifyNitroChain(
@@ -71,30 +73,31 @@ export function verifyNitroChain(
       'cabundle[0] is not the pinned AWS Nitro root',
     );
   }
-  const path = [...cabundle, leafDer].map((der, i) =>
-    parseCertificate(der, i === cabundle.length ? 'leaf certificate' : `cabundle[${i}]`),
-  );
+  const ders = [...cabundle, leafDer];
+  const labels = [...cabundle.map((_, i) => `cabundle[${i}]`), 'leaf certificate'];
+  const path = ders.map((der, i) => parseCertificate(der, labels[i]!));
   path.forEach((cert, i) => {
-    const label = i === cabundle.length ? 'leaf certificate' : `cabundle[${i}]`;
-    const isLeaf = i === cabundle.length;
+    const isLeaf = i === path.length - 1;
     if (isLeaf === cert.ca) {
       throw new VaultError(
         'ATTESTATION_BAD_CHAIN',
-        `${label} ${isLeaf ? 'must not' : 'must'} be a CA`,
+        `${labels[i]} ${isLeaf ? 'must not' : 'must'} be a CA`,
       );
     }
     const issuer = path[i - 1];
-    if (issuer !== undefined) {
-      if (!issuedBy(cert, issuer)) {
-        throw new VaultError(
-          'ATTESTATION_BAD_CHAIN',
-          `${label} is not signed by cabundle[${i - 1}]`,
-        );
-      }
+    if (issuer !== undefined && !issuedBy(cert, issuer)) {
+      throw new VaultError(
+        'ATTESTATION_BAD_CHAIN',
+        `${labels[i]} is not signed by ${labels[i - 1]}`,
+      );
     }
   });
+  checkPathConstraints(
+    ders.map((der, i) => certificateConstraints(der, labels[i]!)),
+    labels,
+  );
   path.forEach((cert, i) => {
-    requireValidAt(cert, i === cabundle.length ? 'leaf certificate' : `cabundle[${i}]`, at);
+    requireValidAt(cert, labels[i]!, at);
   });
   return path[path.length - 1]!;
 }
