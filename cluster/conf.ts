@@ -36,7 +36,8 @@ export function confChangeProblem(conf: ConfState, cc: ConfChange): string | nul
     case 'addLearner':
       return isVoter || isLearner ? 'node is already a member' : null;
     case 'promote':
-      return isLearner ? null : 'only a learner can be promoted';
+      // the founding voter of a bootstrap log is promoted into an empty configuration
+      return isLearner || conf.voters.length === 0 ? null : 'only a learner can be promoted';
     case 'remove':
       if (!isVoter && !isLearner) return 'node is not a member';
       if (isVoter && conf.voters.length === 1) return 'cannot remove the last voter';
@@ -52,6 +53,20 @@ export function applyConfChange(conf: ConfState, cc: ConfChange): ConfState {
   if (cc.op === 'addLearner') learners.push(cc.node);
   if (cc.op === 'promote') voters.push(cc.node);
   return { voters: voters.sort(), learners: learners.sort() };
+}
+
+/**
+ * The founding configuration as log entries (term 0, committed on every founder): a joiner that
+ * replays the log from index 1 learns the membership from the log itself.
+ */
+export function bootstrapChanges(voters: readonly NodeId[]): ConfChange[] {
+  const sorted = [...voters].sort();
+  const out: ConfChange[] = [];
+  sorted.forEach((v, i) => {
+    if (i > 0) out.push({ op: 'addLearner', node: v });
+    out.push({ op: 'promote', node: v });
+  });
+  return out;
 }
 
 export function quorum(voters: number): number {

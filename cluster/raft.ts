@@ -1,5 +1,6 @@
 import {
   applyConfChange,
+  bootstrapChanges,
   confChangeProblem,
   decodeConfChange,
   encodeConfChange,
@@ -131,18 +132,29 @@ export class Raft {
     this.config = { ...DEFAULT_RAFT_CONFIG, ...init.config };
     this.random = init.random;
     let snapshot = init.snapshot;
+    let entries = init.entries;
+    let commit = init.hardState.commit;
     if (snapshot === null) {
-      snapshot = {
-        meta: { index: 0, term: 0, conf: init.bootstrap ?? EMPTY_CONF },
-        data: new Uint8Array(),
-      };
+      snapshot = { meta: { index: 0, term: 0, conf: EMPTY_CONF }, data: new Uint8Array() };
       this.pendingSnapshot = { snapshot, install: false };
+      if (entries.length === 0 && (init.bootstrap?.voters.length ?? 0) > 0) {
+        entries = bootstrapChanges(init.bootstrap!.voters).map((cc, i) => ({
+          index: i + 1,
+          term: 0,
+          type: 'conf' as const,
+          clientId: '',
+          seq: 0,
+          data: encodeConfChange(cc),
+        }));
+        commit = entries.length;
+      }
     }
-    this.log = new RaftLog(snapshot, init.entries, init.hardState.commit, init.applied);
+    this.log = new RaftLog(snapshot, entries, commit, init.applied);
+    if (entries !== init.entries) this.log.unstableFrom = 1;
     this.term = init.hardState.term;
     this.vote = init.hardState.vote;
-    this.prevHard = { term: this.term, vote: this.vote, commit: this.log.committed };
-    this.stableLast = this.log.lastIndex();
+    this.prevHard = { term: this.term, vote: this.vote, commit: init.hardState.commit };
+    this.stableLast = this.log.unstableFrom - 1;
     this.baseConf = snapshot.meta.conf;
     this.rebuildConfHistory();
     this.becomeFollower(this.term, '');

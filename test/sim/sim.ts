@@ -1,0 +1,489 @@
+import {
+  Applier,
+  ClusterError,
+  type ConfChange,
+  decodeMessage,
+  type Entry,
+  encodeMessage,
+  type Message,
+  quorum,
+  Raft,
+  type RaftConfig,
+  type Ready,
+} from '../../cluster/index.ts';
+import { Checker } from './checker.ts';
+import { SimDisk } from './disk.ts';
+import { Rng } from './rng.ts';
+import { encodeCommand, TENANTS, type VaultCommand, VaultModel, WALLETS } from './vault-model.ts';
+
+/** Per-seed fault mix ("swarm testing"): each seed draws its own rates. */
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: 3 | 5;
+  readonly steps: number;
+  readonly lossRate: number;
+  readonly dupRate: number;
+  readonly maxDelay: number;
+  readonly partitionRate: number;
+  readonly crashRate: number;
+  readonly rollbackRate: number;
+  readonly tornRate: number;
+  readonly clientRate: number;
+  readonly transferRate: number;
+  readonly compactEvery: number;
+  /** Steps of healed network at the end; the cluster must converge (liveness). */
+  readonly healSteps: number;
+  /**
+   * Negative control: restart a rolled-back node under its old identity, trusting its disk.
+   * The checker must catch the resulting safety violations in some seeds.
+   */
+  readonly trustRolledBackDisk: boolean;
+  readonly raft: Partial<RaftConfig>;
+}
+
+export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}): SimOptions {
+  const r = new Rng(seed ^ 0x5eed);
+  return {
+    seed,
+    nodes: r.chance(0.5) ? 3 : 5,
+    steps: 700,
+    lossRate: r.range(0, 0.25),
+    dupRate: r.range(0, 0.3),
+    maxDelay: 1 + r.int(6),
+    partitionRate: r.range(0, 0.02),
+    crashRate: r.range(0, 0.008),
+    rollbackRate: r.range(0, 0.003),
+    tornRate: r.range(0, 0.3),
+    clientRate: r.range(0.2, 0.8),
+    transferRate: r.range(0, 0.004),
+    compactEvery: 8 + r.int(40),
+    healSteps: 400,
+    trustRolledBackDisk: false,
+    raft: {
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      maxMsgBytes: 64 + r.int(512),
+      maxInflightMessages: 1 + r.int(8),
+      maxInflightBytes: 256 + r.int(4096),
+      maxUncommittedBytes: 2048,
+      snapshotChunkBytes: 8 + r.int(64),
+    },
+    ...overrides,
+  };
+}
+
+export class SimFailure extends Error {
+  readonly seed: number;
+  readonly step: number;
+
+  constructor(seed: number, step: number, message: string) {
+    super(`seed ${seed} step ${step}: ${message}\n  replay: npm run sim -- --seed ${seed}`);
+    this.seed = seed;
+    this.step = step;
+  }
+}
+
+interface SimNode {
+  id: string;
+  raft: Raft | null; // null while crashed
+  disk: SimDisk;
+  applier: Applier;
+  rate: number; // tick skew
+  tickAcc: number;
+  downUntil: number;
+  /** Rolled back: this identity is retired and a fresh member takes its place. */
+  retired: boolean;
+}
+
+interface InFlight {
+  due: number;
+  bytes: Uint8Array;
+  to: string;
+}
+
+interface Client {
+  id: string;
+  seq: number;
+  cmd: VaultCommand | null;
+  target: string;
+  pending: { node: string; index: number; term: number } | null;
+  waitUntil: number;
+}
+
+const EPOCH = 1;
+
+export class Sim {
+  readonly opts: SimOptions;
+  readonly rng: Rng;
+  readonly nodes = new Map<string, SimNode>();
+  readonly checker: Checker;
+  step = 0;
+  private net: InFlight[] = [];
+  private blocked = new Set<string>(); // "from>to"
+  private clients: Client[] = [];
+  private operatorQueue: ConfChange[] = [];
+  private generation = 0;
+  faultsOn = true;
+  stats = { delivered: 0, dropped: 0, crashes: 0, rollbacks: 0, torn: 0, acked: 0, elections: 0, snapshots: 0 };
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
+    this.rng = new Rng(opts.seed);
+    this.checker = new Checker((msg) => this.fail(msg));
+    const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
+    for (const id of ids) this.addNode(id, { voters: ids, learners: [] });
+    for (let i = 0; i < 4; i++) {
+      this.clients.push({ id: `c${i}`, seq: 0, cmd: null, target: ids[0]!, pending: null, waitUntil: 0 });
+    }
+  }
+
+  fail(msg: string): never {
+    throw new SimFailure(this.opts.seed, this.step, msg);
+  }
+
+  private newApplier(): Applier {
+    return new Applier(new VaultModel(EPOCH));
+  }
+
+  private addNode(id: string, bootstrap: { voters: string[]; learners: string[] }): SimNode {
+    const n: SimNode = {
+      id,
+      raft: null,
+      disk: new SimDisk(),
+      applier: this.newApplier(),
+      rate: this.rng.range(0.7, 1.3),
+      tickAcc: 0,
+      downUntil: 0,
+      retired: false,
+    };
+    this.nodes.set(id, n);
+    this.boot(n, bootstrap);
+    return n;
+  }
+
+  /** Start (or restart) a node from its disk. */
+  private boot(n: SimNode, bootstrap?: { voters: string[]; learners: string[] }): void {
+    const d = n.disk;
+    n.applier = this.newApplier();
+    if (d.snapshot !== null && d.snapshot.meta.index > d.applied) {
+      n.applier.restore(d.snapshot.data);
+    } else if (d.appliedState.length > 0) {
+      n.applier.restore(d.appliedState);
+    }
+    n.raft = new Raft({
+      id: n.id,
+      config: this.opts.raft,
+      random: (k) => this.rng.int(k),
+      hardState: d.hardState,
+      snapshot: d.snapshot,
+      entries: [...d.entries],
+      applied: Math.max(d.applied, d.snapshot?.meta.index ?? 0),
+      bootstrap: bootstrap ?? { voters: [], learners: [] },
+    });
+    this.checker.onBoot(n.id, n.raft);
+    this.process(n);
+  }
+
+  private live(): SimNode[] {
+    return [...this.nodes.values()].filter((n) => n.raft !== null);
+  }
+
+  // ------------------------------------------------------------- node processing
+
+  private process(n: SimNode): void {
+    const raft = n.raft;
+    if (raft === null) return;
+    while (n.raft === raft && raft.hasReady()) {
+      const rd = raft.ready();
+      if (this.faultsOn && this.rng.chance(this.opts.crashRate * 0.2)) {
+        // crash while the batch is being written: lost or torn, and nothing was sent
+        const torn = this.rng.chance(this.opts.tornRate);
+        if (torn) this.stats.torn++;
+        n.disk.save(rd, torn ? this.rng.int(8) : 0);
+        this.crash(n);
+        return;
+      }
+      n.disk.save(rd);
+      this.checker.onPersist(n.id, rd, n.disk, this.step);
+      if (this.faultsOn && this.rng.chance(this.opts.crashRate * 0.1)) {
+        this.crash(n); // synced, crashed before sending
+        return;
+      }
+      for (const m of rd.messages) this.send(m);
+      this.apply(n, rd);
+      raft.advance(rd);
+      if (raft.role === 'leader') this.checker.onLeader(n.id, raft, this.step);
+      if (raft.log.applied - raft.log.snapIndex >= this.opts.compactEvery) {
+        if (n.applier.applied !== raft.log.applied) {
+          this.fail(`${n.id}: applier at ${n.applier.applied}, raft applied ${raft.log.applied}`);
+        }
+        raft.compact(raft.log.applied, n.applier.snapshot());
+        this.stats.snapshots++;
+      }
+    }
+  }
+
+  private apply(n: SimNode, rd: Ready): void {
+    if (rd.snapshot?.install) {
+      n.applier.restore(rd.snapshot.snapshot.data);
+      n.disk.saveApplied(rd.snapshot.snapshot.meta.index, rd.snapshot.snapshot.data);
+      this.checker.onInstall(n.id, rd.snapshot.snapshot.meta.index);
+    }
+    if (rd.committed.length === 0) return;
+    for (const e of rd.committed) {
+      const r = n.applier.apply(e);
+      this.checker.onApply(n.id, e, r, this.nodes, n.raft!);
+      this.ackClients(n, e, r.reply);
+    }
+    n.disk.saveApplied(rd.committed.at(-1)!.index, n.applier.snapshot());
+  }
+
+  private crash(n: SimNode): void {
+    n.raft = null;
+    n.downUntil = this.step + 5 + this.rng.int(60);
+    this.stats.crashes++;
+    this.net = this.net.filter((m) => m.to !== n.id);
+  }
+
+  private send(m: Message): void {
+    const bytes = encodeMessage(m);
+    if (!this.faultsOn) {
+      this.net.push({ due: this.step + 1, bytes, to: m.to });
+      return;
+    }
+    if (this.blocked.has(`${m.from}>${m.to}`) || this.rng.chance(this.opts.lossRate)) {
+      this.stats.dropped++;
+      return;
+    }
+    const copies = this.rng.chance(this.opts.dupRate) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      this.net.push({ due: this.step + 1 + this.rng.int(this.opts.maxDelay), bytes, to: m.to });
+    }
+  }
+
+  // ------------------------------------------------------------- clients
+
+  private ackClients(n: SimNode, e: Entry, reply: Uint8Array | null): void {
+    for (const c of this.clients) {
+      const p = c.pending;
+      if (p === null || p.node !== n.id || p.index !== e.index) continue;
+      if (p.term === e.term && reply !== null) {
+        this.checker.onAck(c.id, c.seq, e, reply);
+        this.stats.acked++;
+        c.cmd = null;
+      }
+      c.pending = null; // else: lost to a leader change; the client retries the same seq
+    }
+  }
+
+  private nextCommand(): VaultCommand {
+    const r = this.rng.next();
+    if (r < 0.25) return { op: 'deposit', target: this.rng.int(WALLETS) };
+    if (r < 0.45) return { op: 'ping', target: this.rng.int(TENANTS) };
+    if (r < 0.7) return { op: 'claim', target: this.rng.int(WALLETS) };
+    return { op: 'release', target: this.rng.int(WALLETS) };
+  }
+
+  private runClients(): void {
+    for (const c of this.clients) {
+      if (c.pending !== null && this.step < c.waitUntil) continue;
+      if (!this.rng.chance(this.opts.clientRate)) continue;
+      if (c.cmd === null) {
+        c.cmd = this.nextCommand();
+        c.seq++;
+      }
+      const n = this.nodes.get(c.target);
+      const raft = n?.raft ?? null;
+      if (raft === null) {
+        c.target = this.rng.pick([...this.nodes.keys()]);
+        continue;
+      }
+      try {
+        const at = raft.propose({ clientId: c.id, seq: c.seq, data: encodeCommand(c.cmd) });
+        c.pending = { node: c.target, ...at };
+        c.waitUntil = this.step + 40;
+        // sometimes the client's request is duplicated on the way: the same (client, seq) twice
+        if (this.faultsOn && this.rng.chance(0.05)) {
+          raft.propose({ clientId: c.id, seq: c.seq, data: encodeCommand(c.cmd) });
+        }
+        this.process(n!);
+      } catch (e) {
+        if (!(e instanceof ClusterError)) throw e;
+        c.pending = null;
+        c.target = e.leaderHint !== '' && this.rng.chance(0.8) ? e.leaderHint : this.rng.pick([...this.nodes.keys()]);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------- operator (membership)
+
+  private runOperator(): void {
+    const leader = this.live().find((n) => n.raft!.role === 'leader');
+    if (leader === undefined) return;
+    const raft = leader.raft!;
+    while (this.operatorQueue.length > 0) {
+      const cc = this.operatorQueue[0]!;
+      const conf = raft.conf();
+      const member = conf.voters.includes(cc.node) || conf.learners.includes(cc.node);
+      const gone = cc.op === 'remove' ? !member : this.nodes.get(cc.node)?.retired === true;
+      if (!gone) break;
+      this.operatorQueue.shift(); // superseded (e.g. the replacement was itself replaced)
+    }
+    if (this.operatorQueue.length > 0) {
+      const cc = this.operatorQueue[0]!;
+      if (cc.op === 'remove' && cc.node === leader.id) {
+        const other = raft.conf().voters.find((v) => v !== leader.id);
+        if (other !== undefined) this.tryRun(() => raft.transferLeadership(other));
+        this.process(leader);
+        return;
+      }
+      if (this.tryRun(() => raft.proposeConfChange(cc))) this.operatorQueue.shift();
+      this.process(leader);
+      return;
+    }
+    if (this.faultsOn && this.rng.chance(this.opts.transferRate)) {
+      const voters = raft.conf().voters.filter((v) => v !== leader.id);
+      if (voters.length > 0) this.tryRun(() => raft.transferLeadership(this.rng.pick(voters)));
+      this.process(leader);
+    }
+  }
+
+  private tryRun(f: () => void): boolean {
+    try {
+      f();
+      return true;
+    } catch (e) {
+      if (e instanceof ClusterError) return false;
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------- faults
+
+  private faults(): void {
+    const ids = [...this.nodes.values()].filter((n) => !n.retired).map((n) => n.id);
+    if (this.rng.chance(this.opts.partitionRate)) {
+      const kind = this.rng.int(3);
+      this.blocked.clear();
+      const victim = this.rng.pick(ids);
+      for (const other of ids) {
+        if (other === victim) continue;
+        if (kind === 0 || kind === 1) this.blocked.add(`${victim}>${other}`); // isolate (or one-way out)
+        if (kind === 0 || kind === 2) this.blocked.add(`${other}>${victim}`); // (or one-way in)
+      }
+      if (this.rng.chance(0.3)) {
+        // a random extra cut anywhere
+        this.blocked.add(`${this.rng.pick(ids)}>${this.rng.pick(ids)}`);
+      }
+    }
+    if (this.rng.chance(this.opts.partitionRate * 1.5)) this.blocked.clear();
+    for (const n of this.nodes.values()) {
+      if (n.retired) continue;
+      if (n.raft !== null) {
+        if (this.rng.chance(0.01)) n.disk.keepCopy();
+        const liveCount = this.live().length;
+        if (liveCount > 1 && this.rng.chance(this.opts.crashRate)) this.crash(n);
+        else if (
+          liveCount > 1 &&
+          this.operatorQueue.length === 0 &&
+          this.rng.chance(this.opts.rollbackRate) &&
+          n.disk.rollback(this.rng)
+        ) {
+          this.stats.rollbacks++;
+          this.crash(n);
+          if (!this.opts.trustRolledBackDisk) this.replaceMember(n);
+        }
+      }
+    }
+  }
+
+  /**
+   * Rollback model (DESIGN.md P4, research §6.1 (B)): a node whose disk cannot be trusted never
+   * comes back under its old identity. It returns as a new member with an empty log and state,
+   * joins as a learner, catches up (log or snapshot) and is promoted; the old id is removed.
+   */
+  private replaceMember(n: SimNode): void {
+    n.retired = true;
+    const fresh = `${n.id.split('#')[0]}#${++this.generation}`;
+    const node = this.addNode(fresh, { voters: [], learners: [] });
+    node.downUntil = 0;
+    this.operatorQueue.push({ op: 'remove', node: n.id }, { op: 'addLearner', node: fresh }, { op: 'promote', node: fresh });
+  }
+
+  private restarts(): void {
+    for (const n of this.nodes.values()) {
+      if (n.raft !== null || n.retired || this.step < n.downUntil) continue;
+      this.boot(n);
+    }
+  }
+
+  // ------------------------------------------------------------- the loop
+
+  runStep(): void {
+    this.step++;
+    if (this.faultsOn) this.faults();
+    this.restarts();
+    for (const n of this.live()) {
+      n.tickAcc += this.faultsOn ? n.rate : 1;
+      while (n.tickAcc >= 1 && n.raft !== null) {
+        n.tickAcc -= 1;
+        n.raft.tick();
+        this.process(n);
+      }
+    }
+    const due = this.net.filter((m) => m.due <= this.step);
+    this.net = this.net.filter((m) => m.due > this.step);
+    // shuffle same-step deliveries: reordering beyond the delay jitter
+    for (let i = due.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [due[i], due[j]] = [due[j]!, due[i]!];
+    }
+    for (const f of due) {
+      const n = this.nodes.get(f.to);
+      if (n?.raft == null) continue;
+      const m = decodeMessage(f.bytes);
+      n.raft.step(m);
+      this.stats.delivered++;
+      this.process(n);
+    }
+    this.runClients();
+    this.runOperator();
+    this.checker.onStep(this.live().map((n) => n.raft!), this.step);
+  }
+
+  /** Fault phase, then heal everything and require convergence. */
+  run(): void {
+    for (let i = 0; i < this.opts.steps; i++) this.runStep();
+    this.faultsOn = false;
+    this.blocked.clear();
+    for (const n of this.nodes.values()) n.downUntil = 0;
+    for (let i = 0; i < this.opts.healSteps; i++) {
+      this.runStep();
+      if (i > 100 && this.converged()) break;
+    }
+    if (!this.converged()) this.fail(`did not converge after healing: ${this.describe()}`);
+  }
+
+  converged(): boolean {
+    const live = this.live().filter((n) => !n.retired);
+    const leaders = live.filter((n) => n.raft!.role === 'leader');
+    if (leaders.length !== 1 || this.operatorQueue.length > 0) return false;
+    const lead = leaders[0]!.raft!;
+    const voters = lead.conf().voters;
+    if (voters.length !== this.opts.nodes) return false;
+    return live.every((n) => n.raft!.log.applied === lead.log.committed) && lead.log.committed >= this.checker.maxAcked();
+  }
+
+  describe(): string {
+    return this.live()
+      .map((n) => {
+        const s = n.raft!.status();
+        return `${s.id}:${s.role}/t${s.term}/c${s.commitIndex}/a${s.appliedIndex}/l${s.lastIndex}/v[${s.conf.voters}]`;
+      })
+      .join(' ');
+  }
+
+  quorumOf(voters: number): number {
+    return quorum(voters);
+  }
+}
