@@ -1,6 +1,5 @@
 /** The vault's deterministic state machine: commands in, results and effects out. */
 export { decodeCommand, encodeCommand } from './commands.ts';
-export { challengeSeed, claimIdFor } from './derive.ts';
 export { type ApplyOutcome, type MachineOptions, VaultMachine } from './machine.ts';
 export type {
   ApplyContext,

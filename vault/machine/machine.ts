@@ -3,8 +3,10 @@ import { VaultError } from '../errors.ts';
 import {
   bytesEqual,
   type Claim,
+  challengeSeed,
   checkSchemeCombination,
   checkX25519PublicKey,
+  claimIdFor,
   type Deletion,
   type Deposit,
   type DepositReceipt,
@@ -33,7 +35,7 @@ import {
   verifyClaimProof,
   x25519PublicKey,
 } from '../protocol/index.ts';
-import { challengeSeed, claimIdFor, deriveRandom } from './derive.ts';
+import { deriveRandom } from './derive.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import type {
   ApplyContext,

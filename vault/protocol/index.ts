@@ -1,5 +1,7 @@
 /** The vault wire protocol (docs/protocol.md): shared by the vault, the cosigner and client-lib. */
+
 export { canonical, canonicalHash, list, u32, u64, utf8 } from './canonical.ts';
+export { challengeSeed, claimIdFor } from './challenge.ts';
 export {
   makeClaim,
   makeDeposit,
