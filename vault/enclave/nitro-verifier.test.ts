@@ -1,9 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { p384 } from '@noble/curves/nist.js';
 import { decode, encode } from 'cborg';
 import { describe, expect, it } from 'vitest';
 import { haveVectors, readVector, readVectorText } from '../../test/support/vectors.ts';
 import { VaultError } from '../errors.ts';
 import type { AttestationPolicy } from './attestation.ts';
+import { sign1SigStructure } from './cose.ts';
 import { MAX_DOCUMENT_BYTES } from './limits.ts';
 import { AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
 import { NitroAttestationVerifier, verifyNitroAttestation } from './nitro-verifier.ts';
@@ -132,6 +134,25 @@ describe.skipIf(!haveVectors('nitro'))('AWS Nitro attestation verifier on real d
       ).toBe('ATTESTATION_NOT_YET_VALID');
     });
   }
+
+  // The NSM does not normalise s (the GA document's signature has a high s), so a verifier that
+  // insists on low-S, like noble's default, would reject genuine documents: lowS must be off.
+  it('the ES384 signature also verifies with an independent implementation (@noble/curves p384)', () => {
+    for (const s of samples) {
+      const [prot, , payload, signature] = decode(s.doc, { useMaps: true }) as Uint8Array[];
+      const leafDer = (decode(payload!, { useMaps: true }) as Map<string, Uint8Array>).get(
+        'certificate',
+      )!;
+      const point = new X509Certificate(leafDer).publicKey
+        .export({ format: 'der', type: 'spki' })
+        .subarray(-97);
+      const signed = sign1SigStructure(prot!, payload!);
+      expect(p384.verify(signature!, signed, point, { lowS: false })).toBe(true);
+      const other = Uint8Array.from(signed);
+      other[other.length - 1]! ^= 1;
+      expect(p384.verify(signature!, other, point, { lowS: false })).toBe(false);
+    }
+  });
 
   it('rejects any flipped byte across header, payload and signature with a clear code', () => {
     const s = samples[1]!;
