@@ -1,0 +1,53 @@
+/**
+ * The cosigner's public face: two-party ECDSA (server = Lindell's P1, client = P2) and MuSig2
+ * state machines, refresh, derivation, the Paillier key pool and the error type. The fastify
+ * server, storage, audit log, vault deposits and pings build on these (not written yet).
+ */
+export { derivePublic, HARDENED } from './derive.ts';
+export type { KeygenMsg1, KeygenMsg2, KeygenMsg3 } from './ecdsa2p/keygen.ts';
+export { ClientKeygen, ServerKeygen } from './ecdsa2p/keygen.ts';
+export type {
+  RefreshMsg1,
+  RefreshMsg2,
+  RefreshMsg3,
+  RefreshMsg4,
+  RefreshMsg5,
+} from './ecdsa2p/refresh.ts';
+export { ClientRefresh, ServerRefresh } from './ecdsa2p/refresh.ts';
+export {
+  makeClientSetup,
+  provePaillierKey,
+  ringPedersenId,
+  verifyClientSetup,
+} from './ecdsa2p/setup.ts';
+export type { SignMsg1, SignMsg2, SignMsg3 } from './ecdsa2p/sign.ts';
+export {
+  ClientSigner,
+  ServerSigner,
+  signatureFromWire,
+  signatureToCompact,
+  signatureToWire,
+} from './ecdsa2p/sign.ts';
+export type {
+  ClientKeyShare,
+  ClientSetup,
+  EcdsaSignature,
+  KeyLock,
+  ProvenPaillierKey,
+  SecurityPolicy,
+  ServerKeyShare,
+} from './ecdsa2p/types.ts';
+export { DEFAULT_POLICY } from './ecdsa2p/types.ts';
+export { CosignerError, type CosignerErrorCode } from './errors.ts';
+export {
+  aggregatePoint,
+  aggregateXOnly,
+  BIP328_CHAIN_CODE,
+  type MusigKeyPlan,
+  MusigSigner,
+  planFor,
+} from './musig2/signer.ts';
+export { generateProvenPaillierKey, PaillierKeyPool } from './paillier-pool.ts';
+export { generateSafePrime } from './primes.ts';
+export type { RandomBytes } from './random.ts';
+export { ringPedersenFromPrimes } from './zk/ring-pedersen.ts';

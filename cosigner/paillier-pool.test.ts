@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { SERVER_PAILLIER_OWNER } from './ecdsa2p/setup.ts';
+import { PaillierKeyPool } from './paillier-pool.ts';
+import { verifyModulus } from './zk/modulus.ts';
+
+describe('Paillier key pool', () => {
+  it('refills in the background, hands out distinct proven keys and falls back to cold keys', async () => {
+    const pool = new PaillierKeyPool({ target: 2 });
+    pool.start();
+    for (let i = 0; i < 200 && pool.size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.size).toBe(2);
+    pool.stop();
+    const a = pool.take();
+    const b = pool.take();
+    const cold = pool.take();
+    expect(new Set([a.sk.n, b.sk.n, cold.sk.n]).size).toBe(3);
+    verifyModulus(a.sk.n, SERVER_PAILLIER_OWNER, a.modulusProof, 2048);
+    expect(a.sk.n.toString(2)).toHaveLength(2048);
+  });
+});
