@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -91,7 +91,7 @@ describe('KmsSealer through @aws-sdk/client-kms against a loopback KMS (JSON 1.1
     kms.requests.length = 0;
     const first = await sealer('a.blob', { recipientKey: undefined }).storageKey();
     expect(first.length).toBe(32);
-    expect(existsSync(join(dir, 'a.blob'))).toBe(true);
+    expect(statSync(join(dir, 'a.blob')).mode & 0o777).toBe(0o600);
     const second = await sealer('a.blob', { recipientKey: undefined }).storageKey();
     expect(Buffer.from(second).equals(Buffer.from(first))).toBe(true);
 
