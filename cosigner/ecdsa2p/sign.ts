@@ -167,7 +167,6 @@ export class ServerSigner {
   readonly #share: ServerKeyShare;
   readonly #lock: KeyLock;
   readonly #messageHash: Uint8Array;
-  readonly #m: bigint;
   readonly #rng: RandomBytes;
   readonly publicKey: Point;
   #commitment: Uint8Array = new Uint8Array(0);
@@ -188,7 +187,7 @@ export class ServerSigner {
     this.#share = opts.share;
     this.#lock = opts.lock;
     this.#messageHash = opts.messageHash;
-    this.#m = messageScalar(opts.messageHash);
+    messageScalar(opts.messageHash); // validates the length
     this.publicKey = derivePublic(opts.share.q, opts.share.chainCode, opts.path ?? []).publicKey;
     this.#rng = opts.rng;
   }
