@@ -1,4 +1,4 @@
-import type { NodeId } from './types.ts';
+import type { NodeId, Snapshot } from './types.ts';
 
 /**
  * The leader's view of one peer (etcd's tracker): `probe` sends one append and waits for an answer,
@@ -19,6 +19,8 @@ export class Progress {
   /** Snapshot transfer: the snapshot being sent and the next offset the peer asked for. */
   snapshotIndex = 0;
   snapshotOffset = 0;
+  /** The snapshot being streamed, pinned so later compactions cannot restart the transfer. */
+  snapshot: Snapshot | null = null;
   snapshotStalled = 0;
 
   constructor(id: NodeId, next: number) {
@@ -40,9 +42,10 @@ export class Progress {
     this.reset('replicate');
   }
 
-  becomeSnapshot(snapshotIndex: number): void {
+  becomeSnapshot(snapshot: Snapshot): void {
     this.reset('snapshot');
-    this.snapshotIndex = snapshotIndex;
+    this.snapshot = snapshot;
+    this.snapshotIndex = snapshot.meta.index;
     this.snapshotOffset = 0;
   }
 
@@ -54,6 +57,7 @@ export class Progress {
     this.snapshotIndex = 0;
     this.snapshotOffset = 0;
     this.snapshotStalled = 0;
+    this.snapshot = null;
   }
 
   /** Accept an acknowledgement up to `index`; true when the match index moved. */

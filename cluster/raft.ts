@@ -754,7 +754,7 @@ export class Raft {
         pr.becomeProbe();
         return false;
       }
-      pr.becomeSnapshot(this.log.snapIndex);
+      pr.becomeSnapshot(this.log.snapshot!);
       this.sendSnapshotChunk(pr);
       return false;
     }
@@ -777,8 +777,7 @@ export class Raft {
   }
 
   private sendSnapshotChunk(pr: Progress): void {
-    const snap = this.log.snapshot!;
-    if (snap.meta.index !== pr.snapshotIndex) pr.becomeSnapshot(snap.meta.index);
+    const snap = pr.snapshot!;
     const offset = Math.min(pr.snapshotOffset, snap.data.length);
     const chunk = snap.data.subarray(offset, offset + this.config.snapshotChunkBytes);
     this.send({

@@ -1,4 +1,10 @@
-import { type ApplyResult, type Entry, quorum, type Raft, type Ready } from '../../cluster/index.ts';
+import {
+  type ApplyResult,
+  type Entry,
+  quorum,
+  type Raft,
+  type Ready,
+} from '../../cluster/index.ts';
 import type { SimDisk } from './disk.ts';
 import { decodeCommand, decodeReply, tenantOf } from './vault-model.ts';
 
@@ -73,7 +79,10 @@ export class Checker {
       const seen = this.entries.get(k);
       if (seen === undefined) {
         this.entries.set(k, { key: key(e), prevTerm });
-      } else if (seen.key !== key(e) || (prevTerm !== undefined && seen.prevTerm !== undefined && seen.prevTerm !== prevTerm)) {
+      } else if (
+        seen.key !== key(e) ||
+        (prevTerm !== undefined && seen.prevTerm !== undefined && seen.prevTerm !== prevTerm)
+      ) {
         this.fail(`log matching violated on ${id} at ${k} (step ${step})`);
       }
     }
@@ -81,7 +90,8 @@ export class Checker {
 
   onLeader(id: string, raft: Raft, _step: number): void {
     const other = this.leaders.get(raft.term);
-    if (other !== undefined && other !== id) this.fail(`two leaders in term ${raft.term}: ${other} and ${id}`);
+    if (other !== undefined && other !== id)
+      this.fail(`two leaders in term ${raft.term}: ${other} and ${id}`);
     this.leaders.set(raft.term, id);
     // leader completeness: once per (leader, term), then for new acks
     const from = this.leaderChecked.get(`${id}@${raft.term}`) ?? 0;
@@ -89,7 +99,9 @@ export class Checker {
       const a = this.acked[i]!;
       if (a.index <= raft.log.snapIndex) continue;
       if (raft.log.term(a.index) !== a.term) {
-        this.fail(`acknowledged entry ${a.index}@${a.term} missing from leader ${id} of term ${raft.term}`);
+        this.fail(
+          `acknowledged entry ${a.index}@${a.term} missing from leader ${id} of term ${raft.term}`,
+        );
       }
     }
     this.leaderChecked.set(`${id}@${raft.term}`, this.acked.length);
@@ -103,9 +115,11 @@ export class Checker {
     this.acked.push({ index: e.index, term: e.term, key: key(e) });
     this.maxAck = Math.max(this.maxAck, e.index);
     const canon = this.applied[e.index - 1];
-    if (canon === undefined || canon.key !== key(e)) this.fail(`ack of ${client}/${seq} for an entry not applied`);
+    if (canon === undefined || canon.key !== key(e))
+      this.fail(`ack of ${client}/${seq} for an entry not applied`);
     // a retried command acked through a duplicate entry must carry the original reply
-    if (reply.join(',') !== canon.reply && canon.reply !== 'dup') this.fail(`ack reply mismatch for ${client}/${seq}`);
+    if (reply.join(',') !== canon.reply && canon.reply !== 'dup')
+      this.fail(`ack reply mismatch for ${client}/${seq}`);
   }
 
   onApply(id: string, e: Entry, r: ApplyResult, nodes: Map<string, NodeView>, raft: Raft): void {
@@ -116,10 +130,12 @@ export class Checker {
     const canon = this.applied[e.index - 1];
     if (canon !== undefined) {
       if (canon.key !== key(e)) this.fail(`${id} applied a different entry at ${e.index}`);
-      if (canon.reply !== replyKey && canon.reply !== 'dup') this.fail(`${id} got a different reply at ${e.index}`);
+      if (canon.reply !== replyKey && canon.reply !== 'dup')
+        this.fail(`${id} got a different reply at ${e.index}`);
       return;
     }
-    if (e.index !== this.applied.length + 1) this.fail(`${id} applied ${e.index} before ${this.applied.length + 1}`);
+    if (e.index !== this.applied.length + 1)
+      this.fail(`${id} applied ${e.index} before ${this.applied.length + 1}`);
     // P3: the first application anywhere needs a quorum of voters holding the entry durably
     const voters = raft.conf().voters;
     let holders = 0;
@@ -137,7 +153,12 @@ export class Checker {
       this.executed.add(k);
     }
     this.applied.push({ key: key(e), reply: r.duplicate ? 'dup' : replyKey, entry: e });
-    if (e.type === 'normal' && !r.duplicate && r.reply !== null && decodeReply(r.reply) === 'released') {
+    if (
+      e.type === 'normal' &&
+      !r.duplicate &&
+      r.reply !== null &&
+      decodeReply(r.reply) === 'released'
+    ) {
       this.checkRelease(e);
     }
   }
@@ -151,7 +172,11 @@ export class Checker {
       const a = this.applied[i - 1]!;
       if (a.entry.type !== 'normal' || a.reply === 'dup') continue;
       const c = decodeCommand(a.entry.data);
-      if (c.op === 'claim' && c.target === wallet && decodeReply(Uint8Array.of(Number(a.reply))) === 'claimed') {
+      if (
+        c.op === 'claim' &&
+        c.target === wallet &&
+        decodeReply(Uint8Array.of(Number(a.reply))) === 'claimed'
+      ) {
         claimAt = i;
         break;
       }

@@ -43,7 +43,8 @@ export class SimDisk {
   }
 
   term(index: number): number | undefined {
-    if (this.snapshot !== null && index === this.snapshot.meta.index) return this.snapshot.meta.term;
+    if (this.snapshot !== null && index === this.snapshot.meta.index)
+      return this.snapshot.meta.term;
     if (index === 0) return 0;
     const first = this.entries[0];
     if (first === undefined) return undefined;

@@ -24,7 +24,13 @@ for (let s = from; s < from + seeds; s++) {
   try {
     sim = new Sim(swarmOptions(s, overrides));
     sim.run();
-    if (one !== undefined) console.log(`seed ${s} ok`, sim.stats, `releases=${sim.checker.releases}`, sim.describe());
+    if (one !== undefined)
+      console.log(
+        `seed ${s} ok`,
+        JSON.stringify(sim.stats),
+        `releases=${sim.checker.releases}`,
+        sim.describe(),
+      );
   } catch (e) {
     if (!(e instanceof SimFailure)) {
       console.error(`seed ${s} step ${sim?.step}: crashed\n  replay: npm run sim -- --seed ${s}`);
@@ -34,8 +40,12 @@ for (let s = from; s < from + seeds; s++) {
     console.error(e.message);
   }
   if (one === undefined && (s - from + 1) % 50 === 0) {
-    console.log(`${s - from + 1}/${seeds} seeds, ${failed} failed, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `${s - from + 1}/${seeds} seeds, ${failed} failed, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
 }
-console.log(`${seeds} seed(s), ${failed} failed, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `${seeds} seed(s), ${failed} failed, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

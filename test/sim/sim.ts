@@ -66,7 +66,7 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
       maxInflightMessages: 1 + r.int(8),
       maxInflightBytes: 256 + r.int(4096),
       maxUncommittedBytes: 2048,
-      snapshotChunkBytes: 8 + r.int(64),
+      snapshotChunkBytes: 32 + r.int(480),
     },
     ...overrides,
   };
@@ -93,6 +93,8 @@ interface SimNode {
   downUntil: number;
   /** Rolled back: this identity is retired and a fresh member takes its place. */
   retired: boolean;
+  /** Applied-state snapshots by index, for compacting with trailing entries. */
+  history: { index: number; data: Uint8Array }[];
 }
 
 interface InFlight {
@@ -121,10 +123,18 @@ export class Sim {
   private net: InFlight[] = [];
   private blocked = new Set<string>(); // "from>to"
   private clients: Client[] = [];
-  private operatorQueue: ConfChange[] = [];
   private generation = 0;
   faultsOn = true;
-  stats = { delivered: 0, dropped: 0, crashes: 0, rollbacks: 0, torn: 0, acked: 0, elections: 0, snapshots: 0 };
+  stats = {
+    delivered: 0,
+    dropped: 0,
+    crashes: 0,
+    rollbacks: 0,
+    torn: 0,
+    acked: 0,
+    elections: 0,
+    snapshots: 0,
+  };
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -133,7 +143,14 @@ export class Sim {
     const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i + 1}`);
     for (const id of ids) this.addNode(id, { voters: ids, learners: [] });
     for (let i = 0; i < 4; i++) {
-      this.clients.push({ id: `c${i}`, seq: 0, cmd: null, target: ids[0]!, pending: null, waitUntil: 0 });
+      this.clients.push({
+        id: `c${i}`,
+        seq: 0,
+        cmd: null,
+        target: ids[0]!,
+        pending: null,
+        waitUntil: 0,
+      });
     }
   }
 
@@ -155,6 +172,7 @@ export class Sim {
       tickAcc: 0,
       downUntil: 0,
       retired: false,
+      history: [],
     };
     this.nodes.set(id, n);
     this.boot(n, bootstrap);
@@ -165,6 +183,7 @@ export class Sim {
   private boot(n: SimNode, bootstrap?: { voters: string[]; learners: string[] }): void {
     const d = n.disk;
     n.applier = this.newApplier();
+    n.history = [];
     if (d.snapshot !== null && d.snapshot.meta.index > d.applied) {
       n.applier.restore(d.snapshot.data);
     } else if (d.appliedState.length > 0) {
@@ -213,11 +232,16 @@ export class Sim {
       this.apply(n, rd);
       raft.advance(rd);
       if (raft.role === 'leader') this.checker.onLeader(n.id, raft, this.step);
-      if (raft.log.applied - raft.log.snapIndex >= this.opts.compactEvery) {
+      // keep `compactEvery` trailing entries for slow followers, like a production shell would
+      if (raft.log.applied - raft.log.snapIndex >= 2 * this.opts.compactEvery) {
         if (n.applier.applied !== raft.log.applied) {
           this.fail(`${n.id}: applier at ${n.applier.applied}, raft applied ${raft.log.applied}`);
         }
-        raft.compact(raft.log.applied, n.applier.snapshot());
+        const limit = raft.log.applied - this.opts.compactEvery;
+        let pick: { index: number; data: Uint8Array } | undefined;
+        while (n.history.length > 0 && n.history[0]!.index <= limit) pick = n.history.shift();
+        if (pick !== undefined && pick.index > raft.log.snapIndex)
+          raft.compact(pick.index, pick.data);
         this.stats.snapshots++;
       }
     }
@@ -235,7 +259,9 @@ export class Sim {
       this.checker.onApply(n.id, e, r, this.nodes, n.raft!);
       this.ackClients(n, e, r.reply);
     }
-    n.disk.saveApplied(rd.committed.at(-1)!.index, n.applier.snapshot());
+    const data = n.applier.snapshot();
+    n.disk.saveApplied(rd.committed.at(-1)!.index, data);
+    n.history.push({ index: rd.committed.at(-1)!.index, data });
   }
 
   private crash(n: SimNode): void {
@@ -289,6 +315,7 @@ export class Sim {
       if (c.pending !== null && this.step < c.waitUntil) continue;
       if (!this.rng.chance(this.opts.clientRate)) continue;
       if (c.cmd === null) {
+        if (!this.faultsOn) continue; // healing: finish retries, start nothing new
         c.cmd = this.nextCommand();
         c.seq++;
       }
@@ -310,42 +337,59 @@ export class Sim {
       } catch (e) {
         if (!(e instanceof ClusterError)) throw e;
         c.pending = null;
-        c.target = e.leaderHint !== '' && this.rng.chance(0.8) ? e.leaderHint : this.rng.pick([...this.nodes.keys()]);
+        c.target =
+          e.leaderHint !== '' && this.rng.chance(0.8)
+            ? e.leaderHint
+            : this.rng.pick([...this.nodes.keys()]);
       }
     }
   }
 
   // ------------------------------------------------------------- operator (membership)
 
+  /**
+   * The operator converges membership toward "every live identity is a voter, no retired one is a
+   * member", one single-server change at a time: remove a retired member (transferring leadership
+   * away first if it leads), add a fresh node as learner, promote a learner once caught up.
+   */
   private runOperator(): void {
     const leader = this.live().find((n) => n.raft!.role === 'leader');
     if (leader === undefined) return;
     const raft = leader.raft!;
-    while (this.operatorQueue.length > 0) {
-      const cc = this.operatorQueue[0]!;
-      const conf = raft.conf();
-      const member = conf.voters.includes(cc.node) || conf.learners.includes(cc.node);
-      const gone = cc.op === 'remove' ? !member : this.nodes.get(cc.node)?.retired === true;
-      if (!gone) break;
-      this.operatorQueue.shift(); // superseded (e.g. the replacement was itself replaced)
-    }
-    if (this.operatorQueue.length > 0) {
-      const cc = this.operatorQueue[0]!;
-      if (cc.op === 'remove' && cc.node === leader.id) {
-        const other = raft.conf().voters.find((v) => v !== leader.id);
+    const conf = raft.conf();
+    const members = [...conf.voters, ...conf.learners];
+    const retired = members.find((m) => this.nodes.get(m)?.retired !== false);
+    const fresh = [...this.nodes.values()].find((n) => !n.retired && !members.includes(n.id));
+    let change: ConfChange | null = null;
+    if (retired !== undefined) change = { op: 'remove', node: retired };
+    else if (fresh !== undefined) change = { op: 'addLearner', node: fresh.id };
+    else if (conf.learners.length > 0) change = { op: 'promote', node: conf.learners[0]! };
+    if (change !== null) {
+      if (change.op === 'remove' && change.node === leader.id) {
+        const other = conf.voters.find((v) => v !== leader.id);
         if (other !== undefined) this.tryRun(() => raft.transferLeadership(other));
-        this.process(leader);
-        return;
+      } else {
+        this.tryRun(() => raft.proposeConfChange(change));
       }
-      if (this.tryRun(() => raft.proposeConfChange(cc))) this.operatorQueue.shift();
       this.process(leader);
       return;
     }
     if (this.faultsOn && this.rng.chance(this.opts.transferRate)) {
-      const voters = raft.conf().voters.filter((v) => v !== leader.id);
+      const voters = conf.voters.filter((v) => v !== leader.id);
       if (voters.length > 0) this.tryRun(() => raft.transferLeadership(this.rng.pick(voters)));
       this.process(leader);
     }
+  }
+
+  private membershipSettled(): boolean {
+    const leader = this.live().find((n) => n.raft!.role === 'leader');
+    if (leader === undefined) return false;
+    const conf = leader.raft!.conf();
+    const want = [...this.nodes.values()]
+      .filter((n) => !n.retired)
+      .map((n) => n.id)
+      .sort();
+    return conf.learners.length === 0 && conf.voters.join() === want.join();
   }
 
   private tryRun(f: () => void): boolean {
@@ -385,7 +429,7 @@ export class Sim {
         if (liveCount > 1 && this.rng.chance(this.opts.crashRate)) this.crash(n);
         else if (
           liveCount > 1 &&
-          this.operatorQueue.length === 0 &&
+          this.membershipSettled() &&
           this.rng.chance(this.opts.rollbackRate) &&
           n.disk.rollback(this.rng)
         ) {
@@ -407,7 +451,6 @@ export class Sim {
     const fresh = `${n.id.split('#')[0]}#${++this.generation}`;
     const node = this.addNode(fresh, { voters: [], learners: [] });
     node.downUntil = 0;
-    this.operatorQueue.push({ op: 'remove', node: n.id }, { op: 'addLearner', node: fresh }, { op: 'promote', node: fresh });
   }
 
   private restarts(): void {
@@ -448,7 +491,10 @@ export class Sim {
     }
     this.runClients();
     this.runOperator();
-    this.checker.onStep(this.live().map((n) => n.raft!), this.step);
+    this.checker.onStep(
+      this.live().map((n) => n.raft!),
+      this.step,
+    );
   }
 
   /** Fault phase, then heal everything and require convergence. */
@@ -467,11 +513,14 @@ export class Sim {
   converged(): boolean {
     const live = this.live().filter((n) => !n.retired);
     const leaders = live.filter((n) => n.raft!.role === 'leader');
-    if (leaders.length !== 1 || this.operatorQueue.length > 0) return false;
+    if (leaders.length !== 1 || !this.membershipSettled()) return false;
     const lead = leaders[0]!.raft!;
     const voters = lead.conf().voters;
     if (voters.length !== this.opts.nodes) return false;
-    return live.every((n) => n.raft!.log.applied === lead.log.committed) && lead.log.committed >= this.checker.maxAcked();
+    return (
+      live.every((n) => n.raft!.log.applied === lead.log.committed) &&
+      lead.log.committed >= this.checker.maxAcked()
+    );
   }
 
   describe(): string {

@@ -32,7 +32,15 @@ export function decodeCommand(b: Uint8Array): VaultCommand {
 }
 
 export type Reply = 'ok' | 'claimed' | 'live' | 'nodeposit' | 'released' | 'noclaim' | 'cancelled';
-const REPLIES: readonly Reply[] = ['ok', 'claimed', 'live', 'nodeposit', 'released', 'noclaim', 'cancelled'];
+const REPLIES: readonly Reply[] = [
+  'ok',
+  'claimed',
+  'live',
+  'nodeposit',
+  'released',
+  'noclaim',
+  'cancelled',
+];
 
 export function decodeReply(b: Uint8Array): Reply {
   return REPLIES[b[0] ?? 255]!;
@@ -85,7 +93,8 @@ export class VaultModel implements StateMachine {
     const w = new Writer().u32(this.deposits.size);
     for (const d of [...this.deposits].sort((a, b) => a - b)) w.u32(d);
     w.u32(this.claims.size);
-    for (const [k, v] of [...this.claims].sort((a, b) => a[0] - b[0])) w.u32(k).u64(v.index).u32(v.epoch);
+    for (const [k, v] of [...this.claims].sort((a, b) => a[0] - b[0]))
+      w.u32(k).u64(v.index).u32(v.epoch);
     w.u32(this.lastPing.size);
     for (const [k, v] of [...this.lastPing].sort((a, b) => a[0] - b[0])) w.u32(k).u64(v);
     return w.finish();
