@@ -8,13 +8,10 @@ import {
   parseDeposit,
   parsePing,
   parseSolution,
-  parseTenantName,
   parseTenantRegistration,
-  parseWalletId,
   pingToJson,
   solutionToJson,
   tenantRegistrationToJson,
-  toHex,
 } from '../protocol/index.ts';
 import type { Command } from './types.ts';
 
@@ -35,12 +32,8 @@ function commandBody(c: Command): unknown {
       return depositToJson(c.deposit);
     case 'delete':
       return deletionToJson(c.deletion);
-    case 'issuePingNonce':
-      return { tenant: c.tenant };
     case 'ping':
       return pingToJson(c.ping);
-    case 'issueClaimNonce':
-      return { walletId: toHex(c.walletId) };
     case 'claim':
       return claimToJson(c.claim);
     case 'solve':
@@ -65,12 +58,8 @@ export function decodeCommand(bytes: Uint8Array): Command {
       return { type: 'deposit', deposit: parseDeposit(body) };
     case 'delete':
       return { type: 'delete', deletion: parseDeletion(body) };
-    case 'issuePingNonce':
-      return { type: 'issuePingNonce', tenant: parseTenantName('tenant', body?.tenant) };
     case 'ping':
       return { type: 'ping', ping: parsePing(body) };
-    case 'issueClaimNonce':
-      return { type: 'issueClaimNonce', walletId: parseWalletId('walletId', body?.walletId) };
     case 'claim':
       return { type: 'claim', claim: parseClaim(body) };
     case 'solve':

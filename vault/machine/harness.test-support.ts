@@ -25,7 +25,7 @@ import {
 } from '../protocol/index.ts';
 import { decodeCommand, encodeCommand } from './commands.ts';
 import { type ApplyOutcome, VaultMachine } from './machine.ts';
-import type { ApplyContext, ClaimView, Command, MachineConfig } from './types.ts';
+import type { ApplyContext, ClaimView, Command, MachineConfig, NonceContext } from './types.ts';
 
 /** Fixed keys and a driver that feeds commands with well-formed contexts (tests only). */
 export const seedBytes = (label: string): Uint8Array => sha256(utf8(label));
@@ -47,8 +47,6 @@ export function testConfig(): MachineConfig {
     receiptKey: schnorr.getPublicKey(secrets.receipt),
     pingNonceTtlMs: 60_000,
     claimNonceTtlMs: 60_000,
-    maxPingNoncesPerTenant: 4,
-    maxClaimNoncesPerWallet: 2,
     claimIntervalMs: 60_000,
     maxTenants: 4,
   };
@@ -103,14 +101,35 @@ export class Harness {
     this.machine = machine;
   }
 
+  get epochId(): Uint8Array {
+    return seedBytes(`epoch/${this.epoch}`).slice(0, 16);
+  }
+
+  get epochSecret(): Uint8Array {
+    return seedBytes(`epoch-secret/${this.epoch}`);
+  }
+
+  minted = 0;
+
+  /** What a node uses to mint nonces: its epoch, its clock, fresh randomness. */
+  nonceContext(): NonceContext {
+    this.minted += 1;
+    return {
+      epochId: this.epochId,
+      epochSecret: this.epochSecret,
+      timestamp: this.now,
+      random: seedBytes(`nonce/${this.minted}`),
+    };
+  }
+
   context(overrides: Partial<ApplyContext> = {}): ApplyContext {
     this.index += 1;
     this.now += 1000;
     return {
       logIndex: this.index,
       timestamp: this.now,
-      epochId: seedBytes(`epoch/${this.epoch}`).slice(0, 16),
-      epochSecret: seedBytes(`epoch-secret/${this.epoch}`),
+      epochId: this.epochId,
+      epochSecret: this.epochSecret,
       keys: { clusterSecretKey: secrets.cluster, receiptSecretKey: secrets.receipt },
       random: seedBytes(`random/${this.index}`),
       ...overrides,
@@ -220,36 +239,32 @@ export class Harness {
     };
   }
 
-  /** Asks for a ping nonce and returns the signed ping (not yet applied). */
+  /** Mints a ping nonce and returns the signed ping (not yet applied). */
   pingCommand(tenant = 'acme'): Command {
-    const out = this.apply({ type: 'issuePingNonce', tenant });
-    if (!out.ok || out.result.type !== 'pingNonce') throw new Error('no ping nonce');
-    const ping = signPing(
-      clusterId,
-      { tenant, nonce: out.result.nonce },
-      secrets.ping(tenant),
-      seedBytes('aux'),
-    );
+    const { nonce } = this.machine.mintPingNonce(tenant, this.nonceContext());
+    const ping = signPing(clusterId, { tenant, nonce }, secrets.ping(tenant), seedBytes('aux'));
     return { type: 'ping', ping };
   }
 
-  /** Asks for a claim nonce and returns a claim with a valid proof (not yet applied). */
+  /** Mints a claim nonce and returns a claim with a valid proof (not yet applied). */
   claimCommand(
     w: WalletKeys,
     ephemeralSecret: Uint8Array = seedBytes(`eph/${this.index}`),
   ): Command {
-    const out = this.apply({ type: 'issueClaimNonce', walletId: w.walletId });
-    if (!out.ok || out.result.type !== 'claimNonce') throw new Error('no claim nonce');
-    const claim: Claim = makeClaim({
+    const { nonce } = this.machine.mintClaimNonce(w.walletId, this.nonceContext());
+    return { type: 'claim', claim: this.claimWithNonce(w, nonce, ephemeralSecret) };
+  }
+
+  claimWithNonce(w: WalletKeys, claimNonce: Uint8Array, ephemeralSecret: Uint8Array): Claim {
+    return makeClaim({
       clusterId,
       walletId: w.walletId,
       ephemeralKey: x25519PublicKey(ephemeralSecret),
-      claimNonce: out.result.nonce,
+      claimNonce,
       x1: scalarToBytes(w.x1),
       q1: w.q1,
       aux: seedBytes('aux'),
     });
-    return { type: 'claim', claim };
   }
 }
 

@@ -1,5 +1,6 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
+import { VaultError } from '../errors.ts';
 import {
   CURVE_ORDER,
   depositBytes,
@@ -27,7 +28,18 @@ import {
 } from './harness.test-support.ts';
 import type { ApplyOutcome } from './machine.ts';
 import { VaultMachine } from './machine.ts';
+import { mintNonce } from './nonces.ts';
 import type { ClaimView, Command } from './types.ts';
+
+function codeOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof VaultError) return e.code;
+    throw e;
+  }
+  return 'NO_ERROR';
+}
 
 function ok(out: ApplyOutcome) {
   if (!out.ok) throw new Error(`expected success, got ${out.error.code}: ${out.error.message}`);
@@ -197,6 +209,61 @@ describe('deposits', () => {
   });
 });
 
+describe('nonces', () => {
+  it("minting keeps no state, so flooding cannot evict the provider's ping nonce (P2)", () => {
+    const { h } = setup();
+    const before = h.machine.snapshot();
+    const ping = h.pingCommand();
+    for (let i = 0; i < 1000; i++) h.machine.mintPingNonce('acme', h.nonceContext());
+    expect(Buffer.from(h.machine.snapshot()).equals(Buffer.from(before))).toBe(true);
+    ok(h.apply(ping));
+    rejected(h, ping, 'PING_NONCE_INVALID');
+  });
+
+  it('a nonce is bound to its kind, subject and epoch, and expires; machine time never runs back', () => {
+    const { h, wallets } = setup(['ecdsa-2p-mult', 'additive']);
+    const [a, b] = wallets as [WalletKeys, WalletKeys];
+    const forA = h.machine.mintClaimNonce(a.walletId, h.nonceContext()).nonce;
+    rejected(
+      h,
+      { type: 'claim', claim: h.claimWithNonce(b, forA, seedBytes('e')) },
+      'CLAIM_NONCE_INVALID',
+    );
+    const pingNonce = h.machine.mintPingNonce('acme', h.nonceContext()).nonce;
+    rejected(
+      h,
+      { type: 'claim', claim: h.claimWithNonce(a, pingNonce, seedBytes('e')) },
+      'CLAIM_NONCE_INVALID',
+    );
+    const forged = new Uint8Array(forA);
+    forged[31] = (forged[31] as number) ^ 1;
+    rejected(
+      h,
+      { type: 'claim', claim: h.claimWithNonce(a, forged, seedBytes('e')) },
+      'CLAIM_NONCE_INVALID',
+    );
+    const oldEpoch = h.machine.mintClaimNonce(a.walletId, h.nonceContext()).nonce;
+    h.epoch += 1;
+    ok(h.apply({ type: 'beginEpoch' }));
+    rejected(
+      h,
+      { type: 'claim', claim: h.claimWithNonce(a, oldEpoch, seedBytes('e')) },
+      'CLAIM_NONCE_INVALID',
+    );
+    expect(
+      codeOf(() =>
+        h.machine.mintClaimNonce(a.walletId, { ...h.nonceContext(), epochId: seedBytes('old') }),
+      ),
+    ).toBe('EPOCH_MISMATCH');
+    const ping = h.pingCommand();
+    h.now += 60_000;
+    rejected(h, ping, 'PING_NONCE_INVALID');
+    ok(h.apply(h.pingCommand()));
+    // A proposer whose clock lags cannot bring the expired nonce back.
+    rejected(h, ping, 'PING_NONCE_INVALID', { timestamp: h.now - 120_000 });
+  });
+});
+
 describe('claims and releases', () => {
   it('releases x2 encrypted to the ephemeral key after a valid VDF proof (P1, P7)', async () => {
     const { h, wallets } = setup(['ecdsa-2p-mult']);
@@ -219,7 +286,21 @@ describe('claims and releases', () => {
     expect(h.machine.claim(claim.claimId)?.release).toEqual(r.release);
     // A second submission of the same solution is not a second release.
     rejected(h, { type: 'solve', solution: await solveClaim(claim) }, 'CLAIM_NOT_LIVE');
-    rejected(h, { type: 'issueClaimNonce', walletId: w.walletId }, 'WALLET_RELEASED');
+    expect(codeOf(() => h.machine.mintClaimNonce(w.walletId, h.nonceContext()))).toBe(
+      'WALLET_RELEASED',
+    );
+    const nonce = mintNonce({
+      kind: 'claim',
+      subject: w.walletId,
+      epochSecret: h.epochSecret,
+      issuedAt: h.now,
+      random: seedBytes('r'),
+    });
+    rejected(
+      h,
+      { type: 'claim', claim: h.claimWithNonce(w, nonce, seedBytes('e')) },
+      'WALLET_RELEASED',
+    );
   });
 
   it('a ping applied after the claim began cancels it: no release even with a valid proof (P2)', async () => {
@@ -237,8 +318,7 @@ describe('claims and releases', () => {
 
   it('pings must answer a fresh nonce and be signed by the ping key', () => {
     const { h } = setup();
-    const nonce = ok(h.apply({ type: 'issuePingNonce', tenant: 'acme' }));
-    if (nonce.type !== 'pingNonce') throw new Error();
+    const nonce = h.machine.mintPingNonce('acme', h.nonceContext());
     const byTenantKey = signPing(
       clusterId,
       { tenant: 'acme', nonce: nonce.nonce },
@@ -355,7 +435,7 @@ describe('snapshots', () => {
     const claim = startClaim(h, wallets[0] as WalletKeys);
     ok(h.apply({ type: 'solve', solution: await solveClaim(claim) }));
     startClaim(h, wallets[1] as WalletKeys);
-    h.apply({ type: 'issuePingNonce', tenant: 'acme' });
+    ok(h.apply(h.pingCommand()));
     const snap = h.machine.snapshot();
     expect(Buffer.from(VaultMachine.restore(snap).snapshot()).equals(Buffer.from(snap))).toBe(true);
     for (const w of wallets) {

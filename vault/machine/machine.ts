@@ -32,10 +32,12 @@ import {
   type TenantRegistration,
   tenantRegistrationBytes,
   toHex,
+  utf8,
   verifyClaimProof,
   x25519PublicKey,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
+import { checkNonce, mintNonce, type NonceKind } from './nonces.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import type {
   ApplyContext,
@@ -44,7 +46,9 @@ import type {
   Command,
   CommandResult,
   Effect,
+  IssuedNonce,
   MachineConfig,
+  NonceContext,
   TenantRecord,
   VaultState,
   WalletRecord,
@@ -81,6 +85,7 @@ export class VaultMachine {
       config: { ...config },
       epochId: null,
       lastIndex: 0,
+      clock: 0,
       tenants: new Map(),
       wallets: new Map(),
       claims: new Map(),
@@ -113,6 +118,7 @@ export class VaultMachine {
       const effects: Effect[] = [];
       const result = this.#dispatch(command, ctx, effects);
       this.#state.lastIndex = ctx.logIndex;
+      this.#state.clock = this.#now(ctx);
       return { ok: true, result, effects };
     } catch (e) {
       if (e instanceof VaultError) return { ok: false, error: e, effects: [] };
@@ -128,12 +134,8 @@ export class VaultMachine {
         return this.#deposit(command.deposit, ctx, effects);
       case 'delete':
         return this.#delete(command.deletion, effects);
-      case 'issuePingNonce':
-        return this.#issuePingNonce(command.tenant, ctx);
       case 'ping':
         return this.#ping(command.ping, ctx, effects);
-      case 'issueClaimNonce':
-        return this.#issueClaimNonce(command.walletId, ctx);
       case 'claim':
         return this.#claim(command.claim, ctx, effects);
       case 'solve':
@@ -171,7 +173,7 @@ export class VaultMachine {
       lastPingIndex: 0,
       walletCount: 0,
       liveClaims: [],
-      pingNonces: new Map(),
+      usedPingNonces: new Map(),
     });
     effects.push({ type: 'tenantRegistered', tenant: r.tenant });
     return { type: 'tenantRegistered', tenant: r.tenant };
@@ -249,7 +251,7 @@ export class VaultMachine {
       released: false,
       claimId: null,
       lastClaimAt: null,
-      claimNonces: new Map(),
+      usedClaimNonces: new Map(),
     });
     effects.push({ type: 'deposited', tenant: d.tenant, walletId: d.walletId });
     return { type: 'deposited', receipt: { ...receiptUnsigned, signature: receiptSignature } };
@@ -314,32 +316,26 @@ export class VaultMachine {
 
   // ── pings ────────────────────────────────────────────────────────────────
 
-  #issuePingNonce(tenant: string, ctx: ApplyContext): CommandResult {
-    const t = this.#tenant(tenant);
-    const nonce = deriveRandom(ctx, 'ping-nonce');
-    const expiresAt = ctx.timestamp + this.#state.config.pingNonceTtlMs;
-    addNonce(
-      t.pingNonces,
-      toHex(nonce),
-      expiresAt,
-      ctx.timestamp,
-      this.#state.config.maxPingNoncesPerTenant,
-    );
-    return { type: 'pingNonce', tenant, nonce, expiresAt };
-  }
-
   #ping(p: Ping, ctx: ApplyContext, effects: Effect[]): CommandResult {
     const s = this.#state;
     const t = this.#tenant(p.tenant);
+    const now = this.#now(ctx);
     const key = toHex(p.nonce);
-    const expiresAt = t.pingNonces.get(key);
-    if (expiresAt === undefined || ctx.timestamp >= expiresAt) {
+    const expiresAt = checkNonce({
+      kind: 'ping',
+      subject: utf8(p.tenant),
+      epochSecret: ctx.epochSecret,
+      nonce: p.nonce,
+      now,
+      ttlMs: s.config.pingNonceTtlMs,
+    });
+    if (expiresAt === null || t.usedPingNonces.has(key)) {
       throw new VaultError('PING_NONCE_INVALID', 'ping nonce unknown, used or expired', 409);
     }
     const { signature, ...unsigned } = p;
     requireSignature('ping', signature, pingBytes(s.config.clusterId, unsigned), t.pingKey);
 
-    t.pingNonces.delete(key);
+    consumeNonce(t.usedPingNonces, key, expiresAt, now);
     t.lastPingIndex = ctx.logIndex;
     const cancelledClaims: Uint8Array[] = [];
     for (const claimId of [...t.liveClaims]) {
@@ -368,31 +364,23 @@ export class VaultMachine {
     return epoch;
   }
 
-  #issueClaimNonce(walletId: Uint8Array, ctx: ApplyContext): CommandResult {
-    const w = this.#wallet(walletId);
-    if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
-    this.#requireEpoch(ctx);
-    const nonce = deriveRandom(ctx, 'claim-nonce');
-    const expiresAt = ctx.timestamp + this.#state.config.claimNonceTtlMs;
-    addNonce(
-      w.claimNonces,
-      toHex(nonce),
-      expiresAt,
-      ctx.timestamp,
-      this.#state.config.maxClaimNoncesPerWallet,
-    );
-    return { type: 'claimNonce', walletId, nonce, expiresAt };
-  }
-
   #claim(c: Claim, ctx: ApplyContext, effects: Effect[]): CommandResult {
     const s = this.#state;
     const w = this.#wallet(c.walletId);
     if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
     const epochId = this.#requireEpoch(ctx);
     checkX25519PublicKey('ephemeralKey', c.ephemeralKey);
+    const now = this.#now(ctx);
     const nonceKey = toHex(c.claimNonce);
-    const expiresAt = w.claimNonces.get(nonceKey);
-    if (expiresAt === undefined || ctx.timestamp >= expiresAt) {
+    const expiresAt = checkNonce({
+      kind: 'claim',
+      subject: c.walletId,
+      epochSecret: ctx.epochSecret,
+      nonce: c.claimNonce,
+      now,
+      ttlMs: s.config.claimNonceTtlMs,
+    });
+    if (expiresAt === null || w.usedClaimNonces.has(nonceKey)) {
       throw new VaultError('CLAIM_NONCE_INVALID', 'claim nonce unknown, used or expired', 409);
     }
     verifyClaimProof(
@@ -407,7 +395,7 @@ export class VaultMachine {
     );
     const live = this.#liveClaim(w);
     if (live) {
-      w.claimNonces.delete(nonceKey);
+      consumeNonce(w.usedClaimNonces, nonceKey, expiresAt, now);
       return { type: 'claim', claim: claimView(live), existing: true };
     }
     const t = this.#tenant(w.tenant);
@@ -418,7 +406,7 @@ export class VaultMachine {
         429,
       );
     }
-    if (w.lastClaimAt !== null && ctx.timestamp - w.lastClaimAt < s.config.claimIntervalMs) {
+    if (w.lastClaimAt !== null && now - w.lastClaimAt < s.config.claimIntervalMs) {
       throw new VaultError(
         'CLAIM_RATE',
         'claims on this wallet are rate limited; retry later',
@@ -458,10 +446,10 @@ export class VaultMachine {
       release: null,
     };
     const id = toHex(claimId);
-    w.claimNonces.delete(nonceKey);
+    consumeNonce(w.usedClaimNonces, nonceKey, expiresAt, now);
     if (w.claimId !== null) s.claims.delete(w.claimId);
     w.claimId = id;
-    w.lastClaimAt = ctx.timestamp;
+    w.lastClaimAt = now;
     s.claims.set(id, record);
     t.liveClaims = [...t.liveClaims, id].sort();
     effects.push({ type: 'claimStarted', tenant: w.tenant, walletId: c.walletId, claimId });
@@ -564,10 +552,46 @@ export class VaultMachine {
       this.#endClaim(c, 'epoch', effects);
       voidedClaims += 1;
     }
-    for (const w of s.wallets.values()) w.claimNonces.clear();
+    // Nonces are keyed to the epoch secret: the old epoch's are invalid now, so forget them.
+    for (const w of s.wallets.values()) w.usedClaimNonces.clear();
+    for (const t of s.tenants.values()) t.usedPingNonces.clear();
     s.epochId = ctx.epochId;
     effects.push({ type: 'epochStarted' });
     return { type: 'epochStarted', voidedClaims };
+  }
+
+  /** Machine time: the proposer's timestamp, but never earlier than one already applied. */
+  #now(ctx: ApplyContext): number {
+    return Math.max(this.#state.clock, ctx.timestamp);
+  }
+
+  // ── nonces (minted without a log entry; see nonces.ts) ───────────────────
+
+  mintPingNonce(tenant: string, nc: NonceContext): IssuedNonce {
+    this.#tenant(tenant);
+    return this.#mint('ping', utf8(tenant), nc, this.#state.config.pingNonceTtlMs);
+  }
+
+  mintClaimNonce(walletId: Uint8Array, nc: NonceContext): IssuedNonce {
+    const w = this.#wallet(walletId);
+    if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
+    const epoch = this.#state.epochId;
+    if (epoch === null || !bytesEqual(epoch, nc.epochId)) {
+      throw new VaultError('EPOCH_MISMATCH', 'the cluster epoch is not current; retry later', 503);
+    }
+    return this.#mint('claim', walletId, nc, this.#state.config.claimNonceTtlMs);
+  }
+
+  #mint(kind: NonceKind, subject: Uint8Array, nc: NonceContext, ttlMs: number): IssuedNonce {
+    const issuedAt = Math.max(this.#state.clock, nc.timestamp);
+    const nonce = mintNonce({
+      kind,
+      subject,
+      epochSecret: nc.epochSecret,
+      issuedAt,
+      random: nc.random,
+    });
+    return { nonce, expiresAt: issuedAt + ttlMs };
   }
 
   // ── keys ─────────────────────────────────────────────────────────────────
@@ -655,19 +679,13 @@ function claimView(c: ClaimRecord): ClaimView {
   };
 }
 
-/** Adds a nonce after dropping expired ones and, at the bound, the one expiring first. */
-function addNonce(
-  nonces: Map<string, number>,
+/** Remembers a consumed nonce until it expires, forgetting those already expired. */
+function consumeNonce(
+  used: Map<string, number>,
   key: string,
   expiresAt: number,
   now: number,
-  max: number,
 ): void {
-  for (const [k, exp] of [...nonces]) if (now >= exp) nonces.delete(k);
-  while (nonces.size >= max) {
-    const oldest = [...nonces].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0];
-    if (!oldest) break;
-    nonces.delete(oldest[0]);
-  }
-  nonces.set(key, expiresAt);
+  for (const [k, exp] of [...used]) if (now >= exp) used.delete(k);
+  used.set(key, expiresAt);
 }

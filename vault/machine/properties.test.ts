@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../errors.ts';
 import {
-  makeClaim,
   parseClaim,
   parseDeletion,
   parseDeposit,
@@ -14,7 +13,6 @@ import {
   scalarToBytes,
   signPing,
   toHex,
-  x25519PublicKey,
 } from '../protocol/index.ts';
 import { decodeCommand } from './commands.ts';
 import {
@@ -29,6 +27,7 @@ import {
   walletKeys,
 } from './harness.test-support.ts';
 import { type ApplyOutcome, VaultMachine } from './machine.ts';
+import { mintNonce } from './nonces.ts';
 import { decodeSnapshot } from './snapshot.ts';
 import type { ClaimView, Command } from './types.ts';
 
@@ -239,30 +238,29 @@ async function run(actions: Action[]): Promise<void> {
         break;
       case 'ping': {
         const tenant = TENANTS[a.tenant] as string;
-        const nonce = step({ type: 'issuePingNonce', tenant }, false);
-        if (!nonce.ok || nonce.result.type !== 'pingNonce') break;
-        const ping = signPing(
-          clusterId,
-          { tenant, nonce: nonce.result.nonce },
-          secrets.ping(tenant),
-          seedBytes('aux'),
-        );
+        const { nonce } = h.machine.mintPingNonce(tenant, h.nonceContext());
+        const ping = signPing(clusterId, { tenant, nonce }, secrets.ping(tenant), seedBytes('aux'));
         step({ type: 'ping', ping }, false);
         break;
       }
       case 'claim': {
         const w = wallets[a.w] as WalletKeys;
-        const nonce = step({ type: 'issueClaimNonce', walletId: w.walletId }, false);
-        if (!nonce.ok || nonce.result.type !== 'claimNonce') break;
-        const claim = makeClaim({
-          clusterId,
-          walletId: w.walletId,
-          ephemeralKey: x25519PublicKey(seedBytes(`eph/${a.eph}`)),
-          claimNonce: nonce.result.nonce,
-          x1: scalarToBytes(w.x1),
-          q1: w.q1,
-          aux: seedBytes('aux'),
-        });
+        let nonce: Uint8Array;
+        try {
+          nonce = h.machine.mintClaimNonce(w.walletId, h.nonceContext()).nonce;
+        } catch (e) {
+          expect(e).toBeInstanceOf(VaultError);
+          // The vault would not mint one; a claim with a self-made nonce must fail anyway.
+          const random = seedBytes(`self-made/${h.index}`);
+          nonce = mintNonce({
+            kind: 'claim',
+            subject: w.walletId,
+            epochSecret: seedBytes('guess'),
+            issuedAt: h.now,
+            random,
+          });
+        }
+        const claim = h.claimWithNonce(w, nonce, seedBytes(`eph/${a.eph}`));
         step({ type: 'claim', claim }, false);
         break;
       }

@@ -18,17 +18,18 @@ export function encodeSnapshot(s: VaultState): Uint8Array {
     config: { ...s.config },
     epochId: s.epochId,
     lastIndex: s.lastIndex,
+    clock: s.clock,
     tenants: sortedEntries(s.tenants).map(([, t]) => ({
       ...t,
       limits: { ...t.limits, groups: [...t.limits.groups] },
       liveClaims: [...t.liveClaims],
-      pingNonces: sortedEntries(t.pingNonces),
+      usedPingNonces: sortedEntries(t.usedPingNonces),
     })),
     wallets: sortedEntries(s.wallets).map(([, w]) => ({
       ...w,
       policy: { ...w.policy },
       share: { ...w.share },
-      claimNonces: sortedEntries(w.claimNonces),
+      usedClaimNonces: sortedEntries(w.usedClaimNonces),
     })),
     claims: sortedEntries(s.claims).map(([, c]) => ({
       ...c,
@@ -43,12 +44,12 @@ export function decodeSnapshot(bytes: Uint8Array): VaultState {
     if (o.format !== FORMAT) throw new Error('format');
     const toHexKey = (b: Uint8Array) => Buffer.from(b).toString('hex');
     const tenants = new Map<string, TenantRecord>();
-    for (const t of o.tenants as (TenantRecord & { pingNonces: [string, number][] })[]) {
-      tenants.set(t.name, { ...t, pingNonces: new Map(t.pingNonces) });
+    for (const t of o.tenants as (TenantRecord & { usedPingNonces: [string, number][] })[]) {
+      tenants.set(t.name, { ...t, usedPingNonces: new Map(t.usedPingNonces) });
     }
     const wallets = new Map<string, WalletRecord>();
-    for (const w of o.wallets as (WalletRecord & { claimNonces: [string, number][] })[]) {
-      wallets.set(toHexKey(w.walletId), { ...w, claimNonces: new Map(w.claimNonces) });
+    for (const w of o.wallets as (WalletRecord & { usedClaimNonces: [string, number][] })[]) {
+      wallets.set(toHexKey(w.walletId), { ...w, usedClaimNonces: new Map(w.usedClaimNonces) });
     }
     const claims = new Map<string, ClaimRecord>();
     for (const c of o.claims as ClaimRecord[]) claims.set(toHexKey(c.claimId), { ...c });
@@ -56,6 +57,7 @@ export function decodeSnapshot(bytes: Uint8Array): VaultState {
       config: o.config as VaultState['config'],
       epochId: (o.epochId as Uint8Array | null) ?? null,
       lastIndex: o.lastIndex as number,
+      clock: o.clock as number,
       tenants,
       wallets,
       claims,

@@ -14,6 +14,20 @@ import type {
   VdfGroupName,
 } from '../protocol/index.ts';
 
+/** A freshly minted nonce (not a command: minting keeps no state). */
+export interface IssuedNonce {
+  nonce: Uint8Array;
+  expiresAt: number;
+}
+
+/** What minting a nonce needs: the volatile epoch, the node's clock and fresh randomness. */
+export interface NonceContext {
+  epochId: Uint8Array;
+  epochSecret: Uint8Array;
+  timestamp: number;
+  random: Uint8Array;
+}
+
 /** Fixed at cluster creation; part of the state so every replica and snapshot agrees on it. */
 export interface MachineConfig {
   clusterId: Uint8Array;
@@ -25,8 +39,6 @@ export interface MachineConfig {
   receiptKey: Uint8Array;
   pingNonceTtlMs: number;
   claimNonceTtlMs: number;
-  maxPingNoncesPerTenant: number;
-  maxClaimNoncesPerWallet: number;
   /** Minimum time between two claim starts on one wallet (the rate bound). */
   claimIntervalMs: number;
   maxTenants: number;
@@ -53,9 +65,7 @@ export type Command =
   | { type: 'registerTenant'; registration: TenantRegistration }
   | { type: 'deposit'; deposit: Deposit }
   | { type: 'delete'; deletion: Deletion }
-  | { type: 'issuePingNonce'; tenant: string }
   | { type: 'ping'; ping: Ping }
-  | { type: 'issueClaimNonce'; walletId: Uint8Array }
   | { type: 'claim'; claim: Claim }
   | { type: 'solve'; solution: Solution }
   | { type: 'beginEpoch' };
@@ -92,9 +102,7 @@ export type CommandResult =
   | { type: 'tenantRegistered'; tenant: string }
   | { type: 'deposited'; receipt: DepositReceipt }
   | { type: 'deleted'; walletId: Uint8Array }
-  | { type: 'pingNonce'; tenant: string; nonce: Uint8Array; expiresAt: number }
   | { type: 'pinged'; tenant: string; logIndex: number; cancelledClaims: Uint8Array[] }
-  | { type: 'claimNonce'; walletId: Uint8Array; nonce: Uint8Array; expiresAt: number }
   | { type: 'claim'; claim: ClaimView; existing: boolean }
   | { type: 'released'; release: Release }
   | { type: 'epochStarted'; voidedClaims: number };
@@ -127,8 +135,8 @@ export interface TenantRecord {
   walletCount: number;
   /** Hex ids of this tenant's live claims, sorted. */
   liveClaims: string[];
-  /** Outstanding ping nonces: hex → expiry (ms). */
-  pingNonces: Map<string, number>;
+  /** Consumed ping nonces until they expire: hex → expiry (ms). */
+  usedPingNonces: Map<string, number>;
 }
 
 export interface WalletRecord {
@@ -147,8 +155,8 @@ export interface WalletRecord {
   /** Hex id of the wallet's latest claim (live or finished), if any. */
   claimId: string | null;
   lastClaimAt: number | null;
-  /** Outstanding claim nonces: hex → expiry (ms). */
-  claimNonces: Map<string, number>;
+  /** Consumed claim nonces until they expire: hex → expiry (ms). */
+  usedClaimNonces: Map<string, number>;
 }
 
 export interface ClaimRecord {
@@ -170,6 +178,8 @@ export interface VaultState {
   /** The epoch claims are valid in; null until the first beginEpoch. */
   epochId: Uint8Array | null;
   lastIndex: number;
+  /** The latest proposer timestamp applied: time in the machine never runs backwards. */
+  clock: number;
   tenants: Map<string, TenantRecord>;
   wallets: Map<string, WalletRecord>;
   claims: Map<string, ClaimRecord>;
