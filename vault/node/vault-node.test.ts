@@ -54,10 +54,7 @@ async function setup() {
 
 async function startClaim(node: VaultNode, claimant: Claimant): Promise<ClaimView> {
   const cluster = node.publicKeys;
-  const nonce = expectResult(
-    await node.submit({ type: 'issueClaimNonce', walletId: claimant.wallet.walletId }),
-    'claimNonce',
-  );
+  const nonce = node.mintClaimNonce(claimant.wallet.walletId);
   return expectResult(await node.submit(claimant.claim(cluster, nonce.nonce)), 'claim').claim;
 }
 
@@ -123,10 +120,7 @@ describe('VaultNode on LevelDB', () => {
     const { node, cluster, tenant, wallet } = await setup();
     const second = tenant.newWallet();
     await node.submit(tenant.deposit(cluster, second, policy));
-    const nonce = expectResult(
-      await node.submit({ type: 'issuePingNonce', tenant: 'acme' }),
-      'pingNonce',
-    );
+    const nonce = node.mintPingNonce('acme');
     await node.submit(tenant.ping(cluster, nonce.nonce));
     await node.submit(tenant.deletion(cluster, wallet.walletId));
     const before = node.machine.snapshot();

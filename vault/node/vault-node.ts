@@ -18,6 +18,7 @@ import {
   type MachineConfig,
   VaultMachine,
 } from '../machine/index.ts';
+import type { IssuedNonce } from '../machine/types.ts';
 import { EPOCH_ID_BYTES, type LogEntry, RANDOM_BYTES } from './entry.ts';
 import {
   type ClusterPublicKeys,
@@ -37,8 +38,6 @@ export type MachineLimits = Omit<
 export const DEFAULT_MACHINE_LIMITS: MachineLimits = {
   pingNonceTtlMs: 60_000,
   claimNonceTtlMs: 10 * 60_000,
-  maxPingNoncesPerTenant: 16,
-  maxClaimNoncesPerWallet: 4,
   claimIntervalMs: 60_000,
   maxTenants: 1_000,
 };
@@ -56,7 +55,12 @@ export interface VaultNodeOptions {
   onEffects?: (effects: Effect[]) => void;
 }
 
-const REPLAY_SKIPPED = new Set<Command['type']>(['issueClaimNonce', 'claim', 'solve']);
+/**
+ * Commands bound to the volatile epoch: their nonces and challenge seeds depend on its secret.
+ * A restart voids the epoch, so they are not replayed: the claims they made are voided anyway,
+ * nonces of the old epoch no longer verify, and pings only matter to claims of their epoch.
+ */
+const REPLAY_SKIPPED = new Set<Command['type']>(['ping', 'claim', 'solve']);
 
 function defaultRandom(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
@@ -178,6 +182,25 @@ export class VaultNode {
 
   get epochId(): Uint8Array {
     return this.#epochId;
+  }
+
+  /** A fresh single-use ping nonce (minted from the epoch secret; nothing is written). */
+  mintPingNonce(tenant: string): IssuedNonce {
+    return this.#machine.mintPingNonce(tenant, this.#nonceContext());
+  }
+
+  /** A fresh single-use claim nonce for a wallet. */
+  mintClaimNonce(walletId: Uint8Array): IssuedNonce {
+    return this.#machine.mintClaimNonce(walletId, this.#nonceContext());
+  }
+
+  #nonceContext() {
+    return {
+      epochId: this.#epochId,
+      epochSecret: this.#epochSecret,
+      timestamp: this.#now(),
+      random: this.#random(RANDOM_BYTES),
+    };
   }
 
   /** Applies a command; resolves with its result once durable, rejects with a VaultError. */

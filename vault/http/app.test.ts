@@ -1,0 +1,347 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { solve } from '../../vdf/index.ts';
+import { DevAttestationProvider, StorageBox } from '../enclave/index.ts';
+import type { ClaimView, Command } from '../machine/index.ts';
+import { Claimant, Operator, Tenant, type TestWallet } from '../node/actors.test-support.ts';
+import { VaultNode } from '../node/vault-node.ts';
+import {
+  claimToJson,
+  deletionToJson,
+  depositToJson,
+  parseDepositReceipt,
+  parseRelease,
+  pingToJson,
+  tenantRegistrationToJson,
+  verifyDepositReceipt,
+} from '../protocol/index.ts';
+import { buildVaultApp } from './app.ts';
+
+let dir: string;
+let node: VaultNode;
+let app: FastifyInstance;
+let base: string;
+const operator = new Operator();
+const tenant = new Tenant('acme');
+const policy = { group: 'rsa2048' as const, iterations: 64 };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-http-'));
+  node = await VaultNode.open({
+    dataDir: dir,
+    cipher: new StorageBox(randomBytes(32)),
+    operatorKey: operator.publicKey,
+    limits: { claimIntervalMs: 0 },
+  });
+  app = await buildVaultApp({
+    backend: node,
+    attestation: new DevAttestationProvider({
+      insecureDevAttestation: true,
+      signingKey: randomBytes(32),
+      warn: () => {},
+    }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  base = `http://127.0.0.1:${address.port}`;
+});
+
+afterAll(async () => {
+  await app.close();
+  await node.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function call(method: string, path: string, body?: unknown, raw?: string) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body !== undefined || raw ? { 'content-type': 'application/json' } : {},
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await res.text();
+  const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+  return { status: res.status, json, text };
+}
+
+function bodyOf(c: Command): unknown {
+  switch (c.type) {
+    case 'registerTenant':
+      return tenantRegistrationToJson(c.registration);
+    case 'deposit':
+      return depositToJson(c.deposit);
+    case 'delete':
+      return deletionToJson(c.deletion);
+    case 'ping':
+      return pingToJson(c.ping);
+    case 'claim':
+      return claimToJson(c.claim);
+    default:
+      throw new Error(`no HTTP body for ${c.type}`);
+  }
+}
+
+const cluster = () => node.publicKeys;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+async function registered() {
+  const r = await call('POST', '/v1/tenants', bodyOf(operator.registerTenant(cluster(), tenant)));
+  expect(r.status).toBe(201);
+}
+
+async function deposited(): Promise<TestWallet> {
+  const wallet = tenant.newWallet();
+  const r = await call('POST', '/v1/deposits', bodyOf(tenant.deposit(cluster(), wallet, policy)));
+  expect(r.status).toBe(201);
+  return wallet;
+}
+
+async function claimed(claimant: Claimant): Promise<ClaimView & { json: Record<string, string> }> {
+  const nonce = await call('POST', `/v1/wallets/${hex(claimant.wallet.walletId)}/claim-nonce`);
+  expect(nonce.status).toBe(200);
+  const claim = claimant.claim(cluster(), Buffer.from(nonce.json.nonce, 'hex'));
+  const r = await call('POST', '/v1/claims', bodyOf(claim));
+  expect(r.status).toBe(201);
+  const c = r.json.claim;
+  return {
+    ...c,
+    claimId: Buffer.from(c.claimId, 'hex'),
+    walletId: Buffer.from(c.walletId, 'hex'),
+    ephemeralKey: Buffer.from(c.ephemeralKey, 'hex'),
+    seed: Buffer.from(c.seed, 'hex'),
+    json: c,
+  };
+}
+
+describe('vault HTTP API on loopback', () => {
+  it('serves attestation, health, metrics and the OpenAPI document', async () => {
+    const att = await call('GET', `/v1/attestation?nonce=${'ab'.repeat(16)}`);
+    expect(att.status).toBe(200);
+    expect(att.json.insecure).toBe(true);
+    expect(att.json.warning).toMatch(/INSECURE/);
+    expect(att.json.cluster.clusterEncryptionKey).toBe(hex(cluster().clusterEncryptionKey));
+    expect(Buffer.from(att.json.document, 'base64').length).toBeGreaterThan(64);
+    expect((await call('GET', '/healthz')).json.status).toBe('ok');
+    const docs = await call('GET', '/docs/json');
+    expect(Object.keys(docs.json.paths)).toEqual(
+      expect.arrayContaining(['/v1/deposits', '/v1/claims/{claimId}/solution', '/v1/pings']),
+    );
+    expect((await call('GET', `/v1/attestation?nonce=${'ab'.repeat(65)}`)).status).toBe(400);
+  });
+
+  it('runs the whole story: register, deposit, receipt, ping, claim, solve, release', async () => {
+    await registered();
+    const wallet = await deposited();
+    const id = hex(wallet.walletId);
+
+    const status = await call('GET', `/v1/wallets/${id}`);
+    expect(status.json).toMatchObject({ tenant: 'acme', q2: hex(wallet.q2), released: false });
+    const receipt = parseDepositReceipt(
+      (await call('GET', `/v1/wallets/${id}/receipt`)).json.receipt,
+    );
+    expect(
+      verifyDepositReceipt({
+        clusterId: cluster().clusterId,
+        receiptKey: cluster().receiptKey,
+        receipt,
+        expected: {
+          walletId: wallet.walletId,
+          scheme: 'ecdsa-2p-mult',
+          q: wallet.q,
+          q1: wallet.q1,
+          q2: wallet.q2,
+          policy,
+        },
+      }),
+    ).toBe(true);
+
+    const pn = await call('POST', '/v1/tenants/acme/ping-nonce');
+    expect(pn.status).toBe(200);
+    const ping = await call(
+      'POST',
+      '/v1/pings',
+      bodyOf(tenant.ping(cluster(), Buffer.from(pn.json.nonce, 'hex'))),
+    );
+    expect(ping.status).toBe(200);
+
+    const claimant = new Claimant(wallet);
+    const claim = await claimed(claimant);
+    expect(claim.status).toBe('live');
+    const again = await call('GET', `/v1/claims/${claim.json.claimId}`);
+    expect(again.json.seed).toBe(claim.json.seed);
+
+    const r = await solve({
+      group: claim.group,
+      seed: claim.seed,
+      iterations: claim.iterations,
+      workers: 'never',
+    });
+    const sol = await call('POST', `/v1/claims/${claim.json.claimId}/solution`, {
+      y: hex(r.output),
+      proof: hex(r.proof),
+    });
+    expect(sol.status).toBe(200);
+    const release = parseRelease(sol.json.release);
+    expect(claimant.openRelease(cluster(), claim, release)).toBe(wallet.x2);
+    expect((await call('GET', `/v1/wallets/${id}`)).json.released).toBe(true);
+  });
+
+  it('lets a ping cancel a live claim, after which the solution is refused (P2)', async () => {
+    const wallet = await deposited();
+    const claim = await claimed(new Claimant(wallet));
+    const pn = await call('POST', '/v1/tenants/acme/ping-nonce');
+    const ping = await call(
+      'POST',
+      '/v1/pings',
+      bodyOf(tenant.ping(cluster(), Buffer.from(pn.json.nonce, 'hex'))),
+    );
+    expect(ping.json.cancelledClaims).toContain(claim.json.claimId);
+    const r = await solve({
+      group: claim.group,
+      seed: claim.seed,
+      iterations: claim.iterations,
+      workers: 'never',
+    });
+    const sol = await call('POST', `/v1/claims/${claim.json.claimId}/solution`, {
+      y: hex(r.output),
+      proof: hex(r.proof),
+    });
+    expect(sol.status).toBeGreaterThanOrEqual(400);
+    expect(sol.status).toBeLessThan(500);
+    expect(sol.json.error.code).toEqual(expect.any(String));
+  });
+
+  it('rejects bad input with a stable JSON error and changes nothing', async () => {
+    const wallet = await deposited();
+    const id = hex(wallet.walletId);
+    const live = await claimed(new Claimant(wallet));
+    const before = node.machine.lastIndex;
+    const good = bodyOf(tenant.deposit(cluster(), tenant.newWallet(), policy)) as Record<
+      string,
+      unknown
+    >;
+    const notOnCurve = `02${'ff'.repeat(32)}`;
+    const cases: Array<[string, string, unknown, number, string?]> = [
+      ['GET', '/v1/wallets/xyz', undefined, 400, 'MALFORMED'],
+      ['GET', `/v1/wallets/${'AB'.repeat(32)}`, undefined, 400, 'MALFORMED'],
+      ['GET', `/v1/wallets/${'00'.repeat(32)}`, undefined, 404, 'WALLET_NOT_FOUND'],
+      ['GET', `/v1/claims/${'00'.repeat(32)}`, undefined, 404, 'CLAIM_NOT_FOUND'],
+      ['POST', '/v1/deposits', { ...good, q2: notOnCurve }, 400],
+      ['POST', '/v1/deposits', { ...good, walletId: 'ab' }, 400, 'MALFORMED'],
+      ['POST', '/v1/deposits', { ...good, extra: 1 }, 400, 'MALFORMED'],
+      [
+        'POST',
+        '/v1/deposits',
+        bodyOf(
+          tenant.deposit(cluster(), tenant.newWallet(), { group: 'rsa2048', iterations: 10 ** 9 }),
+        ),
+        400,
+        'POLICY_REJECTED',
+      ],
+      ['POST', '/v1/deposits', { ...good, policy: { group: 'rsa2048', iterations: 2 ** 53 } }, 400],
+      ['POST', '/v1/deposits', { ...good, signature: '00'.repeat(64) }, 401],
+      ['POST', '/v1/tenants/acme/ping-nonce/x', undefined, 404],
+      [
+        'POST',
+        '/v1/claims',
+        {
+          walletId: id,
+          ephemeralKey: '00'.repeat(32),
+          claimNonce: '00'.repeat(32),
+          proof: { r: hex(wallet.q1), s: '00'.repeat(32) },
+        },
+        400,
+      ],
+      [
+        'POST',
+        `/v1/claims/${'00'.repeat(32)}/solution`,
+        { y: '11'.repeat(256), proof: '11'.repeat(256) },
+        404,
+        'CLAIM_NOT_FOUND',
+      ],
+      // y = 0 is no canonical element; a 255-byte y is no element at all; a wrong proof fails.
+      [
+        'POST',
+        `/v1/claims/${live.json.claimId}/solution`,
+        { y: '00'.repeat(256), proof: '11'.repeat(256) },
+        400,
+      ],
+      [
+        'POST',
+        `/v1/claims/${live.json.claimId}/solution`,
+        { y: '11'.repeat(255), proof: '11'.repeat(256) },
+        400,
+      ],
+      [
+        'POST',
+        `/v1/claims/${live.json.claimId}/solution`,
+        { y: '11'.repeat(256), proof: '11'.repeat(256) },
+        400,
+      ],
+      [
+        'POST',
+        '/v1/pings',
+        { tenant: 'acme', nonce: '00'.repeat(32), signature: '00'.repeat(64) },
+        409,
+        'PING_NONCE_INVALID',
+      ],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const r = await call(method, path, body);
+      expect({ path, status: r.status }).toEqual({ path, status });
+      if (status !== 404 || code) expect(r.json?.error?.code).toEqual(code ?? expect.any(String));
+    }
+    const invalidJson = await call('POST', '/v1/deposits', undefined, '{"tenant":');
+    expect(invalidJson.status).toBe(400);
+    const huge = await call(
+      'POST',
+      '/v1/deposits',
+      undefined,
+      JSON.stringify({ pad: 'x'.repeat(70_000) }),
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.json.error.code).toBe('BODY_TOO_LARGE');
+    expect(node.machine.lastIndex).toBe(before);
+  });
+
+  it('rejects replays: the same deposit, ping and claim twice', async () => {
+    const wallet = tenant.newWallet();
+    const deposit = bodyOf(tenant.deposit(cluster(), wallet, policy));
+    expect((await call('POST', '/v1/deposits', deposit)).status).toBe(201);
+    expect((await call('POST', '/v1/deposits', deposit)).status).toBe(409);
+
+    const pn = await call('POST', '/v1/tenants/acme/ping-nonce');
+    const ping = bodyOf(tenant.ping(cluster(), Buffer.from(pn.json.nonce, 'hex')));
+    expect((await call('POST', '/v1/pings', ping)).status).toBe(200);
+    const replayed = await call('POST', '/v1/pings', ping);
+    expect(replayed.status).toBeGreaterThanOrEqual(400);
+    expect(replayed.status).toBeLessThan(500);
+
+    const claimant = new Claimant(wallet);
+    const nonce = await call('POST', `/v1/wallets/${hex(wallet.walletId)}/claim-nonce`);
+    const claim = bodyOf(claimant.claim(cluster(), Buffer.from(nonce.json.nonce, 'hex')));
+    expect((await call('POST', '/v1/claims', claim)).status).toBe(201);
+    const again = await call('POST', '/v1/claims', claim);
+    expect(again.status).toBeGreaterThanOrEqual(400);
+    expect(again.status).toBeLessThan(500);
+  });
+
+  it('refuses a claim made with the wrong x1', async () => {
+    const wallet = await deposited();
+    const claimant = new Claimant(wallet);
+    const nonce = await call('POST', `/v1/wallets/${hex(wallet.walletId)}/claim-nonce`);
+    const forged = claimant.claim(cluster(), Buffer.from(nonce.json.nonce, 'hex'), wallet.x1 + 1n);
+    const r = await call('POST', '/v1/claims', bodyOf(forged));
+    expect(r.status).toBe(401);
+    expect((await call('GET', `/v1/wallets/${hex(wallet.walletId)}`)).json.liveClaim).toBeNull();
+  });
+
+  it('counts commands in Prometheus metrics', async () => {
+    const m = await call('GET', '/metrics');
+    expect(m.text).toMatch(/vigil_vault_commands_total\{type="deposit",outcome="ok"\} \d+/);
+    expect(m.text).toMatch(/vigil_vault_command_seconds_bucket/);
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * The vault's HTTP API under /v1 (fastify). Every route has a JSON schema (served as OpenAPI at
+ * /docs/json); bodies are capped before parsing, then parsed strictly by the wire protocol, then
+ * handed to the backend as commands. Replies to writes leave only after the command is durable.
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AttestationProvider } from '../enclave/index.ts';
+import { VaultError } from '../errors.ts';
+import type { Command, CommandResult, VaultMachine } from '../machine/index.ts';
+import type { IssuedNonce } from '../machine/types.ts';
+import {
+  canonicalHash,
+  depositReceiptToJson,
+  parseClaim,
+  parseClaimId,
+  parseDeletion,
+  parseDeposit,
+  parseHex,
+  parsePing,
+  parseSolution,
+  parseTenantName,
+  parseTenantRegistration,
+  parseWalletId,
+  releaseToJson,
+  toHex,
+} from '../protocol/index.ts';
+import { handleError } from './errors.ts';
+import { createVaultMetrics } from './metrics.ts';
+import {
+  claimIdParams,
+  claimSchema,
+  deletionSchema,
+  depositSchema,
+  errorSchema,
+  pingSchema,
+  registrationSchema,
+  solutionSchema,
+  tenantParams,
+  walletIdParams,
+} from './schemas.ts';
+import { claimJson, walletJson } from './views.ts';
+
+export interface ClusterKeys {
+  clusterId: Uint8Array;
+  clusterEncryptionKey: Uint8Array;
+  receiptKey: Uint8Array;
+}
+
+/** What the HTTP layer needs of a vault: a single node today, the Raft cluster later. */
+export interface VaultBackend {
+  submit(command: Command): Promise<CommandResult>;
+  mintPingNonce(tenant: string): IssuedNonce;
+  mintClaimNonce(walletId: Uint8Array): IssuedNonce;
+  readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'>;
+  readonly publicKeys: ClusterKeys;
+}
+
+export interface VaultAppOptions {
+  backend: VaultBackend;
+  attestation: AttestationProvider;
+  /** Requests per minute per client address (default 600). */
+  rateLimitPerMinute?: number;
+  logger?: boolean | object;
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+const MAX_ATTESTATION_NONCE_BYTES = 64;
+
+/** What a node's attestation document vouches for in user_data: the cluster's public keys. */
+export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
+  return canonicalHash('vigil/v1/attestation/cluster-keys', [
+    keys.clusterId,
+    keys.clusterEncryptionKey,
+    keys.receiptKey,
+  ]);
+}
+
+function expect<T extends CommandResult['type']>(r: CommandResult, type: T) {
+  if (r.type !== type) throw new Error(`backend returned ${r.type} for ${type}`);
+  return r as Extract<CommandResult, { type: T }>;
+}
+
+const errors: Record<number, object> = {
+  400: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  413: errorSchema,
+};
+
+export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInstance> {
+  const { backend, attestation } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+  const metrics = createVaultMetrics();
+  app.setErrorHandler(handleError);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil vault API', version: '1', description: 'docs/protocol.md' },
+    },
+  });
+  await app.register(rateLimit, {
+    max: opts.rateLimitPerMinute ?? 600,
+    timeWindow: 60_000,
+  });
+
+  async function run<T extends CommandResult['type']>(command: Command, type: T) {
+    const end = metrics.commandSeconds.startTimer({ type: command.type });
+    try {
+      const result = expect(await backend.submit(command), type);
+      metrics.commands.inc({ type: command.type, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const code = err instanceof VaultError ? err.code : 'INTERNAL';
+      metrics.commands.inc({ type: command.type, outcome: code });
+      throw err;
+    } finally {
+      end();
+      metrics.lastIndex.set(backend.machine.lastIndex);
+    }
+  }
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({
+    status: 'ok',
+    lastIndex: backend.machine.lastIndex,
+  }));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/v1/attestation',
+    {
+      schema: {
+        summary: "This node's attestation document, binding the cluster's public keys",
+        querystring: {
+          type: 'object',
+          properties: {
+            nonce: {
+              type: 'string',
+              pattern: '^([0-9a-f]{2})+$',
+              maxLength: MAX_ATTESTATION_NONCE_BYTES * 2,
+            },
+          },
+        },
+        response: { 400: errorSchema },
+      },
+    },
+    async (req) => {
+      const { nonce } = req.query as { nonce?: string };
+      const keys = backend.publicKeys;
+      const document = await attestation.attest({
+        userData: clusterKeysBinding(keys),
+        ...(nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {}),
+      });
+      return {
+        kind: attestation.kind,
+        insecure: attestation.insecure,
+        ...(attestation.insecure
+          ? { warning: 'INSECURE DEV ATTESTATION: this document proves nothing about the node' }
+          : {}),
+        document: Buffer.from(document).toString('base64'),
+        cluster: {
+          clusterId: toHex(keys.clusterId),
+          clusterEncryptionKey: toHex(keys.clusterEncryptionKey),
+          receiptKey: toHex(keys.receiptKey),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/v1/tenants',
+    {
+      schema: {
+        summary: 'Register a tenant (operator-signed)',
+        body: registrationSchema,
+        response: errors,
+      },
+    },
+    async (req, reply) => {
+      const registration = parseTenantRegistration(req.body);
+      const r = await run({ type: 'registerTenant', registration }, 'tenantRegistered');
+      return reply.status(201).send({ tenant: r.tenant });
+    },
+  );
+
+  app.post(
+    '/v1/deposits',
+    {
+      schema: {
+        summary: 'Deposit a sealed server share (tenant-signed)',
+        body: depositSchema,
+        response: errors,
+      },
+    },
+    async (req, reply) => {
+      const deposit = parseDeposit(req.body);
+      const r = await run({ type: 'deposit', deposit }, 'deposited');
+      return reply.status(201).send({ receipt: depositReceiptToJson(r.receipt) });
+    },
+  );
+
+  app.post(
+    '/v1/deletions',
+    {
+      schema: {
+        summary: 'Delete a deposit (tenant-signed)',
+        body: deletionSchema,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const deletion = parseDeletion(req.body);
+      const r = await run({ type: 'delete', deletion }, 'deleted');
+      return { walletId: toHex(r.walletId) };
+    },
+  );
+
+  app.get(
+    '/v1/wallets/:walletId',
+    {
+      schema: {
+        summary: 'Does the vault hold this wallet, under which policy, is a claim live?',
+        params: walletIdParams,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const walletId = parseWalletId('walletId', (req.params as { walletId: string }).walletId);
+      const w = backend.machine.wallet(walletId);
+      if (!w) throw new VaultError('WALLET_NOT_FOUND', 'no deposit for this wallet', 404);
+      return walletJson(w);
+    },
+  );
+
+  app.get(
+    '/v1/wallets/:walletId/receipt',
+    {
+      schema: {
+        summary: 'The cluster-signed deposit receipt',
+        params: walletIdParams,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const walletId = parseWalletId('walletId', (req.params as { walletId: string }).walletId);
+      const receipt = backend.machine.receipt(walletId);
+      if (!receipt) throw new VaultError('WALLET_NOT_FOUND', 'no deposit for this wallet', 404);
+      return { receipt: depositReceiptToJson(receipt) };
+    },
+  );
+
+  app.post(
+    '/v1/tenants/:tenant/ping-nonce',
+    {
+      schema: {
+        summary: 'A fresh single-use nonce for the next ping',
+        params: tenantParams,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const tenant = parseTenantName('tenant', (req.params as { tenant: string }).tenant);
+      const r = backend.mintPingNonce(tenant);
+      return { tenant, nonce: toHex(r.nonce), expiresAt: r.expiresAt };
+    },
+  );
+
+  app.post(
+    '/v1/pings',
+    {
+      schema: {
+        summary: 'Proof of life (ping-key signed); cancels live claims',
+        body: pingSchema,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const ping = parsePing(req.body);
+      const r = await run({ type: 'ping', ping }, 'pinged');
+      return {
+        tenant: r.tenant,
+        logIndex: r.logIndex,
+        cancelledClaims: r.cancelledClaims.map(toHex),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/wallets/:walletId/claim-nonce',
+    {
+      schema: {
+        summary: 'A fresh single-use nonce for a claim',
+        params: walletIdParams,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const walletId = parseWalletId('walletId', (req.params as { walletId: string }).walletId);
+      const r = backend.mintClaimNonce(walletId);
+      return { walletId: toHex(walletId), nonce: toHex(r.nonce), expiresAt: r.expiresAt };
+    },
+  );
+
+  app.post(
+    '/v1/claims',
+    {
+      schema: {
+        summary: 'Claim a wallet with a proof of knowledge of x1',
+        body: claimSchema,
+        response: errors,
+      },
+    },
+    async (req, reply) => {
+      const claim = parseClaim(req.body);
+      const r = await run({ type: 'claim', claim }, 'claim');
+      return reply
+        .status(r.existing ? 200 : 201)
+        .send({ existing: r.existing, claim: claimJson(r.claim) });
+    },
+  );
+
+  app.get(
+    '/v1/claims/:claimId',
+    {
+      schema: {
+        summary: 'A claim: its VDF challenge and status',
+        params: claimIdParams,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const claimId = parseClaimId('claimId', (req.params as { claimId: string }).claimId);
+      const c = backend.machine.claim(claimId);
+      if (!c) throw new VaultError('CLAIM_NOT_FOUND', 'no such claim', 404);
+      return claimJson(c);
+    },
+  );
+
+  app.post(
+    '/v1/claims/:claimId/solution',
+    {
+      schema: {
+        summary: 'Submit the VDF solution; returns x2 sealed to the claim key',
+        params: claimIdParams,
+        body: solutionSchema,
+        response: errors,
+      },
+    },
+    async (req) => {
+      const { claimId } = req.params as { claimId: string };
+      const solution = parseSolution({ ...(req.body as object), claimId });
+      const r = await run({ type: 'solve', solution }, 'released');
+      return { release: releaseToJson(r.release) };
+    },
+  );
+
+  return app;
+}

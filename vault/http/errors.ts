@@ -1,0 +1,35 @@
+/**
+ * One JSON error shape for every failure: {"error": {"code", "message"}}. Unexpected errors
+ * become a bare 500 so nothing internal (or secret) leaks into a response.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { VaultError } from '../errors.ts';
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export function handleError(
+  err: FastifyError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (err instanceof VaultError) {
+    return reply.status(err.status).send(errorBody(err.code, err.message));
+  }
+  const fe = err as FastifyError;
+  if (fe.validation) {
+    return reply.status(400).send(errorBody('MALFORMED', fe.message));
+  }
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply.status(413).send(errorBody('BODY_TOO_LARGE', 'request body is too large'));
+  }
+  if (fe.statusCode === 429) {
+    return reply.status(429).send(errorBody('RATE_LIMITED', 'too many requests; retry later'));
+  }
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return reply.status(fe.statusCode).send(errorBody('BAD_REQUEST', fe.message));
+  }
+  request.log.error({ err: { name: err.name, code: fe.code } }, 'unexpected error');
+  return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
+}

@@ -1,0 +1,37 @@
+/**
+ * The vault's public face: the wire protocol (shared with the cosigner and client-lib), the
+ * deterministic state machine, the enclave services, a durable node and its HTTP API.
+ */
+
+export {
+  type AttestationPolicy,
+  type AttestationProvider,
+  type AttestationVerifier,
+  DevAttestationProvider,
+  DevAttestationVerifier,
+  KeyFileSealer,
+  KmsSealer,
+  NitroAttestationVerifier,
+  type Sealer,
+  StorageBox,
+  verifyNitroAttestation,
+} from './enclave/index.ts';
+export { VaultError } from './errors.ts';
+export { buildVaultApp, clusterKeysBinding, type VaultBackend } from './http/app.ts';
+export {
+  type ApplyContext,
+  type ClaimStatus,
+  type ClaimView,
+  type Command,
+  type CommandResult,
+  decodeCommand,
+  type Effect,
+  encodeCommand,
+  type MachineConfig,
+  VaultMachine,
+  type WalletView,
+} from './machine/index.ts';
+export { parseVaultConfig, VAULT_ENV, type VaultConfig } from './node/config.ts';
+export { type RunningVault, startVaultServer } from './node/serve.ts';
+export { VaultNode, type VaultNodeOptions } from './node/vault-node.ts';
+export * from './protocol/index.ts';

@@ -1,0 +1,119 @@
+/**
+ * A vault node's configuration from flags and environment variables (docs/configuration.md),
+ * validated in full at start: every problem is reported at once, nothing starts half-configured.
+ */
+import { join, resolve } from 'node:path';
+import { VaultError } from '../errors.ts';
+
+export interface VaultConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  operatorKey: Uint8Array | undefined;
+  sealer:
+    | { kind: 'key-file'; path: string }
+    | { kind: 'aws-kms'; keyId: string; region: string | undefined; endpoint: string | undefined };
+  insecureDevAttestation: boolean;
+  rateLimitPerMinute: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Flag values as commander hands them over (strings, booleans, or absent). */
+export type RawFlags = Record<string, string | boolean | undefined>;
+
+export const VAULT_ENV = {
+  dataDir: 'VIGIL_DATA_DIR',
+  host: 'VIGIL_HOST',
+  port: 'VIGIL_PORT',
+  operatorKey: 'VIGIL_OPERATOR_KEY',
+  sealer: 'VIGIL_SEALER',
+  keyFile: 'VIGIL_KEY_FILE',
+  kmsKeyId: 'VIGIL_KMS_KEY_ID',
+  kmsRegion: 'VIGIL_KMS_REGION',
+  kmsEndpoint: 'VIGIL_KMS_ENDPOINT',
+  insecureDevAttestation: 'VIGIL_INSECURE_DEV_ATTESTATION',
+  rateLimit: 'VIGIL_RATE_LIMIT',
+  logLevel: 'VIGIL_LOG_LEVEL',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): VaultConfig {
+  const problems: string[] = [];
+  const pick = (flag: string, key: keyof typeof VAULT_ENV): string | undefined => {
+    const f = flags[flag];
+    if (typeof f === 'string') return f;
+    return env[VAULT_ENV[key]];
+  };
+  const integer = (name: string, text: string, min: number, max: number): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      problems.push(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
+      return min;
+    }
+    return n;
+  };
+
+  const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'vault'));
+  const host = pick('host', 'host') ?? '127.0.0.1';
+  const port = integer('port', pick('port', 'port') ?? '7400', 0, 65_535);
+
+  let operatorKey: Uint8Array | undefined;
+  const opHex = pick('operatorKey', 'operatorKey');
+  if (opHex !== undefined) {
+    if (/^[0-9a-f]{64}$/.test(opHex)) operatorKey = Buffer.from(opHex, 'hex');
+    else problems.push('operator key must be 32 bytes of lowercase hex (a BIP-340 x-only key)');
+  }
+
+  const sealerKind = pick('sealer', 'sealer') ?? 'key-file';
+  let sealer: VaultConfig['sealer'] = { kind: 'key-file', path: join(dataDir, 'storage.key') };
+  if (sealerKind === 'key-file') {
+    sealer = {
+      kind: 'key-file',
+      path: resolve(pick('keyFile', 'keyFile') ?? join(dataDir, 'storage.key')),
+    };
+  } else if (sealerKind === 'aws-kms') {
+    const keyId = pick('kmsKeyId', 'kmsKeyId');
+    if (!keyId) problems.push('the aws-kms sealer needs --kms-key-id');
+    sealer = {
+      kind: 'aws-kms',
+      keyId: keyId ?? '',
+      region: pick('kmsRegion', 'kmsRegion'),
+      endpoint: pick('kmsEndpoint', 'kmsEndpoint'),
+    };
+  } else {
+    problems.push(`sealer must be key-file or aws-kms, got "${sealerKind}"`);
+  }
+
+  const insecureFlag = flags.insecureDevAttestation === true;
+  const insecureEnv = env[VAULT_ENV.insecureDevAttestation];
+  if (insecureEnv !== undefined && insecureEnv !== '0' && insecureEnv !== '1') {
+    problems.push(`${VAULT_ENV.insecureDevAttestation} must be 0 or 1`);
+  }
+  const insecureDevAttestation = insecureFlag || insecureEnv === '1';
+
+  const rateLimitPerMinute = integer(
+    'rate limit',
+    pick('rateLimit', 'rateLimit') ?? '600',
+    1,
+    1_000_000,
+  );
+  const level = pick('logLevel', 'logLevel') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  if (problems.length > 0) {
+    throw new VaultError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, 500);
+  }
+  return {
+    dataDir,
+    host,
+    port,
+    operatorKey,
+    sealer,
+    insecureDevAttestation,
+    rateLimitPerMinute,
+    logLevel: level as VaultConfig['logLevel'],
+  };
+}
