@@ -1,0 +1,74 @@
+/** Solutions and releases: P2, P4 and P7 checked, then x2 sealed to the claimant (P1). */
+import { VaultError } from '../errors.ts';
+import {
+  bytesEqual,
+  depositAad,
+  ELEMENT_BYTES,
+  type Release,
+  releaseAad,
+  type Solution,
+  seal,
+  toHex,
+} from '../protocol/index.ts';
+import { deriveRandom } from './derive.ts';
+import { openDeposit, requireEpoch, type Step, tenantOf, walletOf } from './records.ts';
+import type { CommandResult } from './types.ts';
+
+export function solve(step: Step, sol: Solution): CommandResult {
+  const { s, ctx, effects } = step;
+  const id = toHex(sol.claimId);
+  const c = s.claims.get(id);
+  if (!c) throw new VaultError('CLAIM_NOT_FOUND', 'no such claim', 404);
+  if (c.status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${c.status}`, 409);
+  const epochId = requireEpoch(s, ctx.epochId);
+  if (!bytesEqual(c.epochId, epochId)) {
+    throw new VaultError('CLAIM_NOT_LIVE', 'the claim belongs to an earlier epoch', 409);
+  }
+  const t = tenantOf(s, c.tenant);
+  // P2, checked on the log positions themselves, not only on the claim's status.
+  if (t.lastPingIndex >= c.logIndex) {
+    throw new VaultError('CLAIM_NOT_LIVE', 'the provider pinged after the claim began', 409);
+  }
+  const w = walletOf(s, c.walletId);
+  const size = ELEMENT_BYTES[c.group];
+  if (sol.y.length !== size) {
+    throw new VaultError('BAD_LENGTH', `y must be ${size} bytes for ${c.group}`);
+  }
+  const verdict = step.verifyVdf(
+    { group: c.group, seed: c.seed, iterations: c.iterations, output: sol.y, proof: sol.proof },
+    { maxIterations: t.limits.maxIterations },
+  );
+  if (!verdict.valid) {
+    throw new VaultError('VDF_PROOF_INVALID', `VDF proof rejected: ${verdict.reason}`);
+  }
+
+  const x2 = openDeposit(step, w.share, depositAad(s.config.clusterId, w));
+  let sealed: { enc: Uint8Array; ciphertext: Uint8Array };
+  try {
+    const aad = releaseAad({
+      clusterId: s.config.clusterId,
+      walletId: c.walletId,
+      claimId: c.claimId,
+      seed: c.seed,
+      ephemeralKey: c.ephemeralKey,
+      q2: w.q2,
+    });
+    sealed = seal({
+      purpose: 'release',
+      recipientPublicKey: c.ephemeralKey,
+      senderSecret: deriveRandom(ctx, 'release-key'),
+      aad,
+      plaintext: x2,
+    });
+  } finally {
+    x2.fill(0);
+  }
+
+  c.status = 'released';
+  c.release = sealed;
+  w.released = true;
+  t.liveClaims = t.liveClaims.filter((x) => x !== id);
+  const release: Release = { claimId: c.claimId, walletId: c.walletId, share: sealed };
+  effects.push({ type: 'released', tenant: c.tenant, walletId: c.walletId, claimId: c.claimId });
+  return { type: 'released', release };
+}
