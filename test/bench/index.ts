@@ -8,6 +8,7 @@ import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   vdf: () => import('./vdf.ts'),
   cosigner: () => import('./cosigner.ts'),
+  vault: () => import('./vault.ts'),
 };
 
 async function run(): Promise<void> {
