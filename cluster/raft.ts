@@ -166,7 +166,8 @@ export class Raft {
     return this.confHistory.at(-1)?.conf ?? this.baseConf;
   }
 
-  private confAt(index: number): ConfState {
+  /** The membership in force at `index` (the last conf entry at or below it). */
+  confAt(index: number): ConfState {
     for (let i = this.confHistory.length - 1; i >= 0; i--) {
       if (this.confHistory[i]!.index <= index) return this.confHistory[i]!.conf;
     }

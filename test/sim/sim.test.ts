@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { Sim, SimFailure, scriptedOptions, swarmOptions } from './sim.ts';
+
+function runSeeds(from: number, count: number): string[] {
+  const failures: string[] = [];
+  for (let s = from; s < from + count; s++) {
+    try {
+      new Sim(swarmOptions(s)).run();
+    } catch (e) {
+      failures.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  return failures;
+}
+
+describe('simulator: random seeds (swarm of faults, invariants checked every step)', () => {
+  // 500 seeds in four slices so each stays inside the per-test timeout on a shared 2-core box.
+  for (const [from, count] of [
+    [1, 125],
+    [126, 125],
+    [251, 125],
+    [376, 125],
+  ] as const) {
+    it(`seeds ${from}..${from + count - 1}`, { timeout: 120_000 }, () => {
+      expect(runSeeds(from, count)).toEqual([]);
+    });
+  }
+
+  it('replays a seed exactly', () => {
+    const a = new Sim(swarmOptions(42));
+    const b = new Sim(swarmOptions(42));
+    a.run();
+    b.run();
+    expect(a.stats).toEqual(b.stats);
+    expect(a.describe()).toEqual(b.describe());
+  });
+});
+
+function settle(sim: Sim, steps = 200): string {
+  for (let i = 0; i < steps && sim.leaderId() === undefined; i++) sim.runStep();
+  sim.runSteps(5);
+  const l = sim.leaderId();
+  if (l === undefined) throw new Error('no leader');
+  return l;
+}
+
+describe('simulator: targeted scenarios', () => {
+  it('an isolated leader cannot commit, steps down, and its entry is discarded', () => {
+    const sim = new Sim(scriptedOptions(1, 5));
+    const old = settle(sim);
+    const oldTerm = sim.raftOf(old)!.term;
+    sim.isolate(old);
+    const at = sim.submit({ op: 'deposit', target: 1 }, old);
+    sim.runSteps(60);
+    expect(sim.raftOf(old)!.role).not.toBe('leader'); // check-quorum
+    const fresh = sim.leaderId()!;
+    expect(fresh).not.toBe(old);
+    expect(sim.raftOf(fresh)!.term).toBeGreaterThan(oldTerm);
+    expect(sim.raftOf(old)!.log.committed).toBeLessThan(at.index);
+    sim.submit({ op: 'ping', target: 0 }, fresh, 'other');
+    sim.heal();
+    sim.runSteps(60);
+    expect(sim.isAcked('script')).toBe(false);
+    expect(sim.isAcked('other')).toBe(true);
+    // the old leader's entry at `at.index` was replaced by the new leader's log
+    expect(sim.raftOf(old)!.log.term(at.index)).not.toBe(at.term);
+  });
+
+  it('a minority partition cannot commit; the majority side can', () => {
+    const sim = new Sim(scriptedOptions(2, 5));
+    const leader = settle(sim);
+    const ids = [...sim.nodes.keys()];
+    const minority = [leader, ids.find((i) => i !== leader)!];
+    const majority = ids.filter((i) => !minority.includes(i));
+    for (const a of minority) for (const b of majority) {
+      sim.block(a, b);
+      sim.block(b, a);
+    }
+    const before = sim.raftOf(leader)!.log.committed;
+    sim.submit({ op: 'deposit', target: 2 }, leader);
+    sim.runSteps(80);
+    expect(sim.raftOf(minority[1]!)!.log.committed).toBe(before);
+    const newLeader = sim.leaderId();
+    expect(majority).toContain(newLeader);
+    sim.submit({ op: 'deposit', target: 3 }, newLeader, 'majority');
+    sim.runSteps(20);
+    expect(sim.isAcked('majority')).toBe(true);
+    expect(sim.isAcked('script')).toBe(false);
+  });
+
+  it('one-way partition with check-quorum: a new stable leader, no disruption from the old one', () => {
+    const sim = new Sim(scriptedOptions(3, 3));
+    const old = settle(sim);
+    sim.isolate(old, 'in'); // the old leader can still send, but hears nothing
+    sim.runSteps(100);
+    const fresh = sim.leaderId();
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(old);
+    const term = sim.raftOf(fresh!)!.term;
+    sim.runSteps(300);
+    // pre-vote + leases: the deaf node's campaigns never bump the term of the working majority
+    expect(sim.leaderId()).toBe(fresh);
+    expect(sim.raftOf(fresh!)!.term).toBe(term);
+  });
+
+  it('disk rollback: the node rejoins as a new member and no acknowledged entry is lost', () => {
+    const run = (trust: boolean): Sim => {
+      const sim = new Sim(scriptedOptions(4, 3, { trustRolledBackDisk: trust }));
+      let leader = settle(sim);
+      if (leader === 'n1') {
+        sim.raftOf('n1')!.transferLeadership('n2');
+        sim.runSteps(30);
+        leader = sim.leaderId()!;
+      }
+      sim.keepDiskCopy('n1'); // the old disk image the host will restore
+      const third = ['n2', 'n3'].find((i) => i !== leader)!;
+      sim.isolate(third); // X commits on {leader, n1} only
+      sim.submit({ op: 'deposit', target: 4 }, leader);
+      sim.runSteps(20);
+      expect(sim.isAcked()).toBe(true);
+      sim.rollback('n1');
+      sim.heal();
+      sim.isolate(leader); // only n1 (restored) and `third` remain connected
+      sim.runSteps(150);
+      sim.heal();
+      sim.runSteps(300);
+      return sim;
+    };
+    const safe = run(false);
+    // model (B): n1 came back as a new identity, joined as learner, was promoted; X survived
+    const ids = [...safe.nodes.keys()];
+    expect(ids).toContain('n1#1');
+    const leader = safe.leaderId()!;
+    expect([...safe.raftOf(leader)!.conf().voters].sort()).toEqual(['n1#1', 'n2', 'n3']);
+    expect(safe.appliedIndex('n1#1')).toBe(safe.appliedIndex(leader));
+    // negative control: trusting the rolled-back disk lets a stale node vote and lose X
+    expect(() => run(true)).toThrow(SimFailure);
+    expect(() => run(true)).toThrow(/acknowledged entry|applied a different entry|log matching/);
+  });
+
+  it('snapshot install: a node that missed compacted entries catches up from a snapshot', () => {
+    const sim = new Sim(scriptedOptions(5, 3, { compactEvery: 5 }));
+    const leader = settle(sim);
+    const lagger = [...sim.nodes.keys()].find((i) => i !== leader)!;
+    sim.isolate(lagger);
+    for (let i = 0; i < 30; i++) {
+      sim.submit({ op: 'deposit', target: i % 6 }, leader, `c${i}`);
+      sim.runSteps(2);
+    }
+    expect(sim.raftOf(leader)!.log.snapIndex).toBeGreaterThan(sim.appliedIndex(lagger));
+    sim.heal();
+    sim.runSteps(100);
+    expect(sim.stats.snapshots).toBeGreaterThan(0);
+    expect(sim.appliedIndex(lagger)).toBe(sim.appliedIndex(leader));
+    expect(sim.raftOf(lagger)!.log.snapIndex).toBeGreaterThan(0);
+  });
+
+  it('no release across a ping and none on a stale leader (P2/P3)', () => {
+    const sim = new Sim(scriptedOptions(6, 3));
+    const leader = settle(sim);
+    sim.submit({ op: 'deposit', target: 0 }, leader, 'a');
+    sim.runSteps(10);
+    sim.submit({ op: 'claim', target: 0 }, leader, 'a');
+    sim.runSteps(10);
+    sim.submit({ op: 'ping', target: 0 }, leader, 'b'); // tenant 0 is alive: the claim dies
+    sim.runSteps(10);
+    sim.submit({ op: 'release', target: 0 }, leader, 'a');
+    sim.runSteps(10);
+    expect(sim.checker.releases).toBe(0);
+    sim.submit({ op: 'claim', target: 0 }, leader, 'a');
+    sim.runSteps(10);
+    sim.isolate(leader); // a stale leader cannot release
+    sim.submit({ op: 'release', target: 0 }, leader, 'a');
+    sim.runSteps(100);
+    expect(sim.checker.releases).toBe(0);
+    sim.heal();
+    sim.runSteps(100);
+    const fresh = sim.leaderId()!;
+    sim.submit({ op: 'release', target: 0 }, fresh, 'c');
+    sim.runSteps(20);
+    expect(sim.checker.releases).toBe(1);
+  });
+});
