@@ -339,6 +339,27 @@ describe('vault HTTP API on loopback', () => {
     expect((await call('GET', `/v1/wallets/${hex(wallet.walletId)}`)).json.liveClaim).toBeNull();
   });
 
+  it("deletes a deposit on the tenant's signed request, and only then", async () => {
+    const wallet = await deposited();
+    const id = hex(wallet.walletId);
+    const stranger = new Tenant('acme', 1_000_000);
+    const forged = await call(
+      'POST',
+      '/v1/deletions',
+      bodyOf(stranger.deletion(cluster(), wallet.walletId)),
+    );
+    expect(forged.status).toBe(401);
+    expect((await call('GET', `/v1/wallets/${id}`)).status).toBe(200);
+    const r = await call(
+      'POST',
+      '/v1/deletions',
+      bodyOf(tenant.deletion(cluster(), wallet.walletId)),
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.walletId).toBe(id);
+    expect((await call('GET', `/v1/wallets/${id}`)).status).toBe(404);
+  });
+
   it('counts commands in Prometheus metrics', async () => {
     const m = await call('GET', '/metrics');
     expect(m.text).toMatch(/vigil_vault_commands_total\{type="deposit",outcome="ok"\} \d+/);

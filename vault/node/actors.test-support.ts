@@ -71,10 +71,12 @@ export class Tenant {
   readonly publicKey = schnorr.getPublicKey(this.secretKey);
   readonly pingSecretKey = schnorr.utils.randomSecretKey();
   readonly pingPublicKey = schnorr.getPublicKey(this.pingSecretKey);
-  #seq = 0;
+  #seq: number;
 
-  constructor(name: string) {
+  /** `lastSeq` lets a test impersonate a tenant whose sequence is already far along. */
+  constructor(name: string, lastSeq = 0) {
     this.name = name;
+    this.#seq = lastSeq;
   }
 
   newWallet(): TestWallet {
