@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VdfError } from '../errors.ts';
 import { decodeForm, decompress, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
-import { fastOps } from './fast.ts';
+import { opsFor } from './fast.ts';
 import { type Form, generatorForm, identityForm, isReduced, reduce } from './form.ts';
 import { multiExp } from './pow.ts';
 
@@ -24,7 +24,7 @@ function malformed(fn: () => unknown): void {
 }
 
 function randomForm(e: bigint): Form {
-  return multiExp(fastOps, [generatorForm(D)], [e]) ?? identityForm(D);
+  return multiExp(opsFor(D), [generatorForm(D)], [e]) ?? identityForm(D);
 }
 
 describe('BQFC encoding', () => {

@@ -1,7 +1,7 @@
 import type { VdfGroup } from '../group.ts';
 import { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
-import { fastOps } from './fast.ts';
+import { opsFor } from './fast.ts';
 import { type Form, formsEqual, generatorForm, identityForm } from './form.ts';
 import { type FormOps, multiExp } from './pow.ts';
 import { getB } from './verify.ts';
@@ -11,8 +11,9 @@ import { getB } from './verify.ts';
  * {0, 1, 2, 1023}), input x = the form (2, 1), elements as 100-byte BQFC, and ℓ = Chia's GetB(x, y),
  * which does not bind T — accepted for byte compatibility with chiavdf.
  */
-export function class1024Group(seed: Uint8Array, ops: FormOps = fastOps): VdfGroup<Form> {
+export function class1024Group(seed: Uint8Array, backend?: FormOps): VdfGroup<Form> {
   const D = discriminantFromSeed(seed);
+  const ops = backend ?? opsFor(D);
   return {
     name: 'class1024',
     elementBytes: FORM_BYTES,

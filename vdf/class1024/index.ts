@@ -1,6 +1,6 @@
 export { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 export { DISCRIMINANT_BITS, discriminantFromSeed } from './discriminant.ts';
-export { fastOps, naiveOps } from './fast.ts';
+export { naiveOps, nucomp, nudupl, opsFor, partialBound } from './fast.ts';
 export {
   type Form,
   formFromAB,

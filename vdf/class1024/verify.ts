@@ -2,7 +2,7 @@ import { VdfError } from '../errors.ts';
 import { hashPrime, modPow } from '../primes/index.ts';
 import { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
-import { fastOps } from './fast.ts';
+import { opsFor } from './fast.ts';
 import { type Form, formsEqual, identityForm } from './form.ts';
 import { type FormOps, multiExp } from './pow.ts';
 
@@ -29,7 +29,7 @@ export function wesolowskiClaim(
   proof: Form,
   B: bigint,
   iterations: bigint,
-  ops: FormOps = fastOps,
+  ops: FormOps = opsFor(D),
 ): Form {
   if (B <= 1n) throw new VdfError('VDF_MALFORMED', 'class1024: B must be above 1');
   const r = modPow(2n, iterations, B);
@@ -72,7 +72,7 @@ export function verifyChiaBlob(
   blob: Uint8Array,
   iterations: number | bigint,
   depth: number,
-  ops: FormOps = fastOps,
+  ops: FormOps = opsFor(D),
 ): void {
   let remaining = checkIterations(iterations);
   if (!Number.isInteger(depth) || depth < 0 || depth > MAX_DEPTH) {
