@@ -705,7 +705,8 @@ export class Raft {
           }
           return;
         }
-        if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, false);
+        // a probe may have to be empty: it tests prevIndex = next - 1 for a follower that is behind
+        if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, pr.state === 'probe');
         return;
       }
       case 'snapshotResp': {
@@ -727,8 +728,11 @@ export class Raft {
     this.msgs.push(m);
   }
 
+  /** Send to every peer; in replicate state fill the pipelining window, not just one message. */
   private bcastAppend(): void {
-    for (const id of this.progress.keys()) this.sendAppend(id, true);
+    for (const id of this.progress.keys()) {
+      if (this.sendAppend(id, true)) while (this.sendAppend(id, false)) {}
+    }
   }
 
   private bcastHeartbeat(): void {

@@ -144,7 +144,11 @@ export class Checker {
       return holders >= quorum(voters.length);
     };
     // term-0 entries are the founding configuration, committed by construction on every founder
-    if (e.term > 0 && !quorumHolds(raft.confAt(e.index).voters) && !quorumHolds(raft.conf().voters)) {
+    if (
+      e.term > 0 &&
+      !quorumHolds(raft.confAt(e.index).voters) &&
+      !quorumHolds(raft.conf().voters)
+    ) {
       this.fail(`${id} applied ${e.index}@${e.term} without a quorum of voters holding it`);
     }
     if (e.type === 'normal' && e.clientId !== '' && !r.duplicate) {

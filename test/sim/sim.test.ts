@@ -72,10 +72,11 @@ describe('simulator: targeted scenarios', () => {
     const ids = [...sim.nodes.keys()];
     const minority = [leader, ids.find((i) => i !== leader)!];
     const majority = ids.filter((i) => !minority.includes(i));
-    for (const a of minority) for (const b of majority) {
-      sim.block(a, b);
-      sim.block(b, a);
-    }
+    for (const a of minority)
+      for (const b of majority) {
+        sim.block(a, b);
+        sim.block(b, a);
+      }
     const before = sim.raftOf(leader)!.log.committed;
     sim.submit({ op: 'deposit', target: 2 }, leader);
     sim.runSteps(80);

@@ -586,7 +586,14 @@ export class Sim {
   submit(cmd: VaultCommand, node?: string, clientId = 'script'): { index: number; term: number } {
     let c = this.clients.find((x) => x.id === clientId);
     if (c === undefined) {
-      c = { id: clientId, seq: 0, cmd: null, target: '', pending: null, waitUntil: Number.POSITIVE_INFINITY };
+      c = {
+        id: clientId,
+        seq: 0,
+        cmd: null,
+        target: '',
+        pending: null,
+        waitUntil: Number.POSITIVE_INFINITY,
+      };
       this.scripted.add(clientId);
       this.clients.push(c);
     }
@@ -611,7 +618,11 @@ export class Sim {
 }
 
 /** Options for a scripted scenario: no random faults and no background client load. */
-export function scriptedOptions(seed: number, nodes: 3 | 5, overrides: Partial<SimOptions> = {}): SimOptions {
+export function scriptedOptions(
+  seed: number,
+  nodes: 3 | 5,
+  overrides: Partial<SimOptions> = {},
+): SimOptions {
   return swarmOptions(seed, {
     nodes,
     lossRate: 0,
