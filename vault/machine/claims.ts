@@ -10,6 +10,7 @@ import {
 } from '../protocol/index.ts';
 import { checkNonce } from './nonces.ts';
 import {
+  claimNonceSubject,
   claimView,
   consumeNonce,
   liveClaimOf,
@@ -29,7 +30,7 @@ export function claim(step: Step, c: Claim): CommandResult {
   const nonceKey = toHex(c.claimNonce);
   const expiresAt = checkNonce({
     kind: 'claim',
-    subject: c.walletId,
+    subject: claimNonceSubject(w),
     epochSecret: ctx.epochSecret,
     nonce: c.claimNonce,
     now,

@@ -264,6 +264,20 @@ describe('nonces', () => {
   });
 });
 
+describe('nonces across a deletion', () => {
+  it('a claim made before a deletion cannot be replayed against a new deposit under the same id', () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const first = h.claimCommand(w, seedBytes('eph-1'));
+    const unused = h.claimCommand(w, seedBytes('eph-2'));
+    ok(h.apply(first));
+    ok(h.apply(h.deleteCommand(w)));
+    ok(h.apply({ type: 'deposit', deposit: h.depositCommand(w) }));
+    rejected(h, first, 'CLAIM_NONCE_INVALID');
+    rejected(h, unused, 'CLAIM_NONCE_INVALID');
+  });
+});
+
 describe('claims and releases', () => {
   it('releases x2 encrypted to the ephemeral key after a valid VDF proof (P1, P7)', async () => {
     const { h, wallets } = setup(['ecdsa-2p-mult']);

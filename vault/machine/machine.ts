@@ -13,7 +13,15 @@ import { deleteWallet, deposit } from './deposits.ts';
 import { beginEpoch } from './epochs.ts';
 import { mintNonce, type NonceKind } from './nonces.ts';
 import { ping } from './pings.ts';
-import { claimView, liveClaimOf, requireEpoch, type Step, tenantOf, walletOf } from './records.ts';
+import {
+  claimNonceSubject,
+  claimView,
+  liveClaimOf,
+  requireEpoch,
+  type Step,
+  tenantOf,
+  walletOf,
+} from './records.ts';
 import { solve } from './releases.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 import { registerTenant } from './tenants.ts';
@@ -56,6 +64,7 @@ export class VaultMachine {
   }
 
   static create(config: MachineConfig, options: MachineOptions = { verifyVdf }): VaultMachine {
+    checkConfig(config);
     const state: VaultState = {
       config: { ...config },
       epochId: null,
@@ -123,7 +132,7 @@ export class VaultMachine {
     const w = walletOf(this.#state, walletId);
     if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
     requireEpoch(this.#state, nc.epochId);
-    return this.#mint('claim', walletId, nc, this.#state.config.claimNonceTtlMs);
+    return this.#mint('claim', claimNonceSubject(w), nc, this.#state.config.claimNonceTtlMs);
   }
 
   #mint(kind: NonceKind, subject: Uint8Array, nc: NonceContext, ttlMs: number): IssuedNonce {
@@ -206,6 +215,21 @@ export class VaultMachine {
 
   tenantNames(): string[] {
     return [...this.#state.tenants.keys()].sort();
+  }
+}
+
+function checkConfig(c: MachineConfig): void {
+  const bytes = (name: string, v: Uint8Array, n: number) => {
+    if (!(v instanceof Uint8Array) || v.length !== n) throw new Error(`config.${name}: ${n} bytes`);
+  };
+  bytes('clusterId', c.clusterId, 32);
+  bytes('operatorKey', c.operatorKey, 32);
+  bytes('clusterEncryptionKey', c.clusterEncryptionKey, 32);
+  bytes('receiptKey', c.receiptKey, 32);
+  for (const k of ['pingNonceTtlMs', 'claimNonceTtlMs', 'claimIntervalMs', 'maxTenants'] as const) {
+    if (!Number.isSafeInteger(c[k]) || c[k] < (k === 'claimIntervalMs' ? 0 : 1)) {
+      throw new Error(`config.${k}: a positive integer`);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { VaultError } from '../errors.ts';
-import { bytesEqual, open, type SealedShare, toHex } from '../protocol/index.ts';
+import { bytesEqual, concatBytes, open, type SealedShare, toHex, u64 } from '../protocol/index.ts';
 import type {
   ApplyContext,
   ClaimRecord,
@@ -111,4 +111,13 @@ export function openDeposit(step: Step, share: SealedShare, aad: Uint8Array): Ui
     aad,
     ciphertext: share.ciphertext,
   });
+}
+
+/**
+ * What a claim nonce is bound to: the wallet and the log position of its current deposit. A
+ * nonce minted before a deletion and a new deposit under the same wallet id is thereby dead,
+ * although the consumed-nonce set went away with the deleted wallet.
+ */
+export function claimNonceSubject(w: WalletRecord): Uint8Array {
+  return concatBytes(w.walletId, u64(w.logIndex));
 }
