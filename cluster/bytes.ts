@@ -99,7 +99,9 @@ export class Reader {
     if (n > max)
       throw new ClusterError('CLUSTER_TOO_LARGE', `field of ${n} bytes above cap ${max}`);
     this.need(n);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // always a plain Uint8Array copy (LevelDB may hand out Buffers over shared memory)
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }

@@ -72,6 +72,14 @@ export class RaftNode {
     opts.machine.load(state);
     const applier = new Applier(opts.machine);
     applier.loadSessions(state, stored.applied);
+    const snap = stored.snapshot;
+    if (snap !== null && snap.meta.index > stored.applied) {
+      // crashed between installing a snapshot and recording its state: install it again
+      applier.restore(snap.data);
+      opts.machine.drainWrites();
+      const writes = [...opts.machine.dumpWrites(), ...applier.dumpSessionWrites()];
+      await opts.storage.commitApplied(snap.meta.index, writes, true);
+    }
     const raft = new Raft({
       id: opts.id,
       config: opts.config,
@@ -79,7 +87,7 @@ export class RaftNode {
       hardState: stored.hardState,
       snapshot: stored.snapshot,
       entries: stored.entries,
-      applied: stored.applied,
+      applied: Math.max(stored.applied, snap?.meta.index ?? 0),
       bootstrap: opts.bootstrap,
     });
     const node = new RaftNode(opts, raft, applier);
@@ -143,6 +151,7 @@ export class RaftNode {
     for (const w of this.waiters.values())
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     this.waiters.clear();
+    await this.opts.storage.close(); // the node owns its storage from start to stop
   }
 
   private kick(): void {

@@ -158,7 +158,7 @@ export class RaftStorage {
   async readState(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     for await (const [key, value] of this.db.iterator({ gte: STATE, lt: STATE_END })) {
-      out.set(key.slice(STATE.length), value);
+      out.set(key.slice(STATE.length), new Uint8Array(value));
     }
     return out;
   }

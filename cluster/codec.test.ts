@@ -1,0 +1,127 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage, MAX_ENTRY_BYTES } from './codec.ts';
+import { ClusterError } from './errors.ts';
+import type { Entry, Message } from './types.ts';
+
+const h = { term: 7, from: 'node-a', to: 'node-b' };
+const entry = (index: number, data: number[]): Entry => ({
+  index,
+  term: 3,
+  type: 'normal',
+  clientId: 'c1',
+  seq: index,
+  data: Uint8Array.from(data),
+});
+const samples: Message[] = [
+  { type: 'preVote', ...h, lastIndex: 10, lastTerm: 6, transfer: false },
+  { type: 'vote', ...h, lastIndex: 2 ** 40, lastTerm: 6, transfer: true },
+  { type: 'preVoteResp', ...h, reject: true },
+  { type: 'voteResp', ...h, reject: false },
+  {
+    type: 'append',
+    ...h,
+    prevIndex: 4,
+    prevTerm: 3,
+    commit: 4,
+    entries: [entry(5, [1, 2]), entry(6, [])],
+  },
+  { type: 'appendResp', ...h, reject: true, index: 9, hint: 3 },
+  { type: 'heartbeat', ...h, commit: 12 },
+  { type: 'heartbeatResp', ...h },
+  {
+    type: 'snapshot',
+    ...h,
+    meta: { index: 50, term: 4, conf: { voters: ['a', 'b'], learners: ['c'] } },
+    offset: 3,
+    totalBytes: 10,
+    chunk: Uint8Array.of(9, 8, 7),
+  },
+  { type: 'snapshotResp', ...h, snapshotIndex: 50, nextOffset: 6 },
+  { type: 'timeoutNow', ...h },
+];
+
+function code(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof ClusterError ? e.code : `other: ${String(e)}`;
+  }
+  return 'no error';
+}
+
+describe('message codec', () => {
+  it('round-trips every message type', () => {
+    for (const m of samples) expect(decodeMessage(encodeMessage(m))).toEqual(m);
+  });
+
+  it('is versioned and strict', () => {
+    const bytes = encodeMessage(samples[0]!);
+    expect(bytes[0]).toBe(1);
+    expect(code(() => decodeMessage(Uint8Array.of(...bytes, 0)))).toBe('CLUSTER_MALFORMED'); // trailing
+    expect(code(() => decodeMessage(bytes.subarray(0, bytes.length - 1)))).toBe(
+      'CLUSTER_MALFORMED',
+    );
+    const v2 = bytes.slice();
+    v2[0] = 2;
+    expect(code(() => decodeMessage(v2))).toBe('CLUSTER_MALFORMED');
+    const badType = bytes.slice();
+    badType[1] = 200;
+    expect(code(() => decodeMessage(badType))).toBe('CLUSTER_MALFORMED');
+    const badBool = encodeMessage(samples[2]!);
+    badBool[badBool.length - 1] = 2;
+    expect(code(() => decodeMessage(badBool))).toBe('CLUSTER_MALFORMED');
+  });
+
+  it('rejects entries that do not follow prevIndex and oversized fields', () => {
+    const gap: Message = {
+      type: 'append',
+      ...h,
+      prevIndex: 4,
+      prevTerm: 3,
+      commit: 0,
+      entries: [entry(6, [])],
+    };
+    expect(code(() => decodeMessage(encodeMessage(gap)))).toBe('CLUSTER_MALFORMED');
+    const big: Message = {
+      type: 'append',
+      ...h,
+      prevIndex: 0,
+      prevTerm: 0,
+      commit: 0,
+      entries: [{ ...entry(1, []), data: new Uint8Array(MAX_ENTRY_BYTES + 1) }],
+    };
+    expect(code(() => decodeMessage(encodeMessage(big)))).toBe('CLUSTER_TOO_LARGE');
+  });
+
+  it('never throws anything but ClusterError on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const c = code(() => decodeMessage(bytes));
+        expect(c === 'no error' || c.startsWith('CLUSTER_')).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('round-trips arbitrary appends', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 2 ** 40 }),
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+        (prev, datas) => {
+          const m: Message = {
+            type: 'append',
+            ...h,
+            prevIndex: prev,
+            prevTerm: 2,
+            commit: prev,
+            entries: datas.map((d, i) => ({ ...entry(prev + 1 + i, []), data: d })),
+          };
+          expect(decodeMessage(encodeMessage(m))).toEqual(m);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
