@@ -386,7 +386,10 @@ export class Sim {
   private membershipSettled(): boolean {
     const leader = this.live().find((n) => n.raft!.role === 'leader');
     if (leader === undefined) return false;
-    const conf = leader.raft!.conf();
+    const raft = leader.raft!;
+    const conf = raft.conf();
+    // only a committed configuration counts: an appended change can still be truncated
+    if (raft.confAt(raft.log.committed) !== conf) return false;
     const want = [...this.nodes.values()]
       .filter((n) => !n.retired)
       .map((n) => n.id)
