@@ -40,6 +40,7 @@ type Action =
   | { kind: 'depositWrongShare'; w: number }
   | { kind: 'delete'; w: number }
   | { kind: 'ping'; tenant: number }
+  | { kind: 'claimThenPing'; w: number }
   | { kind: 'claim'; w: number; eph: number }
   | { kind: 'solve'; w: number; proof: 'own' | 'other' | 'garbage' }
   | { kind: 'replay'; which: number }
@@ -75,6 +76,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       w: fc.nat(W - 1),
       proof: fc.constantFrom('own' as const, 'own' as const, 'other' as const, 'garbage' as const),
     }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('claimThenPing' as const), w: fc.nat(W - 1) }),
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('replay' as const), which: fc.nat(50) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('epoch' as const) }) },
@@ -216,7 +221,17 @@ async function run(actions: Action[]): Promise<void> {
     return out;
   };
 
-  for (const a of actions) {
+  const expanded = actions.flatMap((a): Action[] =>
+    a.kind === 'claimThenPing'
+      ? [
+          { kind: 'claim', w: a.w, eph: 0 },
+          { kind: 'solve', w: a.w, proof: 'garbage' },
+          { kind: 'ping', tenant: a.w === 2 ? 1 : 0 },
+          { kind: 'solve', w: a.w, proof: 'own' },
+        ]
+      : [a],
+  );
+  for (const a of expanded) {
     switch (a.kind) {
       case 'deposit': {
         const deposit = h.depositCommand(wallets[a.w] as WalletKeys, { tenant: tenantOf(a.w) });
@@ -303,6 +318,8 @@ async function run(actions: Action[]): Promise<void> {
       case 'wait':
         h.now += a.ms;
         break;
+      case 'claimThenPing':
+        break;
       case 'garbage': {
         const before = h.machine.snapshot();
         expect(() => decodeCommand(a.bytes)).toThrow(VaultError);
@@ -324,9 +341,9 @@ describe('state machine properties', () => {
     );
     // The generator must reach the interesting paths, or the properties above say nothing.
     console.log('state machine property stats', stats);
-    expect(stats.releases).toBeGreaterThan(0);
-    expect(stats.cancelledByPing).toBeGreaterThan(0);
-    expect(stats.replaysRejected).toBeGreaterThan(0);
+    expect(stats.releases, 'no run reached a release').toBeGreaterThan(0);
+    expect(stats.cancelledByPing, 'no run cancelled a claim by a ping').toBeGreaterThan(0);
+    expect(stats.replaysRejected, 'no run replayed a command').toBeGreaterThan(0);
   }, 120_000);
 
   it('a scripted claim-solve-release path passes the same checks (the generator can reach release)', async () => {
