@@ -21,6 +21,7 @@ import {
   signTenantRegistration,
   type TenantLimits,
   utf8,
+  type VdfGroupName,
   x25519PublicKey,
 } from '../protocol/index.ts';
 import { decodeCommand, encodeCommand } from './commands.ts';
@@ -174,7 +175,13 @@ export class Harness {
 
   depositCommand(
     w: WalletKeys,
-    opts: { tenant?: string; x2?: Uint8Array; iterations?: number; seq?: number } = {},
+    opts: {
+      tenant?: string;
+      x2?: Uint8Array;
+      iterations?: number;
+      seq?: number;
+      group?: VdfGroupName;
+    } = {},
   ): Deposit {
     const tenant = opts.tenant ?? 'acme';
     const x2 = opts.x2 ? BigInt(`0x${Buffer.from(opts.x2).toString('hex')}`) : w.x2;
@@ -190,7 +197,7 @@ export class Harness {
         q: w.q,
         q1: w.q1,
         q2: w.q2,
-        policy: { group: 'rsa2048', iterations: opts.iterations ?? ITERATIONS },
+        policy: { group: opts.group ?? 'rsa2048', iterations: opts.iterations ?? ITERATIONS },
       },
       x2: opts.x2 ?? scalarToBytes(w.x2),
       tenantSecretKey: secrets.tenant(tenant),

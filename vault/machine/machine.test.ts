@@ -317,6 +317,24 @@ describe('claims and releases', () => {
     );
   });
 
+  it('works the same in the class1024 group (n-Wesolowski proofs)', async () => {
+    const h = new Harness();
+    ok(h.apply(h.registerCommand('acme', { ...defaultLimits, groups: ['class1024', 'rsa2048'] })));
+    ok(h.apply({ type: 'beginEpoch' }));
+    const w = walletKeys(7, 'additive');
+    ok(h.apply({ type: 'deposit', deposit: h.depositCommand(w, { group: 'class1024' }) }));
+    const claim = startClaim(h, w);
+    expect(claim.group).toBe('class1024');
+    const solution = await solveClaim(claim);
+    rejected(
+      h,
+      { type: 'solve', solution: { ...solution, y: solution.proof, proof: solution.y } },
+      'VDF_PROOF_INVALID',
+    );
+    const r = ok(h.apply({ type: 'solve', solution }));
+    expect(r.type).toBe('released');
+  });
+
   it('a ping applied after the claim began cancels it: no release even with a valid proof (P2)', async () => {
     const { h, wallets } = setup();
     const w = wallets[0] as WalletKeys;
