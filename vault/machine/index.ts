@@ -8,7 +8,9 @@ export type {
   Command,
   CommandResult,
   Effect,
+  IssuedNonce,
   MachineConfig,
+  NonceContext,
   WalletView,
 } from './types.ts';
 export type { VdfVerify } from './vdf.ts';
