@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { VaultError } from '../errors.ts';
 import {
   CURVE_ORDER,
+  canonicalHash,
   depositBytes,
   makeDeposit,
   openRelease,
@@ -10,6 +11,8 @@ import {
   scalarToBytes,
   signPing,
   toHex,
+  u64,
+  utf8,
   verifyDepositReceipt,
   x25519PublicKey,
 } from '../protocol/index.ts';
@@ -315,6 +318,28 @@ describe('claims and releases', () => {
       { type: 'claim', claim: h.claimWithNonce(w, nonce, seedBytes('e')) },
       'WALLET_RELEASED',
     );
+  });
+
+  it("the release's sender key depends on the volatile epoch secret, not only on logged bytes (P1)", async () => {
+    const { h, wallets } = setup();
+    const claim = startClaim(h, wallets[0] as WalletKeys);
+    const solution = await solveClaim(claim);
+    const r = ok(h.apply({ type: 'solve', solution }));
+    if (r.type !== 'released') throw new Error();
+    const logged = { random: seedBytes(`random/${h.index}`), logIndex: h.index };
+    const fromLogOnly = canonicalHash('vigil/v1/derive', [
+      utf8('release-key'),
+      logged.random,
+      u64(logged.logIndex),
+    ]);
+    expect(toHex(r.release.share.enc)).not.toBe(toHex(x25519PublicKey(fromLogOnly)));
+    const withSecret = canonicalHash('vigil/v1/derive-secret', [
+      utf8('release-key'),
+      h.epochSecret,
+      logged.random,
+      u64(logged.logIndex),
+    ]);
+    expect(toHex(r.release.share.enc)).toBe(toHex(x25519PublicKey(withSecret)));
   });
 
   it('works the same in the class1024 group (n-Wesolowski proofs)', async () => {

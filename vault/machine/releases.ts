@@ -10,7 +10,7 @@ import {
   seal,
   toHex,
 } from '../protocol/index.ts';
-import { deriveRandom } from './derive.ts';
+import { deriveSecret } from './derive.ts';
 import { openDeposit, requireEpoch, type Step, tenantOf, walletOf } from './records.ts';
 import type { CommandResult } from './types.ts';
 
@@ -56,7 +56,7 @@ export function solve(step: Step, sol: Solution): CommandResult {
     sealed = seal({
       purpose: 'release',
       recipientPublicKey: c.ephemeralKey,
-      senderSecret: deriveRandom(ctx, 'release-key'),
+      senderSecret: deriveSecret(ctx, 'release-key'),
       aad,
       plaintext: x2,
     });
