@@ -12,6 +12,7 @@ export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './c
 export { ClusterError, type ClusterErrorCode } from './errors.ts';
 export { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 export {
+  canSendBeforePersist,
   DEFAULT_RAFT_CONFIG,
   type Proposal,
   Raft,

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { ClusterError } from './errors.ts';
-import { type Proposal, Raft, type RaftConfig } from './raft.ts';
-import { Applier, type StateMachine } from './sessions.ts';
+import { canSendBeforePersist, type Proposal, Raft, type RaftConfig } from './raft.ts';
+import { Applier, type ApplyResult, type StateMachine } from './sessions.ts';
 import type { KvWrite, RaftStorage } from './storage.ts';
-import type { ConfChange, ConfState, NodeId, Status } from './types.ts';
+import type { ConfChange, ConfState, Entry, NodeId, Status } from './types.ts';
 
 /**
  * What the node shell needs from the network. The authenticated, encrypted peer transport
@@ -168,17 +168,36 @@ export class RaftNode {
       })
       .finally(() => {
         this.running = false;
+        // work that arrived between the loop's last check and now must not wait for a tick
+        if (!this.stopped && this.raft.hasReady()) this.kick();
       });
+  }
+
+  private settle(results: { e: Entry; r: ApplyResult }[]): void {
+    for (const { e, r } of results) {
+      const w = this.waiters.get(e.index);
+      if (w === undefined) continue;
+      this.waiters.delete(e.index);
+      if (w.term === e.term) w.resolve(r.reply ?? new Uint8Array());
+      else {
+        const msg = 'proposal lost to a leader change; retry';
+        w.reject(new ClusterError('CLUSTER_NOT_LEADER', msg, this.raft.leader));
+      }
+    }
   }
 
   private async loop(): Promise<void> {
     const { storage, transport } = this.opts;
     while (!this.stopped && this.raft.hasReady()) {
       const rd = this.raft.ready();
+      // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
+      for (const m of rd.messages)
+        if (canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
       const t0 = performance.now();
       await storage.save(rd);
       this.opts.onFsync?.((performance.now() - t0) / 1000);
-      for (const m of rd.messages) transport.send(m.to, encodeMessage(m));
+      for (const m of rd.messages)
+        if (!canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
       if (rd.snapshot?.install) {
         this.applier.restore(rd.snapshot.snapshot.data);
         this.opts.machine.drainWrites();
@@ -188,21 +207,10 @@ export class RaftNode {
       if (rd.committed.length > 0) {
         const results = rd.committed.map((e) => ({ e, r: this.applier.apply(e) }));
         const writes = [...this.opts.machine.drainWrites(), ...this.applier.drainSessionWrites()];
+        // Replies may go before the applied state is synced: the entries are committed on a
+        // quorum, and a crash before this write re-applies them from the log (sessions dedup).
+        this.settle(results);
         await storage.commitApplied(rd.committed.at(-1)!.index, writes);
-        for (const { e, r } of results) {
-          const w = this.waiters.get(e.index);
-          if (w === undefined) continue;
-          this.waiters.delete(e.index);
-          if (w.term === e.term) w.resolve(r.reply ?? new Uint8Array());
-          else
-            w.reject(
-              new ClusterError(
-                'CLUSTER_NOT_LEADER',
-                'proposal lost to a leader change; retry',
-                this.raft.leader,
-              ),
-            );
-        }
       }
       this.raft.advance(rd);
       const every = this.opts.snapshotEvery ?? 10_000;

@@ -24,7 +24,6 @@ import type {
   Role,
   Snapshot,
   SnapshotChunk,
-  SnapshotChunkResponse,
   Status,
   VoteRequest,
 } from './types.ts';
@@ -899,6 +898,20 @@ export class Raft {
       peers,
     };
   }
+}
+
+/**
+ * Messages a shell may send before persisting their Ready: the leader's appends, heartbeats,
+ * snapshot chunks and TimeoutNow promise nothing about the sender's disk (the leader counts its
+ * own copy only once persisted). Votes and every response must wait for the write.
+ */
+export function canSendBeforePersist(m: Message): boolean {
+  return (
+    m.type === 'append' ||
+    m.type === 'heartbeat' ||
+    m.type === 'snapshot' ||
+    m.type === 'timeoutNow'
+  );
 }
 
 function sameHardState(a: HardState, b: HardState): boolean {

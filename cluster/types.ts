@@ -130,7 +130,7 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 /**
  * One batch of work for the shell, in this order: persist `snapshot`, `entries` and `hardState`
  * in one synced write (entries replace every stored entry at or above `entries[0].index`); only
- * then send `messages`; then apply `committed` in order (restoring from `snapshot` first when
+ * then send `messages` (except those `canSendBeforePersist` allows to go out during the write); then apply `committed` in order (restoring from `snapshot` first when
  * `snapshot.install`); then call `advance(ready)`.
  */
 export interface Ready {

@@ -8,11 +8,6 @@ import {
 import type { SimDisk } from './disk.ts';
 import { decodeCommand, decodeReply, tenantOf } from './vault-model.ts';
 
-interface NodeView {
-  disk: SimDisk;
-  raft: Raft | null;
-}
-
 function key(e: Entry): string {
   return `${e.term}|${e.type}|${e.clientId}|${e.seq}|${e.data.join(',')}`;
 }
@@ -118,7 +113,7 @@ export class Checker {
       this.fail(`ack reply mismatch for ${client}/${seq}`);
   }
 
-  onApply(id: string, e: Entry, r: ApplyResult, nodes: Map<string, NodeView>, raft: Raft): void {
+  onApply(id: string, e: Entry, r: ApplyResult, raft: Raft): void {
     const expected = this.nextApply.get(id) ?? 1;
     if (e.index !== expected) this.fail(`${id} applied ${e.index}, expected ${expected}`);
     this.nextApply.set(id, e.index + 1);

@@ -2,6 +2,7 @@ import {
   Applier,
   ClusterError,
   type ConfChange,
+  canSendBeforePersist,
   decodeMessage,
   type Entry,
   encodeMessage,
@@ -214,6 +215,7 @@ export class Sim {
     if (raft === null) return;
     while (n.raft === raft && raft.hasReady()) {
       const rd = raft.ready();
+      for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(m);
       if (this.faultsOn && this.rng.chance(this.opts.crashRate * 0.2)) {
         // crash while the batch is being written: lost or torn, and nothing was sent
         const torn = this.rng.chance(this.opts.tornRate);
@@ -229,7 +231,7 @@ export class Sim {
         this.crash(n); // synced, crashed before sending
         return;
       }
-      for (const m of rd.messages) this.send(m);
+      for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(m);
       this.apply(n, rd);
       raft.advance(rd);
       if (raft.role === 'leader') this.checker.onLeader(n.id, raft, this.step);
@@ -257,7 +259,7 @@ export class Sim {
     if (rd.committed.length === 0) return;
     for (const e of rd.committed) {
       const r = n.applier.apply(e);
-      this.checker.onApply(n.id, e, r, this.nodes, n.raft!);
+      this.checker.onApply(n.id, e, r, n.raft!);
       this.ackClients(n, e, r.reply);
     }
     const data = n.applier.snapshot();
