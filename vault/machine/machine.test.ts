@@ -30,7 +30,7 @@ import {
   walletKeys,
 } from './harness.test-support.ts';
 import type { ApplyOutcome } from './machine.ts';
-import { VaultMachine } from './machine.ts';
+import { MachineMisuse, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
 import type { ClaimView, Command } from './types.ts';
 
@@ -483,6 +483,34 @@ describe('claims and releases', () => {
     const claim = startClaim(h, w);
     ok(h.apply(h.deleteCommand(w)));
     rejected(h, { type: 'solve', solution: await solveClaim(claim) }, 'CLAIM_NOT_FOUND');
+  });
+});
+
+describe('failures of the shell and of the code', () => {
+  it('wrong context keys throw MachineMisuse; an unexpected failure is a 500 rejection that changes nothing', async () => {
+    const { h, wallets } = setup();
+    const deposit = h.depositCommand(walletKeys(9));
+    const wrongKeys = {
+      keys: { clusterSecretKey: seedBytes('not it'), receiptSecretKey: secrets.receipt },
+    };
+    expect(() => h.apply({ type: 'deposit', deposit }, wrongKeys)).toThrow(MachineMisuse);
+    const claim = startClaim(h, wallets[0] as WalletKeys);
+    const solution = await solveClaim(claim);
+    const broken = new Harness(
+      VaultMachine.restore(h.machine.snapshot(), { verifyVdf: () => undefined as never }),
+    );
+    Object.assign(broken, { index: h.index, now: h.now });
+    rejected(broken, { type: 'solve', solution }, 'INTERNAL');
+    const throwing = new Harness(
+      VaultMachine.restore(h.machine.snapshot(), {
+        verifyVdf: () => {
+          throw new TypeError('boom');
+        },
+      }),
+    );
+    Object.assign(throwing, { index: h.index, now: h.now });
+    rejected(throwing, { type: 'solve', solution }, 'VDF_PROOF_INVALID');
+    ok(h.apply({ type: 'solve', solution }));
   });
 });
 

@@ -43,6 +43,14 @@ export type ApplyOutcome =
   | { ok: true; result: CommandResult; effects: Effect[] }
   | { ok: false; error: VaultError; effects: [] };
 
+/** A shell bug (wrong keys in the context, a non-increasing log index): stop, do not answer. */
+export class MachineMisuse extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MachineMisuse';
+  }
+}
+
 export interface MachineOptions {
   verifyVdf: VdfVerify;
 }
@@ -97,7 +105,7 @@ export class VaultMachine {
   apply(command: Command, ctx: ApplyContext): ApplyOutcome {
     const s = this.#state;
     if (!Number.isSafeInteger(ctx.logIndex) || ctx.logIndex <= s.lastIndex) {
-      throw new Error(`log index ${ctx.logIndex} is not after ${s.lastIndex}`);
+      throw new MachineMisuse(`log index ${ctx.logIndex} is not after ${s.lastIndex}`);
     }
     const step: Step = {
       s,
@@ -117,7 +125,12 @@ export class VaultMachine {
       return { ok: true, result, effects: step.effects };
     } catch (e) {
       if (e instanceof VaultError) return { ok: false, error: e, effects: [] };
-      throw e;
+      if (e instanceof MachineMisuse) throw e;
+      // Anything else is a bug met on this input. Handlers mutate only after their last check,
+      // so the state is untouched; rejecting (the same way on every replica) keeps the cluster
+      // alive, where a throw would stop every replica on this committed entry, forever.
+      const error = new VaultError('INTERNAL', 'internal error while applying the command', 500);
+      return { ok: false, error, effects: [] };
     }
   }
 
@@ -153,7 +166,7 @@ export class VaultMachine {
     const k = ctx.keys.clusterSecretKey;
     if (!this.#checkedKeys.has(k)) {
       if (!bytesEqual(x25519PublicKey(k), this.#state.config.clusterEncryptionKey)) {
-        throw new Error('context cluster key does not match the configured cluster key');
+        throw new MachineMisuse('context cluster key does not match the configured cluster key');
       }
       this.#checkedKeys.add(k);
     }
@@ -164,7 +177,7 @@ export class VaultMachine {
     const k = ctx.keys.receiptSecretKey;
     if (!this.#checkedKeys.has(k)) {
       if (!bytesEqual(schnorr.getPublicKey(k), this.#state.config.receiptKey)) {
-        throw new Error('context receipt key does not match the configured receipt key');
+        throw new MachineMisuse('context receipt key does not match the configured receipt key');
       }
       this.#checkedKeys.add(k);
     }

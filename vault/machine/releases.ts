@@ -13,6 +13,7 @@ import {
 import { deriveSecret } from './derive.ts';
 import { openDeposit, requireEpoch, type Step, tenantOf, walletOf } from './records.ts';
 import type { CommandResult } from './types.ts';
+import type { VdfVerify } from './vdf.ts';
 
 export function solve(step: Step, sol: Solution): CommandResult {
   const { s, ctx, effects } = step;
@@ -34,10 +35,17 @@ export function solve(step: Step, sol: Solution): CommandResult {
   if (sol.y.length !== size) {
     throw new VaultError('BAD_LENGTH', `y must be ${size} bytes for ${c.group}`);
   }
-  const verdict = step.verifyVdf(
-    { group: c.group, seed: c.seed, iterations: c.iterations, output: sol.y, proof: sol.proof },
-    { maxIterations: t.limits.maxIterations },
-  );
+  let verdict: ReturnType<VdfVerify>;
+  try {
+    verdict = step.verifyVdf(
+      { group: c.group, seed: c.seed, iterations: c.iterations, output: sol.y, proof: sol.proof },
+      { maxIterations: t.limits.maxIterations },
+    );
+  } catch {
+    // A committed entry that throws would stop every replica on the same entry, forever:
+    // whatever the verifier does with hostile bytes, the answer is a rejection.
+    verdict = { valid: false, kind: 'invalid', code: 'VDF_ERROR', reason: 'verifier failed' };
+  }
   if (!verdict.valid) {
     throw new VaultError('VDF_PROOF_INVALID', `VDF proof rejected: ${verdict.reason}`);
   }
