@@ -134,4 +134,38 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     await until(() => restarted.status().appliedIndex === leader.status().commitIndex);
     for (const n of nodes.values()) await n.stop();
   });
+
+  it('adds a learner, promotes it once caught up, and transfers leadership to it', async () => {
+    const hub = new Hub();
+    const nodes = new Map<string, RaftNode>();
+    const start = async (id: string, voters: string[]): Promise<RaftNode> => {
+      const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
+      dirs.push(d);
+      const n = await RaftNode.start({
+        id,
+        storage: await RaftStorage.open(d),
+        transport: hub.transport(id),
+        machine: new KvMachine(),
+        tickMs: 10,
+        bootstrap: { voters, learners: [] },
+      });
+      nodes.set(id, n);
+      return n;
+    };
+    for (const id of ['n1', 'n2', 'n3']) await start(id, ['n1', 'n2', 'n3']);
+    await until(() => [...nodes.values()].some((n) => n.status().role === 'leader'));
+    const leader = [...nodes.values()].find((n) => n.status().role === 'leader')!;
+    for (let i = 0; i < 5; i++) await leader.propose(new TextEncoder().encode(`a${i}=${i}`));
+    const joiner = await start('n4', []); // joins with an empty configuration
+    await leader.proposeConfChange({ op: 'addLearner', node: 'n4' });
+    await until(() => joiner.status().appliedIndex === leader.status().commitIndex);
+    await leader.proposeConfChange({ op: 'promote', node: 'n4' });
+    await until(() => joiner.status().conf.voters.includes('n4'));
+    leader.transferLeadership('n4');
+    await until(() => joiner.status().role === 'leader');
+    expect(new TextDecoder().decode(await joiner.propose(new TextEncoder().encode('b=1')))).toBe(
+      '6',
+    );
+    for (const n of nodes.values()) await n.stop();
+  });
 });

@@ -130,9 +130,19 @@ export class RaftNode {
     return done;
   }
 
-  proposeConfChange(cc: ConfChange): void {
-    this.raft.proposeConfChange(cc);
+  /** Propose a membership change; resolves once it is committed and applied on this node. */
+  proposeConfChange(cc: ConfChange): Promise<void> {
+    let at: { index: number; term: number };
+    try {
+      at = this.raft.proposeConfChange(cc);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      this.waiters.set(at.index, { term: at.term, resolve: () => resolve(), reject });
+    });
     this.kick();
+    return done;
   }
 
   transferLeadership(to: NodeId): void {
