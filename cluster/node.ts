@@ -109,7 +109,12 @@ export class RaftNode {
       return; // malformed input from a peer changes nothing
     }
     if (m.from !== from) return; // a peer may only speak for itself
-    this.raft.step(m);
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      this.failStop(e); // an impossible state (e.g. overwriting a committed entry): stop, never guess
+      return;
+    }
     this.kick();
   }
 
@@ -168,19 +173,20 @@ export class RaftNode {
     if (this.running || this.stopped) return;
     this.running = true;
     this.loop()
-      .catch((e: unknown) => {
-        // Storage failures are fatal: continuing could ack what is not durable.
-        this.stopped = true;
-        if (this.timer !== null) clearInterval(this.timer);
-        for (const w of this.waiters.values())
-          w.reject(e instanceof Error ? e : new Error(String(e)));
-        this.waiters.clear();
-      })
+      .catch((e: unknown) => this.failStop(e))
       .finally(() => {
         this.running = false;
         // work that arrived between the loop's last check and now must not wait for a tick
         if (!this.stopped && this.raft.hasReady()) this.kick();
       });
+  }
+
+  /** Storage failures and invariant violations are fatal: continuing could ack what is not true. */
+  private failStop(e: unknown): void {
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const w of this.waiters.values()) w.reject(e instanceof Error ? e : new Error(String(e)));
+    this.waiters.clear();
   }
 
   private settle(results: { e: Entry; r: ApplyResult }[]): void {

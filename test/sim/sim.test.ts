@@ -181,4 +181,52 @@ describe('simulator: targeted scenarios', () => {
     sim.runSteps(20);
     expect(sim.checker.releases).toBe(1);
   });
+
+  it('learner catch-up and promotion: a replaced node joins as learner and becomes a voter', () => {
+    const sim = new Sim(scriptedOptions(7, 3, { compactEvery: 4 }));
+    const leader = settle(sim);
+    for (let i = 0; i < 20; i++) {
+      sim.submit({ op: 'deposit', target: i % 6 }, leader, `d${i}`);
+      sim.runSteps(1);
+    }
+    const victim = [...sim.nodes.keys()].find((i) => i !== leader)!;
+    sim.keepDiskCopy(victim);
+    sim.rollback(victim);
+    let sawLearner = false;
+    for (let i = 0; i < 200; i++) {
+      sim.runStep();
+      const conf = sim.raftOf(sim.leaderId() ?? leader)?.conf();
+      if (conf?.learners.includes(`${victim}#1`)) sawLearner = true;
+    }
+    expect(sawLearner).toBe(true);
+    const conf = sim.raftOf(sim.leaderId()!)!.conf();
+    expect(conf.voters).toContain(`${victim}#1`);
+    expect(conf.voters).not.toContain(victim);
+    expect(sim.appliedIndex(`${victim}#1`)).toBe(sim.appliedIndex(sim.leaderId()!));
+  });
+
+  it('leadership transfer under load keeps every acknowledged command', () => {
+    const sim = new Sim(scriptedOptions(8, 5));
+    const leader = settle(sim);
+    const target = [...sim.nodes.keys()].find((i) => i !== leader)!;
+    sim.submit({ op: 'deposit', target: 1 }, leader, 'a');
+    sim.raftOf(leader)!.transferLeadership(target);
+    sim.runSteps(30);
+    expect(sim.leaderId()).toBe(target);
+    expect(sim.isAcked('a')).toBe(true);
+  });
+
+  it('a duplicated client retry is applied once and answered with the original reply', () => {
+    const sim = new Sim(scriptedOptions(9, 3));
+    const leader = settle(sim);
+    sim.submit({ op: 'deposit', target: 5 }, leader, 'w');
+    sim.runSteps(5);
+    sim.submit({ op: 'claim', target: 5 }, leader, 'w');
+    sim.runSteps(5);
+    sim.resubmit('w'); // the reply was lost: the client sends claim#2 again
+    sim.runSteps(5);
+    sim.submit({ op: 'claim', target: 5 }, leader, 'w'); // a new claim (seq 3) sees the live one
+    sim.runSteps(5);
+    expect(sim.replies).toEqual(['w/1:ok', 'w/2:claimed', 'w/2:claimed', 'w/3:live']);
+  });
 });

@@ -14,7 +14,14 @@ import {
 import { Checker } from './checker.ts';
 import { SimDisk } from './disk.ts';
 import { Rng } from './rng.ts';
-import { encodeCommand, TENANTS, type VaultCommand, VaultModel, WALLETS } from './vault-model.ts';
+import {
+  decodeReply,
+  encodeCommand,
+  TENANTS,
+  type VaultCommand,
+  VaultModel,
+  WALLETS,
+} from './vault-model.ts';
 
 /** Per-seed fault mix ("swarm testing"): each seed draws its own rates. */
 export interface SimOptions {
@@ -107,6 +114,8 @@ interface Client {
   id: string;
   seq: number;
   cmd: VaultCommand | null;
+  /** The last command sent, kept after its ack so a scripted retry can resend it. */
+  last?: VaultCommand;
   target: string;
   pending: { node: string; index: number; term: number } | null;
   waitUntil: number;
@@ -124,6 +133,8 @@ export class Sim {
   private blocked = new Set<string>(); // "from>to"
   private clients: Client[] = [];
   private scripted = new Set<string>();
+  /** Acknowledged replies of scripted clients, as "client/seq:reply". */
+  readonly replies: string[] = [];
   private generation = 0;
   faultsOn = true;
   stats = {
@@ -298,6 +309,7 @@ export class Sim {
       if (p === null || p.node !== n.id || p.index !== e.index) continue;
       if (p.term === e.term && reply !== null) {
         this.checker.onAck(c.id, c.seq, e, reply);
+        if (this.scripted.has(c.id)) this.replies.push(`${c.id}/${c.seq}:${decodeReply(reply)}`);
         this.stats.acked++;
         c.cmd = null;
       }
@@ -604,12 +616,24 @@ export class Sim {
     }
     c.seq++;
     c.cmd = cmd;
+    c.last = cmd;
     c.target = node ?? this.leaderId()!;
     const raft = this.nodes.get(c.target)!.raft!;
     const at = raft.propose({ clientId: c.id, seq: c.seq, data: encodeCommand(cmd) });
     c.pending = { node: c.target, ...at };
     this.process(this.nodes.get(c.target)!);
     return at;
+  }
+
+  /** Send the scripted client's last command again (same client id and seq): a retry. */
+  resubmit(clientId = 'script', node?: string): void {
+    const c = this.clients.find((x) => x.id === clientId)!;
+    c.target = node ?? this.leaderId()!;
+    const raft = this.nodes.get(c.target)!.raft!;
+    const at = raft.propose({ clientId: c.id, seq: c.seq, data: encodeCommand(c.last!) });
+    c.cmd = c.last!;
+    c.pending = { node: c.target, ...at };
+    this.process(this.nodes.get(c.target)!);
   }
 
   isAcked(clientId = 'script'): boolean {
