@@ -45,6 +45,7 @@ type Action =
   | { kind: 'solve'; w: number; proof: 'own' | 'other' | 'garbage' }
   | { kind: 'replay'; which: number }
   | { kind: 'epoch' }
+  | { kind: 'restoreTwin' }
   | { kind: 'wait'; ms: number }
   | { kind: 'garbage'; bytes: Uint8Array };
 
@@ -83,6 +84,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('replay' as const), which: fc.nat(50) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('epoch' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restoreTwin' as const) }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -319,6 +321,11 @@ async function run(actions: Action[]): Promise<void> {
         h.now += a.ms;
         break;
       case 'claimThenPing':
+        break;
+      case 'restoreTwin':
+        // The twin continues from its own snapshot: a snapshot must carry everything that
+        // decides later results, or the replicas diverge from here on.
+        h.twin = VaultMachine.restore((h.twin as VaultMachine).snapshot());
         break;
       case 'garbage': {
         const before = h.machine.snapshot();
