@@ -269,6 +269,37 @@ describe('membership, transfer, snapshots, sessions', () => {
     expect(net.appliedData('c')).toEqual(['after']);
   });
 
+  it('refuses an incoming snapshot above maxSnapshotBytes', () => {
+    const net = new TestNet(ABC, { maxSnapshotBytes: 4 });
+    leaderOf(net, 'a');
+    const b = net.node('b');
+    const meta = { index: 100, term: b.term, conf: b.conf() };
+    b.step({
+      type: 'snapshot',
+      term: b.term,
+      from: 'a',
+      to: 'b',
+      meta,
+      offset: 0,
+      totalBytes: 10,
+      chunk: new Uint8Array(5),
+    });
+    expect(b.ready().messages).toEqual([]);
+    b.step({
+      type: 'snapshot',
+      term: b.term,
+      from: 'a',
+      to: 'b',
+      meta,
+      offset: 0,
+      totalBytes: 4,
+      chunk: new Uint8Array(2),
+    });
+    expect(b.ready().messages).toEqual([
+      expect.objectContaining({ type: 'snapshotResp', nextOffset: 2 }),
+    ]);
+  });
+
   it('a retried command (same client id and seq) is applied once; the retry gets the cached reply', () => {
     let counter = 0;
     const machine: StateMachine = {

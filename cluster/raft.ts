@@ -45,6 +45,8 @@ export interface RaftConfig {
   readonly maxApplyBytes: number;
   readonly snapshotChunkBytes: number;
   readonly maxEntryBytes: number;
+  /** Incoming snapshots above this size are refused (memory bound while assembling chunks). */
+  readonly maxSnapshotBytes: number;
 }
 
 export const DEFAULT_RAFT_CONFIG: RaftConfig = {
@@ -59,6 +61,7 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
   maxApplyBytes: 4 << 20,
   snapshotChunkBytes: 1 << 20,
   maxEntryBytes: 1 << 20,
+  maxSnapshotBytes: 1 << 30,
 };
 
 export interface RaftInit {
@@ -612,6 +615,7 @@ export class Raft {
       this.reply(m, { reject: false, index: this.log.committed, hint: 0 });
       return;
     }
+    if (m.totalBytes > this.config.maxSnapshotBytes) return; // refuse; the leader keeps retrying
     const inc = this.incoming;
     const same = inc !== null && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term;
     if (m.offset === 0 && (!same || inc.received !== 0)) {

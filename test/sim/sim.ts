@@ -73,6 +73,7 @@ export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}):
       maxInflightMessages: 1 + r.int(8),
       maxInflightBytes: 256 + r.int(4096),
       maxUncommittedBytes: 2048,
+      maxApplyBytes: 64 + r.int(1024),
       snapshotChunkBytes: 32 + r.int(480),
     },
     ...overrides,
