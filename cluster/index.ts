@@ -21,5 +21,4 @@ export {
 } from './raft.ts';
 export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
 export { type KvWrite, RaftStorage, type StoredState } from './storage.ts';
-export { MemStore, seededRandom, TestNet } from './testnet.ts';
 export type * from './types.ts';
