@@ -8,8 +8,8 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AttestationProvider } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
-import type { Command, CommandResult, VaultMachine } from '../machine/index.ts';
-import type { IssuedNonce } from '../machine/types.ts';
+import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
+
 import {
   canonicalHash,
   depositReceiptToJson,

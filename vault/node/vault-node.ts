@@ -15,10 +15,11 @@ import {
   decodeCommand,
   type Effect,
   encodeCommand,
+  type IssuedNonce,
   type MachineConfig,
   VaultMachine,
 } from '../machine/index.ts';
-import type { IssuedNonce } from '../machine/types.ts';
+
 import { EPOCH_ID_BYTES, type LogEntry, RANDOM_BYTES } from './entry.ts';
 import {
   type ClusterPublicKeys,
