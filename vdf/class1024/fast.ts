@@ -79,8 +79,10 @@ export function nucomp(f1: Form, f2: Form, L: bigint): Form {
     d = 1n;
     A = -uMod * n;
   } else {
-    const [dd, u, v] = egcd(a2, a1);
-    d = dd;
+    // Any Bézout pair u·a2 + v·a1 = d works; take u from the Lehmer run.
+    const u = uMod;
+    const v = (g0 - u * a2) / a1;
+    d = g0;
     const [g1, u1] = egcd(s, d);
     d1 = g1;
     if (d1 > 1n) {

@@ -91,21 +91,22 @@ export function euclidWithCofactors(
   let steps = 0;
   while (r1 !== 0n && r1 > bound) {
     const bits = approxBits(r0);
-    if (bits <= TOP_BITS + 2) {
-      // Small operands: plain steps.
-      const q = r0 / r1;
-      [r0, r1] = [r1, r0 - q * r1];
-      [s0, s1] = [s1, s0 - q * s1];
-      steps++;
-      continue;
+    let m: Batch | undefined;
+    let shift = 0n;
+    if (bits > TOP_BITS + 2) {
+      shift = BigInt(bits - TOP_BITS);
+      const stopAt = bound < 0n ? -1 : Number(bound >> shift);
+      m = lehmerBatch(Number(r0 >> shift), Number(r1 >> shift), stopAt);
     }
-    const shift = BigInt(bits - TOP_BITS);
-    const stopAt = bound < 0n ? -1 : Number(bound >> shift);
-    const m = lehmerBatch(Number(r0 >> shift), Number(r1 >> shift), stopAt);
-    if (m.steps === 0) {
+    if (m === undefined || m.steps === 0) {
+      // Small operands, or a quotient too large for the batch: one plain step.
       const q = r0 / r1;
-      [r0, r1] = [r1, r0 - q * r1];
-      [s0, s1] = [s1, s0 - q * s1];
+      const r = r0 - q * r1;
+      r0 = r1;
+      r1 = r;
+      const s = s0 - q * s1;
+      s0 = s1;
+      s1 = s;
       steps++;
       continue;
     }
@@ -113,8 +114,12 @@ export function euclidWithCofactors(
     const m01 = BigInt(m.m01);
     const m10 = BigInt(m.m10);
     const m11 = BigInt(m.m11);
-    [r0, r1] = [m00 * r0 + m01 * r1, m10 * r0 + m11 * r1];
-    [s0, s1] = [m00 * s0 + m01 * s1, m10 * s0 + m11 * s1];
+    const nr0 = m00 * r0 + m01 * r1;
+    r1 = m10 * r0 + m11 * r1;
+    r0 = nr0;
+    const ns0 = m00 * s0 + m01 * s1;
+    s1 = m10 * s0 + m11 * s1;
+    s0 = ns0;
     steps += m.steps;
   }
   return [r0, r1, s0, s1, steps];

@@ -1,3 +1,5 @@
+import { gcdCofactor } from './lehmer.ts';
+
 /**
  * Extended gcd: returns [g, x, y] with x·a + y·b = g = gcd(a, b) ≥ 0. Plain Euclid in BigInt;
  * the hot paths use the Lehmer variants in lehmer.ts.
@@ -28,7 +30,7 @@ export function gcd(a: bigint, b: bigint): bigint {
 
 /** The inverse of a modulo m (m > 1), or undefined when gcd(a, m) ≠ 1. */
 export function modInverse(a: bigint, m: bigint): bigint | undefined {
-  const [g, x] = egcd(((a % m) + m) % m, m);
+  const [g, x] = gcdCofactor(((a % m) + m) % m, m);
   if (g !== 1n) return undefined;
   return ((x % m) + m) % m;
 }
