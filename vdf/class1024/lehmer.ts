@@ -71,6 +71,50 @@ function lehmerBatch(xIn: number, yIn: number, stopAt: number): Batch {
   return batch;
 }
 
+const MAX_EXACT = 2n ** 52n;
+
+const tail = { m00: 1, m01: 0, m10: 0, m11: 1, r0: 0, steps: 0 };
+
+/**
+ * Euclid to the end on r0 ≥ r1 ≥ 0 below 2^52, all in doubles: remainders, quotients and the
+ * cofactor matrix (entries ≤ r0) stay exact integers.
+ */
+function numberTail(x0: number, y0: number): typeof tail {
+  let x = x0;
+  let y = y0;
+  let a = 1;
+  let b = 0;
+  let c = 0;
+  let d = 1;
+  let steps = 0;
+  while (y !== 0) {
+    const q = Math.floor(x / y);
+    let r = x - q * y;
+    let qq = q;
+    // x/y in floating point may round up across an integer.
+    if (r < 0) {
+      qq--;
+      r += y;
+    }
+    const nc = a - qq * c;
+    const nd = b - qq * d;
+    a = c;
+    b = d;
+    c = nc;
+    d = nd;
+    x = y;
+    y = r;
+    steps++;
+  }
+  tail.m00 = a;
+  tail.m01 = b;
+  tail.m10 = c;
+  tail.m11 = d;
+  tail.r0 = x;
+  tail.steps = steps;
+  return tail;
+}
+
 /**
  * Euclid on (r0, r1), r0 ≥ r1 ≥ 0, carrying cofactors (s0, s1) through the same recurrence
  * (s0, s1) ← (s1, s0 − q·s1), until r1 = 0 or r1 ≤ bound (bound < 0: to the end). The stop may
@@ -97,6 +141,17 @@ export function euclidWithCofactors(
       shift = BigInt(bits - TOP_BITS);
       const stopAt = bound < 0n ? -1 : Number(bound >> shift);
       m = lehmerBatch(Number(r0 >> shift), Number(r1 >> shift), stopAt);
+    }
+    if (m === undefined && bound < 0n && r0 <= MAX_EXACT) {
+      // The tail of a full gcd fits in doubles: finish it there and apply one matrix.
+      const t = numberTail(Number(r0), Number(r1));
+      const ns0 = BigInt(t.m00) * s0 + BigInt(t.m01) * s1;
+      s1 = BigInt(t.m10) * s0 + BigInt(t.m11) * s1;
+      s0 = ns0;
+      r0 = BigInt(t.r0);
+      r1 = 0n;
+      steps += t.steps;
+      break;
     }
     if (m === undefined || m.steps === 0) {
       // Small operands, or a quotient too large for the batch: one plain step.
