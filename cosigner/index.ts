@@ -1,8 +1,20 @@
 /**
- * The cosigner's public face: two-party ECDSA (server = Lindell's P1, client = P2) and MuSig2
+ * The cosigner's public face: the HTTP API contract and typed client, two-party ECDSA (server = Lindell's P1, client = P2) and MuSig2
  * state machines, refresh, derivation, the Paillier key pool and the error type. The fastify
  * server, storage, audit log, vault deposits and pings build on these (not written yet).
  */
+
+export * from './api.ts';
+export {
+  CosignerClient,
+  type CosignerClientOptions,
+  CosignerHttpError,
+  type EcdsaKeygenResult,
+  type MusigKeygenResult,
+  musigOrder,
+  protocolSessionId,
+  verifyKeyDeposit,
+} from './client.ts';
 export { derivePublic, HARDENED } from './derive.ts';
 export type { KeygenMsg1, KeygenMsg2, KeygenMsg3 } from './ecdsa2p/keygen.ts';
 export { ClientKeygen, ServerKeygen } from './ecdsa2p/keygen.ts';
