@@ -1,0 +1,71 @@
+/**
+ * client-lib: what a wallet app embeds, and what the `vigil` CLI's user commands run (docs/client.md).
+ * - the wallet file, encrypted at rest (scrypt + XChaCha20-Poly1305);
+ * - backup verification (attestation, receipt, Q2, policy: P6);
+ * - recovery: claim, solve (checkpoints, progress, resume, cancel), submit, open and check x2,
+ *   rebuild the private key and check it against Q;
+ * - export (hex, WIF, Ethereum address) and an independent check that the key signs.
+ */
+export {
+  type BackupReport,
+  checkReceipt,
+  verifierFor,
+  verifyBackup,
+  verifyVaultAttestation,
+} from './backup.ts';
+export {
+  type ClaimState,
+  type CommittedClaim,
+  loadClaimState,
+  saveClaimState,
+} from './claim-state.ts';
+export {
+  checkScryptParams,
+  DEFAULT_SCRYPT,
+  MAX_ENVELOPE_BYTES,
+  openEnvelope,
+  SCRYPT_LIMITS,
+  type ScryptParams,
+  sealEnvelope,
+} from './envelope.ts';
+export { ClientError, type ClientErrorCode } from './errors.ts';
+export { readBoundedFile, writeFileAtomic } from './files.ts';
+export {
+  bip340SecretKey,
+  decodeWif,
+  type ExportedKey,
+  ethereumAddress,
+  exportPrivateKey,
+  musig2Coefficients,
+  reconstructPrivateKey,
+} from './keys.ts';
+export { type RandomBytes, systemRandom } from './random.ts';
+export {
+  beginClaim,
+  defaultRecoveryPaths,
+  type RecoveryEvent,
+  type RecoveryFiles,
+  type RecoveryResult,
+  recoverKey,
+  recoverWallet,
+  solveClaim,
+  submitSolution,
+} from './recovery.ts';
+export {
+  type AttestationResponse,
+  type ClaimInfo,
+  type ClaimStatus,
+  type Fetch,
+  VaultClient,
+  type WalletStatus,
+} from './vault-client.ts';
+export { checkKeyIndependently, type KeyCheck } from './verify-key.ts';
+export {
+  type AttestationTrust,
+  type ClusterKeys,
+  loadWallet,
+  saveWallet,
+  type Wallet,
+  walletFromJson,
+  walletToJson,
+} from './wallet.ts';

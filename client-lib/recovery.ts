@@ -1,0 +1,325 @@
+/**
+ * The recovery: claim (proof of knowledge of x1, fresh ephemeral key), solve the VDF
+ * (checkpoints, progress, resume, cancel), submit, open the release, check x2·G == Q2, rebuild
+ * the private key and check x·G == Q. Each step persists what the next one needs, so a crash or a
+ * Ctrl-C at any point resumes where it stopped; once the release is stored nothing needs the network.
+ */
+
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bytesEqual, makeClaim, openRelease, toHex, x25519PublicKey } from '../vault/index.ts';
+import { type SolveProgress, solve, VdfError, type VdfProofRecord } from '../vdf/index.ts';
+import {
+  type ClaimState,
+  type CommittedClaim,
+  loadClaimState,
+  saveClaimState,
+} from './claim-state.ts';
+import type { ScryptParams } from './envelope.ts';
+import { ClientError } from './errors.ts';
+import { type ExportedKey, exportPrivateKey, reconstructPrivateKey } from './keys.ts';
+import type { RandomBytes } from './random.ts';
+import { type ClaimInfo, type ClaimStatus, VaultClient } from './vault-client.ts';
+import type { Wallet } from './wallet.ts';
+
+export interface RecoveryFiles {
+  /** Encrypted claim state (default: the wallet file's path + ".claim"). */
+  claimStatePath: string;
+  /** Checkpoint directory root; each claim solves in its own subdirectory. */
+  checkpointDir: string;
+  password: string;
+  scrypt?: ScryptParams;
+}
+
+export type RecoveryEvent =
+  | { type: 'claim-sent'; resumed: boolean }
+  | { type: 'claim-committed'; claim: CommittedClaim; existing: boolean }
+  | { type: 'solve-progress'; progress: SolveProgress }
+  | { type: 'solved' }
+  | { type: 'released'; offline: boolean };
+
+export function defaultRecoveryPaths(walletPath: string): {
+  claimStatePath: string;
+  checkpointDir: string;
+} {
+  return { claimStatePath: `${walletPath}.claim`, checkpointDir: `${walletPath}.vdf` };
+}
+
+function fromInfo(c: ClaimInfo): CommittedClaim {
+  return {
+    claimId: c.claimId,
+    seed: c.seed,
+    group: c.group,
+    iterations: c.iterations,
+    logIndex: c.logIndex,
+  };
+}
+
+function cancelled(status: ClaimStatus): ClientError {
+  const why =
+    status === 'cancelled'
+      ? 'the wallet provider sent a proof of life (a ping) after the claim began, so the vault ' +
+        'cancelled it: your provider is still alive and your wallet works with it. If it goes ' +
+        'away again, start a new claim (vigil recover --new-claim).'
+      : status === 'voided'
+        ? 'the vault cluster restarted and voided every pending claim (rollback protection); ' +
+          'start a new claim (vigil recover --new-claim).'
+        : `the claim is ${status}`;
+  return new ClientError('CLAIM_CANCELLED', `claim no longer live: ${why}`);
+}
+
+/**
+ * Sends a claim, or resumes the saved one. The state (with the ephemeral secret key) is saved
+ * before the claim leaves, so a crash in between resends the same key and the vault returns the
+ * live claim instead of refusing a second one.
+ */
+export async function beginClaim(args: {
+  wallet: Wallet;
+  vault: VaultClient;
+  files: RecoveryFiles;
+  random: RandomBytes;
+  /** Discard a saved claim that is no longer live and start over. */
+  fresh?: boolean;
+  onEvent?: (e: RecoveryEvent) => void;
+}): Promise<ClaimState> {
+  const { wallet, files } = args;
+  const save = (s: ClaimState) =>
+    saveClaimState(files.claimStatePath, s, files.password, {
+      random: args.random,
+      ...(files.scrypt ? { scrypt: files.scrypt } : {}),
+    });
+  let state = await loadClaimState(files.claimStatePath, files.password);
+  if (state && !bytesEqual(state.walletId, wallet.walletId)) {
+    throw new ClientError('CLAIM_STATE', 'the claim state file belongs to another wallet');
+  }
+  if (state?.release) return state;
+  if (state?.claim && args.fresh) {
+    await rm(join(files.checkpointDir, toHex(state.claim.claimId)), {
+      recursive: true,
+      force: true,
+    });
+    state = undefined;
+  }
+  if (state?.claim) return state;
+  const resumed = state !== undefined;
+  if (!state) {
+    const ephemeralSecretKey = args.random(32);
+    state = {
+      walletId: wallet.walletId,
+      ephemeralSecretKey,
+      ephemeralKey: x25519PublicKey(ephemeralSecretKey),
+      claim: null,
+      release: null,
+    };
+    await save(state);
+  }
+  const claimNonce = await args.vault.claimNonce(wallet.walletId);
+  const claim = makeClaim({
+    clusterId: wallet.cluster.clusterId,
+    walletId: wallet.walletId,
+    ephemeralKey: state.ephemeralKey,
+    claimNonce,
+    x1: wallet.x1,
+    q1: wallet.q1,
+    aux: args.random(32),
+  });
+  args.onEvent?.({ type: 'claim-sent', resumed });
+  const r = await args.vault.claim(claim);
+  if (!bytesEqual(r.claim.ephemeralKey, state.ephemeralKey)) {
+    throw new ClientError(
+      'CLAIM_CONFLICT',
+      'another claim on this wallet is already live with a key this device does not hold; ' +
+        'it ends when the provider pings or when it is released',
+    );
+  }
+  state = { ...state, claim: fromInfo(r.claim) };
+  await save(state);
+  args.onEvent?.({
+    type: 'claim-committed',
+    claim: state.claim as CommittedClaim,
+    existing: r.existing,
+  });
+  return state;
+}
+
+/**
+ * Solves the claim's VDF in `checkpointDir/<claimId>`, resuming from what is there. With `watch`,
+ * polls the claim and stops early with CLAIM_CANCELLED when a ping ends it.
+ */
+export async function solveClaim(args: {
+  claim: CommittedClaim;
+  checkpointDir: string;
+  signal?: AbortSignal;
+  onProgress?: (p: SolveProgress) => void;
+  watch?: { vault: VaultClient; intervalMs: number };
+  workers?: 'auto' | 'never' | number;
+}): Promise<VdfProofRecord> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  args.signal?.addEventListener('abort', onAbort);
+  if (args.signal?.aborted) controller.abort();
+  let ended: ClaimStatus | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  if (args.watch) {
+    const { vault, intervalMs } = args.watch;
+    const poll = async () => {
+      try {
+        const c = await vault.getClaim(args.claim.claimId);
+        if (c.status !== 'live' && c.status !== 'released') {
+          ended = c.status;
+          controller.abort();
+          return;
+        }
+      } catch {
+        // The vault being briefly unreachable must not stop a week-long solve.
+      }
+      timer = setTimeout(poll, intervalMs);
+      timer.unref();
+    };
+    timer = setTimeout(poll, intervalMs);
+    timer.unref();
+  }
+  try {
+    return await solve({
+      group: args.claim.group,
+      seed: args.claim.seed,
+      iterations: args.claim.iterations,
+      checkpointDir: join(args.checkpointDir, toHex(args.claim.claimId)),
+      signal: controller.signal,
+      ...(args.onProgress ? { onProgress: args.onProgress } : {}),
+      ...(args.workers ? { workers: args.workers } : {}),
+    });
+  } catch (err) {
+    if (ended) throw cancelled(ended);
+    if (err instanceof VdfError && err.code === 'VDF_ABORTED') {
+      throw new ClientError(
+        'SOLVE_ABORTED',
+        'solve interrupted; run again to resume from the checkpoints',
+      );
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    args.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Submits the solution; a lost response is recovered from the claim's stored release. */
+export async function submitSolution(args: {
+  vault: VaultClient;
+  claim: CommittedClaim;
+  solution: VdfProofRecord;
+}): Promise<ClaimState['release'] & object> {
+  try {
+    return await args.vault.submitSolution(
+      args.claim.claimId,
+      args.solution.output,
+      args.solution.proof,
+    );
+  } catch (err) {
+    if (!(err instanceof ClientError) || err.code !== 'VAULT_ERROR') throw err;
+    if (err.vaultCode !== 'CLAIM_NOT_LIVE' && err.vaultCode !== 'EPOCH_MISMATCH') throw err;
+    const c = await args.vault.getClaim(args.claim.claimId);
+    if (c.status === 'released' && c.release) return c.release;
+    throw cancelled(c.status);
+  }
+}
+
+/** Opens the release with the ephemeral key, checks x2·G == Q2, rebuilds x and checks x·G == Q. */
+export function recoverKey(wallet: Wallet, state: ClaimState): Uint8Array {
+  if (!state.claim || !state.release) {
+    throw new ClientError('CLAIM_STATE', 'no release stored for this claim yet');
+  }
+  const x2 = openRelease({
+    clusterId: wallet.cluster.clusterId,
+    release: state.release,
+    seed: state.claim.seed,
+    ephemeralSecretKey: state.ephemeralSecretKey,
+    ephemeralKey: state.ephemeralKey,
+    q2: wallet.q2,
+  });
+  try {
+    return reconstructPrivateKey({
+      scheme: wallet.scheme,
+      x1: wallet.x1,
+      x2,
+      q: wallet.q,
+      q1: wallet.q1,
+      q2: wallet.q2,
+    });
+  } finally {
+    x2.fill(0);
+  }
+}
+
+export interface RecoveryResult {
+  secretKey: Uint8Array;
+  exported: ExportedKey;
+  claimId: Uint8Array;
+  /** True when the release was already stored and no network was used. */
+  offline: boolean;
+}
+
+/** The whole recovery, resumable at every step. */
+export async function recoverWallet(args: {
+  wallet: Wallet;
+  vault?: VaultClient;
+  files: RecoveryFiles;
+  random: RandomBytes;
+  signal?: AbortSignal;
+  fresh?: boolean;
+  watchIntervalMs?: number;
+  workers?: 'auto' | 'never' | number;
+  onEvent?: (e: RecoveryEvent) => void;
+}): Promise<RecoveryResult> {
+  const { wallet, files } = args;
+  const saved = await loadClaimState(files.claimStatePath, files.password);
+  if (saved?.release && saved.claim && bytesEqual(saved.walletId, wallet.walletId)) {
+    args.onEvent?.({ type: 'released', offline: true });
+    return finish(wallet, saved, true);
+  }
+  const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
+  let state = await beginClaim({
+    wallet,
+    vault,
+    files,
+    random: args.random,
+    ...(args.fresh ? { fresh: true } : {}),
+    ...(args.onEvent ? { onEvent: args.onEvent } : {}),
+  });
+  const claim = state.claim as CommittedClaim;
+  if (!state.release) {
+    const info = await vault.getClaim(claim.claimId);
+    if (info.status === 'released' && info.release) {
+      state = { ...state, release: info.release };
+    } else {
+      if (info.status !== 'live') throw cancelled(info.status);
+      const solution = await solveClaim({
+        claim,
+        checkpointDir: files.checkpointDir,
+        ...(args.signal ? { signal: args.signal } : {}),
+        onProgress: (progress) => args.onEvent?.({ type: 'solve-progress', progress }),
+        ...(args.watchIntervalMs ? { watch: { vault, intervalMs: args.watchIntervalMs } } : {}),
+        ...(args.workers ? { workers: args.workers } : {}),
+      });
+      args.onEvent?.({ type: 'solved' });
+      state = { ...state, release: await submitSolution({ vault, claim, solution }) };
+    }
+    await saveClaimState(files.claimStatePath, state, files.password, {
+      random: args.random,
+      ...(files.scrypt ? { scrypt: files.scrypt } : {}),
+    });
+  }
+  args.onEvent?.({ type: 'released', offline: false });
+  return finish(wallet, state, false);
+}
+
+function finish(wallet: Wallet, state: ClaimState, offline: boolean): RecoveryResult {
+  const secretKey = recoverKey(wallet, state);
+  return {
+    secretKey,
+    exported: exportPrivateKey(secretKey),
+    claimId: (state.claim as CommittedClaim).claimId,
+    offline,
+  };
+}

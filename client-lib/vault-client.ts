@@ -1,0 +1,220 @@
+/**
+ * A typed HTTP client for the vault's /v1 API (docs/protocol.md). Several URLs may name the same
+ * cluster: a request goes to each in turn until one answers with something other than a network
+ * failure or a 503 (a node whose epoch lags, or that is restarting). Responses are size-capped and
+ * parsed strictly by the wire protocol's parsers.
+ */
+import {
+  type Claim,
+  claimToJson,
+  type DepositReceipt,
+  parseDepositReceipt,
+  parseRelease,
+  type Release,
+  toHex,
+} from '../vault/index.ts';
+import { ClientError } from './errors.ts';
+
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'released';
+
+export interface ClaimInfo {
+  claimId: Uint8Array;
+  walletId: Uint8Array;
+  ephemeralKey: Uint8Array;
+  group: 'rsa2048' | 'class1024';
+  iterations: number;
+  seed: Uint8Array;
+  logIndex: number;
+  status: ClaimStatus;
+  release: Release | null;
+}
+
+export interface WalletStatus {
+  walletId: string;
+  tenant: string;
+  scheme: string;
+  q: string;
+  q1: string;
+  q2: string;
+  policy: { group: string; iterations: number };
+  logIndex: number;
+  released: boolean;
+  liveClaim: ClaimInfo | null;
+}
+
+export interface AttestationResponse {
+  kind: string;
+  insecure: boolean;
+  document: Uint8Array;
+  cluster: { clusterId: string; clusterEncryptionKey: string; receiptKey: string };
+}
+
+export type Fetch = typeof fetch;
+
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+function hexBytes(v: unknown, what: string, len?: number): Uint8Array {
+  if (typeof v !== 'string' || !HEX.test(v) || (len !== undefined && v.length !== len * 2)) {
+    throw new ClientError('VAULT_RESPONSE', `vault response: ${what} is not valid hex`);
+  }
+  return new Uint8Array(Buffer.from(v, 'hex'));
+}
+
+export function parseClaimInfo(v: unknown): ClaimInfo {
+  const o = v as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null) {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: claim is not an object');
+  }
+  const status = o.status;
+  if (status !== 'live' && status !== 'cancelled' && status !== 'voided' && status !== 'released') {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: unknown claim status');
+  }
+  if (o.group !== 'rsa2048' && o.group !== 'class1024') {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: unknown VDF group');
+  }
+  if (!Number.isSafeInteger(o.iterations) || (o.iterations as number) < 1) {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: bad iterations');
+  }
+  let release: Release | null = null;
+  if (o.release !== null && o.release !== undefined) {
+    try {
+      release = parseRelease(o.release);
+    } catch (err) {
+      throw new ClientError('VAULT_RESPONSE', `vault response: ${(err as Error).message}`);
+    }
+  }
+  return {
+    claimId: hexBytes(o.claimId, 'claimId', 32),
+    walletId: hexBytes(o.walletId, 'walletId', 32),
+    ephemeralKey: hexBytes(o.ephemeralKey, 'ephemeralKey', 32),
+    group: o.group,
+    iterations: o.iterations as number,
+    seed: hexBytes(o.seed, 'seed'),
+    logIndex: Number(o.logIndex),
+    status,
+    release,
+  };
+}
+
+export class VaultClient {
+  readonly urls: readonly string[];
+  readonly #fetch: Fetch;
+
+  constructor(urls: readonly string[], opts: { fetch?: Fetch } = {}) {
+    if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
+    this.urls = urls.map((u) => u.replace(/\/+$/, ''));
+    this.#fetch = opts.fetch ?? fetch;
+  }
+
+  async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    let lastError: ClientError | undefined;
+    for (const base of this.urls) {
+      let res: Response;
+      try {
+        res = await this.#fetch(`${base}${path}`, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (err) {
+        lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${base}`, {
+          cause: err,
+        });
+        continue;
+      }
+      const text = await res.text();
+      if (text.length > MAX_RESPONSE_BYTES) {
+        throw new ClientError('VAULT_RESPONSE', `vault response from ${base} is too large`);
+      }
+      let json: unknown;
+      try {
+        json = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        throw new ClientError('VAULT_RESPONSE', `vault at ${base} answered with non-JSON`);
+      }
+      if (res.ok) return json;
+      const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const vaultCode = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
+      const message = typeof e?.message === 'string' ? e.message : res.statusText;
+      const err = new ClientError('VAULT_ERROR', `vault: ${vaultCode}: ${message}`, {
+        vaultCode,
+        status: res.status,
+      });
+      if (res.status === 503 || res.status === 502) {
+        lastError = err;
+        continue;
+      }
+      throw err;
+    }
+    throw lastError ?? new ClientError('VAULT_UNREACHABLE', 'no vault answered');
+  }
+
+  async attestation(nonce: Uint8Array): Promise<AttestationResponse> {
+    const r = (await this.#request('GET', `/v1/attestation?nonce=${toHex(nonce)}`)) as Record<
+      string,
+      unknown
+    >;
+    const cluster = r?.cluster as AttestationResponse['cluster'] | undefined;
+    if (typeof r?.document !== 'string' || typeof cluster !== 'object' || cluster === null) {
+      throw new ClientError('VAULT_RESPONSE', 'vault response: malformed attestation');
+    }
+    return {
+      kind: String(r.kind),
+      insecure: r.insecure === true,
+      document: new Uint8Array(Buffer.from(r.document, 'base64')),
+      cluster,
+    };
+  }
+
+  async wallet(walletId: Uint8Array): Promise<WalletStatus> {
+    const w = (await this.#request('GET', `/v1/wallets/${toHex(walletId)}`)) as WalletStatus & {
+      liveClaim: unknown;
+    };
+    return { ...w, liveClaim: w.liveClaim ? parseClaimInfo(w.liveClaim) : null };
+  }
+
+  async receipt(walletId: Uint8Array): Promise<DepositReceipt> {
+    const r = (await this.#request('GET', `/v1/wallets/${toHex(walletId)}/receipt`)) as {
+      receipt?: unknown;
+    };
+    try {
+      return parseDepositReceipt(r?.receipt);
+    } catch (err) {
+      throw new ClientError('VAULT_RESPONSE', `vault receipt: ${(err as Error).message}`);
+    }
+  }
+
+  async claimNonce(walletId: Uint8Array): Promise<Uint8Array> {
+    const r = (await this.#request('POST', `/v1/wallets/${toHex(walletId)}/claim-nonce`)) as {
+      nonce?: unknown;
+    };
+    return hexBytes(r?.nonce, 'nonce', 32);
+  }
+
+  async claim(claim: Claim): Promise<{ existing: boolean; claim: ClaimInfo }> {
+    const r = (await this.#request('POST', '/v1/claims', claimToJson(claim))) as {
+      existing?: unknown;
+      claim?: unknown;
+    };
+    return { existing: r?.existing === true, claim: parseClaimInfo(r?.claim) };
+  }
+
+  async getClaim(claimId: Uint8Array): Promise<ClaimInfo> {
+    return parseClaimInfo(await this.#request('GET', `/v1/claims/${toHex(claimId)}`));
+  }
+
+  async submitSolution(claimId: Uint8Array, y: Uint8Array, proof: Uint8Array): Promise<Release> {
+    const r = (await this.#request('POST', `/v1/claims/${toHex(claimId)}/solution`, {
+      y: toHex(y),
+      proof: toHex(proof),
+    })) as { release?: unknown };
+    try {
+      return parseRelease(r?.release);
+    } catch (err) {
+      throw new ClientError('VAULT_RESPONSE', `vault release: ${(err as Error).message}`);
+    }
+  }
+}
