@@ -20,5 +20,13 @@ export {
   type RaftInit,
 } from './raft.ts';
 export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
-export { type KvWrite, RaftStorage, type StoredState } from './storage.ts';
+export { type KvWrite, RaftStorage, type StoredState, type ValueCipher } from './storage.ts';
 export type * from './types.ts';
+export {
+  keyPairFromPrivate,
+  type PeerAddress,
+  type PeerLinkStats,
+  PeerNetwork,
+  type PeerNetworkOptions,
+  type StaticKeyPair,
+} from './net/index.ts';

@@ -23,6 +23,11 @@ export interface DurableStateMachine extends StateMachine {
   dumpWrites(): KvWrite[];
   /** Rebuild from persisted key/values at start. */
   load(state: Map<string, Uint8Array>): void;
+  /**
+   * Resolves once the machine can apply these committed entries (e.g. it holds a secret they
+   * need that arrives out of band); the node applies nothing meanwhile. Rejecting stops the node.
+   */
+  prepare?(entries: readonly Entry[]): Promise<void>;
 }
 
 export interface NodeOptions {
@@ -221,6 +226,8 @@ export class RaftNode {
         await storage.commitApplied(rd.snapshot.snapshot.meta.index, writes, true);
       }
       if (rd.committed.length > 0) {
+        await this.opts.machine.prepare?.(rd.committed);
+        if (this.stopped) return;
         const results = rd.committed.map((e) => ({ e, r: this.applier.apply(e) }));
         const writes = [...this.opts.machine.drainWrites(), ...this.applier.drainSessionWrites()];
         // Replies may go before the applied state is synced: the entries are committed on a

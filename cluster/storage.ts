@@ -10,6 +10,12 @@ export interface KvWrite {
   readonly value: Uint8Array | null;
 }
 
+/** Authenticated encryption of stored values, the LevelDB key bound as associated data. */
+export interface ValueCipher {
+  seal(name: string, plaintext: Uint8Array): Uint8Array;
+  open(name: string, sealed: Uint8Array): Uint8Array;
+}
+
 export interface StoredState {
   readonly hardState: HardState;
   readonly snapshot: Snapshot | null;
@@ -38,17 +44,43 @@ type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: 
  */
 export class RaftStorage {
   private readonly db: Level<string, Uint8Array>;
+  private readonly cipher: ValueCipher | null;
   private firstStored = 1;
   private lastStored = 0;
 
-  private constructor(db: Level<string, Uint8Array>) {
+  private constructor(db: Level<string, Uint8Array>, cipher: ValueCipher | null) {
     this.db = db;
+    this.cipher = cipher;
   }
 
-  static async open(dir: string): Promise<RaftStorage> {
+  /** With a cipher every value is sealed on disk (the vault's log carries secrets). */
+  static async open(dir: string, cipher: ValueCipher | null = null): Promise<RaftStorage> {
     const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
     await db.open();
-    return new RaftStorage(db);
+    return new RaftStorage(db, cipher);
+  }
+
+  private async get(key: string): Promise<Uint8Array | undefined> {
+    const v = await this.db.get(key);
+    return v === undefined ? undefined : this.unseal(key, v);
+  }
+
+  private unseal(key: string, value: Uint8Array): Uint8Array {
+    if (this.cipher === null) return value;
+    try {
+      return this.cipher.open(key, value);
+    } catch {
+      throw new ClusterError('CLUSTER_STORAGE', `stored value ${key} failed authentication`);
+    }
+  }
+
+  private write(ops: Op[]): Promise<void> {
+    const c = this.cipher;
+    const sealed =
+      c === null
+        ? ops
+        : ops.map((o) => (o.type === 'put' ? { ...o, value: c.seal(o.key, o.value) } : o));
+    return this.db.batch(sealed, { sync: true });
   }
 
   async close(): Promise<void> {
@@ -56,14 +88,14 @@ export class RaftStorage {
   }
 
   async load(): Promise<StoredState> {
-    const hsBytes = await this.db.get(HARD_STATE);
+    const hsBytes = await this.get(HARD_STATE);
     let hardState: HardState = { term: 0, vote: '', commit: 0 };
     if (hsBytes !== undefined) {
       const r = new Reader(hsBytes);
       hardState = { term: r.u64(), vote: r.str(256), commit: r.u64() };
       r.end();
     }
-    const snapBytes = await this.db.get(SNAPSHOT);
+    const snapBytes = await this.get(SNAPSHOT);
     let snapshot: Snapshot | null = null;
     if (snapBytes !== undefined) {
       const r = new Reader(snapBytes);
@@ -71,8 +103,8 @@ export class RaftStorage {
       r.end();
     }
     const entries: Entry[] = [];
-    for await (const value of this.db.values({ gte: ENTRY, lt: `${ENTRY}~` })) {
-      const r = new Reader(value);
+    for await (const [key, stored] of this.db.iterator({ gte: ENTRY, lt: `${ENTRY}~` })) {
+      const r = new Reader(this.unseal(key, stored));
       entries.push(decodeEntry(r));
       r.end();
     }
@@ -83,7 +115,7 @@ export class RaftStorage {
     }
     this.firstStored = entries[0]?.index ?? (snapshot?.meta.index ?? 0) + 1;
     this.lastStored = entries.at(-1)?.index ?? snapshot?.meta.index ?? 0;
-    const appliedBytes = await this.db.get(APPLIED);
+    const appliedBytes = await this.get(APPLIED);
     const applied = appliedBytes === undefined ? 0 : new Reader(appliedBytes).u64();
     return { hardState, snapshot, entries, applied };
   }
@@ -123,7 +155,7 @@ export class RaftStorage {
         value: new Writer().u64(hs.term).str(hs.vote).u64(hs.commit).finish(),
       });
     }
-    if (ops.length > 0) await this.db.batch(ops, { sync: true });
+    if (ops.length > 0) await this.write(ops);
   }
 
   /**
@@ -151,14 +183,14 @@ export class RaftStorage {
       );
     }
     ops.push({ type: 'put', key: APPLIED, value: new Writer().u64(applied).finish() });
-    await this.db.batch(ops, { sync: true });
+    await this.write(ops);
   }
 
   /** The state machine's persisted key/values (keys without the internal prefix). */
   async readState(): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     for await (const [key, value] of this.db.iterator({ gte: STATE, lt: STATE_END })) {
-      out.set(key.slice(STATE.length), new Uint8Array(value));
+      out.set(key.slice(STATE.length), new Uint8Array(this.unseal(key, value)));
     }
     return out;
   }

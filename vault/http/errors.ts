@@ -14,6 +14,9 @@ export function handleError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
+  if (err instanceof NotLeaderError && err.leaderUrl !== null) {
+    return reply.redirect(new URL(request.url, err.leaderUrl).toString(), 307);
+  }
   if (err instanceof VaultError) {
     return reply.status(err.status).send(errorBody(err.code, err.message));
   }
@@ -32,4 +35,14 @@ export function handleError(
   }
   request.log.error({ err: { name: err.name, code: fe.code } }, 'unexpected error');
   return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
+}
+
+/** A write reached a follower: the client is redirected (307 keeps method and body) to the leader. */
+export class NotLeaderError extends VaultError {
+  readonly leaderUrl: string | null;
+
+  constructor(leaderUrl: string | null) {
+    super('NOT_LEADER', leaderUrl ? 'this node is not the leader' : 'no leader is known; retry', 503);
+    this.leaderUrl = leaderUrl;
+  }
 }

@@ -1,0 +1,119 @@
+/**
+ * In-process clusters (tests, benchmarks): N members in one process over real loopback TCP
+ * links, dev attestation, sealed LevelDB storage with fsync. `vigil cluster start` runs the
+ * same members as separate processes (process.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { DevAttestationProvider, DevAttestationVerifier, StorageBox } from '../enclave/index.ts';
+import type { ClusterSecrets, LogCommand } from './codec.ts';
+import { newIdentity } from './identity.ts';
+import { ClusterMember } from './member.ts';
+
+export const DEFAULT_LIMITS: ClusterSecrets['limits'] = {
+  pingNonceTtlMs: 60_000,
+  claimNonceTtlMs: 10 * 60_000,
+  claimIntervalMs: 60_000,
+  maxTenants: 1_000,
+};
+
+/** The genesis entry of a brand-new vault: cluster keys generated once, then replicated. */
+export function newGenesis(
+  operatorKey: Uint8Array,
+  limits: Partial<ClusterSecrets['limits']> = {},
+): LogCommand {
+  return {
+    kind: 'genesis',
+    secrets: {
+      clusterId: randomBytes(32),
+      clusterSecretKey: randomBytes(32),
+      receiptSecretKey: schnorr.utils.randomSecretKey(randomBytes(48)),
+      operatorKey,
+      limits: { ...DEFAULT_LIMITS, ...limits },
+    },
+  };
+}
+
+export interface DevAttestation {
+  provider: DevAttestationProvider;
+  verifier: DevAttestationVerifier;
+}
+
+export function devAttestation(signingKey: Uint8Array): DevAttestation {
+  const warn = () => {};
+  const provider = new DevAttestationProvider({ insecureDevAttestation: true, signingKey, warn });
+  const verifier = new DevAttestationVerifier({
+    insecureDevAttestation: true,
+    trustedKeys: [provider.publicKey],
+    warn,
+  });
+  return { provider, verifier };
+}
+
+export interface LocalMemberOptions {
+  dir: string;
+  slot: string;
+  generation: number;
+  attestation: DevAttestation;
+  storageKey: Uint8Array;
+  clusterId: string;
+  genesis?: LogCommand;
+  onFsync?: (s: number) => void;
+}
+
+export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
+  const identity = await newIdentity(o.attestation.provider);
+  return ClusterMember.listen({
+    identity,
+    slot: o.slot,
+    generation: o.generation,
+    dir: join(o.dir, o.slot, `raft-${identity.id}`),
+    cipher: new StorageBox(o.storageKey),
+    verifier: o.attestation.verifier,
+    host: '127.0.0.1',
+    port: 0,
+    clusterId: o.clusterId,
+    genesis: o.genesis,
+    onFsync: o.onFsync,
+  });
+}
+
+/** Founds a cluster of `n` members in this process; `httpUrl` names each one's API address. */
+export async function startLocalCluster(opts: {
+  n: number;
+  dir: string;
+  operatorKey: Uint8Array;
+  limits?: Partial<ClusterSecrets['limits']>;
+  httpUrl?: (slot: string) => string;
+  onFsync?: (s: number) => void;
+}): Promise<{
+  members: ClusterMember[];
+  attestation: DevAttestation;
+  storageKey: Uint8Array;
+  clusterId: string;
+}> {
+  const attestation = devAttestation(randomBytes(32));
+  const storageKey = randomBytes(32);
+  const clusterId = randomBytes(8).toString('hex');
+  const genesis = newGenesis(opts.operatorKey, opts.limits);
+  const members: ClusterMember[] = [];
+  for (let i = 1; i <= opts.n; i++) {
+    members.push(
+      await listenLocalMember({
+        dir: opts.dir,
+        slot: `node-${i}`,
+        generation: 1,
+        attestation,
+        storageKey,
+        clusterId,
+        genesis,
+        onFsync: opts.onFsync,
+      }),
+    );
+  }
+  const founders = members.map((m) => m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`));
+  for (const m of members) m.setFounders(founders);
+  await Promise.all(members.map((m) => m.start()));
+  return { members, attestation, storageKey, clusterId };
+}

@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CommandResult } from '../machine/index.ts';
+import { Operator, Tenant } from '../node/actors.test-support.ts';
+import { NotLeaderError } from '../http/errors.ts';
+import { listenLocalMember, startLocalCluster } from './local.ts';
+import type { ClusterMember } from './member.ts';
+
+const policy = { group: 'rsa2048' as const, iterations: 64 };
+let dir: string;
+let members: ClusterMember[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-replicated-'));
+});
+afterEach(async () => {
+  await Promise.all(members.map((m) => m.close()));
+  members = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function until<T>(f: () => T | undefined | null | false, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function leaderOf(list: ClusterMember[]): ClusterMember | undefined {
+  return list.find((m) => m.isLeader && m.state.machine?.epochId && m.epochs.has(m.state.machine.epochId));
+}
+
+function kind<T extends CommandResult['type']>(r: CommandResult, type: T) {
+  expect(r.type).toBe(type);
+  return r as Extract<CommandResult, { type: T }>;
+}
+
+describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
+  it('replicates keys, deposits and epochs; followers redirect writes', async () => {
+    const operator = new Operator();
+    const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    kind(await leader.submit(operator.registerTenant(keys, tenant)), 'tenantRegistered');
+    const wallets = [tenant.newWallet(), tenant.newWallet()];
+    for (const w of wallets) kind(await leader.submit(tenant.deposit(keys, w, policy)), 'deposited');
+    // every replica applies the same state, with the same cluster keys and the epoch secret
+    for (const m of members) {
+      await until(() => m.state.machine?.wallet(wallets[1]!.walletId));
+      expect(m.publicKeys.receiptKey).toEqual(keys.receiptKey);
+      await until(() => m.epochs.has(m.state.machine!.epochId!));
+      expect(m.state.machine!.receipt(wallets[0]!.walletId)?.signature).toEqual(
+        leader.state.machine!.receipt(wallets[0]!.walletId)?.signature,
+      );
+    }
+    const follower = members.find((m) => m !== leader)!;
+    await expect(follower.submit(tenant.deposit(keys, tenant.newWallet(), policy))).rejects.toBeInstanceOf(
+      NotLeaderError,
+    );
+    // a ping (epoch-bound) minted on a follower verifies on the leader: the secret is shared
+    const nonce = follower.mintPingNonce('acme');
+    kind(await leader.submit(tenant.ping(keys, nonce.nonce)), 'pinged');
+  }, 30_000);
+
+  it('a restarted node rejoins as a new member, catches up, and its old identity is removed', async () => {
+    const operator = new Operator();
+    const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    await leader.submit(operator.registerTenant(keys, tenant));
+    const w = tenant.newWallet();
+    await leader.submit(tenant.deposit(keys, w, policy));
+    const victim = members.find((m) => m !== leader)!;
+    const oldId = victim.id;
+    await victim.close();
+    members = members.filter((m) => m !== victim);
+    const joiner = await listenLocalMember({
+      dir,
+      slot: victim.slot,
+      generation: victim.generation + 1,
+      attestation: c.attestation,
+      storageKey: c.storageKey,
+      clusterId: c.clusterId,
+    });
+    members.push(joiner);
+    expect(joiner.id).not.toBe(oldId);
+    const directory = await leader.admit(joiner.record('http://joiner.invalid'));
+    await joiner.start(directory);
+    // caught up by log or snapshot, promoted, and the old identity removed from Raft and directory
+    await until(() => {
+      const conf = leader.status().conf;
+      return conf.voters.includes(joiner.id) && !conf.voters.includes(oldId) && !leader.state.members.has(oldId);
+    }, 15_000);
+    await until(() => joiner.state.machine?.wallet(w.walletId));
+    expect(joiner.publicKeys.receiptKey).toEqual(keys.receiptKey);
+    await until(() => joiner.epochs.has(joiner.state.machine!.epochId!));
+    // the new member can take over: transfer leadership and keep writing
+    leader.raft.transferLeadership(joiner.id);
+    await until(() => joiner.isLeader);
+    const w2 = tenant.newWallet();
+    kind(await joiner.submit(tenant.deposit(keys, w2, policy)), 'deposited');
+    for (const m of members) await until(() => m.state.machine?.wallet(w2.walletId));
+  }, 30_000);
+});

@@ -1,0 +1,405 @@
+/**
+ * One vault node of a Raft cluster: the replicated state machine under a `RaftNode`, attested
+ * encrypted peer links, the in-memory epoch secret, and the leader's housekeeping (genesis, new
+ * epochs, promoting caught-up learners, removing replaced members). It is the HTTP layer's
+ * `VaultBackend`: a write is proposed on the leader and answered once committed and applied
+ * here; a follower redirects it.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type NodeId,
+  PeerNetwork,
+  type PeerAddress,
+  RaftNode,
+  RaftStorage,
+  type RaftConfig,
+  type Status,
+  type Transport,
+  type ValueCipher,
+} from '../../cluster/index.ts';
+import type { AttestationVerifier } from '../enclave/index.ts';
+import { VaultError } from '../errors.ts';
+import { NotLeaderError } from '../http/errors.ts';
+import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
+import { bytesEqual } from '../protocol/index.ts';
+import {
+  type ClusterSecrets,
+  decodeReply,
+  EPOCH_ID_BYTES,
+  encodeLogCommand,
+  type LogCommand,
+  type Member,
+  RANDOM_BYTES,
+} from './codec.ts';
+import { EpochKeeper } from './epochs.ts';
+import { type Identity, memberAttested } from './identity.ts';
+import {
+  decodeEpochs,
+  encodeEpochAck,
+  encodeEpochs,
+  TAG_EPOCH_ACK,
+  TAG_EPOCHS,
+  TAG_RAFT,
+  tagged,
+} from './links.ts';
+import { clusterPublicKeys, ReplicatedState } from './state.ts';
+
+export interface MemberOptions {
+  identity: Identity;
+  slot: string;
+  generation: number;
+  /** Raft storage directory (fresh per identity). */
+  dir: string;
+  cipher: ValueCipher;
+  verifier: AttestationVerifier;
+  host: string;
+  /** Peer-link port (0: any). */
+  port: number;
+  clusterId: string;
+  /** What the first leader proposes as genesis: new keys, or a recovered vault. */
+  genesis?: LogCommand;
+  tickMs?: number;
+  raft?: Partial<RaftConfig>;
+  onFsync?: (seconds: number) => void;
+}
+
+const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
+
+export class ClusterMember {
+  readonly id: NodeId;
+  readonly slot: string;
+  readonly generation: number;
+  readonly epochs = new EpochKeeper();
+  readonly state: ReplicatedState;
+  readonly #opts: MemberOptions;
+  #network!: PeerNetwork;
+  #node!: RaftNode;
+  #raftHandler: (from: NodeId, bytes: Uint8Array) => void = () => {};
+  #timer: NodeJS.Timeout | undefined;
+  #seq = 0;
+  readonly #sessionId: string;
+  #httpUrl = '';
+  #port = 0;
+  #busy = false;
+  #closed = false;
+  readonly #epochAcks = new Map<string, Set<string>>();
+  #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
+  #founders: readonly Member[] | undefined;
+
+  private constructor(opts: MemberOptions) {
+    this.#opts = opts;
+    this.id = opts.identity.id;
+    this.slot = opts.slot;
+    this.generation = opts.generation;
+    this.#sessionId = `${this.id}/${randomBytes(8).toString('hex')}`;
+    this.state = new ReplicatedState({
+      epochs: this.epochs,
+      onMembers: (members) => this.#setPeers(members),
+    });
+  }
+
+  /** Starts the peer links (bound port known afterwards) but not Raft: see `start`. */
+  static async listen(opts: MemberOptions): Promise<ClusterMember> {
+    const m = new ClusterMember(opts);
+    m.#network = new PeerNetwork({
+      clusterId: opts.clusterId,
+      selfId: m.id,
+      staticKey: opts.identity.staticKey,
+      listen: { host: opts.host, port: opts.port },
+      peers: new Map(),
+      onMessage: (from, bytes) => m.#onLink(from, bytes),
+      onLinkChange: (peer, up) => {
+        if (up) m.#sendEpochs(peer);
+      },
+    });
+    m.#port = await m.#network.start();
+    return m;
+  }
+
+  /** Founding a cluster: every founder gets the same list (this member included) before start. */
+  setFounders(founders: readonly Member[]): void {
+    this.#founders = founders;
+    this.state.seedMembers(founders);
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** This node's directory record (for joining and for founders' lists). */
+  record(httpUrl: string): Member {
+    this.#httpUrl = httpUrl;
+    return {
+      id: this.id,
+      publicKey: this.#opts.identity.staticKey.publicKey,
+      host: this.#opts.host,
+      port: this.#port,
+      httpUrl,
+      attestation: this.#opts.identity.attestation,
+      slot: this.slot,
+      generation: this.generation,
+    };
+  }
+
+  /** Starts Raft; a joiner first learns the directory from the member that admitted it. */
+  async start(directory?: readonly Member[]): Promise<void> {
+    if (directory) this.#setPeers(new Map(directory.map((d) => [d.id, d])));
+    const transport: Transport = {
+      send: (to, bytes) => void this.#network.send(to, tagged(TAG_RAFT, bytes)),
+      onMessage: (h) => {
+        this.#raftHandler = h;
+      },
+    };
+    const storage = await RaftStorage.open(this.#opts.dir, this.#opts.cipher);
+    const founders = this.#founders;
+    this.#node = await RaftNode.start({
+      id: this.id,
+      storage,
+      transport,
+      machine: this.state,
+      tickMs: this.#opts.tickMs ?? 50,
+      config: { electionTicks: 10, heartbeatTicks: 2, ...this.#opts.raft },
+      bootstrap: founders ? { voters: founders.map((f) => f.id).sort(), learners: [] } : undefined,
+      snapshotEvery: 5_000,
+      onFsync: this.#opts.onFsync,
+    });
+    this.#timer = setInterval(() => void this.#housekeeping(), 200);
+  }
+
+  get raft(): RaftNode {
+    return this.#node;
+  }
+
+  status(): Status {
+    return this.#node.status();
+  }
+
+  linkStats() {
+    return this.#network.stats();
+  }
+
+  get isLeader(): boolean {
+    return this.#node.status().role === 'leader';
+  }
+
+  leaderUrl(): string | null {
+    const leader = this.#node.status().leader;
+    if (leader === '' || leader === this.id) return null;
+    return this.state.members.get(leader)?.httpUrl ?? null;
+  }
+
+  // ── VaultBackend ──────────────────────────────────────────────────────
+
+  get machine(): Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'> {
+    const m = this.state.machine;
+    if (m === null) {
+      return { wallet: () => null, claim: () => null, receipt: () => null, lastIndex: 0 };
+    }
+    return m;
+  }
+
+  get publicKeys() {
+    const s = this.state.secrets;
+    if (s === null) throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    return clusterPublicKeys(s);
+  }
+
+  async submit(command: Command): Promise<CommandResult> {
+    const m = this.state.machine;
+    const epochId = command.type === 'beginEpoch' ? NO_EPOCH : (m?.epochId ?? NO_EPOCH);
+    const reply = await this.#propose({
+      kind: 'vault',
+      timestamp: Date.now(),
+      epochId,
+      random: randomBytes(RANDOM_BYTES),
+      command,
+    });
+    if (reply === null) throw new VaultError('INTERNAL', 'the command produced no result', 500);
+    return reply;
+  }
+
+  mintPingNonce(tenant: string): IssuedNonce {
+    return this.#machineOrThrow().mintPingNonce(tenant, this.#nonceContext());
+  }
+
+  mintClaimNonce(walletId: Uint8Array): IssuedNonce {
+    return this.#machineOrThrow().mintClaimNonce(walletId, this.#nonceContext());
+  }
+
+  #machineOrThrow(): VaultMachine {
+    const m = this.state.machine;
+    if (m === null) throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    return m;
+  }
+
+  #nonceContext() {
+    const epochId = this.state.machine?.epochId ?? null;
+    const secret = epochId ? this.epochs.get(epochId) : undefined;
+    if (!epochId || !secret) {
+      throw new VaultError('EPOCH_NOT_READY', 'this node does not hold the current epoch yet', 503);
+    }
+    return { epochId, epochSecret: secret, timestamp: Date.now(), random: randomBytes(RANDOM_BYTES) };
+  }
+
+  async #propose(c: LogCommand): Promise<CommandResult | null> {
+    if (this.#closed) throw new VaultError('NODE_CLOSED', 'the node is shutting down', 503);
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
+    this.#seq += 1;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.#node.propose(encodeLogCommand(c), { clientId: this.#sessionId, seq: this.#seq });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'CLUSTER_NOT_LEADER') throw new NotLeaderError(this.leaderUrl());
+      if (code === 'CLUSTER_OVERLOADED') throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
+      throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
+    }
+    const reply = decodeReply(bytes);
+    if (!reply.ok) throw reply.error;
+    return reply.result;
+  }
+
+  // ── membership ────────────────────────────────────────────────────────
+
+  /** On the leader: admit a new member (verified attestation) as a learner. */
+  async admit(candidate: Member): Promise<Member[]> {
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
+    if (!memberAttested(this.#opts.verifier, candidate)) {
+      throw new VaultError('ATTESTATION_REJECTED', 'the joining node failed attestation', 403);
+    }
+    if (!this.state.members.has(candidate.id)) {
+      await this.#propose({ kind: 'addMember', member: candidate });
+    }
+    const conf = this.#node.status().conf;
+    if (!conf.voters.includes(candidate.id) && !conf.learners.includes(candidate.id)) {
+      await this.#node.proposeConfChange({ op: 'addLearner', node: candidate.id });
+    }
+    return [...this.state.members.values()];
+  }
+
+  #setPeers(members: ReadonlyMap<string, Member>): void {
+    if (!this.#network) return;
+    const peers = new Map<string, PeerAddress>();
+    for (const m of members.values()) {
+      if (m.id === this.id) continue;
+      if (!memberAttested(this.#opts.verifier, m)) continue; // never admit an unattested key
+      peers.set(m.id, { publicKey: m.publicKey, host: m.host, port: m.port });
+    }
+    this.#network.setPeers(peers);
+  }
+
+  #onLink(from: string, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const body = bytes.subarray(1);
+    if (bytes[0] === TAG_RAFT) return this.#raftHandler(from, body);
+    try {
+      if (bytes[0] === TAG_EPOCHS) {
+        for (const e of decodeEpochs(body)) {
+          this.epochs.add(e.epochId, e.secret);
+          this.#network.send(from, encodeEpochAck(e.epochId));
+        }
+      } else if (bytes[0] === TAG_EPOCH_ACK) {
+        const key = Buffer.from(body).toString('hex');
+        this.#epochAcks.get(key)?.add(from);
+      }
+    } catch {
+      /* malformed side messages change nothing */
+    }
+  }
+
+  #sendEpochs(peer: string): void {
+    const all = this.epochs.all();
+    if (all.length > 0) this.#network.send(peer, encodeEpochs(all));
+  }
+
+  /** The leader's duties, at most one round at a time. */
+  async #housekeeping(): Promise<void> {
+    if (this.#busy || this.#closed) return;
+    this.#busy = true;
+    try {
+      // Everyone gossips the secrets it holds to members (joiners and nodes that missed one).
+      for (const id of this.state.members.keys()) if (id !== this.id) this.#sendEpochs(id);
+      if (!this.isLeader) return;
+      const st = this.#node.status();
+      if (st.commitIndex < st.lastIndex) return; // our no-op is not committed yet
+      if (this.state.machine === null) {
+        if (this.#opts.genesis) await this.#propose(this.#opts.genesis).catch(() => {});
+        return;
+      }
+      await this.#ensureEpoch(st);
+      await this.#reconcile(st);
+    } catch {
+      /* retried on the next round */
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * A new epoch needs its secret on a quorum of voters before `beginEpoch` commits, so that a
+   * later leader can still apply that epoch's claims.
+   */
+  async #ensureEpoch(st: Status): Promise<void> {
+    const current = this.state.machine?.epochId ?? null;
+    if (current !== null && this.epochs.has(current)) return;
+    if (this.#pendingEpoch === null || Date.now() - this.#pendingEpoch.since > 5_000) {
+      const epochId = randomBytes(EPOCH_ID_BYTES);
+      this.epochs.add(epochId, randomBytes(32));
+      this.#pendingEpoch = { epochId, since: Date.now() };
+      this.#epochAcks.set(Buffer.from(epochId).toString('hex'), new Set([this.id]));
+    }
+    const pending = this.#pendingEpoch;
+    const acks = this.#epochAcks.get(Buffer.from(pending.epochId).toString('hex'))!;
+    const voters = st.conf.voters;
+    if (voters.filter((v) => acks.has(v)).length < Math.floor(voters.length / 2) + 1) return;
+    await this.#propose({
+      kind: 'vault',
+      timestamp: Date.now(),
+      epochId: pending.epochId,
+      random: randomBytes(RANDOM_BYTES),
+      command: { type: 'beginEpoch' },
+    });
+    if (this.state.machine?.epochId && bytesEqual(this.state.machine.epochId, pending.epochId)) {
+      this.#pendingEpoch = null;
+    }
+  }
+
+  /** Promote caught-up learners; retire members replaced by a newer generation of their slot. */
+  async #reconcile(st: Status): Promise<void> {
+    for (const learner of st.conf.learners) {
+      const p = st.peers.find((x) => x.id === learner);
+      if (p && p.match >= st.commitIndex && this.epochs.all().length > 0) {
+        await this.#node.proposeConfChange({ op: 'promote', node: learner });
+        return;
+      }
+    }
+    const members = [...this.state.members.values()];
+    for (const old of members) {
+      const newer = members.find(
+        (m) => m.slot === old.slot && m.generation > old.generation && st.conf.voters.includes(m.id),
+      );
+      if (!newer) continue;
+      if (old.id === this.id) {
+        this.#node.transferLeadership(newer.id); // a leader cannot remove itself
+        return;
+      }
+      if (st.conf.voters.includes(old.id) || st.conf.learners.includes(old.id)) {
+        await this.#node.proposeConfChange({ op: 'remove', node: old.id });
+        return;
+      }
+      await this.#propose({ kind: 'removeMember', id: old.id });
+      return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.epochs.close(); // unblocks an applier waiting for a secret
+    await this.#node?.stop().catch(() => {});
+    await this.#network.close();
+  }
+}
+
+export type { ClusterSecrets };
