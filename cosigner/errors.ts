@@ -16,7 +16,27 @@ export type CosignerErrorCode =
   /** A completed signature failed verification; the key has just been locked. */
   | 'COSIGNER_SIGNATURE_FAILED'
   /** A requested feature exists in the API but is deliberately not implemented. */
-  | 'COSIGNER_NOT_IMPLEMENTED';
+  | 'COSIGNER_NOT_IMPLEMENTED'
+  /** Server: a request's auth signature is missing or does not verify. */
+  | 'COSIGNER_UNAUTHORIZED'
+  /** Server: a request's counter is not above the last accepted one (a replay). */
+  | 'COSIGNER_REPLAYED'
+  /** Server: no such wallet. */
+  | 'COSIGNER_WALLET_NOT_FOUND'
+  /** Server: no live session with this id (unknown, expired, finished or another kind). */
+  | 'COSIGNER_SESSION_NOT_FOUND'
+  /** Server: the wallet is not in the state the request needs (e.g. keygen twice). */
+  | 'COSIGNER_CONFLICT'
+  /** Server: too many live sessions; retry later. */
+  | 'COSIGNER_BUSY'
+  /** Server: a requested policy is outside the server's limits. */
+  | 'COSIGNER_POLICY_REJECTED'
+  /** Server: the vault could not be reached. */
+  | 'COSIGNER_VAULT_UNAVAILABLE'
+  /** Server: the vault refused a request or returned something that does not verify. */
+  | 'COSIGNER_VAULT_REJECTED'
+  /** Server: the vault's attestation document or key binding did not verify. */
+  | 'COSIGNER_ATTESTATION_FAILED';
 
 export class CosignerError extends Error {
   readonly code: CosignerErrorCode;
@@ -42,4 +62,8 @@ export function proofFailed(message: string): CosignerError {
 
 export function badState(message: string): CosignerError {
   return new CosignerError('COSIGNER_BAD_STATE', message);
+}
+
+export function cosignerError(code: CosignerErrorCode, message: string): CosignerError {
+  return new CosignerError(code, message);
 }

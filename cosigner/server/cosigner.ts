@@ -1,0 +1,126 @@
+/**
+ * Assembles a cosigner: storage key from the sealer, LevelDB store, tenant keys (created on first
+ * start, sealed at rest), Paillier pool, vault link with its ping loop, and the HTTP app.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/index.ts';
+import { PaillierKeyPool } from '../paillier-pool.ts';
+import { buildCosignerApp } from './app.ts';
+import { createCosignerMetrics } from './metrics.ts';
+import { CosignerService, type PolicyLimits } from './service.ts';
+import { SessionTable } from './sessions.ts';
+import { CosignerStore } from './store.ts';
+import { VaultLink } from './vault-link.ts';
+
+export interface CosignerOptions {
+  dataDir: string;
+  sealer: Sealer;
+  vaultUrl: string;
+  verifier: AttestationVerifier;
+  /** The tenant name the vault operator registered (or will register) for this cosigner. */
+  tenant: string;
+  /** 0 disables the ping loop (tests ping by hand). */
+  pingIntervalMs: number;
+  limits: PolicyLimits;
+  poolTarget?: number;
+  maxSessions?: number;
+  sessionTtlMs?: number;
+  rateLimitPerMinute?: number;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface Cosigner {
+  app: FastifyInstance;
+  service: CosignerService;
+  store: CosignerStore;
+  vault: VaultLink;
+  pool: PaillierKeyPool;
+  tenantKeys: { tenant: string; tenantKey: string; pingKey: string };
+  close(): Promise<void>;
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function freshSecretKey(): string {
+  return hex(schnorr.utils.randomSecretKey(new Uint8Array(randomBytes(48))));
+}
+
+export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
+  const log = o.logger ?? pino({ level: 'silent' });
+  const now = o.now ?? Date.now;
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  const box = new StorageBox(await o.sealer.storageKey());
+  const store = await CosignerStore.open(join(o.dataDir, 'db'), box);
+  let tenant = await store.tenant();
+  if (!tenant) {
+    tenant = {
+      tenant: o.tenant,
+      tenantSecretKey: freshSecretKey(),
+      pingSecretKey: freshSecretKey(),
+      seq: 0,
+    };
+    await store.putTenant(tenant);
+    log.info({ tenant: o.tenant }, 'created tenant and ping keys');
+  } else if (tenant.tenant !== o.tenant) {
+    await store.close();
+    throw new Error(`this data directory belongs to tenant ${tenant.tenant}, not ${o.tenant}`);
+  }
+  const tenantKeys = {
+    tenant: tenant.tenant,
+    tenantKey: hex(schnorr.getPublicKey(Buffer.from(tenant.tenantSecretKey, 'hex'))),
+    pingKey: hex(schnorr.getPublicKey(Buffer.from(tenant.pingSecretKey, 'hex'))),
+  };
+  const metrics = createCosignerMetrics();
+  const vault = new VaultLink(
+    { url: o.vaultUrl, verifier: o.verifier, store, metrics, log },
+    tenant,
+  );
+  const pool = new PaillierKeyPool({ target: o.poolTarget ?? 4 });
+  pool.start();
+  const sessions = new SessionTable({
+    max: o.maxSessions ?? 1000,
+    ttlMs: o.sessionTtlMs ?? 60_000,
+    now,
+  });
+  const service = new CosignerService({
+    store,
+    vault,
+    pool,
+    sessions,
+    metrics,
+    log,
+    limits: o.limits,
+    now,
+  });
+  const app = await buildCosignerApp({
+    service,
+    store,
+    metrics,
+    tenant: tenantKeys,
+    logger: log,
+    ...(o.rateLimitPerMinute ? { rateLimitPerMinute: o.rateLimitPerMinute } : {}),
+  });
+  if (o.pingIntervalMs > 0) {
+    vault.startPinging(o.pingIntervalMs, () => service.retryPendingDeletions());
+  }
+  return {
+    app,
+    service,
+    store,
+    vault,
+    pool,
+    tenantKeys,
+    async close() {
+      vault.stopPinging();
+      pool.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,569 @@
+/**
+ * The cosigner's request logic between HTTP and the protocol state machines: authentication and
+ * replay checks, sessions, storage, audit events, vault deposits. One mutex per wallet orders
+ * every state change of that wallet; protocol computation itself runs outside storage writes.
+ */
+import { randomBytes } from 'node:crypto';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import type { Logger } from 'pino';
+import { canonicalHash, parseHex, u32, utf8 } from '../../vault/index.ts';
+import {
+  type DeriveResponse,
+  type KeyStateJson,
+  type MusigSignResponse,
+  type RegisterRequest,
+  requestBytes,
+  type WalletPolicy,
+  type WalletStatusJson,
+} from '../api.ts';
+import { musigOrder, protocolSessionId } from '../client.ts';
+import { derivePublic } from '../derive.ts';
+import type { KeygenMsg2 } from '../ecdsa2p/keygen.ts';
+import { ServerKeygen } from '../ecdsa2p/keygen.ts';
+import type { RefreshMsg2, RefreshMsg4 } from '../ecdsa2p/refresh.ts';
+import { ServerRefresh } from '../ecdsa2p/refresh.ts';
+import { ringPedersenId } from '../ecdsa2p/setup.ts';
+import type { SignMsg2 } from '../ecdsa2p/sign.ts';
+import { ServerSigner, signatureToWire } from '../ecdsa2p/sign.ts';
+import type { KeyLock, ServerKeyShare } from '../ecdsa2p/types.ts';
+import { CosignerError, cosignerError } from '../errors.ts';
+import {
+  aggregatePoint,
+  aggregateXOnly,
+  BIP328_CHAIN_CODE,
+  MusigSigner,
+  planFor,
+} from '../musig2/signer.ts';
+import type { PaillierKeyPool } from '../paillier-pool.ts';
+import { bigIntToBytes, type RandomBytes, randomScalar } from '../random.ts';
+import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
+import type { RingPedersen } from '../zk/ring-pedersen.ts';
+import type { CosignerMetrics } from './metrics.ts';
+import type { SessionTable } from './sessions.ts';
+import {
+  type EcdsaShareJson,
+  ecdsaShareFromJson,
+  ecdsaShareToJson,
+  type MusigShareJson,
+} from './share-codec.ts';
+import type { CosignerStore, StoredKey, WalletRecord } from './store.ts';
+import type { VaultLink } from './vault-link.ts';
+
+const rng: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export interface PolicyLimits {
+  groups: readonly ('rsa2048' | 'class1024')[];
+  minIterations: number;
+  maxIterations: number;
+}
+
+export interface ServiceOptions {
+  store: CosignerStore;
+  vault: VaultLink;
+  pool: PaillierKeyPool;
+  sessions: SessionTable;
+  metrics: CosignerMetrics;
+  log: Logger;
+  limits: PolicyLimits;
+  now: () => number;
+}
+
+export interface AuthInput {
+  method: string;
+  path: string;
+  walletId: string;
+  counter: string | undefined;
+  signature: string | undefined;
+  body: string;
+}
+
+export class CosignerService {
+  readonly #o: ServiceOptions;
+  readonly #locks = new Map<string, KeyLock>();
+  readonly #mutex = new Map<string, Promise<unknown>>();
+  /** Ring-Pedersen parameters whose Πprm this server has verified (by their id). */
+  readonly #verifiedRp = new Set<string>();
+
+  constructor(opts: ServiceOptions) {
+    this.#o = opts;
+  }
+
+  /** Runs `f` alone among the wallet's state changes. */
+  #exclusive<T>(walletId: string, f: () => Promise<T>): Promise<T> {
+    const prev = this.#mutex.get(walletId) ?? Promise.resolve();
+    const next = prev.then(f, f);
+    const settled = next.catch(() => undefined);
+    this.#mutex.set(walletId, settled);
+    void settled.then(() => {
+      if (this.#mutex.get(walletId) === settled) this.#mutex.delete(walletId);
+    });
+    return next;
+  }
+
+  async #wallet(walletId: string): Promise<WalletRecord> {
+    const w = await this.#o.store.wallet(walletId);
+    if (!w) throw cosignerError('COSIGNER_WALLET_NOT_FOUND', 'no such wallet');
+    return w;
+  }
+
+  #checkPolicy(p: WalletPolicy): void {
+    const l = this.#o.limits;
+    if (!l.groups.includes(p.group)) {
+      throw cosignerError('COSIGNER_POLICY_REJECTED', `group ${p.group} is not offered`);
+    }
+    if (p.iterations < l.minIterations || p.iterations > l.maxIterations) {
+      throw cosignerError(
+        'COSIGNER_POLICY_REJECTED',
+        `iterations must be in [${l.minIterations}, ${l.maxIterations}]`,
+      );
+    }
+  }
+
+  async register(req: RegisterRequest, auth: AuthInput): Promise<{ walletId: string }> {
+    const authKey = parseBytes('authKey', req.authKey, 32);
+    this.#checkPolicy(req.policy);
+    if (auth.counter !== '0') throw cosignerError('COSIGNER_UNAUTHORIZED', 'counter must be 0');
+    verifyAuth(auth, authKey);
+    const walletId = hex(rng(32));
+    const record: WalletRecord = {
+      walletId,
+      authKey: req.authKey,
+      scheme: req.scheme,
+      policy: req.policy,
+      counter: 0,
+      locked: false,
+      generation: 0,
+      pendingDeletions: [],
+    };
+    await this.#o.store.commit(record, this.#o.now(), [
+      { event: 'registered', details: { scheme: req.scheme, authKey: req.authKey } },
+    ]);
+    return { walletId };
+  }
+
+  /** Verifies the request signature and consumes its counter (synced) before anything else. */
+  async authenticate(auth: AuthInput): Promise<WalletRecord> {
+    return this.#exclusive(auth.walletId, async () => {
+      const w = await this.#wallet(auth.walletId);
+      verifyAuth(auth, parseBytes('authKey', w.authKey, 32));
+      const counter = Number(auth.counter);
+      if (counter <= w.counter) {
+        throw cosignerError('COSIGNER_REPLAYED', 'request counter is not above the last one');
+      }
+      const next = { ...w, counter };
+      await this.#o.store.commit(next, this.#o.now(), []);
+      return next;
+    });
+  }
+
+  status(w: WalletRecord): WalletStatusJson {
+    return {
+      walletId: w.walletId,
+      scheme: w.scheme,
+      policy: w.policy,
+      state: w.key ? 'active' : 'registered',
+      locked: w.locked,
+      ...(w.key ? { key: keyState(w.key, w.generation) } : {}),
+    };
+  }
+
+  #requireKeyless(w: WalletRecord): void {
+    if (w.key) throw cosignerError('COSIGNER_CONFLICT', 'this wallet already has a key');
+  }
+
+  #requireEcdsa(w: WalletRecord): { share: ServerKeyShare; key: StoredKey } {
+    if (w.scheme !== 'ecdsa-2p') {
+      throw cosignerError('COSIGNER_CONFLICT', 'this route is for two-party ECDSA wallets');
+    }
+    if (!w.key) throw cosignerError('COSIGNER_CONFLICT', 'this wallet has no key yet');
+    return { share: ecdsaShareFromJson(w.key.share as EcdsaShareJson), key: w.key };
+  }
+
+  #lockOf(w: WalletRecord): KeyLock {
+    let lock = this.#locks.get(w.walletId);
+    if (!lock) {
+      lock = { locked: w.locked };
+      this.#locks.set(w.walletId, lock);
+    }
+    lock.locked ||= w.locked;
+    return lock;
+  }
+
+  #rpCache() {
+    let seen: RingPedersen | undefined;
+    return {
+      check: (rp: RingPedersen) => {
+        seen = rp;
+        return this.#verifiedRp.has(ringPedersenId(rp));
+      },
+      remember: () => {
+        if (seen) this.#verifiedRp.add(ringPedersenId(seen));
+      },
+    };
+  }
+
+  keygenStart(w: WalletRecord, sessionId: string, msg1: unknown): KeygenMsg2 {
+    this.#requireKeyless(w);
+    if (w.scheme !== 'ecdsa-2p') {
+      throw cosignerError('COSIGNER_CONFLICT', 'MuSig2 wallets use keygen-musig2');
+    }
+    const sid = parseBytes('sessionId', sessionId, 32);
+    const cache = this.#rpCache();
+    const machine = new ServerKeygen({
+      sessionId: protocolSessionId(w.walletId, 'keygen', sid),
+      paillier: this.#o.pool.take(),
+      rng,
+      ringPedersenVerified: cache.check,
+    });
+    this.#o.sessions.open(w.walletId, 'keygen', sessionId, machine);
+    try {
+      const reply = machine.respond(msg1);
+      cache.remember();
+      return reply;
+    } catch (err) {
+      this.#o.sessions.close(w.walletId, 'keygen', sessionId);
+      throw err;
+    } finally {
+      this.#gauges();
+    }
+  }
+
+  async keygenFinish(w: WalletRecord, sessionId: string, msg3: unknown): Promise<KeyStateJson> {
+    const machine = this.#o.sessions.get<ServerKeygen>(w.walletId, 'keygen', sessionId);
+    this.#o.sessions.close(w.walletId, 'keygen', sessionId);
+    this.#gauges();
+    const share = machine.finish(msg3);
+    return this.#exclusive(w.walletId, async () => {
+      const current = await this.#wallet(w.walletId);
+      this.#requireKeyless(current);
+      const generation = 1;
+      const vault = await this.#o.vault.deposit({
+        vaultWalletId: vaultWalletId(w.walletId, generation),
+        scheme: 'additive',
+        q: share.q.toBytes(true),
+        q1: share.qClient.toBytes(true),
+        q2: share.qServer.toBytes(true),
+        policy: current.policy,
+        x2: bigIntToBytes(share.xServer, 32),
+      });
+      const key: StoredKey = { share: ecdsaShareToJson(share), vault };
+      await this.#o.store.commit({ ...current, key, generation }, this.#o.now(), [
+        { event: 'keygen', details: { q: pointToWire(share.q), q2: pointToWire(share.qServer) } },
+        { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
+      ]);
+      return keyState(key, generation);
+    });
+  }
+
+  async keygenMusig(w: WalletRecord, publicKey: string): Promise<KeyStateJson> {
+    if (w.scheme !== 'musig2') {
+      throw cosignerError('COSIGNER_CONFLICT', 'two-party ECDSA wallets use keygen');
+    }
+    const q1 = parsePoint('publicKey', publicKey);
+    return this.#exclusive(w.walletId, async () => {
+      const current = await this.#wallet(w.walletId);
+      this.#requireKeyless(current);
+      const x2 = randomScalar(rng, CURVE_ORDER);
+      const q2 = G.multiply(x2);
+      const keys = musigOrder(pointToWire(q1), pointToWire(q2));
+      const q = aggregatePoint(keys);
+      const generation = 1;
+      const vault = await this.#o.vault.deposit({
+        vaultWalletId: vaultWalletId(w.walletId, generation),
+        scheme: 'musig2',
+        q: q.toBytes(true),
+        q1: q1.toBytes(true),
+        q2: q2.toBytes(true),
+        policy: current.policy,
+        x2: bigIntToBytes(x2, 32),
+      });
+      const share: MusigShareJson = {
+        kind: 'musig2',
+        secretKey: scalarToWire(x2),
+        qServer: pointToWire(q2),
+        qClient: pointToWire(q1),
+        q: pointToWire(q),
+      };
+      const key: StoredKey = { share, vault };
+      await this.#o.store.commit({ ...current, key, generation }, this.#o.now(), [
+        { event: 'keygen-musig2', details: { q: share.q, q2: share.qServer } },
+        { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
+      ]);
+      return keyState(key, generation);
+    });
+  }
+
+  signStart(
+    w: WalletRecord,
+    req: { sessionId: string; messageHash: string; path: number[]; message: unknown },
+  ): SignMsg2 {
+    const { share } = this.#requireEcdsa(w);
+    const sid = parseBytes('sessionId', req.sessionId, 32);
+    const machine = new ServerSigner({
+      sessionId: protocolSessionId(w.walletId, 'sign', sid),
+      share,
+      lock: this.#lockOf(w),
+      messageHash: parseBytes('messageHash', req.messageHash, 32),
+      path: req.path,
+      rng,
+    });
+    this.#o.sessions.open(w.walletId, 'sign', req.sessionId, { machine, req });
+    try {
+      return machine.respond(req.message);
+    } catch (err) {
+      this.#o.sessions.close(w.walletId, 'sign', req.sessionId);
+      throw err;
+    } finally {
+      this.#gauges();
+    }
+  }
+
+  async signFinish(w: WalletRecord, sessionId: string, msg3: unknown) {
+    const { machine, req } = this.#o.sessions.get<{
+      machine: ServerSigner;
+      req: { messageHash: string; path: number[] };
+    }>(w.walletId, 'sign', sessionId);
+    this.#o.sessions.close(w.walletId, 'sign', sessionId);
+    this.#gauges();
+    try {
+      const sig = machine.finish(msg3);
+      await this.#exclusive(w.walletId, async () => {
+        const current = await this.#wallet(w.walletId);
+        await this.#o.store.commit(current, this.#o.now(), [
+          { event: 'sign', details: { messageHash: req.messageHash, path: req.path.join('/') } },
+        ]);
+      });
+      return { signature: signatureToWire(sig), publicKey: pointToWire(machine.publicKey) };
+    } catch (err) {
+      if (err instanceof CosignerError && err.code === 'COSIGNER_SIGNATURE_FAILED') {
+        // CVE-2023-33242: the lock reaches the disk before the client hears anything.
+        await this.#exclusive(w.walletId, async () => {
+          const current = await this.#wallet(w.walletId);
+          await this.#o.store.commit({ ...current, locked: true }, this.#o.now(), [
+            { event: 'locked', details: { reason: 'final signature failed to verify' } },
+          ]);
+        });
+        this.#o.metrics.keysLocked.inc();
+        this.#o.log.error({ walletId: w.walletId }, 'final signature failed: key locked');
+      }
+      throw err;
+    }
+  }
+
+  async signMusig(
+    w: WalletRecord,
+    req: { message: string; path: number[]; xOnlyTweak?: string; nonce: string },
+  ): Promise<MusigSignResponse> {
+    if (w.scheme !== 'musig2' || !w.key) {
+      throw cosignerError('COSIGNER_CONFLICT', 'this wallet has no MuSig2 key');
+    }
+    const s = w.key.share as MusigShareJson;
+    const message = parseBytes('message', req.message, 32);
+    const peerNonce = parseBytes('nonce', req.nonce, 66);
+    const tweak =
+      req.xOnlyTweak === undefined ? undefined : parseBytes('xOnlyTweak', req.xOnlyTweak, 32);
+    const plan = planFor(musigOrder(s.qClient, s.qServer), req.path, tweak);
+    const signer = new MusigSigner({
+      secretKey: parseHex('secretKey', s.secretKey, 32),
+      plan,
+      rng,
+    });
+    const nonce = signer.publicNonce();
+    const partial = signer.sign(peerNonce, message);
+    await this.#exclusive(w.walletId, async () => {
+      const current = await this.#wallet(w.walletId);
+      await this.#o.store.commit(current, this.#o.now(), [
+        { event: 'sign-musig2', details: { message: req.message, path: req.path.join('/') } },
+      ]);
+    });
+    return { nonce: hex(nonce), partialSignature: hex(partial) };
+  }
+
+  refreshStart(w: WalletRecord, sessionId: string, msg1: unknown): RefreshMsg2 {
+    if (w.scheme === 'musig2') {
+      throw cosignerError(
+        'COSIGNER_NOT_IMPLEMENTED',
+        'refresh of MuSig2 wallets is not implemented (KeyAgg does not survive re-randomised shares)',
+      );
+    }
+    const { share } = this.#requireEcdsa(w);
+    if (this.#o.sessions.has(w.walletId, 'refresh')) {
+      throw cosignerError('COSIGNER_CONFLICT', 'a refresh of this wallet is already running');
+    }
+    const sid = parseBytes('sessionId', sessionId, 32);
+    const cache = this.#rpCache();
+    const machine = new ServerRefresh({
+      sessionId: protocolSessionId(w.walletId, 'refresh', sid),
+      share,
+      paillier: this.#o.pool.take(),
+      rng,
+      ringPedersenVerified: cache.check,
+    });
+    this.#o.sessions.open(w.walletId, 'refresh', sessionId, { machine, generation: w.generation });
+    try {
+      const reply = machine.respond(msg1);
+      cache.remember();
+      return reply;
+    } catch (err) {
+      this.#o.sessions.close(w.walletId, 'refresh', sessionId);
+      throw err;
+    } finally {
+      this.#gauges();
+    }
+  }
+
+  refreshOpen(w: WalletRecord, sessionId: string, msg3: unknown): RefreshMsg4 {
+    const { machine } = this.#o.sessions.get<{ machine: ServerRefresh }>(
+      w.walletId,
+      'refresh',
+      sessionId,
+    );
+    try {
+      return machine.prove(msg3);
+    } catch (err) {
+      this.#o.sessions.close(w.walletId, 'refresh', sessionId);
+      this.#gauges();
+      throw err;
+    }
+  }
+
+  /**
+   * The new share is deposited under a new vault wallet id (generation + 1) before the server
+   * switches to it; only then is the old deposit deleted. A failed deposit leaves the old share
+   * in force on both sides (the client keeps its old share until this call succeeds).
+   */
+  async refreshFinish(w: WalletRecord, sessionId: string, msg5: unknown): Promise<KeyStateJson> {
+    const { machine, generation: startedAt } = this.#o.sessions.get<{
+      machine: ServerRefresh;
+      generation: number;
+    }>(w.walletId, 'refresh', sessionId);
+    this.#o.sessions.close(w.walletId, 'refresh', sessionId);
+    this.#gauges();
+    const share = machine.finish(msg5);
+    const state = await this.#exclusive(w.walletId, async () => {
+      const current = await this.#wallet(w.walletId);
+      if (!current.key || current.generation !== startedAt) {
+        throw cosignerError('COSIGNER_CONFLICT', 'the key changed while this refresh ran');
+      }
+      const generation = current.generation + 1;
+      const vault = await this.#o.vault.deposit({
+        vaultWalletId: vaultWalletId(w.walletId, generation),
+        scheme: 'additive',
+        q: share.q.toBytes(true),
+        q1: share.qClient.toBytes(true),
+        q2: share.qServer.toBytes(true),
+        policy: current.policy,
+        x2: bigIntToBytes(share.xServer, 32),
+      });
+      const key: StoredKey = { share: ecdsaShareToJson(share), vault };
+      const old = current.key.vault;
+      await this.#o.store.commit(
+        {
+          ...current,
+          key,
+          generation,
+          pendingDeletions: [...current.pendingDeletions, old.vaultWalletId],
+        },
+        this.#o.now(),
+        [
+          { event: 'refresh', details: { q2: pointToWire(share.qServer), generation } },
+          { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
+        ],
+      );
+      return keyState(key, generation);
+    });
+    await this.deletePending(w.walletId).catch(() => undefined);
+    return state;
+  }
+
+  /** Deletes older generations' vault deposits; what fails stays pending for the next try. */
+  async deletePending(walletId: string): Promise<void> {
+    await this.#exclusive(walletId, async () => {
+      const w = await this.#wallet(walletId);
+      if (!w.key || w.pendingDeletions.length === 0) return;
+      const remaining: string[] = [];
+      const done: string[] = [];
+      for (const id of w.pendingDeletions) {
+        try {
+          await this.#o.vault.deleteDeposit(id, w.key.vault.cluster);
+          done.push(id);
+        } catch (err) {
+          // Already gone (an earlier attempt's reply was lost) counts as done.
+          if ((err as Error).message.includes('WALLET_NOT_FOUND')) done.push(id);
+          else remaining.push(id);
+        }
+      }
+      if (done.length === 0) return;
+      await this.#o.store.commit({ ...w, pendingDeletions: remaining }, this.#o.now(), [
+        ...done.map((id) => ({ event: 'vault-delete', details: { vaultWalletId: id } })),
+      ]);
+    });
+  }
+
+  async retryPendingDeletions(): Promise<void> {
+    for await (const w of this.#o.store.wallets()) {
+      if (w.pendingDeletions.length > 0)
+        await this.deletePending(w.walletId).catch(() => undefined);
+    }
+  }
+
+  derive(w: WalletRecord, path: number[]): DeriveResponse {
+    if (!w.key) throw cosignerError('COSIGNER_CONFLICT', 'this wallet has no key yet');
+    if (w.scheme === 'musig2') {
+      const s = w.key.share as MusigShareJson;
+      const keys = musigOrder(s.qClient, s.qServer);
+      const d = derivePublic(aggregatePoint(keys), BIP328_CHAIN_CODE, path);
+      return {
+        publicKey: pointToWire(d.publicKey),
+        xOnly: hex(aggregateXOnly(planFor(keys, path))),
+      };
+    }
+    const s = w.key.share as EcdsaShareJson;
+    const d = derivePublic(parsePoint('q', s.q), parseBytes('chainCode', s.chainCode, 32), path);
+    return { publicKey: pointToWire(d.publicKey) };
+  }
+
+  #gauges(): void {
+    this.#o.metrics.sessions.set(this.#o.sessions.size);
+    this.#o.metrics.poolSize.set(this.#o.pool.size);
+  }
+}
+
+function verifyAuth(auth: AuthInput, authKey: Uint8Array): void {
+  if (!auth.counter || !/^(0|[1-9][0-9]{0,15})$/.test(auth.counter) || !auth.signature) {
+    throw cosignerError('COSIGNER_UNAUTHORIZED', 'missing or malformed request signature headers');
+  }
+  const counter = Number(auth.counter);
+  if (!Number.isSafeInteger(counter)) {
+    throw cosignerError('COSIGNER_UNAUTHORIZED', 'request counter out of range');
+  }
+  if (!/^[0-9a-f]{128}$/.test(auth.signature)) {
+    throw cosignerError('COSIGNER_UNAUTHORIZED', 'request signature must be 64 bytes hex');
+  }
+  const bytes = requestBytes({ ...auth, counter });
+  let ok = false;
+  try {
+    ok = schnorr.verify(Buffer.from(auth.signature, 'hex'), bytes, authKey);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw cosignerError('COSIGNER_UNAUTHORIZED', 'request signature does not verify');
+}
+
+/** The vault wallet id of a share generation: a new deposit per refresh, never a re-use. */
+export function vaultWalletId(walletId: string, generation: number): Uint8Array {
+  return canonicalHash('vigil/cosigner/vault-wallet-id/v1', [utf8(walletId), u32(generation)]);
+}
+
+function keyState(key: StoredKey, generation: number): KeyStateJson {
+  const s = key.share;
+  return {
+    q: s.q,
+    q1: s.qClient,
+    q2: s.qServer,
+    chainCode: s.kind === 'ecdsa-2p' ? s.chainCode : hex(BIP328_CHAIN_CODE),
+    generation,
+    vault: key.vault,
+  };
+}
