@@ -10,6 +10,14 @@ export {
 } from './codec.ts';
 export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './conf.ts';
 export { ClusterError, type ClusterErrorCode } from './errors.ts';
+export {
+  keyPairFromPrivate,
+  type PeerAddress,
+  type PeerLinkStats,
+  PeerNetwork,
+  type PeerNetworkOptions,
+  type StaticKeyPair,
+} from './net/index.ts';
 export { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 export {
   canSendBeforePersist,
@@ -22,11 +30,3 @@ export {
 export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
 export { type KvWrite, RaftStorage, type StoredState, type ValueCipher } from './storage.ts';
 export type * from './types.ts';
-export {
-  keyPairFromPrivate,
-  type PeerAddress,
-  type PeerLinkStats,
-  PeerNetwork,
-  type PeerNetworkOptions,
-  type StaticKeyPair,
-} from './net/index.ts';

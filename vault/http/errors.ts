@@ -42,7 +42,11 @@ export class NotLeaderError extends VaultError {
   readonly leaderUrl: string | null;
 
   constructor(leaderUrl: string | null) {
-    super('NOT_LEADER', leaderUrl ? 'this node is not the leader' : 'no leader is known; retry', 503);
+    super(
+      'NOT_LEADER',
+      leaderUrl ? 'this node is not the leader' : 'no leader is known; retry',
+      503,
+    );
     this.leaderUrl = leaderUrl;
   }
 }

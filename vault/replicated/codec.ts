@@ -5,7 +5,12 @@
  */
 import { Reader, Writer } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
-import { type Command, type CommandResult, decodeCommand, encodeCommand } from '../machine/index.ts';
+import {
+  type Command,
+  type CommandResult,
+  decodeCommand,
+  encodeCommand,
+} from '../machine/index.ts';
 
 export const EPOCH_ID_BYTES = 16;
 export const RANDOM_BYTES = 32;
@@ -17,7 +22,12 @@ export interface ClusterSecrets {
   clusterSecretKey: Uint8Array;
   receiptSecretKey: Uint8Array;
   operatorKey: Uint8Array;
-  limits: { pingNonceTtlMs: number; claimNonceTtlMs: number; claimIntervalMs: number; maxTenants: number };
+  limits: {
+    pingNonceTtlMs: number;
+    claimNonceTtlMs: number;
+    claimIntervalMs: number;
+    maxTenants: number;
+  };
 }
 
 export interface Member {
@@ -35,8 +45,8 @@ export interface Member {
 }
 
 export type LogCommand =
-  | { kind: 'genesis'; secrets: ClusterSecrets }
-  | { kind: 'restore'; state: Uint8Array }
+  | { kind: 'genesis'; secrets: ClusterSecrets; members: Member[] }
+  | { kind: 'restore'; state: Uint8Array; members: Member[] }
   | { kind: 'vault'; timestamp: number; epochId: Uint8Array; random: Uint8Array; command: Command }
   | { kind: 'addMember'; member: Member }
   | { kind: 'removeMember'; id: string };
@@ -52,7 +62,8 @@ export function writeSecrets(w: Writer, s: ClusterSecrets): Writer {
 export function readSecrets(r: Reader): ClusterSecrets {
   const key = () => {
     const k = r.bytes(KEY_BYTES);
-    if (k.length !== KEY_BYTES) throw new VaultError('STORAGE_CORRUPT', 'bad cluster key length', 500);
+    if (k.length !== KEY_BYTES)
+      throw new VaultError('STORAGE_CORRUPT', 'bad cluster key length', 500);
     return k;
   };
   return {
@@ -87,14 +98,29 @@ export function readMember(r: Reader): Member {
   };
 }
 
+function writeMembers(w: Writer, list: readonly Member[]): void {
+  w.u32(list.length);
+  for (const m of list) writeMember(w, m);
+}
+
+function readMembers(r: Reader): Member[] {
+  const n = r.u32();
+  if (n > 64) throw new Error('too many members');
+  const out: Member[] = [];
+  for (let i = 0; i < n; i++) out.push(readMember(r));
+  return out;
+}
+
 export function encodeLogCommand(c: LogCommand): Uint8Array {
   const w = new Writer().u8(KIND[c.kind]);
   switch (c.kind) {
     case 'genesis':
       writeSecrets(w, c.secrets);
+      writeMembers(w, c.members);
       break;
     case 'restore':
       w.bytes(c.state);
+      writeMembers(w, c.members);
       break;
     case 'vault':
       w.u64(c.timestamp).bytes(c.epochId).bytes(c.random).bytes(encodeCommand(c.command));
@@ -115,15 +141,23 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
     const r = new Reader(bytes);
     const kind = r.u8();
     let out: LogCommand;
-    if (kind === KIND.genesis) out = { kind: 'genesis', secrets: readSecrets(r) };
-    else if (kind === KIND.restore) out = { kind: 'restore', state: r.bytes(MAX_BLOB) };
+    if (kind === KIND.genesis)
+      out = { kind: 'genesis', secrets: readSecrets(r), members: readMembers(r) };
+    else if (kind === KIND.restore)
+      out = { kind: 'restore', state: r.bytes(MAX_BLOB), members: readMembers(r) };
     else if (kind === KIND.vault) {
       const timestamp = r.u64();
       const epochId = r.bytes(EPOCH_ID_BYTES);
       const random = r.bytes(RANDOM_BYTES);
       if (epochId.length !== EPOCH_ID_BYTES || random.length !== RANDOM_BYTES)
         throw new Error('context lengths');
-      out = { kind: 'vault', timestamp, epochId, random, command: decodeCommand(r.bytes(MAX_BLOB)) };
+      out = {
+        kind: 'vault',
+        timestamp,
+        epochId,
+        random,
+        command: decodeCommand(r.bytes(MAX_BLOB)),
+      };
     } else if (kind === KIND.addMember) out = { kind: 'addMember', member: readMember(r) };
     else if (kind === KIND.removeMember) out = { kind: 'removeMember', id: r.str(256) };
     else throw new Error('unknown kind');
@@ -144,7 +178,12 @@ const BYTES_TAG = '$bytes';
 export function encodeReply(reply: Reply): Uint8Array {
   const body = reply.ok
     ? { ok: true, result: reply.result }
-    : { ok: false, code: reply.error.code, message: reply.error.message, status: reply.error.status };
+    : {
+        ok: false,
+        code: reply.error.code,
+        message: reply.error.message,
+        status: reply.error.status,
+      };
   const json = JSON.stringify(body, (_k, v) =>
     v instanceof Uint8Array ? { [BYTES_TAG]: Buffer.from(v).toString('hex') } : v,
   );
@@ -153,7 +192,10 @@ export function encodeReply(reply: Reply): Uint8Array {
 
 export function decodeReply(bytes: Uint8Array): Reply {
   const body = JSON.parse(new TextDecoder().decode(bytes), (_k, v) =>
-    v !== null && typeof v === 'object' && typeof v[BYTES_TAG] === 'string' && Object.keys(v).length === 1
+    v !== null &&
+    typeof v === 'object' &&
+    typeof v[BYTES_TAG] === 'string' &&
+    Object.keys(v).length === 1
       ? new Uint8Array(Buffer.from(v[BYTES_TAG], 'hex'))
       : v,
   );

@@ -32,6 +32,7 @@ export function newGenesis(
       operatorKey,
       limits: { ...DEFAULT_LIMITS, ...limits },
     },
+    members: [], // filled by the proposing leader with the founding directory
   };
 }
 
@@ -112,7 +113,9 @@ export async function startLocalCluster(opts: {
       }),
     );
   }
-  const founders = members.map((m) => m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`));
+  const founders = members.map((m) =>
+    m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`),
+  );
   for (const m of members) m.setFounders(founders);
   await Promise.all(members.map((m) => m.start()));
   return { members, attestation, storageKey, clusterId };

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NotLeaderError } from '../http/errors.ts';
 import type { CommandResult } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
-import { NotLeaderError } from '../http/errors.ts';
 import { listenLocalMember, startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
 
@@ -32,7 +32,9 @@ async function until<T>(f: () => T | undefined | null | false, ms = 10_000): Pro
 }
 
 function leaderOf(list: ClusterMember[]): ClusterMember | undefined {
-  return list.find((m) => m.isLeader && m.state.machine?.epochId && m.epochs.has(m.state.machine.epochId));
+  return list.find(
+    (m) => m.isLeader && m.state.machine?.epochId && m.epochs.has(m.state.machine.epochId),
+  );
 }
 
 function kind<T extends CommandResult['type']>(r: CommandResult, type: T) {
@@ -50,7 +52,8 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     const tenant = new Tenant('acme');
     kind(await leader.submit(operator.registerTenant(keys, tenant)), 'tenantRegistered');
     const wallets = [tenant.newWallet(), tenant.newWallet()];
-    for (const w of wallets) kind(await leader.submit(tenant.deposit(keys, w, policy)), 'deposited');
+    for (const w of wallets)
+      kind(await leader.submit(tenant.deposit(keys, w, policy)), 'deposited');
     // every replica applies the same state, with the same cluster keys and the epoch secret
     for (const m of members) {
       await until(() => m.state.machine?.wallet(wallets[1]!.walletId));
@@ -61,9 +64,9 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
       );
     }
     const follower = members.find((m) => m !== leader)!;
-    await expect(follower.submit(tenant.deposit(keys, tenant.newWallet(), policy))).rejects.toBeInstanceOf(
-      NotLeaderError,
-    );
+    await expect(
+      follower.submit(tenant.deposit(keys, tenant.newWallet(), policy)),
+    ).rejects.toBeInstanceOf(NotLeaderError);
     // a ping (epoch-bound) minted on a follower verifies on the leader: the secret is shared
     const nonce = follower.mintPingNonce('acme');
     kind(await leader.submit(tenant.ping(keys, nonce.nonce)), 'pinged');
@@ -98,7 +101,11 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     // caught up by log or snapshot, promoted, and the old identity removed from Raft and directory
     await until(() => {
       const conf = leader.status().conf;
-      return conf.voters.includes(joiner.id) && !conf.voters.includes(oldId) && !leader.state.members.has(oldId);
+      return (
+        conf.voters.includes(joiner.id) &&
+        !conf.voters.includes(oldId) &&
+        !leader.state.members.has(oldId)
+      );
     }, 15_000);
     await until(() => joiner.state.machine?.wallet(w.walletId));
     expect(joiner.publicKeys.receiptKey).toEqual(keys.receiptKey);

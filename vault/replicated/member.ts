@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import {
   type NodeId,
-  PeerNetwork,
   type PeerAddress,
+  PeerNetwork,
+  type RaftConfig,
   RaftNode,
   RaftStorage,
-  type RaftConfig,
   type Status,
   type Transport,
   type ValueCipher,
@@ -200,7 +200,8 @@ export class ClusterMember {
 
   get publicKeys() {
     const s = this.state.secrets;
-    if (s === null) throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    if (s === null)
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
     return clusterPublicKeys(s);
   }
 
@@ -228,7 +229,8 @@ export class ClusterMember {
 
   #machineOrThrow(): VaultMachine {
     const m = this.state.machine;
-    if (m === null) throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    if (m === null)
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
     return m;
   }
 
@@ -238,7 +240,12 @@ export class ClusterMember {
     if (!epochId || !secret) {
       throw new VaultError('EPOCH_NOT_READY', 'this node does not hold the current epoch yet', 503);
     }
-    return { epochId, epochSecret: secret, timestamp: Date.now(), random: randomBytes(RANDOM_BYTES) };
+    return {
+      epochId,
+      epochSecret: secret,
+      timestamp: Date.now(),
+      random: randomBytes(RANDOM_BYTES),
+    };
   }
 
   async #propose(c: LogCommand): Promise<CommandResult | null> {
@@ -247,11 +254,15 @@ export class ClusterMember {
     this.#seq += 1;
     let bytes: Uint8Array;
     try {
-      bytes = await this.#node.propose(encodeLogCommand(c), { clientId: this.#sessionId, seq: this.#seq });
+      bytes = await this.#node.propose(encodeLogCommand(c), {
+        clientId: this.#sessionId,
+        seq: this.#seq,
+      });
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'CLUSTER_NOT_LEADER') throw new NotLeaderError(this.leaderUrl());
-      if (code === 'CLUSTER_OVERLOADED') throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
+      if (code === 'CLUSTER_OVERLOADED')
+        throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
       throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
     }
     const reply = decodeReply(bytes);
@@ -323,7 +334,11 @@ export class ClusterMember {
       const st = this.#node.status();
       if (st.commitIndex < st.lastIndex) return; // our no-op is not committed yet
       if (this.state.machine === null) {
-        if (this.#opts.genesis) await this.#propose(this.#opts.genesis).catch(() => {});
+        const g = this.#opts.genesis;
+        if (g && (g.kind === 'genesis' || g.kind === 'restore')) {
+          const members = [...this.state.members.values()];
+          await this.#propose({ ...g, members }).catch(() => {});
+        }
         return;
       }
       await this.#ensureEpoch(st);
@@ -376,7 +391,8 @@ export class ClusterMember {
     const members = [...this.state.members.values()];
     for (const old of members) {
       const newer = members.find(
-        (m) => m.slot === old.slot && m.generation > old.generation && st.conf.voters.includes(m.id),
+        (m) =>
+          m.slot === old.slot && m.generation > old.generation && st.conf.voters.includes(m.id),
       );
       if (!newer) continue;
       if (old.id === this.id) {

@@ -8,9 +8,16 @@
  * snapshot instead of a journal entry (as in vault/node).
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { type DurableStateMachine, type Entry, type KvWrite, Reader, Writer } from '../../cluster/index.ts';
+import {
+  type DurableStateMachine,
+  type Entry,
+  type KvWrite,
+  Reader,
+  Writer,
+} from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import { type Command, type Effect, VaultMachine } from '../machine/index.ts';
+import { x25519PublicKey } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeLogCommand,
@@ -22,7 +29,6 @@ import {
   writeMember,
   writeSecrets,
 } from './codec.ts';
-import { x25519PublicKey } from '../protocol/index.ts';
 import type { EpochKeeper } from './epochs.ts';
 
 const SNAP_KEY = 'v/snap';
@@ -104,7 +110,10 @@ export class ReplicatedState implements DurableStateMachine {
   apply(data: Uint8Array, index: number): Uint8Array {
     this.#appliedIndex = index;
     try {
-      const reply = encodeReply({ ok: true, result: this.#apply(decodeLogCommand(data), index, data) });
+      const reply = encodeReply({
+        ok: true,
+        result: this.#apply(decodeLogCommand(data), index, data),
+      });
       return reply;
     } catch (e) {
       if (e instanceof VaultError) return encodeReply({ ok: false, error: e });
@@ -115,7 +124,8 @@ export class ReplicatedState implements DurableStateMachine {
   #apply(c: LogCommand, index: number, data: Uint8Array) {
     switch (c.kind) {
       case 'genesis': {
-        if (this.#machine !== null) throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
+        if (this.#machine !== null)
+          throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
         this.#secrets = c.secrets;
         this.#machine = VaultMachine.create({
           ...c.secrets.limits,
@@ -123,17 +133,20 @@ export class ReplicatedState implements DurableStateMachine {
           operatorKey: c.secrets.operatorKey,
           ...publicKeys(c.secrets),
         });
+        this.#setMembers(c.members);
         this.#snapshotDue = true;
         return null;
       }
       case 'restore': {
-        if (this.#machine !== null) throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
+        if (this.#machine !== null)
+          throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
         const restored = decodeState(c.state);
         if (restored.secrets === null || restored.machine === null)
           throw new VaultError('MALFORMED', 'a restore entry needs a whole vault');
         this.#secrets = restored.secrets;
         this.#machine = VaultMachine.restore(restored.machine);
         this.#offset = this.#machine.lastIndex; // later indexes stay above the recovered ones
+        this.#setMembers(c.members);
         this.#snapshotDue = true;
         return null;
       }
@@ -165,7 +178,10 @@ export class ReplicatedState implements DurableStateMachine {
           epochId: c.epochId,
           epochSecret,
           random: c.random,
-          keys: { clusterSecretKey: secrets.clusterSecretKey, receiptSecretKey: secrets.receiptSecretKey },
+          keys: {
+            clusterSecretKey: secrets.clusterSecretKey,
+            receiptSecretKey: secrets.receiptSecretKey,
+          },
         });
         if (!outcome.ok) throw outcome.error;
         if (bound) this.#snapshotDue = true;
@@ -174,6 +190,12 @@ export class ReplicatedState implements DurableStateMachine {
         return outcome.result;
       }
     }
+  }
+
+  /** The genesis entry carries the founding directory, so a joiner replaying the log learns it. */
+  #setMembers(list: readonly Member[]): void {
+    this.#members = new Map(list.map((m) => [m.id, m]));
+    this.#opts.onMembers?.(this.#members);
   }
 
   snapshot(): Uint8Array {
@@ -192,7 +214,8 @@ export class ReplicatedState implements DurableStateMachine {
   }
 
   drainWrites(): KvWrite[] {
-    if (this.#snapshotDue || this.#journal.length + this.#journalOnDisk.length > 1_000) return this.dumpWrites();
+    if (this.#snapshotDue || this.#journal.length + this.#journalOnDisk.length > 1_000)
+      return this.dumpWrites();
     const out = this.#journal.map((j) => ({ key: journalKey(j.index), value: j.data }));
     for (const j of this.#journal) this.#journalOnDisk.push(j.index);
     this.#journal = [];
@@ -252,7 +275,8 @@ export function encodeState(
 
 export function decodeState(data: Uint8Array) {
   const r = new Reader(data);
-  if (r.u8() !== SNAPSHOT_VERSION) throw new VaultError('STORAGE_CORRUPT', 'unknown replicated state version', 500);
+  if (r.u8() !== SNAPSHOT_VERSION)
+    throw new VaultError('STORAGE_CORRUPT', 'unknown replicated state version', 500);
   const secrets = r.u8() === 1 ? readSecrets(r) : null;
   const machine = r.u8() === 1 ? r.bytes(Number.MAX_SAFE_INTEGER) : null;
   const offset = r.u64();
