@@ -62,4 +62,7 @@ export {
 export { generateProvenPaillierKey, PaillierKeyPool } from './paillier-pool.ts';
 export { generateSafePrime } from './primes.ts';
 export type { RandomBytes } from './random.ts';
+export { type AuditRecord, verifyAuditChain } from './server/audit.ts';
+export { type Cosigner, type CosignerOptions, openCosigner } from './server/cosigner.ts';
+export { vaultWalletId } from './server/service.ts';
 export { ringPedersenFromPrimes } from './zk/ring-pedersen.ts';

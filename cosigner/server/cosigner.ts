@@ -9,6 +9,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/index.ts';
+import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
 import { createCosignerMetrics } from './metrics.ts';
@@ -28,6 +29,8 @@ export interface CosignerOptions {
   pingIntervalMs: number;
   limits: PolicyLimits;
   poolTarget?: number;
+  /** Minimum client ring-Pedersen size (default 2048 bits; tests use smaller moduli). */
+  securityPolicy?: SecurityPolicy;
   maxSessions?: number;
   sessionTtlMs?: number;
   rateLimitPerMinute?: number;
@@ -96,6 +99,7 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     metrics,
     log,
     limits: o.limits,
+    ...(o.securityPolicy ? { securityPolicy: o.securityPolicy } : {}),
     now,
   });
   const app = await buildCosignerApp({

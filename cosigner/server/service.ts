@@ -25,7 +25,7 @@ import { ServerRefresh } from '../ecdsa2p/refresh.ts';
 import { ringPedersenId } from '../ecdsa2p/setup.ts';
 import type { SignMsg2 } from '../ecdsa2p/sign.ts';
 import { ServerSigner, signatureToWire } from '../ecdsa2p/sign.ts';
-import type { KeyLock, ServerKeyShare } from '../ecdsa2p/types.ts';
+import type { KeyLock, SecurityPolicy, ServerKeyShare } from '../ecdsa2p/types.ts';
 import { CosignerError, cosignerError } from '../errors.ts';
 import {
   aggregatePoint,
@@ -66,6 +66,8 @@ export interface ServiceOptions {
   metrics: CosignerMetrics;
   log: Logger;
   limits: PolicyLimits;
+  /** Minimum sizes accepted for the client's ring-Pedersen modulus (default 2048 bits). */
+  securityPolicy?: SecurityPolicy;
   now: () => number;
 }
 
@@ -215,6 +217,7 @@ export class CosignerService {
       paillier: this.#o.pool.take(),
       rng,
       ringPedersenVerified: cache.check,
+      ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
     });
     this.#o.sessions.open(w.walletId, 'keygen', sessionId, machine);
     try {
@@ -399,6 +402,7 @@ export class CosignerService {
       paillier: this.#o.pool.take(),
       rng,
       ringPedersenVerified: cache.check,
+      ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
     });
     this.#o.sessions.open(w.walletId, 'refresh', sessionId, { machine, generation: w.generation });
     try {
