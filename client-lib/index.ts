@@ -6,6 +6,8 @@
  *   rebuild the private key and check it against Q;
  * - export (hex, WIF, Ethereum address) and an independent check that the key signs.
  */
+
+export { type WalletAddresses, walletAddresses } from './addresses.ts';
 export {
   type BackupReport,
   checkReceipt,
@@ -24,6 +26,7 @@ export {
   DEFAULT_SCRYPT,
   MAX_ENVELOPE_BYTES,
   openEnvelope,
+  parseEnvelope,
   SCRYPT_LIMITS,
   type ScryptParams,
   sealEnvelope,
@@ -39,6 +42,7 @@ export {
   musig2Coefficients,
   reconstructPrivateKey,
 } from './keys.ts';
+export { PASSWORD_ENV, readPassword } from './password.ts';
 export { type RandomBytes, systemRandom } from './random.ts';
 export {
   beginClaim,

@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
+import { registerClaimCommands } from './claim.ts';
+import { registerRecoverCommand } from './recover.ts';
 import { registerStartCommand } from './start.ts';
 import { registerVaultCommands } from './vault.ts';
 import { registerVdfCommands } from './vdf.ts';
+import { registerWalletCommands } from './wallet.ts';
 
 export function registerCommands(program: Command): void {
   registerStartCommand(program);
   registerVdfCommands(program);
   registerVaultCommands(program);
+  registerWalletCommands(program);
+  registerRecoverCommand(program);
+  registerClaimCommands(program);
 }

@@ -1,0 +1,67 @@
+/** `vigil claim status`: the saved claim and what the vault says about it. */
+import type { Command } from 'commander';
+import { defaultRecoveryPaths, loadClaimState } from '../../client-lib/index.ts';
+import { addWalletOptions, exitFor, openWallet, type WalletFlags } from './recover.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export function registerClaimCommands(program: Command): void {
+  const claim = program.command('claim').description('inspect a recovery claim');
+  addWalletOptions(
+    claim
+      .command('status')
+      .description('show the saved claim for a wallet and its status at the vault'),
+  )
+    .option('--claim-file <file>', 'encrypted claim state (default: <wallet>.claim)')
+    .option('--json', 'print one JSON object')
+    .action(async (o: WalletFlags & { claimFile?: string; json?: boolean }) => {
+      const { wallet, password, vault } = await openWallet('vigil claim status', o);
+      try {
+        const path = o.claimFile ?? defaultRecoveryPaths(o.wallet).claimStatePath;
+        const state = await loadClaimState(path, password);
+        const walletStatus = await vault.wallet(wallet.walletId);
+        const live = walletStatus.liveClaim;
+        if (!state?.claim) {
+          const line = live
+            ? `no claim saved on this device; the vault has a live claim ${Buffer.from(live.claimId).toString('hex')}`
+            : 'no claim saved on this device; no live claim at the vault';
+          if (o.json)
+            out(
+              JSON.stringify({
+                saved: false,
+                vaultLiveClaim: live !== null,
+                released: walletStatus.released,
+              }),
+            );
+          else out(line);
+          return;
+        }
+        const id = Buffer.from(state.claim.claimId).toString('hex');
+        const info = await vault.getClaim(state.claim.claimId);
+        const summary = {
+          saved: true,
+          claimId: id,
+          status: info.status,
+          group: info.group,
+          iterations: info.iterations,
+          releaseStored: state.release !== null,
+        };
+        if (o.json) out(JSON.stringify(summary));
+        else {
+          out(`claim ${id}: ${info.status}`);
+          out(`time lock: ${info.iterations} squarings (${info.group})`);
+          if (state.release) out('the release is stored: `vigil recover` finishes offline');
+          else if (info.status === 'cancelled')
+            out(
+              'cancelled by a proof of life from the provider; start over with `vigil recover --new-claim`',
+            );
+          else if (info.status === 'voided')
+            out('voided by a vault cluster restart; start over with `vigil recover --new-claim`');
+          else if (info.status === 'live')
+            out('live: `vigil recover` solves (or resumes) and submits');
+        }
+      } catch (err) {
+        exitFor('vigil claim status', err);
+      }
+    });
+}
