@@ -86,6 +86,8 @@ export async function startLocalCluster(opts: {
   dir: string;
   operatorKey: Uint8Array;
   limits?: Partial<ClusterSecrets['limits']>;
+  /** A recovered vault instead of new keys. */
+  genesis?: LogCommand;
   httpUrl?: (slot: string) => string;
   onFsync?: (s: number) => void;
 }): Promise<{
@@ -97,7 +99,7 @@ export async function startLocalCluster(opts: {
   const attestation = devAttestation(randomBytes(32));
   const storageKey = randomBytes(32);
   const clusterId = randomBytes(8).toString('hex');
-  const genesis = newGenesis(opts.operatorKey, opts.limits);
+  const genesis = opts.genesis ?? newGenesis(opts.operatorKey, opts.limits);
   const members: ClusterMember[] = [];
   for (let i = 1; i <= opts.n; i++) {
     members.push(

@@ -118,3 +118,58 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     for (const m of members) await until(() => m.state.machine?.wallet(w2.walletId));
   }, 30_000);
 });
+
+describe('vigil cluster recover (in-process)', () => {
+  it('restarts a whole cluster from disk: a new epoch, every deposit kept, every pending claim void', async () => {
+    const { recoverVault, retireRaftDirs } = await import('./recover.ts');
+    const { Claimant } = await import('../node/actors.test-support.ts');
+    const { StorageBox } = await import('../enclave/index.ts');
+    const operator = new Operator();
+    const c = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: operator.publicKey,
+      limits: { claimIntervalMs: 0 },
+    });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    const keys = leader.publicKeys;
+    const oldEpoch = leader.state.machine!.epochId!;
+    const tenant = new Tenant('acme');
+    await leader.submit(operator.registerTenant(keys, tenant));
+    const wallets = [tenant.newWallet(), tenant.newWallet(), tenant.newWallet()];
+    for (const w of wallets) await leader.submit(tenant.deposit(keys, w, policy));
+    const claimant = new Claimant(wallets[0]!);
+    const nonce = leader.mintClaimNonce(claimant.wallet.walletId);
+    const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
+    expect(claim.status).toBe('live');
+    await Promise.all(members.map((m) => m.close())); // the whole cluster stops; secrets are gone
+    members = [];
+
+    const slots = ['node-1', 'node-2', 'node-3'].map((s) => join(dir, s));
+    const recovered = await recoverVault(slots, new StorageBox(c.storageKey));
+    await retireRaftDirs(slots);
+    const r = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: operator.publicKey,
+      genesis: { kind: 'restore', state: recovered.state, members: [] },
+    });
+    members = r.members;
+    const next = await until(() => leaderOf(members));
+    expect(next.state.machine!.epochId).not.toEqual(oldEpoch);
+    expect(next.publicKeys.receiptKey).toEqual(keys.receiptKey);
+    for (const w of wallets) expect(next.state.machine!.wallet(w.walletId)).not.toBeNull();
+    expect(next.state.machine!.claim(claim.claimId)?.status).toBe('voided');
+    // the recovered vault keeps working
+    const w4 = tenant.newWallet();
+    kind(await next.submit(tenant.deposit(keys, w4, policy)), 'deposited');
+    // recover refuses without a majority of disks
+    await expect(
+      recoverVault(
+        [join(dir, 'none-1'), join(dir, 'none-2'), slots[0]!],
+        new StorageBox(c.storageKey),
+      ),
+    ).rejects.toThrow(/majority/);
+  }, 40_000);
+});

@@ -302,7 +302,10 @@ export class ClusterMember {
   #onLink(from: string, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     const body = bytes.subarray(1);
-    if (bytes[0] === TAG_RAFT) return this.#raftHandler(from, body);
+    if (bytes[0] === TAG_RAFT) {
+      this.#raftHandler(from, body);
+      return;
+    }
     try {
       if (bytes[0] === TAG_EPOCHS) {
         for (const e of decodeEpochs(body)) {

@@ -1,0 +1,118 @@
+/**
+ * `vigil cluster recover`: the only way a whole cluster restarts from its disks (P4). The epoch
+ * secrets died with the processes, so the recovered vault keeps every deposit and voids every
+ * pending claim: the first leader of the new cluster proposes the recovered state as its genesis
+ * (`restore`), then a new epoch.
+ *
+ * Which state: the applied state of the disk that applied the most (every reply any node gave was
+ * applied there or is in the log below), extended with the committed-or-later entries of the most
+ * up-to-date log (Raft's election rule: it holds every committed entry), claim-family entries of
+ * the dead epochs applied as rejected. The old Raft directories are retired, never reused.
+ */
+import { readdir, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Applier, type Entry, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
+import { VaultError } from '../errors.ts';
+import { EpochKeeper } from './epochs.ts';
+import { ReplicatedState } from './state.ts';
+
+interface DiskView {
+  dir: string;
+  applied: number;
+  state: ReplicatedState;
+  entries: Entry[];
+  lastTerm: number;
+  lastIndex: number;
+}
+
+async function readDisk(dir: string, cipher: ValueCipher): Promise<DiskView> {
+  const storage = await RaftStorage.open(dir, cipher);
+  try {
+    const stored = await storage.load();
+    const kv = await storage.readState();
+    const state = new ReplicatedState({ epochs: new EpochKeeper(), voidUnknownEpochs: true });
+    state.load(kv);
+    let applied = stored.applied;
+    const snap = stored.snapshot;
+    if (snap !== null && snap.meta.index > applied) {
+      new Applier(state).restore(snap.data); // sessions wrap the machine's bytes
+      applied = snap.meta.index;
+    }
+    const last = stored.entries.at(-1);
+    return {
+      dir,
+      applied,
+      state,
+      entries: stored.entries,
+      lastTerm: last?.term ?? snap?.meta.term ?? 0,
+      lastIndex: last?.index ?? snap?.meta.index ?? 0,
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+export interface RecoveredVault {
+  state: Uint8Array;
+  sourceDir: string;
+  appliedIndex: number;
+  replayed: number;
+  disks: number;
+}
+
+/**
+ * Reads every `raft-*` directory under each slot directory and rebuilds the vault. Refuses
+ * without the disks of a majority of the slots.
+ */
+export async function recoverVault(
+  slotDirs: readonly string[],
+  cipher: ValueCipher,
+): Promise<RecoveredVault> {
+  const found: string[][] = [];
+  for (const slot of slotDirs) {
+    const names = (await readdir(slot).catch(() => [] as string[])).filter((n) =>
+      n.startsWith('raft-'),
+    );
+    found.push(names.map((n) => join(slot, n)));
+  }
+  const slotsWithDisk = found.filter((f) => f.length > 0).length;
+  if (slotsWithDisk < Math.floor(slotDirs.length / 2) + 1) {
+    throw new VaultError(
+      'RECOVER_NO_MAJORITY',
+      `only ${slotsWithDisk} of ${slotDirs.length} nodes have a disk: no majority`,
+      500,
+    );
+  }
+  const disks: DiskView[] = [];
+  for (const d of found.flat()) disks.push(await readDisk(d, cipher));
+  const source = disks.reduce((a, b) => (b.applied > a.applied ? b : a));
+  const newest = disks.reduce((a, b) =>
+    b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
+  );
+  if (source.state.machine === null) {
+    throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
+  }
+  let replayed = 0;
+  for (const e of newest.entries) {
+    if (e.index <= source.applied || e.type !== 'normal') continue;
+    source.state.apply(e.data, e.index);
+    replayed += 1;
+  }
+  const state = source.state.snapshot();
+  return {
+    state,
+    sourceDir: source.dir,
+    appliedIndex: source.applied,
+    replayed,
+    disks: disks.length,
+  };
+}
+
+/** Moves every old Raft directory aside so the new cluster never mistakes it for its own. */
+export async function retireRaftDirs(slotDirs: readonly string[]): Promise<void> {
+  for (const slot of slotDirs) {
+    for (const n of await readdir(slot).catch(() => [] as string[])) {
+      if (n.startsWith('raft-')) await rename(join(slot, n), join(slot, `retired-${n}`));
+    }
+  }
+}
