@@ -63,6 +63,8 @@ export { generateProvenPaillierKey, PaillierKeyPool } from './paillier-pool.ts';
 export { generateSafePrime } from './primes.ts';
 export type { RandomBytes } from './random.ts';
 export { type AuditRecord, verifyAuditChain } from './server/audit.ts';
+export { COSIGNER_ENV, type CosignerConfig, parseCosignerConfig } from './server/config.ts';
 export { type Cosigner, type CosignerOptions, openCosigner } from './server/cosigner.ts';
+export { type RunningCosigner, startCosignerServer } from './server/serve.ts';
 export { vaultWalletId } from './server/service.ts';
 export { ringPedersenFromPrimes } from './zk/ring-pedersen.ts';

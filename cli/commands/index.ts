@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerClaimCommands } from './claim.ts';
+import { registerCosignerCommands } from './cosigner.ts';
 import { registerRecoverCommand } from './recover.ts';
 import { registerStartCommand } from './start.ts';
 import { registerVaultCommands } from './vault.ts';
@@ -10,6 +11,7 @@ export function registerCommands(program: Command): void {
   registerStartCommand(program);
   registerVdfCommands(program);
   registerVaultCommands(program);
+  registerCosignerCommands(program);
   registerWalletCommands(program);
   registerRecoverCommand(program);
   registerClaimCommands(program);

@@ -1,0 +1,183 @@
+/**
+ * `vigil cosigner start` configuration from flags and environment variables (docs/cosigner.md),
+ * validated in full at start: every problem is reported at once, nothing starts half-configured.
+ */
+import { join, resolve } from 'node:path';
+import { CosignerError } from '../errors.ts';
+
+export type RawFlags = Record<string, string | boolean | undefined>;
+
+export interface CosignerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  vaultUrl: string;
+  tenant: string;
+  pingIntervalMs: number;
+  insecureDevAttestation: boolean;
+  /** Ed25519 public keys of trusted dev vault nodes (dev attestation only). */
+  devAttestationKeys: Uint8Array[];
+  /** Expected Nitro PCRs (production). */
+  expectedPcrs: Record<number, string>;
+  sealer: { kind: 'key-file'; path: string } | { kind: 'aws-kms'; keyId: string };
+  groups: ('rsa2048' | 'class1024')[];
+  minIterations: number;
+  maxIterations: number;
+  poolSize: number;
+  maxSessions: number;
+  sessionTtlMs: number;
+  rateLimitPerMinute: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const COSIGNER_ENV = {
+  dataDir: 'VIGIL_COSIGNER_DATA_DIR',
+  host: 'VIGIL_COSIGNER_HOST',
+  port: 'VIGIL_COSIGNER_PORT',
+  vault: 'VIGIL_COSIGNER_VAULT_URL',
+  tenant: 'VIGIL_COSIGNER_TENANT',
+  pingInterval: 'VIGIL_COSIGNER_PING_INTERVAL',
+  insecureDevAttestation: 'VIGIL_INSECURE_DEV_ATTESTATION',
+  devAttestationKey: 'VIGIL_COSIGNER_DEV_ATTESTATION_KEY',
+  pcr0: 'VIGIL_COSIGNER_PCR0',
+  sealer: 'VIGIL_COSIGNER_SEALER',
+  keyFile: 'VIGIL_COSIGNER_KEY_FILE',
+  kmsKeyId: 'VIGIL_COSIGNER_KMS_KEY_ID',
+  groups: 'VIGIL_COSIGNER_GROUPS',
+  minIterations: 'VIGIL_COSIGNER_MIN_ITERATIONS',
+  maxIterations: 'VIGIL_COSIGNER_MAX_ITERATIONS',
+  poolSize: 'VIGIL_COSIGNER_POOL_SIZE',
+  maxSessions: 'VIGIL_COSIGNER_MAX_SESSIONS',
+  sessionTtl: 'VIGIL_COSIGNER_SESSION_TTL',
+  rateLimit: 'VIGIL_COSIGNER_RATE_LIMIT',
+  logLevel: 'VIGIL_LOG_LEVEL',
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const GROUPS = ['rsa2048', 'class1024'] as const;
+
+export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): CosignerConfig {
+  const problems: string[] = [];
+  const pick = (flag: string, key: keyof typeof COSIGNER_ENV): string | undefined => {
+    const f = flags[flag];
+    if (typeof f === 'string') return f;
+    return env[COSIGNER_ENV[key]];
+  };
+  const integer = (name: string, text: string, min: number, max: number): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      problems.push(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
+      return min;
+    }
+    return n;
+  };
+
+  const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'cosigner'));
+  const host = pick('host', 'host') ?? '127.0.0.1';
+  const port = integer('port', pick('port', 'port') ?? '7500', 0, 65_535);
+  const vaultUrl = pick('vault', 'vault') ?? '';
+  if (!/^https?:\/\/[^\s]+$/.test(vaultUrl)) {
+    problems.push('--vault (VIGIL_COSIGNER_VAULT_URL) must be an http(s) URL of a vault node');
+  }
+  const tenant = pick('tenant', 'tenant') ?? '';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) {
+    problems.push('--tenant (VIGIL_COSIGNER_TENANT) must be 1-63 of [a-z0-9-], as registered');
+  }
+  const pingIntervalMs =
+    integer('ping-interval', pick('pingInterval', 'pingInterval') ?? '5', 1, 3600) * 1000;
+  const insecureDevAttestation =
+    flags.insecureDevAttestation === true || env[COSIGNER_ENV.insecureDevAttestation] === '1';
+  const devKeys = (pick('devAttestationKey', 'devAttestationKey') ?? '')
+    .split(',')
+    .filter((k) => k.length > 0);
+  const devAttestationKeys: Uint8Array[] = [];
+  for (const k of devKeys) {
+    if (/^[0-9a-f]{64}$/.test(k)) devAttestationKeys.push(new Uint8Array(Buffer.from(k, 'hex')));
+    else problems.push('--dev-attestation-key must be 32-byte Ed25519 public keys in hex');
+  }
+  if (insecureDevAttestation && devAttestationKeys.length === 0) {
+    problems.push(
+      "--insecure-dev-attestation needs --dev-attestation-key (the dev vault nodes' public keys)",
+    );
+  }
+  const expectedPcrs: Record<number, string> = {};
+  const pcr0 = pick('pcr0', 'pcr0');
+  if (pcr0 !== undefined) {
+    if (/^[0-9a-f]{96}$/.test(pcr0)) expectedPcrs[0] = pcr0;
+    else problems.push('--pcr0 must be 48 bytes in hex');
+  }
+  if (!insecureDevAttestation && pcr0 === undefined) {
+    problems.push('production attestation needs --pcr0 (the vault enclave image measurement)');
+  }
+  const sealerKind = pick('sealer', 'sealer') ?? 'key-file';
+  let sealer: CosignerConfig['sealer'] = { kind: 'key-file', path: join(dataDir, 'storage.key') };
+  if (sealerKind === 'key-file') {
+    sealer = {
+      kind: 'key-file',
+      path: resolve(pick('keyFile', 'keyFile') ?? join(dataDir, 'storage.key')),
+    };
+  } else if (sealerKind === 'aws-kms') {
+    const keyId = pick('kmsKeyId', 'kmsKeyId');
+    if (!keyId) problems.push('--sealer aws-kms needs --kms-key-id');
+    sealer = { kind: 'aws-kms', keyId: keyId ?? '' };
+  } else {
+    problems.push(`--sealer must be key-file or aws-kms, got "${sealerKind}"`);
+  }
+  const groups = (pick('groups', 'groups') ?? 'class1024,rsa2048').split(',');
+  for (const g of groups) {
+    if (!(GROUPS as readonly string[]).includes(g)) problems.push(`unknown VDF group "${g}"`);
+  }
+  const minIterations = integer(
+    'min-iterations',
+    pick('minIterations', 'minIterations') ?? '1000000',
+    1,
+    2 ** 48,
+  );
+  const maxIterations = integer(
+    'max-iterations',
+    pick('maxIterations', 'maxIterations') ?? String(2 ** 40),
+    1,
+    2 ** 48,
+  );
+  if (maxIterations < minIterations) problems.push('max-iterations is below min-iterations');
+  const poolSize = integer('pool-size', pick('poolSize', 'poolSize') ?? '4', 0, 64);
+  const maxSessions = integer('max-sessions', pick('maxSessions', 'maxSessions') ?? '1000', 1, 1e6);
+  const sessionTtlMs =
+    integer('session-ttl', pick('sessionTtl', 'sessionTtl') ?? '60', 1, 3600) * 1000;
+  const rateLimitPerMinute = integer(
+    'rate-limit',
+    pick('rateLimit', 'rateLimit') ?? '1200',
+    1,
+    1e7,
+  );
+  const logLevel = pick('logLevel', 'logLevel') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (problems.length > 0) {
+    throw new CosignerError(
+      'COSIGNER_MALFORMED',
+      `invalid configuration:\n  ${problems.join('\n  ')}`,
+    );
+  }
+  return {
+    dataDir,
+    host,
+    port,
+    vaultUrl,
+    tenant,
+    pingIntervalMs,
+    insecureDevAttestation,
+    devAttestationKeys,
+    expectedPcrs,
+    sealer,
+    groups: groups as CosignerConfig['groups'],
+    minIterations,
+    maxIterations,
+    poolSize,
+    maxSessions,
+    sessionTtlMs,
+    rateLimitPerMinute,
+    logLevel: logLevel as CosignerConfig['logLevel'],
+  };
+}
