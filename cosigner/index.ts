@@ -1,7 +1,8 @@
 /**
- * The cosigner's public face: the HTTP API contract and typed client, two-party ECDSA (server = Lindell's P1, client = P2) and MuSig2
- * state machines, refresh, derivation, the Paillier key pool and the error type. The fastify
- * server, storage, audit log, vault deposits and pings build on these (not written yet).
+ * The cosigner's public face: the HTTP API contract (api.ts) and typed client (client.ts), the
+ * server (server/: fastify app, sealed LevelDB store, audit log, vault deposits and pings), and
+ * the protocol cores: two-party ECDSA (server = Lindell's P1, client = P2), MuSig2, refresh,
+ * derivation, the Paillier key pool and the error type.
  */
 
 export * from './api.ts';
