@@ -21,6 +21,7 @@ export {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
+export { createWallet, makeEcdsaSetup, signEcdsa, signSchnorr } from './cosigner-wallet.ts';
 export {
   checkScryptParams,
   DEFAULT_SCRYPT,
@@ -67,6 +68,7 @@ export { checkKeyIndependently, type KeyCheck } from './verify-key.ts';
 export {
   type AttestationTrust,
   type ClusterKeys,
+  type CosignerLink,
   loadWallet,
   saveWallet,
   type Wallet,

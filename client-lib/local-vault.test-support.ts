@@ -38,6 +38,8 @@ export interface LocalVault {
   /** A deposited wallet of `scheme`, plus x2 (for assertions only). */
   deposit(scheme: Scheme, policy?: DepositPolicy): Promise<{ wallet: Wallet; x2: bigint }>;
   ping(): Promise<string[]>;
+  /** Registers another wallet provider (e.g. a real cosigner's tenant keys, x-only hex). */
+  registerTenant(tenant: string, tenantKey: string, pingKey: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,28 +87,30 @@ export async function startLocalVault(
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const keys = node.publicKeys;
   const tenant = 'acme';
-  await post(
-    `${url}/v1/tenants`,
-    tenantRegistrationToJson(
-      signTenantRegistration(
-        keys.clusterId,
-        {
-          tenant,
-          tenantKey: schnorr.getPublicKey(tenantKey),
-          pingKey: schnorr.getPublicKey(pingKey),
-          limits: {
-            groups: ['class1024', 'rsa2048'],
-            minIterations: 16,
-            maxIterations: opts.maxIterations ?? 5_000_000,
-            maxWallets: 1000,
-            maxClaims: 100,
+  const register = (name: string, tenantPublic: Uint8Array, pingPublic: Uint8Array) =>
+    post(
+      `${url}/v1/tenants`,
+      tenantRegistrationToJson(
+        signTenantRegistration(
+          keys.clusterId,
+          {
+            tenant: name,
+            tenantKey: tenantPublic,
+            pingKey: pingPublic,
+            limits: {
+              groups: ['class1024', 'rsa2048'],
+              minIterations: 16,
+              maxIterations: opts.maxIterations ?? 5_000_000,
+              maxWallets: 1000,
+              maxClaims: 100,
+            },
           },
-        },
-        operatorKey,
-        randomBytes(32),
+          operatorKey,
+          randomBytes(32),
+        ),
       ),
-    ),
-  );
+    );
+  await register(tenant, schnorr.getPublicKey(tenantKey), schnorr.getPublicKey(pingKey));
   let seq = 0;
   return {
     url,
@@ -149,8 +153,7 @@ export async function startLocalVault(
         },
         attestation: { kind: 'insecure-dev', devKeys: [ed25519.getPublicKey(signingKey)] },
         receipt: parseDepositReceipt(r.receipt),
-        cosignerUrl: null,
-        authKey: null,
+        cosigner: null,
       };
       return { wallet, x2 };
     },
@@ -160,6 +163,13 @@ export async function startLocalVault(
       const ping = signPing(keys.clusterId, { tenant, nonce }, pingKey, randomBytes(32));
       const r = await post(`${url}/v1/pings`, pingToJson(ping));
       return r.cancelledClaims as string[];
+    },
+    async registerTenant(name, tenantPublic, pingPublic) {
+      await register(
+        name,
+        new Uint8Array(Buffer.from(tenantPublic, 'hex')),
+        new Uint8Array(Buffer.from(pingPublic, 'hex')),
+      );
     },
     async close() {
       await app.close();

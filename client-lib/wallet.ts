@@ -52,9 +52,20 @@ export interface Wallet {
   cluster: ClusterKeys;
   attestation: AttestationTrust;
   receipt: DepositReceipt;
-  cosignerUrl: string | null;
-  /** The client's secret authentication key towards the cosigner, when it has one. */
-  authKey: Uint8Array | null;
+  /** The wallet provider's cosigner, for signing; null for a wallet known only to the vault. */
+  cosigner: CosignerLink | null;
+}
+
+/** What signing with the cosigner needs besides x1. */
+export interface CosignerLink {
+  url: string;
+  /** The cosigner's own id for this wallet. */
+  walletId: string;
+  /** The client's secret BIP-340 key that authenticates its requests to the cosigner. */
+  authKey: Uint8Array;
+  kind: 'ecdsa-2p' | 'musig2';
+  /** ECDSA only: the two-party share's public parts (Paillier modulus, encrypted server share). */
+  ecdsa: { chainCode: Uint8Array; paillierN: bigint; ckey: bigint } | null;
 }
 
 const FIELDS = [
@@ -69,9 +80,63 @@ const FIELDS = [
   'cluster',
   'attestation',
   'receipt',
-  'cosignerUrl',
-  'authKey',
+  'cosigner',
 ] as const;
+
+function bigHex(v: bigint): string {
+  const h = v.toString(16);
+  return h.length % 2 ? `0${h}` : h;
+}
+
+function cosignerToJson(c: CosignerLink | null) {
+  if (!c) return null;
+  return {
+    url: c.url,
+    walletId: c.walletId,
+    authKey: toHex(c.authKey),
+    kind: c.kind,
+    ecdsa: c.ecdsa
+      ? {
+          chainCode: toHex(c.ecdsa.chainCode),
+          paillierN: bigHex(c.ecdsa.paillierN),
+          ckey: bigHex(c.ecdsa.ckey),
+        }
+      : null,
+  };
+}
+
+const MAX_BIG_HEX = 2048;
+
+function cosignerFromJson(v: unknown): CosignerLink | null {
+  if (v === null) return null;
+  const o = fields(v, 'cosigner', ['url', 'walletId', 'authKey', 'kind', 'ecdsa']);
+  if (o.kind !== 'ecdsa-2p' && o.kind !== 'musig2') throw bad('cosigner.kind');
+  if (typeof o.walletId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(o.walletId)) {
+    throw bad('cosigner.walletId');
+  }
+  let ecdsa: CosignerLink['ecdsa'] = null;
+  if (o.ecdsa !== null) {
+    const e = fields(o.ecdsa, 'cosigner.ecdsa', ['chainCode', 'paillierN', 'ckey']);
+    const big = (x: unknown, what: string) => {
+      if (typeof x !== 'string' || !/^[0-9a-f]+$/.test(x) || x.length > MAX_BIG_HEX)
+        throw bad(what);
+      return BigInt(`0x${x}`);
+    };
+    ecdsa = {
+      chainCode: hex(e.chainCode, 'chainCode', 32),
+      paillierN: big(e.paillierN, 'paillierN'),
+      ckey: big(e.ckey, 'ckey'),
+    };
+  }
+  if (o.kind === 'ecdsa-2p' && !ecdsa) throw bad('an ECDSA cosigner link needs its share data');
+  return {
+    url: url(o.url, 'cosigner.url'),
+    walletId: o.walletId,
+    authKey: hex(o.authKey, 'cosigner.authKey', 32),
+    kind: o.kind,
+    ecdsa,
+  };
+}
 
 export function walletToJson(w: Wallet): Record<string, unknown> {
   return {
@@ -98,8 +163,7 @@ export function walletToJson(w: Wallet): Record<string, unknown> {
             ),
           },
     receipt: depositReceiptToJson(w.receipt),
-    cosignerUrl: w.cosignerUrl,
-    authKey: w.authKey ? toHex(w.authKey) : null,
+    cosigner: cosignerToJson(w.cosigner),
   };
 }
 
@@ -207,8 +271,7 @@ export function walletFromJson(v: unknown): Wallet {
     },
     attestation,
     receipt,
-    cosignerUrl: o.cosignerUrl === null ? null : url(o.cosignerUrl, 'cosignerUrl'),
-    authKey: o.authKey === null ? null : hex(o.authKey, 'authKey', 32),
+    cosigner: cosignerFromJson(o.cosigner),
   };
 }
 

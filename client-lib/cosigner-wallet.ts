@@ -1,0 +1,228 @@
+/**
+ * Living with the provider: create a wallet with its cosigner (two-party keygen; the cosigner
+ * deposits x2 in the vault before answering), check the backup independently, and sign (two-party
+ * ECDSA, or MuSig2 for BIP-340/Taproot). The wallet file keeps x1 and everything recovery needs.
+ */
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import {
+  type ClientKeyShare,
+  type ClientSetup,
+  CosignerClient,
+  CosignerHttpError,
+  generateSafePrime,
+  makeClientSetup,
+  ringPedersenFromPrimes,
+  type SecurityPolicy,
+  signatureToCompact,
+  type WalletPolicy,
+} from '../cosigner/index.ts';
+import {
+  bytesToBigInt,
+  decodeScalar,
+  Point,
+  parseDepositReceipt,
+  parseHex,
+  scalarToBytes,
+} from '../vault/index.ts';
+import { verifyBackup } from './backup.ts';
+import { ClientError } from './errors.ts';
+import type { RandomBytes } from './random.ts';
+import { VaultClient } from './vault-client.ts';
+import type { AttestationTrust, Wallet } from './wallet.ts';
+
+function secretScalar(random: RandomBytes): Uint8Array {
+  for (;;) {
+    const k = random(32);
+    try {
+      decodeScalar('key', k);
+      return k;
+    } catch {}
+  }
+}
+
+function cosignerFailure(err: unknown, what: string): never {
+  if (err instanceof ClientError) throw err;
+  const detail =
+    err instanceof CosignerHttpError ? `${err.code}: ${err.message}` : (err as Error).message;
+  throw new ClientError('VAULT_ERROR', `cosigner ${what} failed: ${detail}`, { cause: err });
+}
+
+/**
+ * The client's ring-Pedersen parameters for two-party ECDSA keygen (two safe primes of
+ * bits/2 each). At the default 2048 bits this takes a while: generate once per device.
+ */
+export function makeEcdsaSetup(bits: number, random: RandomBytes): ClientSetup {
+  const p = generateSafePrime(bits / 2);
+  let q = generateSafePrime(bits / 2);
+  while (q === p) q = generateSafePrime(bits / 2);
+  return makeClientSetup(ringPedersenFromPrimes(p, q, random), random);
+}
+
+export async function createWallet(args: {
+  cosignerUrl: string;
+  kind: 'ecdsa-2p' | 'musig2';
+  policy: WalletPolicy;
+  /** Which vault attestation to trust: pinned dev keys (local) or Nitro PCRs (production). */
+  attestation: AttestationTrust;
+  random: RandomBytes;
+  /** ECDSA only: the client's ring-Pedersen setup (makeEcdsaSetup). */
+  setup?: ClientSetup;
+  securityPolicy?: SecurityPolicy;
+  /** Vault URLs to record and verify against (default: the one the cosigner reports). */
+  vaultUrls?: string[];
+}): Promise<Wallet> {
+  const authKey = secretScalar(args.random);
+  let client: CosignerClient;
+  try {
+    client = await CosignerClient.register({
+      baseUrl: args.cosignerUrl,
+      authSecretKey: authKey,
+      scheme: args.kind,
+      policy: args.policy,
+      rng: args.random,
+      ...(args.securityPolicy ? { securityPolicy: args.securityPolicy } : {}),
+    });
+  } catch (err) {
+    cosignerFailure(err, 'registration');
+  }
+  let x1: Uint8Array;
+  let key: Awaited<ReturnType<CosignerClient['keygenMusig']>>['key'];
+  let ecdsa: { chainCode: Uint8Array; paillierN: bigint; ckey: bigint } | null = null;
+  try {
+    if (args.kind === 'ecdsa-2p') {
+      if (!args.setup) throw new ClientError('NOT_IMPLEMENTED', 'ECDSA keygen needs a setup');
+      const kg = await client.keygen(args.setup);
+      x1 = scalarToBytes(kg.share.xClient);
+      key = kg.key;
+      ecdsa = {
+        chainCode: kg.share.chainCode,
+        paillierN: kg.share.paillierN,
+        ckey: kg.share.ckey,
+      };
+    } else {
+      const kg = await client.keygenMusig();
+      x1 = kg.secretKey;
+      key = kg.key;
+    }
+  } catch (err) {
+    cosignerFailure(err, 'keygen');
+  }
+  let receipt: Wallet['receipt'];
+  let wallet: Wallet;
+  try {
+    receipt = parseDepositReceipt(key.vault.receipt);
+    const c = key.vault.cluster;
+    wallet = {
+      walletId: parseHex('vaultWalletId', key.vault.vaultWalletId, 32),
+      scheme: args.kind === 'ecdsa-2p' ? 'additive' : 'musig2',
+      x1,
+      q: parseHex('q', key.q, 33),
+      q1: parseHex('q1', key.q1, 33),
+      q2: parseHex('q2', key.q2, 33),
+      policy: { group: args.policy.group, iterations: args.policy.iterations },
+      vaultUrls: args.vaultUrls ?? [key.vault.vaultUrl],
+      cluster: {
+        clusterId: parseHex('clusterId', c.clusterId, 32),
+        clusterEncryptionKey: parseHex('clusterEncryptionKey', c.clusterEncryptionKey, 32),
+        receiptKey: parseHex('receiptKey', c.receiptKey, 32),
+      },
+      attestation: args.attestation,
+      receipt,
+      cosigner: {
+        url: client.baseUrl,
+        walletId: client.walletId,
+        authKey,
+        kind: args.kind,
+        ecdsa,
+      },
+    };
+  } catch (err) {
+    if (err instanceof ClientError) throw err;
+    throw new ClientError('VAULT_RESPONSE', `cosigner key state: ${(err as Error).message}`);
+  }
+  if (!Point.BASE.multiply(bytesToBigInt(x1)).equals(Point.fromBytes(wallet.q1))) {
+    throw new ClientError(
+      'KEY_MISMATCH',
+      'the cosigner recorded another Q1 than this device holds',
+    );
+  }
+  // P6 with the client's own trust anchor: the cluster keys the cosigner reported must be the
+  // ones the vault attests to, and the receipt must be theirs for exactly our Q, Q1, Q2, policy.
+  await verifyBackup({ wallet, vault: new VaultClient(wallet.vaultUrls), random: args.random });
+  return wallet;
+}
+
+function clientFor(w: Wallet, random: RandomBytes, securityPolicy?: SecurityPolicy) {
+  if (!w.cosigner) {
+    throw new ClientError('NOT_IMPLEMENTED', 'this wallet has no cosigner to sign with');
+  }
+  return new CosignerClient({
+    baseUrl: w.cosigner.url,
+    walletId: w.cosigner.walletId,
+    authSecretKey: w.cosigner.authKey,
+    rng: random,
+    ...(securityPolicy ? { policy: securityPolicy } : {}),
+  });
+}
+
+/** Two-party ECDSA over a 32-byte hash; the signature is verified against Q before returning. */
+export async function signEcdsa(args: {
+  wallet: Wallet;
+  messageHash: Uint8Array;
+  random: RandomBytes;
+}): Promise<{ signature: Uint8Array; recovery: 0 | 1 }> {
+  const w = args.wallet;
+  if (w.cosigner?.kind !== 'ecdsa-2p' || !w.cosigner.ecdsa) {
+    throw new ClientError('NOT_IMPLEMENTED', 'ECDSA signing needs a two-party ECDSA wallet');
+  }
+  if (args.messageHash.length !== 32) {
+    throw new ClientError('KEY_MISMATCH', 'the message hash must be 32 bytes');
+  }
+  const share: ClientKeyShare = {
+    xClient: bytesToBigInt(w.x1),
+    qClient: Point.fromBytes(w.q1),
+    qServer: Point.fromBytes(w.q2),
+    q: Point.fromBytes(w.q),
+    chainCode: w.cosigner.ecdsa.chainCode,
+    paillierN: w.cosigner.ecdsa.paillierN,
+    ckey: w.cosigner.ecdsa.ckey,
+  };
+  let sig: Awaited<ReturnType<CosignerClient['signEcdsa']>>;
+  try {
+    sig = await clientFor(w, args.random).signEcdsa({ share, messageHash: args.messageHash });
+  } catch (err) {
+    cosignerFailure(err, 'ECDSA signing');
+  }
+  const signature = signatureToCompact(sig);
+  if (!secp256k1.verify(signature, args.messageHash, w.q, { prehash: false })) {
+    throw new ClientError('KEY_MISMATCH', 'the joint signature does not verify under Q');
+  }
+  return { signature, recovery: sig.recovery };
+}
+
+/** MuSig2 (BIP-327) signature over a 32-byte message, verified under Q's x-only key. */
+export async function signSchnorr(args: {
+  wallet: Wallet;
+  message: Uint8Array;
+  random: RandomBytes;
+}): Promise<Uint8Array> {
+  const w = args.wallet;
+  if (w.cosigner?.kind !== 'musig2') {
+    throw new ClientError('NOT_IMPLEMENTED', 'Schnorr signing needs a MuSig2 wallet');
+  }
+  const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  let sig: Uint8Array;
+  try {
+    sig = await clientFor(w, args.random).signMusig({
+      secretKey: w.x1,
+      key: { q1: toHex(w.q1), q2: toHex(w.q2) },
+      message: args.message,
+    });
+  } catch (err) {
+    cosignerFailure(err, 'MuSig2 signing');
+  }
+  if (!schnorr.verify(sig, args.message, w.q.subarray(1))) {
+    throw new ClientError('KEY_MISMATCH', 'the MuSig2 signature does not verify under Q');
+  }
+  return sig;
+}

@@ -1,0 +1,171 @@
+/**
+ * The story with a real cosigner (in-process, real HTTP on loopback) and a real vault node:
+ * create a wallet (two-party keygen; the cosigner deposits x2), verify the backup with the client's
+ * own attestation pin, sign with the cosigner (ECDSA checked by OpenSSL, MuSig2 by BIP-340), then
+ * the cosigner dies and the user recovers a key that signs on its own.
+ */
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkKeyIndependently,
+  createWallet,
+  loadWallet,
+  makeEcdsaSetup,
+  recoverWallet,
+  saveWallet,
+  signEcdsa,
+  signSchnorr,
+  systemRandom,
+  type Wallet,
+  walletToJson,
+} from '../client-lib/index.ts';
+import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
+import { type Cosigner, openCosigner } from '../cosigner/index.ts';
+import { DevAttestationVerifier, encodePoint, KeyFileSealer, Point } from '../vault/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-client-cosigner-'));
+const securityPolicy = { paillierBits: 2048, ringPedersenBits: 1024 };
+const policy = { group: 'rsa2048' as const, iterations: 64 };
+const fast = { random: systemRandom, scrypt: { n: 2 ** 10, r: 8, p: 1 } };
+let vault: LocalVault;
+let cosigner: Cosigner;
+let cosignerUrl: string;
+
+beforeAll(async () => {
+  vault = await startLocalVault();
+  cosigner = await openCosigner({
+    dataDir: join(dir, 'cosigner'),
+    sealer: new KeyFileSealer({ path: join(dir, 'cosigner.key') }),
+    vaultUrl: vault.url,
+    verifier: new DevAttestationVerifier({
+      insecureDevAttestation: true,
+      trustedKeys: [vault.devKey],
+      warn: () => {},
+    }),
+    tenant: 'provider',
+    pingIntervalMs: 0,
+    limits: { groups: ['rsa2048', 'class1024'], minIterations: 16, maxIterations: 5000 },
+    poolTarget: 1,
+    securityPolicy,
+  });
+  const t = cosigner.tenantKeys;
+  await vault.registerTenant(t.tenant, t.tenantKey, t.pingKey);
+  await cosigner.app.listen({ host: '127.0.0.1', port: 0 });
+  cosignerUrl = `http://127.0.0.1:${(cosigner.app.server.address() as { port: number }).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  await cosigner?.close();
+  await vault?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function opensslVerifies(q: Uint8Array, hash: Uint8Array, signature: Uint8Array): boolean {
+  const raw = Point.fromBytes(q).toBytes(false);
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+  const key = createPublicKey({
+    key: { kty: 'EC', crv: 'secp256k1', x: b64(raw.subarray(1, 33)), y: b64(raw.subarray(33)) },
+    format: 'jwk',
+  });
+  // OpenSSL hashes the message itself, so hand it the preimage of `hash`.
+  return verify(
+    'sha256',
+    preimages.get(Buffer.from(hash).toString('hex'))!,
+    { key, dsaEncoding: 'ieee-p1363' },
+    signature,
+  );
+}
+const preimages = new Map<string, Buffer>();
+function hashOf(text: string): Uint8Array {
+  const m = Buffer.from(text);
+  const h = sha256(m);
+  preimages.set(Buffer.from(h).toString('hex'), m);
+  return h;
+}
+
+describe('client-lib with a real cosigner', () => {
+  let ecdsaWallet: Wallet;
+  let musigWallet: Wallet;
+
+  it('creates a two-party ECDSA wallet, verifies the backup, and keeps it encrypted', async () => {
+    const setup = makeEcdsaSetup(1024, systemRandom);
+    ecdsaWallet = await createWallet({
+      cosignerUrl,
+      kind: 'ecdsa-2p',
+      policy,
+      attestation: { kind: 'insecure-dev', devKeys: [vault.devKey] },
+      random: systemRandom,
+      setup,
+      securityPolicy,
+    });
+    expect(ecdsaWallet.scheme).toBe('additive');
+    const path = join(dir, 'ecdsa.vigil');
+    await saveWallet(path, ecdsaWallet, 'pw', fast);
+    expect(walletToJson(await loadWallet(path, 'pw'))).toEqual(walletToJson(ecdsaWallet));
+  }, 120_000);
+
+  it('refuses a wallet whose vault attestation is not signed by the pinned key', async () => {
+    await expect(
+      createWallet({
+        cosignerUrl,
+        kind: 'musig2',
+        policy,
+        attestation: { kind: 'insecure-dev', devKeys: [new Uint8Array(randomBytes(32))] },
+        random: systemRandom,
+      }),
+    ).rejects.toMatchObject({ code: 'ATTESTATION_INVALID' });
+  });
+
+  it('signs ECDSA with the cosigner; OpenSSL verifies under Q', async () => {
+    const hash = hashOf('pay 1 BTC to bob');
+    const { signature } = await signEcdsa({
+      wallet: ecdsaWallet,
+      messageHash: hash,
+      random: systemRandom,
+    });
+    expect(opensslVerifies(ecdsaWallet.q, hash, signature)).toBe(true);
+  }, 60_000);
+
+  it('creates a MuSig2 wallet and signs BIP-340 with the cosigner', async () => {
+    musigWallet = await createWallet({
+      cosignerUrl,
+      kind: 'musig2',
+      policy,
+      attestation: { kind: 'insecure-dev', devKeys: [vault.devKey] },
+      random: systemRandom,
+    });
+    expect(musigWallet.scheme).toBe('musig2');
+    const sig = await signSchnorr({
+      wallet: musigWallet,
+      message: sha256(Buffer.from('taproot')),
+      random: systemRandom,
+    });
+    expect(sig).toHaveLength(64);
+  });
+
+  it('recovers both keys after the cosigner is gone; the keys sign on their own', async () => {
+    await cosigner.close();
+    for (const [name, w] of [
+      ['ecdsa', ecdsaWallet],
+      ['musig', musigWallet],
+    ] as const) {
+      const r = await recoverWallet({
+        wallet: w,
+        files: {
+          claimStatePath: join(dir, `${name}.claim`),
+          checkpointDir: join(dir, `${name}.vdf`),
+          password: 'pw',
+          scrypt: fast.scrypt,
+        },
+        random: systemRandom,
+        workers: 'never',
+      });
+      expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(w.q);
+      expect(checkKeyIndependently(r.secretKey, w.q).opensslEcdsa).toBe(true);
+    }
+  }, 60_000);
+});
