@@ -4,11 +4,42 @@ import { isProbablePrime, passesBpswAfterTrialDivision, smallFactorOfBytes } fro
 /** Largest HashPrime output we accept to build (bits); chiavdf's discriminants stop at 1024. */
 export const HASH_PRIME_MAX_BITS = 4096;
 
-/** Adds one to a fixed-width big-endian counter in place (wrapping at the top). */
-function increment(counter: Uint8Array): void {
+/**
+ * Adds one to a fixed-width big-endian counter in place (wrapping at the top); returns the lowest
+ * index it changed.
+ */
+function increment(counter: Uint8Array): number {
   for (let i = counter.length - 1; i >= 0; i--) {
     counter[i] = (counter[i]! + 1) & 0xff;
-    if (counter[i] !== 0) return;
+    if (counter[i] !== 0) return i;
+  }
+  return 0;
+}
+
+/**
+ * SHA-256 of a counter whose leading 64-byte blocks rarely change: the hash state after those
+ * blocks is kept and cloned, so a long seed (rsa2048's is ~800 bytes) costs one or two blocks per
+ * candidate instead of thirteen. The state is rebuilt whenever a carry reaches the cached blocks.
+ */
+class CounterHasher {
+  readonly #counter: Uint8Array;
+  readonly #prefixBytes: number;
+  #prefix: ReturnType<typeof sha256.create>;
+
+  constructor(counter: Uint8Array) {
+    this.#counter = counter;
+    this.#prefixBytes = Math.max(0, Math.floor((counter.length - 16) / 64) * 64);
+    this.#prefix = this.#absorbPrefix();
+  }
+
+  #absorbPrefix() {
+    return sha256.create().update(this.#counter.subarray(0, this.#prefixBytes));
+  }
+
+  /** Increments the counter and returns its SHA-256. */
+  next(): Uint8Array {
+    if (increment(this.#counter) < this.#prefixBytes) this.#prefix = this.#absorbPrefix();
+    return this.#prefix.clone().update(this.#counter.subarray(this.#prefixBytes)).digest();
   }
 }
 
@@ -26,13 +57,12 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
     if (!Number.isInteger(b) || b < 0 || b >= bits)
       throw new RangeError('hashPrime: bit out of range');
   }
-  const sprout = Uint8Array.from(seed);
+  const sprout = new CounterHasher(Uint8Array.from(seed));
   const length = bits / 8;
   const buf = new Uint8Array(length);
   for (;;) {
     for (let filled = 0; filled < length; ) {
-      increment(sprout);
-      const digest = sha256(sprout);
+      const digest = sprout.next();
       const take = Math.min(32, length - filled);
       buf.set(digest.subarray(0, take), filled);
       filled += take;

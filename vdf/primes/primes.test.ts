@@ -227,3 +227,37 @@ describe.skipIf(!haveVectors('chia'))('hashPrime against chiavdf vectors', () =>
     expect(p % 8n).toBe(7n);
   });
 });
+
+describe('hashPrime on long seeds (cached hash prefix)', () => {
+  /** The construction written the plain way, hashing the whole counter every time. */
+  function reference(seed: Uint8Array, bits: number, setBits: number[]): bigint {
+    const sprout = Uint8Array.from(seed);
+    const length = bits / 8;
+    for (;;) {
+      const buf = new Uint8Array(length);
+      for (let filled = 0; filled < length; ) {
+        for (let i = sprout.length - 1; i >= 0; i--) {
+          sprout[i] = (sprout[i]! + 1) & 0xff;
+          if (sprout[i] !== 0) break;
+        }
+        const d = sha256(sprout);
+        const take = Math.min(32, length - filled);
+        buf.set(d.subarray(0, take), filled);
+        filled += take;
+      }
+      buf[length - 1]! |= 1;
+      for (const b of setBits) buf[length - 1 - (b >> 3)]! |= 1 << (b & 7);
+      const n = BigInt(`0x${Buffer.from(buf).toString('hex')}`);
+      if (isProbablePrime(n)) return n;
+    }
+  }
+
+  it('matches the plain construction, also when a carry runs into the cached blocks', () => {
+    const long = new Uint8Array(800).map((_, i) => (i * 37) & 0xff);
+    const carry = new Uint8Array(100).fill(0xff, 60);
+    const wrap = new Uint8Array(130).fill(0xff);
+    for (const seed of [long, carry, wrap]) {
+      expect(hashPrime(seed, 264, [263])).toBe(reference(seed, 264, [263]));
+    }
+  });
+});
