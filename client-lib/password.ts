@@ -15,6 +15,8 @@ export async function readPassword(opts: {
   input?: NodeJS.ReadStream;
   output?: NodeJS.WriteStream;
   prompt?: string;
+  /** On a terminal, ask twice (for a new password). */
+  confirm?: boolean;
 }): Promise<string> {
   if (opts.passwordFile) {
     let text: string;
@@ -43,7 +45,13 @@ export async function readPassword(opts: {
       `no password: use a terminal, --password-file FILE or ${PASSWORD_ENV}`,
     );
   }
-  return promptHidden(input, output, opts.prompt ?? 'Wallet password: ');
+  const first = await promptHidden(input, output, opts.prompt ?? 'Wallet password: ');
+  if (first.length === 0) throw new ClientError('PASSWORD_UNAVAILABLE', 'the password is empty');
+  if (opts.confirm) {
+    const again = await promptHidden(input, output, 'Repeat the password: ');
+    if (again !== first) throw new ClientError('PASSWORD_UNAVAILABLE', 'the passwords differ');
+  }
+  return first;
 }
 
 function promptHidden(

@@ -5,9 +5,10 @@
  * the cosigner dies and the user recovers a key that signs on its own.
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,7 @@ import {
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { type Cosigner, openCosigner } from '../cosigner/index.ts';
 import { DevAttestationVerifier, encodePoint, KeyFileSealer, Point } from '../vault/index.ts';
+import { runCli } from './support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-client-cosigner-'));
 const securityPolicy = { paillierBits: 2048, ringPedersenBits: 1024 };
@@ -146,6 +148,85 @@ describe('client-lib with a real cosigner', () => {
     });
     expect(sig).toHaveLength(64);
   });
+
+  it('vigil wallet create / sign / backup-status against the cosigner (exit codes)', async () => {
+    const pwFile = join(dir, 'pw');
+    writeFileSync(pwFile, 'pw\n');
+    const devKey = Buffer.from(vault.devKey).toString('hex');
+    const base = [
+      '--cosigner',
+      cosignerUrl,
+      '--iterations',
+      '64',
+      '--password-file',
+      pwFile,
+      '--scrypt-log-n',
+      '10',
+    ];
+    const noTrust = await runCli('wallet', 'create', ...base, '--out', join(dir, 'x.vigil'));
+    expect(noTrust.code).toBe(2);
+    expect(noTrust.stderr).toMatch(/--pcr|--dev-attestation-key/);
+
+    for (const scheme of ['musig2', 'ecdsa-2p'] as const) {
+      const out = join(dir, `cli-${scheme}.vigil`);
+      const args = [...base, '--out', out, '--scheme', scheme, '--dev-attestation-key', devKey];
+      const created = await runCli(
+        'wallet',
+        'create',
+        ...args,
+        '--ring-pedersen-bits',
+        '1024',
+        '--json',
+      );
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.stderr).toMatch(/INSECURE/);
+      const info = JSON.parse(created.stdout);
+      expect((await runCli('wallet', 'create', ...args)).code).toBe(2); // never overwrites
+
+      const signed = await runCli(
+        'wallet',
+        'sign',
+        '--wallet',
+        out,
+        '--password-file',
+        pwFile,
+        '--message',
+        'hi',
+        '--json',
+      );
+      expect(signed.code, signed.stderr).toBe(0);
+      const s = JSON.parse(signed.stdout);
+      const digest = sha256(Buffer.from('hi'));
+      expect(s.hash).toBe(Buffer.from(digest).toString('hex'));
+      const sig = Buffer.from(s.signature, 'hex');
+      const q = Buffer.from(info.publicKey, 'hex');
+      if (scheme === 'musig2') expect(schnorr.verify(sig, digest, q.subarray(1))).toBe(true);
+      else {
+        preimages.set(s.hash, Buffer.from('hi'));
+        expect(opensslVerifies(q, digest, sig)).toBe(true);
+      }
+      const status = await runCli(
+        'wallet',
+        'backup-status',
+        '--wallet',
+        out,
+        '--password-file',
+        pwFile,
+      );
+      expect(status.code, status.stderr).toBe(0);
+    }
+    const badHash = await runCli(
+      'wallet',
+      'sign',
+      '--wallet',
+      join(dir, 'cli-musig2.vigil'),
+      '--password-file',
+      pwFile,
+      '--hash',
+      'abcd',
+    );
+    expect(badHash.code).toBe(2);
+  }, 120_000);
 
   it('recovers both keys after the cosigner is gone; the keys sign on their own', async () => {
     await cosigner.close();
