@@ -35,3 +35,11 @@ export { parseVaultConfig, VAULT_ENV, type VaultConfig } from './node/config.ts'
 export { type RunningVault, startVaultServer } from './node/serve.ts';
 export { VaultNode, type VaultNodeOptions } from './node/vault-node.ts';
 export * from './protocol/index.ts';
+export {
+  readHello,
+  recoverVault,
+  retireRaftDirs,
+  runNodeProcess,
+  slotStorageKey,
+  superviseCluster,
+} from './replicated/index.ts';

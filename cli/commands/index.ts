@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerClaimCommands } from './claim.ts';
+import { registerClusterCommands } from './cluster.ts';
 import { registerCosignerCommands } from './cosigner.ts';
 import { registerRecoverCommand } from './recover.ts';
 import { registerStartCommand } from './start.ts';
@@ -11,6 +12,7 @@ export function registerCommands(program: Command): void {
   registerStartCommand(program);
   registerVdfCommands(program);
   registerVaultCommands(program);
+  registerClusterCommands(program);
   registerCosignerCommands(program);
   registerWalletCommands(program);
   registerRecoverCommand(program);

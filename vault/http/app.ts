@@ -6,6 +6,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { AttestationProvider } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
@@ -57,8 +58,18 @@ export interface VaultBackend {
   readonly publicKeys: ClusterKeys;
 }
 
+/** What a replicated backend adds: Raft status, admission of new members, Raft metrics. */
+export interface ClusterApi {
+  /** This node's Raft view (served locally; says so). */
+  status(): Record<string, unknown>;
+  /** Admits a joining member (leader only; followers redirect). */
+  join(body: unknown): Promise<unknown>;
+  registerMetrics(registry: Registry): void;
+}
+
 export interface VaultAppOptions {
   backend: VaultBackend;
+  cluster?: ClusterApi;
   attestation: AttestationProvider;
   /** Requests per minute per client address (default 600). */
   rateLimitPerMinute?: number;
@@ -124,10 +135,24 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     }
   }
 
+  const cluster = opts.cluster;
+  cluster?.registerMetrics(metrics.registry);
   app.get('/healthz', { schema: { hide: true } }, async () => ({
     status: 'ok',
     lastIndex: backend.machine.lastIndex,
+    ...(cluster ? { raft: cluster.status() } : {}),
   }));
+  if (cluster) {
+    app.get('/v1/cluster/status', { schema: { hide: true } }, async () => cluster.status());
+    app.post('/v1/cluster/join', { schema: { hide: true } }, async (req) => cluster.join(req.body));
+    // Reads of a replica's applied state decide nothing; they say where they come from.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method === 'GET' && req.url.startsWith('/v1/')) {
+        reply.header('x-vigil-read', `local-replica; applied=${backend.machine.lastIndex}`);
+      }
+      return payload;
+    });
+  }
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -147,7 +147,8 @@ describe('vigil cluster recover (in-process)', () => {
     members = [];
 
     const slots = ['node-1', 'node-2', 'node-3'].map((s) => join(dir, s));
-    const recovered = await recoverVault(slots, new StorageBox(c.storageKey));
+    const cipher = new StorageBox(c.storageKey);
+    const recovered = await recoverVault(slots.map((d) => ({ dir: d, cipher })));
     await retireRaftDirs(slots);
     const r = await startLocalCluster({
       n: 3,
@@ -165,11 +166,10 @@ describe('vigil cluster recover (in-process)', () => {
     const w4 = tenant.newWallet();
     kind(await next.submit(tenant.deposit(keys, w4, policy)), 'deposited');
     // recover refuses without a majority of disks
-    await expect(
-      recoverVault(
-        [join(dir, 'none-1'), join(dir, 'none-2'), slots[0]!],
-        new StorageBox(c.storageKey),
-      ),
-    ).rejects.toThrow(/majority/);
+    const few = [join(dir, 'none-1'), join(dir, 'none-2'), slots[0]!].map((d) => ({
+      dir: d,
+      cipher,
+    }));
+    await expect(recoverVault(few)).rejects.toThrow(/majority/);
   }, 40_000);
 });

@@ -178,6 +178,12 @@ export class ClusterMember {
     return this.#network.stats();
   }
 
+  /** True once this node holds the secret of the vault's current epoch. */
+  get epochReady(): boolean {
+    const e = this.state.machine?.epochId;
+    return e !== undefined && e !== null && this.epochs.has(e);
+  }
+
   get isLeader(): boolean {
     return this.#node.status().role === 'leader';
   }

@@ -65,16 +65,16 @@ export interface RecoveredVault {
  * without the disks of a majority of the slots.
  */
 export async function recoverVault(
-  slotDirs: readonly string[],
-  cipher: ValueCipher,
+  slots: readonly { dir: string; cipher: ValueCipher }[],
 ): Promise<RecoveredVault> {
-  const found: string[][] = [];
-  for (const slot of slotDirs) {
-    const names = (await readdir(slot).catch(() => [] as string[])).filter((n) =>
+  const found: { dir: string; cipher: ValueCipher }[][] = [];
+  for (const slot of slots) {
+    const names = (await readdir(slot.dir).catch(() => [] as string[])).filter((n) =>
       n.startsWith('raft-'),
     );
-    found.push(names.map((n) => join(slot, n)));
+    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher })));
   }
+  const slotDirs = slots.map((s) => s.dir);
   const slotsWithDisk = found.filter((f) => f.length > 0).length;
   if (slotsWithDisk < Math.floor(slotDirs.length / 2) + 1) {
     throw new VaultError(
@@ -84,7 +84,7 @@ export async function recoverVault(
     );
   }
   const disks: DiskView[] = [];
-  for (const d of found.flat()) disks.push(await readDisk(d, cipher));
+  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher));
   const source = disks.reduce((a, b) => (b.applied > a.applied ? b : a));
   const newest = disks.reduce((a, b) =>
     b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,

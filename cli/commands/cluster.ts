@@ -1,0 +1,198 @@
+/**
+ * `vigil cluster start|node|status|recover`: a local Raft cluster of vault nodes, one process per
+ * node (docs/cluster.md). Development mode: dev attestation and key-file sealing only.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  readHello,
+  recoverVault,
+  retireRaftDirs,
+  runNodeProcess,
+  StorageBox,
+  slotStorageKey,
+  superviseCluster,
+} from '../../vault/index.ts';
+import { CliExit } from '../exit.ts';
+
+function operatorKey(hex: string | undefined): Uint8Array | undefined {
+  if (hex === undefined) return undefined;
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new CliExit(2, '--operator-key: 32 bytes of lowercase hex');
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+function requireDevMode(flags: { insecureDevAttestation?: boolean }): void {
+  if (flags.insecureDevAttestation !== true && process.env.VIGIL_INSECURE_DEV_ATTESTATION !== '1') {
+    throw new CliExit(
+      2,
+      'a local cluster runs with the INSECURE dev attestation only: pass --insecure-dev-attestation',
+    );
+  }
+}
+
+async function slotsOf(dataDir: string): Promise<string[]> {
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  return names
+    .filter((n) => /^node-\d+$/.test(n))
+    .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+}
+
+export function registerClusterCommands(program: Command): void {
+  const cluster = program
+    .command('cluster')
+    .description('run and inspect a local Raft cluster of vault nodes');
+
+  cluster
+    .command('start')
+    .description('start a local cluster: one process per node, each printed with its URL')
+    .requiredOption('--data-dir <dir>', 'the cluster directory')
+    .option('--nodes <n>', '3 or 5', '3')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--operator-key <hex>', "the operator's BIP-340 key (required for a new vault)")
+    .option('--insecure-dev-attestation', 'use the INSECURE development attestation')
+    .action(async (flags: Record<string, string | boolean | undefined>) => {
+      requireDevMode(flags);
+      const nodes = Number(flags.nodes);
+      if (nodes !== 3 && nodes !== 5) throw new CliExit(2, '--nodes must be 3 or 5');
+      operatorKey(flags.operatorKey as string | undefined);
+      let sup: Awaited<ReturnType<typeof superviseCluster>>;
+      try {
+        sup = await superviseCluster({
+          dataDir: resolve(String(flags.dataDir)),
+          nodes,
+          host: String(flags.host),
+          operatorKeyHex: flags.operatorKey as string | undefined,
+          vigilScript: process.argv[1]!,
+          log: (l) => console.log(l),
+        });
+      } catch (e) {
+        throw new CliExit(1, (e as Error).message);
+      }
+      console.log(`cluster supervisor pid=${process.pid}`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          console.log('stopping the cluster');
+          sup.stop().then(done, done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      console.log('cluster stopped');
+    });
+
+  cluster
+    .command('node', { hidden: true })
+    .description('one cluster node (spawned by `vigil cluster start`)')
+    .requiredOption('--data-dir <dir>')
+    .requiredOption('--slot <slot>')
+    .requiredOption('--cluster-id <id>')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--found <slots>', 'found a new cluster with these slots')
+    .option('--boot <token>')
+    .option('--operator-key <hex>')
+    .action(async (flags: Record<string, string | undefined>) => {
+      const node = await runNodeProcess({
+        dataDir: resolve(flags.dataDir!),
+        slot: flags.slot!,
+        host: flags.host!,
+        clusterId: flags.clusterId!,
+        operatorKey: operatorKey(flags.operatorKey),
+        found: flags.found ? { slots: flags.found.split(','), boot: flags.boot ?? '' } : undefined,
+        log: (l) => console.log(l),
+      });
+      await new Promise<void>((done) => {
+        const stop = () => void node.close().then(done, done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  cluster
+    .command('status')
+    .description(
+      "each node's id, URL, pid, role, term, commit and applied index, and peers' progress",
+    )
+    .requiredOption('--data-dir <dir>', 'the cluster directory')
+    .option('--json', 'print JSON: {"nodes": [...]}')
+    .action(async (flags: { dataDir: string; json?: boolean }) => {
+      const dataDir = resolve(flags.dataDir);
+      const nodes: Record<string, unknown>[] = [];
+      for (const slot of await slotsOf(dataDir)) {
+        const h = await readHello(dataDir, slot);
+        if (!h) continue;
+        try {
+          const r = await fetch(`${h.url}/v1/cluster/status`, {
+            signal: AbortSignal.timeout(2_000),
+          });
+          nodes.push({ ...((await r.json()) as object), slot, pid: h.pid });
+        } catch {
+          nodes.push({ id: h.id, slot, url: h.url, pid: h.pid, role: 'unreachable' });
+        }
+      }
+      if (flags.json) {
+        console.log(JSON.stringify({ nodes }));
+        return;
+      }
+      for (const n of nodes) {
+        const line = [n.slot, n.id, n.url, `pid=${n.pid}`, n.role];
+        if (n.role !== 'unreachable')
+          line.push(`term=${n.term}`, `commit=${n.commitIndex}`, `applied=${n.appliedIndex}`);
+        console.log(line.join('  '));
+        for (const p of (n.peers as Record<string, unknown>[] | undefined) ?? []) {
+          console.log(
+            `    peer ${p.id} match=${p.match} next=${p.next} ${p.state} inflight=${p.inflightMessages}`,
+          );
+        }
+      }
+    });
+
+  cluster
+    .command('recover')
+    .description(
+      'restart a stopped cluster from its disks: a new epoch, deposits kept, pending claims void',
+    )
+    .requiredOption('--data-dir <dir>', 'the cluster directory (its supervisor must be stopped)')
+    .action(async (flags: { dataDir: string }) => {
+      const dataDir = resolve(flags.dataDir);
+      const slots = await slotsOf(dataDir);
+      for (const s of slots) {
+        const h = await readHello(dataDir, s);
+        if (h && isAlive(h.pid))
+          throw new CliExit(1, `${s} (pid ${h.pid}) is still running: stop the cluster first`);
+      }
+      const boxes = await Promise.all(
+        slots.map(async (s) => ({
+          slot: s,
+          box: new StorageBox(await slotStorageKey(dataDir, s)),
+        })),
+      );
+      let r: Awaited<ReturnType<typeof recoverVault>>;
+      try {
+        r = await recoverVault(boxes.map((b) => ({ dir: join(dataDir, b.slot), cipher: b.box })));
+      } catch (e) {
+        throw new CliExit(1, `recover failed: ${(e as Error).message}`);
+      }
+      for (const b of boxes) {
+        await writeFile(
+          join(dataDir, b.slot, 'recovered.bin'),
+          b.box.seal('recovered.bin', r.state),
+        );
+      }
+      await retireRaftDirs(boxes.map((b) => join(dataDir, b.slot)));
+      console.log(
+        `recovered from ${r.disks} disks: applied state of ${r.sourceDir} at index ${r.appliedIndex}, ` +
+          `${r.replayed} later log entries replayed; start the cluster again to begin a new epoch`,
+      );
+    });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
