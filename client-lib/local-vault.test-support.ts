@@ -40,6 +40,8 @@ export interface LocalVault {
   ping(): Promise<string[]>;
   /** Registers another wallet provider (e.g. a real cosigner's tenant keys, x-only hex). */
   registerTenant(tenant: string, tenantKey: string, pingKey: string): Promise<void>;
+  /** Stops the node and opens it again from its disk on the same port (a new epoch). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,23 +70,29 @@ export async function startLocalVault(
   const operatorKey = schnorr.utils.randomSecretKey();
   const tenantKey = schnorr.utils.randomSecretKey();
   const pingKey = schnorr.utils.randomSecretKey();
-  const node = await VaultNode.open({
-    dataDir: dir,
-    cipher: new StorageBox(randomBytes(32)),
-    operatorKey: schnorr.getPublicKey(operatorKey),
-    limits: { claimIntervalMs: 0 },
-  });
+  const storageKey = randomBytes(32);
   const signingKey = randomBytes(32);
-  const app = await buildVaultApp({
-    backend: node,
-    attestation: new DevAttestationProvider({
-      insecureDevAttestation: true,
-      signingKey,
-      warn: () => {},
-    }),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const open = async (port: number) => {
+    const n = await VaultNode.open({
+      dataDir: dir,
+      cipher: new StorageBox(storageKey),
+      operatorKey: schnorr.getPublicKey(operatorKey),
+      limits: { claimIntervalMs: 0 },
+    });
+    const a = await buildVaultApp({
+      backend: n,
+      attestation: new DevAttestationProvider({
+        insecureDevAttestation: true,
+        signingKey,
+        warn: () => {},
+      }),
+    });
+    await a.listen({ host: '127.0.0.1', port });
+    return { n, a };
+  };
+  let { n: node, a: app } = await open(0);
+  const port = (app.server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}`;
   const keys = node.publicKeys;
   const tenant = 'acme';
   const register = (name: string, tenantPublic: Uint8Array, pingPublic: Uint8Array) =>
@@ -112,7 +120,7 @@ export async function startLocalVault(
     );
   await register(tenant, schnorr.getPublicKey(tenantKey), schnorr.getPublicKey(pingKey));
   let seq = 0;
-  return {
+  const result: LocalVault = {
     url,
     devKey: ed25519.getPublicKey(signingKey),
     node,
@@ -171,10 +179,17 @@ export async function startLocalVault(
         new Uint8Array(Buffer.from(pingPublic, 'hex')),
       );
     },
+    async restart() {
+      await app.close();
+      await node.close();
+      ({ n: node, a: app } = await open(port));
+      result.node = node;
+    },
     async close() {
       await app.close();
       await node.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return result;
 }

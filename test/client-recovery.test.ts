@@ -244,4 +244,37 @@ describe('recovery against a real vault node', () => {
     const err = await failure(submitSolution({ vault: v, claim, solution }));
     expect(err.code).toBe('CLAIM_CANCELLED');
   });
+
+  it('reports a claim voided by a vault restart mid-solve, and a new claim then recovers', async () => {
+    const { wallet } = await vault.deposit('additive', { group: 'rsa2048', iterations: 300_000 });
+    const files = filesFor();
+    const controller = new AbortController();
+    const interrupted = await failure(
+      recoverWallet({
+        wallet,
+        files,
+        random: systemRandom,
+        workers: 'never',
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'solve-progress' && e.progress.done > 0) controller.abort();
+        },
+      }),
+    );
+    expect(interrupted.code).toBe('SOLVE_ABORTED');
+    await vault.restart();
+    const voided = await failure(
+      recoverWallet({ wallet, files, random: systemRandom, workers: 'never' }),
+    );
+    expect(voided.code).toBe('CLAIM_CANCELLED');
+    expect(voided.message).toMatch(/restarted/);
+    const r = await recoverWallet({
+      wallet,
+      files,
+      random: systemRandom,
+      workers: 'never',
+      fresh: true,
+    });
+    expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(wallet.q);
+  }, 30_000);
 });
