@@ -40,6 +40,7 @@ export {
   type ExportedKey,
   ethereumAddress,
   exportPrivateKey,
+  keyAggCoefficients,
   musig2Coefficients,
   reconstructPrivateKey,
 } from './keys.ts';

@@ -38,20 +38,26 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
- * BIP-327 KeyAgg coefficients of the two plain keys, after KeySort (as the vault aggregates them):
- * L = H_agg_list(pk_1 ‖ pk_2); the second distinct key gets 1; any other key gets
- * H_agg_coef(L ‖ pk_i) mod n. Returns the coefficient of each input key in input order.
+ * BIP-327 KeyAgg coefficients for plain keys in the given order: L = H_agg_list(pk_1 ‖ … ‖ pk_u);
+ * the first key different from pk_1 gets 1 (if any); every other key gets H_agg_coef(L ‖ pk_i) mod n.
  */
-export function musig2Coefficients(q1: Uint8Array, q2: Uint8Array): [bigint, bigint] {
-  const sorted = compareBytes(q1, q2) <= 0 ? [q1, q2] : [q2, q1];
-  const first = sorted[0] as Uint8Array;
-  const second = sorted.find((k) => !bytesEqual(k, first));
-  const L = taggedHash('KeyAgg list', ...sorted);
-  const coef = (pk: Uint8Array) =>
+export function keyAggCoefficients(publicKeys: readonly Uint8Array[]): bigint[] {
+  const first = publicKeys[0];
+  if (!first) throw new ClientError('KEY_MISMATCH', 'no public keys to aggregate');
+  const second = publicKeys.find((k) => !bytesEqual(k, first));
+  const L = taggedHash('KeyAgg list', ...publicKeys);
+  return publicKeys.map((pk) =>
     second && bytesEqual(pk, second)
       ? 1n
-      : mod(bytesToBigInt(taggedHash('KeyAgg coefficient', L, pk)));
-  return [coef(q1), coef(q2)];
+      : mod(bytesToBigInt(taggedHash('KeyAgg coefficient', L, pk))),
+  );
+}
+
+/** The coefficients of Q1 and Q2 after KeySort, as the vault's musig2 scheme aggregates them. */
+export function musig2Coefficients(q1: Uint8Array, q2: Uint8Array): [bigint, bigint] {
+  const swap = compareBytes(q1, q2) > 0;
+  const [a, b] = keyAggCoefficients(swap ? [q2, q1] : [q1, q2]) as [bigint, bigint];
+  return swap ? [b, a] : [a, b];
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   decodeWif,
   ethereumAddress,
   exportPrivateKey,
+  keyAggCoefficients,
   musig2Coefficients,
   reconstructPrivateKey,
   walletAddresses,
@@ -20,6 +21,7 @@ import {
   type Scheme,
   scalarToBytes,
 } from '../vault/index.ts';
+import { haveVectors, readVectorText } from './support/vectors.ts';
 
 const pub = (s: bigint) => encodePoint(Point.BASE.multiply(s));
 const scalar = fc.bigInt({ min: 1n, max: CURVE_ORDER - 1n });
@@ -49,6 +51,29 @@ describe('exports match well-known values', () => {
     const t = walletAddresses('musig2', pub(1n));
     expect(t.bitcoin).toMatch(/^bc1p/);
     expect(t.ethereum).toBeNull();
+  });
+});
+
+describe.skipIf(!haveVectors('bip327'))('BIP-327 KeyAgg vectors', () => {
+  it('Σ a_i·P_i gives every valid vector aggregate key', () => {
+    const v = JSON.parse(readVectorText('bip327', 'key_agg_vectors.json')) as {
+      pubkeys: string[];
+      valid_test_cases: { key_indices: number[]; expected: string }[];
+    };
+    expect(v.valid_test_cases.length).toBeGreaterThan(0);
+    for (const c of v.valid_test_cases) {
+      const keys = c.key_indices.map(
+        (i) => new Uint8Array(Buffer.from(v.pubkeys[i] as string, 'hex')),
+      );
+      const coefs = keyAggCoefficients(keys);
+      let Q = Point.ZERO;
+      keys.forEach((k, i) => {
+        Q = Q.add(Point.fromBytes(k).multiply(coefs[i] as bigint));
+      });
+      expect(Buffer.from(Q.toBytes(true).subarray(1)).toString('hex').toUpperCase()).toBe(
+        c.expected,
+      );
+    }
   });
 });
 
