@@ -7,7 +7,14 @@
 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bytesEqual, makeClaim, openRelease, toHex, x25519PublicKey } from '../vault/index.ts';
+import {
+  bytesEqual,
+  makeClaim,
+  openRelease,
+  type Release,
+  toHex,
+  x25519PublicKey,
+} from '../vault/index.ts';
 import { type SolveProgress, solve, VdfError, type VdfProofRecord } from '../vdf/index.ts';
 import {
   type ClaimState,
@@ -94,11 +101,16 @@ export async function beginClaim(args: {
   }
   if (state?.release) return state;
   if (state?.claim && args.fresh) {
-    await rm(join(files.checkpointDir, toHex(state.claim.claimId)), {
-      recursive: true,
-      force: true,
-    });
-    state = undefined;
+    // Only a claim that can no longer release is discarded: dropping a live claim's ephemeral
+    // key would leave a claim this device can never open, blocking the wallet until it ends.
+    const info = await args.vault.getClaim(state.claim.claimId);
+    if (info.status === 'cancelled' || info.status === 'voided') {
+      await rm(join(files.checkpointDir, toHex(state.claim.claimId)), {
+        recursive: true,
+        force: true,
+      });
+      state = undefined;
+    }
   }
   if (state?.claim) return state;
   const resumed = state !== undefined;
@@ -209,7 +221,7 @@ export async function submitSolution(args: {
   vault: VaultClient;
   claim: CommittedClaim;
   solution: VdfProofRecord;
-}): Promise<ClaimState['release'] & object> {
+}): Promise<Release> {
   try {
     return await args.vault.submitSolution(
       args.claim.claimId,

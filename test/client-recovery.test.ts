@@ -277,4 +277,23 @@ describe('recovery against a real vault node', () => {
     });
     expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(wallet.q);
   }, 30_000);
+
+  it('--new-claim keeps a claim that is still live instead of orphaning its key', async () => {
+    const { wallet } = await vault.deposit('additive');
+    const files = filesFor();
+    const first = await beginClaim({ wallet, vault: client(), files, random: systemRandom });
+    let sent = false;
+    const r = await recoverWallet({
+      wallet,
+      files,
+      random: systemRandom,
+      workers: 'never',
+      fresh: true,
+      onEvent: (e) => {
+        if (e.type === 'claim-sent') sent = true;
+      },
+    });
+    expect(sent).toBe(false);
+    expect(r.claimId).toEqual(first.claim!.claimId);
+  });
 });
