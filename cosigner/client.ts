@@ -34,6 +34,7 @@ import {
   type WalletStatusJson,
 } from './api.ts';
 import { ClientKeygen } from './ecdsa2p/keygen.ts';
+import type { EncryptionMaskPool } from './ecdsa2p/mask-pool.ts';
 import { ClientRefresh } from './ecdsa2p/refresh.ts';
 import { ClientSigner, signatureFromWire } from './ecdsa2p/sign.ts';
 import type {
@@ -243,6 +244,8 @@ export class CosignerClient {
     share: ClientKeyShare;
     messageHash: Uint8Array;
     path?: number[];
+    /** Precomputed encryption masks for this share (see EncryptionMaskPool): a faster sign. */
+    masks?: EncryptionMaskPool;
   }): Promise<EcdsaSignature> {
     const sessionId = this.#rng(32);
     const path = args.path ?? [];
@@ -252,6 +255,7 @@ export class CosignerClient {
       messageHash: args.messageHash,
       path,
       rng: this.#rng,
+      ...(args.masks ? { masks: args.masks } : {}),
     });
     const started = await this.call<SignStartResponse>('POST', '/sign', {
       sessionId: hex(sessionId),

@@ -19,6 +19,7 @@ export {
 export { derivePublic, HARDENED } from './derive.ts';
 export type { KeygenMsg1, KeygenMsg2, KeygenMsg3 } from './ecdsa2p/keygen.ts';
 export { ClientKeygen, ServerKeygen } from './ecdsa2p/keygen.ts';
+export { EncryptionMaskPool, encryptionMask } from './ecdsa2p/mask-pool.ts';
 export type {
   RefreshMsg1,
   RefreshMsg2,

@@ -17,4 +17,21 @@ describe('Paillier key pool', () => {
     verifyModulus(a.sk.n, SERVER_PAILLIER_OWNER, a.modulusProof, 2048);
     expect(a.sk.n.toString(2)).toHaveLength(2048);
   });
+
+  it('refills from a worker thread without blocking the event loop', async () => {
+    const pool = new PaillierKeyPool({ target: 1, worker: true });
+    pool.start();
+    let ticks = 0;
+    for (let i = 0; i < 600 && pool.size < 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      ticks++;
+    }
+    pool.stop();
+    expect(pool.size).toBe(1);
+    // The main thread kept its timers running while the worker searched for primes.
+    expect(ticks).toBeGreaterThan(3);
+    const key = pool.take();
+    verifyModulus(key.sk.n, SERVER_PAILLIER_OWNER, key.modulusProof, 2048);
+    expect(typeof key.sk.p).toBe('bigint');
+  }, 20_000);
 });

@@ -1,10 +1,12 @@
 /**
  * A pool of pre-generated Paillier keys with their Πmod, refilled off the request path. This is a
- * shell (it uses timers and node:crypto randomness); the protocol cores take a key from it as an
- * input. Refilling runs one key per macrotask so the event loop keeps serving requests between
- * keys; a take() on an empty pool generates synchronously (the "cold" path the bench measures).
+ * shell (it uses timers, threads and node:crypto randomness); the protocol cores take a key from
+ * it as an input. With `worker: true` refills run in a worker thread, so the event loop never
+ * stalls on a key; otherwise one key per macrotask on the main thread. A take() on an empty pool
+ * generates synchronously (the "cold" path the bench measures).
  */
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { provePaillierKey } from './ecdsa2p/setup.ts';
 import type { ProvenPaillierKey } from './ecdsa2p/types.ts';
 import { generatePaillierKey } from './primes.ts';
@@ -19,12 +21,16 @@ export class PaillierKeyPool {
   readonly #keys: ProvenPaillierKey[] = [];
   readonly #target: number;
   readonly #bits: number;
+  readonly #useWorker: boolean;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #worker: Worker | undefined;
+  #inFlight = false;
   #stopped = false;
 
-  constructor(opts: { target: number; bits?: number }) {
+  constructor(opts: { target: number; bits?: number; worker?: boolean }) {
     this.#target = opts.target;
     this.#bits = opts.bits ?? 2048;
+    this.#useWorker = opts.worker ?? false;
   }
 
   get size(): number {
@@ -41,6 +47,9 @@ export class PaillierKeyPool {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    void this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#inFlight = false;
   }
 
   /** Fills the pool now (blocking); for start-up and benches. */
@@ -56,6 +65,10 @@ export class PaillierKeyPool {
   }
 
   #schedule(): void {
+    if (this.#useWorker) {
+      this.#scheduleWorker();
+      return;
+    }
     if (this.#stopped || this.#timer || this.#keys.length >= this.#target) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -64,5 +77,27 @@ export class PaillierKeyPool {
       this.#schedule();
     }, 0);
     this.#timer.unref?.();
+  }
+
+  #scheduleWorker(): void {
+    if (this.#stopped || this.#inFlight || this.#keys.length >= this.#target) return;
+    if (!this.#worker) {
+      const worker = new Worker(new URL('./paillier-worker-boot.mjs', import.meta.url));
+      worker.unref();
+      worker.on('message', (key: ProvenPaillierKey) => {
+        this.#inFlight = false;
+        if (this.#stopped) return;
+        this.#keys.push(key);
+        this.#scheduleWorker();
+      });
+      worker.on('error', () => {
+        // A failed worker is replaced on the next refill; take() still works without it.
+        this.#inFlight = false;
+        this.#worker = undefined;
+      });
+      this.#worker = worker;
+    }
+    this.#inFlight = true;
+    this.#worker.postMessage(this.#bits);
   }
 }

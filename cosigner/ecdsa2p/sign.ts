@@ -45,6 +45,7 @@ import {
   schnorrToWire,
   verifySchnorr,
 } from '../zk/schnorr.ts';
+import { type EncryptionMaskPool, encryptWithMask } from './mask-pool.ts';
 import type { ClientKeyShare, EcdsaSignature, KeyLock, ServerKeyShare } from './types.ts';
 
 export interface SignMsg1 {
@@ -91,6 +92,7 @@ export class ClientSigner {
   readonly #m: bigint;
   readonly #tweak: bigint;
   readonly #rng: RandomBytes;
+  readonly #masks: EncryptionMaskPool | undefined;
   /** The (derived) public key the signature will verify under. */
   readonly publicKey: Point;
   #k2 = 0n;
@@ -104,7 +106,13 @@ export class ClientSigner {
     messageHash: Uint8Array;
     path?: readonly number[];
     rng: RandomBytes;
+    /** Precomputed encryption masks for this share's Paillier key (each used once). */
+    masks?: EncryptionMaskPool;
   }) {
+    if (opts.masks && opts.masks.paillierN !== opts.share.paillierN) {
+      throw badState('the mask pool belongs to another Paillier key');
+    }
+    this.#masks = opts.masks;
     this.#sessionId = opts.sessionId;
     this.#share = opts.share;
     this.#m = messageScalar(opts.messageHash);
@@ -149,7 +157,9 @@ export class ClientSigner {
     const a = scalarMod(k2inv * (this.#m + r * xClient));
     const b = scalarMod(k2inv * r);
     const rho = PLAINTEXT_BOUND + randomBelow(this.#rng, RHO_SPREAD);
-    const masked = encrypt(pk, rho * CURVE_ORDER + a, this.#rng).c;
+    const masked = this.#masks
+      ? encryptWithMask(pk, rho * CURVE_ORDER + a, this.#masks.take())
+      : encrypt(pk, rho * CURVE_ORDER + a, this.#rng).c;
     const c3 = addCiphertexts(pk, masked, multiplyCiphertext(pk, this.#share.ckey, b));
     this.#k2 = 0n;
     return {

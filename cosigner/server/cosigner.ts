@@ -29,6 +29,8 @@ export interface CosignerOptions {
   pingIntervalMs: number;
   limits: PolicyLimits;
   poolTarget?: number;
+  /** A pool to draw from instead of a new one (benches share a pre-filled pool). */
+  pool?: PaillierKeyPool;
   /** Minimum client ring-Pedersen size (default 2048 bits; tests use smaller moduli). */
   securityPolicy?: SecurityPolicy;
   maxSessions?: number;
@@ -84,7 +86,7 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     { url: o.vaultUrl, verifier: o.verifier, store, metrics, log },
     tenant,
   );
-  const pool = new PaillierKeyPool({ target: o.poolTarget ?? 4 });
+  const pool = o.pool ?? new PaillierKeyPool({ target: o.poolTarget ?? 4, worker: true });
   pool.start();
   const sessions = new SessionTable({
     max: o.maxSessions ?? 1000,

@@ -5,14 +5,21 @@
  * messages go through a JSON round trip, as over HTTP, but no network.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   ClientKeygen,
   type ClientKeyShare,
+  type ClientSetup,
   ClientSigner,
+  CosignerClient,
+  EncryptionMaskPool,
   generateProvenPaillierKey,
   generateSafePrime,
   makeClientSetup,
+  openCosigner,
   PaillierKeyPool,
   type ProvenPaillierKey,
   ringPedersenFromPrimes,
@@ -20,6 +27,16 @@ import {
   type ServerKeyShare,
   ServerSigner,
 } from '../../cosigner/index.ts';
+import {
+  buildVaultApp,
+  DevAttestationProvider,
+  DevAttestationVerifier,
+  KeyFileSealer,
+  StorageBox,
+  signTenantRegistration,
+  tenantRegistrationToJson,
+  VaultNode,
+} from '../../vault/index.ts';
 import type { BenchSuite } from './report.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
@@ -38,6 +55,126 @@ function time(n: number, f: () => void): number[] {
     out.push(performance.now() - t);
   }
   return out;
+}
+
+async function timeAsync(n: number, f: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/**
+ * The same protocols through the real server: loopback HTTP, request signatures, synced LevelDB
+ * writes, and for keygen the vault's attestation check and a synced deposit in a vault node.
+ */
+async function overHttp(
+  setup: ClientSetup,
+  pool: PaillierKeyPool,
+  row: (name: string, xs: number[], target?: number) => void,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-cosigner-'));
+  const devKey = rng(32);
+  const operatorKey = schnorr.utils.randomSecretKey();
+  const attestation = () =>
+    new DevAttestationProvider({
+      insecureDevAttestation: true,
+      signingKey: devKey,
+      warn: () => {},
+    });
+  const node = await VaultNode.open({
+    dataDir: join(dir, 'vault'),
+    cipher: new StorageBox(rng(32)),
+    operatorKey: schnorr.getPublicKey(operatorKey),
+  });
+  const vaultApp = await buildVaultApp({
+    backend: node,
+    attestation: attestation(),
+    rateLimitPerMinute: 1e6,
+  });
+  const vaultUrl = await vaultApp.listen({ host: '127.0.0.1', port: 0 });
+  const cosigner = await openCosigner({
+    dataDir: join(dir, 'cosigner'),
+    sealer: new KeyFileSealer({ path: join(dir, 'cosigner.key') }),
+    vaultUrl,
+    verifier: new DevAttestationVerifier({
+      insecureDevAttestation: true,
+      trustedKeys: [attestation().publicKey],
+      warn: () => {},
+    }),
+    tenant: 'bench',
+    pingIntervalMs: 0,
+    limits: { groups: ['rsa2048'], minIterations: 1, maxIterations: 1e6 },
+    pool,
+    rateLimitPerMinute: 1e6,
+  });
+  try {
+    const t = cosigner.tenantKeys;
+    const reg = signTenantRegistration(
+      node.publicKeys.clusterId,
+      {
+        tenant: t.tenant,
+        tenantKey: Buffer.from(t.tenantKey, 'hex'),
+        pingKey: Buffer.from(t.pingKey, 'hex'),
+        limits: {
+          groups: ['rsa2048'],
+          minIterations: 1,
+          maxIterations: 1e6,
+          maxWallets: 1000,
+          maxClaims: 8,
+        },
+      },
+      operatorKey,
+      rng(32),
+    );
+    await fetch(`${vaultUrl}/v1/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tenantRegistrationToJson(reg)),
+    });
+    const base = await cosigner.app.listen({ host: '127.0.0.1', port: 0 });
+    const register = () =>
+      CosignerClient.register({
+        baseUrl: base,
+        authSecretKey: schnorr.utils.randomSecretKey(),
+        policy: { group: 'rsa2048', iterations: 100 },
+      });
+    let client: CosignerClient | undefined;
+    let share: ClientKeyShare | undefined;
+    const keygens = await timeAsync(4, async () => {
+      client = await register();
+      share = (await client.keygen(setup)).share;
+    });
+    row('HTTP keygen incl. register + attested vault deposit, warm pool', keygens, 1000);
+    const hash = new Uint8Array(createHash('sha256').update('bench').digest());
+    const c = client as CosignerClient;
+    const sh = share as ClientKeyShare;
+    await c.signEcdsa({ share: sh, messageHash: hash });
+    row(
+      'HTTP sign (2 round trips, auth, synced audit)',
+      await timeAsync(30, async () => {
+        await c.signEcdsa({ share: sh, messageHash: hash });
+      }),
+      100,
+    );
+    const masks = new EncryptionMaskPool({ paillierN: sh.paillierN, rng });
+    masks.fill(30);
+    row(
+      'HTTP sign, client masks precomputed while idle',
+      await timeAsync(30, async () => {
+        await c.signEcdsa({ share: sh, messageHash: hash, masks });
+      }),
+      100,
+    );
+  } finally {
+    await cosigner.close();
+    await vaultApp.close();
+    await node.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const suite: BenchSuite = async (report) => {
@@ -109,6 +246,23 @@ const suite: BenchSuite = async (report) => {
     }),
     100,
   );
+
+  const masks = new EncryptionMaskPool({ paillierN: client.paillierN, rng });
+  masks.fill(30);
+  row(
+    '2P-ECDSA sign, client masks precomputed while idle',
+    time(30, () => {
+      const sessionId = rng(32);
+      const c = new ClientSigner({ sessionId, share: client, messageHash: hash, rng, masks });
+      const s = new ServerSigner({ sessionId, share: server, lock, messageHash: hash, rng });
+      const m2 = s.respond(wire(c.start()));
+      s.finish(wire(c.finish(wire(m2))));
+    }),
+    100,
+  );
+
+  pool.fill();
+  await overHttp(setup, pool, row);
 };
 
 export default suite;
