@@ -98,17 +98,45 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
   };
 }
 
+export interface VaultClientOptions {
+  fetch?: Fetch;
+  /** Pauses before each further round over the URLs when every node was unreachable or
+   *  unavailable (an election, a restart). Default 0.5 s, 1 s, 2 s, 4 s. */
+  retryDelaysMs?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class VaultClient {
   readonly urls: readonly string[];
   readonly #fetch: Fetch;
+  readonly #retryDelaysMs: readonly number[];
+  readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(urls: readonly string[], opts: { fetch?: Fetch } = {}) {
+  constructor(urls: readonly string[], opts: VaultClientOptions = {}) {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
     this.urls = urls.map((u) => u.replace(/\/+$/, ''));
     this.#fetch = opts.fetch ?? fetch;
+    this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
+  /** Writes reaching a follower are redirected (307) to the leader; fetch follows them. */
   async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    let lastError: ClientError | undefined;
+    for (const delay of [0, ...this.#retryDelaysMs]) {
+      if (delay > 0) await this.#sleep(delay);
+      const r = await this.#round(method, path, body);
+      if (r.ok) return r.value;
+      lastError = r.error;
+    }
+    throw lastError ?? new ClientError('VAULT_UNREACHABLE', 'no vault answered');
+  }
+
+  async #round(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; error: ClientError | undefined }> {
     let lastError: ClientError | undefined;
     for (const base of this.urls) {
       let res: Response;
@@ -135,7 +163,7 @@ export class VaultClient {
       } catch {
         throw new ClientError('VAULT_RESPONSE', `vault at ${base} answered with non-JSON`);
       }
-      if (res.ok) return json;
+      if (res.ok) return { ok: true, value: json };
       const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const vaultCode = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
       const message = typeof e?.message === 'string' ? e.message : res.statusText;
@@ -149,7 +177,7 @@ export class VaultClient {
       }
       throw err;
     }
-    throw lastError ?? new ClientError('VAULT_UNREACHABLE', 'no vault answered');
+    return { ok: false, error: lastError };
   }
 
   async attestation(nonce: Uint8Array): Promise<AttestationResponse> {

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ClientError, type Fetch, VaultClient } from '../client-lib/index.ts';
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+function scripted(replies: Array<(url: string) => Response | Error>) {
+  const calls: string[] = [];
+  const f = (async (input: string | URL | Request) => {
+    const url = String(input);
+    calls.push(url);
+    const next = replies.shift();
+    if (!next) throw new Error('no more replies');
+    const r = next(url);
+    if (r instanceof Error) throw r;
+    return r;
+  }) as Fetch;
+  return { f, calls };
+}
+
+const nonce = { walletId: 'aa'.repeat(32), nonce: 'bb'.repeat(32), expiresAt: 1 };
+const walletId = new Uint8Array(32).fill(0xaa);
+
+describe('VaultClient', () => {
+  it('fails over across nodes and retries rounds while the cluster elects a leader', async () => {
+    const sleeps: number[] = [];
+    const { f, calls } = scripted([
+      () => new TypeError('connection refused'),
+      () => json(503, { error: { code: 'NOT_LEADER', message: 'no leader is known; retry' } }),
+      () => json(503, { error: { code: 'EPOCH_MISMATCH', message: 'retry' } }),
+      () => json(200, nonce),
+    ]);
+    const v = new VaultClient(['http://a/', 'http://b'], {
+      fetch: f,
+      retryDelaysMs: [10, 20],
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    expect(await v.claimNonce(walletId)).toEqual(new Uint8Array(32).fill(0xbb));
+    expect(calls.map((c) => new URL(c).host)).toEqual(['a', 'b', 'a', 'b']);
+    expect(sleeps).toEqual([10]);
+  });
+
+  it('does not retry a definite answer, and reports the vault code', async () => {
+    const { f, calls } = scripted([
+      () =>
+        json(404, { error: { code: 'WALLET_NOT_FOUND', message: 'no deposit for this wallet' } }),
+    ]);
+    const v = new VaultClient(['http://a', 'http://b'], { fetch: f, sleep: async () => {} });
+    const err = await v.claimNonce(walletId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err).toMatchObject({ code: 'VAULT_ERROR', vaultCode: 'WALLET_NOT_FOUND', status: 404 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('gives up after its rounds with VAULT_UNREACHABLE, and rejects malformed or huge answers', async () => {
+    const down = scripted(Array.from({ length: 6 }, () => () => new TypeError('refused')));
+    const v = new VaultClient(['http://a', 'http://b'], {
+      fetch: down.f,
+      retryDelaysMs: [1, 1],
+      sleep: async () => {},
+    });
+    expect(await v.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe(
+      'VAULT_UNREACHABLE',
+    );
+    expect(down.calls).toHaveLength(6);
+
+    const bad = scripted([() => json(200, { nonce: 'XYZ' })]);
+    const v2 = new VaultClient(['http://a'], { fetch: bad.f });
+    expect(await v2.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe('VAULT_RESPONSE');
+    const huge = scripted([() => json(200, { pad: 'x'.repeat(300 * 1024) })]);
+    const v3 = new VaultClient(['http://a'], { fetch: huge.f });
+    expect(await v3.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe('VAULT_RESPONSE');
+  });
+});
