@@ -61,6 +61,7 @@ export interface LocalMemberOptions {
   clusterId: string;
   genesis?: LogCommand;
   onFsync?: (s: number) => void;
+  commitTimeoutMs?: number;
 }
 
 export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
@@ -77,6 +78,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     clusterId: o.clusterId,
     genesis: o.genesis,
     onFsync: o.onFsync,
+    commitTimeoutMs: o.commitTimeoutMs,
   });
 }
 
@@ -90,6 +92,7 @@ export async function startLocalCluster(opts: {
   genesis?: LogCommand;
   httpUrl?: (slot: string) => string;
   onFsync?: (s: number) => void;
+  commitTimeoutMs?: number;
 }): Promise<{
   members: ClusterMember[];
   attestation: DevAttestation;
@@ -112,6 +115,7 @@ export async function startLocalCluster(opts: {
         clusterId,
         genesis,
         onFsync: opts.onFsync,
+        commitTimeoutMs: opts.commitTimeoutMs,
       }),
     );
   }

@@ -119,6 +119,51 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
   }, 30_000);
 });
 
+describe('releases need a majority', () => {
+  it('an isolated leader cannot release: no reply, no released state anywhere', async () => {
+    const { Claimant } = await import('../node/actors.test-support.ts');
+    const { solve } = await import('../../vdf/index.ts');
+    const operator = new Operator();
+    const c = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: operator.publicKey,
+      limits: { claimIntervalMs: 0 },
+      commitTimeoutMs: 2_000,
+    });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    await leader.submit(operator.registerTenant(keys, tenant));
+    const w = tenant.newWallet();
+    await leader.submit(tenant.deposit(keys, w, policy));
+    const claimant = new Claimant(w);
+    const nonce = leader.mintClaimNonce(w.walletId);
+    const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
+    const r = await solve({
+      group: claim.group,
+      seed: claim.seed,
+      iterations: claim.iterations,
+      workers: 'never',
+    });
+    const solveCmd = {
+      type: 'solve' as const,
+      solution: { claimId: claim.claimId, y: r.output, proof: r.proof },
+    };
+    // isolate the leader: both followers stop (their state stays for the check below)
+    const followers = members.filter((m) => m !== leader);
+    await Promise.all(followers.map((f) => f.close()));
+    const outcome = await leader.submit(solveCmd).then(
+      () => 'released',
+      (e: { code?: string }) => e.code,
+    );
+    expect(['COMMIT_TIMEOUT', 'NOT_LEADER']).toContain(outcome); // no majority: no release
+    expect(leader.state.machine!.wallet(w.walletId)!.released).toBe(false);
+    for (const f of followers) expect(f.state.machine!.wallet(w.walletId)!.released).toBe(false);
+  }, 30_000);
+});
+
 describe('vigil cluster recover (in-process)', () => {
   it('restarts a whole cluster from disk: a new epoch, every deposit kept, every pending claim void', async () => {
     const { recoverVault, retireRaftDirs } = await import('./recover.ts');

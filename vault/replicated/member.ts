@@ -59,6 +59,8 @@ export interface MemberOptions {
   /** What the first leader proposes as genesis: new keys, or a recovered vault. */
   genesis?: LogCommand;
   tickMs?: number;
+  /** How long a write waits for commit + apply before answering "unknown outcome" (503). */
+  commitTimeoutMs?: number;
   raft?: Partial<RaftConfig>;
   onFsync?: (seconds: number) => void;
 }
@@ -260,13 +262,17 @@ export class ClusterMember {
     this.#seq += 1;
     let bytes: Uint8Array;
     try {
-      bytes = await this.#node.propose(encodeLogCommand(c), {
-        clientId: this.#sessionId,
-        seq: this.#seq,
-      });
+      bytes = await withTimeout(
+        this.#node.propose(encodeLogCommand(c), { clientId: this.#sessionId, seq: this.#seq }),
+        this.#opts.commitTimeoutMs ?? 10_000,
+      );
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === 'CLUSTER_NOT_LEADER') throw new NotLeaderError(this.leaderUrl());
+      if (code === 'COMMIT_TIMEOUT') {
+        const msg = 'not committed in time (no majority?); the outcome is unknown, retry';
+        throw new VaultError('COMMIT_TIMEOUT', msg, 503);
+      }
       if (code === 'CLUSTER_OVERLOADED')
         throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
       throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
@@ -428,3 +434,14 @@ export class ClusterMember {
 }
 
 export type { ClusterSecrets };
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('timeout'), { code: 'COMMIT_TIMEOUT' })),
+      ms,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
