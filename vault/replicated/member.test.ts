@@ -164,6 +164,93 @@ describe('releases need a majority', () => {
   }, 30_000);
 });
 
+describe('releases and the HTTP layer', () => {
+  it('a release is applied in log order on every node; /metrics and /healthz show Raft', async () => {
+    const { Claimant } = await import('../node/actors.test-support.ts');
+    const { solve } = await import('../../vdf/index.ts');
+    const { buildVaultApp } = await import('../http/app.ts');
+    const { clusterApi, RaftMetrics } = await import('./api.ts');
+    const operator = new Operator();
+    const metrics = new RaftMetrics();
+    const c = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: operator.publicKey,
+      limits: { claimIntervalMs: 0 },
+      onFsync: (s) => metrics.fsyncSeconds.observe(s),
+    });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    metrics.attach(leader);
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    await leader.submit(operator.registerTenant(keys, tenant));
+    const w = tenant.newWallet();
+    await leader.submit(tenant.deposit(keys, w, policy));
+    const claimant = new Claimant(w);
+    // the nonce is minted on a follower: every node holds the epoch secret
+    const follower = members.find((m) => m !== leader)!;
+    await until(() => follower.state.machine?.wallet(w.walletId) && follower.epochReady);
+    const nonce = follower.mintClaimNonce(w.walletId);
+    const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
+    const r = await solve({
+      group: claim.group,
+      seed: claim.seed,
+      iterations: claim.iterations,
+      workers: 'never',
+    });
+    const released = kind(
+      await leader.submit({
+        type: 'solve',
+        solution: { claimId: claim.claimId, y: r.output, proof: r.proof },
+      }),
+      'released',
+    );
+    expect(claimant.openRelease(keys, claim, released.release)).toBe(w.x2);
+    for (const m of members) {
+      await until(() => m.state.machine?.wallet(w.walletId)?.released);
+      expect(m.state.machine!.claim(claim.claimId)!.status).toBe('released');
+    }
+    const app = await buildVaultApp({
+      backend: leader,
+      attestation: c.attestation.provider,
+      cluster: clusterApi(leader, metrics, () => 'http://leader.invalid'),
+    });
+    const text = (await app.inject({ url: '/metrics' })).body;
+    for (const name of [
+      'vigil_raft_term',
+      'vigil_raft_commit_index',
+      'vigil_raft_applied_index',
+      'vigil_raft_peer_match_index{peer=',
+      'vigil_raft_peer_inflight_messages{peer=',
+      'vigil_raft_fsync_seconds_bucket',
+    ]) {
+      expect(text).toContain(name);
+    }
+    const health = (await app.inject({ url: '/healthz' })).json();
+    expect(health.raft.role).toBe('leader');
+    expect(health.raft.peers).toHaveLength(2);
+    // a follower's app redirects writes to the leader
+    const fapp = await buildVaultApp({
+      backend: follower,
+      attestation: c.attestation.provider,
+      cluster: clusterApi(follower, new RaftMetrics(), () => 'http://follower.invalid'),
+    });
+    const { depositToJson } = await import('../protocol/index.ts');
+    const dep = tenant.deposit(keys, tenant.newWallet(), policy);
+    if (dep.type !== 'deposit') throw new Error('unreachable');
+    const res = await fapp.inject({
+      method: 'POST',
+      url: '/v1/deposits',
+      payload: depositToJson(dep.deposit),
+    });
+    expect(res.statusCode).toBe(307);
+    expect(res.headers.location).toBe(`http://${leader.slot}.invalid/v1/deposits`);
+    await app.close();
+    await fapp.close();
+  }, 30_000);
+});
+
 describe('vigil cluster recover (in-process)', () => {
   it('restarts a whole cluster from disk: a new epoch, every deposit kept, every pending claim void', async () => {
     const { recoverVault, retireRaftDirs } = await import('./recover.ts');
