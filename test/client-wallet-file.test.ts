@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   loadClaimState,
   loadWallet,
   openEnvelope,
+  readPassword,
   saveClaimState,
   saveWallet,
   sealEnvelope,
@@ -147,5 +149,74 @@ describe('wallet file', () => {
     expect(await codeOf(loadClaimState(path, 'nope'))).toBe('WALLET_PASSWORD');
     expect(await codeOf(loadWallet(path, 'pw'))).toBe('WALLET_FORMAT');
     expect(await loadClaimState(join(dir, 'absent.claim'), 'pw')).toBeUndefined();
+  });
+});
+
+function fakeTty(typed: string[]) {
+  const input = Object.assign(new EventEmitter(), {
+    isTTY: true,
+    raw: false,
+    setRawMode(on: boolean) {
+      input.raw = on;
+      return input;
+    },
+    resume() {
+      // One line per prompt, possibly split over several chunks.
+      const emitNext = () => {
+        const next = typed.shift();
+        if (next === undefined) return;
+        input.emit('data', next);
+        if (!next.includes('\r')) setImmediate(emitNext);
+      };
+      setImmediate(emitNext);
+      return input;
+    },
+    pause: () => input,
+    setEncoding: () => input,
+  });
+  let shown = '';
+  const output = {
+    write: (t: string) => {
+      shown += t;
+      return true;
+    },
+  };
+  return {
+    input: input as unknown as NodeJS.ReadStream,
+    output: output as unknown as NodeJS.WriteStream,
+    shown: () => shown,
+    raw: () => input.raw,
+  };
+}
+
+describe('password sources', () => {
+  it('reads the first line of a password file, then the environment', async () => {
+    const f = join(dir, 'pw.txt');
+    writeFileSync(f, 'from file\nsecond line\n');
+    expect(await readPassword({ passwordFile: f, env: { VIGIL_WALLET_PASSWORD: 'env' } })).toBe(
+      'from file',
+    );
+    expect(await readPassword({ env: { VIGIL_WALLET_PASSWORD: 'env' } })).toBe('env');
+    writeFileSync(f, '\n');
+    expect(await codeOf(readPassword({ passwordFile: f }))).toBe('PASSWORD_UNAVAILABLE');
+    expect(await codeOf(readPassword({ passwordFile: join(dir, 'absent') }))).toBe(
+      'PASSWORD_UNAVAILABLE',
+    );
+  });
+
+  it('prompts without echo on a terminal, confirms a new password, and refuses without a source', async () => {
+    const t = fakeTty(['s3cr', 'et\r']);
+    const pw = await readPassword({ env: {}, input: t.input, output: t.output });
+    expect(pw).toBe('s3cret');
+    expect(t.shown()).not.toContain('s3cret');
+    expect(t.raw()).toBe(false);
+    const twice = fakeTty(['abc\r', 'abd\r']);
+    expect(
+      await codeOf(
+        readPassword({ env: {}, input: twice.input, output: twice.output, confirm: true }),
+      ),
+    ).toBe('PASSWORD_UNAVAILABLE');
+    const pipe = { isTTY: false } as unknown as NodeJS.ReadStream;
+    expect(await codeOf(readPassword({ env: {}, input: pipe }))).toBe('PASSWORD_UNAVAILABLE');
   });
 });
