@@ -27,6 +27,17 @@ function randomForm(e: bigint): Form {
   return multiExp(opsFor(D), [generatorForm(D)], [e]) ?? identityForm(D);
 }
 
+describe('discriminantFromSeed', () => {
+  it('rejects empty, oversized and 1-byte seeds (whose counter cycle holds no prime)', () => {
+    malformed(() => discriminantFromSeed(new Uint8Array(0)));
+    malformed(() => discriminantFromSeed(new Uint8Array(1025)));
+    malformed(() => discriminantFromSeed(Uint8Array.of(0x42)));
+    const D2 = discriminantFromSeed(Uint8Array.of(0x42, 0x01));
+    expect(D2 % 8n).toBe(-7n); // D ≡ 1 (mod 8)
+    expect((-D2).toString(2).length).toBe(1024);
+  });
+});
+
 describe('BQFC encoding', () => {
   it('identity and generator use the one-byte flag forms 0x04 and 0x08', () => {
     const id = encodeForm(identityForm(D));

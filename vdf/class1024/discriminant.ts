@@ -20,7 +20,14 @@ export function discriminantFromSeed(seed: Uint8Array): bigint {
   const key = Buffer.from(seed).toString('hex');
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const D = -hashPrime(seed, DISCRIMINANT_BITS, [0, 1, 2, DISCRIMINANT_BITS - 1]);
+  let D: bigint;
+  try {
+    D = -hashPrime(seed, DISCRIMINANT_BITS, [0, 1, 2, DISCRIMINANT_BITS - 1]);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    // Only very short seeds (a handful of 1-byte ones) have no prime in their counter's cycle.
+    throw new VdfError('VDF_MALFORMED', 'class1024 seed yields no discriminant; use a longer seed');
+  }
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, D);
   return D;

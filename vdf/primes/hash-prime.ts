@@ -60,8 +60,15 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
   const sprout = new CounterHasher(Uint8Array.from(seed));
   const length = bits / 8;
   const buf = new Uint8Array(length);
+  // A short seed's counter cycles (a 1-byte seed through 256 values): once it has come round,
+  // the same candidates repeat and, with no prime among them, the search would never end.
+  const cycle = seed.length <= 6 ? 256 ** seed.length : Number.POSITIVE_INFINITY;
+  let hashes = 0;
   for (;;) {
     for (let filled = 0; filled < length; ) {
+      if (++hashes > cycle) {
+        throw new RangeError('hashPrime: the seed counter wrapped without a prime; seed too short');
+      }
       const digest = sprout.next();
       const take = Math.min(32, length - filled);
       buf.set(digest.subarray(0, take), filled);

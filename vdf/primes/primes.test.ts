@@ -205,6 +205,38 @@ describe('hashPrime', () => {
     expect(hashPrime(Uint8Array.of(0xff, 0xff), 64, [63])).toBe(expected);
   });
 
+  it('equals a plain reference for long seeds, including carries into the cached prefix', () => {
+    const reference = (seed: Uint8Array, bits: number, setBits: number[]): bigint => {
+      const sprout = Uint8Array.from(seed);
+      for (;;) {
+        const bytes: number[] = [];
+        while (bytes.length < bits / 8) {
+          for (let i = sprout.length - 1; i >= 0; i--) {
+            sprout[i] = (sprout[i]! + 1) & 0xff;
+            if (sprout[i] !== 0) break;
+          }
+          bytes.push(...sha256(sprout).subarray(0, Math.min(32, bits / 8 - bytes.length)));
+        }
+        let p = BigInt(`0x${Buffer.from(bytes).toString('hex')}`) | 1n;
+        for (const b of setBits) p |= 1n << BigInt(b);
+        if (isProbablePrime(p)) return p;
+      }
+    };
+    for (const len of [33, 200, 800]) {
+      const seed = new Uint8Array(len).map((_, i) => (i * 37) & 0xff);
+      expect(hashPrime(seed, 264, [263])).toBe(reference(seed, 264, [263]));
+      // A run of 0xff at the end makes the first increments carry far into the seed.
+      seed.fill(0xff, Math.max(len - 100, 0));
+      expect(hashPrime(seed, 264, [263])).toBe(reference(seed, 264, [263]));
+    }
+  });
+
+  it('stops with an error when a short seed’s counter wraps without a prime', () => {
+    // Every 1-byte seed cycles through the same 256 counters; none gives a 1024-bit prime.
+    expect(() => hashPrime(Uint8Array.of(7), 1024, [0, 1, 2, 1023])).toThrow(RangeError);
+    expect(hashPrime(Uint8Array.of(1, 2), 1024, [0, 1, 2, 1023]) >> 1023n).toBe(1n);
+  });
+
   it('rejects bad sizes and an empty seed', () => {
     expect(() => hashPrime(new Uint8Array(1), 0, [])).toThrow(RangeError);
     expect(() => hashPrime(new Uint8Array(1), 12, [])).toThrow(RangeError);
