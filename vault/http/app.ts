@@ -49,9 +49,28 @@ export interface ClusterKeys {
   receiptKey: Uint8Array;
 }
 
-/** What the HTTP layer needs of a vault: a single node today, the Raft cluster later. */
+/** A client's retry identity: the same (client, seq) is applied at most once (replicated backend). */
+export interface ClientSession {
+  clientId: string;
+  seq: number;
+}
+
+/** Optional headers `x-vigil-client` (1–64 of [A-Za-z0-9_-]) and `x-vigil-seq` (a positive integer). */
+function sessionOf(req: { headers: Record<string, string | string[] | undefined> }) {
+  const id = req.headers['x-vigil-client'];
+  const seq = req.headers['x-vigil-seq'];
+  if (id === undefined && seq === undefined) return undefined;
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new VaultError('MALFORMED', 'x-vigil-client: 1 to 64 of [A-Za-z0-9_-]');
+  if (typeof seq !== 'string' || !/^[1-9]\d{0,14}$/.test(seq))
+    throw new VaultError('MALFORMED', 'x-vigil-seq: a positive integer');
+  return { clientId: id, seq: Number(seq) };
+}
+
+/** What the HTTP layer needs of a vault: a single node or the Raft cluster (vault/replicated). */
 export interface VaultBackend {
-  submit(command: Command): Promise<CommandResult>;
+  /** `session` (when the client sent one) makes a retried request exactly-once. */
+  submit(command: Command, session?: ClientSession): Promise<CommandResult>;
   mintPingNonce(tenant: string): IssuedNonce;
   mintClaimNonce(walletId: Uint8Array): IssuedNonce;
   readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'>;
@@ -119,10 +138,14 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     timeWindow: 60_000,
   });
 
-  async function run<T extends CommandResult['type']>(command: Command, type: T) {
+  async function run<T extends CommandResult['type']>(
+    command: Command,
+    type: T,
+    session: ClientSession | undefined,
+  ) {
     const end = metrics.commandSeconds.startTimer({ type: command.type });
     try {
-      const result = expect(await backend.submit(command), type);
+      const result = expect(await backend.submit(command, session), type);
       metrics.commands.inc({ type: command.type, outcome: 'ok' });
       return result;
     } catch (err) {
@@ -211,7 +234,11 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req, reply) => {
       const registration = parseTenantRegistration(req.body);
-      const r = await run({ type: 'registerTenant', registration }, 'tenantRegistered');
+      const r = await run(
+        { type: 'registerTenant', registration },
+        'tenantRegistered',
+        sessionOf(req),
+      );
       return reply.status(201).send({ tenant: r.tenant });
     },
   );
@@ -227,7 +254,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req, reply) => {
       const deposit = parseDeposit(req.body);
-      const r = await run({ type: 'deposit', deposit }, 'deposited');
+      const r = await run({ type: 'deposit', deposit }, 'deposited', sessionOf(req));
       return reply.status(201).send({ receipt: depositReceiptToJson(r.receipt) });
     },
   );
@@ -243,7 +270,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req) => {
       const deletion = parseDeletion(req.body);
-      const r = await run({ type: 'delete', deletion }, 'deleted');
+      const r = await run({ type: 'delete', deletion }, 'deleted', sessionOf(req));
       return { walletId: toHex(r.walletId) };
     },
   );
@@ -309,7 +336,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req) => {
       const ping = parsePing(req.body);
-      const r = await run({ type: 'ping', ping }, 'pinged');
+      const r = await run({ type: 'ping', ping }, 'pinged', sessionOf(req));
       return {
         tenant: r.tenant,
         logIndex: r.logIndex,
@@ -345,7 +372,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req, reply) => {
       const claim = parseClaim(req.body);
-      const r = await run({ type: 'claim', claim }, 'claim');
+      const r = await run({ type: 'claim', claim }, 'claim', sessionOf(req));
       return reply
         .status(r.existing ? 200 : 201)
         .send({ existing: r.existing, claim: claimJson(r.claim) });
@@ -382,7 +409,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     async (req) => {
       const { claimId } = req.params as { claimId: string };
       const solution = parseSolution({ ...(req.body as object), claimId });
-      const r = await run({ type: 'solve', solution }, 'released');
+      const r = await run({ type: 'solve', solution }, 'released', sessionOf(req));
       return { release: releaseToJson(r.release) };
     },
   );

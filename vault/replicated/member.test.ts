@@ -67,6 +67,15 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     await expect(
       follower.submit(tenant.deposit(keys, tenant.newWallet(), policy)),
     ).rejects.toBeInstanceOf(NotLeaderError);
+    // client sessions: a retried request (same client id + seq) is applied once, same reply
+    const again = tenant.deposit(keys, tenant.newWallet(), policy);
+    const once = kind(await leader.submit(again, { clientId: 'app-1', seq: 7 }), 'deposited');
+    const retry = kind(await leader.submit(again, { clientId: 'app-1', seq: 7 }), 'deposited');
+    expect(retry.receipt.logIndex).toBe(once.receipt.logIndex);
+    await expect(leader.submit(again)).rejects.toMatchObject({ code: 'STALE_SEQUENCE' }); // not deduped without
+    await expect(leader.submit(again, { clientId: 'app-1', seq: 6 })).rejects.toMatchObject({
+      code: 'STALE_RETRY',
+    });
     // a ping (epoch-bound) minted on a follower verifies on the leader: the secret is shared
     const nonce = follower.mintPingNonce('acme');
     kind(await leader.submit(tenant.ping(keys, nonce.nonce)), 'pinged');

@@ -19,6 +19,7 @@ import {
 } from '../../cluster/index.ts';
 import type { AttestationVerifier } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
+import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
 import { bytesEqual } from '../protocol/index.ts';
@@ -213,17 +214,23 @@ export class ClusterMember {
     return clusterPublicKeys(s);
   }
 
-  async submit(command: Command): Promise<CommandResult> {
+  async submit(command: Command, session?: ClientSession): Promise<CommandResult> {
     const m = this.state.machine;
     const epochId = command.type === 'beginEpoch' ? NO_EPOCH : (m?.epochId ?? NO_EPOCH);
-    const reply = await this.#propose({
-      kind: 'vault',
-      timestamp: Date.now(),
-      epochId,
-      random: randomBytes(RANDOM_BYTES),
-      command,
-    });
-    if (reply === null) throw new VaultError('INTERNAL', 'the command produced no result', 500);
+    const reply = await this.#propose(
+      {
+        kind: 'vault',
+        timestamp: Date.now(),
+        epochId,
+        random: randomBytes(RANDOM_BYTES),
+        command,
+      },
+      session && { clientId: `client/${session.clientId}`, seq: session.seq },
+    );
+    if (reply === null) {
+      // a retry older than the client's latest request: its reply is no longer kept
+      throw new VaultError('STALE_RETRY', 'a newer request of this client was applied', 409);
+    }
     return reply;
   }
 
@@ -256,14 +263,15 @@ export class ClusterMember {
     };
   }
 
-  async #propose(c: LogCommand): Promise<CommandResult | null> {
+  async #propose(c: LogCommand, session?: ClientSession): Promise<CommandResult | null> {
     if (this.#closed) throw new VaultError('NODE_CLOSED', 'the node is shutting down', 503);
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
-    this.#seq += 1;
+    if (!session) this.#seq += 1;
+    const s = session ?? { clientId: this.#sessionId, seq: this.#seq };
     let bytes: Uint8Array;
     try {
       bytes = await withTimeout(
-        this.#node.propose(encodeLogCommand(c), { clientId: this.#sessionId, seq: this.#seq }),
+        this.#node.propose(encodeLogCommand(c), s),
         this.#opts.commitTimeoutMs ?? 10_000,
       );
     } catch (e) {
@@ -277,6 +285,7 @@ export class ClusterMember {
         throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
       throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
     }
+    if (bytes.length === 0) return null; // a retry older than the session's latest: no reply kept
     const reply = decodeReply(bytes);
     if (!reply.ok) throw reply.error;
     return reply.result;
