@@ -5,7 +5,7 @@
  */
 import { bitLength, gcd, jacobi, mod, modInverse } from '../bigint.ts';
 import { proofFailed } from '../errors.ts';
-import { modPow } from '../modexp.ts';
+import { modPow, modPowPublic } from '../modexp.ts';
 import type { PaillierSecretKey } from '../paillier.ts';
 import { type RandomBytes, randomUnit } from '../random.ts';
 import { Transcript } from '../transcript.ts';
@@ -90,7 +90,7 @@ function isProbablyPrime(n: bigint): boolean {
   const t = new Transcript('vigil/cosigner/miller-rabin/v1').appendInt('n', n);
   for (let i = 0; i < 32; i++) {
     const a = 2n + t.challengeBelow('base', n - 3n);
-    let x = modPow(a, d, n);
+    let x = modPowPublic(a, d, n);
     if (x === 1n || x === n - 1n) continue;
     let composite = true;
     for (let r = 1; r < s; r++) {
@@ -132,7 +132,8 @@ export function verifyModulus(
     const x = proof.x[i] as bigint;
     const z = proof.z[i] as bigint;
     if (x <= 0n || x >= n || z <= 0n || z >= n) throw fail(`response ${i} out of range`);
-    if (modPow(z, n, n) !== y) throw fail(`z^N ≠ y at ${i}`);
+    // z^N = z^(N−1)·z: OpenSSL's public operation takes exponents below the modulus only.
+    if (mod(modPowPublic(z, n - 1n, n) * z, n) !== y) throw fail(`z^N ≠ y at ${i}`);
     let v = proof.b[i] ? mod(w * y, n) : y;
     if (proof.a[i]) v = mod(-v, n);
     const x2 = (x * x) % n;

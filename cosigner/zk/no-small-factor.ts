@@ -9,7 +9,13 @@ import type { PaillierSecretKey } from '../paillier.ts';
 import { type RandomBytes, randomSigned } from '../random.ts';
 import { CURVE_ORDER, field, intToWire, parseWireInt } from '../wire.ts';
 import { ELL, EPSILON, type ProofContext, proofTranscript } from './context.ts';
-import { pedersen, powSigned, type RingPedersen } from './ring-pedersen.ts';
+import {
+  pedersen,
+  pedersenPublic,
+  powSigned,
+  powSignedPublic,
+  type RingPedersen,
+} from './ring-pedersen.ts';
 
 export interface NoSmallFactorProof {
   readonly P: bigint;
@@ -99,15 +105,23 @@ export function verifyNoSmallFactor(
   const bound = (isqrt(n0) + 1n) << (ELL + EPSILON);
   if (abs(proof.z1) > bound || abs(proof.z2) > bound) throw fail('z1 or z2 out of range');
   const e = challenge(ctx, n0, rp, proof);
-  const R = pedersen(rp, n0, proof.sigma);
+  const R = pedersenPublic(rp, n0, proof.sigma);
   const check = (lhs: bigint, rhs: bigint, what: string) => {
     if (lhs !== rhs) throw fail(`${what} does not hold`);
   };
-  check(pedersen(rp, proof.z1, proof.w1), mod(proof.A * powSigned(proof.P, e, m), m), 'equation 1');
-  check(pedersen(rp, proof.z2, proof.w2), mod(proof.B * powSigned(proof.Q, e, m), m), 'equation 2');
   check(
-    mod(powSigned(proof.Q, proof.z1, m) * powSigned(rp.t, proof.v, m), m),
-    mod(proof.T * powSigned(R, e, m), m),
+    pedersenPublic(rp, proof.z1, proof.w1),
+    mod(proof.A * powSignedPublic(proof.P, e, m), m),
+    'equation 1',
+  );
+  check(
+    pedersenPublic(rp, proof.z2, proof.w2),
+    mod(proof.B * powSignedPublic(proof.Q, e, m), m),
+    'equation 2',
+  );
+  check(
+    mod(powSignedPublic(proof.Q, proof.z1, m) * powSignedPublic(rp.t, proof.v, m), m),
+    mod(proof.T * powSignedPublic(R, e, m), m),
     'equation 3',
   );
 }

@@ -21,7 +21,13 @@ import {
   scalarMod,
 } from '../wire.ts';
 import { ELL, EPSILON, type ProofContext, proofTranscript } from './context.ts';
-import { pedersen, powSigned, type RingPedersen } from './ring-pedersen.ts';
+import {
+  pedersen,
+  pedersenPublic,
+  powSigned,
+  powSignedPublic,
+  type RingPedersen,
+} from './ring-pedersen.ts';
 
 export interface PaillierDlogStatement {
   readonly pk: PaillierPublicKey;
@@ -107,13 +113,18 @@ export function verifyPaillierDlog(
     if (v <= 0n || v >= rp.nHat || gcd(v, rp.nHat) !== 1n) throw fail(`${name} is not a unit`);
   }
   const e = challenge(ctx, st, proof.S, proof.A, proof.Y, proof.D);
-  if (encryptWith(pk, proof.z1, proof.z2) !== mod(proof.A * powSigned(st.c, e, pk.n2), pk.n2)) {
+  if (
+    encryptWith(pk, proof.z1, proof.z2) !== mod(proof.A * powSignedPublic(st.c, e, pk.n2), pk.n2)
+  ) {
     throw fail('the Paillier equation does not hold');
   }
   const lhs = G.multiplyUnsafe(scalarMod(proof.z1));
   const rhs = proof.Y.add(st.x.multiplyUnsafe(scalarMod(e)));
   if (!lhs.equals(rhs)) throw fail('the curve equation does not hold');
-  if (pedersen(rp, proof.z1, proof.z3) !== mod(proof.D * powSigned(proof.S, e, rp.nHat), rp.nHat)) {
+  if (
+    pedersenPublic(rp, proof.z1, proof.z3) !==
+    mod(proof.D * powSignedPublic(proof.S, e, rp.nHat), rp.nHat)
+  ) {
     throw fail('the ring-Pedersen equation does not hold');
   }
 }

@@ -7,7 +7,7 @@
  */
 import { bitLength, gcd, mod, modInverse } from '../bigint.ts';
 import { proofFailed } from '../errors.ts';
-import { modPow } from '../modexp.ts';
+import { modPow, modPowPublic, modPowPublicSigned } from '../modexp.ts';
 import { type RandomBytes, randomBelow, randomUnit } from '../random.ts';
 import { field, intToWire, parseArray, parseWireInt } from '../wire.ts';
 import { type ProofContext, proofTranscript, REPETITIONS } from './context.ts';
@@ -94,7 +94,8 @@ export function verifyRingPedersen(
       throw proofFailed(`ring-Pedersen proof: value ${i} out of range`);
     }
     const rhs = e[i] ? (a * rp.s) % rp.nHat : a;
-    if (modPow(rp.t, z, rp.nHat) !== rhs) throw proofFailed(`ring-Pedersen proof fails at ${i}`);
+    if (modPowPublic(rp.t, z, rp.nHat) !== rhs)
+      throw proofFailed(`ring-Pedersen proof fails at ${i}`);
   });
 }
 
@@ -140,4 +141,13 @@ export function pedersen(rp: RingPedersen, a: bigint, b: bigint): bigint {
 
 export function powSigned(base: bigint, e: bigint, m: bigint): bigint {
   return e >= 0n ? modPow(base, e, m) : modPow(modInverse(base, m), -e, m);
+}
+
+/** pedersen for public exponents only (verifiers): the faster, not constant-time route. */
+export function pedersenPublic(rp: RingPedersen, a: bigint, b: bigint): bigint {
+  return mod(powSignedPublic(rp.s, a, rp.nHat) * powSignedPublic(rp.t, b, rp.nHat), rp.nHat);
+}
+
+export function powSignedPublic(base: bigint, e: bigint, m: bigint): bigint {
+  return modPowPublicSigned(base, e, m);
 }
