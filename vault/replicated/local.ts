@@ -62,6 +62,7 @@ export interface LocalMemberOptions {
   genesis?: LogCommand;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
+  snapshotEvery?: number;
 }
 
 export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
@@ -79,6 +80,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     genesis: o.genesis,
     onFsync: o.onFsync,
     commitTimeoutMs: o.commitTimeoutMs,
+    snapshotEvery: o.snapshotEvery,
   });
 }
 
@@ -93,6 +95,7 @@ export async function startLocalCluster(opts: {
   httpUrl?: (slot: string) => string;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
+  snapshotEvery?: number;
 }): Promise<{
   members: ClusterMember[];
   attestation: DevAttestation;
@@ -116,6 +119,7 @@ export async function startLocalCluster(opts: {
         genesis,
         onFsync: opts.onFsync,
         commitTimeoutMs: opts.commitTimeoutMs,
+        snapshotEvery: opts.snapshotEvery,
       }),
     );
   }

@@ -83,7 +83,13 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
 
   it('a restarted node rejoins as a new member, catches up, and its old identity is removed', async () => {
     const operator = new Operator();
-    const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
+    // compaction every 4 entries: the joiner catches up by snapshot, not by replaying the log
+    const c = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: operator.publicKey,
+      snapshotEvery: 4,
+    });
     members = c.members;
     const leader = await until(() => leaderOf(members));
     const keys = leader.publicKeys;
@@ -91,6 +97,9 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     await leader.submit(operator.registerTenant(keys, tenant));
     const w = tenant.newWallet();
     await leader.submit(tenant.deposit(keys, w, policy));
+    for (let i = 0; i < 6; i++)
+      await leader.submit(tenant.deposit(keys, tenant.newWallet(), policy));
+    expect(leader.status().snapshotIndex).toBeGreaterThan(0);
     const victim = members.find((m) => m !== leader)!;
     const oldId = victim.id;
     await victim.close();
@@ -102,6 +111,7 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
       attestation: c.attestation,
       storageKey: c.storageKey,
       clusterId: c.clusterId,
+      snapshotEvery: 4,
     });
     members.push(joiner);
     expect(joiner.id).not.toBe(oldId);

@@ -62,6 +62,8 @@ export interface MemberOptions {
   tickMs?: number;
   /** How long a write waits for commit + apply before answering "unknown outcome" (503). */
   commitTimeoutMs?: number;
+  /** Compact the Raft log after this many applied entries (default 5,000). */
+  snapshotEvery?: number;
   raft?: Partial<RaftConfig>;
   onFsync?: (seconds: number) => void;
 }
@@ -163,7 +165,7 @@ export class ClusterMember {
       tickMs: this.#opts.tickMs ?? 50,
       config: { electionTicks: 10, heartbeatTicks: 2, ...this.#opts.raft },
       bootstrap: founders ? { voters: founders.map((f) => f.id).sort(), learners: [] } : undefined,
-      snapshotEvery: 5_000,
+      snapshotEvery: this.#opts.snapshotEvery ?? 5_000,
       onFsync: this.#opts.onFsync,
     });
     this.#timer = setInterval(() => void this.#housekeeping(), 200);
