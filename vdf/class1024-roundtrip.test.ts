@@ -6,7 +6,8 @@ describe('class1024 solve → verifyProof', () => {
   it('round-trips and rejects tampering (property, small T)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.uint8Array({ minLength: 1, maxLength: 32 }),
+        // Vault seeds are 32 bytes; some 1-byte seeds have no prime in their counter cycle (VDF_MALFORMED).
+        fc.uint8Array({ minLength: 2, maxLength: 32 }),
         fc.integer({ min: 1, max: 300 }),
         fc.nat(99),
         fc.integer({ min: 1, max: 255 }),

@@ -7,6 +7,7 @@ import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 
 const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   vdf: () => import('./vdf.ts'),
+  class1024: () => import('./class1024.ts'),
   cosigner: () => import('./cosigner.ts'),
   vault: () => import('./vault.ts'),
 };
