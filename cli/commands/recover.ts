@@ -124,6 +124,7 @@ export function registerRecoverCommand(program: Command): void {
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
         const note = (line: string) => process.stderr.write(`${line}\n`);
+        let lastLine = 0;
         try {
           const r = await recoverWallet({
             wallet,
@@ -149,6 +150,15 @@ export function registerRecoverCommand(program: Command): void {
               }
               if (e.type === 'solve-progress') {
                 const p = e.progress;
+                // Off a terminal (a log file, a service), one line a minute instead of a bar.
+                const now = Date.now();
+                if (!process.stderr.isTTY && now - lastLine >= 60_000) {
+                  lastLine = now;
+                  note(
+                    `${p.phase} ${((100 * p.done) / p.total).toFixed(1)}% ` +
+                      `${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
+                  );
+                }
                 bar.update(
                   p.done,
                   p.total,
