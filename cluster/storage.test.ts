@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RaftStorage } from './storage.ts';
 import type { Entry } from './types.ts';
@@ -89,6 +91,49 @@ describe('RaftStorage on LevelDB', () => {
     // later appends continue after the snapshot
     await s.save({ snapshot: null, entries: [e(11, 3)], hardState: null });
     expect((await s.load()).entries.map((x) => x.index)).toEqual([11]);
+    await s.close();
+  });
+});
+
+describe('RaftStorage with a value cipher', () => {
+  const cipherWith = (key: Uint8Array) => ({
+    seal(name: string, plain: Uint8Array) {
+      const nonce = crypto.getRandomValues(new Uint8Array(24));
+      const box = xchacha20poly1305(key, nonce, new TextEncoder().encode(name)).encrypt(plain);
+      return new Uint8Array([...nonce, ...box]);
+    },
+    open(name: string, sealed: Uint8Array) {
+      const aad = new TextEncoder().encode(name);
+      return xchacha20poly1305(key, sealed.subarray(0, 24), aad).decrypt(sealed.subarray(24));
+    },
+  });
+
+  it('keeps every value sealed on disk and refuses a wrong key', async () => {
+    const dir = await tempDir();
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    let s = await RaftStorage.open(dir, cipherWith(key));
+    await s.save({
+      hardState: { term: 3, vote: 'b', commit: 1 },
+      entries: [e(1, 1, 'secret-entry-text')],
+      snapshot: null,
+    });
+    await s.commitApplied(1, [{ key: 'k', value: new TextEncoder().encode('secret-state-text') }]);
+    await s.close();
+    const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' });
+    for await (const [, v] of raw.iterator()) {
+      const text = Buffer.from(v).toString('latin1');
+      expect(text).not.toContain('secret-entry-text');
+      expect(text).not.toContain('secret-state-text');
+    }
+    await raw.close();
+    s = await RaftStorage.open(dir, cipherWith(key));
+    const loaded = await s.load();
+    expect(loaded.hardState).toEqual({ term: 3, vote: 'b', commit: 1 });
+    expect(new TextDecoder().decode(loaded.entries[0]!.data)).toBe('secret-entry-text');
+    expect(new TextDecoder().decode((await s.readState()).get('k'))).toBe('secret-state-text');
+    await s.close();
+    s = await RaftStorage.open(dir, cipherWith(new Uint8Array(32)));
+    await expect(s.load()).rejects.toMatchObject({ code: 'CLUSTER_STORAGE' });
     await s.close();
   });
 });
