@@ -244,7 +244,39 @@ describe('cosigner server against a vault node', () => {
     expect(after.json.status).not.toBe('live');
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/vigil_cosigner_pings_total\{outcome="ok"\} 1/);
+    // The loop: pings on its own at the configured interval and records the last success.
+    cosigner.vault.startPinging(30);
+    const countOk = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return Number(/vigil_cosigner_pings_total\{outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    for (let i = 0; i < 100 && (await countOk()) < 3; i++)
+      await new Promise((r) => setTimeout(r, 30));
+    cosigner.vault.stopPinging();
+    expect(await countOk()).toBeGreaterThanOrEqual(3);
+    const gauge = /vigil_cosigner_vault_last_ping_success_seconds (\d+)/.exec(
+      await (await fetch(`${base}/metrics`)).text(),
+    );
+    expect(Number(gauge?.[1])).toBeGreaterThan(Date.now() / 1000 - 60);
   }, 30_000);
+
+  it('serves health, OpenAPI with every route, and its tenant keys', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const doc = (await (await fetch(`${base}/docs/json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    for (const p of [
+      '/v1/wallets',
+      '/v1/wallets/{walletId}/keygen',
+      '/v1/wallets/{walletId}/sign/{sessionId}/finish',
+      '/v1/wallets/{walletId}/refresh/{sessionId}/open',
+      '/v1/wallets/{walletId}/derive',
+    ]) {
+      expect(doc.paths).toHaveProperty([p]);
+    }
+    const t = (await (await fetch(`${base}/v1/tenant`)).json()) as Record<string, string>;
+    expect(t).toEqual(cosigner.tenantKeys);
+  });
 
   it('refresh keeps Q; the vault holds the new share and the old deposit is deleted', async () => {
     const old = kg.key;
