@@ -163,6 +163,19 @@ describe('vigil wallet / recover / claim (in-process)', () => {
       releaseStored: true,
     });
 
+    const offlineStatus = await runCli(
+      'claim',
+      'status',
+      '--wallet',
+      path,
+      '--password-file',
+      passwordFile,
+      '--vault',
+      'http://127.0.0.1:9',
+    );
+    expect(offlineStatus.code).toBe(0);
+    expect(offlineStatus.stdout).toMatch(/released/);
+
     const again = await runCli(
       'recover',
       '--wallet',

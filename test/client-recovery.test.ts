@@ -163,6 +163,17 @@ describe('recovery against a real vault node', () => {
     });
   }
 
+  it('recovers a wallet whose time lock is in the class1024 group', async () => {
+    const { wallet } = await vault.deposit('musig2', { group: 'class1024', iterations: 64 });
+    const r = await recoverWallet({
+      wallet,
+      files: filesFor(),
+      random: systemRandom,
+      workers: 'never',
+    });
+    expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(wallet.q);
+  });
+
   it('gets a claim with a wrong x1 rejected by the vault', async () => {
     const { wallet } = await vault.deposit('additive');
     const forged: Wallet = { ...wallet, x1: scalarToBytes(424242n) };

@@ -19,6 +19,26 @@ export function registerClaimCommands(program: Command): void {
       try {
         const path = o.claimFile ?? defaultRecoveryPaths(o.wallet).claimStatePath;
         const state = await loadClaimState(path, password);
+        if (state?.claim && state.release) {
+          // Released and stored: nothing to ask the network.
+          const id = Buffer.from(state.claim.claimId).toString('hex');
+          if (o.json) {
+            out(
+              JSON.stringify({
+                saved: true,
+                claimId: id,
+                status: 'released',
+                group: state.claim.group,
+                iterations: state.claim.iterations,
+                releaseStored: true,
+              }),
+            );
+          } else {
+            out(`claim ${id}: released`);
+            out('the release is stored: `vigil recover` finishes offline');
+          }
+          return;
+        }
         const walletStatus = await vault.wallet(wallet.walletId);
         const live = walletStatus.liveClaim;
         if (!state?.claim) {
