@@ -28,7 +28,29 @@ import { verifyBackup } from './backup.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
 import { VaultClient } from './vault-client.ts';
-import type { AttestationTrust, Wallet } from './wallet.ts';
+import type { AttestationTrust, EcdsaShareData, Wallet } from './wallet.ts';
+
+function shareData(share: ClientKeyShare, setup: ClientSetup): EcdsaShareData {
+  const rp = setup.rp;
+  return {
+    chainCode: share.chainCode,
+    paillierN: share.paillierN,
+    ckey: share.ckey,
+    ringPedersen: { nHat: rp.nHat, s: rp.s, t: rp.t, phi: rp.phi, lambda: rp.lambda },
+  };
+}
+
+function clientShare(w: Wallet, ecdsa: EcdsaShareData): ClientKeyShare {
+  return {
+    xClient: bytesToBigInt(w.x1),
+    qClient: Point.fromBytes(w.q1),
+    qServer: Point.fromBytes(w.q2),
+    q: Point.fromBytes(w.q),
+    chainCode: ecdsa.chainCode,
+    paillierN: ecdsa.paillierN,
+    ckey: ecdsa.ckey,
+  };
+}
 
 function secretScalar(random: RandomBytes): Uint8Array {
   for (;;) {
@@ -87,18 +109,14 @@ export async function createWallet(args: {
   }
   let x1: Uint8Array;
   let key: Awaited<ReturnType<CosignerClient['keygenMusig']>>['key'];
-  let ecdsa: { chainCode: Uint8Array; paillierN: bigint; ckey: bigint } | null = null;
+  let ecdsa: EcdsaShareData | null = null;
   try {
     if (args.kind === 'ecdsa-2p') {
       if (!args.setup) throw new ClientError('NOT_IMPLEMENTED', 'ECDSA keygen needs a setup');
       const kg = await client.keygen(args.setup);
       x1 = scalarToBytes(kg.share.xClient);
       key = kg.key;
-      ecdsa = {
-        chainCode: kg.share.chainCode,
-        paillierN: kg.share.paillierN,
-        ckey: kg.share.ckey,
-      };
+      ecdsa = shareData(kg.share, args.setup);
     } else {
       const kg = await client.keygenMusig();
       x1 = kg.secretKey;
@@ -178,15 +196,7 @@ export async function signEcdsa(args: {
   if (args.messageHash.length !== 32) {
     throw new ClientError('KEY_MISMATCH', 'the message hash must be 32 bytes');
   }
-  const share: ClientKeyShare = {
-    xClient: bytesToBigInt(w.x1),
-    qClient: Point.fromBytes(w.q1),
-    qServer: Point.fromBytes(w.q2),
-    q: Point.fromBytes(w.q),
-    chainCode: w.cosigner.ecdsa.chainCode,
-    paillierN: w.cosigner.ecdsa.paillierN,
-    ckey: w.cosigner.ecdsa.ckey,
-  };
+  const share = clientShare(w, w.cosigner.ecdsa);
   let sig: Awaited<ReturnType<CosignerClient['signEcdsa']>>;
   try {
     sig = await clientFor(w, args.random).signEcdsa({ share, messageHash: args.messageHash });
@@ -225,4 +235,56 @@ export async function signSchnorr(args: {
     throw new ClientError('KEY_MISMATCH', 'the MuSig2 signature does not verify under Q');
   }
   return sig;
+}
+
+/**
+ * Two-party ECDSA key refresh: new shares for the same Q; the cosigner deposits the new x2 under a
+ * new vault wallet id and deletes the old deposit. Returns the updated wallet, backup verified.
+ * SAVE IT AT ONCE: the old wallet file can no longer recover (its deposit is gone) nor sign.
+ */
+export async function refreshWallet(args: {
+  wallet: Wallet;
+  random: RandomBytes;
+  securityPolicy?: SecurityPolicy;
+}): Promise<Wallet> {
+  const w = args.wallet;
+  const ecdsa = w.cosigner?.ecdsa;
+  if (w.cosigner?.kind !== 'ecdsa-2p' || !ecdsa) {
+    throw new ClientError('NOT_IMPLEMENTED', 'key refresh is for two-party ECDSA wallets');
+  }
+  if (!ecdsa.ringPedersen) {
+    throw new ClientError('NOT_IMPLEMENTED', 'this wallet file does not keep its ECDSA setup');
+  }
+  const setup = makeClientSetup(ecdsa.ringPedersen, args.random);
+  let r: Awaited<ReturnType<CosignerClient['refresh']>>;
+  try {
+    r = await clientFor(w, args.random, args.securityPolicy).refresh({
+      share: clientShare(w, ecdsa),
+      setup,
+    });
+  } catch (err) {
+    cosignerFailure(err, 'refresh');
+  }
+  const key = r.key;
+  const c = key.vault.cluster;
+  const next: Wallet = {
+    ...w,
+    walletId: parseHex('vaultWalletId', key.vault.vaultWalletId, 32),
+    x1: scalarToBytes(r.share.xClient),
+    q: parseHex('q', key.q, 33),
+    q1: parseHex('q1', key.q1, 33),
+    q2: parseHex('q2', key.q2, 33),
+    cluster: {
+      clusterId: parseHex('clusterId', c.clusterId, 32),
+      clusterEncryptionKey: parseHex('clusterEncryptionKey', c.clusterEncryptionKey, 32),
+      receiptKey: parseHex('receiptKey', c.receiptKey, 32),
+    },
+    receipt: parseDepositReceipt(key.vault.receipt),
+    cosigner: { ...w.cosigner, ecdsa: shareData(r.share, setup) },
+  };
+  if (!Point.fromBytes(next.q).equals(Point.fromBytes(w.q))) {
+    throw new ClientError('KEY_MISMATCH', 'the refresh changed the wallet key Q');
+  }
+  await verifyBackup({ wallet: next, vault: new VaultClient(next.vaultUrls), random: args.random });
+  return next;
 }

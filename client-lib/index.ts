@@ -21,7 +21,13 @@ export {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
-export { createWallet, makeEcdsaSetup, signEcdsa, signSchnorr } from './cosigner-wallet.ts';
+export {
+  createWallet,
+  makeEcdsaSetup,
+  refreshWallet,
+  signEcdsa,
+  signSchnorr,
+} from './cosigner-wallet.ts';
 export {
   checkScryptParams,
   DEFAULT_SCRYPT,
@@ -70,6 +76,7 @@ export {
   type AttestationTrust,
   type ClusterKeys,
   type CosignerLink,
+  type EcdsaShareData,
   loadWallet,
   saveWallet,
   type Wallet,

@@ -65,8 +65,18 @@ export interface CosignerLink {
   authKey: Uint8Array;
   kind: 'ecdsa-2p' | 'musig2';
   /** ECDSA only: the two-party share's public parts (Paillier modulus, encrypted server share). */
-  ecdsa: { chainCode: Uint8Array; paillierN: bigint; ckey: bigint } | null;
+  ecdsa: EcdsaShareData | null;
 }
+
+export interface EcdsaShareData {
+  chainCode: Uint8Array;
+  paillierN: bigint;
+  ckey: bigint;
+  /** The client's ring-Pedersen secret (for key refresh), when kept. */
+  ringPedersen: { nHat: bigint; s: bigint; t: bigint; phi: bigint; lambda: bigint } | null;
+}
+
+const RING_PEDERSEN_FIELDS = ['nHat', 's', 't', 'phi', 'lambda'] as const;
 
 const FIELDS = [
   'walletId',
@@ -90,6 +100,7 @@ function bigHex(v: bigint): string {
 
 function cosignerToJson(c: CosignerLink | null) {
   if (!c) return null;
+  const rp = c.ecdsa?.ringPedersen ?? null;
   return {
     url: c.url,
     walletId: c.walletId,
@@ -100,6 +111,9 @@ function cosignerToJson(c: CosignerLink | null) {
           chainCode: toHex(c.ecdsa.chainCode),
           paillierN: bigHex(c.ecdsa.paillierN),
           ckey: bigHex(c.ecdsa.ckey),
+          ringPedersen: rp
+            ? Object.fromEntries(RING_PEDERSEN_FIELDS.map((k) => [k, bigHex(rp[k])]))
+            : null,
         }
       : null,
   };
@@ -116,7 +130,7 @@ function cosignerFromJson(v: unknown): CosignerLink | null {
   }
   let ecdsa: CosignerLink['ecdsa'] = null;
   if (o.ecdsa !== null) {
-    const e = fields(o.ecdsa, 'cosigner.ecdsa', ['chainCode', 'paillierN', 'ckey']);
+    const e = fields(o.ecdsa, 'cosigner.ecdsa', ['chainCode', 'paillierN', 'ckey', 'ringPedersen']);
     const big = (x: unknown, what: string) => {
       if (typeof x !== 'string' || !/^[0-9a-f]+$/.test(x) || x.length > MAX_BIG_HEX)
         throw bad(what);
@@ -126,7 +140,21 @@ function cosignerFromJson(v: unknown): CosignerLink | null {
       chainCode: hex(e.chainCode, 'chainCode', 32),
       paillierN: big(e.paillierN, 'paillierN'),
       ckey: big(e.ckey, 'ckey'),
+      ringPedersen: null,
     };
+    if (e.ringPedersen !== null) {
+      const r = fields(e.ringPedersen, 'ringPedersen', RING_PEDERSEN_FIELDS);
+      const [nHat, rs, t, phi, lambda] = RING_PEDERSEN_FIELDS.map((k) =>
+        big(r[k], `ringPedersen.${k}`),
+      );
+      ecdsa.ringPedersen = {
+        nHat: nHat as bigint,
+        s: rs as bigint,
+        t: t as bigint,
+        phi: phi as bigint,
+        lambda: lambda as bigint,
+      };
+    }
   }
   if (o.kind === 'ecdsa-2p' && !ecdsa) throw bad('an ECDSA cosigner link needs its share data');
   return {

@@ -12,15 +12,18 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ClientError,
   checkKeyIndependently,
   createWallet,
   loadWallet,
   makeEcdsaSetup,
   recoverWallet,
+  refreshWallet,
   saveWallet,
   signEcdsa,
   signSchnorr,
   systemRandom,
+  VaultClient,
   type Wallet,
   walletToJson,
 } from '../client-lib/index.ts';
@@ -124,6 +127,28 @@ describe('client-lib with a real cosigner', () => {
 
   it('signs ECDSA with the cosigner; OpenSSL verifies under Q', async () => {
     const hash = hashOf('pay 1 BTC to bob');
+    const { signature } = await signEcdsa({
+      wallet: ecdsaWallet,
+      messageHash: hash,
+      random: systemRandom,
+    });
+    expect(opensslVerifies(ecdsaWallet.q, hash, signature)).toBe(true);
+  }, 60_000);
+
+  it('refreshes the ECDSA shares: same Q, the backup follows, signing still works', async () => {
+    const before = ecdsaWallet;
+    const after = await refreshWallet({ wallet: before, random: systemRandom, securityPolicy });
+    expect(after.q).toEqual(before.q);
+    expect(after.q2).not.toEqual(before.q2);
+    expect(after.walletId).not.toEqual(before.walletId);
+    const old = await new VaultClient([vault.url])
+      .wallet(before.walletId)
+      .catch((e: ClientError) => e.vaultCode);
+    expect(old).toBe('WALLET_NOT_FOUND');
+    const path = join(dir, 'ecdsa.vigil');
+    await saveWallet(path, after, 'pw', fast);
+    ecdsaWallet = await loadWallet(path, 'pw');
+    const hash = hashOf('after refresh');
     const { signature } = await signEcdsa({
       wallet: ecdsaWallet,
       messageHash: hash,
