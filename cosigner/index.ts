@@ -53,6 +53,7 @@ export type {
 } from './ecdsa2p/types.ts';
 export { DEFAULT_POLICY } from './ecdsa2p/types.ts';
 export { CosignerError, type CosignerErrorCode } from './errors.ts';
+export { modPow, modPowPublic } from './modexp.ts';
 export {
   aggregatePoint,
   aggregateXOnly,

@@ -34,4 +34,18 @@ describe('Paillier key pool', () => {
     verifyModulus(key.sk.n, SERVER_PAILLIER_OWNER, key.modulusProof, 2048);
     expect(typeof key.sk.p).toBe('bigint');
   }, 20_000);
+
+  it('waits for a quiet period before refilling, unless it runs low', async () => {
+    const pool = new PaillierKeyPool({ target: 2, worker: true, idleMs: 1000, now: () => 0 });
+    pool.fill();
+    pool.start();
+    pool.take(); // 1 of 2 left: at half target, so the refill waits for quiet
+    await new Promise((r) => setTimeout(r, 300));
+    expect(pool.size).toBe(1);
+    pool.take(); // empty: below half, refills at once despite the recent take
+    for (let i = 0; i < 600 && pool.size < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    pool.stop();
+    // The clock never advanced: only the low-water rule can have refilled.
+    expect(pool.size).toBeGreaterThanOrEqual(1);
+  }, 20_000);
 });

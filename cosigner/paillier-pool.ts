@@ -22,15 +22,31 @@ export class PaillierKeyPool {
   readonly #target: number;
   readonly #bits: number;
   readonly #useWorker: boolean;
+  readonly #idleMs: number;
+  readonly #now: () => number;
+  #lastTake = Number.NEGATIVE_INFINITY;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #worker: Worker | undefined;
   #inFlight = false;
   #stopped = false;
 
-  constructor(opts: { target: number; bits?: number; worker?: boolean }) {
+  constructor(opts: {
+    target: number;
+    bits?: number;
+    worker?: boolean;
+    /**
+     * Worker refills wait until no key was taken for this long, unless the pool is below half its
+     * target: a burst of keygens is not slowed by a prime search competing for the CPU.
+     */
+    idleMs?: number;
+    now?: () => number;
+  }) {
     this.#target = opts.target;
     this.#bits = opts.bits ?? 2048;
     this.#useWorker = opts.worker ?? false;
+    this.#idleMs = opts.idleMs ?? 0;
+    this.#now = opts.now ?? Date.now;
   }
 
   get size(): number {
@@ -47,6 +63,8 @@ export class PaillierKeyPool {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     void this.#worker?.terminate();
     this.#worker = undefined;
     this.#inFlight = false;
@@ -59,6 +77,7 @@ export class PaillierKeyPool {
 
   /** A key used by nobody else; generated on the spot if the pool is empty. */
   take(): ProvenPaillierKey {
+    this.#lastTake = this.#now();
     const key = this.#keys.shift() ?? generateProvenPaillierKey(this.#bits);
     this.#schedule();
     return key;
@@ -81,6 +100,17 @@ export class PaillierKeyPool {
 
   #scheduleWorker(): void {
     if (this.#stopped || this.#inFlight || this.#keys.length >= this.#target) return;
+    const quietFor = this.#now() - this.#lastTake;
+    if (this.#keys.length * 2 >= this.#target && quietFor < this.#idleMs) {
+      if (!this.#idleTimer) {
+        this.#idleTimer = setTimeout(() => {
+          this.#idleTimer = undefined;
+          this.#scheduleWorker();
+        }, this.#idleMs - quietFor);
+        this.#idleTimer.unref?.();
+      }
+      return;
+    }
     if (!this.#worker) {
       const worker = new Worker(new URL('./paillier-worker-boot.mjs', import.meta.url));
       worker.unref();

@@ -86,7 +86,8 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     { url: o.vaultUrl, verifier: o.verifier, store, metrics, log },
     tenant,
   );
-  const pool = o.pool ?? new PaillierKeyPool({ target: o.poolTarget ?? 4, worker: true });
+  const pool =
+    o.pool ?? new PaillierKeyPool({ target: o.poolTarget ?? 4, worker: true, idleMs: 2000 });
   pool.start();
   const sessions = new SessionTable({
     max: o.maxSessions ?? 1000,
