@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { fromHexStrict, toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
+import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { proveRange } from '../wesolowski/index.ts';
 import { diskCheckpoints } from './checkpoints.ts';
 import type { WorkerMessage, WorkerTask } from './workers.ts';
@@ -22,15 +23,20 @@ try {
   const read = function* () {
     for (const bytes of store.read()) yield group.decode(bytes);
   };
-  const share = proveRange(
+  const challenge = BigInt(`0x${task.challenge}`);
+  const sum = nativeBucketSum<unknown>(task.group, task.native, challenge, task.params.k, () =>
+    store.read(),
+  );
+  const share = proveRange<unknown>(
     group,
     task.iterations,
-    BigInt(`0x${task.challenge}`),
+    challenge,
     task.params,
     task.from,
     task.to,
     read,
     () => post({ type: 'pass' }),
+    sum,
   );
   post({ type: 'done', element: toHex(group.encode(share)) });
 } catch (err) {

@@ -6,6 +6,7 @@ import { VdfError } from '../errors.ts';
 import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
+import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
 import { proveInWorkers, useWorkers } from './workers.ts';
@@ -28,6 +29,8 @@ export interface SolveOptions {
   onProgress?: (p: SolveProgress) => void;
   /** Spread the proof over worker threads: 'auto' does so for long runs. */
   workers?: 'auto' | 'never' | number;
+  /** Use the native rsa2048 prover pass when it is built (default); false forces TypeScript. */
+  native?: boolean;
 }
 
 export interface SolveResult {
@@ -169,18 +172,28 @@ async function proveStored<E>(
   if (o.checkpointDir && useWorkers(o.workers, o.iterations, params)) {
     return proveInWorkers(group, o, params, challenge, store, onPass);
   }
-  let read: () => Iterable<E>;
+  const useNative = o.native !== false;
   if (needed <= CACHE_DECODED_MAX) {
-    const decoded: E[] = [];
+    // The native pass reads the encodings; keep them in one buffer instead of decoding.
+    const encoded = new Uint8Array(needed * group.elementBytes);
+    let cached = 0;
     for (const bytes of store.read()) {
-      if (decoded.length === needed) break;
-      decoded.push(group.decode(bytes));
+      if (cached === needed) break;
+      encoded.set(bytes, cached++ * group.elementBytes);
     }
-    read = () => decoded;
-  } else {
-    read = function* () {
-      for (const bytes of store.read()) yield group.decode(bytes);
-    };
+    const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => [encoded]);
+    if (sum)
+      return proveRange(group, o.iterations, challenge, params, 0, params.l, () => [], onPass, sum);
+    const decoded: E[] = [];
+    for (let i = 0; i < needed; i++)
+      decoded.push(
+        group.decode(encoded.subarray(i * group.elementBytes, (i + 1) * group.elementBytes)),
+      );
+    return proveRange(group, o.iterations, challenge, params, 0, params.l, () => decoded, onPass);
   }
-  return proveRange(group, o.iterations, challenge, params, 0, params.l, read, onPass);
+  const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => store.read());
+  const read = function* () {
+    for (const bytes of store.read()) yield group.decode(bytes);
+  };
+  return proveRange(group, o.iterations, challenge, params, 0, params.l, read, onPass, sum);
 }

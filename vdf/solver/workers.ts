@@ -31,6 +31,8 @@ export interface WorkerTask {
   from: number;
   to: number;
   checkpointDir: string;
+  /** Use the native rsa2048 pass when the worker can load it. */
+  native: boolean;
 }
 
 export type WorkerMessage =
@@ -80,6 +82,7 @@ export async function proveInWorkers<E>(
     iterations: number;
     checkpointDir?: string;
     workers?: 'auto' | 'never' | number;
+    native?: boolean;
   },
   params: ProofParams,
   challenge: bigint,
@@ -101,6 +104,7 @@ export async function proveInWorkers<E>(
           from,
           to: bounds[i + 1]!,
           checkpointDir: o.checkpointDir!,
+          native: o.native !== false,
         },
         onPass,
       ),

@@ -1,8 +1,12 @@
 export { MAX_BUCKET_BITS, MAX_CHECKPOINTS, type ProofParams, proofParams } from './params.ts';
 export {
+  type BucketSum,
+  bucketSum,
   type CheckpointReader,
   checkpointCount,
   combineRanges,
+  type PassPlan,
+  passPlan,
   prove,
   proveRange,
 } from './prove.ts';

@@ -30,34 +30,59 @@ export function checkpointCount(iterations: number, params: ProofParams): number
 }
 
 /**
- * S_j = Π_i C_i^(b_(i·l+j)) for one j: buckets by digit, then Σ b·Y_b by running products
- * (2^(k+1) multiplications).
+ * Pass j's digit walk: it reads C_0 … C_(count−1), whose digits are ⌊2^k·rem_i/ℓ⌋ with
+ * rem_0 = 2^(T − k(j+1)) mod ℓ and rem_(i+1) = rem_i·stepDown mod ℓ (stepping i up divides by
+ * 2^(k·l)). A backend that computes S_j needs only this, k and the checkpoints.
  */
-function bucketSum<E>(
-  group: VdfGroup<E>,
+export interface PassPlan {
+  count: number;
+  rem: bigint;
+  stepDown: bigint;
+}
+
+/** undefined when T − k(j+1) < 0: pass j has no digit and S_j is the identity. */
+export function passPlan(
   iterations: number,
   challenge: bigint,
   params: ProofParams,
   j: number,
+): PassPlan | undefined {
+  const { k, l } = params;
+  const first = iterations - k * (j + 1);
+  if (first < 0) return undefined;
+  return {
+    count: Math.floor(first / (k * l)) + 1,
+    rem: pow2Mod(first, challenge),
+    stepDown: modInverse(pow2Mod(k * l, challenge), challenge),
+  };
+}
+
+/** S_j for one pass (undefined for the identity): the TypeScript reference or a native backend. */
+export type BucketSum<E> = (plan: PassPlan) => E | undefined;
+
+/**
+ * S_j = Π_i C_i^(b_(i·l+j)) for one j: buckets by digit, then Σ b·Y_b by running products
+ * (2^(k+1) multiplications). The reference every other backend must match.
+ */
+export function bucketSum<E>(
+  group: VdfGroup<E>,
+  challenge: bigint,
+  k: number,
+  plan: PassPlan,
   read: CheckpointReader<E>,
 ): E | undefined {
-  const { k, l } = params;
   const buckets: (E | undefined)[] = new Array(2 ** k);
-  // 2^(T − k(i·l + j + 1)) mod ℓ, stepping i up divides by 2^(k·l).
-  let exponent = iterations - k * (j + 1);
-  if (exponent < 0) return undefined;
-  let rem = pow2Mod(exponent, challenge);
-  const stepDown = modInverse(pow2Mod(k * l, challenge), challenge);
+  let rem = plan.rem;
+  let left = plan.count;
   const scale = 1n << BigInt(k);
   for (const c of read()) {
-    if (exponent < 0) break;
+    if (left-- <= 0) break;
     const digit = Number((scale * rem) / challenge);
     if (digit !== 0) {
       const cur = buckets[digit];
       buckets[digit] = cur === undefined ? c : group.mul(cur, c);
     }
-    exponent -= k * l;
-    rem = (rem * stepDown) % challenge;
+    rem = (rem * plan.stepDown) % challenge;
   }
   let running: E | undefined;
   let total: E | undefined;
@@ -71,7 +96,8 @@ function bucketSum<E>(
 
 /**
  * H = Π_{j ∈ [from, to)} S_j^(2^(k·(j − from))): one worker's share. π = H_all for [0, l); shares
- * combine as H_[a,c) = H_[a,b) · H_[b,c)^(2^(k·(b − a))).
+ * combine as H_[a,c) = H_[a,b) · H_[b,c)^(2^(k·(b − a))). `sum` replaces the TypeScript bucket
+ * pass (e.g. the native rsa2048 one); `read` is then unused.
  */
 export function proveRange<E>(
   group: VdfGroup<E>,
@@ -82,11 +108,13 @@ export function proveRange<E>(
   to: number,
   read: CheckpointReader<E>,
   onPass?: () => void,
+  sum: BucketSum<E> = (plan) => bucketSum(group, challenge, params.k, plan, read),
 ): E {
   let acc = group.identity();
   for (let j = to - 1; j >= from; j--) {
     acc = group.squareTimes(acc, params.k);
-    const s = bucketSum(group, iterations, challenge, params, j, read);
+    const plan = passPlan(iterations, challenge, params, j);
+    const s = plan === undefined ? undefined : sum(plan);
     if (s !== undefined) acc = group.mul(acc, s);
     onPass?.();
   }

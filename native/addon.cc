@@ -1,0 +1,229 @@
+// N-API face of the native prover pass (vdf/rsa2048/native.ts loads it). Every argument is checked
+// here and every failure becomes a JS exception: bad input never crashes the process.
+#include <node_api.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "bucket_pass.h"
+
+namespace {
+
+constexpr size_t kMaxModulusBytes = 512;
+constexpr size_t kMaxChallengeBytes = 64;
+// Marks externals made by createPass so that feed/finish refuse any other object.
+constexpr napi_type_tag kPassTag = {0x76696769'6c766466ULL, 0x6275636b'65747331ULL};
+
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+using Bn = std::unique_ptr<BIGNUM, BnDeleter>;
+
+struct Pass {
+  std::unique_ptr<vigil::BucketPass> impl;
+};
+
+bool throwIfPending(napi_env env, napi_status status, const char* what) {
+  if (status == napi_ok) return false;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, nullptr, what);
+  return true;
+}
+
+bool bytesArg(napi_env env, napi_value v, const char* name, const uint8_t** data, size_t* len) {
+  bool isTyped = false;
+  if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be a Uint8Array").c_str());
+    return false;
+  }
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, len, &raw, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    napi_throw_type_error(env, nullptr, (std::string(name) + " must be a Uint8Array").c_str());
+    return false;
+  }
+  *data = static_cast<const uint8_t*>(raw);
+  return true;
+}
+
+// A big-endian integer of 1..maxBytes bytes with no leading zero byte.
+Bn integerArg(napi_env env, napi_value v, const char* name, size_t maxBytes) {
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, v, name, &data, &len)) return nullptr;
+  if (len == 0 || len > maxBytes || data[0] == 0) {
+    napi_throw_range_error(
+        env, nullptr,
+        (std::string(name) + " must be 1.." + std::to_string(maxBytes) +
+         " big-endian bytes without a leading zero")
+            .c_str());
+    return nullptr;
+  }
+  Bn bn(BN_bin2bn(data, static_cast<int>(len), nullptr));
+  if (!bn) napi_throw_error(env, nullptr, "out of memory");
+  return bn;
+}
+
+// Like integerArg, but zero is allowed (as the empty array or leading zeros).
+Bn residueArg(napi_env env, napi_value v, const char* name, size_t maxBytes) {
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, v, name, &data, &len)) return nullptr;
+  if (len > maxBytes) {
+    napi_throw_range_error(
+        env, nullptr, (std::string(name) + " is longer than " + std::to_string(maxBytes) + " bytes").c_str());
+    return nullptr;
+  }
+  Bn bn(BN_bin2bn(data, static_cast<int>(len), nullptr));
+  if (!bn) napi_throw_error(env, nullptr, "out of memory");
+  return bn;
+}
+
+Pass* passArg(napi_env env, napi_value v) {
+  napi_valuetype t;
+  bool tagged = false;
+  void* data = nullptr;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, v, &kPassTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) {
+    napi_throw_type_error(env, nullptr, "pass must be a value returned by createPass");
+    return nullptr;
+  }
+  return static_cast<Pass*>(data);
+}
+
+void finalizePass(napi_env, void* data, void*) { delete static_cast<Pass*>(data); }
+
+// createPass(modulus, challenge, rem, stepDown, k)
+napi_value CreatePass(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
+    return nullptr;
+  if (argc != 5) {
+    napi_throw_type_error(env, nullptr, "createPass(modulus, challenge, rem, stepDown, k)");
+    return nullptr;
+  }
+  Bn modulus = integerArg(env, argv[0], "modulus", kMaxModulusBytes);
+  if (!modulus) return nullptr;
+  Bn ell = integerArg(env, argv[1], "challenge", kMaxChallengeBytes);
+  if (!ell) return nullptr;
+  Bn rem = residueArg(env, argv[2], "rem", kMaxChallengeBytes);
+  if (!rem) return nullptr;
+  Bn step = residueArg(env, argv[3], "stepDown", kMaxChallengeBytes);
+  if (!step) return nullptr;
+  if (!BN_is_odd(modulus.get()) || BN_is_one(modulus.get())) {
+    napi_throw_range_error(env, nullptr, "modulus must be odd and greater than 1");
+    return nullptr;
+  }
+  if (!BN_is_odd(ell.get()) || BN_is_one(ell.get())) {
+    napi_throw_range_error(env, nullptr, "challenge must be odd and greater than 1");
+    return nullptr;
+  }
+  if (BN_ucmp(rem.get(), ell.get()) >= 0 || BN_ucmp(step.get(), ell.get()) >= 0) {
+    napi_throw_range_error(env, nullptr, "rem and stepDown must be below the challenge");
+    return nullptr;
+  }
+  double k = 0;
+  napi_valuetype kt;
+  if (napi_typeof(env, argv[4], &kt) != napi_ok || kt != napi_number ||
+      napi_get_value_double(env, argv[4], &k) != napi_ok || !(k >= 1) ||
+      k > vigil::BucketPass::kMaxBucketBits || k != static_cast<double>(static_cast<unsigned>(k))) {
+    napi_throw_range_error(env, nullptr, "k must be an integer in 1..20");
+    return nullptr;
+  }
+  auto pass = std::make_unique<Pass>();
+  pass->impl = std::make_unique<vigil::BucketPass>(modulus.get(), ell.get(), rem.get(), step.get(),
+                                                    static_cast<unsigned>(k));
+  if (!pass->impl->error().empty()) {
+    napi_throw_error(env, nullptr, pass->impl->error().c_str());
+    return nullptr;
+  }
+  napi_value external;
+  if (throwIfPending(env, napi_create_external(env, pass.get(), finalizePass, nullptr, &external),
+                     "cannot create the pass"))
+    return nullptr;
+  pass.release();
+  if (throwIfPending(env, napi_type_tag_object(env, external, &kPassTag), "cannot tag the pass"))
+    return nullptr;
+  return external;
+}
+
+// feedPass(pass, elements): elements is a whole number of modulus-sized big-endian elements.
+napi_value FeedPass(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
+    return nullptr;
+  if (argc != 2) {
+    napi_throw_type_error(env, nullptr, "feedPass(pass, elements)");
+    return nullptr;
+  }
+  Pass* pass = passArg(env, argv[0]);
+  if (!pass) return nullptr;
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, argv[1], "elements", &data, &len)) return nullptr;
+  const size_t size = pass->impl->elementBytes();
+  if (len % size != 0) {
+    napi_throw_range_error(
+        env, nullptr,
+        ("elements must be a multiple of " + std::to_string(size) + " bytes").c_str());
+    return nullptr;
+  }
+  size_t bad = 0;
+  if (!pass->impl->feed(data, len / size, &bad)) {
+    std::string msg = pass->impl->error();
+    const bool malformed = msg.rfind("element", 0) == 0;
+    if (malformed) msg = "checkpoint " + std::to_string(bad) + " of this batch: " + msg;
+    napi_throw_error(env, malformed ? "VDF_MALFORMED" : nullptr, msg.c_str());
+    return nullptr;
+  }
+  return nullptr;
+}
+
+// finishPass(pass) -> Uint8Array (S as a residue mod N) | null (every digit was zero)
+napi_value FinishPass(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
+    return nullptr;
+  if (argc != 1) {
+    napi_throw_type_error(env, nullptr, "finishPass(pass)");
+    return nullptr;
+  }
+  Pass* pass = passArg(env, argv[0]);
+  if (!pass) return nullptr;
+  const size_t size = pass->impl->elementBytes();
+  void* raw = nullptr;
+  napi_value buffer;
+  if (throwIfPending(env, napi_create_buffer(env, size, &raw, &buffer), "out of memory"))
+    return nullptr;
+  bool empty = false;
+  if (!pass->impl->finish(static_cast<uint8_t*>(raw), &empty)) {
+    napi_throw_error(env, nullptr, pass->impl->error().c_str());
+    return nullptr;
+  }
+  if (empty) {
+    napi_value nul;
+    napi_get_null(env, &nul);
+    return nul;
+  }
+  return buffer;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"createPass", nullptr, CreatePass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"feedPass", nullptr, FeedPass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"finishPass", nullptr, FinishPass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
+    return nullptr;
+  return exports;
+}

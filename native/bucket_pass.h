@@ -1,0 +1,68 @@
+// One j-pass of the Wesolowski prover's bucket method (docs/vdf.md §6) in OpenSSL's Montgomery
+// arithmetic: digits b_i = floor(2^k * rem_i / l) with rem_(i+1) = rem_i * stepDown mod l, bucket
+// Y_b = product of the checkpoints with digit b, then S = product over b of Y_b^b by running
+// products. The caller (addon.cc) validates every input; this file assumes valid arguments.
+#pragma once
+
+#include <openssl/bn.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil {
+
+class BucketPass {
+ public:
+  // modulus: odd, > 1; ell: odd, > 1; rem, stepDown < ell; 1 <= k <= kMaxBucketBits.
+  BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* rem, const BIGNUM* stepDown,
+             unsigned k);
+  ~BucketPass();
+  BucketPass(const BucketPass&) = delete;
+  BucketPass& operator=(const BucketPass&) = delete;
+
+  static constexpr unsigned kMaxBucketBits = 20;
+
+  // Set by the constructor when OpenSSL fails (allocation); every method then refuses.
+  const std::string& error() const { return error_; }
+  size_t elementBytes() const { return elementBytes_; }
+
+  // Folds `count` big-endian elements of elementBytes() each into the buckets. Returns false with
+  // error() set (and index of the offending element in *bad) when an element is not canonical
+  // (1 <= v <= (N-1)/2) or OpenSSL fails; the pass is then unusable.
+  bool feed(const uint8_t* elements, size_t count, size_t* bad);
+
+  // Combines the buckets into S (big-endian, elementBytes() bytes, a plain residue mod N) and
+  // frees them; *empty says every digit was zero (S is the identity, out untouched). Returns
+  // false with error() set when OpenSSL fails or the pass was already finished.
+  bool finish(uint8_t* out, bool* empty);
+
+ private:
+  bool fail(const char* what);
+  bool normalise(size_t b);
+  const BIGNUM* rPower(uint32_t lag);
+
+  std::string error_;
+  unsigned k_;
+  size_t elementBytes_ = 0;
+  bool done_ = false;
+  BN_CTX* ctx_ = nullptr;
+  BN_MONT_CTX* mont_ = nullptr;     // mod N
+  BN_MONT_CTX* ellMont_ = nullptr;  // mod l
+  BIGNUM* n_ = nullptr;
+  BIGNUM* halfN_ = nullptr;
+  BIGNUM* ell_ = nullptr;
+  BIGNUM* rem_ = nullptr;
+  BIGNUM* stepMont_ = nullptr;  // stepDown in Montgomery form mod l
+  BIGNUM* scratch_ = nullptr;
+  BIGNUM* digit_ = nullptr;
+  BIGNUM* element_ = nullptr;
+  // buckets_[b] = Y_b * R^(-lag_[b]) mod N: each Montgomery product of a plain checkpoint lowers
+  // the power of R by one, so no checkpoint needs converting; finish() corrects once per bucket.
+  std::vector<BIGNUM*> buckets_;
+  std::vector<int32_t> lag_;
+  std::vector<BIGNUM*> rPowers_;  // rPowers_[i] = R^(i+1) mod N, grown on demand
+};
+
+}  // namespace vigil
