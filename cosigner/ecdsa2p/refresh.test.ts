@@ -76,7 +76,7 @@ describe('refresh', () => {
       rng,
     });
     const m3 = wire(c.open(wire(s.respond(wire(c.start()))))) as { delta: string };
-    m3.delta = '00'.repeat(31) + '01';
+    m3.delta = `${'00'.repeat(31)}01`;
     expect(() => s.prove(m3)).toThrow(/commitment does not match/);
   });
 });
