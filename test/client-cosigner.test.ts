@@ -230,6 +230,37 @@ describe('client-lib with a real cosigner', () => {
         preimages.set(s.hash, Buffer.from('hi'));
         expect(opensslVerifies(q, digest, sig)).toBe(true);
       }
+      if (scheme === 'ecdsa-2p') {
+        const refreshed = await runCli(
+          'wallet',
+          'refresh',
+          '--wallet',
+          out,
+          '--password-file',
+          pwFile,
+        );
+        expect(refreshed.code, refreshed.stderr).toBe(0);
+        expect(refreshed.stdout).toContain(info.publicKey);
+        const again = await runCli(
+          'wallet',
+          'sign',
+          '--wallet',
+          out,
+          '--password-file',
+          pwFile,
+          '--message',
+          'hi',
+          '--json',
+        );
+        expect(again.code, again.stderr).toBe(0);
+        expect(
+          opensslVerifies(q, digest, Buffer.from(JSON.parse(again.stdout).signature, 'hex')),
+        ).toBe(true);
+      } else {
+        expect(
+          (await runCli('wallet', 'refresh', '--wallet', out, '--password-file', pwFile)).code,
+        ).toBe(1);
+      }
       const status = await runCli(
         'wallet',
         'backup-status',

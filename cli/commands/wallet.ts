@@ -7,6 +7,7 @@ import {
   createWallet,
   makeEcdsaSetup,
   readPassword,
+  refreshWallet,
   saveWallet,
   signEcdsa,
   signSchnorr,
@@ -246,6 +247,33 @@ export function registerWalletCommands(program: Command): void {
         exitFor('vigil wallet create', err);
       }
     });
+
+  addWalletOptions(
+    wallet
+      .command('refresh')
+      .description(
+        'refresh the two-party ECDSA shares with the cosigner (same Q); the vault backup moves ' +
+          'to the new share and the wallet file is rewritten in place',
+      ),
+    false,
+  ).action(async (o: WalletFlags) => {
+    const { wallet: w, password, scrypt } = await openWallet('vigil wallet refresh', o);
+    try {
+      // A wallet made with a smaller (test-size) setup verifies the proofs at that size.
+      const nHat = w.cosigner?.ecdsa?.ringPedersen?.nHat;
+      const bits = nHat ? nHat.toString(2).length : 2048;
+      const next = await refreshWallet({
+        wallet: w,
+        random: systemRandom,
+        ...(bits < 2048 ? { securityPolicy: { paillierBits: 2048, ringPedersenBits: bits } } : {}),
+      });
+      // The old deposit is gone now: write the new shares before anything else.
+      await saveWallet(o.wallet, next, password, { random: systemRandom, scrypt });
+      out(`refreshed: same public key ${Buffer.from(next.q).toString('hex')}; backup verified`);
+    } catch (err) {
+      exitFor('vigil wallet refresh', err);
+    }
+  });
 
   addWalletOptions(
     wallet
