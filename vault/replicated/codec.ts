@@ -49,9 +49,18 @@ export type LogCommand =
   | { kind: 'restore'; state: Uint8Array; members: Member[] }
   | { kind: 'vault'; timestamp: number; epochId: Uint8Array; random: Uint8Array; command: Command }
   | { kind: 'addMember'; member: Member }
-  | { kind: 'removeMember'; id: string };
+  | { kind: 'removeMember'; id: string }
+  /** Benchmark-only (`npm run bench:cluster`): an opaque payload that changes no state. */
+  | { kind: 'benchPut'; payload: Uint8Array };
 
-const KIND = { genesis: 1, restore: 2, vault: 3, addMember: 4, removeMember: 5 } as const;
+const KIND = {
+  genesis: 1,
+  restore: 2,
+  vault: 3,
+  addMember: 4,
+  removeMember: 5,
+  benchPut: 6,
+} as const;
 
 export function writeSecrets(w: Writer, s: ClusterSecrets): Writer {
   w.bytes(s.clusterId).bytes(s.clusterSecretKey).bytes(s.receiptSecretKey).bytes(s.operatorKey);
@@ -131,6 +140,9 @@ export function encodeLogCommand(c: LogCommand): Uint8Array {
     case 'removeMember':
       w.str(c.id);
       break;
+    case 'benchPut':
+      w.bytes(c.payload);
+      break;
   }
   return w.finish();
 }
@@ -160,6 +172,7 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
       };
     } else if (kind === KIND.addMember) out = { kind: 'addMember', member: readMember(r) };
     else if (kind === KIND.removeMember) out = { kind: 'removeMember', id: r.str(256) };
+    else if (kind === KIND.benchPut) out = { kind: 'benchPut', payload: r.bytes(64 * 1024) };
     else throw new Error('unknown kind');
     r.end();
     return out;

@@ -69,6 +69,7 @@ export interface MemberOptions {
 }
 
 const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
+const EPOCH_BOUND = new Set<Command['type']>(['ping', 'claim', 'solve']);
 
 export class ClusterMember {
   readonly id: NodeId;
@@ -217,16 +218,17 @@ export class ClusterMember {
   }
 
   async submit(command: Command, session?: ClientSession): Promise<CommandResult> {
-    const m = this.state.machine;
-    const epochId = command.type === 'beginEpoch' ? NO_EPOCH : (m?.epochId ?? NO_EPOCH);
+    const epochId = this.state.machine?.epochId ?? NO_EPOCH;
+    // An epoch-bound entry stamped with an epoch whose secret no node holds could never be
+    // applied: the proposer must hold it (the secret is on a majority before its epoch begins).
+    if (EPOCH_BOUND.has(command.type) && !this.epochs.has(epochId)) {
+      throw new VaultError('EPOCH_NOT_READY', 'this node does not hold the current epoch yet', 503);
+    }
+    if (command.type === 'beginEpoch') {
+      throw new VaultError('FORBIDDEN', 'epochs are begun by the cluster itself', 403);
+    }
     const reply = await this.#propose(
-      {
-        kind: 'vault',
-        timestamp: Date.now(),
-        epochId,
-        random: randomBytes(RANDOM_BYTES),
-        command,
-      },
+      { kind: 'vault', timestamp: Date.now(), epochId, random: randomBytes(RANDOM_BYTES), command },
       session && { clientId: `client/${session.clientId}`, seq: session.seq },
     );
     if (reply === null) {
@@ -293,6 +295,14 @@ export class ClusterMember {
     return reply.result;
   }
 
+  /**
+   * Benchmark-only: a raw put through Raft (commit on a majority of synced disks, apply on the
+   * leader) that changes no vault state. Not reachable over HTTP.
+   */
+  async benchPut(payload: Uint8Array): Promise<void> {
+    await this.#propose({ kind: 'benchPut', payload });
+  }
+
   // ── membership ────────────────────────────────────────────────────────
 
   /** On the leader: admit a new member (verified attestation) as a learner. */
@@ -335,9 +345,12 @@ export class ClusterMember {
           this.epochs.add(e.epochId, e.secret);
           this.#network.send(from, encodeEpochAck(e.epochId));
         }
-      } else if (bytes[0] === TAG_EPOCH_ACK) {
+      } else if (bytes[0] === TAG_EPOCH_ACK && body.length === EPOCH_ID_BYTES) {
         const key = Buffer.from(body).toString('hex');
-        this.#epochAcks.get(key)?.add(from);
+        const acks = this.#epochAcks.get(key) ?? new Set<string>();
+        if (acks.size < 256) acks.add(from);
+        if (this.#epochAcks.size < 1_024 || this.#epochAcks.has(key))
+          this.#epochAcks.set(key, acks);
       }
     } catch {
       /* malformed side messages change nothing */
@@ -387,7 +400,8 @@ export class ClusterMember {
       const epochId = randomBytes(EPOCH_ID_BYTES);
       this.epochs.add(epochId, randomBytes(32));
       this.#pendingEpoch = { epochId, since: Date.now() };
-      this.#epochAcks.set(Buffer.from(epochId).toString('hex'), new Set([this.id]));
+      const key = Buffer.from(epochId).toString('hex');
+      this.#epochAcks.set(key, new Set([...(this.#epochAcks.get(key) ?? []), this.id]));
     }
     const pending = this.#pendingEpoch;
     const acks = this.#epochAcks.get(Buffer.from(pending.epochId).toString('hex'))!;
@@ -409,7 +423,11 @@ export class ClusterMember {
   async #reconcile(st: Status): Promise<void> {
     for (const learner of st.conf.learners) {
       const p = st.peers.find((x) => x.id === learner);
-      if (p && p.match >= st.commitIndex && this.epochs.all().length > 0) {
+      const epoch = this.state.machine?.epochId;
+      const holdsEpoch =
+        epoch != null && this.#epochAcks.get(Buffer.from(epoch).toString('hex'))?.has(learner);
+      // promoted only once caught up and holding the current epoch's secret
+      if (p && p.match >= st.commitIndex && holdsEpoch) {
         await this.#node.proposeConfChange({ op: 'promote', node: learner });
         return;
       }

@@ -160,6 +160,8 @@ export class ReplicatedState implements DurableStateMachine {
         this.#journal.push({ index, data });
         this.#opts.onMembers?.(this.#members);
         return null;
+      case 'benchPut':
+        return null;
       case 'vault': {
         const machine = this.#machine;
         const secrets = this.#secrets;
