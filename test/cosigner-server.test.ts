@@ -481,3 +481,96 @@ describe('cosigner server against a vault node', () => {
 });
 
 let clientKey: Uint8Array = new Uint8Array(32);
+
+describe('cosigner against a vault it must not trust', () => {
+  const open = (name: string, extra: Partial<Parameters<typeof openCosigner>[0]>) =>
+    openCosigner({
+      dataDir: join(dir, name),
+      sealer: new KeyFileSealer({ path: join(dir, `${name}.key`) }),
+      vaultUrl,
+      verifier: new DevAttestationVerifier({
+        insecureDevAttestation: true,
+        trustedKeys: [
+          new DevAttestationProvider({
+            insecureDevAttestation: true,
+            signingKey: devKey,
+            warn: () => {},
+          }).publicKey,
+        ],
+        warn: () => {},
+      }),
+      tenant: 'acme-wallets',
+      pingIntervalMs: 0,
+      limits,
+      poolTarget: 0,
+      securityPolicy,
+      ...extra,
+    });
+
+  it('refuses an attestation signed by an unpinned key', async () => {
+    const c = await open('unpinned', {
+      verifier: new DevAttestationVerifier({
+        insecureDevAttestation: true,
+        trustedKeys: [rng(32)],
+        warn: () => {},
+      }),
+    });
+    try {
+      await expect(c.vault.attestedClusterKeys()).rejects.toMatchObject({
+        code: 'COSIGNER_ATTESTATION_FAILED',
+      });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses cluster keys the attestation does not bind (a substituted encryption key)', async () => {
+    const tampering: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input).includes('/v1/attestation')) return res;
+      const body = (await res.json()) as { cluster: Record<string, string> };
+      body.cluster.clusterEncryptionKey = hex(rng(32));
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const c = await open('substituted', { vaultFetch: tampering });
+    try {
+      await expect(c.vault.attestedClusterKeys()).rejects.toMatchObject({
+        code: 'COSIGNER_ATTESTATION_FAILED',
+      });
+      // The honest route still works with the same verifier.
+      const honest = await open('honest', {});
+      try {
+        const { keys } = await honest.vault.attestedClusterKeys();
+        expect(hex(keys.clusterId)).toBe(hex(node.publicKeys.clusterId));
+      } finally {
+        await honest.close();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a keygen whose deposit cannot reach the vault fails with 502 and leaves no key', async () => {
+    const c = await open('unreachable', { vaultUrl: 'http://127.0.0.1:1' });
+    try {
+      await c.app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(c.app.server.address() as { port: number }).port}`;
+      const client = await CosignerClient.register({
+        baseUrl: url,
+        authSecretKey: schnorr.utils.randomSecretKey(),
+        policy: walletPolicy,
+        securityPolicy,
+      });
+      expect(await errorOf(client.keygen(setup))).toEqual({
+        status: 502,
+        code: 'COSIGNER_VAULT_UNAVAILABLE',
+      });
+      expect(await client.status()).toMatchObject({ state: 'registered' });
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(
+        /vigil_cosigner_vault_unreachable_total [1-9]/,
+      );
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
+});

@@ -38,6 +38,8 @@ export interface CosignerOptions {
   rateLimitPerMinute?: number;
   logger?: Logger;
   now?: () => number;
+  /** How the cosigner reaches the vault (tests put a tampering proxy here). */
+  vaultFetch?: typeof fetch;
 }
 
 export interface Cosigner {
@@ -83,7 +85,14 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
   };
   const metrics = createCosignerMetrics();
   const vault = new VaultLink(
-    { url: o.vaultUrl, verifier: o.verifier, store, metrics, log },
+    {
+      url: o.vaultUrl,
+      verifier: o.verifier,
+      store,
+      metrics,
+      log,
+      ...(o.vaultFetch ? { fetch: o.vaultFetch } : {}),
+    },
     tenant,
   );
   const pool =
