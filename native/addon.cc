@@ -219,9 +219,9 @@ napi_value FinishPass(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
-      {"createPass", nullptr, CreatePass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"feedPass", nullptr, FeedPass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"finishPass", nullptr, FinishPass, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"createPass", nullptr, CreatePass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"feedPass", nullptr, FeedPass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"finishPass", nullptr, FinishPass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
     return nullptr;

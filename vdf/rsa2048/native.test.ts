@@ -1,0 +1,173 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { bigintToBytes, bigintToMinimalBytes, concatBytes } from '../bytes.ts';
+import { VdfError } from '../errors.ts';
+import { hashPrime } from '../primes/index.ts';
+import { solve } from '../solver/solve.ts';
+import { verifyProof } from '../verify.ts';
+import { bucketSum, type PassPlan } from '../wesolowski/index.ts';
+import { rsa2048Group } from './group.ts';
+import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
+import { nativeAddon, nativeStatus } from './native.ts';
+import { nativeBucketSum, nativeRsaBucketSum } from './native-pass.ts';
+
+const status = nativeStatus();
+if (!status.available) console.warn(`[native] skipping native VDF tests: ${status.reason}`);
+
+const group = rsa2048Group(new Uint8Array([9]));
+const primes = [1, 2, 3].map((s) => hashPrime(new Uint8Array([0x6e, s]), 264, [263]));
+const enc = (v: bigint) => bigintToBytes(v, ELEMENT_BYTES);
+
+/** The TypeScript reference on decoded elements. */
+function reference(challenge: bigint, k: number, plan: PassPlan, elements: bigint[]) {
+  return bucketSum(group, challenge, k, plan, () => elements);
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
+  const addon = nativeAddon()!;
+
+  it('equals the TypeScript bucket sum for random elements, digits and chunking (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...primes),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.bigInt({ min: 1n, max: HALF_N }), { maxLength: 120 }),
+        fc.integer({ min: 0, max: 130 }),
+        fc.bigInt({ min: 0n, max: 2n ** 264n }),
+        fc.bigInt({ min: 0n, max: 2n ** 264n }),
+        fc.constantFrom('one-by-one', 'single-chunk', 'pairs'),
+        (challenge, k, elements, count, r, s, chunking) => {
+          const plan = { count, rem: r % challenge, stepDown: s % challenge };
+          const encoded = elements.map(enc);
+          const chunks =
+            chunking === 'one-by-one'
+              ? encoded
+              : chunking === 'single-chunk'
+                ? [concatBytes(...encoded)]
+                : encoded.flatMap((e, i) =>
+                    i % 2 === 0 ? [concatBytes(e, ...encoded.slice(i + 1, i + 2))] : [],
+                  );
+          const native = nativeRsaBucketSum(addon, challenge, k, plan, () => chunks);
+          expect(native).toBe(reference(challenge, k, plan, elements));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps buckets exact past the renormalisation of long products (k = 1, 1500 elements)', () => {
+    const elements = [group.input];
+    while (elements.length < 1500) elements.push(group.square(elements.at(-1)!));
+    const challenge = primes[0]!;
+    const plan = { count: 1500, rem: 12345n, stepDown: (challenge + 1n) / 2n };
+    const native = nativeRsaBucketSum(addon, challenge, 1, plan, () => elements.map(enc));
+    expect(native).toBeDefined();
+    expect(native).toBe(reference(challenge, 1, plan, elements));
+  });
+
+  it('returns undefined (the identity) when every digit is zero, like the reference', () => {
+    const plan = { count: 5, rem: 0n, stepDown: 3n };
+    const elements = [2n, 3n, 5n, 7n, 11n];
+    expect(reference(primes[0]!, 4, plan, elements)).toBeUndefined();
+    expect(nativeRsaBucketSum(addon, primes[0]!, 4, plan, () => elements.map(enc))).toBeUndefined();
+  });
+
+  it('rejects a non-canonical checkpoint with VDF_MALFORMED, as decoding would', () => {
+    const plan = { count: 3, rem: primes[0]! - 1n, stepDown: 1n }; // every digit 2^k − 1
+    for (const bad of [0n, HALF_N + 1n, N - 1n]) {
+      const read = () => [enc(5n), enc(bad), enc(7n)];
+      expect(() => nativeRsaBucketSum(addon, primes[0]!, 3, plan, read)).toThrow(VdfError);
+      try {
+        nativeRsaBucketSum(addon, primes[0]!, 3, plan, read);
+      } catch (err) {
+        expect((err as VdfError).code).toBe('VDF_MALFORMED');
+      }
+    }
+    expect(() =>
+      nativeRsaBucketSum(addon, primes[0]!, 3, plan, () => [new Uint8Array(255)]),
+    ).toThrow(VdfError);
+  });
+
+  it('throws JS errors, never crashes, on bad arguments', () => {
+    const m = bigintToMinimalBytes(N);
+    const ell = bigintToMinimalBytes(primes[0]!);
+    const one = new Uint8Array([1]);
+    const create = (...args: unknown[]) =>
+      (addon.createPass as unknown as (...a: unknown[]) => unknown)(...args);
+    expect(() => create()).toThrow(/createPass/);
+    expect(() => create('x', ell, one, one, 4)).toThrow(/modulus must be a Uint8Array/);
+    expect(() => create(new Uint16Array(4), ell, one, one, 4)).toThrow(/Uint8Array/);
+    expect(() => create(new Uint8Array(0), ell, one, one, 4)).toThrow(/modulus/);
+    expect(() => create(new Uint8Array(513).fill(1), ell, one, one, 4)).toThrow(/modulus/);
+    expect(() => create(concatBytes(new Uint8Array([0]), m), ell, one, one, 4)).toThrow(/leading/);
+    expect(() => create(bigintToMinimalBytes(N - 1n), ell, one, one, 4)).toThrow(/odd/);
+    expect(() => create(m, new Uint8Array([4]), one, one, 4)).toThrow(/challenge must be odd/);
+    expect(() => create(m, new Uint8Array(65).fill(1), one, one, 4)).toThrow(/challenge/);
+    expect(() => create(m, ell, ell, one, 4)).toThrow(/below the challenge/);
+    expect(() => create(m, ell, one, ell, 4)).toThrow(/below the challenge/);
+    for (const k of [0, 21, 1.5, Number.NaN, '4', -1])
+      expect(() => create(m, ell, one, one, k)).toThrow(/k must be/);
+
+    const pass = addon.createPass(m, ell, one, one, 4);
+    const feed = addon.feedPass as unknown as (...a: unknown[]) => unknown;
+    const finish = addon.finishPass as unknown as (...a: unknown[]) => unknown;
+    expect(() => feed(pass, new Uint8Array(ELEMENT_BYTES + 1))).toThrow(/multiple of 256/);
+    expect(() => feed({}, new Uint8Array(ELEMENT_BYTES))).toThrow(/createPass/);
+    expect(() => feed(pass, 'bytes')).toThrow(/Uint8Array/);
+    expect(() => finish(42)).toThrow(/createPass/);
+    feed(pass, enc(3n));
+    finish(pass);
+    expect(() => finish(pass)).toThrow(/already finished/);
+    expect(() => feed(pass, enc(3n))).toThrow(/already finished/);
+  });
+
+  it('solve → verify round trip gives byte-identical proofs with native on and off', async () => {
+    const feed = vi.spyOn(addon, 'feedPass');
+    const seed = new Uint8Array([0x6e, 0x61]);
+    const on = await solve({ group: 'rsa2048', seed, iterations: 20_000, native: true });
+    expect(feed).toHaveBeenCalled();
+    feed.mockClear();
+    const off = await solve({ group: 'rsa2048', seed, iterations: 20_000, native: false });
+    expect(feed).not.toHaveBeenCalled();
+    feed.mockRestore();
+    expect(Buffer.from(on.proof).equals(Buffer.from(off.proof))).toBe(true);
+    expect(verifyProof({ ...on, proof: on.proof })).toEqual({ valid: true });
+  });
+
+  it('streams from disk in two worker threads with the same proof as the TypeScript path', async () => {
+    const seed = new Uint8Array([0x6e, 0x62]);
+    const run = (native: boolean) => {
+      const dir = mkdtempSync(join(tmpdir(), 'vigil-native-'));
+      dirs.push(dir);
+      return solve({
+        group: 'rsa2048',
+        seed,
+        iterations: 40_000,
+        checkpointDir: dir,
+        workers: 2,
+        native,
+      });
+    };
+    const [on, off] = [await run(true), await run(false)];
+    expect(Buffer.from(on.proof).equals(Buffer.from(off.proof))).toBe(true);
+    expect(verifyProof(on)).toEqual({ valid: true });
+  });
+});
+
+describe('native backend selection', () => {
+  it('falls back to the TypeScript path when disabled or for class1024', () => {
+    expect(nativeBucketSum('rsa2048', false, primes[0]!, 4, () => [])).toBeUndefined();
+    expect(nativeBucketSum('class1024', true, primes[0]!, 4, () => [])).toBeUndefined();
+    expect(nativeBucketSum('rsa2048', true, primes[0]!, 4, () => []) !== undefined).toBe(
+      status.available,
+    );
+  });
+});
