@@ -59,12 +59,29 @@ async function statuses(dataDir: string): Promise<Json[]> {
   return out;
 }
 
-async function until<T>(f: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> {
+let lastStatuses: Json[] = [];
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined | null | false>,
+  ms = 45_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f().catch(() => undefined);
     if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
+    if (Date.now() > end) {
+      const brief = lastStatuses.map((n) => ({
+        id: n.id,
+        role: n.role,
+        term: n.term,
+        applied: n.appliedIndex,
+        voters: n.voters,
+        learners: n.learners,
+        epochReady: n.epochReady,
+      }));
+      throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(brief)}`);
+    }
     await sleep(100);
   }
 }
@@ -72,6 +89,7 @@ async function until<T>(f: () => Promise<T | undefined | null | false>, ms = 20_
 /** Converged: one leader, 3 voters, everyone applied the same index and holds the epoch. */
 async function converged(dataDir: string): Promise<Json[] | undefined> {
   const s = await statuses(dataDir);
+  lastStatuses = s;
   if (s.length !== 3 || s.some((n) => n.role === 'unreachable' || !n.epochReady)) return undefined;
   const leaders = s.filter((n) => n.role === 'leader');
   if (leaders.length !== 1 || leaders[0]!.voters.length !== 3) return undefined;
@@ -98,7 +116,7 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     ]);
     procs.push(sup);
     await sup.waitFor(/node-3 http/);
-    const first = await until(() => converged(dataDir));
+    const first = await until('the founding cluster', () => converged(dataDir));
     const urls = () => first.map((n) => n.url as string);
     const att = await fetchJson(`${urls()[0]}/v1/attestation`);
     const cluster = {
@@ -149,20 +167,20 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     process.kill(leader.pid, 'SIGKILL');
     live = first.filter((n) => n !== leader).map((n) => n.url as string);
     const before = acked.length;
-    await until(async () => acked.length >= before + 20 && true, 30_000);
+    await until('writes after the leader was killed', async () => acked.length >= before + 20);
 
     // SIGSTOP a follower (after the rejoin converged), keep writing on the majority, resume it
-    const mid = await until(() => converged(dataDir), 30_000);
+    const mid = await until('the rejoin of the killed slot', () => converged(dataDir));
     const paused = mid.find((n) => n.role !== 'leader')!;
     live = mid.filter((n) => n !== paused).map((n) => n.url as string);
     process.kill(paused.pid, 'SIGSTOP');
     const beforeStop = acked.length;
-    await until(async () => acked.length >= beforeStop + 20 && true, 30_000);
+    await until('writes with a follower stopped', async () => acked.length >= beforeStop + 20);
     process.kill(paused.pid, 'SIGCONT');
     stop = true;
     await Promise.all(writers);
 
-    const end = await until(() => converged(dataDir), 30_000);
+    const end = await until('the final convergence', () => converged(dataDir));
     expect(end.map((n) => n.id)).not.toContain(leader.id); // the killed identity is gone
     for (const n of end) {
       for (const id of acked) {
@@ -178,5 +196,5 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     sup.child.kill('SIGTERM');
     expect(await sup.exited).toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(); // nothing left behind
-  }, 120_000);
+  }, 240_000);
 });
