@@ -69,5 +69,4 @@ export { type AuditRecord, verifyAuditChain } from './server/audit.ts';
 export { COSIGNER_ENV, type CosignerConfig, parseCosignerConfig } from './server/config.ts';
 export { type Cosigner, type CosignerOptions, openCosigner } from './server/cosigner.ts';
 export { type RunningCosigner, startCosignerServer } from './server/serve.ts';
-export { vaultWalletId } from './server/service.ts';
 export { ringPedersenFromPrimes } from './zk/ring-pedersen.ts';

@@ -98,27 +98,7 @@ async function vault(method: string, path: string, body?: unknown) {
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vigil-cosigner-'));
-  devKey = rng(32);
-  node = await VaultNode.open({
-    dataDir: join(dir, 'vault'),
-    cipher: new StorageBox(rng(32)),
-    operatorKey: schnorr.getPublicKey(operatorKey),
-    limits: { claimIntervalMs: 0 },
-  });
-  vaultApp = await buildVaultApp({
-    backend: node,
-    attestation: new DevAttestationProvider({
-      insecureDevAttestation: true,
-      signingKey: devKey,
-      warn: () => {},
-    }),
-  });
-  await vaultApp.listen({ host: '127.0.0.1', port: 0 });
-  vaultUrl = `http://127.0.0.1:${(vaultApp.server.address() as { port: number }).port}`;
-  await startCosigner();
-  const t = cosigner.tenantKeys;
+async function registerTenant(t: Cosigner['tenantKeys']): Promise<void> {
   const registration = signTenantRegistration(
     node.publicKeys.clusterId,
     {
@@ -139,6 +119,29 @@ beforeAll(async () => {
   expect((await vault('POST', '/v1/tenants', tenantRegistrationToJson(registration))).status).toBe(
     201,
   );
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-cosigner-'));
+  devKey = rng(32);
+  node = await VaultNode.open({
+    dataDir: join(dir, 'vault'),
+    cipher: new StorageBox(rng(32)),
+    operatorKey: schnorr.getPublicKey(operatorKey),
+    limits: { claimIntervalMs: 0 },
+  });
+  vaultApp = await buildVaultApp({
+    backend: node,
+    attestation: new DevAttestationProvider({
+      insecureDevAttestation: true,
+      signingKey: devKey,
+      warn: () => {},
+    }),
+  });
+  await vaultApp.listen({ host: '127.0.0.1', port: 0 });
+  vaultUrl = `http://127.0.0.1:${(vaultApp.server.address() as { port: number }).port}`;
+  await startCosigner();
+  await registerTenant(cosigner.tenantKeys);
   const p = generateSafePrime(512);
   let q = generateSafePrime(512);
   while (q === p) q = generateSafePrime(512);
@@ -288,6 +291,7 @@ describe('cosigner server against a vault node', () => {
     expect(verifyKeyDeposit(r.key, 'ecdsa-2p', walletPolicy)).toBe(true);
     expect((await vault('GET', `/v1/wallets/${r.key.vault.vaultWalletId}`)).json.q2).toBe(r.key.q2);
     expect((await vault('GET', `/v1/wallets/${old.vault.vaultWalletId}`)).status).toBe(404);
+    expect((await cosigner.store.wallet(client.walletId))?.pendingDeletions).toEqual([]);
     share = r.share;
     kg = r;
     const hash = createHash('sha256').update('after refresh').digest();
@@ -566,9 +570,51 @@ describe('cosigner against a vault it must not trust', () => {
         code: 'COSIGNER_VAULT_UNAVAILABLE',
       });
       expect(await client.status()).toMatchObject({ state: 'registered' });
+      // The intended deposit id stays listed for deletion in case the vault did commit it.
+      expect((await c.store.wallet(client.walletId))?.pendingDeletions).toHaveLength(1);
       expect(await (await fetch(`${url}/metrics`)).text()).toMatch(
         /vigil_cosigner_vault_unreachable_total [1-9]/,
       );
+    } finally {
+      await c.close();
+    }
+  }, 30_000);
+
+  it('a deposit whose reply is lost leaves no orphan: the retry deletes it', async () => {
+    let dropReply = true;
+    let orphan = '';
+    const lossy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).endsWith('/v1/deposits') && dropReply) {
+        const body = (await res.json()) as { receipt: { walletId: string } };
+        orphan = body.receipt.walletId;
+        throw new TypeError('connection reset');
+      }
+      return res;
+    };
+    const c = await open('lossy', { tenant: 'lossy-wallets', vaultFetch: lossy });
+    try {
+      await registerTenant(c.tenantKeys);
+      await c.app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(c.app.server.address() as { port: number }).port}`;
+      const client = await CosignerClient.register({
+        baseUrl: url,
+        authSecretKey: schnorr.utils.randomSecretKey(),
+        policy: walletPolicy,
+        securityPolicy,
+      });
+      expect(await errorOf(client.keygen(setup))).toEqual({
+        status: 502,
+        code: 'COSIGNER_VAULT_UNAVAILABLE',
+      });
+      expect((await vault('GET', `/v1/wallets/${orphan}`)).status).toBe(200);
+      dropReply = false;
+      await c.service.retryPendingDeletions();
+      expect((await vault('GET', `/v1/wallets/${orphan}`)).status).toBe(404);
+      expect((await c.store.wallet(client.walletId))?.pendingDeletions).toEqual([]);
+      // And the wallet can still get its key.
+      const kg = await client.keygen(setup);
+      expect(verifyKeyDeposit(kg.key, 'ecdsa-2p', walletPolicy)).toBe(true);
     } finally {
       await c.close();
     }

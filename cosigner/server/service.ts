@@ -6,13 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import type { Logger } from 'pino';
-import { canonicalHash, parseHex, u32, utf8 } from '../../vault/index.ts';
+import { parseHex } from '../../vault/index.ts';
 import {
   type DeriveResponse,
   type KeyStateJson,
   type MusigSignResponse,
   type RegisterRequest,
   requestBytes,
+  type VaultDepositJson,
   type WalletPolicy,
   type WalletStatusJson,
 } from '../api.ts';
@@ -241,20 +242,22 @@ export class CosignerService {
       const current = await this.#wallet(w.walletId);
       this.#requireKeyless(current);
       const generation = 1;
-      const vault = await this.#o.vault.deposit({
-        vaultWalletId: vaultWalletId(w.walletId, generation),
+      const { vault, pending } = await this.#depositGeneration(current, {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
         q2: share.qServer.toBytes(true),
-        policy: current.policy,
         x2: bigIntToBytes(share.xServer, 32),
       });
       const key: StoredKey = { share: ecdsaShareToJson(share), vault };
-      await this.#o.store.commit({ ...current, key, generation }, this.#o.now(), [
-        { event: 'keygen', details: { q: pointToWire(share.q), q2: pointToWire(share.qServer) } },
-        { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
-      ]);
+      await this.#o.store.commit(
+        { ...pending, key, generation, pendingDeletions: without(pending, vault) },
+        this.#o.now(),
+        [
+          { event: 'keygen', details: { q: pointToWire(share.q), q2: pointToWire(share.qServer) } },
+          { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
+        ],
+      );
       return keyState(key, generation);
     });
   }
@@ -272,13 +275,11 @@ export class CosignerService {
       const keys = musigOrder(pointToWire(q1), pointToWire(q2));
       const q = aggregatePoint(keys);
       const generation = 1;
-      const vault = await this.#o.vault.deposit({
-        vaultWalletId: vaultWalletId(w.walletId, generation),
+      const { vault, pending } = await this.#depositGeneration(current, {
         scheme: 'musig2',
         q: q.toBytes(true),
         q1: q1.toBytes(true),
         q2: q2.toBytes(true),
-        policy: current.policy,
         x2: bigIntToBytes(x2, 32),
       });
       const share: MusigShareJson = {
@@ -289,10 +290,14 @@ export class CosignerService {
         q: pointToWire(q),
       };
       const key: StoredKey = { share, vault };
-      await this.#o.store.commit({ ...current, key, generation }, this.#o.now(), [
-        { event: 'keygen-musig2', details: { q: share.q, q2: share.qServer } },
-        { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
-      ]);
+      await this.#o.store.commit(
+        { ...pending, key, generation, pendingDeletions: without(pending, vault) },
+        this.#o.now(),
+        [
+          { event: 'keygen-musig2', details: { q: share.q, q2: share.qServer } },
+          { event: 'vault-deposit', details: { vaultWalletId: vault.vaultWalletId, generation } },
+        ],
+      );
       return keyState(key, generation);
     });
   }
@@ -451,23 +456,21 @@ export class CosignerService {
         throw cosignerError('COSIGNER_CONFLICT', 'the key changed while this refresh ran');
       }
       const generation = current.generation + 1;
-      const vault = await this.#o.vault.deposit({
-        vaultWalletId: vaultWalletId(w.walletId, generation),
+      const old = current.key.vault;
+      const { vault, pending } = await this.#depositGeneration(current, {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
         q2: share.qServer.toBytes(true),
-        policy: current.policy,
         x2: bigIntToBytes(share.xServer, 32),
       });
       const key: StoredKey = { share: ecdsaShareToJson(share), vault };
-      const old = current.key.vault;
       await this.#o.store.commit(
         {
-          ...current,
+          ...pending,
           key,
           generation,
-          pendingDeletions: [...current.pendingDeletions, old.vaultWalletId],
+          pendingDeletions: [...without(pending, vault), old.vaultWalletId],
         },
         this.#o.now(),
         [
@@ -481,16 +484,39 @@ export class CosignerService {
     return state;
   }
 
+  /**
+   * Deposits a share generation under a fresh random vault wallet id. The id is first recorded
+   * (synced) among the pending deletions, so a deposit whose reply is lost, or a crash before the
+   * key switch is stored, leaves no orphan in the vault: the retry loop deletes it. The caller's
+   * commit that switches to the new key takes the id off that list. Runs inside #exclusive.
+   */
+  async #depositGeneration(
+    current: WalletRecord,
+    d: {
+      scheme: 'additive' | 'musig2';
+      q: Uint8Array;
+      q1: Uint8Array;
+      q2: Uint8Array;
+      x2: Uint8Array;
+    },
+  ): Promise<{ vault: VaultDepositJson; pending: WalletRecord }> {
+    const id = rng(32);
+    const pending = { ...current, pendingDeletions: [...current.pendingDeletions, hex(id)] };
+    await this.#o.store.commit(pending, this.#o.now(), []);
+    const vault = await this.#o.vault.deposit({ ...d, vaultWalletId: id, policy: current.policy });
+    return { vault, pending };
+  }
+
   /** Deletes older generations' vault deposits; what fails stays pending for the next try. */
   async deletePending(walletId: string): Promise<void> {
     await this.#exclusive(walletId, async () => {
       const w = await this.#wallet(walletId);
-      if (!w.key || w.pendingDeletions.length === 0) return;
+      if (w.pendingDeletions.length === 0) return;
       const remaining: string[] = [];
       const done: string[] = [];
       for (const id of w.pendingDeletions) {
         try {
-          await this.#o.vault.deleteDeposit(id, w.key.vault.cluster);
+          await this.#o.vault.deleteDeposit(id, w.key?.vault.cluster);
           done.push(id);
         } catch (err) {
           // Already gone (an earlier attempt's reply was lost) counts as done.
@@ -555,11 +581,6 @@ function verifyAuth(auth: AuthInput, authKey: Uint8Array): void {
   if (!ok) throw cosignerError('COSIGNER_UNAUTHORIZED', 'request signature does not verify');
 }
 
-/** The vault wallet id of a share generation: a new deposit per refresh, never a re-use. */
-export function vaultWalletId(walletId: string, generation: number): Uint8Array {
-  return canonicalHash('vigil/cosigner/vault-wallet-id/v1', [utf8(walletId), u32(generation)]);
-}
-
 function keyState(key: StoredKey, generation: number): KeyStateJson {
   const s = key.share;
   return {
@@ -570,4 +591,8 @@ function keyState(key: StoredKey, generation: number): KeyStateJson {
     generation,
     vault: key.vault,
   };
+}
+
+function without(w: WalletRecord, vault: VaultDepositJson): string[] {
+  return w.pendingDeletions.filter((id) => id !== vault.vaultWalletId);
 }

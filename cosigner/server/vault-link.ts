@@ -212,10 +212,14 @@ export class VaultLink {
     };
   }
 
-  async deleteDeposit(vaultWalletId: string, cluster: ClusterKeysJson): Promise<void> {
+  /** Deletes a deposit; without known cluster keys it takes them from a fresh attestation. */
+  async deleteDeposit(vaultWalletId: string, cluster?: ClusterKeysJson): Promise<void> {
+    const clusterId = cluster
+      ? parseHex('clusterId', cluster.clusterId, 32)
+      : (await this.attestedClusterKeys()).keys.clusterId;
     const seq = await this.#nextSeq();
     const deletion = signDeletion(
-      parseHex('clusterId', cluster.clusterId, 32),
+      clusterId,
       { tenant: this.#tenant.tenant, seq, walletId: parseHex('vaultWalletId', vaultWalletId, 32) },
       parseHex('tenantSecretKey', this.#tenant.tenantSecretKey, 32),
       rand(32),
