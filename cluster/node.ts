@@ -62,6 +62,8 @@ export class RaftNode {
   private readonly applier: Applier;
   private readonly waiters = new Map<number, Waiter>();
   private timer: NodeJS.Timeout | null = null;
+  private durableApplied = 0;
+  private durableWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private running = false;
   private stopped = false;
 
@@ -155,6 +157,24 @@ export class RaftNode {
     return done;
   }
 
+  /**
+   * Resolves once the state machine's state for everything applied so far is on disk (replies
+   * go out before that write; a caller that must not answer before it, e.g. a release, waits).
+   */
+  whenApplyDurable(): Promise<void> {
+    const index = this.applier.applied;
+    if (this.durableApplied >= index) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
+    return new Promise((resolve, reject) => this.durableWaiters.push({ index, resolve, reject }));
+  }
+
+  private markDurable(index: number): void {
+    this.durableApplied = Math.max(this.durableApplied, index);
+    const due = this.durableWaiters.filter((w) => w.index <= this.durableApplied);
+    this.durableWaiters = this.durableWaiters.filter((w) => w.index > this.durableApplied);
+    for (const w of due) w.resolve();
+  }
+
   transferLeadership(to: NodeId): void {
     this.raft.transferLeadership(to);
     this.kick();
@@ -171,6 +191,8 @@ export class RaftNode {
     for (const w of this.waiters.values())
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     this.waiters.clear();
+    for (const w of this.durableWaiters.splice(0))
+      w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     await this.opts.storage.close(); // the node owns its storage from start to stop
   }
 
@@ -190,8 +212,10 @@ export class RaftNode {
   private failStop(e: unknown): void {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
-    for (const w of this.waiters.values()) w.reject(e instanceof Error ? e : new Error(String(e)));
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
+    for (const w of this.durableWaiters.splice(0)) w.reject(err);
   }
 
   private settle(results: { e: Entry; r: ApplyResult }[]): void {
@@ -224,6 +248,7 @@ export class RaftNode {
         this.opts.machine.drainWrites();
         const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
         await storage.commitApplied(rd.snapshot.snapshot.meta.index, writes, true);
+        this.markDurable(rd.snapshot.snapshot.meta.index);
       }
       if (rd.committed.length > 0) {
         await this.opts.machine.prepare?.(rd.committed);
@@ -234,6 +259,7 @@ export class RaftNode {
         // quorum, and a crash before this write re-applies them from the log (sessions dedup).
         this.settle(results);
         await storage.commitApplied(rd.committed.at(-1)!.index, writes);
+        this.markDurable(rd.committed.at(-1)!.index);
       }
       this.raft.advance(rd);
       const every = this.opts.snapshotEvery ?? 10_000;

@@ -235,6 +235,13 @@ export class ClusterMember {
       // a retry older than the client's latest request: its reply is no longer kept
       throw new VaultError('STALE_RETRY', 'a newer request of this client was applied', 409);
     }
+    // A claim or release is answered only once its applied state is on this node's disk, so a
+    // `vigil cluster recover` (which cannot replay it without the epoch secret) still finds it.
+    if (EPOCH_BOUND.has(command.type)) {
+      await this.#node.whenApplyDurable().catch(() => {
+        throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
+      });
+    }
     return reply;
   }
 
