@@ -33,6 +33,13 @@ BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* r
     fail("OpenSSL Montgomery set-up failed");
     return;
   }
+  const int ellBits = BN_num_bits(ell_);
+  ellShift_ = ellBits > 64 ? ellBits - 64 : 0;
+  if (!BN_rshift(scratch_, ell_, ellShift_)) {
+    fail("OpenSSL arithmetic failed");
+    return;
+  }
+  ellTop_ = BN_get_word(scratch_);
   buckets_.assign(size_t{1} << k_, nullptr);
   lag_.assign(size_t{1} << k_, 0);
 }
@@ -90,16 +97,36 @@ bool BucketPass::normalise(size_t b) {
   return true;
 }
 
+// digit = floor(2^k * rem / l) < 2^k (rem < l); then rem <- rem * stepDown mod l. With
+// r = rem >> s and t = l >> s (t has 64 bits), rem / l lies in (r / (t + 1), (r + 1) / t), so
+// when both ends give the same floor that is the digit.
+bool BucketPass::nextDigit(size_t* digit) {
+  bool exact = false;
+  if (ellShift_ > 0 && BN_rshift(scratch_, rem_, ellShift_)) {
+    using u128 = unsigned __int128;
+    const u128 r = BN_get_word(scratch_);
+    const u128 low = (r << k_) / (static_cast<u128>(ellTop_) + 1);
+    const u128 high = ((r + 1) << k_) / ellTop_;
+    if (low == high) {
+      *digit = static_cast<size_t>(low);
+      exact = true;
+    }
+  }
+  if (!exact) {
+    if (!BN_lshift(scratch_, rem_, static_cast<int>(k_)) ||
+        !BN_div(digit_, nullptr, scratch_, ell_, ctx_))
+      return false;
+    *digit = static_cast<size_t>(BN_get_word(digit_));
+  }
+  return BN_mod_mul_montgomery(rem_, rem_, stepMont_, ellMont_, ctx_) == 1;
+}
+
 bool BucketPass::feed(const uint8_t* elements, size_t count, size_t* bad) {
   if (done_) return fail("pass already finished");
   const int len = static_cast<int>(elementBytes_);
   for (size_t i = 0; i < count; i++) {
-    // digit = floor(2^k * rem / l) < 2^k because rem < l; then rem <- rem * stepDown mod l.
-    if (!BN_lshift(scratch_, rem_, static_cast<int>(k_)) ||
-        !BN_div(digit_, nullptr, scratch_, ell_, ctx_) ||
-        !BN_mod_mul_montgomery(rem_, rem_, stepMont_, ellMont_, ctx_))
-      return fail("OpenSSL arithmetic failed");
-    const size_t digit = static_cast<size_t>(BN_get_word(digit_));
+    size_t digit = 0;
+    if (!nextDigit(&digit)) return fail("OpenSSL arithmetic failed");
     if (digit == 0) continue;
     if (!BN_bin2bn(elements + i * elementBytes_, len, element_))
       return fail("OpenSSL arithmetic failed");

@@ -40,6 +40,7 @@ class BucketPass {
 
  private:
   bool fail(const char* what);
+  bool nextDigit(size_t* digit);
   bool normalise(size_t b);
   const BIGNUM* rPower(uint32_t lag);
 
@@ -58,6 +59,10 @@ class BucketPass {
   BIGNUM* scratch_ = nullptr;
   BIGNUM* digit_ = nullptr;
   BIGNUM* element_ = nullptr;
+  // The top 64 bits of l (l >> ellShift_): digits come from 128-bit bounds on rem / l, with an
+  // exact BN_div only in the rare case the bounds straddle a digit boundary.
+  int ellShift_ = 0;
+  uint64_t ellTop_ = 0;
   // buckets_[b] = Y_b * R^(-lag_[b]) mod N: each Montgomery product of a plain checkpoint lowers
   // the power of R by one, so no checkpoint needs converting; finish() corrects once per bucket.
   std::vector<BIGNUM*> buckets_;

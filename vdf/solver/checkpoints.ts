@@ -28,6 +28,8 @@ export interface CheckpointStore {
   flush(): void;
   /** The stored checkpoints in order; each call starts a fresh pass. */
   read(): Iterable<Uint8Array>;
+  /** The same bytes as read(), in chunks of whole elements (a segment each on disk). */
+  readChunks(): Iterable<Uint8Array>;
   saveResult(name: 'output' | 'proof', bytes: Uint8Array): void;
   loadResult(name: 'output' | 'proof'): Uint8Array | undefined;
 }
@@ -43,6 +45,7 @@ export function memoryCheckpoints(): CheckpointStore {
     append: (e) => void items.push(e),
     flush: () => {},
     read: () => items,
+    readChunks: () => items,
     saveResult: (name, bytes) => void results.set(name, bytes),
     loadResult: (name) => results.get(name),
   };
@@ -140,6 +143,10 @@ export function diskCheckpoints(dir: string, job: CheckpointJob): CheckpointStor
         for (let i = 0; i < s.count; i++)
           yield body.subarray(i * job.elementBytes, (i + 1) * job.elementBytes);
       }
+      yield* pending;
+    },
+    *readChunks() {
+      for (const s of segments) yield readSegment(s.path);
       yield* pending;
     },
     saveResult: (name, bytes) => writeFileAtomic(resultPath(name), bytes),

@@ -25,7 +25,7 @@ try {
   };
   const challenge = BigInt(`0x${task.challenge}`);
   const sum = nativeBucketSum<unknown>(task.group, task.native, challenge, task.params.k, () =>
-    store.read(),
+    store.readChunks(),
   );
   const share = proveRange<unknown>(
     group,

@@ -191,7 +191,7 @@ async function proveStored<E>(
       );
     return proveRange(group, o.iterations, challenge, params, 0, params.l, () => decoded, onPass);
   }
-  const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => store.read());
+  const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => store.readChunks());
   const read = function* () {
     for (const bytes of store.read()) yield group.decode(bytes);
   };
