@@ -7,8 +7,10 @@
  * the encrypted links, follower fsync, commit, apply). Beside: a synced 256-byte LevelDB put
  * measured in the same run, and etcd 3.4's reference figures from the issue.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -16,6 +18,7 @@ import type { Command } from '../../vault/index.ts';
 import { Operator, Tenant, testLimits } from '../../vault/node/actors.test-support.ts';
 import { startLocalCluster } from '../../vault/replicated/local.ts';
 import type { ClusterMember } from '../../vault/replicated/member.ts';
+import { repoRoot } from '../support/processes.ts';
 import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 
 const ETCD = { oneClient: 548, sixtyFour: 2_986, p99ms: 55 };
@@ -131,6 +134,9 @@ const suite: BenchSuite = async (report) => {
         `ms p50 (p99 ${r.p99.toFixed(1)} ms, ${failed} rejected)`,
       );
     }
+    await Promise.all(members.map((m) => m.close()));
+    members = [];
+    await processes(dir, operator, report, { level1, level64 });
     row('etcd 3.4 reference, 1 connection', ETCD.oneClient, 'writes/s');
     row('etcd 3.4 reference, 64 connections', ETCD.sixtyFour, `writes/s (p99 ${ETCD.p99ms} ms)`);
   } finally {
@@ -138,6 +144,105 @@ const suite: BenchSuite = async (report) => {
     await rm(dir, { recursive: true, force: true });
   }
 };
+
+/** The same over HTTP against a real 3-process cluster (`vigil cluster start`). */
+async function processes(
+  dir: string,
+  operator: Operator,
+  report: (row: BenchRow) => void,
+  levels: { level1: Run; level64: Run },
+): Promise<void> {
+  const dataDir = join(dir, 'procs');
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin', 'vigil.mjs'),
+      'cluster',
+      'start',
+      '--nodes',
+      '3',
+      '--data-dir',
+      dataDir,
+      '--operator-key',
+      Buffer.from(operator.publicKey).toString('hex'),
+      '--insecure-dev-attestation',
+    ],
+    { env: { ...process.env, VIGIL_BENCH_RAW_PUT: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if ([1, 2, 3].every((i) => out.includes(`node-${i} http`))) resolve();
+      });
+      child.once('exit', () => reject(new Error(`cluster exited: ${out}`)));
+    });
+    const url = (out.match(/node-1 (http:\S+)/) ?? [])[1]!;
+    let leaderUrl = '';
+    for (;;) {
+      const s = (await httpJson('GET', `${url}/v1/cluster/status`)).body as Record<string, unknown>;
+      if (s.epochReady && typeof s.leaderUrl === 'string') {
+        leaderUrl = s.leaderUrl;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const clients of [1, 64]) {
+      const r = await measure(clients, () => async () => {
+        const res = await httpJson('POST', `${leaderUrl}/bench/raw-put`, {
+          payload: randomBytes(256).toString('hex'),
+        });
+        if (res.status !== 200) throw new Error(`raw put: ${res.status}`);
+      });
+      const lvl = clients === 1 ? levels.level1 : levels.level64;
+      const etcd = clients === 1 ? ETCD.oneClient : ETCD.sixtyFour;
+      report({
+        suite: 'cluster',
+        name: `3 processes, HTTP raw 256 B put, ${clients} client(s)`,
+        value: r.perSecond,
+        unit: `writes/s (p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms)`,
+        baseline: { name: 'synced LevelDB put', value: lvl.perSecond, unit: 'puts/s' },
+        target: `>= 1.5x etcd 3.4 (${etcd}/s), p99 <= ${ETCD.p99ms} ms`,
+        met: r.perSecond >= 1.5 * etcd && r.p99 <= ETCD.p99ms,
+      });
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+
+function httpJson(
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      url,
+      {
+        method,
+        agent,
+        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
 
 export default suite;
 

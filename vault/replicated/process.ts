@@ -12,6 +12,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeyFileSealer, StorageBox } from '../enclave/index.ts';
+import { VaultError } from '../errors.ts';
 import { buildVaultApp } from '../http/app.ts';
 import { clusterApi, memberFromJson, memberToJson, RaftMetrics } from './api.ts';
 import type { LogCommand, Member } from './codec.ts';
@@ -110,6 +111,17 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     rateLimitPerMinute: 1_000_000,
     logger: false,
   });
+  if (process.env.VIGIL_BENCH_RAW_PUT === '1') {
+    // Benchmark-only (npm run bench:cluster): a raw put through Raft that changes no vault state.
+    app.post('/bench/raw-put', { schema: { hide: true } }, async (req) => {
+      const hex = (req.body as { payload?: unknown })?.payload;
+      if (typeof hex !== 'string' || !/^([0-9a-f]{2}){1,1024}$/.test(hex)) {
+        throw new VaultError('MALFORMED', 'payload: up to 1 KiB of hex');
+      }
+      await member.benchPut(new Uint8Array(Buffer.from(hex, 'hex')));
+      return { ok: true };
+    });
+  }
   await app.listen({ host: o.host, port: 0 });
   const address = app.server.address();
   url = `http://${o.host}:${typeof address === 'object' && address ? address.port : 0}`;
