@@ -82,7 +82,9 @@ describe('vigil cluster recover', () => {
     };
     const reg = operator.registerTenant(cluster, tenant);
     if (reg.type !== 'registerTenant') throw new Error('unreachable');
-    expect((await post(`${url}/v1/tenants`, tenantRegistrationToJson(reg.registration))).status).toBe(201);
+    expect(
+      (await post(`${url}/v1/tenants`, tenantRegistrationToJson(reg.registration))).status,
+    ).toBe(201);
     const wallets = [tenant.newWallet(), tenant.newWallet(), tenant.newWallet()];
     for (const w of wallets) {
       const d = tenant.deposit(cluster, w, { group: 'rsa2048', iterations: 64 });
@@ -90,7 +92,8 @@ describe('vigil cluster recover', () => {
       expect((await post(`${url}/v1/deposits`, depositToJson(d.deposit))).status).toBe(201);
     }
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-    const nonce = (await post(`${url}/v1/wallets/${hex(wallets[0]!.walletId)}/claim-nonce`, {})).json;
+    const nonce = (await post(`${url}/v1/wallets/${hex(wallets[0]!.walletId)}/claim-nonce`, {}))
+      .json;
     const c = new Claimant(wallets[0]!).claim(cluster, Buffer.from(nonce.nonce, 'hex'));
     if (c.type !== 'claim') throw new Error('unreachable');
     const claim = (await post(`${url}/v1/claims`, claimToJson(c.claim))).json.claim;

@@ -119,7 +119,10 @@ const suite: BenchSuite = async (report) => {
       const r = await measure(clients, () => {
         const cmd = prepared.shift();
         if (cmd === undefined) return null;
-        return () => leader.submit(cmd).catch(() => void (failed += 1));
+        return () =>
+          leader.submit(cmd).catch(() => {
+            failed += 1;
+          });
       });
       const lvl = clients === 1 ? level1 : level64;
       const etcd = clients === 1 ? ETCD.oneClient : ETCD.sixtyFour;
