@@ -48,6 +48,8 @@ interface PassCost {
   stepUs: number;
   /** Combining per bucket and pass: 2 multiplications (+1 Montgomery correction natively). */
   combineUsPerBucket: number;
+  /** An OpenSSL evaluation squaring timed around this backend's runs (same load). */
+  squareUs: number;
 }
 
 /**
@@ -71,16 +73,19 @@ function passUnitCosts(): { ts: PassCost; native: PassCost } {
     return (performance.now() - t0) * 1000;
   };
   const addon = nativeAddon();
+  const square = () => time(() => g.squareTimes(g.input, 2047 * 10)) / (2047 * 10);
   const cost = (run: (k: number, count: number) => unknown): PassCost => {
+    const sqBefore = square();
     const stepUs = time(() => run(8, elements.length)) / elements.length;
     const smallUs = time(() => run(14, 16));
-    return { stepUs, combineUsPerBucket: Math.max(0, smallUs - 16 * stepUs) / 2 ** 14 };
+    const squareUs = (sqBefore + square()) / 2;
+    return { stepUs, combineUsPerBucket: Math.max(0, smallUs - 16 * stepUs) / 2 ** 14, squareUs };
   };
   return {
     ts: cost((k, n) => bucketSum(g, challenge, k, plan(n), () => elements)),
     native: addon
       ? cost((k, n) => nativeRsaBucketSum(addon, challenge, k, plan(n), () => encoded))
-      : { stepUs: Number.NaN, combineUsPerBucket: Number.NaN },
+      : { stepUs: Number.NaN, combineUsPerBucket: Number.NaN, squareUs: Number.NaN },
   };
 }
 
@@ -127,7 +132,7 @@ const suite: BenchSuite = async (report) => {
 
   // Proof share of evaluation at a T this machine can run, with the two proof workers: one
   // evaluation, then the proof from the same checkpoints with the native pass and with TypeScript.
-  const T = 4_000_000;
+  const T = 10_000_000;
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-vdf-'));
   const native = nativeStatus();
   const nativeOn = native.available;
@@ -188,11 +193,17 @@ const suite: BenchSuite = async (report) => {
       });
     else console.warn(`[vdf] native rows skipped: ${native.available ? '' : native.reason}`);
 
-    // Extrapolation from unit costs measured now: the proof is ⌈T/k⌉ checkpoint steps (digit +
-    // one multiplication) plus per pass 2^(k+1) bucket-combining multiplications (and 2^k
-    // Montgomery corrections natively), split over 2 workers; the evaluation is T squarings.
-    const sqUs = (evalMs * 1000) / T;
+    // Extrapolation from unit costs measured now, each against squarings timed beside it (the
+    // load changes between phases): the proof is ⌈T/k⌉ checkpoint steps (digit + one
+    // multiplication) plus per pass 2^(k+1) bucket-combining multiplications (and 2^k Montgomery
+    // corrections natively), split over 2 workers; the evaluation is T squarings. Worker start-up
+    // and disk reads are left out, which is why the model undershoots the measured rows at small T.
     const unit = passUnitCosts();
+    const modelRatio = (c: PassCost, bigT: number) => {
+      const q = proofParamsFor('rsa2048', bigT);
+      const us = (bigT / q.k) * c.stepUs + q.l * 2 ** q.k * c.combineUsPerBucket;
+      return us / 2 / (bigT * c.squareUs);
+    };
     for (const [name, c] of [
       ['TypeScript', unit.ts],
       ...(nativeOn ? ([['native', unit.native]] as const) : []),
@@ -202,19 +213,17 @@ const suite: BenchSuite = async (report) => {
         name: `rsa2048 prover step ${name}`,
         value: c.stepUs,
         unit: 'us/checkpoint',
-        baseline: { name: 'evaluation squaring', value: sqUs, unit: 'us' },
+        baseline: { name: 'OpenSSL squaring', value: c.squareUs, unit: 'us' },
       });
-      for (const bigT of [1e8, 1e10, 1e12]) {
+      for (const bigT of [T, 1e8, 1e10, 1e12]) {
         const q = proofParamsFor('rsa2048', bigT);
-        const us = (bigT / q.k) * c.stepUs + q.l * 2 ** q.k * c.combineUsPerBucket;
-        const ratio = us / 2 / (bigT * sqUs);
+        const ratio = modelRatio(c, bigT);
         report({
           suite: 'vdf',
-          name: `rsa2048 proof/eval ${name} extrapolated T=${bigT.toExponential(0)} (k=${q.k}, l=${q.l})`,
+          name: `rsa2048 proof/eval ${name} model T=${bigT.toExponential(0)} (k=${q.k}, l=${q.l})`,
           value: ratio * 100,
           unit: '%',
-          target: '<= 5%',
-          met: ratio <= 0.05,
+          ...(bigT >= 1e8 ? { target: '<= 5%', met: ratio <= 0.05 } : {}),
         });
       }
     }
