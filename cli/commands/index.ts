@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerClaimCommands } from './claim.ts';
 import { registerClusterCommands } from './cluster.ts';
 import { registerCosignerCommands } from './cosigner.ts';
+import { registerDemoCommand } from './demo.ts';
 import { registerRecoverCommand } from './recover.ts';
 import { registerStartCommand } from './start.ts';
 import { registerVaultCommands } from './vault.ts';
@@ -10,6 +11,7 @@ import { registerWalletCommands } from './wallet.ts';
 
 export function registerCommands(program: Command): void {
   registerStartCommand(program);
+  registerDemoCommand(program);
   registerVdfCommands(program);
   registerVaultCommands(program);
   registerClusterCommands(program);
