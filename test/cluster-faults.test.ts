@@ -17,6 +17,13 @@ const procs: VigilProcess[] = [];
 const pids = new Set<number>();
 afterAll(async () => {
   for (const p of procs) p.child.kill('SIGKILL');
+  // the supervisor's children outlive a SIGKILLed supervisor: kill every node we can find
+  for (const d of dirs) {
+    for (const slot of ['node-1', 'node-2', 'node-3']) {
+      const h = await readHello(d, slot);
+      if (h) pids.add(h.pid);
+    }
+  }
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
