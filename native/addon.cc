@@ -3,6 +3,7 @@
 #include <node_api.h>
 
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -215,13 +216,26 @@ napi_value FinishPass(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+// C++ exceptions (bad_alloc) must not cross into Node: they become JS errors.
+template <napi_value (*F)(napi_env, napi_callback_info)>
+napi_value Guarded(napi_env env, napi_callback_info info) {
+  try {
+    return F(env, info);
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  } catch (...) {
+    napi_throw_error(env, nullptr, "native VDF pass failed");
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
   const napi_property_descriptor props[] = {
-      {"createPass", nullptr, CreatePass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
-      {"feedPass", nullptr, FeedPass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
-      {"finishPass", nullptr, FinishPass, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"createPass", nullptr, Guarded<CreatePass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"feedPass", nullptr, Guarded<FeedPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"finishPass", nullptr, Guarded<FinishPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
     return nullptr;

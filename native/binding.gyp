@@ -6,6 +6,11 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O2", "-std=c++17"],
       "cflags_cc!": ["-fno-exceptions"],
+      # BIND_NOW: on a Node without OpenSSL's BN_* exports, require() fails (and the TypeScript
+      # path is used) instead of the process aborting at the first call.
+      "conditions": [
+        ["OS=='linux'", { "ldflags": ["-Wl,-z,now"] }]
+      ],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES" }
     }
   ]
