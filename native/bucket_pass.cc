@@ -125,15 +125,16 @@ bool BucketPass::feed(const uint8_t* elements, size_t count, size_t* bad) {
   if (done_) return fail("pass already finished");
   const int len = static_cast<int>(elementBytes_);
   for (size_t i = 0; i < count; i++) {
-    size_t digit = 0;
-    if (!nextDigit(&digit)) return fail("OpenSSL arithmetic failed");
-    if (digit == 0) continue;
+    // Every element is checked, even one whose digit is zero, as decoding it would be.
     if (!BN_bin2bn(elements + i * elementBytes_, len, element_))
       return fail("OpenSSL arithmetic failed");
     if (BN_is_zero(element_) || BN_ucmp(element_, halfN_) > 0) {
       *bad = i;
       return fail("element is not canonical (1 <= v <= (N-1)/2)");
     }
+    size_t digit = 0;
+    if (!nextDigit(&digit)) return fail("OpenSSL arithmetic failed");
+    if (digit == 0) continue;
     BIGNUM*& bucket = buckets_[digit];
     if (bucket == nullptr) {
       bucket = BN_dup(element_);

@@ -96,6 +96,11 @@ describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
     expect(() =>
       nativeRsaBucketSum(addon, primes[0]!, 3, plan, () => [new Uint8Array(255)]),
     ).toThrow(VdfError);
+    // Also when its digit is zero and it would not be multiplied.
+    const zeroDigits = { count: 2, rem: 0n, stepDown: 1n };
+    expect(() =>
+      nativeRsaBucketSum(addon, primes[0]!, 3, zeroDigits, () => [enc(5n), enc(HALF_N + 1n)]),
+    ).toThrow(/not canonical/);
   });
 
   it('throws JS errors, never crashes, on bad arguments', () => {
