@@ -11,6 +11,7 @@ export {
   DevAttestationVerifier,
   KeyFileSealer,
   KmsSealer,
+  NitroAttestationProvider,
   NitroAttestationVerifier,
   type Sealer,
   StorageBox,

@@ -1,13 +1,16 @@
 /** Starts a cosigner from a validated configuration (the CLI's `vigil cosigner start`). */
+import { join } from 'node:path';
+import { KMSClient } from '@aws-sdk/client-kms';
 import pino from 'pino';
 import {
   type AttestationVerifier,
   DevAttestationVerifier,
   KeyFileSealer,
+  KmsSealer,
+  NitroAttestationProvider,
   NitroAttestationVerifier,
   type Sealer,
 } from '../../vault/index.ts';
-import { CosignerError } from '../errors.ts';
 import type { CosignerConfig } from './config.ts';
 import { type Cosigner, openCosigner } from './cosigner.ts';
 
@@ -29,12 +32,14 @@ function verifierFor(c: CosignerConfig): AttestationVerifier {
 
 function sealerFor(c: CosignerConfig): Sealer {
   if (c.sealer.kind === 'key-file') return new KeyFileSealer({ path: c.sealer.path });
-  // KmsSealer needs an attestation *provider* (the enclave's own NSM), which vault/index.ts does
-  // not export; until it does, the cosigner cannot run its KMS sealer.
-  throw new CosignerError(
-    'COSIGNER_NOT_IMPLEMENTED',
-    'the aws-kms sealer for the cosigner is not wired yet (needs the Nitro attestation provider); use key-file',
-  );
+  // KMS releases the storage key only to this enclave's attested key (the key policy pins the
+  // image); outside a Nitro enclave the provider refuses, so this fails loudly at start.
+  return new KmsSealer({
+    client: new KMSClient({}),
+    keyId: c.sealer.keyId,
+    blobPath: join(c.dataDir, 'kms-data-key.blob'),
+    attestation: new NitroAttestationProvider(),
+  });
 }
 
 export async function startCosignerServer(c: CosignerConfig): Promise<RunningCosigner> {
