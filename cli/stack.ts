@@ -181,7 +181,7 @@ export async function startStack(opts: {
       'cluster',
     );
     children.push(cluster);
-    await cluster.waitFor(/(^node-\d+ http\S+ .*\n[^]*){3}/m, 120_000);
+    await cluster.waitFor(/(^node-\d+ http\S+ .*\n[\s\S]*){3}/m, 120_000);
     const vaultUrls = [...cluster.output().matchAll(/^node-\d+ (http:\/\/\S+)/gm)].map(
       (m) => m[1]!,
     );

@@ -41,7 +41,7 @@ describe('the local stack and the demo', () => {
     started.push(demo);
     const code = await demo.exited;
     expect({ code, output: demo.output() }).toMatchObject({ code: 0 });
-    expect(demo.output()).toMatch(/\[7\/7\][^]*The whole story worked/);
+    expect(demo.output()).toMatch(/\[7\/7\][\s\S]*The whole story worked/);
     expect(isAlive(info.cosignerPid)).toBe(false);
 
     stack.child.kill('SIGINT');
