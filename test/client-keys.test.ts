@@ -21,7 +21,7 @@ import {
   type Scheme,
   scalarToBytes,
 } from '../vault/index.ts';
-import { haveVectors, readVectorText } from './support/vectors.ts';
+import { describeWithVectors, readVectorText } from './support/vectors.ts';
 
 const pub = (s: bigint) => encodePoint(Point.BASE.multiply(s));
 const scalar = fc.bigInt({ min: 1n, max: CURVE_ORDER - 1n });
@@ -54,7 +54,7 @@ describe('exports match well-known values', () => {
   });
 });
 
-describe.skipIf(!haveVectors('bip327'))('BIP-327 KeyAgg vectors', () => {
+describeWithVectors('bip327', 'BIP-327 KeyAgg vectors', () => {
   it('Σ a_i·P_i gives every valid vector aggregate key', () => {
     const v = JSON.parse(readVectorText('bip327', 'key_agg_vectors.json')) as {
       pubkeys: string[];

@@ -1,8 +1,8 @@
 /** BIP-327 vectors (all eight files) against the @scure/btc-signer functions the signer uses. */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import * as musig from '@scure/btc-signer/musig2.js';
-import { describe, expect, it } from 'vitest';
-import { haveVectors, readVectorText } from '../../test/support/vectors.ts';
+import { expect, it } from 'vitest';
+import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
@@ -10,7 +10,7 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
 const load = (name: string): any => JSON.parse(readVectorText('bip327', name));
 const pick = (all: string[], idx: number[]) => idx.map((i) => hex(all[i] as string));
 
-describe.skipIf(!haveVectors('bip327'))('BIP-327 vectors', () => {
+describeWithVectors('bip327', 'BIP-327 vectors', () => {
   it('key_sort', () => {
     const v = load('key_sort_vectors.json');
     expect(musig.sortKeys(v.pubkeys.map(hex)).map(toHex)).toEqual(v.sorted_pubkeys);
@@ -199,22 +199,19 @@ describe.skipIf(!haveVectors('bip327'))('BIP-327 vectors', () => {
   });
 });
 
-describe.skipIf(!haveVectors('bip340'))(
-  'BIP-340 verifier vectors (the final-signature check)',
-  () => {
-    it('noble schnorr.verify agrees with every vector', () => {
-      const lines = readVectorText('bip340', 'test-vectors.csv').trim().split(/\r?\n/).slice(1);
-      expect(lines.length).toBeGreaterThan(10);
-      for (const line of lines) {
-        const [, , pub, , msg, sig, result] = line.split(',');
-        let ok: boolean;
-        try {
-          ok = schnorr.verify(hex(sig as string), hex(msg as string), hex(pub as string));
-        } catch {
-          ok = false;
-        }
-        expect(ok, line).toBe(result === 'TRUE');
+describeWithVectors('bip340', 'BIP-340 verifier vectors (the final-signature check)', () => {
+  it('noble schnorr.verify agrees with every vector', () => {
+    const lines = readVectorText('bip340', 'test-vectors.csv').trim().split(/\r?\n/).slice(1);
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) {
+      const [, , pub, , msg, sig, result] = line.split(',');
+      let ok: boolean;
+      try {
+        ok = schnorr.verify(hex(sig as string), hex(msg as string), hex(pub as string));
+      } catch {
+        ok = false;
       }
-    });
-  },
-);
+      expect(ok, line).toBe(result === 'TRUE');
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describe, it } from 'vitest';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -31,4 +32,19 @@ export function readVector(...parts: string[]): Buffer {
 
 export function readVectorText(...parts: string[]): string {
   return readFileSync(vectorPath(...parts), 'utf8');
+}
+
+/**
+ * `describe` for a suite that needs shared/vectors/<sub>. When the folder is absent the suite's
+ * body is never run (it may read vectors while it is being collected) and one skipped test says
+ * why, so the skip shows in the report instead of an ENOENT.
+ */
+export function describeWithVectors(sub: string, name: string, body: () => void): void {
+  if (haveVectors(sub)) {
+    describe(name, body);
+    return;
+  }
+  describe.skip(name, () => {
+    it(`needs ${join(vectorsDir, sub)} (absent in this clone)`, () => {});
+  });
 }

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveVectors, readVector, readVectorText } from '../../test/support/vectors.ts';
+import { describeWithVectors, readVector, readVectorText } from '../../test/support/vectors.ts';
 import { VaultError } from '../errors.ts';
 import { decryptEnvelopedData, parseEnvelopedData } from './cms.ts';
 import { buildEnvelope, envelopeTo } from './cms-builder.test-support.ts';
@@ -39,7 +39,7 @@ function patch(bytes: Uint8Array, from: string, to: string): Uint8Array {
   return out;
 }
 
-describe.skipIf(!haveVectors('kms'))('CMS envelopes returned by KMS (parser vectors)', () => {
+describeWithVectors('kms', 'CMS envelopes returned by KMS (parser vectors)', () => {
   const expected = JSON.parse(readVectorText('kms', 'cms_expected_fields.json'));
 
   for (const file of ['cms_enveloped_from_kms.ber', 'cms_enveloped_from_kms_ctx_specific.ber']) {

@@ -1,8 +1,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { p384 } from '@noble/curves/nist.js';
 import { decode, encode } from 'cborg';
-import { describe, expect, it } from 'vitest';
-import { haveVectors, readVector, readVectorText } from '../../test/support/vectors.ts';
+import { expect, it } from 'vitest';
+import { describeWithVectors, readVector, readVectorText } from '../../test/support/vectors.ts';
 import { VaultError } from '../errors.ts';
 import type { AttestationPolicy } from './attestation.ts';
 import { sign1SigStructure } from './cose.ts';
@@ -89,7 +89,7 @@ function withPayload(doc: Uint8Array, edit: (payload: Map<string, unknown>) => v
   return encode([cose[0], cose[1], encode(payload), cose[3]]);
 }
 
-describe.skipIf(!haveVectors('nitro'))('AWS Nitro attestation verifier on real documents', () => {
+describeWithVectors('nitro', 'AWS Nitro attestation verifier on real documents', () => {
   const samples = loadSamples();
   const at = (s: Sample): AttestationPolicy => ({ at: new Date(s.timestamp) });
 

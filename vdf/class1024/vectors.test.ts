@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { haveVectors, readVectorText } from '../../test/support/vectors.ts';
+import { expect, it } from 'vitest';
+import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 import { VdfError, type VdfErrorCode } from '../errors.ts';
 import { decodeForm, encodeForm } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
@@ -54,7 +54,7 @@ function rejects(fn: () => void, codes: VdfErrorCode[]): void {
 
 const WRONG: VdfErrorCode[] = ['VDF_INVALID_PROOF', 'VDF_MALFORMED'];
 
-describe.skipIf(!haveVectors('chia'))('chiavdf vectors (shared/vectors/chia)', () => {
+describeWithVectors('chia', 'chiavdf vectors (shared/vectors/chia)', () => {
   const records = loadRecords();
   const inter = JSON.parse(readVectorText('chia', 'intermediates.json'));
 

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { haveVectors, readVectorText } from '../../test/support/vectors.ts';
+import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 import { isStrongLucasProbablePrime, isStrongProbablePrimeBase2, jacobi } from './bpsw.ts';
 import { hashPrime, isProbablePrime, isqrt, modPow, modPowBigint } from './index.ts';
 
@@ -245,7 +245,7 @@ describe('hashPrime', () => {
   });
 });
 
-describe.skipIf(!haveVectors('chia'))('hashPrime against chiavdf vectors', () => {
+describeWithVectors('chia', 'hashPrime against chiavdf vectors', () => {
   const inter = JSON.parse(readVectorText('chia', 'intermediates.json')).chia_vdf_txt_0;
 
   it('record 0: B = HashPrime(x ‖ y, 264, {263})', () => {

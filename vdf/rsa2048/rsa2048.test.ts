@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { haveVectors, readVectorText } from '../../test/support/vectors.ts';
+import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 import { bigintToBytes, toHex, utf8 } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import { mulMod, mulModBarrett, naiveSquareTimes } from './arith.ts';
@@ -17,7 +17,7 @@ const code = (f: () => unknown) => {
   return 'none';
 };
 
-describe.skipIf(!haveVectors('rsa'))('rsa2048 modulus against shared/vectors/rsa', () => {
+describeWithVectors('rsa', 'rsa2048 modulus against shared/vectors/rsa', () => {
   const check = JSON.parse(readVectorText('rsa', 'rsa-2048-check-values.json'));
   it('is the RSA-2048 challenge number', () => {
     expect(N.toString(2)).toHaveLength(2048);
