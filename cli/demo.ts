@@ -23,6 +23,7 @@ import {
   walletAddresses,
 } from '../client-lib/index.ts';
 import { formatDuration, progressBar } from './progress.ts';
+import { isProcessAlive } from './signals.ts';
 import type { StackInfo } from './stack.ts';
 
 export interface DemoOptions {
@@ -56,15 +57,6 @@ async function waitFor<T>(
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`${what}: not within ${seconds} s`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -133,9 +125,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     say('      the cosigner pinged: the claim is cancelled');
 
     step(5, `The provider vanishes: stopping the cosigner (pid ${stack.cosignerPid})`);
-    if (processAlive(stack.cosignerPid)) process.kill(stack.cosignerPid, 'SIGTERM');
+    if (isProcessAlive(stack.cosignerPid)) process.kill(stack.cosignerPid, 'SIGTERM');
     await waitFor('the cosigner to stop', 30, async () =>
-      processAlive(stack.cosignerPid) ? undefined : true,
+      isProcessAlive(stack.cosignerPid) ? undefined : true,
     );
     say('      the cosigner is gone; no more pings');
 

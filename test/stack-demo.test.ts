@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isProcessAlive } from '../cli/signals.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-stack-'));
@@ -15,15 +16,6 @@ afterAll(async () => {
   await Promise.all(started.map((p) => p.exited));
   rmSync(dir, { recursive: true, force: true });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the local stack and the demo', () => {
   it('vigil start runs 3 vault nodes and a cosigner; vigil demo plays the story; Ctrl-C stops it all', async () => {
@@ -42,11 +34,11 @@ describe('the local stack and the demo', () => {
     const code = await demo.exited;
     expect({ code, output: demo.output() }).toMatchObject({ code: 0 });
     expect(demo.output()).toMatch(/\[7\/7\][\s\S]*The whole story worked/);
-    expect(isAlive(info.cosignerPid)).toBe(false);
+    expect(isProcessAlive(info.cosignerPid)).toBe(false);
 
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
     expect(existsSync(join(dataDir, 'stack.json'))).toBe(false);
-    expect(isAlive(info.supervisorPid)).toBe(false);
+    expect(isProcessAlive(info.supervisorPid)).toBe(false);
   }, 300_000);
 });

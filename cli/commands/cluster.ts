@@ -15,6 +15,7 @@ import {
   superviseCluster,
 } from '../../vault/index.ts';
 import { CliExit } from '../exit.ts';
+import { isProcessAlive, runUntilSignal } from '../signals.ts';
 
 function operatorKey(hex: string | undefined): Uint8Array | undefined {
   if (hex === undefined) return undefined;
@@ -71,13 +72,9 @@ export function registerClusterCommands(program: Command): void {
         throw new CliExit(1, (e as Error).message);
       }
       console.log(`cluster supervisor pid=${process.pid}`);
-      await new Promise<void>((done) => {
-        const stop = () => {
-          console.log('stopping the cluster');
-          sup.stop().then(done, done);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      await runUntilSignal(() => {
+        console.log('stopping the cluster');
+        return sup.stop();
       });
       console.log('cluster stopped');
     });
@@ -102,11 +99,7 @@ export function registerClusterCommands(program: Command): void {
         found: flags.found ? { slots: flags.found.split(','), boot: flags.boot ?? '' } : undefined,
         log: (l) => console.log(l),
       });
-      await new Promise<void>((done) => {
-        const stop = () => void node.close().then(done, done);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await runUntilSignal(() => node.close());
     });
 
   cluster
@@ -159,7 +152,7 @@ export function registerClusterCommands(program: Command): void {
       const slots = await slotsOf(dataDir);
       for (const s of slots) {
         const h = await readHello(dataDir, s);
-        if (h && isAlive(h.pid))
+        if (h && isProcessAlive(h.pid))
           throw new CliExit(1, `${s} (pid ${h.pid}) is still running: stop the cluster first`);
       }
       const boxes = await Promise.all(
@@ -186,13 +179,4 @@ export function registerClusterCommands(program: Command): void {
           `${r.replayed} later log entries replayed; start the cluster again to begin a new epoch`,
       );
     });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

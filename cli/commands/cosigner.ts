@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CosignerError, parseCosignerConfig, startCosignerServer } from '../../cosigner/index.ts';
 import { CliExit } from '../exit.ts';
+import { runUntilSignal } from '../signals.ts';
 
 export function registerCosignerCommands(program: Command): void {
   const cosigner = program.command('cosigner').description("run the wallet provider's cosigner");
@@ -52,14 +53,6 @@ export function registerCosignerCommands(program: Command): void {
       process.stdout.write(
         `cosigner listening on ${running.url}\ntenant ${t.tenant}\ntenant key ${t.tenantKey}\nping key ${t.pingKey}\n`,
       );
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          running.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await runUntilSignal(() => running.close());
     });
 }

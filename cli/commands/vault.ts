@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseVaultConfig, startVaultServer, VaultError } from '../../vault/index.ts';
 import { CliExit } from '../exit.ts';
+import { runUntilSignal } from '../signals.ts';
 
 export function registerVaultCommands(program: Command): void {
   const vault = program.command('vault').description('run and inspect a vault node');
@@ -42,14 +43,6 @@ export function registerVaultCommands(program: Command): void {
         throw err;
       }
       process.stdout.write(`vault listening on ${running.url}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          running.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await runUntilSignal(() => running.close());
     });
 }
