@@ -53,6 +53,8 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const startWarnings: string[] = [];
   const attestation = await attestationFor(config, (m) => startWarnings.push(m));
+  // Fail at start, not at the first client: outside a Nitro enclave there is no NSM to attest.
+  if (!attestation.insecure) await attestation.attest({ nonce: new Uint8Array(32) });
   const sealer = sealerFor(config, attestation);
   const storageKey = await sealer.storageKey();
   const node = await VaultNode.open({
