@@ -19,6 +19,6 @@ describe('vigil vault start', () => {
   it('reports every configuration problem at once', () => {
     expect(() =>
       parseVaultConfig({ port: 'x', operatorKey: 'zz', sealer: 'cloud', logLevel: 'loud' }, {}),
-    ).toThrow(/port[^]*operator key[^]*sealer[^]*log level/);
+    ).toThrow(/port[\s\S]*operator key[\s\S]*sealer[\s\S]*log level/);
   });
 });
