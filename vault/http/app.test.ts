@@ -6,19 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solve } from '../../vdf/index.ts';
 import { DevAttestationProvider, StorageBox } from '../enclave/index.ts';
-import type { ClaimView, Command } from '../machine/index.ts';
+import { type ClaimView, commandToJson } from '../machine/index.ts';
 import { Claimant, Operator, Tenant, type TestWallet } from '../node/actors.test-support.ts';
 import { VaultNode } from '../node/vault-node.ts';
-import {
-  claimToJson,
-  deletionToJson,
-  depositToJson,
-  parseDepositReceipt,
-  parseRelease,
-  pingToJson,
-  tenantRegistrationToJson,
-  verifyDepositReceipt,
-} from '../protocol/index.ts';
+import { parseDepositReceipt, parseRelease, verifyDepositReceipt } from '../protocol/index.ts';
 import { buildVaultApp } from './app.ts';
 
 let dir: string;
@@ -67,22 +58,7 @@ async function call(method: string, path: string, body?: unknown, raw?: string) 
   return { status: res.status, json, text };
 }
 
-function bodyOf(c: Command): unknown {
-  switch (c.type) {
-    case 'registerTenant':
-      return tenantRegistrationToJson(c.registration);
-    case 'deposit':
-      return depositToJson(c.deposit);
-    case 'delete':
-      return deletionToJson(c.deletion);
-    case 'ping':
-      return pingToJson(c.ping);
-    case 'claim':
-      return claimToJson(c.claim);
-    default:
-      throw new Error(`no HTTP body for ${c.type}`);
-  }
-}
+const bodyOf = commandToJson;
 
 const cluster = () => node.publicKeys;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -21,10 +21,11 @@ import type { Command } from './types.ts';
  * like one that arrived over HTTP.
  */
 export function encodeCommand(c: Command): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ type: c.type, body: commandBody(c) }));
+  return new TextEncoder().encode(JSON.stringify({ type: c.type, body: commandToJson(c) }));
 }
 
-function commandBody(c: Command): unknown {
+/** The JSON wire body of a command: what its HTTP request carries and what the log stores. */
+export function commandToJson(c: Command): unknown {
   switch (c.type) {
     case 'registerTenant':
       return tenantRegistrationToJson(c.registration);

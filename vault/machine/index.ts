@@ -1,5 +1,5 @@
 /** The vault's deterministic state machine: commands in, results and effects out. */
-export { decodeCommand, encodeCommand } from './commands.ts';
+export { commandToJson, decodeCommand, encodeCommand } from './commands.ts';
 export { type ApplyOutcome, MachineMisuse, type MachineOptions, VaultMachine } from './machine.ts';
 export type {
   ApplyContext,
