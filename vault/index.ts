@@ -33,6 +33,12 @@ export {
   type WalletView,
 } from './machine/index.ts';
 export { parseVaultConfig, VAULT_ENV, type VaultConfig } from './node/config.ts';
+export {
+  ConfigReader,
+  LOG_LEVELS,
+  type LogLevel,
+  type RawFlags,
+} from './node/config-reader.ts';
 export { type RunningVault, startVaultServer } from './node/serve.ts';
 export { VaultNode, type VaultNodeOptions } from './node/vault-node.ts';
 export * from './protocol/index.ts';

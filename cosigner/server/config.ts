@@ -3,9 +3,8 @@
  * validated in full at start: every problem is reported at once, nothing starts half-configured.
  */
 import { join, resolve } from 'node:path';
+import { ConfigReader, type LogLevel, type RawFlags } from '../../vault/index.ts';
 import { CosignerError } from '../errors.ts';
-
-export type RawFlags = Record<string, string | boolean | undefined>;
 
 export interface CosignerConfig {
   dataDir: string;
@@ -27,7 +26,7 @@ export interface CosignerConfig {
   maxSessions: number;
   sessionTtlMs: number;
   rateLimitPerMinute: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
 }
 
 export const COSIGNER_ENV = {
@@ -53,24 +52,13 @@ export const COSIGNER_ENV = {
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const GROUPS = ['rsa2048', 'class1024'] as const;
 
 export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): CosignerConfig {
-  const problems: string[] = [];
-  const pick = (flag: string, key: keyof typeof COSIGNER_ENV): string | undefined => {
-    const f = flags[flag];
-    if (typeof f === 'string') return f;
-    return env[COSIGNER_ENV[key]];
-  };
-  const integer = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || n < min || n > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
-      return min;
-    }
-    return n;
-  };
+  const reader = new ConfigReader(flags, env, COSIGNER_ENV);
+  const { problems } = reader;
+  const pick = reader.pick.bind(reader);
+  const integer = reader.integer.bind(reader);
 
   const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'cosigner'));
   const host = pick('host', 'host') ?? '127.0.0.1';
@@ -150,10 +138,7 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     1,
     1e7,
   );
-  const logLevel = pick('logLevel', 'logLevel') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
   if (problems.length > 0) {
     throw new CosignerError(
       'COSIGNER_MALFORMED',
@@ -178,6 +163,6 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     maxSessions,
     sessionTtlMs,
     rateLimitPerMinute,
-    logLevel: logLevel as CosignerConfig['logLevel'],
+    logLevel,
   };
 }

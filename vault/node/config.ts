@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { VaultError } from '../errors.ts';
+import { ConfigReader, type LogLevel, type RawFlags } from './config-reader.ts';
 
 export interface VaultConfig {
   dataDir: string;
@@ -15,11 +16,8 @@ export interface VaultConfig {
     | { kind: 'aws-kms'; keyId: string; region: string | undefined; endpoint: string | undefined };
   insecureDevAttestation: boolean;
   rateLimitPerMinute: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
 }
-
-/** Flag values as commander hands them over (strings, booleans, or absent). */
-export type RawFlags = Record<string, string | boolean | undefined>;
 
 export const VAULT_ENV = {
   dataDir: 'VIGIL_DATA_DIR',
@@ -36,23 +34,11 @@ export const VAULT_ENV = {
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): VaultConfig {
-  const problems: string[] = [];
-  const pick = (flag: string, key: keyof typeof VAULT_ENV): string | undefined => {
-    const f = flags[flag];
-    if (typeof f === 'string') return f;
-    return env[VAULT_ENV[key]];
-  };
-  const integer = (name: string, text: string, min: number, max: number): number => {
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || n < min || n > max) {
-      problems.push(`${name} must be an integer in [${min}, ${max}], got "${text}"`);
-      return min;
-    }
-    return n;
-  };
+  const reader = new ConfigReader(flags, env, VAULT_ENV);
+  const { problems } = reader;
+  const pick = reader.pick.bind(reader);
+  const integer = reader.integer.bind(reader);
 
   const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'vault'));
   const host = pick('host', 'host') ?? '127.0.0.1';
@@ -98,10 +84,7 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     1,
     1_000_000,
   );
-  const level = pick('logLevel', 'logLevel') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    problems.push(`log level must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
 
   if (problems.length > 0) {
     throw new VaultError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, 500);
@@ -114,6 +97,6 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     sealer,
     insecureDevAttestation,
     rateLimitPerMinute,
-    logLevel: level as VaultConfig['logLevel'],
+    logLevel,
   };
 }
