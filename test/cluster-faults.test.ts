@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimToJson, depositToJson, readHello, tenantRegistrationToJson } from '../vault/index.ts';
 import { Claimant, Operator, Tenant } from '../vault/node/actors.test-support.ts';
+import { fetchJson, type Json, postJson as post, sleep } from './support/http.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
 
 const dirs: string[] = [];
@@ -33,23 +34,6 @@ afterAll(async () => {
   }
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
-type Json = Record<string, any>;
-
-async function fetchJson(url: string, init?: RequestInit) {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-const post = (url: string, body: unknown) =>
-  fetchJson(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function statuses(dataDir: string): Promise<Json[]> {
   const out: Json[] = [];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { claimToJson, depositToJson, tenantRegistrationToJson } from '../vault/index.ts';
 import { Claimant, Operator, Tenant } from '../vault/node/actors.test-support.ts';
+import { fetchJson, type Json, postJson as post, sleep } from './support/http.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
 
 const dirs: string[] = [];
@@ -18,23 +19,6 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => p.exited));
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
-type Json = Record<string, any>;
-
-async function fetchJson(url: string, init?: RequestInit) {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-const post = (url: string, body: unknown) =>
-  fetchJson(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function ready(url: string): Promise<Json> {
   for (let i = 0; i < 200; i++) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { depositToJson, tenantRegistrationToJson } from '../vault/index.ts';
 import { Operator, Tenant } from '../vault/node/actors.test-support.ts';
+import { fetchJson, postJson as post } from './support/http.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
 
 const dirs: string[] = [];
@@ -36,21 +37,6 @@ async function startNode(dataDir: string, operatorKey: Uint8Array) {
   const [, url] = await p.waitFor(/vault listening on (http:\/\/\S+)/);
   return { p, url: url! };
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field below
-type Json = Record<string, any>;
-
-async function fetchJson(url: string, init?: RequestInit) {
-  const res = await fetch(url, init);
-  return { status: res.status, json: (await res.json()) as Json };
-}
-
-const post = (url: string, body: unknown) =>
-  fetchJson(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
 
 describe('vault node under SIGKILL', () => {
   it('keeps every acknowledged deposit', async () => {
