@@ -38,6 +38,8 @@ export {
   LOG_LEVELS,
   type LogLevel,
   type RawFlags,
+  readSealerChoice,
+  type SealerChoice,
 } from './node/config-reader.ts';
 export { type RunningVault, startVaultServer } from './node/serve.ts';
 export { VaultNode, type VaultNodeOptions } from './node/vault-node.ts';

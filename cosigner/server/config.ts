@@ -3,7 +3,7 @@
  * validated in full at start: every problem is reported at once, nothing starts half-configured.
  */
 import { join, resolve } from 'node:path';
-import { ConfigReader, type LogLevel, type RawFlags } from '../../vault/index.ts';
+import { ConfigReader, type LogLevel, type RawFlags, readSealerChoice } from '../../vault/index.ts';
 import { CosignerError } from '../errors.ts';
 
 export interface CosignerConfig {
@@ -97,20 +97,7 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
   if (!insecureDevAttestation && pcr0 === undefined) {
     problems.push('production attestation needs --pcr0 (the vault enclave image measurement)');
   }
-  const sealerKind = pick('sealer', 'sealer') ?? 'key-file';
-  let sealer: CosignerConfig['sealer'] = { kind: 'key-file', path: join(dataDir, 'storage.key') };
-  if (sealerKind === 'key-file') {
-    sealer = {
-      kind: 'key-file',
-      path: resolve(pick('keyFile', 'keyFile') ?? join(dataDir, 'storage.key')),
-    };
-  } else if (sealerKind === 'aws-kms') {
-    const keyId = pick('kmsKeyId', 'kmsKeyId');
-    if (!keyId) problems.push('--sealer aws-kms needs --kms-key-id');
-    sealer = { kind: 'aws-kms', keyId: keyId ?? '' };
-  } else {
-    problems.push(`--sealer must be key-file or aws-kms, got "${sealerKind}"`);
-  }
+  const sealer: CosignerConfig['sealer'] = readSealerChoice(reader, dataDir);
   const groups = (pick('groups', 'groups') ?? 'class1024,rsa2048').split(',');
   for (const g of groups) {
     if (!(GROUPS as readonly string[]).includes(g)) problems.push(`unknown VDF group "${g}"`);

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 /**
  * Reading a service's configuration from flags and environment variables, collecting every
  * problem instead of stopping at the first, so a bad start names all that is wrong at once.
@@ -41,4 +42,26 @@ export class ConfigReader<Key extends string> {
     this.problems.push(`log level must be one of ${LOG_LEVELS.join(', ')}`);
     return 'info';
   }
+}
+
+/** Where a service's storage key comes from: a local key file (development) or AWS KMS. */
+export type SealerChoice = { kind: 'key-file'; path: string } | { kind: 'aws-kms'; keyId: string };
+
+/** Reads `--sealer`, `--key-file` and `--kms-key-id` the same way for every service. */
+export function readSealerChoice(
+  reader: ConfigReader<'sealer' | 'keyFile' | 'kmsKeyId'>,
+  dataDir: string,
+): SealerChoice {
+  const kind = reader.pick('sealer', 'sealer') ?? 'key-file';
+  if (kind === 'aws-kms') {
+    const keyId = reader.pick('kmsKeyId', 'kmsKeyId');
+    if (!keyId) reader.problems.push('the aws-kms sealer needs --kms-key-id');
+    return { kind: 'aws-kms', keyId: keyId ?? '' };
+  }
+  if (kind !== 'key-file')
+    reader.problems.push(`--sealer must be key-file or aws-kms, got "${kind}"`);
+  return {
+    kind: 'key-file',
+    path: resolve(reader.pick('keyFile', 'keyFile') ?? join(dataDir, 'storage.key')),
+  };
 }

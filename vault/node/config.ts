@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { VaultError } from '../errors.ts';
-import { ConfigReader, type LogLevel, type RawFlags } from './config-reader.ts';
+import { ConfigReader, type LogLevel, type RawFlags, readSealerChoice } from './config-reader.ts';
 
 export interface VaultConfig {
   dataDir: string;
@@ -51,25 +51,15 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     else problems.push('operator key must be 32 bytes of lowercase hex (a BIP-340 x-only key)');
   }
 
-  const sealerKind = pick('sealer', 'sealer') ?? 'key-file';
-  let sealer: VaultConfig['sealer'] = { kind: 'key-file', path: join(dataDir, 'storage.key') };
-  if (sealerKind === 'key-file') {
-    sealer = {
-      kind: 'key-file',
-      path: resolve(pick('keyFile', 'keyFile') ?? join(dataDir, 'storage.key')),
-    };
-  } else if (sealerKind === 'aws-kms') {
-    const keyId = pick('kmsKeyId', 'kmsKeyId');
-    if (!keyId) problems.push('the aws-kms sealer needs --kms-key-id');
-    sealer = {
-      kind: 'aws-kms',
-      keyId: keyId ?? '',
-      region: pick('kmsRegion', 'kmsRegion'),
-      endpoint: pick('kmsEndpoint', 'kmsEndpoint'),
-    };
-  } else {
-    problems.push(`sealer must be key-file or aws-kms, got "${sealerKind}"`);
-  }
+  const choice = readSealerChoice(reader, dataDir);
+  const sealer: VaultConfig['sealer'] =
+    choice.kind === 'key-file'
+      ? choice
+      : {
+          ...choice,
+          region: pick('kmsRegion', 'kmsRegion'),
+          endpoint: pick('kmsEndpoint', 'kmsEndpoint'),
+        };
 
   const insecureFlag = flags.insecureDevAttestation === true;
   const insecureEnv = env[VAULT_ENV.insecureDevAttestation];
