@@ -83,7 +83,15 @@ async function converged(dataDir: string): Promise<Json[] | undefined> {
   lastStatuses = s;
   if (s.length !== 3 || s.some((n) => n.role === 'unreachable' || !n.epochReady)) return undefined;
   const leaders = s.filter((n) => n.role === 'leader');
-  if (leaders.length !== 1 || leaders[0]!.voters.length !== 3) return undefined;
+  if (leaders.length !== 1) return undefined;
+  // Converged means the voters are exactly the three live identities: a replacement still a
+  // learner (its dead predecessor still a voter) leaves only two live voters, and pausing one of
+  // them would rightly stop the cluster.
+  const ids = new Set(s.map((n) => n.id as string));
+  const { voters, learners } = leaders[0]! as { voters: string[]; learners?: string[] };
+  if (voters.length !== 3 || !voters.every((v) => ids.has(v)) || (learners?.length ?? 0) > 0) {
+    return undefined;
+  }
   const applied = new Set(s.map((n) => n.appliedIndex));
   return applied.size === 1 ? s : undefined;
 }
