@@ -93,16 +93,38 @@ async function secretKeyFile(path: string): Promise<Uint8Array> {
   return new KeyFileSealer({ path }).storageKey();
 }
 
+/** Retries while the cluster is still electing a leader or applying its genesis (503s). */
+async function untilReady<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await attempt();
+      if (v !== undefined) return v;
+    } catch (err) {
+      // fetch's network failures (a node still binding its port) are TypeErrors; others are final.
+      if (!(err instanceof TypeError)) throw err;
+      last = err.message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what}: the cluster was not ready in 90 s ${last}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function registerTenant(
   vaultUrl: string,
   operatorSecret: Uint8Array,
   t: { tenant: string; tenantKey: string; pingKey: string },
 ): Promise<void> {
-  const att = (await (await fetch(`${vaultUrl}/v1/attestation`)).json()) as {
-    cluster: { clusterId: string };
-  };
+  const clusterId = await untilReady('reading the cluster id', async () => {
+    const res = await fetch(`${vaultUrl}/v1/attestation`);
+    if (res.status !== 200) return undefined;
+    const body = (await res.json()) as { cluster?: { clusterId?: string } };
+    return body.cluster?.clusterId;
+  });
   const registration = signTenantRegistration(
-    Buffer.from(att.cluster.clusterId, 'hex'),
+    Buffer.from(clusterId, 'hex'),
     {
       tenant: t.tenant,
       tenantKey: Buffer.from(t.tenantKey, 'hex'),
@@ -112,16 +134,17 @@ async function registerTenant(
     operatorSecret,
     crypto.getRandomValues(new Uint8Array(32)),
   );
-  const res = await fetch(`${vaultUrl}/v1/tenants`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(tenantRegistrationToJson(registration)),
-    redirect: 'follow',
-  });
-  // 409: registered by an earlier start of this stack.
-  if (res.status !== 201 && res.status !== 409) {
+  await untilReady(`registering tenant ${t.tenant}`, async () => {
+    const res = await fetch(`${vaultUrl}/v1/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tenantRegistrationToJson(registration)),
+    });
+    // 409: registered by an earlier start of this stack. 5xx: no leader yet, try again.
+    if (res.status === 201 || res.status === 409) return true;
+    if (res.status >= 500) return undefined;
     throw new Error(`registering tenant ${t.tenant}: HTTP ${res.status} ${await res.text()}`);
-  }
+  });
 }
 
 export interface RunningStack {
