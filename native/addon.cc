@@ -98,14 +98,39 @@ Pass* passArg(napi_env env, napi_value v) {
 
 void finalizePass(napi_env, void* data, void*) { delete static_cast<Pass*>(data); }
 
-// createPass(modulus, challenge, rem, stepDown, k)
+// "auto" (IFMA when the CPU has it), "openssl" or "ifma52"; absent means "auto".
+bool arithmeticArg(napi_env env, napi_value v, vigil::Arithmetic* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_undefined) {
+    *out = vigil::Arithmetic::kAuto;
+    return true;
+  }
+  char name[16] = {};
+  size_t len = 0;
+  if (t == napi_string &&
+      napi_get_value_string_utf8(env, v, name, sizeof(name), &len) == napi_ok) {
+    const std::string s(name, len);
+    if (s == "auto" || s == "openssl" || s == "ifma52") {
+      *out = s == "auto"      ? vigil::Arithmetic::kAuto
+             : s == "openssl" ? vigil::Arithmetic::kOpenSsl
+                              : vigil::Arithmetic::kIfma52;
+      return true;
+    }
+  }
+  napi_throw_range_error(env, nullptr, "arithmetic must be \"auto\", \"openssl\" or \"ifma52\"");
+  return false;
+}
+
+// createPass(modulus, challenge, rem, stepDown, k, arithmetic?)
 napi_value CreatePass(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
     return nullptr;
-  if (argc != 5) {
-    napi_throw_type_error(env, nullptr, "createPass(modulus, challenge, rem, stepDown, k)");
+  if (argc < 5 || argc > 6) {
+    napi_throw_type_error(env, nullptr,
+                          "createPass(modulus, challenge, rem, stepDown, k, arithmetic?)");
     return nullptr;
   }
   Bn modulus = integerArg(env, argv[0], "modulus", kMaxModulusBytes);
@@ -136,9 +161,11 @@ napi_value CreatePass(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "k must be an integer in 1..20");
     return nullptr;
   }
+  vigil::Arithmetic arithmetic = vigil::Arithmetic::kAuto;
+  if (argc == 6 && !arithmeticArg(env, argv[5], &arithmetic)) return nullptr;
   auto pass = std::make_unique<Pass>();
   pass->impl = std::make_unique<vigil::BucketPass>(modulus.get(), ell.get(), rem.get(), step.get(),
-                                                    static_cast<unsigned>(k));
+                                                    static_cast<unsigned>(k), arithmetic);
   if (!pass->impl->error().empty()) {
     napi_throw_error(env, nullptr, pass->impl->error().c_str());
     return nullptr;
@@ -216,6 +243,28 @@ napi_value FinishPass(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+// passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
+napi_value PassArithmetic(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
+    return nullptr;
+  Pass* pass = argc == 1 ? passArg(env, argv[0]) : nullptr;
+  if (!pass) return nullptr;
+  napi_value name;
+  if (throwIfPending(env, napi_create_string_utf8(env, pass->impl->arithmetic(), NAPI_AUTO_LENGTH, &name),
+                     "out of memory"))
+    return nullptr;
+  return name;
+}
+
+// ifma52Supported() -> boolean (this build and this CPU)
+napi_value Ifma52Supported(napi_env env, napi_callback_info) {
+  napi_value result;
+  napi_get_boolean(env, vigil::ifma52Supported(), &result);
+  return result;
+}
+
 // C++ exceptions (bad_alloc) must not cross into Node: they become JS errors.
 template <napi_value (*F)(napi_env, napi_callback_info)>
 napi_value Guarded(napi_env env, napi_callback_info info) {
@@ -236,6 +285,8 @@ NAPI_MODULE_INIT() {
       {"createPass", nullptr, Guarded<CreatePass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"feedPass", nullptr, Guarded<FeedPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"finishPass", nullptr, Guarded<FinishPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
     return nullptr;

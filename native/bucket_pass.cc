@@ -1,5 +1,8 @@
 #include "bucket_pass.h"
 
+#include <climits>
+#include <cstring>
+
 namespace vigil {
 
 namespace {
@@ -9,27 +12,36 @@ constexpr int32_t kMaxLag = 255;
 }  // namespace
 
 BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* rem,
-                       const BIGNUM* stepDown, unsigned k)
+                       const BIGNUM* stepDown, unsigned k, Arithmetic arithmetic)
     : k_(k) {
   elementBytes_ = static_cast<size_t>(BN_num_bytes(modulus));
+  const size_t buckets = size_t{1} << k_;
+  elementSlot_ = buckets;
+  runningSlot_ = elementSlot_ + kBatch;
+  totalSlot_ = runningSlot_ + 1;
+  rPowerSlot_ = totalSlot_ + 1;
+  std::string why;
+  residues_ = makeResidues(modulus, rPowerSlot_ + kMaxLag + 2, arithmetic, &why);
+  if (!residues_) {
+    fail(why.c_str());
+    return;
+  }
   ctx_ = BN_CTX_new();
-  mont_ = BN_MONT_CTX_new();
   ellMont_ = BN_MONT_CTX_new();
-  n_ = BN_dup(modulus);
-  halfN_ = BN_new();
   ell_ = BN_dup(ell);
   rem_ = BN_dup(rem);
   stepMont_ = BN_new();
   scratch_ = BN_new();
   digit_ = BN_new();
-  element_ = BN_new();
-  if (!ctx_ || !mont_ || !ellMont_ || !n_ || !halfN_ || !ell_ || !rem_ || !stepMont_ ||
-      !scratch_ || !digit_ || !element_) {
+  if (!ctx_ || !ellMont_ || !ell_ || !rem_ || !stepMont_ || !scratch_ || !digit_) {
     fail("out of memory");
     return;
   }
-  if (!BN_MONT_CTX_set(mont_, n_, ctx_) || !BN_MONT_CTX_set(ellMont_, ell_, ctx_) ||
-      !BN_rshift1(halfN_, n_) || !BN_to_montgomery(stepMont_, stepDown, ellMont_, ctx_)) {
+  halfN_.resize(elementBytes_);
+  if (!BN_MONT_CTX_set(ellMont_, ell_, ctx_) || !BN_to_montgomery(stepMont_, stepDown, ellMont_, ctx_) ||
+      !BN_rshift1(scratch_, modulus) ||
+      BN_bn2binpad(scratch_, halfN_.data(), static_cast<int>(elementBytes_)) !=
+          static_cast<int>(elementBytes_)) {
     fail("OpenSSL Montgomery set-up failed");
     return;
   }
@@ -40,23 +52,16 @@ BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* r
     return;
   }
   ellTop_ = BN_get_word(scratch_);
-  buckets_.assign(size_t{1} << k_, nullptr);
-  lag_.assign(size_t{1} << k_, 0);
+  lag_.assign(buckets, kEmpty);
 }
 
 BucketPass::~BucketPass() {
-  for (BIGNUM* b : buckets_) BN_free(b);
-  for (BIGNUM* p : rPowers_) BN_free(p);
-  BN_free(element_);
   BN_free(digit_);
   BN_free(scratch_);
   BN_free(stepMont_);
   BN_free(rem_);
   BN_free(ell_);
-  BN_free(halfN_);
-  BN_free(n_);
   BN_MONT_CTX_free(ellMont_);
-  BN_MONT_CTX_free(mont_);
   BN_CTX_free(ctx_);
 }
 
@@ -66,33 +71,31 @@ bool BucketPass::fail(const char* what) {
   return false;
 }
 
-const BIGNUM* BucketPass::rPower(uint32_t exponent) {
-  // rPowers_[i] = R^(i+1): R = Mont(1), R^2 = Mont(R), R^(m+1) = MontMul(R^m, R^2).
-  while (rPowers_.size() < exponent) {
-    BIGNUM* next = BN_new();
-    if (!next) return nullptr;
-    bool ok;
-    if (rPowers_.empty()) {
-      ok = BN_to_montgomery(next, BN_value_one(), mont_, ctx_);
-    } else if (rPowers_.size() == 1) {
-      ok = BN_to_montgomery(next, rPowers_[0], mont_, ctx_);
-    } else {
-      ok = BN_mod_mul_montgomery(next, rPowers_.back(), rPowers_[1], mont_, ctx_);
-    }
-    if (!ok) {
-      BN_free(next);
-      return nullptr;
-    }
-    rPowers_.push_back(next);
+// 1 <= v <= (N-1)/2, compared as fixed-length big-endian bytes.
+bool BucketPass::canonical(const uint8_t* element) const {
+  bool zero = true;
+  for (size_t i = 0; i < elementBytes_ && zero; i++) zero = element[i] == 0;
+  return !zero && std::memcmp(element, halfN_.data(), elementBytes_) <= 0;
+}
+
+// *slot <- the slot of R^exponent: R = Mont(1), R^2 = Mont(R), R^(m+1) = MontMul(R^m, R^2).
+bool BucketPass::rPower(uint32_t exponent, size_t* slot) {
+  while (rPowers_ < exponent) {
+    const size_t next = rPowerSlot_ + rPowers_;
+    const bool ok = rPowers_ < 2 ? residues_->loadRadixPower(next, rPowers_ + 1)
+                                 : residues_->mul(next, next - 1, rPowerSlot_ + 1);
+    if (!ok) return false;
+    rPowers_++;
   }
-  return rPowers_[exponent - 1];
+  *slot = rPowerSlot_ + exponent - 1;
+  return true;
 }
 
 // Y * R^(-lag) -> Y * R (Montgomery form, lag -1): one product with R^(lag + 2).
 bool BucketPass::normalise(size_t b) {
   if (lag_[b] < 0) return true;
-  const BIGNUM* r = rPower(static_cast<uint32_t>(lag_[b] + 2));
-  if (!r || !BN_mod_mul_montgomery(buckets_[b], buckets_[b], r, mont_, ctx_)) return false;
+  size_t r = 0;
+  if (!rPower(static_cast<uint32_t>(lag_[b] + 2), &r) || !residues_->mul(b, b, r)) return false;
   lag_[b] = -1;
   return true;
 }
@@ -121,31 +124,47 @@ bool BucketPass::nextDigit(size_t* digit) {
   return BN_mod_mul_montgomery(rem_, rem_, stepMont_, ellMont_, ctx_) == 1;
 }
 
+// Pending products go out together so that an arithmetic that interleaves independent products
+// (IFMA) can; a digit already pending ends the batch first, as its products depend on each other.
+bool BucketPass::flush() {
+  if (pending_ == 0) return true;
+  if (!residues_->mulMany(pendingBucket_, pendingBucket_, pendingElement_, pending_)) return false;
+  for (size_t i = 0; i < pending_; i++) {
+    const size_t b = pendingBucket_[i];
+    if (++lag_[b] >= kMaxLag && !normalise(b)) return false;
+  }
+  pending_ = 0;
+  return true;
+}
+
 bool BucketPass::feed(const uint8_t* elements, size_t count, size_t* bad) {
   if (done_) return fail("pass already finished");
-  const int len = static_cast<int>(elementBytes_);
   for (size_t i = 0; i < count; i++) {
+    const uint8_t* element = elements + i * elementBytes_;
     // Every element is checked, even one whose digit is zero, as decoding it would be.
-    if (!BN_bin2bn(elements + i * elementBytes_, len, element_))
-      return fail("OpenSSL arithmetic failed");
-    if (BN_is_zero(element_) || BN_ucmp(element_, halfN_) > 0) {
+    if (!canonical(element)) {
       *bad = i;
       return fail("element is not canonical (1 <= v <= (N-1)/2)");
     }
     size_t digit = 0;
     if (!nextDigit(&digit)) return fail("OpenSSL arithmetic failed");
     if (digit == 0) continue;
-    BIGNUM*& bucket = buckets_[digit];
-    if (bucket == nullptr) {
-      bucket = BN_dup(element_);
-      if (!bucket) return fail("out of memory");
+    if (lag_[digit] == kEmpty) {
+      if (!residues_->load(digit, element, elementBytes_)) return fail("out of memory");
       lag_[digit] = 0;
       continue;
     }
-    if (!BN_mod_mul_montgomery(bucket, bucket, element_, mont_, ctx_))
-      return fail("OpenSSL arithmetic failed");
-    if (++lag_[digit] >= kMaxLag && !normalise(digit)) return fail("OpenSSL arithmetic failed");
+    for (size_t p = 0; p < pending_; p++)
+      if (pendingBucket_[p] == digit && !flush()) return fail("OpenSSL arithmetic failed");
+    const size_t slot = elementSlot_ + pending_;
+    if (!residues_->load(slot, element, elementBytes_)) return fail("out of memory");
+    pendingBucket_[pending_] = digit;
+    pendingElement_[pending_] = slot;
+    if (++pending_ == kBatch && !flush()) return fail("OpenSSL arithmetic failed");
   }
+  // The caller's bytes are gone after this call, but the loaded slots are not: flushing here
+  // only keeps each call self-contained.
+  if (!flush()) return fail("OpenSSL arithmetic failed");
   return true;
 }
 
@@ -153,44 +172,23 @@ bool BucketPass::finish(uint8_t* out, bool* empty) {
   if (done_) return fail("pass already finished");
   done_ = true;
   // Sum over b of b * Y_b by running products, highest bucket first, all in Montgomery form.
-  BIGNUM* running = nullptr;
-  BIGNUM* total = nullptr;
-  bool ok = true;
-  for (size_t b = buckets_.size() - 1; ok && b >= 1; b--) {
-    if (buckets_[b] != nullptr) {
-      ok = normalise(b);
-      if (ok && running == nullptr) {
-        running = buckets_[b];
-        buckets_[b] = nullptr;
-      } else if (ok) {
-        ok = BN_mod_mul_montgomery(running, running, buckets_[b], mont_, ctx_);
-      }
+  bool haveRunning = false, haveTotal = false, ok = true;
+  for (size_t b = lag_.size() - 1; ok && b >= 1; b--) {
+    if (lag_[b] != kEmpty) {
+      ok = normalise(b) && (haveRunning ? residues_->mul(runningSlot_, runningSlot_, b)
+                                        : residues_->copy(runningSlot_, b));
+      haveRunning = true;
     }
-    if (ok && running != nullptr) {
-      if (total == nullptr) {
-        total = BN_dup(running);
-        ok = total != nullptr;
-      } else {
-        ok = BN_mod_mul_montgomery(total, total, running, mont_, ctx_);
-      }
+    if (ok && haveRunning) {
+      ok = haveTotal ? residues_->mul(totalSlot_, totalSlot_, runningSlot_)
+                     : residues_->copy(totalSlot_, runningSlot_);
+      haveTotal = true;
     }
   }
-  *empty = total == nullptr;
-  if (ok && total != nullptr) {
-    ok = BN_from_montgomery(total, total, mont_, ctx_) &&
-         BN_bn2binpad(total, out, static_cast<int>(elementBytes_)) ==
-             static_cast<int>(elementBytes_);
-  }
-  BN_free(running);
-  BN_free(total);
-  for (BIGNUM*& b : buckets_) {
-    BN_free(b);
-    b = nullptr;
-  }
-  if (!ok) {
-    error_ = "OpenSSL arithmetic failed";
-    return false;
-  }
+  *empty = !haveTotal;
+  if (ok && haveTotal) ok = residues_->fromMontgomery(totalSlot_, out, elementBytes_);
+  residues_.reset();
+  if (!ok) return fail("OpenSSL arithmetic failed");
   return true;
 }
 

@@ -1,10 +1,12 @@
-// One j-pass of the Wesolowski prover's bucket method (docs/vdf.md §6) in OpenSSL's Montgomery
-// arithmetic: digits b_i = floor(2^k * rem_i / l) with rem_(i+1) = rem_i * stepDown mod l, bucket
+// One j-pass of the Wesolowski prover's bucket method (docs/vdf.md §6) in Montgomery arithmetic
+// (residues.h: OpenSSL's, or AVX-512 IFMA where the CPU has it): digits b_i = floor(2^k * rem_i / l) with rem_(i+1) = rem_i * stepDown mod l, bucket
 // Y_b = product of the checkpoints with digit b, then S = product over b of Y_b^b by running
 // products. The caller (addon.cc) validates every input; this file assumes valid arguments.
 #pragma once
 
 #include <openssl/bn.h>
+
+#include "residues.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +19,7 @@ class BucketPass {
  public:
   // modulus: odd, > 1; ell: odd, > 1; rem, stepDown < ell; 1 <= k <= kMaxBucketBits.
   BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* rem, const BIGNUM* stepDown,
-             unsigned k);
+             unsigned k, Arithmetic arithmetic);
   ~BucketPass();
   BucketPass(const BucketPass&) = delete;
   BucketPass& operator=(const BucketPass&) = delete;
@@ -27,6 +29,7 @@ class BucketPass {
   // Set by the constructor when OpenSSL fails (allocation); every method then refuses.
   const std::string& error() const { return error_; }
   size_t elementBytes() const { return elementBytes_; }
+  const char* arithmetic() const { return residues_ ? residues_->name() : "none"; }
 
   // Folds `count` big-endian elements of elementBytes() each into the buckets. Returns false with
   // error() set (and index of the offending element in *bad) when an element is not canonical
@@ -42,32 +45,38 @@ class BucketPass {
   bool fail(const char* what);
   bool nextDigit(size_t* digit);
   bool normalise(size_t b);
-  const BIGNUM* rPower(uint32_t lag);
+  bool flush();
+  bool rPower(uint32_t exponent, size_t* slot);
+  bool canonical(const uint8_t* element) const;
 
   std::string error_;
   unsigned k_;
   size_t elementBytes_ = 0;
   bool done_ = false;
   BN_CTX* ctx_ = nullptr;
-  BN_MONT_CTX* mont_ = nullptr;     // mod N
   BN_MONT_CTX* ellMont_ = nullptr;  // mod l
-  BIGNUM* n_ = nullptr;
-  BIGNUM* halfN_ = nullptr;
+  std::vector<uint8_t> halfN_;      // (N-1)/2, big-endian, elementBytes_ long
   BIGNUM* ell_ = nullptr;
   BIGNUM* rem_ = nullptr;
   BIGNUM* stepMont_ = nullptr;  // stepDown in Montgomery form mod l
   BIGNUM* scratch_ = nullptr;
   BIGNUM* digit_ = nullptr;
-  BIGNUM* element_ = nullptr;
   // The top 64 bits of l (l >> ellShift_): digits come from 128-bit bounds on rem / l, with an
   // exact BN_div only in the rare case the bounds straddle a digit boundary.
   int ellShift_ = 0;
   uint64_t ellTop_ = 0;
-  // buckets_[b] = Y_b * R^(-lag_[b]) mod N: each Montgomery product of a plain checkpoint lowers
+  // Slots of residues_: buckets 0 .. 2^k - 1, then the element being fed, the running product,
+  // the total, and the table of powers of R.
+  std::unique_ptr<Residues> residues_;
+  static constexpr size_t kBatch = kIfma52Ways;
+  size_t pendingBucket_[kBatch] = {}, pendingElement_[kBatch] = {}, pending_ = 0;
+  size_t elementSlot_ = 0, runningSlot_ = 0, totalSlot_ = 0, rPowerSlot_ = 0;
+  // Bucket b holds Y_b * R^(-lag_[b]) mod N: each Montgomery product of a plain checkpoint lowers
   // the power of R by one, so no checkpoint needs converting; finish() corrects once per bucket.
-  std::vector<BIGNUM*> buckets_;
+  // kEmpty marks a bucket no checkpoint has reached.
+  static constexpr int32_t kEmpty = INT32_MIN;
   std::vector<int32_t> lag_;
-  std::vector<BIGNUM*> rPowers_;  // rPowers_[i] = R^(i+1) mod N, grown on demand
+  uint32_t rPowers_ = 0;  // slots rPowerSlot_ + i hold R^(i+1) mod N for i < rPowers_
 };
 
 }  // namespace vigil

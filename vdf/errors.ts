@@ -8,7 +8,8 @@ export type VdfErrorCode =
   | 'VDF_UNKNOWN_GROUP'
   | 'VDF_INVALID_PROOF' // well-formed but the proof does not verify
   | 'VDF_CHECKPOINT' // unreadable or mismatched checkpoint
-  | 'VDF_ABORTED';
+  | 'VDF_ABORTED'
+  | 'VDF_CONFIG'; // an invalid VDF setting in the environment
 
 export class VdfError extends Error {
   readonly code: VdfErrorCode;

@@ -9,7 +9,12 @@ import type { GroupName } from '../group.ts';
 import type { BucketSum, PassPlan } from '../wesolowski/index.ts';
 import { canonical } from './group.ts';
 import { ELEMENT_BYTES, N } from './modulus.ts';
-import { type NativeAddon, nativeAddon } from './native.ts';
+import {
+  type NativeAddon,
+  type NativeArithmetic,
+  nativeAddon,
+  nativeArithmetic,
+} from './native.ts';
 
 /** Elements per call into the addon: 256 KiB copied per batch keeps the call overhead negligible. */
 const BATCH_ELEMENTS = 1024;
@@ -33,6 +38,7 @@ export function nativeRsaBucketSum(
   k: number,
   plan: PassPlan,
   read: EncodedCheckpointReader,
+  arithmetic: NativeArithmetic = nativeArithmetic(),
 ): bigint | undefined {
   let out: Uint8Array | null;
   try {
@@ -42,6 +48,7 @@ export function nativeRsaBucketSum(
       bigintToMinimalBytes(plan.rem),
       bigintToMinimalBytes(plan.stepDown),
       k,
+      arithmetic,
     );
     const batch = new Uint8Array(BATCH_ELEMENTS * ELEMENT_BYTES);
     let filled = 0;

@@ -11,7 +11,7 @@ import { verifyProof } from '../verify.ts';
 import { bucketSum, type PassPlan } from '../wesolowski/index.ts';
 import { rsa2048Group } from './group.ts';
 import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
-import { nativeAddon, nativeStatus } from './native.ts';
+import { type NativeArithmetic, nativeAddon, nativeArithmetic, nativeStatus } from './native.ts';
 import { nativeBucketSum, nativeRsaBucketSum } from './native-pass.ts';
 
 const status = nativeStatus();
@@ -33,46 +33,118 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+const arithmetics: NativeArithmetic[] =
+  status.available && status.ifma52 ? ['openssl', 'ifma52'] : ['openssl'];
+if (status.available && !status.ifma52)
+  console.warn('[native] this CPU has no AVX-512 IFMA: only the OpenSSL arithmetic is tested');
+
 describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
   const addon = nativeAddon()!;
 
-  it('equals the TypeScript bucket sum for random elements, digits and chunking (property)', () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom(...primes, ...smallPrimes),
-        fc.integer({ min: 1, max: 10 }),
-        fc.array(fc.bigInt({ min: 1n, max: HALF_N }), { maxLength: 120 }),
-        fc.integer({ min: 0, max: 130 }),
-        fc.bigInt({ min: 0n, max: 2n ** 264n }),
-        fc.bigInt({ min: 0n, max: 2n ** 264n }),
-        fc.constantFrom('one-by-one', 'single-chunk', 'pairs'),
-        (challenge, k, elements, count, r, s, chunking) => {
-          const plan = { count, rem: r % challenge, stepDown: s % challenge };
-          const encoded = elements.map(enc);
-          const chunks =
-            chunking === 'one-by-one'
-              ? encoded
-              : chunking === 'single-chunk'
-                ? [concatBytes(...encoded)]
-                : encoded.flatMap((e, i) =>
-                    i % 2 === 0 ? [concatBytes(e, ...encoded.slice(i + 1, i + 2))] : [],
-                  );
-          const native = nativeRsaBucketSum(addon, challenge, k, plan, () => chunks);
-          expect(native).toBe(reference(challenge, k, plan, elements));
-        },
-      ),
-      { numRuns: 60 },
+  it.each(arithmetics)(
+    '%s arithmetic equals the TypeScript bucket sum for random elements, digits and chunking (property)',
+    (arithmetic) => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...primes, ...smallPrimes),
+          fc.integer({ min: 1, max: 10 }),
+          fc.array(fc.bigInt({ min: 1n, max: HALF_N }), { maxLength: 120 }),
+          fc.integer({ min: 0, max: 130 }),
+          fc.bigInt({ min: 0n, max: 2n ** 264n }),
+          fc.bigInt({ min: 0n, max: 2n ** 264n }),
+          fc.constantFrom('one-by-one', 'single-chunk', 'pairs'),
+          (challenge, k, elements, count, r, s, chunking) => {
+            const plan = { count, rem: r % challenge, stepDown: s % challenge };
+            const encoded = elements.map(enc);
+            const chunks =
+              chunking === 'one-by-one'
+                ? encoded
+                : chunking === 'single-chunk'
+                  ? [concatBytes(...encoded)]
+                  : encoded.flatMap((e, i) =>
+                      i % 2 === 0 ? [concatBytes(e, ...encoded.slice(i + 1, i + 2))] : [],
+                    );
+            const native = nativeRsaBucketSum(addon, challenge, k, plan, () => chunks, arithmetic);
+            expect(native).toBe(reference(challenge, k, plan, elements));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    },
+  );
+
+  it.each(arithmetics)(
+    '%s: buckets stay exact past the renormalisation of long products (k = 1, 1500 elements)',
+    (arithmetic) => {
+      const elements = [group.input];
+      while (elements.length < 1500) elements.push(group.square(elements.at(-1)!));
+      const challenge = primes[0]!;
+      const plan = { count: 1500, rem: 12345n, stepDown: (challenge + 1n) / 2n };
+      const native = nativeRsaBucketSum(
+        addon,
+        challenge,
+        1,
+        plan,
+        () => elements.map(enc),
+        arithmetic,
+      );
+      expect(native).toBeDefined();
+      expect(native).toBe(reference(challenge, 1, plan, elements));
+    },
+  );
+
+  it.each(arithmetics)(
+    '%s: batches of independent products match with many distinct and repeated digits (k = 12, 3000 elements)',
+    (arithmetic) => {
+      const elements = [group.input];
+      while (elements.length < 3000) elements.push(group.square(elements.at(-1)!));
+      const challenge = primes[1]!;
+      const plan = { count: 3000, rem: challenge / 7n, stepDown: (challenge + 1n) / 2n };
+      const native = nativeRsaBucketSum(
+        addon,
+        challenge,
+        12,
+        plan,
+        () => [concatBytes(...elements.map(enc))],
+        arithmetic,
+      );
+      expect(native).toBe(reference(challenge, 12, plan, elements));
+    },
+  );
+
+  it('chooses IFMA on auto where the CPU has it, OpenSSL when asked, and says so', () => {
+    const m = bigintToMinimalBytes(N);
+    const ell = bigintToMinimalBytes(primes[0]!);
+    const one = new Uint8Array([1]);
+    expect(addon.passArithmetic(addon.createPass(m, ell, one, one, 4))).toBe(
+      status.available && status.ifma52 ? 'ifma52' : 'openssl',
     );
+    expect(addon.passArithmetic(addon.createPass(m, ell, one, one, 4, 'openssl'))).toBe('openssl');
+    if (status.available && status.ifma52)
+      expect(addon.passArithmetic(addon.createPass(m, ell, one, one, 4, 'ifma52'))).toBe('ifma52');
+    else expect(() => addon.createPass(m, ell, one, one, 4, 'ifma52')).toThrow(/IFMA/);
+    // A modulus beyond the IFMA multiplier's 2078 bits falls back on auto and fails when forced.
+    const big = bigintToMinimalBytes(2n ** 2100n + 1n);
+    expect(addon.passArithmetic(addon.createPass(big, ell, one, one, 4))).toBe('openssl');
+    expect(() => addon.createPass(big, ell, one, one, 4, 'ifma52')).toThrow(/IFMA|too large/);
+    const create = addon.createPass as unknown as (...a: unknown[]) => unknown;
+    for (const bad of ['fast', 7, null, 'IFMA52'])
+      expect(() => create(m, ell, one, one, 4, bad)).toThrow(/arithmetic must be/);
   });
 
-  it('keeps buckets exact past the renormalisation of long products (k = 1, 1500 elements)', () => {
-    const elements = [group.input];
-    while (elements.length < 1500) elements.push(group.square(elements.at(-1)!));
-    const challenge = primes[0]!;
-    const plan = { count: 1500, rem: 12345n, stepDown: (challenge + 1n) / 2n };
-    const native = nativeRsaBucketSum(addon, challenge, 1, plan, () => elements.map(enc));
-    expect(native).toBeDefined();
-    expect(native).toBe(reference(challenge, 1, plan, elements));
+  it('reads VIGIL_VDF_ARITH strictly', () => {
+    const saved = process.env.VIGIL_VDF_ARITH;
+    try {
+      delete process.env.VIGIL_VDF_ARITH;
+      expect(nativeArithmetic()).toBe('auto');
+      process.env.VIGIL_VDF_ARITH = 'openssl';
+      expect(nativeArithmetic()).toBe('openssl');
+      process.env.VIGIL_VDF_ARITH = 'gmp';
+      expect(() => nativeArithmetic()).toThrow(VdfError);
+    } finally {
+      if (saved === undefined) delete process.env.VIGIL_VDF_ARITH;
+      else process.env.VIGIL_VDF_ARITH = saved;
+    }
   });
 
   it('returns undefined (the identity) when every digit is zero, like the reference', () => {

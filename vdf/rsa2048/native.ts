@@ -1,14 +1,20 @@
 /**
  * Loader for the optional native prover pass (native/, built by `npm ci` through node-gyp). It
- * runs the bucket pass in OpenSSL's Montgomery arithmetic, reached through the BN_* symbols the
- * Node binary exports. When the addon is missing, fails to load, or VIGIL_VDF_NATIVE=0, everything
- * uses the TypeScript path, which stays the reference.
+ * runs the bucket pass in Montgomery arithmetic: an AVX-512 IFMA multiplier where the CPU has one,
+ * else OpenSSL's BN code, reached through the BN_* symbols the Node binary exports. When the addon
+ * is missing, fails to load, or VIGIL_VDF_NATIVE=0, everything uses the TypeScript path, which
+ * stays the reference. VIGIL_VDF_ARITH=openssl|ifma52 forces one arithmetic.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { VdfError } from '../errors.ts';
 
 /** An opaque handle to one pass's native state (buckets, digit walk). */
 export type NativePassHandle = { readonly __nativePass: unique symbol };
+
+/** `auto` takes IFMA when this CPU has it; `ifma52` fails where it does not. */
+export type NativeArithmetic = 'auto' | 'openssl' | 'ifma52';
+export const NATIVE_ARITHMETICS: readonly NativeArithmetic[] = ['auto', 'openssl', 'ifma52'];
 
 export interface NativeAddon {
   /** All integers big-endian; modulus odd (its byte length is the element size), challenge odd. */
@@ -18,14 +24,21 @@ export interface NativeAddon {
     rem: Uint8Array,
     stepDown: Uint8Array,
     k: number,
+    arithmetic?: NativeArithmetic,
   ): NativePassHandle;
   /** A whole number of canonical elements (1 ≤ v ≤ (N−1)/2), each the modulus's byte length. */
   feedPass(pass: NativePassHandle, elements: Uint8Array): void;
   /** S_j as a residue mod N (not canonicalised), or null when every digit was zero. */
   finishPass(pass: NativePassHandle): Uint8Array | null;
+  /** The arithmetic a pass runs on. */
+  passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
+  /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
+  ifma52Supported(): boolean;
 }
 
-export type NativeStatus = { available: true; path: string } | { available: false; reason: string };
+export type NativeStatus =
+  | { available: true; path: string; ifma52: boolean }
+  | { available: false; reason: string };
 
 export const NATIVE_ADDON_PATH = fileURLToPath(
   new URL('../../native/build/Release/vigil_vdf.node', import.meta.url),
@@ -41,9 +54,18 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
     };
   try {
     const addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-    for (const f of ['createPass', 'feedPass', 'finishPass'] as const)
-      if (typeof addon[f] !== 'function') throw new Error(`addon lacks ${f}`);
-    return { addon, status: { available: true, path: NATIVE_ADDON_PATH } };
+    for (const f of [
+      'createPass',
+      'feedPass',
+      'finishPass',
+      'passArithmetic',
+      'ifma52Supported',
+    ] as const)
+      if (typeof addon[f] !== 'function') throw new Error(`addon lacks ${f}; run npm ci`);
+    return {
+      addon,
+      status: { available: true, path: NATIVE_ADDON_PATH, ifma52: addon.ifma52Supported() },
+    };
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     return {
@@ -62,4 +84,15 @@ export function nativeAddon(): NativeAddon | undefined {
 export function nativeStatus(): NativeStatus {
   loaded ??= load();
   return loaded.status;
+}
+
+/** The arithmetic the solver asks for: VIGIL_VDF_ARITH when set (validated), else auto. */
+export function nativeArithmetic(): NativeArithmetic {
+  const v = process.env.VIGIL_VDF_ARITH;
+  if (v === undefined || v === '') return 'auto';
+  if ((NATIVE_ARITHMETICS as readonly string[]).includes(v)) return v as NativeArithmetic;
+  throw new VdfError(
+    'VDF_CONFIG',
+    `VIGIL_VDF_ARITH must be one of ${NATIVE_ARITHMETICS.join(', ')}, not ${v}`,
+  );
 }
