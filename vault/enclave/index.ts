@@ -29,5 +29,6 @@ export { MAX_DOCUMENT_BYTES } from './limits.ts';
 export { NitroAttestationProvider, NSM_DEVICE } from './nitro-provider.ts';
 export { AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
 export { NitroAttestationVerifier, verifyNitroAttestation } from './nitro-verifier.ts';
+export { documentTimestamp } from './payload.ts';
 export { type Sealer, STORAGE_KEY_BYTES } from './sealer.ts';
 export { type RandomBytes, STORAGE_BOX_VERSION, StorageBox } from './storage-box.ts';

@@ -1,5 +1,7 @@
 import { VaultError } from '../errors.ts';
+import { decodeCbor, parseCoseSign1 } from './cose.ts';
 import {
+  MAX_DOCUMENT_BYTES,
   MAX_MODULE_ID_LENGTH,
   MAX_NONCE_BYTES,
   MAX_PCR_INDEX,
@@ -116,4 +118,18 @@ export function parseAttestationFields(payload: unknown): AttestationFields {
 /** A debug-mode Nitro enclave reports PCR0, PCR1 and PCR2 as all-zero. */
 export function isDebugMeasurement(pcrs: ReadonlyMap<number, Uint8Array>): boolean {
   return [0, 1, 2].every((index) => pcrs.get(index)?.every((byte) => byte === 0) ?? false);
+}
+
+/**
+ * A document's signed timestamp, read WITHOUT verifying anything. Only for choosing the time at
+ * which to verify a stored document: Nitro leaf certificates live for hours, while a cluster
+ * member's document must keep verifying for the member's whole life.
+ */
+export function documentTimestamp(document: Uint8Array): Date {
+  if (document.length > MAX_DOCUMENT_BYTES) {
+    throw new VaultError(CODE, `attestation document exceeds ${MAX_DOCUMENT_BYTES} bytes`);
+  }
+  const cose = parseCoseSign1(document, CODE);
+  const fields = parseAttestationFields(decodeCbor(cose.payload, CODE, 'attestation payload'));
+  return new Date(fields.timestampMs);
 }
