@@ -34,6 +34,43 @@ export const VAULT_ENV = {
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
+/** The settings a vault node and a cluster node read alike (same flags, same variables). */
+type SharedKey = keyof typeof VAULT_ENV;
+
+export function readOperatorKey(reader: ConfigReader<SharedKey>): Uint8Array | undefined {
+  const opHex = reader.pick('operatorKey', 'operatorKey');
+  if (opHex === undefined) return undefined;
+  if (/^[0-9a-f]{64}$/.test(opHex)) return Buffer.from(opHex, 'hex');
+  reader.problems.push('operator key must be 32 bytes of lowercase hex (a BIP-340 x-only key)');
+  return undefined;
+}
+
+/** The sealer choice plus the KMS client's region and endpoint. */
+export function readVaultSealer(
+  reader: ConfigReader<SharedKey>,
+  dataDir: string,
+): VaultConfig['sealer'] {
+  const choice = readSealerChoice(reader, dataDir);
+  if (choice.kind === 'key-file') return choice;
+  return {
+    ...choice,
+    region: reader.pick('kmsRegion', 'kmsRegion'),
+    endpoint: reader.pick('kmsEndpoint', 'kmsEndpoint'),
+  };
+}
+
+export function readInsecureDevAttestation(
+  reader: ConfigReader<SharedKey>,
+  flags: RawFlags,
+  env: NodeJS.ProcessEnv,
+): boolean {
+  const insecureEnv = env[VAULT_ENV.insecureDevAttestation];
+  if (insecureEnv !== undefined && insecureEnv !== '0' && insecureEnv !== '1') {
+    reader.problems.push(`${VAULT_ENV.insecureDevAttestation} must be 0 or 1`);
+  }
+  return flags.insecureDevAttestation === true || insecureEnv === '1';
+}
+
 export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): VaultConfig {
   const reader = new ConfigReader(flags, env, VAULT_ENV);
   const { problems } = reader;
@@ -44,29 +81,9 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
   const host = pick('host', 'host') ?? '127.0.0.1';
   const port = integer('port', pick('port', 'port') ?? '7400', 0, 65_535);
 
-  let operatorKey: Uint8Array | undefined;
-  const opHex = pick('operatorKey', 'operatorKey');
-  if (opHex !== undefined) {
-    if (/^[0-9a-f]{64}$/.test(opHex)) operatorKey = Buffer.from(opHex, 'hex');
-    else problems.push('operator key must be 32 bytes of lowercase hex (a BIP-340 x-only key)');
-  }
-
-  const choice = readSealerChoice(reader, dataDir);
-  const sealer: VaultConfig['sealer'] =
-    choice.kind === 'key-file'
-      ? choice
-      : {
-          ...choice,
-          region: pick('kmsRegion', 'kmsRegion'),
-          endpoint: pick('kmsEndpoint', 'kmsEndpoint'),
-        };
-
-  const insecureFlag = flags.insecureDevAttestation === true;
-  const insecureEnv = env[VAULT_ENV.insecureDevAttestation];
-  if (insecureEnv !== undefined && insecureEnv !== '0' && insecureEnv !== '1') {
-    problems.push(`${VAULT_ENV.insecureDevAttestation} must be 0 or 1`);
-  }
-  const insecureDevAttestation = insecureFlag || insecureEnv === '1';
+  const operatorKey = readOperatorKey(reader);
+  const sealer = readVaultSealer(reader, dataDir);
+  const insecureDevAttestation = readInsecureDevAttestation(reader, flags, env);
 
   const rateLimitPerMinute = integer(
     'rate limit',

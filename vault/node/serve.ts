@@ -35,8 +35,12 @@ async function attestationFor(
   return new DevAttestationProvider({ insecureDevAttestation: true, signingKey, warn });
 }
 
-function sealerFor(config: VaultConfig, attestation: AttestationProvider): Sealer {
-  const s = config.sealer;
+/** The configured sealer; the KMS one keeps its wrapped data key in `dataDir`. */
+export function sealerFor(
+  s: VaultConfig['sealer'],
+  dataDir: string,
+  attestation: AttestationProvider,
+): Sealer {
   if (s.kind === 'key-file') return new KeyFileSealer({ path: s.path });
   return new KmsSealer({
     client: new KMSClient({
@@ -44,7 +48,7 @@ function sealerFor(config: VaultConfig, attestation: AttestationProvider): Seale
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     }),
     keyId: s.keyId,
-    blobPath: join(config.dataDir, 'kms-data-key.blob'),
+    blobPath: join(dataDir, 'kms-data-key.blob'),
     attestation,
   });
 }
@@ -55,7 +59,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
   const attestation = await attestationFor(config, (m) => startWarnings.push(m));
   // Fail at start, not at the first client: outside a Nitro enclave there is no NSM to attest.
   if (!attestation.insecure) await attestation.attest({ nonce: new Uint8Array(32) });
-  const sealer = sealerFor(config, attestation);
+  const sealer = sealerFor(config.sealer, config.dataDir, attestation);
   const storageKey = await sealer.storageKey();
   const node = await VaultNode.open({
     dataDir: join(config.dataDir, 'db'),
