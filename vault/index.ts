@@ -45,6 +45,11 @@ export { type RunningVault, startVaultServer } from './node/serve.ts';
 export { VaultNode, type VaultNodeOptions } from './node/vault-node.ts';
 export * from './protocol/index.ts';
 export {
+  CLUSTER_NODE_ENV,
+  type ClusterNodeConfig,
+  type NodeAddress,
+  PeerVerifier,
+  parseClusterNodeConfig,
   readHello,
   recoverVault,
   retireRaftDirs,

@@ -1,11 +1,14 @@
 /**
- * `vigil cluster start|node|status|recover`: a local Raft cluster of vault nodes, one process per
- * node (docs/cluster.md). Development mode: dev attestation and key-file sealing only.
+ * `vigil cluster start|node|status|recover` (docs/cluster.md). `start`, `status` and `recover`
+ * manage a local development cluster (dev attestation, key-file sealing, one data directory);
+ * `node` is also how an operator runs each production node on its own machine.
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
+  parseClusterNodeConfig,
+  type RawFlags,
   readHello,
   recoverVault,
   retireRaftDirs,
@@ -13,6 +16,7 @@ import {
   StorageBox,
   slotStorageKey,
   superviseCluster,
+  VaultError,
 } from '../../vault/index.ts';
 import { CliExit } from '../exit.ts';
 import { isProcessAlive, runUntilSignal } from '../signals.ts';
@@ -80,25 +84,53 @@ export function registerClusterCommands(program: Command): void {
     });
 
   cluster
-    .command('node', { hidden: true })
-    .description('one cluster node (spawned by `vigil cluster start`)')
-    .requiredOption('--data-dir <dir>')
-    .requiredOption('--slot <slot>')
-    .requiredOption('--cluster-id <id>')
-    .option('--host <host>', 'listen address', '127.0.0.1')
-    .option('--found <slots>', 'found a new cluster with these slots')
-    .option('--boot <token>')
-    .option('--operator-key <hex>')
-    .action(async (flags: Record<string, string | undefined>) => {
-      const node = await runNodeProcess({
-        dataDir: resolve(flags.dataDir!),
-        slot: flags.slot!,
-        host: flags.host!,
-        clusterId: flags.clusterId!,
-        operatorKey: operatorKey(flags.operatorKey),
-        found: flags.found ? { slots: flags.found.split(','), boot: flags.boot ?? '' } : undefined,
-        log: (l) => console.log(l),
-      });
+    .command('node')
+    .description(
+      'run one cluster node: on its own machine with --peers (production: Nitro, KMS), ' +
+        'or spawned by `vigil cluster start` (docs/cluster.md, docs/configuration.md)',
+    )
+    .option('--data-dir <dir>', 'data directory; the node keeps <dir>/<slot>/ (env VIGIL_DATA_DIR)')
+    .option('--slot <name>', "this node's stable name, e.g. node-1 (env VIGIL_SLOT)")
+    .option('--cluster-id <id>', 'the same on every node of a cluster (env VIGIL_CLUSTER_ID)')
+    .option('--host <host>', 'listen address, HTTP and Raft (env VIGIL_HOST; default 127.0.0.1)')
+    .option('--port <port>', 'HTTP port (env VIGIL_PORT; default 0: any)')
+    .option('--raft-port <port>', 'Raft peer-link port (env VIGIL_RAFT_PORT; default 0: any)')
+    .option(
+      '--advertise-host <host>',
+      'the address peers reach this node at (env VIGIL_ADVERTISE_HOST; default --host)',
+    )
+    .option(
+      '--peers <list>',
+      "the other nodes' HTTP addresses: slot@host:port,... (env VIGIL_PEERS)",
+    )
+    .option('--found <slots>', 'found a new cluster with these slots (env VIGIL_FOUND)')
+    .option('--boot <token>', 'founding token, the same on every founder (env VIGIL_BOOT)')
+    .option(
+      '--operator-key <hex>',
+      "the operator's BIP-340 key; required to found a new vault (env VIGIL_OPERATOR_KEY)",
+    )
+    .option('--sealer <kind>', 'key-file (development) or aws-kms (env VIGIL_SEALER)')
+    .option('--key-file <path>', 'storage key file for the key-file sealer (env VIGIL_KEY_FILE)')
+    .option('--kms-key-id <id>', 'KMS key for the aws-kms sealer (env VIGIL_KMS_KEY_ID)')
+    .option('--kms-region <region>', 'KMS region (env VIGIL_KMS_REGION)')
+    .option('--kms-endpoint <url>', 'KMS endpoint, e.g. a vsock proxy (env VIGIL_KMS_ENDPOINT)')
+    .option(
+      '--expected-pcrs <list>',
+      "PCRs every peer's Nitro document must carry: 0=<hex>,1=<hex>,... (env VIGIL_EXPECTED_PCRS)",
+    )
+    .option(
+      '--insecure-dev-attestation',
+      'use the INSECURE development attestation instead of Nitro (env VIGIL_INSECURE_DEV_ATTESTATION=1)',
+    )
+    .action(async (flags: RawFlags) => {
+      const log = (l: string) => console.log(l);
+      let node: Awaited<ReturnType<typeof runNodeProcess>>;
+      try {
+        node = await runNodeProcess({ ...parseClusterNodeConfig(flags, process.env), log });
+      } catch (e) {
+        if (e instanceof VaultError) throw new CliExit(2, `vigil cluster node: ${e.message}`);
+        throw e;
+      }
       await runUntilSignal(() => node.close());
     });
 
@@ -154,6 +186,15 @@ export function registerClusterCommands(program: Command): void {
         const h = await readHello(dataDir, s);
         if (h && isProcessAlive(h.pid))
           throw new CliExit(1, `${s} (pid ${h.pid}) is still running: stop the cluster first`);
+      }
+      for (const s of slots) {
+        // recover unseals every slot here, which only a key-file sealer allows
+        if (await stat(join(dataDir, s, 'kms-data-key.blob')).catch(() => null)) {
+          throw new CliExit(
+            1,
+            `${s} is sealed by AWS KMS: recover supports key-file clusters only`,
+          );
+        }
       }
       const boxes = await Promise.all(
         slots.map(async (s) => ({

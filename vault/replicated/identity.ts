@@ -4,7 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { keyPairFromPrivate, type StaticKeyPair } from '../../cluster/index.ts';
-import type { AttestationProvider, AttestationVerifier } from '../enclave/index.ts';
+import {
+  type AttestationPolicy,
+  type AttestationProvider,
+  type AttestationVerifier,
+  documentTimestamp,
+  type VerifiedAttestation,
+} from '../enclave/index.ts';
+import { VaultError } from '../errors.ts';
 import { bytesEqual, canonicalHash, toHex } from '../protocol/index.ts';
 import type { Member } from './codec.ts';
 
@@ -31,17 +38,90 @@ export async function newIdentity(provider: AttestationProvider): Promise<Identi
   return { id: nodeIdOf(staticKey.publicKey), staticKey, attestation };
 }
 
-/** True when the member's document verifies and binds its static key and id. */
-export function memberAttested(verifier: AttestationVerifier, m: Member): boolean {
-  if (m.id !== nodeIdOf(m.publicKey)) return false;
-  try {
-    const v = verifier.verify(m.attestation, {
-      expectedUserData: nodeKeyBinding(m.publicKey),
-      expectedPublicKey: m.publicKey,
-      maxAgeMs: 365 * 24 * 3600 * 1000,
+export interface PeerVerifierOptions {
+  /** The document verifier: Nitro (pinned AWS root) or the insecure dev one. */
+  verifier: AttestationVerifier;
+  /** Measurements every peer must carry, by PCR index (lowercase hex). */
+  expectedPcrs?: Readonly<Record<number, string>>;
+  /** Fixed verification time (tests replaying recorded documents). Default: see `verify`. */
+  at?: Date;
+  /** Receives one line per refused peer and reason. */
+  log?: (line: string) => void;
+}
+
+const MAX_REMEMBERED_REFUSALS = 1_024;
+
+/**
+ * The cluster's peer policy over a document verifier: the configured PCRs are demanded of every
+ * member, and a refusal is logged with its reason (once per member and reason, since the whole
+ * directory is re-checked on each membership change).
+ */
+export class PeerVerifier implements AttestationVerifier {
+  readonly kind: AttestationVerifier['kind'];
+  readonly #inner: AttestationVerifier;
+  readonly #pcrs: Readonly<Record<number, string>> | undefined;
+  readonly #at: Date | undefined;
+  readonly #log: (line: string) => void;
+  readonly #logged = new Set<string>();
+
+  constructor(o: PeerVerifierOptions) {
+    this.#inner = o.verifier;
+    this.kind = o.verifier.kind;
+    this.#pcrs = o.expectedPcrs;
+    this.#at = o.at;
+    this.#log = o.log ?? (() => {});
+  }
+
+  /**
+   * A member's document is judged at its own signed time: Nitro leaf certificates expire within
+   * hours, while the document stays in the replicated directory for the member's whole life and
+   * is re-checked by every node that joins later. Age proves nothing here (the document only
+   * vouches for a key whose private half never leaves the enclave); the PCR policy decides which
+   * images are trusted, and removing an image's PCRs retires all of its members.
+   */
+  verify(document: Uint8Array, policy: AttestationPolicy = {}): VerifiedAttestation {
+    return this.#inner.verify(document, {
+      ...policy,
+      ...(this.#pcrs ? { expectedPcrs: this.#pcrs } : {}),
+      at: this.#at ?? documentTimestamp(document),
     });
-    return v.publicKey !== null && bytesEqual(v.publicKey, m.publicKey);
-  } catch {
+  }
+
+  /** Null when the member's document verifies and binds its static key and id; else why not. */
+  refusal(m: Member): string | null {
+    if (m.id !== nodeIdOf(m.publicKey)) return 'its id is not derived from its static key';
+    let v: VerifiedAttestation;
+    try {
+      v = this.verify(m.attestation, {
+        expectedUserData: nodeKeyBinding(m.publicKey),
+        expectedPublicKey: m.publicKey,
+      });
+    } catch (e) {
+      if (e instanceof VaultError) return `${e.code}: ${e.message}`;
+      return `attestation check failed: ${(e as Error).message}`;
+    }
+    if (v.publicKey === null || !bytesEqual(v.publicKey, m.publicKey)) {
+      return 'its document does not carry its static key';
+    }
+    return null;
+  }
+
+  /** True when the member may be trusted; a refusal is logged with its reason. */
+  admits(m: Member): boolean {
+    const reason = this.refusal(m);
+    if (reason === null) return true;
+    const key = `${m.id} ${reason}`;
+    if (!this.#logged.has(key)) {
+      if (this.#logged.size >= MAX_REMEMBERED_REFUSALS) this.#logged.clear();
+      this.#logged.add(key);
+      this.#log(`refused peer ${m.slot}/${m.id} at ${m.host}:${m.port}: ${reason}`);
+    }
     return false;
   }
+}
+
+/** True when the member's document verifies and binds its static key and id. */
+export function memberAttested(verifier: AttestationVerifier, m: Member): boolean {
+  const peers = verifier instanceof PeerVerifier ? verifier : new PeerVerifier({ verifier });
+  return peers.admits(m);
 }

@@ -1,14 +1,19 @@
 /**
  * In-process clusters (tests, benchmarks): N members in one process over real loopback TCP
  * links, dev attestation, sealed LevelDB storage with fsync. `vigil cluster start` runs the
- * same members as separate processes (process.ts).
+ * same members as separate processes (process.ts), which also builds members on Nitro.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { DevAttestationProvider, DevAttestationVerifier, StorageBox } from '../enclave/index.ts';
+import {
+  type AttestationProvider,
+  DevAttestationProvider,
+  DevAttestationVerifier,
+  StorageBox,
+} from '../enclave/index.ts';
 import type { ClusterSecrets, LogCommand } from './codec.ts';
-import { newIdentity } from './identity.ts';
+import { newIdentity, PeerVerifier } from './identity.ts';
 import { ClusterMember } from './member.ts';
 
 export const DEFAULT_LIMITS: ClusterSecrets['limits'] = {
@@ -36,29 +41,51 @@ export function newGenesis(
   };
 }
 
-export interface DevAttestation {
-  provider: DevAttestationProvider;
-  verifier: DevAttestationVerifier;
+/** What a member attests itself with and judges its peers by. */
+export interface NodeAttestation {
+  provider: AttestationProvider;
+  verifier: PeerVerifier;
 }
 
-export function devAttestation(signingKey: Uint8Array): DevAttestation {
-  const warn = () => {};
-  const provider = new DevAttestationProvider({ insecureDevAttestation: true, signingKey, warn });
-  const verifier = new DevAttestationVerifier({
+export interface DevAttestationOptions {
+  /** Receives the insecure-mode warning and refused peers; default: silent (tests). */
+  log?: (line: string) => void;
+  /** PCRs demanded of peers (a dev policy, to rehearse a production one). */
+  expectedPcrs?: Readonly<Record<number, string>>;
+}
+
+/** The INSECURE dev attestation: every node holding `signingKey` is trusted. */
+export function devAttestation(
+  signingKey: Uint8Array,
+  o: DevAttestationOptions = {},
+): NodeAttestation {
+  const log = o.log ?? (() => {});
+  const provider = new DevAttestationProvider({
+    insecureDevAttestation: true,
+    signingKey,
+    warn: log,
+  });
+  const inner = new DevAttestationVerifier({
     insecureDevAttestation: true,
     trustedKeys: [provider.publicKey],
-    warn,
+    warn: () => {}, // the provider has said it already
   });
-  return { provider, verifier };
+  return {
+    provider,
+    verifier: new PeerVerifier({ verifier: inner, expectedPcrs: o.expectedPcrs, log }),
+  };
 }
 
 export interface LocalMemberOptions {
   dir: string;
   slot: string;
   generation: number;
-  attestation: DevAttestation;
+  attestation: NodeAttestation;
   storageKey: Uint8Array;
   clusterId: string;
+  /** Peer-link listen address and port (default 127.0.0.1, any port). */
+  host?: string;
+  port?: number;
   genesis?: LogCommand;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
@@ -74,8 +101,8 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     dir: join(o.dir, o.slot, `raft-${identity.id}`),
     cipher: new StorageBox(o.storageKey),
     verifier: o.attestation.verifier,
-    host: '127.0.0.1',
-    port: 0,
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
     clusterId: o.clusterId,
     genesis: o.genesis,
     onFsync: o.onFsync,
@@ -98,7 +125,7 @@ export async function startLocalCluster(opts: {
   snapshotEvery?: number;
 }): Promise<{
   members: ClusterMember[];
-  attestation: DevAttestation;
+  attestation: NodeAttestation;
   storageKey: Uint8Array;
   clusterId: string;
 }> {

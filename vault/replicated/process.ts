@@ -1,8 +1,11 @@
 /**
- * One cluster node as an OS process (`vigil cluster node`, spawned by `vigil cluster start`).
- * Layout of the data directory D:
- *   D/dev-attestation.key   shared dev signing key (insecure dev attestation only)
+ * One cluster node as an OS process (`vigil cluster node`): spawned by `vigil cluster start` on a
+ * laptop (siblings share one data directory and find each other through it), or started by an
+ * operator on its own machine with `--peers` (peers found through their HTTP API). Layout of the
+ * data directory D:
+ *   D/dev-attestation.key   dev signing key (insecure dev attestation only; every node needs it)
  *   D/<slot>/storage.key    this slot's storage key (key-file sealer, development)
+ *   D/<slot>/kms-data-key.blob  the KMS-wrapped storage key (aws-kms sealer)
  *   D/<slot>/generation     restarts of this slot; each start is a new identity
  *   D/<slot>/raft-<id>/     the Raft log and applied state of one identity (sealed LevelDB)
  *   D/<slot>/hello.json     this slot's current identity, URLs and pid (for peers and status)
@@ -11,22 +14,23 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { KeyFileSealer, StorageBox } from '../enclave/index.ts';
+import {
+  KeyFileSealer,
+  NitroAttestationProvider,
+  NitroAttestationVerifier,
+  StorageBox,
+} from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import { buildVaultApp } from '../http/app.ts';
+import { sealerFor } from '../node/serve.ts';
 import { clusterApi, memberFromJson, memberToJson, RaftMetrics } from './api.ts';
 import type { LogCommand, Member } from './codec.ts';
-import { devAttestation, listenLocalMember, newGenesis } from './local.ts';
+import type { ClusterNodeConfig } from './config.ts';
+import { PeerVerifier } from './identity.ts';
+import { devAttestation, listenLocalMember, type NodeAttestation, newGenesis } from './local.ts';
 import type { ClusterMember } from './member.ts';
 
-export interface NodeProcessOptions {
-  dataDir: string;
-  slot: string;
-  host: string;
-  operatorKey: Uint8Array | undefined;
-  /** Found a new cluster with these slots (all must start with the same boot token). */
-  found?: { slots: string[]; boot: string };
-  clusterId: string;
+export interface NodeProcessOptions extends ClusterNodeConfig {
   log: (line: string) => void;
 }
 
@@ -62,6 +66,117 @@ async function nextGeneration(dir: string): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `[::1]` → `::1` for sockets; URLs keep the brackets. */
+const bare = (host: string) => host.replace(/^\[(.*)\]$/, '$1');
+const urlHost = (host: string) => (bare(host).includes(':') ? `[${bare(host)}]` : host);
+
+/**
+ * The node's attestation: Nitro (fails at start where there is no NSM, never falling back) or
+ * the insecure dev one, each with the peer policy that decides whom to trust.
+ */
+async function nodeAttestation(o: NodeProcessOptions): Promise<NodeAttestation> {
+  const a = o.attestation;
+  if (a.kind === 'nitro') {
+    const provider = new NitroAttestationProvider();
+    try {
+      await provider.attest({ nonce: new Uint8Array(32) });
+    } catch (e) {
+      throw new VaultError(
+        'ATTESTATION_UNAVAILABLE',
+        `nitro attestation is unavailable: ${(e as Error).message}; ` +
+          'a development node needs --insecure-dev-attestation',
+        503,
+      );
+    }
+    const verifier = new PeerVerifier({
+      verifier: new NitroAttestationVerifier({ allowDebug: false }),
+      expectedPcrs: a.expectedPcrs,
+      log: o.log,
+    });
+    return { provider, verifier };
+  }
+  await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+  const signingKey = await new KeyFileSealer({
+    path: join(o.dataDir, 'dev-attestation.key'),
+  }).storageKey();
+  return devAttestation(signingKey, { log: o.log, expectedPcrs: a.expectedPcrs });
+}
+
+/** Where a node finds the other nodes' hellos: sibling files, or their HTTP API. */
+interface PeerFinder {
+  hello(slot: string): Promise<Hello | null>;
+  /** HTTP URLs to ask for admission. */
+  joinUrls(): Promise<string[]>;
+}
+
+function siblingFinder(o: NodeProcessOptions): PeerFinder {
+  return {
+    hello: (slot) => readHello(o.dataDir, slot),
+    async joinUrls() {
+      const urls: string[] = [];
+      for (const slot of await readdir(o.dataDir)) {
+        if (slot === o.slot) continue;
+        const h = await readHello(o.dataDir, slot);
+        if (h) urls.push(h.url);
+      }
+      return urls;
+    },
+  };
+}
+
+const MAX_HELLO_BYTES = 300_000;
+
+/** A peer's hello as served over HTTP: untrusted until its member's attestation verifies. */
+export function helloFromJson(v: unknown): Hello {
+  const o = (v ?? {}) as Record<string, unknown>;
+  const member = memberFromJson(o.member);
+  const { slot, url, boot, pid, generation } = o;
+  if (typeof slot !== 'string' || slot !== member.slot)
+    throw new VaultError('MALFORMED', "hello.slot must be its member's slot");
+  if (typeof url !== 'string' || url !== member.httpUrl)
+    throw new VaultError('MALFORMED', "hello.url must be its member's httpUrl");
+  if (typeof boot !== 'string' || boot.length > 64)
+    throw new VaultError('MALFORMED', 'hello.boot: a string');
+  if (!Number.isSafeInteger(pid) || !Number.isSafeInteger(generation))
+    throw new VaultError('MALFORMED', 'hello.pid and hello.generation: integers');
+  return {
+    slot,
+    id: member.id,
+    url,
+    pid: pid as number,
+    generation: generation as number,
+    boot,
+    member: memberToJson(member),
+  };
+}
+
+function httpFinder(o: NodeProcessOptions): PeerFinder {
+  const others = (o.peers ?? []).filter((p) => p.slot !== o.slot);
+  const base = (p: { host: string; port: number }) => `http://${urlHost(p.host)}:${p.port}`;
+  return {
+    async hello(slot) {
+      const p = others.find((x) => x.slot === slot);
+      if (!p) return null;
+      try {
+        const res = await fetch(`${base(p)}/v1/cluster/hello`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const text = await res.text();
+        if (!res.ok || text.length > MAX_HELLO_BYTES) return null;
+        const h = helloFromJson(JSON.parse(text));
+        if (h.slot !== slot) {
+          o.log(`${base(p)} answers as ${h.slot}, not ${slot}: check --peers`);
+          return null;
+        }
+        return h;
+      } catch {
+        return null; // not up yet, or not a vault node: asked again
+      }
+    },
+    joinUrls: async () => others.map(base),
+  };
+}
+
 export interface RunningNode {
   member: ClusterMember;
   app: FastifyInstance;
@@ -70,15 +185,17 @@ export interface RunningNode {
 }
 
 export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode> {
+  const attestation = await nodeAttestation(o);
   const slotDir = join(o.dataDir, o.slot);
   await mkdir(slotDir, { recursive: true, mode: 0o700 });
-  const devKey = await new KeyFileSealer({
-    path: join(o.dataDir, 'dev-attestation.key'),
-  }).storageKey();
-  const attestation = devAttestation(devKey);
-  const storageKey = await slotStorageKey(o.dataDir, o.slot);
+  const sealer = sealerFor(o.sealer, slotDir, attestation.provider);
+  if (sealer.insecure) {
+    o.log('storage key sealed by a local key file: for development only, not for production');
+  }
+  const storageKey = await sealer.storageKey();
   const box = new StorageBox(storageKey);
   const generation = await nextGeneration(slotDir);
+  const finder = o.peers ? httpFinder(o) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
   if (o.found) {
@@ -88,7 +205,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     } else if (o.operatorKey) {
       genesis = newGenesis(o.operatorKey);
     } else {
-      throw new Error('founding a new vault needs --operator-key');
+      throw new VaultError('CONFIG_INVALID', 'founding a new vault needs --operator-key', 500);
     }
   }
   const metrics = new RaftMetrics();
@@ -99,17 +216,25 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     attestation,
     storageKey,
     clusterId: o.clusterId,
+    host: bare(o.host),
+    port: o.raftPort,
     genesis,
     onFsync: (s) => metrics.fsyncSeconds.observe(s),
   });
   metrics.attach(member);
   let url = '';
+  let hello: Hello | null = null;
   const app = await buildVaultApp({
     backend: member,
     attestation: attestation.provider,
     cluster: clusterApi(member, metrics, () => url),
     rateLimitPerMinute: 1_000_000,
     logger: false,
+  });
+  // How peers started with --peers learn this node's attested record (verified before use).
+  app.get('/v1/cluster/hello', async () => {
+    if (hello === null) throw new VaultError('CLUSTER_NOT_READY', 'not listening yet', 503);
+    return hello;
   });
   if (process.env.VIGIL_BENCH_RAW_PUT === '1') {
     // Benchmark-only (npm run bench:cluster): a raw put through Raft that changes no vault state.
@@ -122,12 +247,19 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
       return { ok: true };
     });
   }
-  await app.listen({ host: o.host, port: 0 });
+  try {
+    await app.listen({ host: bare(o.host), port: o.port });
+  } catch (e) {
+    await member.close();
+    throw e;
+  }
   const address = app.server.address();
-  url = `http://${o.host}:${typeof address === 'object' && address ? address.port : 0}`;
-  const record = member.record(url);
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  url = `http://${urlHost(o.advertiseHost)}:${port}`;
+  // peers dial the advertised address, not the (possibly wildcard) listen address
+  const record: Member = { ...member.record(url), host: bare(o.advertiseHost) };
   const boot = o.found?.boot ?? '';
-  const hello: Hello = {
+  hello = {
     slot: o.slot,
     id: member.id,
     url,
@@ -140,25 +272,14 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   await rename(join(slotDir, 'hello.json.tmp'), join(slotDir, 'hello.json'));
 
   if (o.found) {
-    const founders: Member[] = [];
-    for (const slot of o.found.slots) {
-      for (;;) {
-        const h = await readHello(o.dataDir, slot);
-        if (h && h.boot === boot) {
-          founders.push(memberFromJson(h.member));
-          break;
-        }
-        await sleep(50);
-      }
-    }
-    member.setFounders(founders);
+    member.setFounders(await founders(o, finder, attestation.verifier, record, boot));
     await member.start();
     // consumed: the new cluster holds it now (a retired copy stays for the operator)
     await rename(join(slotDir, 'recovered.bin'), join(slotDir, 'recovered.bin.used')).catch(
       () => {},
     );
   } else {
-    await member.start(await join_(o, record));
+    await member.start(await join_(finder, record));
   }
   o.log(`ready ${o.slot} ${member.id} ${url}`);
   return {
@@ -172,16 +293,46 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   };
 }
 
+/**
+ * Every founder's record from this founding (same boot token), each admitted only once its
+ * attestation verifies: an address that answers with a bad document is refused (logged) and
+ * asked again, never trusted.
+ */
+async function founders(
+  o: NodeProcessOptions,
+  finder: PeerFinder,
+  verifier: PeerVerifier,
+  self: Member,
+  boot: string,
+): Promise<Member[]> {
+  const out: Member[] = [];
+  for (const slot of o.found?.slots ?? []) {
+    if (slot === o.slot) {
+      out.push(self);
+      continue;
+    }
+    for (;;) {
+      const h = await finder.hello(slot);
+      if (h && h.boot === boot) {
+        const m = memberFromJson(h.member);
+        if (verifier.admits(m)) {
+          out.push(m);
+          break;
+        }
+      }
+      await sleep(h ? 500 : 50);
+    }
+  }
+  return out;
+}
+
 /** Asks the live members (through their HTTP API; a follower redirects to the leader) to admit us. */
-async function join_(o: NodeProcessOptions, self: Member): Promise<Member[]> {
+async function join_(finder: PeerFinder, self: Member): Promise<Member[]> {
   const body = JSON.stringify({ member: memberToJson(self) });
   for (let attempt = 0; ; attempt++) {
-    for (const slot of await readdir(o.dataDir)) {
-      if (slot === o.slot) continue;
-      const h = await readHello(o.dataDir, slot);
-      if (!h) continue;
+    for (const url of await finder.joinUrls()) {
       try {
-        const res = await fetch(`${h.url}/v1/cluster/join`, {
+        const res = await fetch(`${url}/v1/cluster/join`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,

@@ -8,7 +8,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CLUSTER_NODE_ENV } from './config.ts';
 import { readHello } from './process.ts';
+
+/**
+ * Children are configured by their flags alone: a VIGIL_PORT or VIGIL_PEERS meant for some
+ * other node must not make every local child bind one port or dial remote peers.
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.values(CLUSTER_NODE_ENV)) delete env[name];
+  return env;
+}
 
 export interface SupervisorOptions {
   dataDir: string;
@@ -68,10 +79,13 @@ export async function superviseCluster(o: SupervisorOptions): Promise<{ stop(): 
 
   const launch = (slot: string, founding: boolean) => {
     const args = [o.vigilScript, 'cluster', 'node', '--data-dir', o.dataDir, '--slot', slot];
-    args.push('--host', o.host, '--cluster-id', clusterId);
+    args.push('--host', o.host, '--cluster-id', clusterId, '--insecure-dev-attestation');
     if (founding) args.push('--found', slots.join(','), '--boot', boot);
     if (o.operatorKeyHex) args.push('--operator-key', o.operatorKeyHex);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.set(slot, child);
     let buf = '';
     child.stdout?.on('data', (d: Buffer) => {
