@@ -1,199 +1,168 @@
 /**
  * A real 3-process cluster (`vigil cluster start`) under a stream of deposits and claims: the
  * leader is SIGKILLed (the supervisor restarts it as a new member) and a follower is SIGSTOPped
- * and resumed. Afterwards every acknowledged deposit is on every node, every acknowledged claim
- * is known, the membership converged back to 3 voters, and no process is left behind.
+ * and resumed. Releases happen during both faults, a ping cancels a claim under fault (P2), and a
+ * release sent to a leader whose followers are both stopped is never acknowledged (P3).
+ * Afterwards every acknowledged write is on every node, every node agrees on every claim, the
+ * membership converged back to 3 voters, and no process is left behind.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { claimToJson, depositToJson, readHello, tenantRegistrationToJson } from '../vault/index.ts';
-import { Claimant, Operator, Tenant } from '../vault/node/actors.test-support.ts';
-import { fetchJson, type Json, postJson as post, sleep } from './support/http.ts';
-import { startVigil, type VigilProcess } from './support/processes.ts';
+import { pingToJson } from '../vault/index.ts';
+import { Tenant, testLimits } from '../vault/node/actors.test-support.ts';
+import {
+  cleanupClusters,
+  depositClaimSolve,
+  missingWrites,
+  openReleaseJson,
+  ProcessCluster,
+  type SolvedClaim,
+  submitSolution,
+  WriteStream,
+} from './support/cluster.ts';
+import { fetchJson, type Json, postJson } from './support/http.ts';
 
-const dirs: string[] = [];
-const procs: VigilProcess[] = [];
-const pids = new Set<number>();
-afterAll(async () => {
-  for (const p of procs) p.child.kill('SIGKILL');
-  // the supervisor's children outlive a SIGKILLed supervisor: kill every node we can find
-  for (const d of dirs) {
-    for (const slot of ['node-1', 'node-2', 'node-3']) {
-      const h = await readHello(d, slot);
-      if (h) pids.add(h.pid);
-    }
-  }
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+afterAll(cleanupClusters);
 
-async function statuses(dataDir: string): Promise<Json[]> {
-  const out: Json[] = [];
-  for (const slot of ['node-1', 'node-2', 'node-3']) {
-    const h = await readHello(dataDir, slot);
-    if (!h) continue;
-    pids.add(h.pid);
-    try {
-      out.push({ ...(await fetchJson(`${h.url}/v1/cluster/status`)).json, pid: h.pid });
-    } catch {
-      out.push({ slot, pid: h.pid, url: h.url, role: 'unreachable' });
-    }
-  }
-  return out;
-}
-
-let lastStatuses: Json[] = [];
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined | null | false>,
-  ms = 45_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) {
-      const brief = lastStatuses.map((n) => ({
-        id: n.id,
-        role: n.role,
-        term: n.term,
-        applied: n.appliedIndex,
-        voters: n.voters,
-        learners: n.learners,
-        epochReady: n.epochReady,
-      }));
-      throw new Error(`timed out waiting for ${what}; last status ${JSON.stringify(brief)}`);
-    }
-    await sleep(100);
-  }
-}
-
-/** Converged: one leader, 3 voters, everyone applied the same index and holds the epoch. */
-async function converged(dataDir: string): Promise<Json[] | undefined> {
-  const s = await statuses(dataDir);
-  lastStatuses = s;
-  if (s.length !== 3 || s.some((n) => n.role === 'unreachable' || !n.epochReady)) return undefined;
-  const leaders = s.filter((n) => n.role === 'leader');
-  if (leaders.length !== 1) return undefined;
-  // Converged means the voters are exactly the three live identities: a replacement still a
-  // learner (its dead predecessor still a voter) leaves only two live voters, and pausing one of
-  // them would rightly stop the cluster.
-  const ids = new Set(s.map((n) => n.id as string));
-  const { voters, learners } = leaders[0]! as { voters: string[]; learners?: string[] };
-  if (voters.length !== 3 || !voters.every((v) => ids.has(v)) || (learners?.length ?? 0) > 0) {
-    return undefined;
-  }
-  const applied = new Set(s.map((n) => n.appliedIndex));
-  return applied.size === 1 ? s : undefined;
+/** Every node's view of one claim: the same status everywhere, or the nodes disagree. */
+async function claimEverywhere(nodes: Json[], claimId: string): Promise<string[]> {
+  return Promise.all(
+    nodes.map(async (n) => (await fetchJson(`${n.url}/v1/claims/${claimId}`)).json.status),
+  );
 }
 
 describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
-  it('loses no acknowledged write and converges', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'vigil-cluster-'));
-    dirs.push(dataDir);
-    const operator = new Operator();
+  it('loses no acknowledged write, releases only through a majority, and converges', async () => {
+    const { cluster, nodes: first } = await ProcessCluster.start(3);
+    const keys = cluster.keys;
     const tenant = new Tenant('acme');
-    const sup = startVigil([
-      'cluster',
-      'start',
-      '--nodes',
-      '3',
-      '--data-dir',
-      dataDir,
-      '--operator-key',
-      Buffer.from(operator.publicKey).toString('hex'),
-      '--insecure-dev-attestation',
-    ]);
-    procs.push(sup);
-    await sup.waitFor(/node-3 http/);
-    const first = await until('the founding cluster', () => converged(dataDir));
-    const urls = () => first.map((n) => n.url as string);
-    const att = await fetchJson(`${urls()[0]}/v1/attestation`);
-    const cluster = {
-      clusterId: Buffer.from(att.json.cluster.clusterId, 'hex'),
-      clusterEncryptionKey: Buffer.from(att.json.cluster.clusterEncryptionKey, 'hex'),
-      receiptKey: Buffer.from(att.json.cluster.receiptKey, 'hex'),
-    };
-    const reg = operator.registerTenant(cluster, tenant);
-    if (reg.type !== 'registerTenant') throw new Error('unreachable');
+    // a second tenant for the releases: its claims do not count against the stream's, and its
+    // ping must cancel its own claims only
+    const beta = new Tenant('beta');
     // posted to a follower: redirected (307) to the leader, answered after commit + apply there
     const follower = first.find((n) => n.role !== 'leader')!;
-    const r = await post(`${follower.url}/v1/tenants`, tenantRegistrationToJson(reg.registration));
-    expect(r.status).toBe(201);
+    expect(await cluster.registerTenant(follower.url, tenant)).toBe(201);
+    expect(await cluster.registerTenant(follower.url, beta)).toBe(201);
+    // the smallest T beta's policy allows: an rsa2048 solve takes milliseconds
+    const T = testLimits.minIterations;
+    const released = await depositClaimSolve(follower.url, keys, beta, T);
+    const cancelled = await depositClaimSolve(follower.url, keys, beta, T);
 
-    const acked: string[] = [];
-    const claims: string[] = [];
-    let stop = false;
-    let live = first.map((n) => n.url as string);
-    const writer = async (k: number) => {
-      for (let i = 0; !stop; i++) {
-        const w = tenant.newWallet();
-        const cmd = tenant.deposit(cluster, w, { group: 'rsa2048', iterations: 64 });
-        if (cmd.type !== 'deposit') throw new Error('unreachable');
-        const url = live[(k + i) % live.length]!;
-        try {
-          const d = await post(`${url}/v1/deposits`, depositToJson(cmd.deposit));
-          if (d.status !== 201) continue;
-          const id = Buffer.from(w.walletId).toString('hex');
-          acked.push(id);
-          if (i % 5 !== 0) continue;
-          const nonce = await post(`${url}/v1/wallets/${id}/claim-nonce`, {});
-          if (nonce.status !== 200) continue;
-          const claimant = new Claimant(w);
-          const c = claimant.claim(cluster, Buffer.from(nonce.json.nonce, 'hex'));
-          if (c.type !== 'claim') throw new Error('unreachable');
-          const res = await post(`${url}/v1/claims`, claimToJson(c.claim));
-          if (res.status === 201) claims.push(res.json.claim.claimId);
-        } catch {
-          await sleep(50); // a node died under us: try another
-        }
-      }
-    };
-    const writers = [0, 1, 2, 3].map(writer);
-    while (acked.length < 20) await sleep(20);
+    const stream = new WriteStream(
+      cluster,
+      tenant,
+      first.map((n) => n.url as string),
+    );
+    await stream.more(20, 'the first writes');
 
     // SIGKILL the leader: the others elect a new one; the supervisor restarts it as a new member
     const leader = first.find((n) => n.role === 'leader')!;
     process.kill(leader.pid, 'SIGKILL');
-    live = first.filter((n) => n !== leader).map((n) => n.url as string);
-    const before = acked.length;
-    await until('writes after the leader was killed', async () => acked.length >= before + 20);
+    const survivors = first.filter((n) => n !== leader).map((n) => n.url as string);
+    stream.live = survivors;
+    // a release during the fault, sent to the survivors (retried with the same session until a
+    // new leader answers; it commits on a majority that lacks the killed node)
+    const session = { client: 'release-a', seq: 1 };
+    let attempt = 0;
+    const rel = await cluster.until('a release with the leader killed', async () => {
+      const r = await submitSolution(survivors[attempt++ % 2]!, released, session);
+      return r.status === 200 && r.json;
+    });
+    expect(openReleaseJson(keys, released, rel.release)).toBe(released.wallet.x2);
+    await stream.more(20, 'writes after the leader was killed');
 
     // SIGSTOP a follower (after the rejoin converged), keep writing on the majority, resume it
-    const mid = await until('the rejoin of the killed slot', () => converged(dataDir));
+    const mid = await cluster.until('the rejoin of the killed slot', () => cluster.converged());
     const paused = mid.find((n) => n.role !== 'leader')!;
-    live = mid.filter((n) => n !== paused).map((n) => n.url as string);
+    const running = mid.filter((n) => n !== paused).map((n) => n.url as string);
+    stream.live = running;
     process.kill(paused.pid, 'SIGSTOP');
-    const beforeStop = acked.length;
-    await until('writes with a follower stopped', async () => acked.length >= beforeStop + 20);
+    // P2 under the fault: beta's ping cancels beta's live claim, and its solution is then refused
+    const pn = await postJson(`${running[0]}/v1/tenants/beta/ping-nonce`, {});
+    expect(pn.status).toBe(200);
+    const ping = beta.ping(keys, Buffer.from(pn.json.nonce, 'hex'));
+    if (ping.type !== 'ping') throw new Error('unreachable');
+    const pinged = await postJson(`${running[1]}/v1/pings`, pingToJson(ping.ping));
+    expect(pinged.status).toBe(200);
+    expect(pinged.json.cancelledClaims).toEqual([cancelled.claimId]);
+    const late = await submitSolution(running[0]!, cancelled, { client: 'release-b', seq: 1 });
+    expect({ status: late.status, code: late.json.error?.code }).toEqual({
+      status: 409,
+      code: 'CLAIM_NOT_LIVE',
+    });
+    await stream.more(20, 'writes with a follower stopped');
     process.kill(paused.pid, 'SIGCONT');
-    stop = true;
-    await Promise.all(writers);
+    await stream.stop();
 
-    const end = await until('the final convergence', () => converged(dataDir));
+    const end = await cluster.until('the final convergence', () => cluster.converged());
     expect(end.map((n) => n.id)).not.toContain(leader.id); // the killed identity is gone
-    for (const n of end) {
-      for (const id of acked) {
-        const got = await fetchJson(`${n.url}/v1/wallets/${id}`);
-        expect({ node: n.id, id, status: got.status }).toEqual({ node: n.id, id, status: 200 });
-      }
-      for (const claimId of claims) {
-        expect((await fetchJson(`${n.url}/v1/claims/${claimId}`)).status).toBe(200);
-      }
+    expect(await missingWrites(end, stream)).toEqual([]);
+    expect(stream.acked.length).toBeGreaterThanOrEqual(60);
+    expect(await claimEverywhere(end, released.claimId)).toEqual([
+      'released',
+      'released',
+      'released',
+    ]);
+    expect(await claimEverywhere(end, cancelled.claimId)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    // beta's ping left acme's claims alone
+    for (const claimId of stream.claims) {
+      expect(await claimEverywhere(end, claimId)).toEqual(['live', 'live', 'live']);
     }
-    expect(acked.length).toBeGreaterThanOrEqual(60);
 
-    sup.child.kill('SIGTERM');
-    expect(await sup.exited).toBe(0);
-    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(); // nothing left behind
+    await majorityDown(cluster, end, await depositClaimSolve(end[0]!.url, keys, beta, T));
+
+    const { code, alive } = await cluster.stop();
+    expect(code).toBe(0);
+    expect(alive).toEqual([]); // nothing left behind
   }, 240_000);
 });
+
+/**
+ * P3: with both followers SIGSTOPped the leader cannot commit a release: no 200, nothing released
+ * on it. After SIGCONT the nodes agree on the claim, and a retry of the same request (same
+ * session) releases it exactly once, whether or not the stalled entry was committed later.
+ */
+async function majorityDown(cluster: ProcessCluster, nodes: Json[], s: SolvedClaim) {
+  const leader = nodes.find((n) => n.role === 'leader')!;
+  const followers = nodes.filter((n) => n !== leader);
+  for (const f of followers) process.kill(f.pid, 'SIGSTOP');
+  const session = { client: 'release-c', seq: 1 };
+  let outcome: string;
+  let released: boolean;
+  try {
+    outcome = await submitSolution(leader.url, s, session).then(
+      (r) => (r.status === 200 ? 'released' : `${r.status} ${r.json.error?.code}`),
+      (e: Error) => `no answer: ${e.message}`,
+    );
+    // read before SIGCONT: the followers were stopped throughout, so the leader's view is the
+    // whole cluster's, and nothing can commit while we look
+    const id = Buffer.from(s.wallet.walletId).toString('hex');
+    released = (await fetchJson(`${leader.url}/v1/wallets/${id}`)).json.released;
+  } finally {
+    for (const f of followers) process.kill(f.pid, 'SIGCONT');
+  }
+  // COMMIT_TIMEOUT after 10 s, or NOT_LEADER once check-quorum made it step down
+  expect(['503 COMMIT_TIMEOUT', '503 NOT_LEADER']).toContain(outcome);
+  expect(released).toBe(false);
+
+  const after = await cluster.until('convergence after the majority resumed', () =>
+    cluster.converged(),
+  );
+  const statuses = await claimEverywhere(after, s.claimId);
+  expect(new Set(statuses).size).toBe(1); // every node agrees: live, or released by the late commit
+  expect(['live', 'released']).toContain(statuses[0]);
+  let i = 0;
+  const rel = await cluster.until('the retried release', async () => {
+    const r = await submitSolution(after[i++ % after.length]!.url, s, session);
+    return r.status === 200 && r.json;
+  });
+  expect(openReleaseJson(cluster.keys, s, rel.release)).toBe(s.wallet.x2);
+  const done = await cluster.until('the release on every node', async () => {
+    const st = await claimEverywhere(after, s.claimId);
+    return st.every((x) => x === 'released') && st;
+  });
+  expect(done).toHaveLength(3);
+}
