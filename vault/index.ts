@@ -9,6 +9,7 @@ export {
   type AttestationVerifier,
   DevAttestationProvider,
   DevAttestationVerifier,
+  devPcr,
   KeyFileSealer,
   KmsSealer,
   NitroAttestationProvider,

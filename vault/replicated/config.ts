@@ -123,7 +123,9 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     problems.push('--cluster-id must be 1..64 letters, digits, . _ - (the same on every node)');
   const host = pick('host', 'host') ?? '127.0.0.1';
   if (!HOST.test(host) && !WILDCARD_HOSTS.has(host)) problems.push(`--host: bad host "${host}"`);
+  const before = problems.length;
   const port = reader.integer('--port', pick('port', 'port') ?? '0', 0, 65_535);
+  const portValid = problems.length === before;
   const raftPort = reader.integer('--raft-port', pick('raftPort', 'raftPort') ?? '0', 0, 65_535);
   const advertiseHost = pick('advertiseHost', 'advertiseHost') ?? host;
   if (WILDCARD_HOSTS.has(advertiseHost)) {
@@ -152,7 +154,7 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
 
   const peersText = pick('peers', 'peers');
   const peers = peersText === undefined ? undefined : parsePeers(peersText, problems);
-  if (peers !== undefined && port === 0) {
+  if (peers !== undefined && portValid && port === 0) {
     problems.push('--port must be fixed when --peers is given (the peers dial it)');
   }
 
