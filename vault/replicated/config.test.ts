@@ -56,7 +56,7 @@ describe('cluster node configuration', () => {
         region: 'eu-west-1',
         endpoint: 'http://127.0.0.1:8000',
       },
-      attestation: { kind: 'nitro', expectedPcrs: { 0: PCR0, 1: PCR1 } },
+      attestation: { kind: 'nitro', images: [{ 0: PCR0, 1: PCR1 }] },
       found: { slots: ['node-1', 'node-2', 'node-3'], boot: 'launch-1' },
     });
     expect(c.peers).toEqual([
@@ -80,7 +80,7 @@ describe('cluster node configuration', () => {
     );
     expect(c.port).toBe(7500);
     expect(c.peers).toEqual([{ slot: 'node-1', host: 'a.example', port: 7400 }]);
-    expect(c.attestation).toEqual({ kind: 'insecure-dev', expectedPcrs: undefined });
+    expect(c.attestation).toEqual({ kind: 'insecure-dev', images: undefined });
     expect(c.operatorKey).toEqual(Buffer.from('11'.repeat(32), 'hex'));
     // the key-file sealer's default file is the slot's own
     expect(c.sealer).toEqual({ kind: 'key-file', path: join('/data', 'node-2', 'storage.key') });
@@ -111,15 +111,40 @@ describe('cluster node configuration', () => {
       '--port must be an integer in [0, 65535], got "99999"',
       'the aws-kms sealer needs --kms-key-id',
       'VIGIL_INSECURE_DEV_ATTESTATION must be 0 or 1',
-      'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image)',
+      'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image) for each image',
       '--peers: "node-2@10.0.0.2" is not slot@host:port',
     ]);
+  });
+
+  it('takes several trusted images for a rolling upgrade, each naming PCR0', () => {
+    const c = parseClusterNodeConfig(
+      { ...base, sealer: 'aws-kms', kmsKeyId: 'k', expectedPcrs: `0=${PCR0},1=${PCR1};0=${PCR1}` },
+      {},
+    );
+    expect(c.attestation).toEqual({ kind: 'nitro', images: [{ 0: PCR0, 1: PCR1 }, { 0: PCR1 }] });
+    expect(
+      problemsOf({
+        ...base,
+        sealer: 'aws-kms',
+        kmsKeyId: 'k',
+        expectedPcrs: `0=${PCR0};1=${PCR1}`,
+      }),
+    ).toEqual([
+      'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image) for each image',
+    ]);
+    expect(
+      problemsOf({
+        ...base,
+        insecureDevAttestation: true,
+        expectedPcrs: `0=${PCR0};`.repeat(5),
+      })[0],
+    ).toBe('--expected-pcrs: at most 4 images');
   });
 
   it('refuses nitro without PCR0, and malformed PCRs', () => {
     const nitro = { ...base, sealer: 'aws-kms', kmsKeyId: 'k' };
     expect(problemsOf({ ...nitro, expectedPcrs: `1=${PCR1}` })).toEqual([
-      'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image)',
+      'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image) for each image',
     ]);
     expect(
       problemsOf({ ...nitro, expectedPcrs: `0=${PCR0.toUpperCase()},0=${PCR0},32=${PCR0},x` }),

@@ -35,10 +35,10 @@ export interface NodeAddress {
 }
 
 export type NodeAttestationConfig =
-  /** Real enclaves: documents verified to the pinned AWS root under this PCR policy. */
-  | { kind: 'nitro'; expectedPcrs: Record<number, string> }
+  /** Real enclaves: documents verified to the pinned AWS root, PCRs of a trusted image. */
+  | { kind: 'nitro'; images: Record<number, string>[] }
   /** Plain processes sharing `<data-dir>/dev-attestation.key`; proves nothing. */
-  | { kind: 'insecure-dev'; expectedPcrs: Record<number, string> | undefined };
+  | { kind: 'insecure-dev'; images: Record<number, string>[] | undefined };
 
 export interface ClusterNodeConfig {
   /** The node's data lives in `<dataDir>/<slot>/`. */
@@ -93,8 +93,19 @@ export function parsePeers(text: string, problems: string[]): NodeAddress[] {
   return peers;
 }
 
-/** `0=<hex>,1=<hex>,...`: SHA-384 measurements, 96 lowercase hex digits each. */
-export function parseExpectedPcrs(text: string, problems: string[]): Record<number, string> {
+const MAX_IMAGES = 4;
+
+/**
+ * Trusted images, `;` between images: `0=<hex>,1=<hex>;0=<hex>,...`. Each PCR is a SHA-384
+ * measurement, 96 lowercase hex digits.
+ */
+export function parseImages(text: string, problems: string[]): Record<number, string>[] {
+  const images = text.split(';');
+  if (images.length > MAX_IMAGES) problems.push(`--expected-pcrs: at most ${MAX_IMAGES} images`);
+  return images.slice(0, MAX_IMAGES).map((image) => parsePcrs(image, problems));
+}
+
+function parsePcrs(text: string, problems: string[]): Record<number, string> {
   const pcrs: Record<number, string> = {};
   for (const item of text.split(',').map((s) => s.trim())) {
     const m = /^(\d{1,2})=(.*)$/.exec(item);
@@ -139,17 +150,17 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
 
   const insecure = readInsecureDevAttestation(reader, flags, env);
   const pcrText = pick('expectedPcrs', 'expectedPcrs');
-  const expectedPcrs = pcrText === undefined ? undefined : parseExpectedPcrs(pcrText, problems);
+  const images = pcrText === undefined ? undefined : parseImages(pcrText, problems);
   let attestation: NodeAttestationConfig;
   if (insecure) {
-    attestation = { kind: 'insecure-dev', expectedPcrs };
+    attestation = { kind: 'insecure-dev', images };
   } else {
-    if (expectedPcrs === undefined || expectedPcrs[0] === undefined) {
+    if (images === undefined || images.some((pcrs) => pcrs[0] === undefined)) {
       problems.push(
-        'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image)',
+        'nitro attestation needs a PCR policy: --expected-pcrs with at least PCR0 (the enclave image) for each image',
       );
     }
-    attestation = { kind: 'nitro', expectedPcrs: expectedPcrs ?? {} };
+    attestation = { kind: 'nitro', images: images ?? [] };
   }
 
   const peersText = pick('peers', 'peers');

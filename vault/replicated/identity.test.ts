@@ -48,7 +48,7 @@ describeWithVectors('nitro', 'peer policy on real Nitro documents', () => {
   const nitro = (o: { at?: Date; pcrs?: Record<number, string>; log?: (l: string) => void }) =>
     new PeerVerifier({
       verifier: new NitroAttestationVerifier({ allowDebug: false }),
-      expectedPcrs: o.pcrs ?? pcrs,
+      images: [o.pcrs ?? pcrs],
       at: o.at,
       log: o.log,
     });
@@ -102,10 +102,10 @@ describe('peer policy on dev documents', () => {
   const signingKey = randomBytes(32);
   const quiet = { insecureDevAttestation: true, warn: () => {} };
   const provider = new DevAttestationProvider({ ...quiet, signingKey });
-  const verifier = (expectedPcrs?: Record<number, string>) =>
+  const verifier = (...images: Record<number, string>[]) =>
     new PeerVerifier({
       verifier: new DevAttestationVerifier({ ...quiet, trustedKeys: [provider.publicKey] }),
-      expectedPcrs,
+      images,
     });
 
   it('admits a member whose document binds its key, under the PCR policy', async () => {
@@ -138,6 +138,20 @@ describe('peer policy on dev documents', () => {
     );
   });
 
+  it('admits any of several trusted images (a rolling upgrade), refuses the rest', async () => {
+    const id = await newIdentity(provider);
+    const m = memberWith(id.attestation, id.staticKey.publicKey);
+    const older = { 0: toHex(devPcr(7)) };
+    expect(verifier(older, devPcrs).refusal(m)).toBeNull();
+    expect(verifier(devPcrs, older).refusal(m)).toBeNull();
+    expect(verifier(older, { 0: toHex(devPcr(8)) }).refusal(m)).toBe(
+      'ATTESTATION_PCR_MISMATCH: attestation PCRs match none of the 2 trusted images',
+    );
+    // a failure that no image can cure is reported as itself
+    const stolen = memberWith(id.attestation, randomKey());
+    expect(verifier(older, devPcrs).refusal(stolen)).toMatch(/^ATTESTATION_BINDING_MISMATCH/);
+  });
+
   it('refuses a document signed by a dev key it does not trust', async () => {
     const stranger = new DevAttestationProvider({ ...quiet, signingKey: randomBytes(32) });
     const id = await newIdentity(stranger);
@@ -161,7 +175,7 @@ describe('the Noise allow-list', () => {
     const lines: string[] = [];
     // `a` demands a PCR3 that only `c`'s enclave reports
     const pcr3 = toHex(devPcr(3));
-    const strict = devAttestation(key, { expectedPcrs: { 3: pcr3 }, log: (l) => lines.push(l) });
+    const strict = devAttestation(key, { images: [{ 3: pcr3 }], log: (l) => lines.push(l) });
     const withPcr3 = {
       provider: new DevAttestationProvider({
         insecureDevAttestation: true,

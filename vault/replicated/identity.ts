@@ -41,8 +41,11 @@ export async function newIdentity(provider: AttestationProvider): Promise<Identi
 export interface PeerVerifierOptions {
   /** The document verifier: Nitro (pinned AWS root) or the insecure dev one. */
   verifier: AttestationVerifier;
-  /** Measurements every peer must carry, by PCR index (lowercase hex). */
-  expectedPcrs?: Readonly<Record<number, string>>;
+  /**
+   * The trusted images: a peer's measurements must match one of these PCR sets (by index,
+   * lowercase hex). Several during a rolling upgrade; none: no PCR check (dev only).
+   */
+  images?: ReadonlyArray<Readonly<Record<number, string>>>;
   /** Fixed verification time (tests replaying recorded documents). Default: see `verify`. */
   at?: Date;
   /** Receives one line per refused peer and reason. */
@@ -59,7 +62,7 @@ const MAX_REMEMBERED_REFUSALS = 1_024;
 export class PeerVerifier implements AttestationVerifier {
   readonly kind: AttestationVerifier['kind'];
   readonly #inner: AttestationVerifier;
-  readonly #pcrs: Readonly<Record<number, string>> | undefined;
+  readonly #images: ReadonlyArray<Readonly<Record<number, string>>>;
   readonly #at: Date | undefined;
   readonly #log: (line: string) => void;
   readonly #logged = new Set<string>();
@@ -67,7 +70,7 @@ export class PeerVerifier implements AttestationVerifier {
   constructor(o: PeerVerifierOptions) {
     this.#inner = o.verifier;
     this.kind = o.verifier.kind;
-    this.#pcrs = o.expectedPcrs;
+    this.#images = o.images ?? [];
     this.#at = o.at;
     this.#log = o.log ?? (() => {});
   }
@@ -80,11 +83,22 @@ export class PeerVerifier implements AttestationVerifier {
    * images are trusted, and removing an image's PCRs retires all of its members.
    */
   verify(document: Uint8Array, policy: AttestationPolicy = {}): VerifiedAttestation {
-    return this.#inner.verify(document, {
-      ...policy,
-      ...(this.#pcrs ? { expectedPcrs: this.#pcrs } : {}),
-      at: this.#at ?? documentTimestamp(document),
-    });
+    const at = this.#at ?? documentTimestamp(document);
+    if (this.#images.length === 0) return this.#inner.verify(document, { ...policy, at });
+    for (const expectedPcrs of this.#images) {
+      try {
+        return this.#inner.verify(document, { ...policy, expectedPcrs, at });
+      } catch (e) {
+        // PCRs are checked before the key bindings, so any other failure is the same for
+        // every image: no need to try the rest
+        const mismatch = e instanceof VaultError && e.code === 'ATTESTATION_PCR_MISMATCH';
+        if (!mismatch || this.#images.length === 1) throw e;
+      }
+    }
+    throw new VaultError(
+      'ATTESTATION_PCR_MISMATCH',
+      `attestation PCRs match none of the ${this.#images.length} trusted images`,
+    );
   }
 
   /** Null when the member's document verifies and binds its static key and id; else why not. */

@@ -50,8 +50,8 @@ export interface NodeAttestation {
 export interface DevAttestationOptions {
   /** Receives the insecure-mode warning and refused peers; default: silent (tests). */
   log?: (line: string) => void;
-  /** PCRs demanded of peers (a dev policy, to rehearse a production one). */
-  expectedPcrs?: Readonly<Record<number, string>>;
+  /** Trusted images' PCRs demanded of peers (a dev policy, to rehearse a production one). */
+  images?: ReadonlyArray<Readonly<Record<number, string>>>;
 }
 
 /** The INSECURE dev attestation: every node holding `signingKey` is trusted. */
@@ -72,7 +72,7 @@ export function devAttestation(
   });
   return {
     provider,
-    verifier: new PeerVerifier({ verifier: inner, expectedPcrs: o.expectedPcrs, log }),
+    verifier: new PeerVerifier({ verifier: inner, images: o.images, log }),
   };
 }
 

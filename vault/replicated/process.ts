@@ -90,7 +90,7 @@ async function nodeAttestation(o: NodeProcessOptions): Promise<NodeAttestation> 
     }
     const verifier = new PeerVerifier({
       verifier: new NitroAttestationVerifier({ allowDebug: false }),
-      expectedPcrs: a.expectedPcrs,
+      images: a.images,
       log: o.log,
     });
     return { provider, verifier };
@@ -99,7 +99,7 @@ async function nodeAttestation(o: NodeProcessOptions): Promise<NodeAttestation> 
   const signingKey = await new KeyFileSealer({
     path: join(o.dataDir, 'dev-attestation.key'),
   }).storageKey();
-  return devAttestation(signingKey, { log: o.log, expectedPcrs: a.expectedPcrs });
+  return devAttestation(signingKey, { log: o.log, images: a.images });
 }
 
 /** Where a node finds the other nodes' hellos: sibling files, or their HTTP API. */
@@ -315,7 +315,10 @@ async function founders(
       const h = await finder.hello(slot);
       if (h && h.boot === boot) {
         const m = memberFromJson(h.member);
-        if (verifier.admits(m)) {
+        // a replayed record of another founder would give one identity two votes
+        if (out.some((f) => f.id === m.id)) {
+          o.log(`${slot} answers with ${m.id}, already a founder: refused`);
+        } else if (verifier.admits(m)) {
           out.push(m);
           break;
         }
