@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bucket_pass.h"
+#include "square_chain.h"
 
 namespace {
 
@@ -243,6 +244,79 @@ napi_value FinishPass(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+// A whole number in [min, max] (max <= 2^53).
+bool wholeArg(napi_env env, napi_value v, const char* name, double min, double max, uint64_t* out) {
+  napi_valuetype t;
+  double d = 0;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number ||
+      napi_get_value_double(env, v, &d) != napi_ok || !(d >= min) || !(d <= max) ||
+      d != static_cast<double>(static_cast<uint64_t>(d))) {
+    napi_throw_range_error(env, nullptr,
+                           (std::string(name) + " must be a whole number in " +
+                            std::to_string(static_cast<uint64_t>(min)) + ".." +
+                            std::to_string(static_cast<uint64_t>(max)))
+                               .c_str());
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+constexpr double kMaxSafe = 9007199254740992.0;  // 2^53
+constexpr double kMaxChainSquarings = 1 << 24;
+constexpr uint64_t kMaxChainRecords = 1 << 16;
+
+// squareChain(modulus, x, offset, count, interval) -> Uint8Array: the canonical elements after
+// each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
+napi_value SquareChain(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
+    return nullptr;
+  if (argc != 5) {
+    napi_throw_type_error(env, nullptr, "squareChain(modulus, x, offset, count, interval)");
+    return nullptr;
+  }
+  Bn modulus = integerArg(env, argv[0], "modulus", kMaxModulusBytes);
+  if (!modulus) return nullptr;
+  if (!BN_is_odd(modulus.get()) || BN_is_one(modulus.get())) {
+    napi_throw_range_error(env, nullptr, "modulus must be odd and greater than 1");
+    return nullptr;
+  }
+  const size_t len = static_cast<size_t>(BN_num_bytes(modulus.get()));
+  const uint8_t* x = nullptr;
+  size_t xLen = 0;
+  if (!bytesArg(env, argv[1], "x", &x, &xLen)) return nullptr;
+  Bn xValue(xLen == len ? BN_bin2bn(x, static_cast<int>(xLen), nullptr) : nullptr);
+  if (!xValue || BN_is_zero(xValue.get()) || BN_ucmp(xValue.get(), modulus.get()) >= 0) {
+    napi_throw_range_error(
+        env, nullptr, ("x must be " + std::to_string(len) + " bytes holding 0 < x < N").c_str());
+    return nullptr;
+  }
+  uint64_t offset = 0, count = 0, interval = 0;
+  if (!wholeArg(env, argv[2], "offset", 0, kMaxSafe, &offset) ||
+      !wholeArg(env, argv[3], "count", 1, kMaxChainSquarings, &count) ||
+      !wholeArg(env, argv[4], "interval", 1, kMaxSafe, &interval))
+    return nullptr;
+  if (count / interval > kMaxChainRecords) {
+    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
+    return nullptr;
+  }
+  std::vector<uint8_t> out;
+  out.reserve((count / interval + 2) * len);
+  std::string error;
+  if (!vigil::squareChain(modulus.get(), x, len, offset, count, interval, &out, &error)) {
+    napi_throw_error(env, nullptr, error.c_str());
+    return nullptr;
+  }
+  void* raw = nullptr;
+  napi_value buffer;
+  if (throwIfPending(env, napi_create_buffer_copy(env, out.size(), out.data(), &raw, &buffer),
+                     "out of memory"))
+    return nullptr;
+  return buffer;
+}
+
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
 napi_value PassArithmetic(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -285,6 +359,7 @@ NAPI_MODULE_INIT() {
       {"createPass", nullptr, Guarded<CreatePass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"feedPass", nullptr, Guarded<FeedPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"finishPass", nullptr, Guarded<FinishPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"squareChain", nullptr, Guarded<SquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };

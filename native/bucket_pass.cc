@@ -18,8 +18,10 @@ BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* r
   const size_t buckets = size_t{1} << k_;
   elementSlot_ = buckets;
   runningSlot_ = elementSlot_ + kBatch;
-  totalSlot_ = runningSlot_ + 1;
-  rPowerSlot_ = totalSlot_ + 1;
+  totalSlot_ = runningSlot_ + kBatch;
+  scratchSlot_ = totalSlot_ + kBatch;
+  sumSlot_ = scratchSlot_ + 1;
+  rPowerSlot_ = sumSlot_ + 1;
   std::string why;
   residues_ = makeResidues(modulus, rPowerSlot_ + kMaxLag + 2, arithmetic, &why);
   if (!residues_) {
@@ -168,25 +170,79 @@ bool BucketPass::feed(const uint8_t* elements, size_t count, size_t* bad) {
   return true;
 }
 
+// Buckets split into kBatch contiguous ranges [lo, hi), folded side by side so the products of
+// different ranges can be interleaved: range w yields running = prod Y_b and
+// total = prod Y_b^(b - lo + 1), and prod_b Y_b^b over the range is total * running^(lo - 1).
 bool BucketPass::finish(uint8_t* out, bool* empty) {
   if (done_) return fail("pass already finished");
   done_ = true;
-  // Sum over b of b * Y_b by running products, highest bucket first, all in Montgomery form.
-  bool haveRunning = false, haveTotal = false, ok = true;
-  for (size_t b = lag_.size() - 1; ok && b >= 1; b--) {
-    if (lag_[b] != kEmpty) {
-      ok = normalise(b) && (haveRunning ? residues_->mul(runningSlot_, runningSlot_, b)
-                                        : residues_->copy(runningSlot_, b));
-      haveRunning = true;
-    }
-    if (ok && haveRunning) {
-      ok = haveTotal ? residues_->mul(totalSlot_, totalSlot_, runningSlot_)
-                     : residues_->copy(totalSlot_, runningSlot_);
-      haveTotal = true;
-    }
+  const size_t buckets = lag_.size() - 1;  // bucket 0 never counts
+  size_t lo[kBatch], len[kBatch], longest = 0;
+  for (size_t w = 0; w < kBatch; w++) {
+    lo[w] = 1 + buckets * w / kBatch;
+    len[w] = 1 + buckets * (w + 1) / kBatch - lo[w];
+    if (len[w] > longest) longest = len[w];
   }
-  *empty = !haveTotal;
-  if (ok && haveTotal) ok = residues_->fromMontgomery(totalSlot_, out, elementBytes_);
+  bool haveRunning[kBatch] = {}, haveTotal[kBatch] = {}, ok = true;
+  size_t r[kBatch], a[kBatch], x[kBatch], n = 0;
+  // One step for every range: normalise its bucket, fold it into running, running into total.
+  for (size_t s = 0; ok && s < longest; s++) {
+    n = 0;
+    for (size_t w = 0; w < kBatch; w++) {
+      if (s >= len[w]) continue;
+      const size_t bucket = lo[w] + len[w] - 1 - s;
+      if (lag_[bucket] == kEmpty || lag_[bucket] < 0) continue;
+      size_t power = 0;
+      ok = ok && rPower(static_cast<uint32_t>(lag_[bucket] + 2), &power);
+      r[n] = bucket, a[n] = bucket, x[n++] = power;
+      lag_[bucket] = -1;
+    }
+    ok = ok && residues_->mulMany(r, a, x, n);
+    n = 0;
+    for (size_t w = 0; ok && w < kBatch; w++) {
+      if (s >= len[w]) continue;
+      const size_t bucket = lo[w] + len[w] - 1 - s;
+      if (lag_[bucket] == kEmpty) continue;
+      if (!haveRunning[w]) {
+        ok = residues_->copy(runningSlot_ + w, bucket);
+        haveRunning[w] = true;
+      } else {
+        r[n] = runningSlot_ + w, a[n] = runningSlot_ + w, x[n++] = bucket;
+      }
+    }
+    ok = ok && residues_->mulMany(r, a, x, n);
+    n = 0;
+    for (size_t w = 0; ok && w < kBatch; w++) {
+      if (!haveRunning[w] || s >= len[w]) continue;
+      if (!haveTotal[w]) {
+        ok = residues_->copy(totalSlot_ + w, runningSlot_ + w);
+        haveTotal[w] = true;
+      } else {
+        r[n] = totalSlot_ + w, a[n] = totalSlot_ + w, x[n++] = runningSlot_ + w;
+      }
+    }
+    ok = ok && residues_->mulMany(r, a, x, n);
+  }
+  // S = product over ranges of total * running^(lo - 1), by square and multiply.
+  bool haveSum = false;
+  for (size_t w = 0; ok && w < kBatch; w++) {
+    if (!haveTotal[w]) continue;
+    const size_t e = lo[w] - 1;
+    if (e > 0) {
+      const size_t base = runningSlot_ + w, acc = scratchSlot_;
+      ok = residues_->copy(acc, base);
+      for (int bit = 62 - __builtin_clzll(e); ok && bit >= 0; bit--) {
+        ok = residues_->mul(acc, acc, acc);
+        if (ok && ((e >> bit) & 1)) ok = residues_->mul(acc, acc, base);
+      }
+      ok = ok && residues_->mul(totalSlot_ + w, totalSlot_ + w, acc);
+    }
+    if (ok && haveSum) ok = residues_->mul(sumSlot_, sumSlot_, totalSlot_ + w);
+    else if (ok) ok = residues_->copy(sumSlot_, totalSlot_ + w);
+    haveSum = true;
+  }
+  *empty = !haveSum;
+  if (ok && haveSum) ok = residues_->fromMontgomery(sumSlot_, out, elementBytes_);
   residues_.reset();
   if (!ok) return fail("OpenSSL arithmetic failed");
   return true;

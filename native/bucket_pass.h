@@ -65,12 +65,14 @@ class BucketPass {
   // exact BN_div only in the rare case the bounds straddle a digit boundary.
   int ellShift_ = 0;
   uint64_t ellTop_ = 0;
-  // Slots of residues_: buckets 0 .. 2^k - 1, then the element being fed, the running product,
-  // the total, and the table of powers of R.
+  // Slots of residues_: buckets 0 .. 2^k - 1, then kBatch each of elements being fed, running
+  // products and totals (finish() folds kBatch bucket ranges side by side), a scratch slot, the
+  // sum, and the table of powers of R.
   std::unique_ptr<Residues> residues_;
   static constexpr size_t kBatch = kIfma52Ways;
   size_t pendingBucket_[kBatch] = {}, pendingElement_[kBatch] = {}, pending_ = 0;
-  size_t elementSlot_ = 0, runningSlot_ = 0, totalSlot_ = 0, rPowerSlot_ = 0;
+  size_t elementSlot_ = 0, runningSlot_ = 0, totalSlot_ = 0, scratchSlot_ = 0, sumSlot_ = 0,
+         rPowerSlot_ = 0;
   // Bucket b holds Y_b * R^(-lag_[b]) mod N: each Montgomery product of a plain checkpoint lowers
   // the power of R by one, so no checkpoint needs converting; finish() corrects once per bucket.
   // kEmpty marks a bucket no checkpoint has reached.

@@ -12,6 +12,7 @@ import { bucketSum, type PassPlan } from '../wesolowski/index.ts';
 import { rsa2048Group } from './group.ts';
 import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
 import { type NativeArithmetic, nativeAddon, nativeArithmetic, nativeStatus } from './native.ts';
+import { nativeRsaSquareChain, nativeSquareChain } from './native-chain.ts';
 import { nativeBucketSum, nativeRsaBucketSum } from './native-pass.ts';
 
 const status = nativeStatus();
@@ -210,13 +211,19 @@ describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
 
   it('solve → verify round trip gives byte-identical proofs with native on and off', async () => {
     const feed = vi.spyOn(addon, 'feedPass');
+    const chain = vi.spyOn(addon, 'squareChain');
     const seed = new Uint8Array([0x6e, 0x61]);
     const on = await solve({ group: 'rsa2048', seed, iterations: 20_000, native: true });
     expect(feed).toHaveBeenCalled();
+    expect(chain).toHaveBeenCalled();
     feed.mockClear();
+    chain.mockClear();
     const off = await solve({ group: 'rsa2048', seed, iterations: 20_000, native: false });
     expect(feed).not.toHaveBeenCalled();
+    expect(chain).not.toHaveBeenCalled();
     feed.mockRestore();
+    chain.mockRestore();
+    expect(Buffer.from(on.output).equals(Buffer.from(off.output))).toBe(true);
     expect(Buffer.from(on.proof).equals(Buffer.from(off.proof))).toBe(true);
     expect(verifyProof({ ...on, proof: on.proof })).toEqual({ valid: true });
   });
@@ -238,6 +245,68 @@ describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
     const [on, off] = [await run(true), await run(false)];
     expect(Buffer.from(on.proof).equals(Buffer.from(off.proof))).toBe(true);
     expect(verifyProof(on)).toEqual({ valid: true });
+  });
+});
+
+describe.skipIf(!status.available)('native rsa2048 evaluation chain', () => {
+  const addon = nativeAddon()!;
+
+  it('records the same canonical elements as squareTimes at every multiple of the interval (property)', () => {
+    const chain = nativeRsaSquareChain(addon);
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: HALF_N }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 1, max: 600 }),
+        fc.integer({ min: 1, max: 250 }),
+        (x, offset, count, interval) => {
+          const records = chain(enc(x), offset, count, interval);
+          const expected: bigint[] = [];
+          let v = x;
+          for (let i = 1; i <= count; i++) {
+            v = group.square(v);
+            if ((offset + i) % interval === 0) expected.push(v);
+          }
+          expected.push(v);
+          expect(records.map((r) => Buffer.from(r).toString('hex'))).toEqual(
+            expected.map((e) => Buffer.from(enc(e)).toString('hex')),
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+    // Long runs go through OpenSSL's squaring exactly as the raw RSA path does.
+    const [last] = chain(enc(group.input), 0, 50_000, 100_000);
+    expect(
+      Buffer.from(last!).equals(Buffer.from(enc(group.squareTimes(group.input, 50_000)))),
+    ).toBe(true);
+  });
+
+  it('rejects bad arguments with JS errors before any work', () => {
+    const m = bigintToMinimalBytes(N);
+    const call = (...args: unknown[]) =>
+      (addon.squareChain as unknown as (...a: unknown[]) => unknown)(...args);
+    expect(() => call(m, enc(5n), 0, 1)).toThrow(/squareChain/);
+    expect(() => call(bigintToMinimalBytes(N - 1n), enc(5n), 0, 1, 1)).toThrow(/odd/);
+    for (const x of [enc(0n), new Uint8Array(255).fill(1), bigintToBytes(N, ELEMENT_BYTES), 'x'])
+      expect(() => call(m, x, 0, 1, 1)).toThrow(/x must be|Uint8Array/);
+    for (const [offset, count, interval] of [
+      [-1, 1, 1],
+      [0.5, 1, 1],
+      [0, 0, 1],
+      [0, 2 ** 24 + 1, 2 ** 24],
+      [0, 1, 0],
+      [0, 1, Number.NaN],
+      [2 ** 54, 1, 1],
+    ])
+      expect(() => call(m, enc(5n), offset, count, interval)).toThrow(/must be a whole number/);
+    expect(() => call(m, enc(5n), 0, 2 ** 20, 8)).toThrow(/checkpoints in one call/);
+  });
+
+  it('is chosen for rsa2048 only, and only when enabled', () => {
+    expect(nativeSquareChain('rsa2048', true)).toBeDefined();
+    expect(nativeSquareChain('rsa2048', false)).toBeUndefined();
+    expect(nativeSquareChain('class1024', true)).toBeUndefined();
   });
 });
 

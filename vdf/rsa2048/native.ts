@@ -30,6 +30,17 @@ export interface NativeAddon {
   feedPass(pass: NativePassHandle, elements: Uint8Array): void;
   /** S_j as a residue mod N (not canonicalised), or null when every digit was zero. */
   finishPass(pass: NativePassHandle): Uint8Array | null;
+  /**
+   * x (0 < x < N, the modulus's byte length) squared `count` times (≤ 2^24); returns the canonical
+   * elements after each squaring i with (offset + i) % interval === 0, then after the last one.
+   */
+  squareChain(
+    modulus: Uint8Array,
+    x: Uint8Array,
+    offset: number,
+    count: number,
+    interval: number,
+  ): Uint8Array;
   /** The arithmetic a pass runs on. */
   passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
   /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
@@ -58,6 +69,7 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
       'createPass',
       'feedPass',
       'finishPass',
+      'squareChain',
       'passArithmetic',
       'ifma52Supported',
     ] as const)

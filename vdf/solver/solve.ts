@@ -6,6 +6,7 @@ import { VdfError } from '../errors.ts';
 import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
+import { nativeSquareChain } from '../rsa2048/native-chain.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
@@ -29,7 +30,10 @@ export interface SolveOptions {
   onProgress?: (p: SolveProgress) => void;
   /** Spread the proof over worker threads: 'auto' does so for long runs. */
   workers?: 'auto' | 'never' | number;
-  /** Use the native rsa2048 prover pass when it is built (default); false forces TypeScript. */
+  /**
+   * Use the native rsa2048 evaluation and prover pass when the addon is built (default); false
+   * forces the TypeScript paths (same squarings through node:crypto, same proof).
+   */
   native?: boolean;
 }
 
@@ -112,13 +116,32 @@ async function evaluate<E>(
       phase: 'evaluate',
     });
   };
-  report(started);
-  while (done < T) {
+  const chain = nativeSquareChain(o.group, o.native !== false);
+  // Up to a chunk of squarings: through the native chain, many checkpoints per call; otherwise
+  // up to the next checkpoint.
+  const advance = (): void => {
+    if (chain) {
+      const step = Math.min(SUB_CHUNK[o.group], T - done);
+      const records = chain(group.encode(current), done, step, params.interval);
+      const last = records.pop()!;
+      let at = (Math.floor(done / params.interval) + 1) * params.interval;
+      for (const r of records) {
+        if (at < T) store.append(r);
+        at += params.interval;
+      }
+      current = group.decode(last);
+      done += step;
+      return;
+    }
     const nextCheckpoint = (Math.floor(done / params.interval) + 1) * params.interval;
     const step = Math.min(SUB_CHUNK[o.group], nextCheckpoint - done, T - done);
     current = group.squareTimes(current, step);
     done += step;
     if (done % params.interval === 0 && done < T) store.append(group.encode(current));
+  };
+  report(started);
+  while (done < T) {
+    advance();
     const now = performance.now();
     if (now - lastPersist >= PERSIST_EVERY_MS) {
       store.flush();
