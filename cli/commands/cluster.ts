@@ -47,7 +47,7 @@ async function slotsOf(dataDir: string): Promise<string[]> {
 export function registerClusterCommands(program: Command): void {
   const cluster = program
     .command('cluster')
-    .description('run and inspect a local Raft cluster of vault nodes');
+    .description('run and inspect a Raft cluster of vault nodes (local, or one node per machine)');
 
   cluster
     .command('start')
