@@ -1,6 +1,7 @@
 #include "bucket_pass.h"
 
 #include <climits>
+#include <cmath>
 #include <cstring>
 
 namespace vigil {
@@ -9,6 +10,7 @@ namespace {
 // A bucket is renormalised to Montgomery form after this many products, which bounds the table
 // of powers of R (kMaxLag + 2 elements) whatever the digit distribution.
 constexpr int32_t kMaxLag = 255;
+constexpr double kDigitMargin = 1.0 / (1 << 20);
 }  // namespace
 
 BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* rem,
@@ -53,7 +55,7 @@ BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* r
     fail("OpenSSL arithmetic failed");
     return;
   }
-  ellTop_ = BN_get_word(scratch_);
+  digitScale_ = std::ldexp(1.0, static_cast<int>(k_)) / static_cast<double>(BN_get_word(scratch_));
   lag_.assign(buckets, kEmpty);
 }
 
@@ -103,17 +105,17 @@ bool BucketPass::normalise(size_t b) {
 }
 
 // digit = floor(2^k * rem / l) < 2^k (rem < l); then rem <- rem * stepDown mod l. With
-// r = rem >> s and t = l >> s (t has 64 bits), rem / l lies in (r / (t + 1), (r + 1) / t), so
-// when both ends give the same floor that is the digit.
+// r = rem >> s and t = l >> s (t has 64 bits), x = r * 2^k / t in doubles is within 2^-35 of
+// 2^k * rem / l (k <= 20), so unless x is within 2^-20 of an integer its floor is the digit;
+// otherwise (about one step in 10^6) an exact BN_div decides.
 bool BucketPass::nextDigit(size_t* digit) {
   bool exact = false;
   if (ellShift_ > 0 && BN_rshift(scratch_, rem_, ellShift_)) {
-    using u128 = unsigned __int128;
-    const u128 r = BN_get_word(scratch_);
-    const u128 low = (r << k_) / (static_cast<u128>(ellTop_) + 1);
-    const u128 high = ((r + 1) << k_) / ellTop_;
-    if (low == high) {
-      *digit = static_cast<size_t>(low);
+    const double x = static_cast<double>(BN_get_word(scratch_)) * digitScale_;
+    const double whole = std::floor(x);
+    const double frac = x - whole;
+    if (frac > kDigitMargin && frac < 1 - kDigitMargin) {
+      *digit = static_cast<size_t>(whole);
       exact = true;
     }
   }

@@ -61,10 +61,10 @@ class BucketPass {
   BIGNUM* stepMont_ = nullptr;  // stepDown in Montgomery form mod l
   BIGNUM* scratch_ = nullptr;
   BIGNUM* digit_ = nullptr;
-  // The top 64 bits of l (l >> ellShift_): digits come from 128-bit bounds on rem / l, with an
-  // exact BN_div only in the rare case the bounds straddle a digit boundary.
+  // Digits come from the top 64 bits of rem and l (both >> ellShift_) in doubles, with an exact
+  // BN_div only when the estimate is too close to a digit boundary: digitScale_ = 2^k / (l >> s).
   int ellShift_ = 0;
-  uint64_t ellTop_ = 0;
+  double digitScale_ = 0;
   // Slots of residues_: buckets 0 .. 2^k - 1, then kBatch each of elements being fed, running
   // products and totals (finish() folds kBatch bucket ranges side by side), a scratch slot, the
   // sum, and the table of powers of R.

@@ -113,6 +113,26 @@ describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
     },
   );
 
+  it.each(arithmetics)(
+    '%s: digits on a boundary of 2^k·rem/ℓ take the exact path and match',
+    (arithmetic) => {
+      const elements = [group.input];
+      while (elements.length < 8) elements.push(group.square(elements.at(-1)!));
+      const challenge = primes[2]!;
+      for (const k of [1, 7, 16])
+        for (const j of [1n, 3n, (1n << BigInt(k)) - 1n])
+          for (const nudge of [-1n, 0n, 1n]) {
+            const rem = ((challenge * j) >> BigInt(k)) + nudge;
+            if (rem < 0n || rem >= challenge) continue;
+            // stepDown = 1 keeps rem, so every checkpoint sits on the same boundary.
+            const plan = { count: elements.length, rem, stepDown: 1n };
+            expect(
+              nativeRsaBucketSum(addon, challenge, k, plan, () => elements.map(enc), arithmetic),
+            ).toBe(reference(challenge, k, plan, elements));
+          }
+    },
+  );
+
   it('chooses IFMA on auto where the CPU has it, OpenSSL when asked, and says so', () => {
     const m = bigintToMinimalBytes(N);
     const ell = bigintToMinimalBytes(primes[0]!);
