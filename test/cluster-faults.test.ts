@@ -10,25 +10,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pingToJson } from '../vault/index.ts';
 import { Tenant, testLimits } from '../vault/node/actors.test-support.ts';
 import {
+  claimStatuses,
   cleanupClusters,
   depositClaimSolve,
   missingWrites,
-  openReleaseJson,
   ProcessCluster,
+  releaseWithRetries,
   type SolvedClaim,
   submitSolution,
+  urlsOf,
   WriteStream,
 } from './support/cluster.ts';
 import { fetchJson, type Json, postJson } from './support/http.ts';
 
 afterAll(cleanupClusters);
-
-/** Every node's view of one claim: the same status everywhere, or the nodes disagree. */
-async function claimEverywhere(nodes: Json[], claimId: string): Promise<string[]> {
-  return Promise.all(
-    nodes.map(async (n) => (await fetchJson(`${n.url}/v1/claims/${claimId}`)).json.status),
-  );
-}
 
 describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
   it('loses no acknowledged write, releases only through a majority, and converges', async () => {
@@ -47,33 +42,24 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     const released = await depositClaimSolve(follower.url, keys, beta, T);
     const cancelled = await depositClaimSolve(follower.url, keys, beta, T);
 
-    const stream = new WriteStream(
-      cluster,
-      tenant,
-      first.map((n) => n.url as string),
-    );
+    const stream = new WriteStream(cluster, tenant, urlsOf(first));
     await stream.more(20, 'the first writes');
 
     // SIGKILL the leader: the others elect a new one; the supervisor restarts it as a new member
     const leader = first.find((n) => n.role === 'leader')!;
     process.kill(leader.pid, 'SIGKILL');
-    const survivors = first.filter((n) => n !== leader).map((n) => n.url as string);
+    const survivors = urlsOf(first.filter((n) => n !== leader));
     stream.live = survivors;
     // a release during the fault, sent to the survivors (retried with the same session until a
     // new leader answers; it commits on a majority that lacks the killed node)
-    const session = { client: 'release-a', seq: 1 };
-    let attempt = 0;
-    const rel = await cluster.until('a release with the leader killed', async () => {
-      const r = await submitSolution(survivors[attempt++ % 2]!, released, session);
-      return r.status === 200 && r.json;
-    });
-    expect(openReleaseJson(keys, released, rel.release)).toBe(released.wallet.x2);
+    const x2 = await releaseWithRetries(cluster, survivors, released, { client: 'a', seq: 1 });
+    expect(x2).toBe(released.wallet.x2);
     await stream.more(20, 'writes after the leader was killed');
 
     // SIGSTOP a follower (after the rejoin converged), keep writing on the majority, resume it
     const mid = await cluster.until('the rejoin of the killed slot', () => cluster.converged());
     const paused = mid.find((n) => n.role !== 'leader')!;
-    const running = mid.filter((n) => n !== paused).map((n) => n.url as string);
+    const running = urlsOf(mid.filter((n) => n !== paused));
     stream.live = running;
     process.kill(paused.pid, 'SIGSTOP');
     // P2 under the fault: beta's ping cancels beta's live claim, and its solution is then refused
@@ -84,7 +70,7 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     const pinged = await postJson(`${running[1]}/v1/pings`, pingToJson(ping.ping));
     expect(pinged.status).toBe(200);
     expect(pinged.json.cancelledClaims).toEqual([cancelled.claimId]);
-    const late = await submitSolution(running[0]!, cancelled, { client: 'release-b', seq: 1 });
+    const late = await submitSolution(running[0]!, cancelled, { client: 'b', seq: 1 });
     expect({ status: late.status, code: late.json.error?.code }).toEqual({
       status: 409,
       code: 'CLAIM_NOT_LIVE',
@@ -97,19 +83,19 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     expect(end.map((n) => n.id)).not.toContain(leader.id); // the killed identity is gone
     expect(await missingWrites(end, stream)).toEqual([]);
     expect(stream.acked.length).toBeGreaterThanOrEqual(60);
-    expect(await claimEverywhere(end, released.claimId)).toEqual([
+    expect(await claimStatuses(end, released.claimId)).toEqual([
       'released',
       'released',
       'released',
     ]);
-    expect(await claimEverywhere(end, cancelled.claimId)).toEqual([
+    expect(await claimStatuses(end, cancelled.claimId)).toEqual([
       'cancelled',
       'cancelled',
       'cancelled',
     ]);
     // beta's ping left acme's claims alone
     for (const claimId of stream.claims) {
-      expect(await claimEverywhere(end, claimId)).toEqual(['live', 'live', 'live']);
+      expect(await claimStatuses(end, claimId)).toEqual(['live', 'live', 'live']);
     }
 
     await majorityDown(cluster, end, await depositClaimSolve(end[0]!.url, keys, beta, T));
@@ -129,7 +115,7 @@ async function majorityDown(cluster: ProcessCluster, nodes: Json[], s: SolvedCla
   const leader = nodes.find((n) => n.role === 'leader')!;
   const followers = nodes.filter((n) => n !== leader);
   for (const f of followers) process.kill(f.pid, 'SIGSTOP');
-  const session = { client: 'release-c', seq: 1 };
+  const session = { client: 'c', seq: 1 };
   let outcome: string;
   let released: boolean;
   try {
@@ -151,17 +137,12 @@ async function majorityDown(cluster: ProcessCluster, nodes: Json[], s: SolvedCla
   const after = await cluster.until('convergence after the majority resumed', () =>
     cluster.converged(),
   );
-  const statuses = await claimEverywhere(after, s.claimId);
+  const statuses = await claimStatuses(after, s.claimId);
   expect(new Set(statuses).size).toBe(1); // every node agrees: live, or released by the late commit
   expect(['live', 'released']).toContain(statuses[0]);
-  let i = 0;
-  const rel = await cluster.until('the retried release', async () => {
-    const r = await submitSolution(after[i++ % after.length]!.url, s, session);
-    return r.status === 200 && r.json;
-  });
-  expect(openReleaseJson(cluster.keys, s, rel.release)).toBe(s.wallet.x2);
+  expect(await releaseWithRetries(cluster, urlsOf(after), s, session)).toBe(s.wallet.x2);
   const done = await cluster.until('the release on every node', async () => {
-    const st = await claimEverywhere(after, s.claimId);
+    const st = await claimStatuses(after, s.claimId);
     return st.every((x) => x === 'released') && st;
   });
   expect(done).toHaveLength(3);

@@ -28,6 +28,7 @@ import { startVigil, type VigilProcess } from './processes.ts';
 export type ClusterKeys = Parameters<Tenant['deposit']>[0];
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+export const urlsOf = (nodes: Json[]) => nodes.map((n) => n.url as string);
 const started: ProcessCluster[] = [];
 
 /** For `afterAll`: kills whatever a failed test left running and removes the data directories. */
@@ -272,6 +273,13 @@ export async function missingWrites(nodes: Json[], stream: WriteStream): Promise
   return missing;
 }
 
+/** Each node's status of one claim (they must agree once the cluster converged). */
+export async function claimStatuses(nodes: Json[], claimId: string): Promise<string[]> {
+  return Promise.all(
+    nodes.map(async (n) => (await fetchJson(`${n.url}/v1/claims/${claimId}`)).json.status),
+  );
+}
+
 /** A wallet deposited, claimed and its VDF solved: the solution is ready to submit. */
 export interface SolvedClaim {
   wallet: TestWallet;
@@ -349,4 +357,23 @@ export function openReleaseJson(keys: ClusterKeys, s: SolvedClaim, release: unkn
     q2: s.wallet.q2,
   });
   return BigInt(`0x${hex(x2)}`);
+}
+
+/**
+ * Submits the solution round robin to `urls` with one session until some node answers 200, and
+ * returns the x2 that release carries. Each try gives up after 3 s: a follower may redirect to a
+ * stopped leader, which accepts the connection and never answers.
+ */
+export async function releaseWithRetries(
+  cluster: ProcessCluster,
+  urls: string[],
+  s: SolvedClaim,
+  session: { client: string; seq: number },
+): Promise<bigint> {
+  let i = 0;
+  const release = await cluster.until(`the release of claim ${s.claimId}`, async () => {
+    const r = await submitSolution(urls[i++ % urls.length]!, s, session, 3_000);
+    return r.status === 200 && r.json.release;
+  });
+  return openReleaseJson(cluster.keys, s, release);
 }
