@@ -135,6 +135,59 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     for (const n of nodes.values()) await n.stop();
   });
 
+  it('one synced write per proposal: the applied state rides on the next one or is flushed on demand', async () => {
+    const ids = ['n1', 'n2', 'n3'];
+    const hub = new Hub();
+    const nodes: RaftNode[] = [];
+    const saves = new Map<string, { entries: number; applied: number | undefined }[]>();
+    for (const id of ids) {
+      const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
+      dirs.push(d);
+      const storage = await RaftStorage.open(d);
+      const log: { entries: number; applied: number | undefined }[] = [];
+      saves.set(id, log);
+      const save = storage.save.bind(storage);
+      storage.save = (rd, applied) => {
+        log.push({ entries: rd.entries.length, applied: applied?.index });
+        return save(rd, applied);
+      };
+      const commitApplied = storage.commitApplied.bind(storage);
+      storage.commitApplied = (index, writes, replace) => {
+        log.push({ entries: 0, applied: index });
+        return commitApplied(index, writes, replace);
+      };
+      nodes.push(
+        await RaftNode.start({
+          id,
+          storage,
+          transport: hub.transport(id),
+          machine: new KvMachine(),
+          tickMs: 10,
+          bootstrap: { voters: ids, learners: [] },
+        }),
+      );
+    }
+    await until(() => nodes.some((n) => n.status().role === 'leader'));
+    const leader = nodes.find((n) => n.status().role === 'leader')!;
+    await leader.propose(new TextEncoder().encode('warm=up'));
+    const log = saves.get(leader.status().id)!;
+    log.length = 0;
+    for (let i = 0; i < 10; i++) await leader.propose(new TextEncoder().encode(`k${i}=${i}`));
+    // before: entries, then the commit index, then the applied state: three synced writes each
+    expect(log.length).toBe(10);
+    expect(log.every((w) => w.entries === 1)).toBe(true);
+    // each carries the applied state of the proposals before it
+    expect(log.slice(1).every((w) => w.applied !== undefined)).toBe(true);
+    const applied = leader.status().appliedIndex;
+    expect(log.at(-1)!.applied).toBeLessThan(applied); // the last one is not on disk yet
+    await leader.whenApplyDurable();
+    expect(log.at(-1)).toEqual({ entries: 0, applied });
+    await leader.whenApplyDurable(); // nothing left to write: resolves without a write
+    expect(log.at(-1)).toEqual({ entries: 0, applied });
+    expect(log.length).toBe(11);
+    for (const n of nodes) await n.stop();
+  });
+
   it('adds a learner, promotes it once caught up, and transfers leadership to it', async () => {
     const hub = new Hub();
     const nodes = new Map<string, RaftNode>();

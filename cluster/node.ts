@@ -3,8 +3,8 @@ import { decodeMessage, encodeMessage } from './codec.ts';
 import { ClusterError } from './errors.ts';
 import { canSendBeforePersist, type Proposal, Raft, type RaftConfig } from './raft.ts';
 import { Applier, type ApplyResult, type StateMachine } from './sessions.ts';
-import type { KvWrite, RaftStorage } from './storage.ts';
-import type { ConfChange, ConfState, Entry, NodeId, Status } from './types.ts';
+import type { AppliedWrites, KvWrite, RaftStorage } from './storage.ts';
+import type { ConfChange, ConfState, Entry, HardState, NodeId, Ready, Status } from './types.ts';
 
 /**
  * What the node shell needs from the network. The authenticated, encrypted peer transport
@@ -53,8 +53,11 @@ interface Waiter {
 
 /**
  * The node shell: runs the pure core with a real clock, LevelDB storage and a transport. One
- * Ready at a time: persist (synced) → send → apply (+ persist the applied index with the state
- * changes) → advance. Proposals arriving meanwhile are batched into the next Ready (group commit).
+ * Ready at a time: persist (one synced batch, when the Ready holds anything that must be
+ * durable) → send → apply → advance. Proposals arriving meanwhile are batched into the next Ready
+ * (group commit). The applied state and a commit-only hard state never cost a write of their own:
+ * they ride in the next synced batch, or are flushed for `whenApplyDurable` and on stop. A crash
+ * before that re-applies the committed entries from the log, as etcd does from its WAL.
  */
 export class RaftNode {
   readonly raft: Raft;
@@ -63,14 +66,22 @@ export class RaftNode {
   private readonly waiters = new Map<number, Waiter>();
   private timer: NodeJS.Timeout | null = null;
   private durableApplied = 0;
+  /**
+   * Applied state and a commit-only hard state not written yet: they go with the next synced
+   * write (a Ready's entries, or a flush for `whenApplyDurable` or `stop`), never on their own.
+   */
+  private deferredApplied: AppliedWrites | null = null;
+  private deferredHard: HardState | null = null;
   private durableWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private running = false;
   private stopped = false;
+  private failed = false;
 
   private constructor(opts: NodeOptions, raft: Raft, applier: Applier) {
     this.opts = opts;
     this.raft = raft;
     this.applier = applier;
+    this.durableApplied = applier.applied;
   }
 
   static async start(opts: NodeOptions): Promise<RaftNode> {
@@ -158,14 +169,18 @@ export class RaftNode {
   }
 
   /**
-   * Resolves once the state machine's state for everything applied so far is on disk (replies
-   * go out before that write; a caller that must not answer before it, e.g. a release, waits).
+   * Resolves once the state machine's state for everything applied so far is synced to disk
+   * (replies go out before that; a caller that must not answer before it, e.g. a release, waits).
    */
   whenApplyDurable(): Promise<void> {
     const index = this.applier.applied;
     if (this.durableApplied >= index) return Promise.resolve();
     if (this.stopped) return Promise.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
-    return new Promise((resolve, reject) => this.durableWaiters.push({ index, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) =>
+      this.durableWaiters.push({ index, resolve, reject }),
+    );
+    this.kick();
+    return done;
   }
 
   private markDurable(index: number): void {
@@ -191,6 +206,8 @@ export class RaftNode {
     for (const w of this.waiters.values())
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     this.waiters.clear();
+    // a clean stop leaves the applied state on disk (after a failure nothing more is written)
+    if (!this.failed) await this.flushDeferred().catch(() => {});
     for (const w of this.durableWaiters.splice(0))
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     await this.opts.storage.close(); // the node owns its storage from start to stop
@@ -204,13 +221,14 @@ export class RaftNode {
       .finally(() => {
         this.running = false;
         // work that arrived between the loop's last check and now must not wait for a tick
-        if (!this.stopped && this.raft.hasReady()) this.kick();
+        if (!this.stopped && this.hasWork()) this.kick();
       });
   }
 
   /** Storage failures and invariant violations are fatal: continuing could ack what is not true. */
   private failStop(e: unknown): void {
     this.stopped = true;
+    this.failed = true;
     if (this.timer !== null) clearInterval(this.timer);
     const err = e instanceof Error ? e : new Error(String(e));
     for (const w of this.waiters.values()) w.reject(err);
@@ -231,41 +249,78 @@ export class RaftNode {
     }
   }
 
+  private hasWork(): boolean {
+    return this.raft.hasReady() || this.durableWaiters.length > 0;
+  }
+
   private async loop(): Promise<void> {
+    while (!this.stopped && this.hasWork()) {
+      if (this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      else await this.flushDeferred(); // someone waits for the applied state to be on disk
+    }
+  }
+
+  /** Write the deferred commit index and applied state now, synced. */
+  private async flushDeferred(): Promise<void> {
+    const applied = this.deferredApplied;
+    const hardState = this.deferredHard;
+    this.deferredApplied = null;
+    this.deferredHard = null;
+    if (applied !== null || hardState !== null) {
+      await this.opts.storage.save(
+        { snapshot: null, entries: [], hardState },
+        applied ?? undefined,
+      );
+    }
+    this.markDurable(this.applier.applied); // between Readies nothing applied is left unwritten
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
     const { storage, transport } = this.opts;
-    while (!this.stopped && this.raft.hasReady()) {
-      const rd = this.raft.ready();
-      // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
-      for (const m of rd.messages)
-        if (canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
+    for (const m of rd.messages)
+      if (canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    if (rd.mustSync) {
+      // The deferred commit index and applied state ride along in the same atomic batch.
+      const applied = this.deferredApplied ?? undefined;
+      const hardState = rd.hardState ?? this.deferredHard;
+      this.deferredApplied = null;
+      this.deferredHard = null;
       const t0 = performance.now();
-      await storage.save(rd);
+      await storage.save({ ...rd, hardState }, applied);
       this.opts.onFsync?.((performance.now() - t0) / 1000);
-      for (const m of rd.messages)
-        if (!canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
-      if (rd.snapshot?.install) {
-        this.applier.restore(rd.snapshot.snapshot.data);
-        this.opts.machine.drainWrites();
-        const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
-        await storage.commitApplied(rd.snapshot.snapshot.meta.index, writes, true);
-        this.markDurable(rd.snapshot.snapshot.meta.index);
-      }
-      if (rd.committed.length > 0) {
-        await this.opts.machine.prepare?.(rd.committed);
-        if (this.stopped) return;
-        const results = rd.committed.map((e) => ({ e, r: this.applier.apply(e) }));
-        const writes = [...this.opts.machine.drainWrites(), ...this.applier.drainSessionWrites()];
-        // Replies may go before the applied state is synced: the entries are committed on a
-        // quorum, and a crash before this write re-applies them from the log (sessions dedup).
-        this.settle(results);
-        await storage.commitApplied(rd.committed.at(-1)!.index, writes);
-        this.markDurable(rd.committed.at(-1)!.index);
-      }
-      this.raft.advance(rd);
-      const every = this.opts.snapshotEvery ?? 10_000;
-      if (this.raft.log.applied - this.raft.log.snapIndex >= every) {
-        this.raft.compact(this.raft.log.applied, this.applier.snapshot());
-      }
+      if (applied !== undefined) this.markDurable(applied.index);
+    } else if (rd.hardState !== null) {
+      // Only the commit index moved: losing it in a crash is harmless (the leader repeats it),
+      // so it waits for the next synced write instead of costing one.
+      this.deferredHard = rd.hardState;
+    }
+    for (const m of rd.messages)
+      if (!canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    if (rd.snapshot?.install) {
+      const index = rd.snapshot.snapshot.meta.index;
+      this.applier.restore(rd.snapshot.snapshot.data);
+      this.opts.machine.drainWrites();
+      this.deferredApplied = null; // superseded: the whole state is rewritten below
+      const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
+      await storage.commitApplied(index, writes, true);
+      this.markDurable(index);
+    }
+    if (rd.committed.length > 0) {
+      await this.opts.machine.prepare?.(rd.committed);
+      if (this.stopped) return;
+      const results = rd.committed.map((e) => ({ e, r: this.applier.apply(e) }));
+      const writes = [...this.opts.machine.drainWrites(), ...this.applier.drainSessionWrites()];
+      // Replies go before the applied state is on disk: the entries are committed on a quorum,
+      // and a crash before the deferred write re-applies them from the log (sessions dedup).
+      this.settle(results);
+      const prior = this.deferredApplied?.writes ?? [];
+      this.deferredApplied = { index: rd.committed.at(-1)!.index, writes: [...prior, ...writes] };
+    }
+    this.raft.advance(rd);
+    const every = this.opts.snapshotEvery ?? 10_000;
+    if (this.raft.log.applied - this.raft.log.snapIndex >= every) {
+      this.raft.compact(this.raft.log.applied, this.applier.snapshot());
     }
   }
 }

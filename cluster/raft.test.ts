@@ -49,6 +49,7 @@ describe('election (Raft §5.2, thesis §9.6)', () => {
     const rd = r.ready();
     // the vote is in the same Ready as the grant: the shell persists it before sending
     expect(rd.hardState).toMatchObject({ term: 5, vote: 'a' });
+    expect(rd.mustSync).toBe(true);
     expect(rd.messages).toEqual([
       expect.objectContaining({ type: 'voteResp', to: 'a', reject: false }),
     ]);
@@ -179,6 +180,33 @@ describe('replication (Raft §5.3, §5.4)', () => {
     expect(rd.hardState!.commit).toBeLessThan(noop.index); // not yet durable, not committed
     r.advance(rd);
     expect(r.log.committed).toBe(noop.index);
+  });
+
+  it('a Ready must be synced for entries, a term or a vote, never for a commit index alone', () => {
+    const net = new TestNet(ABC);
+    const a = leaderOf(net, 'a');
+    const b = net.node('b');
+    net.propose('x');
+    const step = (r: Raft, from: readonly Message[]) => {
+      for (const m of from) if (m.to === r.id) r.step(m);
+      const rd = r.ready();
+      r.advance(rd);
+      return rd;
+    };
+    const { index } = a.propose({ data: enc('y') });
+    const appendY = step(a, []);
+    expect(appendY.mustSync).toBe(true);
+    const ackY = step(b, appendY.messages);
+    expect(ackY.mustSync).toBe(true);
+    expect(ackY.messages).toEqual([expect.objectContaining({ type: 'appendResp', index })]);
+    const commitY = step(a, ackY.messages);
+    expect(commitY.hardState).toMatchObject({ commit: index });
+    expect(commitY.committed.map((e) => e.index)).toEqual([index]);
+    expect(commitY.mustSync).toBe(false);
+    const learnY = step(b, commitY.messages);
+    expect(learnY.hardState).toMatchObject({ commit: index });
+    expect(learnY.committed.map((e) => e.index)).toEqual([index]);
+    expect(learnY.mustSync).toBe(false);
   });
 
   it('flow control: at most maxInflightMessages appends per follower without acks', () => {

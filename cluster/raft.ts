@@ -847,6 +847,11 @@ export class Raft {
       snapshot: this.pendingSnapshot,
       messages: this.msgs,
       committed,
+      mustSync:
+        entries.length > 0 ||
+        this.pendingSnapshot !== null ||
+        hs.term !== this.prevHard.term ||
+        hs.vote !== this.prevHard.vote,
     };
     this.msgs = [];
     this.pendingSnapshot = null;

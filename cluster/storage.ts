@@ -36,11 +36,29 @@ function entryKey(index: number): string {
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
+function appliedOps(ops: Op[], applied: number, writes: readonly KvWrite[]): void {
+  for (const w of writes) {
+    ops.push(
+      w.value === null
+        ? { type: 'del', key: STATE + w.key }
+        : { type: 'put', key: STATE + w.key, value: w.value },
+    );
+  }
+  ops.push({ type: 'put', key: APPLIED, value: new Writer().u64(applied).finish() });
+}
+
+/** State machine writes for the entries up to `index`, recorded with that applied index. */
+export interface AppliedWrites {
+  readonly index: number;
+  readonly writes: readonly KvWrite[];
+}
+
 /**
  * The durable Raft log, hard state, snapshot and applied state machine on LevelDB. Every write is
  * one `{ sync: true }` batch: `save` writes a Ready's snapshot, truncation, entries and hard
- * state together before the shell may send that Ready's messages; `commitApplied` writes the
- * state machine's changes together with the applied index they belong to (etcd#13766).
+ * state together before the shell may send that Ready's messages; the state machine's changes are
+ * always written together with the applied index they belong to (etcd#13766), either in a
+ * `save` batch or through `commitApplied`.
  */
 export class RaftStorage {
   private readonly db: Level<string, Uint8Array>;
@@ -120,8 +138,14 @@ export class RaftStorage {
     return { hardState, snapshot, entries, applied };
   }
 
-  /** Persist a Ready's snapshot, entries and hard state in one synced batch. */
-  async save(rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState'>): Promise<void> {
+  /**
+   * Persist a Ready's snapshot, entries and hard state in one synced batch, with applied state
+   * that the shell deferred to ride along.
+   */
+  async save(
+    rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState'>,
+    applied?: AppliedWrites,
+  ): Promise<void> {
     const ops: Op[] = [];
     if (rd.snapshot !== null) {
       const { snapshot, install } = rd.snapshot;
@@ -155,6 +179,7 @@ export class RaftStorage {
         value: new Writer().u64(hs.term).str(hs.vote).u64(hs.commit).finish(),
       });
     }
+    if (applied !== undefined) appliedOps(ops, applied.index, applied.writes);
     if (ops.length > 0) await this.write(ops);
   }
 
@@ -175,14 +200,7 @@ export class RaftStorage {
         if (!keep.has(key)) ops.push({ type: 'del', key });
       }
     }
-    for (const w of writes) {
-      ops.push(
-        w.value === null
-          ? { type: 'del', key: STATE + w.key }
-          : { type: 'put', key: STATE + w.key, value: w.value },
-      );
-    }
-    ops.push({ type: 'put', key: APPLIED, value: new Writer().u64(applied).finish() });
+    appliedOps(ops, applied, writes);
     await this.write(ops);
   }
 

@@ -129,8 +129,9 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 /**
  * One batch of work for the shell, in this order: persist `snapshot`, `entries` and `hardState`
- * in one synced write (entries replace every stored entry at or above `entries[0].index`); only
- * then send `messages` (except those `canSendBeforePersist` allows to go out during the write); then apply `committed` in order (restoring from `snapshot` first when
+ * in one write (entries replace every stored entry at or above `entries[0].index`), synced when
+ * `mustSync`; only then send `messages` (except those `canSendBeforePersist` allows to go out
+ * during the write); then apply `committed` in order (restoring from `snapshot` first when
  * `snapshot.install`); then call `advance(ready)`.
  */
 export interface Ready {
@@ -139,6 +140,12 @@ export interface Ready {
   readonly snapshot: { readonly snapshot: Snapshot; readonly install: boolean } | null;
   readonly messages: readonly Message[];
   readonly committed: readonly Entry[];
+  /**
+   * False when the only thing to persist is a new commit index: losing it in a crash is harmless
+   * (the leader tells it again), so the messages need not wait for it and the shell may write it
+   * later, with its next synced batch.
+   */
+  readonly mustSync: boolean;
 }
 
 export interface PeerStatus {
