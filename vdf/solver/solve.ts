@@ -10,7 +10,7 @@ import { nativeSquareChain } from '../rsa2048/native-chain.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
-import { proveInWorkers, useWorkers } from './workers.ts';
+import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
 
 export interface SolveProgress {
   done: number;
@@ -50,6 +50,8 @@ export interface SolveResult {
 const SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 128 };
 const PERSIST_EVERY_MS = 1000;
 const PROGRESS_EVERY_MS = 100;
+/** Proof workers start this long before the evaluation is expected to end (their boot time). */
+const WARM_UP_SECONDS = 3;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -75,18 +77,35 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
     : memoryCheckpoints();
   if (o.signal?.aborted) throw aborted(store);
 
-  const x = group.input;
-  const y = await evaluate(group, o, params, store);
-  const input = group.encode(x);
-  const output = group.encode(y);
-  const saved = store.loadResult('proof');
-  if (saved) return { group: o.group, seed: o.seed, iterations: T, input, output, proof: saved };
+  const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, T, params);
+  let workers: ProofWorkers | undefined;
+  const startWorkers = (): ProofWorkers => {
+    workers ??= new ProofWorkers(proofWorkerCount(o.workers, params.l));
+    return workers;
+  };
+  try {
+    const x = group.input;
+    const y = await evaluate(group, o, params, store, inWorkers ? startWorkers : undefined);
+    const input = group.encode(x);
+    const output = group.encode(y);
+    const saved = store.loadResult('proof');
+    if (saved) return { group: o.group, seed: o.seed, iterations: T, input, output, proof: saved };
 
-  const challenge = group.challengePrime(T, x, y);
-  const proofElement = await proveStored(group, o, params, challenge, store);
-  const proof = group.encode(proofElement);
-  store.saveResult('proof', proof);
-  return { group: o.group, seed: o.seed, iterations: T, input, output, proof };
+    const challenge = group.challengePrime(T, x, y);
+    const proofElement = await proveStored(
+      group,
+      o,
+      params,
+      challenge,
+      store,
+      inWorkers ? startWorkers : undefined,
+    );
+    const proof = group.encode(proofElement);
+    store.saveResult('proof', proof);
+    return { group: o.group, seed: o.seed, iterations: T, input, output, proof };
+  } finally {
+    await workers?.close();
+  }
 }
 
 async function evaluate<E>(
@@ -94,6 +113,7 @@ async function evaluate<E>(
   o: SolveOptions,
   params: ProofParams,
   store: CheckpointStore,
+  warmUp: (() => void) | undefined,
 ): Promise<E> {
   const T = o.iterations;
   const saved = store.loadResult('output');
@@ -150,6 +170,8 @@ async function evaluate<E>(
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       report(now);
       lastProgress = now;
+      const rate = (done - startDone) / Math.max(1e-3, (now - started) / 1000);
+      if (warmUp && (T - done) / rate < WARM_UP_SECONDS) warmUp();
       await yieldToEventLoop();
       if (o.signal?.aborted) throw aborted(store);
     }
@@ -170,6 +192,7 @@ async function proveStored<E>(
   params: ProofParams,
   challenge: bigint,
   store: CheckpointStore,
+  workers: (() => ProofWorkers) | undefined,
 ): Promise<E> {
   const needed = checkpointCount(o.iterations, params);
   if (store.count < needed)
@@ -192,9 +215,7 @@ async function proveStored<E>(
       phase: 'prove',
     });
   };
-  if (o.checkpointDir && useWorkers(o.workers, o.iterations, params)) {
-    return proveInWorkers(group, o, params, challenge, store, onPass);
-  }
+  if (workers) return proveInWorkers(group, o, params, challenge, store, onPass, workers());
   const useNative = o.native !== false;
   if (needed <= CACHE_DECODED_MAX) {
     // The native pass reads the encodings; keep them in one buffer instead of decoding.

@@ -40,38 +40,80 @@ export type WorkerMessage =
   | { type: 'done'; element: string }
   | { type: 'error'; code: string; message: string };
 
-function runWorker(task: WorkerTask, onPass: () => void): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./prove-worker-boot.mjs', import.meta.url), {
-      workerData: task,
+/**
+ * Proof workers started ahead of their tasks: booting a worker (tsx, the modules, the addon)
+ * takes ≈ 0.5 s, so the solver starts them in the evaluation's last seconds and the proof begins
+ * the moment ℓ is known. Each worker takes one task, as its first message.
+ */
+export class ProofWorkers {
+  readonly #workers: Worker[];
+  readonly #failures: (VdfError | undefined)[];
+
+  constructor(count: number) {
+    this.#workers = Array.from(
+      { length: count },
+      () => new Worker(new URL('./prove-worker-boot.mjs', import.meta.url)),
+    );
+    // A worker that dies before its task is reported when the task is given.
+    this.#failures = this.#workers.map(() => undefined);
+    this.#workers.forEach((worker, i) => {
+      const early = (why: string) => {
+        this.#failures[i] ??= new VdfError('VDF_CHECKPOINT', `proof worker failed: ${why}`);
+      };
+      worker.on('error', (err) => early(err.message));
+      worker.on('exit', (code) => early(`exited with ${code}`));
     });
-    let settled = false;
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'pass') {
-        try {
-          onPass();
-        } catch (err) {
-          settled = true;
-          void worker.terminate();
-          reject(err);
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  run(i: number, task: WorkerTask, onPass: () => void): Promise<Uint8Array> {
+    const worker = this.#workers[i]!;
+    const failed = this.#failures[i];
+    if (failed) return Promise.reject(failed);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        f();
+      };
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'pass') {
+          try {
+            onPass();
+          } catch (err) {
+            settle(() => reject(err));
+            void worker.terminate();
+          }
+        } else if (m.type === 'done') {
+          settle(() => resolve(fromHexStrict(m.element)!));
+        } else {
+          settle(() => reject(new VdfError('VDF_CHECKPOINT', `proof worker failed: ${m.message}`)));
         }
-      } else if (m.type === 'done') {
-        settled = true;
-        resolve(fromHexStrict(m.element)!);
-      } else {
-        settled = true;
-        reject(new VdfError('VDF_CHECKPOINT', `proof worker failed: ${m.message}`));
-      }
+      });
+      worker.on('error', (err) =>
+        settle(() => reject(new VdfError('VDF_CHECKPOINT', `proof worker failed: ${err.message}`))),
+      );
+      worker.on('exit', (code) =>
+        settle(() => reject(new VdfError('VDF_CHECKPOINT', `proof worker exited with ${code}`))),
+      );
+      worker.postMessage(task);
     });
-    worker.on('error', (err) => {
-      if (!settled) reject(new VdfError('VDF_CHECKPOINT', `proof worker failed: ${err.message}`));
-      settled = true;
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new VdfError('VDF_CHECKPOINT', `proof worker exited with ${code}`));
-      settled = true;
-    });
-  });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+}
+
+export function proofWorkerCount(
+  setting: 'auto' | 'never' | number | undefined,
+  l: number,
+): number {
+  return typeof setting === 'number' ? Math.min(setting, l) : 2;
 }
 
 export async function proveInWorkers<E>(
@@ -88,13 +130,15 @@ export async function proveInWorkers<E>(
   challenge: bigint,
   store: CheckpointStore,
   onPass: () => void,
+  workers: ProofWorkers,
 ): Promise<E> {
   store.flush();
-  const count = typeof o.workers === 'number' ? Math.min(o.workers, params.l) : 2;
+  const count = workers.size;
   const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((i * params.l) / count));
   const shares = await Promise.all(
     bounds.slice(0, -1).map((from, i) =>
-      runWorker(
+      workers.run(
+        i,
         {
           group: o.group,
           seed: toHex(o.seed),
