@@ -1,5 +1,7 @@
 /** `vigil vdf …`: bench, solve, verify, calibrate — a thin shell over vdf/index.ts. */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   backendsFor,
@@ -101,12 +103,15 @@ export function registerVdfCommands(program: Command): void {
         const controller = new AbortController();
         const onSigint = () => controller.abort();
         process.once('SIGINT', onSigint);
+        // Without --checkpoint-dir the checkpoints still go to disk (a temporary directory,
+        // removed afterwards): memory stays bounded and the proof can use both cores.
+        const checkpointDir = o.checkpointDir ?? mkdtempSync(join(tmpdir(), 'vigil-vdf-solve-'));
         try {
           const record = await solve({
             group,
             seed: new Uint8Array(Buffer.from(o.seed, 'hex')),
             iterations,
-            ...(o.checkpointDir ? { checkpointDir: o.checkpointDir } : {}),
+            checkpointDir,
             signal: controller.signal,
             onProgress: (p) =>
               bar.update(
@@ -127,6 +132,8 @@ export function registerVdfCommands(program: Command): void {
           throw err;
         } finally {
           process.removeListener('SIGINT', onSigint);
+          if (o.checkpointDir === undefined)
+            rmSync(checkpointDir, { recursive: true, force: true });
         }
       },
     );
