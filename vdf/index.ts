@@ -41,6 +41,12 @@ export async function solve(o: SolveOptions): Promise<VdfProofRecord> {
 /** BigInt modular multiplications mod the RSA-2048 N, exported for the benchmark's comparison. */
 export { mulMod as rsa2048MulMod, mulModBarrett as rsa2048MulModBarrett } from './rsa2048/arith.ts';
 export { N as RSA2048_N } from './rsa2048/modulus.ts';
+/** Whether the native addon (rsa2048 evaluation and prover pass) loaded here, and with IFMA. */
+export {
+  type NativeArithmetic,
+  type NativeStatus,
+  nativeStatus,
+} from './rsa2048/native.ts';
 export {
   BACKENDS,
   type Backend,

@@ -1,7 +1,9 @@
 /** Squaring-rate measurement per backend (CLI bench/calibrate and npm run bench). */
 import { class1024Group, naiveOps } from './class1024/index.ts';
 import type { GroupName, VdfGroup } from './group.ts';
-import { rsa2048Group } from './rsa2048/group.ts';
+import { decodeRsa, encodeRsa, rsa2048Group } from './rsa2048/group.ts';
+import { nativeAddon } from './rsa2048/native.ts';
+import { nativeRsaSquareChain } from './rsa2048/native-chain.ts';
 
 export interface Backend {
   group: GroupName;
@@ -11,9 +13,35 @@ export interface Backend {
   make(seed: Uint8Array): VdfGroup<unknown>;
   /** Squarings per timed step (keeps clock reads and call overhead out of the figure). */
   step: number;
+  /** False where the backend cannot run here (the native addon is not built). */
+  available?: () => boolean;
+}
+
+/** The solver's own rsa2048 evaluation: OpenSSL's squaring inside the native addon. */
+function nativeRsa2048(seed: Uint8Array): VdfGroup<unknown> {
+  const g = rsa2048Group(seed, 'openssl');
+  const chain = nativeRsaSquareChain(nativeAddon()!);
+  const CALL_MAX = 2 ** 24;
+  return {
+    ...g,
+    squareTimes: (a: bigint, k: number) => {
+      let v = a;
+      for (let left = k; left > 0; left -= CALL_MAX)
+        v = decodeRsa(chain(encodeRsa(v), 0, Math.min(left, CALL_MAX), 2 ** 53).pop()!);
+      return v;
+    },
+  } as VdfGroup<unknown>;
 }
 
 export const BACKENDS: readonly Backend[] = [
+  {
+    group: 'rsa2048',
+    name: 'native',
+    naive: false,
+    step: 2047 * 12,
+    available: () => nativeAddon() !== undefined,
+    make: nativeRsa2048,
+  },
   {
     group: 'rsa2048',
     name: 'openssl',
@@ -45,12 +73,14 @@ export const BACKENDS: readonly Backend[] = [
 ];
 
 export function backendsFor(group?: GroupName): Backend[] {
-  return BACKENDS.filter((b) => group === undefined || b.group === group);
+  return BACKENDS.filter(
+    (b) => (group === undefined || b.group === group) && (b.available?.() ?? true),
+  );
 }
 
 /** The backend the solver uses for a group. */
 export function fastestBackend(group: GroupName): Backend {
-  return BACKENDS.find((b) => b.group === group && !b.naive)!;
+  return backendsFor(group).find((b) => !b.naive)!;
 }
 
 export function measureSquaringsPerSecond(
