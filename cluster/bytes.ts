@@ -121,6 +121,11 @@ export class Reader {
     return v === 1;
   }
 
+  /** True once every byte has been read. */
+  get done(): boolean {
+    return this.pos === this.buf.length;
+  }
+
   end(): void {
     if (this.pos !== this.buf.length) throw new ClusterError('CLUSTER_MALFORMED', 'trailing bytes');
   }

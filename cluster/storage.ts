@@ -54,8 +54,10 @@ export interface AppliedWrites {
 }
 
 /**
- * The durable Raft log, hard state, snapshot and applied state machine on LevelDB. Every write is
- * one `{ sync: true }` batch: `save` writes a Ready's snapshot, truncation, entries and hard
+ * The durable Raft log, hard state, snapshot and applied state machine on LevelDB. The log is
+ * stored in segments, one value per saved batch of entries under the key of its first index, so a
+ * batch costs one sealing and one put however many entries it holds. Every write is one
+ * `{ sync: true }` batch: `save` writes a Ready's snapshot, truncation, entries and hard
  * state together before the shell may send that Ready's messages; the state machine's changes are
  * always written together with the applied index they belong to (etcd#13766), either in a
  * `save` batch or through `commitApplied`.
@@ -63,7 +65,8 @@ export interface AppliedWrites {
 export class RaftStorage {
   private readonly db: Level<string, Uint8Array>;
   private readonly cipher: ValueCipher | null;
-  private firstStored = 1;
+  /** First index of each stored log segment (one per saved batch of entries), ascending. */
+  private segments: number[] = [];
   private lastStored = 0;
 
   private constructor(db: Level<string, Uint8Array>, cipher: ValueCipher | null) {
@@ -120,22 +123,29 @@ export class RaftStorage {
       snapshot = { meta: decodeSnapshotMeta(r), data: r.bytes(Number.MAX_SAFE_INTEGER) };
       r.end();
     }
+    // A segment supersedes whatever an earlier one said from its first index on.
     const entries: Entry[] = [];
+    this.segments = [];
     for await (const [key, stored] of this.db.iterator({ gte: ENTRY, lt: `${ENTRY}~` })) {
       const r = new Reader(this.unseal(key, stored));
-      entries.push(decodeEntry(r));
-      r.end();
+      const first = Number.parseInt(key.slice(ENTRY.length), 16);
+      while (entries.length > 0 && entries.at(-1)!.index >= first) entries.pop();
+      do {
+        const e = decodeEntry(r);
+        const prev = entries.at(-1);
+        if (e.index !== (prev === undefined ? first : prev.index + 1)) {
+          throw new ClusterError('CLUSTER_STORAGE', 'stored log has a gap');
+        }
+        entries.push(e);
+      } while (!r.done);
+      this.segments.push(first);
     }
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.index !== entries[i - 1]!.index + 1) {
-        throw new ClusterError('CLUSTER_STORAGE', 'stored log has a gap');
-      }
-    }
-    this.firstStored = entries[0]?.index ?? (snapshot?.meta.index ?? 0) + 1;
     this.lastStored = entries.at(-1)?.index ?? snapshot?.meta.index ?? 0;
+    // a segment that straddles the snapshot still holds entries the snapshot covers
+    const live = entries.filter((e) => e.index > (snapshot?.meta.index ?? 0));
     const appliedBytes = await this.get(APPLIED);
     const applied = appliedBytes === undefined ? 0 : new Reader(appliedBytes).u64();
-    return { hardState, snapshot, entries, applied };
+    return { hardState, snapshot, entries: live, applied };
   }
 
   /**
@@ -153,23 +163,30 @@ export class RaftStorage {
       encodeSnapshotMeta(w, snapshot.meta);
       w.bytes(snapshot.data);
       ops.push({ type: 'put', key: SNAPSHOT, value: w.finish() });
-      const upTo = install ? this.lastStored : Math.min(snapshot.meta.index, this.lastStored);
-      for (let i = this.firstStored; i <= upTo; i++) ops.push({ type: 'del', key: entryKey(i) });
-      this.firstStored = Math.max(this.firstStored, upTo + 1, snapshot.meta.index + 1);
+      // compaction drops the segments wholly at or below the snapshot; installing drops all
+      const kept: number[] = [];
+      this.segments.forEach((first, i) => {
+        const last = (this.segments[i + 1] ?? this.lastStored + 1) - 1;
+        if (!install && last > snapshot.meta.index) kept.push(first);
+        else ops.push({ type: 'del', key: entryKey(first) });
+      });
+      this.segments = kept;
       if (install) this.lastStored = snapshot.meta.index;
     }
-    const first = rd.entries[0];
-    if (first !== undefined) {
-      for (let i = Math.max(first.index, this.firstStored); i <= this.lastStored; i++) {
-        ops.push({ type: 'del', key: entryKey(i) }); // conflict truncation, same batch
-      }
-      for (const e of rd.entries) {
-        const w = new Writer();
-        encodeEntry(w, e);
-        ops.push({ type: 'put', key: entryKey(e.index), value: w.finish() });
-      }
+    if (rd.entries.length > 0) {
+      // One sealed value for the whole batch. Segments from its first index on are replaced; one
+      // that starts below and runs past it stays, its tail superseded (see `load`).
+      const first = rd.entries[0]!.index;
+      this.segments = this.segments.filter((f) => {
+        if (f < first) return true;
+        if (f !== first) ops.push({ type: 'del', key: entryKey(f) });
+        return false;
+      });
+      const w = new Writer();
+      for (const e of rd.entries) encodeEntry(w, e);
+      ops.push({ type: 'put', key: entryKey(first), value: w.finish() });
+      this.segments.push(first);
       this.lastStored = rd.entries.at(-1)!.index;
-      if (this.firstStored > first.index) this.firstStored = first.index;
     }
     if (rd.hardState !== null) {
       const hs = rd.hardState;
