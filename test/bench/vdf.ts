@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { bytesToBigint } from '../../vdf/bytes.ts';
 import {
   backendsFor,
+  fastestBackend,
   measureSquaringsPerSecond,
   rsa2048MulMod as mulMod,
   rsa2048MulModBarrett as mulModBarrett,
@@ -18,7 +19,7 @@ import {
   verifyProof,
 } from '../../vdf/index.ts';
 import { rsa2048Group } from '../../vdf/rsa2048/group.ts';
-import { nativeAddon, nativeStatus } from '../../vdf/rsa2048/native.ts';
+import { type NativeArithmetic, nativeAddon, nativeStatus } from '../../vdf/rsa2048/native.ts';
 import { nativeRsaBucketSum } from '../../vdf/rsa2048/native-pass.ts';
 import { bucketSum } from '../../vdf/wesolowski/index.ts';
 import { gmpSquaringsPerSecond } from './gmp.ts';
@@ -57,7 +58,7 @@ interface PassCost {
  * Bucket-pass unit costs of both backends on the same elements: k = 8 over many elements gives
  * the per-checkpoint step (combining is negligible there); k = 14 over few gives the combining.
  */
-function passUnitCosts(): { ts: PassCost; native: PassCost } {
+function passUnitCosts(): { name: string; cost: PassCost }[] {
   const g = rsa2048Group(new Uint8Array([0xb3]));
   const elements = [g.input];
   while (elements.length < 20_000) elements.push(g.square(elements.at(-1)!));
@@ -82,18 +83,79 @@ function passUnitCosts(): { ts: PassCost; native: PassCost } {
     const squareUs = (sqBefore + square()) / 2;
     return { stepUs, combineUsPerBucket: Math.max(0, smallUs - 16 * stepUs) / 2 ** 14, squareUs };
   };
-  return {
-    ts: cost((k, n) => bucketSum(g, challenge, k, plan(n), () => elements)),
-    native: addon
-      ? cost((k, n) => nativeRsaBucketSum(addon, challenge, k, plan(n), () => encoded))
-      : { stepUs: Number.NaN, combineUsPerBucket: Number.NaN, squareUs: Number.NaN },
-  };
+  const native = nativeStatus();
+  const arithmetics: NativeArithmetic[] = !native.available
+    ? []
+    : native.ifma52
+      ? ['ifma52', 'openssl']
+      : ['openssl'];
+  return [
+    {
+      name: 'TypeScript',
+      cost: cost((k, n) => bucketSum(g, challenge, k, plan(n), () => elements)),
+    },
+    ...arithmetics.map((a) => ({
+      name: `native ${a}`,
+      cost: cost((k, n) => nativeRsaBucketSum(addon!, challenge, k, plan(n), () => encoded, a)),
+    })),
+  ];
+}
+
+/** One solve as the product runs it, timed: the evaluation, then the proof after it. */
+async function timedSolve(
+  T: number,
+  dir: string,
+  native: boolean,
+): Promise<{ record: VdfProofRecord; evalMs: number; proveMs: number }> {
+  let evalEnd = 0;
+  const t0 = performance.now();
+  const record = await solve({
+    group: 'rsa2048',
+    seed: new Uint8Array([0xbe, 0x7c]),
+    iterations: T,
+    checkpointDir: dir,
+    workers: 2,
+    native,
+    onProgress: (p) => {
+      if (p.phase === 'evaluate' && p.done === p.total && evalEnd === 0)
+        evalEnd = performance.now();
+      if (p.phase === 'evaluate' && process.stderr.isTTY)
+        process.stderr.write(
+          `\r[vdf] evaluating T=${T}: ${((100 * p.done) / p.total).toFixed(0)}% `,
+        );
+    },
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  return { record, evalMs: evalEnd - t0, proveMs: performance.now() - evalEnd };
+}
+
+/** Re-proves from the checkpoints in `dir` (the saved output is reused, the proof removed). */
+async function timedReprove(
+  T: number,
+  dir: string,
+  native: boolean,
+  expected: Uint8Array,
+): Promise<number> {
+  rmSync(join(dir, 'proof.bin'), { force: true });
+  const t0 = performance.now();
+  const again = await solve({
+    group: 'rsa2048',
+    seed: new Uint8Array([0xbe, 0x7c]),
+    iterations: T,
+    checkpointDir: dir,
+    workers: 2,
+    native,
+  });
+  if (!Buffer.from(again.proof).equals(Buffer.from(expected)))
+    throw new Error('proofs differ between backends');
+  return performance.now() - t0;
 }
 
 const suite: BenchSuite = async (report) => {
   const gmp = gmpSquaringsPerSecond(N);
   for (const group of ['rsa2048', 'class1024'] as const) {
     const backends = backendsFor(group);
+    const solverBackend = fastestBackend(group);
     const rates = backends.map((b) => ({ b, rate: measureSquaringsPerSecond(b, 3) }));
     const naive = rates.find((r) => r.b.naive)!;
     for (const { b, rate } of rates.filter((r) => !r.b.naive)) {
@@ -103,13 +165,14 @@ const suite: BenchSuite = async (report) => {
         value: rate,
         unit: 'sq/s',
         baseline: { name: naive.b.name, value: naive.rate, unit: 'sq/s' },
-        ...(group === 'rsa2048' && gmp !== null
+        // The target is the solver's backend's; the others are listed for comparison.
+        ...(group === 'rsa2048' && gmp !== null && b === solverBackend
           ? {
               target: `>= GMP mpz_powm measured in this run (${Math.round(gmp)} sq/s, x${(rate / gmp).toFixed(2)})`,
               met: rate >= gmp,
             }
           : {}),
-        ...(group === 'rsa2048' && gmp === null
+        ...(group === 'rsa2048' && gmp === null && b === solverBackend
           ? {
               target: `>= GMP (libgmp-dev not installed here, so not measured; the issue's VM: ${GMP_REFERENCE_US} us = ${Math.round(1e6 / GMP_REFERENCE_US)} sq/s)`,
               met: rate >= 1e6 / GMP_REFERENCE_US,
@@ -138,84 +201,76 @@ const suite: BenchSuite = async (report) => {
     baseline: { name: '% (used)', value: pct, unit: 'us' },
   });
 
-  // Proof share of evaluation at a T this machine can run, with the two proof workers: one
-  // evaluation, then the proof from the same checkpoints with the native pass and with TypeScript.
-  const T = 10_000_000;
+  // Proof share of evaluation as the product runs it: native evaluation (checkpoints included),
+  // then the proof on two workers started in the evaluation's last seconds. The issue's target
+  // is for T >= 1e8: VIGIL_BENCH_VDF_T=1e8 npm run bench -- vdf (about two minutes here).
+  const T = Number(process.env.VIGIL_BENCH_VDF_T ?? 1e7);
+  if (!Number.isSafeInteger(T) || T < 1e5) throw new Error('VIGIL_BENCH_VDF_T: an integer >= 1e5');
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-vdf-'));
   const native = nativeStatus();
   const nativeOn = native.available;
   try {
-    const seed = new Uint8Array([0xbe, 0x7c]);
-    let evalEnd = 0;
-    const t0 = performance.now();
-    const r = await solve({
-      group: 'rsa2048',
-      seed,
-      iterations: T,
-      checkpointDir: dir,
-      workers: 2,
-      native: false,
-      onProgress: (p) => {
-        if (p.phase === 'evaluate' && p.done === p.total) evalEnd = performance.now();
-      },
-    });
-    const evalMs = evalEnd - t0;
-    const tsProveMs = performance.now() - evalEnd;
-    // The saved output is reused (no evaluation); removing the saved proof makes solve re-prove.
-    const reprove = async (native: boolean) => {
-      rmSync(join(dir, 'proof.bin'), { force: true });
-      const s0 = performance.now();
-      const again = await solve({
-        group: 'rsa2048',
-        seed,
-        iterations: T,
-        checkpointDir: dir,
-        workers: 2,
-        native,
-      });
-      if (!Buffer.from(again.proof).equals(Buffer.from(r.proof)))
-        throw new Error('native and TypeScript proofs differ');
-      return performance.now() - s0;
-    };
-    const nativeProveMs = nativeOn ? await reprove(true) : Number.NaN;
     const p = proofParamsFor('rsa2048', T);
-    const label = `T=${T} (k=${p.k}, l=${p.l}, 2 workers)`;
+    const label = `T=${T.toExponential(0)} (k=${p.k}, l=${p.l}, 2 workers)`;
+    const squareUs = 1e6 / measureSquaringsPerSecond(backendsFor('rsa2048')[0]!, 1);
+    const { record: r, evalMs, proveMs } = await timedSolve(T, dir, nativeOn);
+    const arithmetic = nativeOn
+      ? native.ifma52
+        ? 'native ifma52'
+        : 'native openssl'
+      : 'TypeScript';
     report({
       suite: 'vdf',
-      name: `rsa2048 proof/eval TypeScript, ${label}`,
-      value: (tsProveMs / evalMs) * 100,
+      name: `rsa2048 evaluation ${nativeOn ? 'native' : 'TypeScript'}, ${label}`,
+      value: evalMs / 1000,
+      unit: 's',
+      baseline: { name: 'T squarings alone', value: (T * squareUs) / 1e6, unit: 's' },
+    });
+    report({
+      suite: 'vdf',
+      name: `rsa2048 proof/eval ${arithmetic}, ${label}`,
+      value: (proveMs / evalMs) * 100,
       unit: '%',
       baseline: { name: 'evaluation', value: evalMs / 1000, unit: 's' },
       target: '<= 5% of evaluation (issue: T >= 1e8)',
-      met: tsProveMs <= 0.05 * evalMs,
+      met: proveMs <= 0.05 * evalMs,
     });
-    if (nativeOn)
+    if (nativeOn && native.ifma52) {
+      process.env.VIGIL_VDF_ARITH = 'openssl';
+      try {
+        const ms = await timedReprove(T, dir, true, r.proof);
+        report({
+          suite: 'vdf',
+          name: `rsa2048 proof/eval native openssl (re-proved, cold workers), ${label}`,
+          value: (ms / evalMs) * 100,
+          unit: '%',
+          baseline: { name: arithmetic, value: (proveMs / evalMs) * 100, unit: '%' },
+        });
+      } finally {
+        delete process.env.VIGIL_VDF_ARITH;
+      }
+    }
+    if (T <= 1e7) {
+      const ms = await timedReprove(T, dir, false, r.proof);
       report({
         suite: 'vdf',
-        name: `rsa2048 proof/eval native, ${label}`,
-        value: (nativeProveMs / evalMs) * 100,
+        name: `rsa2048 proof/eval TypeScript (re-proved, cold workers), ${label}`,
+        value: (ms / evalMs) * 100,
         unit: '%',
-        baseline: { name: 'TypeScript proof', value: (tsProveMs / evalMs) * 100, unit: '%' },
-        target: '<= 5% of evaluation (issue: T >= 1e8)',
-        met: nativeProveMs <= 0.05 * evalMs,
+        baseline: { name: arithmetic, value: (proveMs / evalMs) * 100, unit: '%' },
       });
-    else console.warn(`[vdf] native rows skipped: ${native.available ? '' : native.reason}`);
+    }
 
     // Extrapolation from unit costs measured now, each against squarings timed beside it (the
     // load changes between phases): the proof is ⌈T/k⌉ checkpoint steps (digit + one
-    // multiplication) plus per pass 2^(k+1) bucket-combining multiplications (and 2^k Montgomery
-    // corrections natively), split over 2 workers; the evaluation is T squarings. Worker start-up
-    // and disk reads are left out, which is why the model undershoots the measured rows at small T.
-    const unit = passUnitCosts();
+    // multiplication) plus per pass the combining of 2^k buckets, split over 2 workers; the
+    // evaluation is T squarings. Disk reads and worker hand-offs are left out.
     const modelRatio = (c: PassCost, bigT: number) => {
       const q = proofParamsFor('rsa2048', bigT);
       const us = (bigT / q.k) * c.stepUs + q.l * 2 ** q.k * c.combineUsPerBucket;
       return us / 2 / (bigT * c.squareUs);
     };
-    for (const [name, c] of [
-      ['TypeScript', unit.ts],
-      ...(nativeOn ? ([['native', unit.native]] as const) : []),
-    ] as const) {
+    for (const { name, cost: c } of passUnitCosts()) {
       report({
         suite: 'vdf',
         name: `rsa2048 prover step ${name}`,
@@ -223,7 +278,7 @@ const suite: BenchSuite = async (report) => {
         unit: 'us/checkpoint',
         baseline: { name: 'OpenSSL squaring', value: c.squareUs, unit: 'us' },
       });
-      for (const bigT of [T, 1e8, 1e10, 1e12]) {
+      for (const bigT of [1e8, 1e10, 1e12]) {
         const q = proofParamsFor('rsa2048', bigT);
         const ratio = modelRatio(c, bigT);
         report({
@@ -231,7 +286,8 @@ const suite: BenchSuite = async (report) => {
           name: `rsa2048 proof/eval ${name} model T=${bigT.toExponential(0)} (k=${q.k}, l=${q.l})`,
           value: ratio * 100,
           unit: '%',
-          ...(bigT >= 1e8 ? { target: '<= 5%', met: ratio <= 0.05 } : {}),
+          target: '<= 5%',
+          met: ratio <= 0.05,
         });
       }
     }
