@@ -1,5 +1,8 @@
 import { ClusterError } from './errors.ts';
 
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Big-endian binary writer for the cluster's compact encodings. */
 export class Writer {
   private buf = new Uint8Array(256);
@@ -49,7 +52,7 @@ export class Writer {
   }
 
   str(s: string): this {
-    return this.bytes(new TextEncoder().encode(s));
+    return this.bytes(utf8.encode(s));
   }
 
   finish(): Uint8Array {
@@ -94,23 +97,27 @@ export class Reader {
     return hi * 2 ** 32 + lo;
   }
 
-  bytes(max: number): Uint8Array {
+  /** A length-prefixed field as a view into the input (no copy). */
+  private field(max: number): Uint8Array {
     const n = this.u32();
     if (n > max)
       throw new ClusterError('CLUSTER_TOO_LARGE', `field of ${n} bytes above cap ${max}`);
     this.need(n);
-    // always a plain Uint8Array copy (LevelDB may hand out Buffers over shared memory)
-    const out = new Uint8Array(n);
-    out.set(this.buf.subarray(this.pos, this.pos + n));
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
 
+  bytes(max: number): Uint8Array {
+    // always a plain Uint8Array copy (LevelDB may hand out Buffers over shared memory)
+    return new Uint8Array(this.field(max));
+  }
+
   str(max: number): string {
+    const field = this.field(max);
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes(max));
-    } catch (e) {
-      if (e instanceof ClusterError) throw e;
+      return strictUtf8.decode(field);
+    } catch {
       throw new ClusterError('CLUSTER_MALFORMED', 'invalid UTF-8');
     }
   }

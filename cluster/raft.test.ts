@@ -209,6 +209,25 @@ describe('replication (Raft §5.3, §5.4)', () => {
     expect(learnY.mustSync).toBe(false);
   });
 
+  it('a new commit index rides with the next proposals: one append per follower, not two', () => {
+    const net = new TestNet(ABC);
+    const a = leaderOf(net, 'a');
+    const b = net.node('b');
+    net.propose('x');
+    const { index: y } = a.propose({ data: enc('y') });
+    const rdA = a.ready();
+    a.advance(rdA);
+    for (const m of rdA.messages) if (m.to === 'b') b.step(m);
+    const rdB = b.ready();
+    b.advance(rdB);
+    for (const m of rdB.messages) a.step(m); // y is committed (a and b hold it)
+    expect(a.log.committed).toBe(y);
+    const { index: z } = a.propose({ data: enc('z') });
+    const toB = a.ready().messages.filter((m) => m.to === 'b');
+    expect(toB).toEqual([expect.objectContaining({ type: 'append', commit: y })]);
+    expect(toB[0]!.type === 'append' && toB[0]!.entries.map((e) => e.index)).toEqual([z]);
+  });
+
   it('flow control: at most maxInflightMessages appends per follower without acks', () => {
     const net = new TestNet(ABC, { maxInflightMessages: 2, maxMsgBytes: 1 });
     const a = leaderOf(net, 'a');

@@ -684,7 +684,9 @@ export class Raft {
         if (pr.maybeUpdate(m.index)) {
           if (pr.state === 'probe') pr.becomeReplicate();
           else if (pr.state === 'snapshot' && pr.match >= pr.snapshotIndex) pr.becomeReplicate();
-          if (this.maybeCommit()) this.bcastAppend();
+          // the new commit index goes out with the next Ready's appends, together with whatever
+          // is proposed until then (one message per follower, not an empty one first)
+          if (this.maybeCommit()) this.needBroadcast = true;
           while (this.sendAppend(m.from, false)) {}
           if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
             this.send({ type: 'timeoutNow', term: this.term, from: this.id, to: m.from });
@@ -873,7 +875,7 @@ export class Raft {
     this.stableLast = Math.min(this.stableLast, this.log.lastIndex());
     const applied = rd.committed.at(-1);
     if (applied !== undefined) this.log.applied = Math.max(this.log.applied, applied.index);
-    if (this.role === 'leader' && this.maybeCommit()) this.bcastAppend();
+    if (this.role === 'leader' && this.maybeCommit()) this.needBroadcast = true;
   }
 
   status(): Status {

@@ -26,6 +26,7 @@ export class SecureSocket {
   readonly peerId: string;
   readonly socket: Socket;
   readonly #send: CipherState;
+  #corked = false;
 
   constructor(peerId: string, socket: Socket, send: CipherState) {
     this.peerId = peerId;
@@ -35,6 +36,16 @@ export class SecureSocket {
 
   /** Returns false when the socket's buffer is full (the caller should hold back). */
   write(message: Uint8Array): boolean {
+    // Everything written in one turn of the event loop (a Ready's messages) leaves in one
+    // syscall: corked here, uncorked once the current work is done.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
     return this.socket.write(encodeFrame(this.#send.encrypt(new Uint8Array(0), message)));
   }
 
