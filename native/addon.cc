@@ -34,6 +34,20 @@ bool throwIfPending(napi_env env, napi_status status, const char* what) {
   return true;
 }
 
+// Reads min..max arguments into argv (*argc says how many came); a TypeError naming `usage`
+// otherwise.
+bool argsOf(napi_env env, napi_callback_info info, size_t min, size_t max, napi_value* argv,
+            size_t* argc, const char* usage) {
+  *argc = max;
+  if (throwIfPending(env, napi_get_cb_info(env, info, argc, argv, nullptr, nullptr), "bad call"))
+    return false;
+  if (*argc < min || *argc > max) {
+    napi_throw_type_error(env, nullptr, usage);
+    return false;
+  }
+  return true;
+}
+
 bool bytesArg(napi_env env, napi_value v, const char* name, const uint8_t** data, size_t* len) {
   bool isTyped = false;
   if (napi_is_typedarray(env, v, &isTyped) != napi_ok || !isTyped) {
@@ -125,15 +139,9 @@ bool arithmeticArg(napi_env env, napi_value v, vigil::Arithmetic* out) {
 
 // createPass(modulus, challenge, rem, stepDown, k, arithmetic?)
 napi_value CreatePass(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
+  size_t argc = 0;
   napi_value argv[6];
-  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
-    return nullptr;
-  if (argc < 5 || argc > 6) {
-    napi_throw_type_error(env, nullptr,
-                          "createPass(modulus, challenge, rem, stepDown, k, arithmetic?)");
-    return nullptr;
-  }
+  if (!argsOf(env, info, 5, 6, argv, &argc, "createPass(modulus, challenge, rem, stepDown, k, arithmetic?)")) return nullptr;
   Bn modulus = integerArg(env, argv[0], "modulus", kMaxModulusBytes);
   if (!modulus) return nullptr;
   Bn ell = integerArg(env, argv[1], "challenge", kMaxChallengeBytes);
@@ -183,14 +191,9 @@ napi_value CreatePass(napi_env env, napi_callback_info info) {
 
 // feedPass(pass, elements): elements is a whole number of modulus-sized big-endian elements.
 napi_value FeedPass(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  size_t argc = 0;
   napi_value argv[2];
-  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
-    return nullptr;
-  if (argc != 2) {
-    napi_throw_type_error(env, nullptr, "feedPass(pass, elements)");
-    return nullptr;
-  }
+  if (!argsOf(env, info, 2, 2, argv, &argc, "feedPass(pass, elements)")) return nullptr;
   Pass* pass = passArg(env, argv[0]);
   if (!pass) return nullptr;
   const uint8_t* data = nullptr;
@@ -216,14 +219,9 @@ napi_value FeedPass(napi_env env, napi_callback_info info) {
 
 // finishPass(pass) -> Uint8Array (S as a residue mod N) | null (every digit was zero)
 napi_value FinishPass(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+  size_t argc = 0;
   napi_value argv[1];
-  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
-    return nullptr;
-  if (argc != 1) {
-    napi_throw_type_error(env, nullptr, "finishPass(pass)");
-    return nullptr;
-  }
+  if (!argsOf(env, info, 1, 1, argv, &argc, "finishPass(pass)")) return nullptr;
   Pass* pass = passArg(env, argv[0]);
   if (!pass) return nullptr;
   const size_t size = pass->impl->elementBytes();
@@ -269,14 +267,9 @@ constexpr uint64_t kMaxChainRecords = 1 << 16;
 // squareChain(modulus, x, offset, count, interval) -> Uint8Array: the canonical elements after
 // each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
 napi_value SquareChain(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
+  size_t argc = 0;
   napi_value argv[5];
-  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
-    return nullptr;
-  if (argc != 5) {
-    napi_throw_type_error(env, nullptr, "squareChain(modulus, x, offset, count, interval)");
-    return nullptr;
-  }
+  if (!argsOf(env, info, 5, 5, argv, &argc, "squareChain(modulus, x, offset, count, interval)")) return nullptr;
   Bn modulus = integerArg(env, argv[0], "modulus", kMaxModulusBytes);
   if (!modulus) return nullptr;
   if (!BN_is_odd(modulus.get()) || BN_is_one(modulus.get())) {
@@ -319,11 +312,10 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
 
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
 napi_value PassArithmetic(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
+  size_t argc = 0;
   napi_value argv[1];
-  if (throwIfPending(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "bad call"))
-    return nullptr;
-  Pass* pass = argc == 1 ? passArg(env, argv[0]) : nullptr;
+  if (!argsOf(env, info, 1, 1, argv, &argc, "passArithmetic(pass)")) return nullptr;
+  Pass* pass = passArg(env, argv[0]);
   if (!pass) return nullptr;
   napi_value name;
   if (throwIfPending(env, napi_create_string_utf8(env, pass->impl->arithmetic(), NAPI_AUTO_LENGTH, &name),

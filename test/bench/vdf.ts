@@ -14,6 +14,7 @@ import {
   rsa2048MulModBarrett as mulModBarrett,
   RSA2048_N as N,
   proofParams as proofParamsFor,
+  type SolveProgress,
   solve,
   type VdfProofRecord,
   verifyProof,
@@ -101,6 +102,22 @@ function passUnitCosts(): { name: string; cost: PassCost }[] {
   ];
 }
 
+const solveBenchJob = (
+  T: number,
+  dir: string,
+  native: boolean,
+  onProgress?: (p: SolveProgress) => void,
+) =>
+  solve({
+    group: 'rsa2048',
+    seed: new Uint8Array([0xbe, 0x7c]),
+    iterations: T,
+    checkpointDir: dir,
+    workers: 2,
+    native,
+    ...(onProgress ? { onProgress } : {}),
+  });
+
 /** One solve as the product runs it, timed: the evaluation, then the proof after it. */
 async function timedSolve(
   T: number,
@@ -109,21 +126,10 @@ async function timedSolve(
 ): Promise<{ record: VdfProofRecord; evalMs: number; proveMs: number }> {
   let evalEnd = 0;
   const t0 = performance.now();
-  const record = await solve({
-    group: 'rsa2048',
-    seed: new Uint8Array([0xbe, 0x7c]),
-    iterations: T,
-    checkpointDir: dir,
-    workers: 2,
-    native,
-    onProgress: (p) => {
-      if (p.phase === 'evaluate' && p.done === p.total && evalEnd === 0)
-        evalEnd = performance.now();
-      if (p.phase === 'evaluate' && process.stderr.isTTY)
-        process.stderr.write(
-          `\r[vdf] evaluating T=${T}: ${((100 * p.done) / p.total).toFixed(0)}% `,
-        );
-    },
+  const record = await solveBenchJob(T, dir, native, (p) => {
+    if (p.phase === 'evaluate' && p.done === p.total && evalEnd === 0) evalEnd = performance.now();
+    if (p.phase === 'evaluate' && process.stderr.isTTY)
+      process.stderr.write(`\r[vdf] evaluating T=${T}: ${((100 * p.done) / p.total).toFixed(0)}% `);
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
   return { record, evalMs: evalEnd - t0, proveMs: performance.now() - evalEnd };
@@ -138,14 +144,7 @@ async function timedReprove(
 ): Promise<number> {
   rmSync(join(dir, 'proof.bin'), { force: true });
   const t0 = performance.now();
-  const again = await solve({
-    group: 'rsa2048',
-    seed: new Uint8Array([0xbe, 0x7c]),
-    iterations: T,
-    checkpointDir: dir,
-    workers: 2,
-    native,
-  });
+  const again = await solveBenchJob(T, dir, native);
   if (!Buffer.from(again.proof).equals(Buffer.from(expected)))
     throw new Error('proofs differ between backends');
   return performance.now() - t0;
