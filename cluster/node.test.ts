@@ -147,9 +147,10 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
       const log: { entries: number; applied: number | undefined }[] = [];
       saves.set(id, log);
       const save = storage.save.bind(storage);
-      storage.save = (rd, applied) => {
-        log.push({ entries: rd.entries.length, applied: applied?.index });
-        return save(rd, applied);
+      storage.save = (rd, riders = []) => {
+        const applied = Math.max(0, ...riders.map((r) => r.applied));
+        log.push({ entries: rd.entries.length, applied: applied || undefined });
+        return save(rd, riders);
       };
       const commitApplied = storage.commitApplied.bind(storage);
       storage.commitApplied = (index, writes, replace) => {

@@ -3,8 +3,8 @@ import { decodeMessage, encodeMessage } from './codec.ts';
 import { ClusterError } from './errors.ts';
 import { canSendBeforePersist, type Proposal, Raft, type RaftConfig } from './raft.ts';
 import { Applier, type ApplyResult, type StateMachine } from './sessions.ts';
-import type { AppliedWrites, KvWrite, RaftStorage } from './storage.ts';
-import type { ConfChange, ConfState, Entry, HardState, NodeId, Ready, Status } from './types.ts';
+import type { KvWrite, PreparedWrites, RaftStorage } from './storage.ts';
+import type { ConfChange, ConfState, Entry, NodeId, Ready, Status } from './types.ts';
 
 /**
  * What the node shell needs from the network. The authenticated, encrypted peer transport
@@ -12,6 +12,8 @@ import type { ConfChange, ConfState, Entry, HardState, NodeId, Ready, Status } f
  */
 export interface Transport {
   send(to: NodeId, message: Uint8Array): void;
+  /** Put the messages sent so far on the wire now (a transport may batch them until then). */
+  flush?(): void;
   onMessage(handler: (from: NodeId, message: Uint8Array) => void): void;
 }
 
@@ -67,11 +69,11 @@ export class RaftNode {
   private timer: NodeJS.Timeout | null = null;
   private durableApplied = 0;
   /**
-   * Applied state and a commit-only hard state not written yet: they go with the next synced
-   * write (a Ready's entries, or a flush for `whenApplyDurable` or `stop`), never on their own.
+   * Applied state and commit-only hard states not written yet, sealed in order: they go with the
+   * next synced write (a Ready's entries, or a flush for `whenApplyDurable` or `stop`), never on
+   * their own.
    */
-  private deferredApplied: AppliedWrites | null = null;
-  private deferredHard: HardState | null = null;
+  private deferred: PreparedWrites[] = [];
   private durableWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private running = false;
   private stopped = false;
@@ -262,15 +264,9 @@ export class RaftNode {
 
   /** Write the deferred commit index and applied state now, synced. */
   private async flushDeferred(): Promise<void> {
-    const applied = this.deferredApplied;
-    const hardState = this.deferredHard;
-    this.deferredApplied = null;
-    this.deferredHard = null;
-    if (applied !== null || hardState !== null) {
-      await this.opts.storage.save(
-        { snapshot: null, entries: [], hardState },
-        applied ?? undefined,
-      );
+    const riders = this.deferred.splice(0);
+    if (riders.length > 0) {
+      await this.opts.storage.save({ snapshot: null, entries: [], hardState: null }, riders);
     }
     this.markDurable(this.applier.applied); // between Readies nothing applied is left unwritten
   }
@@ -280,28 +276,27 @@ export class RaftNode {
     // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
     for (const m of rd.messages)
       if (canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    transport.flush?.();
+    // Only the commit index moved: losing it in a crash is harmless (the leader repeats it), so
+    // it waits for the next synced write instead of costing one.
+    let hardState = rd.mustSync ? null : rd.hardState;
     if (rd.mustSync) {
-      // The deferred commit index and applied state ride along in the same atomic batch.
-      const applied = this.deferredApplied ?? undefined;
-      const hardState = rd.hardState ?? this.deferredHard;
-      this.deferredApplied = null;
-      this.deferredHard = null;
+      // the deferred commit index and applied state ride along in the same atomic batch
+      const riders = this.deferred.splice(0);
       const t0 = performance.now();
-      await storage.save({ ...rd, hardState }, applied);
+      await storage.save(rd, riders);
       this.opts.onFsync?.((performance.now() - t0) / 1000);
-      if (applied !== undefined) this.markDurable(applied.index);
-    } else if (rd.hardState !== null) {
-      // Only the commit index moved: losing it in a crash is harmless (the leader repeats it),
-      // so it waits for the next synced write instead of costing one.
-      this.deferredHard = rd.hardState;
+      this.markDurable(Math.max(0, ...riders.map((r) => r.applied)));
     }
     for (const m of rd.messages)
       if (!canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    transport.flush?.();
     if (rd.snapshot?.install) {
       const index = rd.snapshot.snapshot.meta.index;
       this.applier.restore(rd.snapshot.snapshot.data);
       this.opts.machine.drainWrites();
-      this.deferredApplied = null; // superseded: the whole state is rewritten below
+      // superseded: the whole state is rewritten below (the Ready's hard state is already saved)
+      this.deferred = [];
       const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
       await storage.commitApplied(index, writes, true);
       this.markDurable(index);
@@ -314,9 +309,11 @@ export class RaftNode {
       // Replies go before the applied state is on disk: the entries are committed on a quorum,
       // and a crash before the deferred write re-applies them from the log (sessions dedup).
       this.settle(results);
-      const prior = this.deferredApplied?.writes ?? [];
-      this.deferredApplied = { index: rd.committed.at(-1)!.index, writes: [...prior, ...writes] };
+      const index = rd.committed.at(-1)!.index;
+      this.deferred.push(storage.prepare({ index, writes }, hardState));
+      hardState = null;
     }
+    if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));
     this.raft.advance(rd);
     const every = this.opts.snapshotEvery ?? 10_000;
     if (this.raft.log.applied - this.raft.log.snapIndex >= every) {

@@ -36,6 +36,11 @@ function entryKey(index: number): string {
 
 type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
+function hardStateOp(hs: HardState): Op {
+  const value = new Writer().u64(hs.term).str(hs.vote).u64(hs.commit).finish();
+  return { type: 'put', key: HARD_STATE, value };
+}
+
 function appliedOps(ops: Op[], applied: number, writes: readonly KvWrite[]): void {
   for (const w of writes) {
     ops.push(
@@ -51,6 +56,16 @@ function appliedOps(ops: Op[], applied: number, writes: readonly KvWrite[]): voi
 export interface AppliedWrites {
   readonly index: number;
   readonly writes: readonly KvWrite[];
+}
+
+/**
+ * Writes sealed ahead of the synced batch they will ride in (`prepare`, then `save`), so that
+ * batch spends no time on them: the applied state and a commit-only hard state.
+ */
+export interface PreparedWrites {
+  /** The applied index these writes record, or 0 for a hard state alone. */
+  readonly applied: number;
+  readonly ops: readonly Op[];
 }
 
 /**
@@ -95,13 +110,15 @@ export class RaftStorage {
     }
   }
 
-  private write(ops: Op[]): Promise<void> {
+  private seal(ops: Op[]): Op[] {
     const c = this.cipher;
-    const sealed =
-      c === null
-        ? ops
-        : ops.map((o) => (o.type === 'put' ? { ...o, value: c.seal(o.key, o.value) } : o));
-    return this.db.batch(sealed, { sync: true });
+    if (c === null) return ops;
+    return ops.map((o) => (o.type === 'put' ? { ...o, value: c.seal(o.key, o.value) } : o));
+  }
+
+  /** One synced batch: the already sealed `riders` first, so `ops` win where keys repeat. */
+  private write(ops: Op[], riders: readonly PreparedWrites[] = []): Promise<void> {
+    return this.db.batch([...riders.flatMap((r) => r.ops), ...this.seal(ops)], { sync: true });
   }
 
   async close(): Promise<void> {
@@ -148,13 +165,21 @@ export class RaftStorage {
     return { hardState, snapshot, entries: live, applied };
   }
 
+  /** Seal the applied state and/or a commit-only hard state now, to ride in a later `save`. */
+  prepare(applied: AppliedWrites | null, hardState: HardState | null): PreparedWrites {
+    const ops: Op[] = [];
+    if (applied !== null) appliedOps(ops, applied.index, applied.writes);
+    if (hardState !== null) ops.push(hardStateOp(hardState));
+    return { applied: applied?.index ?? 0, ops: this.seal(ops) };
+  }
+
   /**
-   * Persist a Ready's snapshot, entries and hard state in one synced batch, with applied state
-   * that the shell deferred to ride along.
+   * Persist a Ready's snapshot, entries and hard state in one synced batch, with the prepared
+   * writes that the shell deferred to ride along (older than the Ready: its hard state wins).
    */
   async save(
     rd: Pick<Ready, 'snapshot' | 'entries' | 'hardState'>,
-    applied?: AppliedWrites,
+    riders: readonly PreparedWrites[] = [],
   ): Promise<void> {
     const ops: Op[] = [];
     if (rd.snapshot !== null) {
@@ -188,16 +213,8 @@ export class RaftStorage {
       this.segments.push(first);
       this.lastStored = rd.entries.at(-1)!.index;
     }
-    if (rd.hardState !== null) {
-      const hs = rd.hardState;
-      ops.push({
-        type: 'put',
-        key: HARD_STATE,
-        value: new Writer().u64(hs.term).str(hs.vote).u64(hs.commit).finish(),
-      });
-    }
-    if (applied !== undefined) appliedOps(ops, applied.index, applied.writes);
-    if (ops.length > 0) await this.write(ops);
+    if (rd.hardState !== null) ops.push(hardStateOp(rd.hardState));
+    if (ops.length > 0 || riders.length > 0) await this.write(ops, riders);
   }
 
   /**

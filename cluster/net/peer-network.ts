@@ -136,6 +136,11 @@ export class PeerNetwork {
     return true;
   }
 
+  /** Put every message queued so far on the wire now (sends are corked until then). */
+  flush(): void {
+    for (const link of this.#links.values()) link.channel?.flush();
+  }
+
   stats(): Map<string, PeerLinkStats> {
     const out = new Map<string, PeerLinkStats>();
     for (const [id, link] of this.#links) {

@@ -36,17 +36,21 @@ export class SecureSocket {
 
   /** Returns false when the socket's buffer is full (the caller should hold back). */
   write(message: Uint8Array): boolean {
-    // Everything written in one turn of the event loop (a Ready's messages) leaves in one
-    // syscall: corked here, uncorked once the current work is done.
+    // Everything written in one go (a Ready's messages) leaves in one syscall: corked here,
+    // uncorked by `flush` or else once the current work is done.
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.socket.uncork();
-      });
+      process.nextTick(() => this.flush());
     }
     return this.socket.write(encodeFrame(this.#send.encrypt(new Uint8Array(0), message)));
+  }
+
+  /** Send what is corked now instead of at the end of the current work. */
+  flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket.uncork();
   }
 
   close(): void {

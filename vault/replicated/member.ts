@@ -152,6 +152,7 @@ export class ClusterMember {
     if (directory) this.#setPeers(new Map(directory.map((d) => [d.id, d])));
     const transport: Transport = {
       send: (to, bytes) => void this.#network.send(to, tagged(TAG_RAFT, bytes)),
+      flush: () => this.#network.flush(),
       onMessage: (h) => {
         this.#raftHandler = h;
       },
