@@ -12,6 +12,14 @@
         ["OS=='linux'", { "ldflags": ["-Wl,-z,now"] }]
       ],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES" }
+    },
+    {
+      # The Nitro Secure Module device (/dev/nsm), for attestation inside an enclave. Plain
+      # POSIX and N-API; on other systems nsm.cc compiles to a stub whose call throws ENOTSUP.
+      "target_name": "vigil_nsm",
+      "sources": ["nsm.cc"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra"]
     }
   ]
 }
