@@ -26,9 +26,22 @@ export {
 export { KeyFileSealer, type KeyFileSealerOptions } from './key-file-sealer.ts';
 export { KmsSealer, type KmsSealerOptions, type RecipientKeyPair } from './kms-sealer.ts';
 export { MAX_DOCUMENT_BYTES } from './limits.ts';
-export { NitroAttestationProvider, NSM_DEVICE } from './nitro-provider.ts';
+export {
+  NitroAttestationProvider,
+  type NitroAttestationProviderOptions,
+  NSM_DEVICE,
+} from './nitro-provider.ts';
 export { AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
 export { NitroAttestationVerifier, verifyNitroAttestation } from './nitro-verifier.ts';
+export {
+  decodeAttestationResponse,
+  encodeAttestationRequest,
+  NSM_REQUEST_MAX_BYTES,
+  NSM_RESPONSE_MAX_BYTES,
+  type NsmAddonStatus,
+  type NsmTransport,
+  nsmAddonStatus,
+} from './nsm.ts';
 export { documentTimestamp } from './payload.ts';
 export { type Sealer, STORAGE_KEY_BYTES } from './sealer.ts';
 export { type RandomBytes, STORAGE_BOX_VERSION, StorageBox } from './storage-box.ts';
