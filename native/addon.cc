@@ -2,6 +2,8 @@
 // here and every failure becomes a JS exception: bad input never crashes the process.
 #include <node_api.h>
 
+#include "napi_status.h"
+
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -26,13 +28,7 @@ struct Pass {
   std::unique_ptr<vigil::BucketPass> impl;
 };
 
-bool throwIfPending(napi_env env, napi_status status, const char* what) {
-  if (status == napi_ok) return false;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, nullptr, what);
-  return true;
-}
+using vigil::throwIfPending;
 
 // Reads min..max arguments into argv (*argc says how many came); a TypeError naming `usage`
 // otherwise.

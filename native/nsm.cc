@@ -10,6 +10,8 @@
 // predate the uapi file; where the header exists, the restatement is checked against it.
 #include <node_api.h>
 
+#include "napi_status.h"
+
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -36,13 +38,7 @@ constexpr size_t kResponseMax = 0x3000;
 // Longer paths cannot name a device (PATH_MAX on Linux); refusing them early keeps the copy small.
 constexpr size_t kPathMax = 4095;
 
-bool throwIfPending(napi_env env, napi_status status, const char* what) {
-  if (status == napi_ok) return false;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, nullptr, what);
-  return true;
-}
+using vigil::throwIfPending;
 
 // A TypeError or RangeError with a stable `code`, so callers can tell bad arguments from device
 // failures without parsing messages.
