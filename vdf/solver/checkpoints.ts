@@ -32,6 +32,11 @@ export interface CheckpointStore {
   read(): Iterable<Uint8Array>;
   /** The same bytes as read(), in chunks of whole elements (a segment each on disk). */
   readChunks(): Iterable<Uint8Array>;
+  /**
+   * Picks up segments another writer added since this store was opened, verifying only those
+   * (a proof worker opens the directory while the evaluation is still writing it).
+   */
+  refresh(): void;
   saveResult(name: 'output' | 'proof', bytes: Uint8Array): void;
   loadResult(name: 'output' | 'proof'): Uint8Array | undefined;
 }
@@ -46,6 +51,7 @@ export function memoryCheckpoints(): CheckpointStore {
     last: () => items[items.length - 1],
     append: (e) => void items.push(e),
     flush: () => {},
+    refresh: () => {},
     read: () => items,
     readChunks: () => items,
     saveResult: (name, bytes) => void results.set(name, bytes),
@@ -97,31 +103,35 @@ export function diskCheckpoints(dir: string, job: CheckpointJob): CheckpointStor
     );
 
   const segments: { start: number; count: number; path: string }[] = [];
-  const names = readdirSync(dir)
-    .map((n) => SEGMENT.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((a, b) => Number(a[1]) - Number(b[1]));
   let persisted = 0;
   let lastElement: Uint8Array | undefined;
-  for (const m of names) {
-    const start = Number(m[1]);
-    const path = join(dir, m[0]);
-    if (start !== persisted)
-      throw new VdfError(
-        'VDF_CHECKPOINT',
-        `checkpoint segments are not contiguous at ${persisted}`,
-      );
-    const file = new Uint8Array(readFileSync(path));
-    const body = file.subarray(0, file.length - 32);
-    if (file.length < 32 || body.length % job.elementBytes !== 0 || body.length === 0)
-      throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} has a bad length`);
-    if (!bytesEqual(file.subarray(file.length - 32), seal(start, body)))
-      throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} fails its checksum`);
-    const count = body.length / job.elementBytes;
-    segments.push({ start, count, path });
-    persisted += count;
-    lastElement = body.slice(body.length - job.elementBytes);
-  }
+  // Verifies and adds the segments after the ones already known (all of them at open).
+  const scan = () => {
+    const names = readdirSync(dir)
+      .map((n) => SEGMENT.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null && Number(m[1]) >= persisted)
+      .sort((a, b) => Number(a[1]) - Number(b[1]));
+    for (const m of names) {
+      const start = Number(m[1]);
+      const path = join(dir, m[0]);
+      if (start !== persisted)
+        throw new VdfError(
+          'VDF_CHECKPOINT',
+          `checkpoint segments are not contiguous at ${persisted}`,
+        );
+      const file = new Uint8Array(readFileSync(path));
+      const body = file.subarray(0, file.length - 32);
+      if (file.length < 32 || body.length % job.elementBytes !== 0 || body.length === 0)
+        throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} has a bad length`);
+      if (!bytesEqual(file.subarray(file.length - 32), seal(start, body)))
+        throw new VdfError('VDF_CHECKPOINT', `checkpoint segment ${m[0]} fails its checksum`);
+      const count = body.length / job.elementBytes;
+      segments.push({ start, count, path });
+      persisted += count;
+      lastElement = body.slice(body.length - job.elementBytes);
+    }
+  };
+  scan();
 
   let pending: Uint8Array[] = [];
   const resultPath = (name: string) => join(dir, `${name}.bin`);
@@ -160,6 +170,11 @@ export function diskCheckpoints(dir: string, job: CheckpointJob): CheckpointStor
     *readChunks() {
       for (const s of segments) yield readSegment(s.path);
       yield* pending;
+    },
+    refresh() {
+      if (pending.length > 0)
+        throw new VdfError('VDF_CHECKPOINT', 'refresh of a store with unsaved checkpoints');
+      scan();
     },
     saveResult: (name, bytes) => writeFileAtomic(resultPath(name), bytes),
     loadResult(name) {

@@ -2,42 +2,70 @@
 import { parentPort } from 'node:worker_threads';
 import { fromHexStrict, toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
+import type { VdfGroup } from '../group.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { proveRange } from '../wesolowski/index.ts';
-import { diskCheckpoints } from './checkpoints.ts';
-import type { WorkerMessage, WorkerTask } from './workers.ts';
+import { type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
+import type { WorkerInbound, WorkerJob, WorkerMessage, WorkerTask } from './workers.ts';
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+const fail = (err: unknown) =>
+  post({
+    type: 'error',
+    code: err instanceof VdfError ? err.code : 'VDF_CHECKPOINT',
+    message: err instanceof Error ? err.message : String(err),
+  });
 
-// The task arrives as the first message: the worker may be started before ℓ is known.
-parentPort!.once('message', (task: WorkerTask) => {
-  run(task);
+// The job comes first, while the evaluation may still be running: open the checkpoints and verify
+// what is there. The task comes once ℓ is known: pick up the last segments, then run the passes.
+let opened: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore } | undefined;
+let openError: unknown;
+parentPort!.on('message', (m: WorkerInbound) => {
+  if (m.type === 'job') {
+    try {
+      opened = open(m.job);
+    } catch (err) {
+      openError = err;
+    }
+    return;
+  }
+  parentPort!.removeAllListeners('message');
+  if (!opened) fail(openError ?? new VdfError('VDF_CHECKPOINT', 'proof worker got no job'));
+  else run(opened, m.task);
 });
 
-function run(task: WorkerTask): void {
+function open(job: WorkerJob) {
+  const seed = fromHexStrict(job.seed)!;
+  const group = groupFor(job.group, seed);
+  const store = diskCheckpoints(job.checkpointDir, {
+    group: job.group,
+    seed,
+    iterations: job.iterations,
+    interval: job.params.interval,
+    elementBytes: ELEMENT_BYTES[job.group],
+  });
+  return { job, group, store };
+}
+
+function run(
+  { job, group, store }: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
+  task: WorkerTask,
+): void {
   try {
-    const seed = fromHexStrict(task.seed)!;
-    const group = groupFor(task.group, seed);
-    const store = diskCheckpoints(task.checkpointDir, {
-      group: task.group,
-      seed,
-      iterations: task.iterations,
-      interval: task.params.interval,
-      elementBytes: ELEMENT_BYTES[task.group],
-    });
+    store.refresh();
     const read = function* () {
       for (const bytes of store.read()) yield group.decode(bytes);
     };
     const challenge = BigInt(`0x${task.challenge}`);
-    const sum = nativeBucketSum<unknown>(task.group, task.native, challenge, task.params.k, () =>
+    const sum = nativeBucketSum<unknown>(job.group, task.native, challenge, job.params.k, () =>
       store.readChunks(),
     );
     const share = proveRange<unknown>(
       group,
-      task.iterations,
+      job.iterations,
       challenge,
-      task.params,
+      job.params,
       task.from,
       task.to,
       read,
@@ -46,10 +74,6 @@ function run(task: WorkerTask): void {
     );
     post({ type: 'done', element: toHex(group.encode(share)) });
   } catch (err) {
-    post({
-      type: 'error',
-      code: err instanceof VdfError ? err.code : 'VDF_CHECKPOINT',
-      message: err instanceof Error ? err.message : String(err),
-    });
+    fail(err);
   }
 }

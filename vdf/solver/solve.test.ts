@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VdfError } from '../errors.ts';
 import { verifyProof } from '../verify.ts';
+import { diskCheckpoints } from './checkpoints.ts';
 import { type SolveProgress, solve } from './solve.ts';
 
 const dirs: string[] = [];
@@ -98,4 +99,36 @@ describe('solver', () => {
     const b = await solve({ group: 'rsa2048', seed, iterations: 20_000, workers: 'never' });
     expect(a.proof).toEqual(b.proof);
   }, 30_000);
+});
+
+describe('checkpoint store refresh (a proof worker opens the directory during the evaluation)', () => {
+  const job = { group: 'rsa2048' as const, seed, iterations: 1000, interval: 10, elementBytes: 4 };
+  const element = (i: number) => new Uint8Array([0, 0, i >> 8, i & 255]);
+
+  it('picks up the segments written since it opened, and verifies them', () => {
+    const dir = tempDir();
+    const writer = diskCheckpoints(dir, job);
+    for (let i = 0; i < 5; i++) writer.append(element(i));
+    writer.flush();
+    const reader = diskCheckpoints(dir, job);
+    expect(reader.count).toBe(5);
+    for (let i = 5; i < 9; i++) writer.append(element(i));
+    writer.flush();
+    expect(reader.count).toBe(5);
+    reader.refresh();
+    expect(reader.count).toBe(9);
+    expect([...reader.read()].map((e) => e[3])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // A later segment that fails its seal is refused on refresh, like on open.
+    writer.append(element(9));
+    writer.flush();
+    const name = readdirSync(dir)
+      .filter((n) => n.startsWith('seg-'))
+      .sort()
+      .at(-1)!;
+    const bytes = readFileSync(join(dir, name));
+    bytes[0]! ^= 1;
+    writeFileSync(join(dir, name), bytes);
+    expect(() => reader.refresh()).toThrow(/fails its checksum/);
+  });
 });

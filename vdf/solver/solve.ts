@@ -2,6 +2,7 @@
  * The solver shell: y = x^(2^T) in chunks (progress, cancellation, checkpoints), then the proof.
  * Clocks and the disk live here; the maths is in the group and in wesolowski/.
  */
+import { toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
@@ -80,7 +81,13 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
   const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, T, params);
   let workers: ProofWorkers | undefined;
   const startWorkers = (): ProofWorkers => {
-    workers ??= new ProofWorkers(proofWorkerCount(o.workers, params.l));
+    workers ??= new ProofWorkers(proofWorkerCount(o.workers, params.l), {
+      group: o.group,
+      seed: toHex(o.seed),
+      iterations: T,
+      params,
+      checkpointDir: o.checkpointDir!,
+    });
     return workers;
   };
   try {

@@ -3,7 +3,7 @@
  * H_w over its range of j from the on-disk checkpoints, and the ranges combine by Horner.
  */
 import { Worker } from 'node:worker_threads';
-import { fromHexStrict, toHex } from '../bytes.ts';
+import { fromHexStrict } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { GroupName, VdfGroup } from '../group.ts';
 import { combineRanges, type ProofParams } from '../wesolowski/index.ts';
@@ -22,18 +22,25 @@ export function useWorkers(
   return iterations >= WORKER_MIN_ITERATIONS;
 }
 
-export interface WorkerTask {
+/** What a worker learns at start: the job whose checkpoints it opens (and verifies) early. */
+export interface WorkerJob {
   group: GroupName;
   seed: string;
   iterations: number;
   params: ProofParams;
+  checkpointDir: string;
+}
+
+/** What it learns once ℓ is known: its range of passes. */
+export interface WorkerTask {
   challenge: string;
   from: number;
   to: number;
-  checkpointDir: string;
   /** Use the native rsa2048 pass when the worker can load it. */
   native: boolean;
 }
+
+export type WorkerInbound = { type: 'job'; job: WorkerJob } | { type: 'task'; task: WorkerTask };
 
 export type WorkerMessage =
   | { type: 'pass' }
@@ -43,17 +50,19 @@ export type WorkerMessage =
 /**
  * Proof workers started ahead of their tasks: booting a worker (tsx, the modules, the addon)
  * takes ≈ 0.5 s, so the solver starts them in the evaluation's last seconds and the proof begins
- * the moment ℓ is known. Each worker takes one task, as its first message.
+ * the moment ℓ is known. Each worker gets the job at once (it opens the checkpoint directory and
+ * verifies the segments written so far) and one task later.
  */
 export class ProofWorkers {
   readonly #workers: Worker[];
   readonly #failures: (VdfError | undefined)[];
 
-  constructor(count: number) {
+  constructor(count: number, job: WorkerJob) {
     this.#workers = Array.from(
       { length: count },
       () => new Worker(new URL('./prove-worker-boot.mjs', import.meta.url)),
     );
+    for (const w of this.#workers) w.postMessage({ type: 'job', job } satisfies WorkerInbound);
     // A worker that dies before its task is reported when the task is given.
     this.#failures = this.#workers.map(() => undefined);
     this.#workers.forEach((worker, i) => {
@@ -100,7 +109,7 @@ export class ProofWorkers {
       worker.on('exit', (code) =>
         settle(() => reject(new VdfError('VDF_CHECKPOINT', `proof worker exited with ${code}`))),
       );
-      worker.postMessage(task);
+      worker.postMessage({ type: 'task', task } satisfies WorkerInbound);
     });
   }
 
@@ -118,14 +127,7 @@ export function proofWorkerCount(
 
 export async function proveInWorkers<E>(
   group: VdfGroup<E>,
-  o: {
-    group: GroupName;
-    seed: Uint8Array;
-    iterations: number;
-    checkpointDir?: string;
-    workers?: 'auto' | 'never' | number;
-    native?: boolean;
-  },
+  o: { native?: boolean },
   params: ProofParams,
   challenge: bigint,
   store: CheckpointStore,
@@ -140,14 +142,9 @@ export async function proveInWorkers<E>(
       workers.run(
         i,
         {
-          group: o.group,
-          seed: toHex(o.seed),
-          iterations: o.iterations,
-          params,
           challenge: challenge.toString(16),
           from,
           to: bounds[i + 1]!,
-          checkpointDir: o.checkpointDir!,
           native: o.native !== false,
         },
         onPass,
