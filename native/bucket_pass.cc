@@ -1,7 +1,6 @@
 #include "bucket_pass.h"
 
 #include <climits>
-#include <cmath>
 #include <cstring>
 
 namespace vigil {
@@ -10,7 +9,6 @@ namespace {
 // A bucket is renormalised to Montgomery form after this many products, which bounds the table
 // of powers of R (kMaxLag + 2 elements) whatever the digit distribution.
 constexpr int32_t kMaxLag = 255;
-constexpr double kDigitMargin = 1.0 / (1 << 20);
 }  // namespace
 
 BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* rem,
@@ -30,44 +28,21 @@ BucketPass::BucketPass(const BIGNUM* modulus, const BIGNUM* ell, const BIGNUM* r
     fail(why.c_str());
     return;
   }
-  ctx_ = BN_CTX_new();
-  ellMont_ = BN_MONT_CTX_new();
-  ell_ = BN_dup(ell);
-  rem_ = BN_dup(rem);
-  stepMont_ = BN_new();
-  scratch_ = BN_new();
-  digit_ = BN_new();
-  if (!ctx_ || !ellMont_ || !ell_ || !rem_ || !stepMont_ || !scratch_ || !digit_) {
-    fail("out of memory");
+  if (!digits_.init(ell, rem, stepDown, k)) {
+    fail("OpenSSL set-up of the digit walk failed");
     return;
   }
   halfN_.resize(elementBytes_);
-  if (!BN_MONT_CTX_set(ellMont_, ell_, ctx_) || !BN_to_montgomery(stepMont_, stepDown, ellMont_, ctx_) ||
-      !BN_rshift1(scratch_, modulus) ||
-      BN_bn2binpad(scratch_, halfN_.data(), static_cast<int>(elementBytes_)) !=
-          static_cast<int>(elementBytes_)) {
-    fail("OpenSSL Montgomery set-up failed");
-    return;
-  }
-  const int ellBits = BN_num_bits(ell_);
-  ellShift_ = ellBits > 64 ? ellBits - 64 : 0;
-  if (!BN_rshift(scratch_, ell_, ellShift_)) {
-    fail("OpenSSL arithmetic failed");
-    return;
-  }
-  digitScale_ = std::ldexp(1.0, static_cast<int>(k_)) / static_cast<double>(BN_get_word(scratch_));
+  BIGNUM* half = BN_new();
+  const bool ok = half && BN_rshift1(half, modulus) &&
+                  BN_bn2binpad(half, halfN_.data(), static_cast<int>(elementBytes_)) ==
+                      static_cast<int>(elementBytes_);
+  BN_free(half);
+  if (!ok) fail("OpenSSL arithmetic failed");
   lag_.assign(buckets, kEmpty);
 }
 
-BucketPass::~BucketPass() {
-  BN_free(digit_);
-  BN_free(scratch_);
-  BN_free(stepMont_);
-  BN_free(rem_);
-  BN_free(ell_);
-  BN_MONT_CTX_free(ellMont_);
-  BN_CTX_free(ctx_);
-}
+BucketPass::~BucketPass() = default;
 
 bool BucketPass::fail(const char* what) {
   if (error_.empty()) error_ = what;
@@ -104,30 +79,6 @@ bool BucketPass::normalise(size_t b) {
   return true;
 }
 
-// digit = floor(2^k * rem / l) < 2^k (rem < l); then rem <- rem * stepDown mod l. With
-// r = rem >> s and t = l >> s (t has 64 bits), x = r * 2^k / t in doubles is within 2^-35 of
-// 2^k * rem / l (k <= 20), so unless x is within 2^-20 of an integer its floor is the digit;
-// otherwise (about one step in 10^6) an exact BN_div decides.
-bool BucketPass::nextDigit(size_t* digit) {
-  bool exact = false;
-  if (ellShift_ > 0 && BN_rshift(scratch_, rem_, ellShift_)) {
-    const double x = static_cast<double>(BN_get_word(scratch_)) * digitScale_;
-    const double whole = std::floor(x);
-    const double frac = x - whole;
-    if (frac > kDigitMargin && frac < 1 - kDigitMargin) {
-      *digit = static_cast<size_t>(whole);
-      exact = true;
-    }
-  }
-  if (!exact) {
-    if (!BN_lshift(scratch_, rem_, static_cast<int>(k_)) ||
-        !BN_div(digit_, nullptr, scratch_, ell_, ctx_))
-      return false;
-    *digit = static_cast<size_t>(BN_get_word(digit_));
-  }
-  return BN_mod_mul_montgomery(rem_, rem_, stepMont_, ellMont_, ctx_) == 1;
-}
-
 // Pending products go out together so that an arithmetic that interleaves independent products
 // (IFMA) can; a digit already pending ends the batch first, as its products depend on each other.
 bool BucketPass::flush() {
@@ -151,8 +102,10 @@ bool BucketPass::feed(const uint8_t* elements, size_t count, size_t* bad) {
       return fail("element is not canonical (1 <= v <= (N-1)/2)");
     }
     size_t digit = 0;
-    if (!nextDigit(&digit)) return fail("OpenSSL arithmetic failed");
+    if (!digits_.next(&digit)) return fail("OpenSSL arithmetic failed");
     if (digit == 0) continue;
+    // The bucket table (2^16 buckets) is far larger than L2; its product waits for a batch.
+    residues_->prefetch(digit);
     if (lag_[digit] == kEmpty) {
       if (!residues_->load(digit, element, elementBytes_)) return fail("out of memory");
       lag_[digit] = 0;

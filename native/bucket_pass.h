@@ -6,6 +6,7 @@
 
 #include <openssl/bn.h>
 
+#include "digit_walk.h"
 #include "residues.h"
 
 #include <cstddef>
@@ -43,7 +44,6 @@ class BucketPass {
 
  private:
   bool fail(const char* what);
-  bool nextDigit(size_t* digit);
   bool normalise(size_t b);
   bool flush();
   bool rPower(uint32_t exponent, size_t* slot);
@@ -53,18 +53,8 @@ class BucketPass {
   unsigned k_;
   size_t elementBytes_ = 0;
   bool done_ = false;
-  BN_CTX* ctx_ = nullptr;
-  BN_MONT_CTX* ellMont_ = nullptr;  // mod l
-  std::vector<uint8_t> halfN_;      // (N-1)/2, big-endian, elementBytes_ long
-  BIGNUM* ell_ = nullptr;
-  BIGNUM* rem_ = nullptr;
-  BIGNUM* stepMont_ = nullptr;  // stepDown in Montgomery form mod l
-  BIGNUM* scratch_ = nullptr;
-  BIGNUM* digit_ = nullptr;
-  // Digits come from the top 64 bits of rem and l (both >> ellShift_) in doubles, with an exact
-  // BN_div only when the estimate is too close to a digit boundary: digitScale_ = 2^k / (l >> s).
-  int ellShift_ = 0;
-  double digitScale_ = 0;
+  DigitWalk digits_;
+  std::vector<uint8_t> halfN_;  // (N-1)/2, big-endian, elementBytes_ long
   // Slots of residues_: buckets 0 .. 2^k - 1, then kBatch each of elements being fed, running
   // products and totals (finish() folds kBatch bucket ranges side by side), a scratch slot, the
   // sum, and the table of powers of R.

@@ -31,6 +31,8 @@ class Residues {
     return true;
   }
   virtual bool copy(size_t r, size_t a) = 0;
+  // A hint that slot will be used soon (the bucket pass knows its next buckets ahead of time).
+  virtual void prefetch(size_t /*slot*/) const {}
   // Writes slot / R mod N, fully reduced, as `len` big-endian bytes.
   virtual bool fromMontgomery(size_t slot, uint8_t* bigEndian, size_t len) = 0;
 };

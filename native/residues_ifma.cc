@@ -186,6 +186,11 @@ class Ifma52Residues final : public Residues {
     return true;
   }
 
+  void prefetch(size_t slot) const override {
+    const char* p = reinterpret_cast<const char*>(table_ + slot * kLimbs);
+    for (size_t line = 0; line < kLimbs * sizeof(uint64_t); line += 64) __builtin_prefetch(p + line, 1);
+  }
+
   bool fromMontgomery(size_t slot, uint8_t* be, size_t len) override {
     alignas(64) uint64_t one[kLimbs] = {1};
     alignas(64) uint64_t plain[kLimbs];

@@ -69,7 +69,8 @@ export function proofParams(group: GroupName, iterations: number): ProofParams {
     const lBalance = Math.sqrt((T * c.stepOverhead * PROOF_WORKERS) / (k * combine * c.mul));
     const lMax = Math.min(blocks, Math.max(lMin, Math.ceil(lBalance) + 1));
     for (let l = lMin, i = 0; l <= lMax; l = i < L_SCAN ? l + 1 : Math.ceil(l * 1.05), i++) {
-      const proof = ((blocks + l * combine) * c.mul) / PROOF_WORKERS;
+      // Whole passes go to the workers, so an odd l leaves one worker a pass behind.
+      const proof = Math.ceil(l / PROOF_WORKERS) * (blocks / l + combine) * c.mul;
       const evaluation = T * c.square + Math.ceil(T / (k * l)) * c.stepOverhead;
       candidates.push({ k, l, interval: k * l, total: proof + evaluation, proof });
     }
