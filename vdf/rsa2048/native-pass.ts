@@ -32,6 +32,78 @@ function nativeError(err: unknown): VdfError {
   return new VdfError(code, `native prover pass: ${message}`);
 }
 
+/** Bucket tables a worker may hold at once: 48 MiB, so two workers stay well under 128 MB. */
+const FUSE_BYTES = 48 * 2 ** 20;
+/** A bucket's residue: 40 limbs of 52 bits (IFMA), or a BIGNUM of about the same size. */
+const BUCKET_BYTES = 320;
+
+export function fuseFactor(k: number): number {
+  return Math.max(1, Math.floor(FUSE_BYTES / (2 ** k * BUCKET_BYTES)));
+}
+
+/**
+ * S_j for each plan, in one sweep over the checkpoints: every chunk read is fed to every pass
+ * while it is in cache. Passes and their buckets live until the sweep ends.
+ */
+export function nativeRsaBucketSums(
+  addon: NativeAddon,
+  challenge: bigint,
+  k: number,
+  plans: readonly PassPlan[],
+  read: EncodedCheckpointReader,
+  arithmetic: NativeArithmetic = nativeArithmetic(),
+): (bigint | undefined)[] {
+  let outs: (Uint8Array | null)[];
+  try {
+    const passes = plans.map((plan) =>
+      addon.createPass(
+        MODULUS_BYTES,
+        bigintToMinimalBytes(challenge),
+        bigintToMinimalBytes(plan.rem),
+        bigintToMinimalBytes(plan.stepDown),
+        k,
+        arithmetic,
+      ),
+    );
+    const longest = Math.max(0, ...plans.map((p) => p.count));
+    const batch = new Uint8Array(BATCH_ELEMENTS * ELEMENT_BYTES);
+    let filled = 0;
+    let fed = 0;
+    // Elements [fed, fed + n) go to every pass that still wants them.
+    const feed = (bytes: Uint8Array, n: number) => {
+      plans.forEach((plan, i) => {
+        const want = Math.min(n, plan.count - fed);
+        if (want > 0) addon.feedPass(passes[i]!, bytes.subarray(0, want * ELEMENT_BYTES));
+      });
+      fed += n;
+    };
+    const flush = () => {
+      if (filled > 0) feed(batch, filled);
+      filled = 0;
+    };
+    for (const chunk of read()) {
+      const left = longest - fed - filled;
+      if (left <= 0) break;
+      if (chunk.length % ELEMENT_BYTES !== 0)
+        throw new VdfError('VDF_MALFORMED', `checkpoint chunk of ${chunk.length} bytes`);
+      const n = Math.min(left, chunk.length / ELEMENT_BYTES);
+      if (n === 1 && filled < BATCH_ELEMENTS) {
+        batch.set(chunk.subarray(0, ELEMENT_BYTES), filled * ELEMENT_BYTES);
+        if (++filled === BATCH_ELEMENTS) flush();
+      } else {
+        flush();
+        feed(chunk, n);
+      }
+    }
+    flush();
+    outs = passes.map((pass) => addon.finishPass(pass));
+  } catch (err) {
+    throw err instanceof VdfError ? err : nativeError(err);
+  }
+  return outs.map((out) => (out === null ? undefined : canonical(bytesToBigint(out))));
+}
+
+/** One pass: nativeRsaBucketSums of a single plan. */
 export function nativeRsaBucketSum(
   addon: NativeAddon,
   challenge: bigint,
@@ -40,43 +112,7 @@ export function nativeRsaBucketSum(
   read: EncodedCheckpointReader,
   arithmetic: NativeArithmetic = nativeArithmetic(),
 ): bigint | undefined {
-  let out: Uint8Array | null;
-  try {
-    const pass = addon.createPass(
-      MODULUS_BYTES,
-      bigintToMinimalBytes(challenge),
-      bigintToMinimalBytes(plan.rem),
-      bigintToMinimalBytes(plan.stepDown),
-      k,
-      arithmetic,
-    );
-    const batch = new Uint8Array(BATCH_ELEMENTS * ELEMENT_BYTES);
-    let filled = 0;
-    let left = plan.count;
-    const flush = () => {
-      if (filled > 0) addon.feedPass(pass, batch.subarray(0, filled * ELEMENT_BYTES));
-      filled = 0;
-    };
-    for (const chunk of read()) {
-      if (left <= 0) break;
-      if (chunk.length % ELEMENT_BYTES !== 0)
-        throw new VdfError('VDF_MALFORMED', `checkpoint chunk of ${chunk.length} bytes`);
-      const n = Math.min(left, chunk.length / ELEMENT_BYTES);
-      left -= n;
-      if (n === 1 && filled < BATCH_ELEMENTS) {
-        batch.set(chunk.subarray(0, ELEMENT_BYTES), filled * ELEMENT_BYTES);
-        if (++filled === BATCH_ELEMENTS) flush();
-      } else {
-        flush();
-        addon.feedPass(pass, chunk.subarray(0, n * ELEMENT_BYTES));
-      }
-    }
-    flush();
-    out = addon.finishPass(pass);
-  } catch (err) {
-    throw err instanceof VdfError ? err : nativeError(err);
-  }
-  return out === null ? undefined : canonical(bytesToBigint(out));
+  return nativeRsaBucketSums(addon, challenge, k, [plan], read, arithmetic)[0];
 }
 
 /**
@@ -93,5 +129,8 @@ export function nativeBucketSum<E>(
   if (!enabled || group !== 'rsa2048') return undefined;
   const addon = nativeAddon();
   if (addon === undefined) return undefined;
-  return ((plan: PassPlan) => nativeRsaBucketSum(addon, challenge, k, plan, read)) as BucketSum<E>;
+  return {
+    fuse: fuseFactor(k),
+    run: (plans) => nativeRsaBucketSums(addon, challenge, k, plans, read) as (E | undefined)[],
+  };
 }

@@ -13,7 +13,12 @@ import { rsa2048Group } from './group.ts';
 import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
 import { type NativeArithmetic, nativeAddon, nativeArithmetic, nativeStatus } from './native.ts';
 import { nativeRsaSquareChain, nativeSquareChain } from './native-chain.ts';
-import { nativeBucketSum, nativeRsaBucketSum } from './native-pass.ts';
+import {
+  fuseFactor,
+  nativeBucketSum,
+  nativeRsaBucketSum,
+  nativeRsaBucketSums,
+} from './native-pass.ts';
 
 const status = nativeStatus();
 if (!status.available) console.warn(`[native] skipping native VDF tests: ${status.reason}`);
@@ -130,6 +135,30 @@ describe.skipIf(!status.available)('native rsa2048 bucket pass', () => {
               nativeRsaBucketSum(addon, challenge, k, plan, () => elements.map(enc), arithmetic),
             ).toBe(reference(challenge, k, plan, elements));
           }
+    },
+  );
+
+  it.each(arithmetics)(
+    '%s: several passes in one sweep equal each pass alone (fused, uneven counts, chunked)',
+    (arithmetic) => {
+      const elements = [group.input];
+      while (elements.length < 300) elements.push(group.square(elements.at(-1)!));
+      const challenge = primes[0]!;
+      const plans = [0, 1, 2, 3].map((j) => ({
+        count: 300 - (j % 2),
+        rem: (challenge / 11n) * BigInt(j + 1),
+        stepDown: (challenge + 1n) / BigInt(2 + j),
+      }));
+      const encoded = elements.map(enc);
+      const chunks = [
+        concatBytes(...encoded.slice(0, 7)),
+        ...encoded.slice(7, 9),
+        concatBytes(...encoded.slice(9)),
+      ];
+      const fused = nativeRsaBucketSums(addon, challenge, 9, plans, () => chunks, arithmetic);
+      expect(fused).toEqual(plans.map((plan) => reference(challenge, 9, plan, elements)));
+      expect(fuseFactor(16)).toBeGreaterThanOrEqual(2);
+      expect(fuseFactor(20)).toBe(1);
     },
   );
 

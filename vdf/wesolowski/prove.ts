@@ -57,8 +57,15 @@ export function passPlan(
   };
 }
 
-/** S_j for one pass (undefined for the identity): the TypeScript reference or a native backend. */
-export type BucketSum<E> = (plan: PassPlan) => E | undefined;
+/**
+ * S_j for several passes at once (undefined for the identity): the TypeScript reference or a
+ * native backend. A backend that reads the checkpoints once for up to `fuse` passes saves a
+ * sweep over them per extra pass; `fuse` is bounded by the buckets it can hold.
+ */
+export interface BucketSum<E> {
+  fuse: number;
+  run(plans: readonly PassPlan[]): (E | undefined)[];
+}
 
 /**
  * S_j = Π_i C_i^(b_(i·l+j)) for one j: buckets by digit, then Σ b·Y_b by running products
@@ -108,15 +115,25 @@ export function proveRange<E>(
   to: number,
   read: CheckpointReader<E>,
   onPass?: () => void,
-  sum: BucketSum<E> = (plan) => bucketSum(group, challenge, params.k, plan, read),
+  sum: BucketSum<E> = {
+    fuse: 1,
+    run: (plans) => plans.map((plan) => bucketSum(group, challenge, params.k, plan, read)),
+  },
 ): E {
   let acc = group.identity();
-  for (let j = to - 1; j >= from; j--) {
-    acc = group.squareTimes(acc, params.k);
-    const plan = passPlan(iterations, challenge, params, j);
-    const s = plan === undefined ? undefined : sum(plan);
-    if (s !== undefined) acc = group.mul(acc, s);
-    onPass?.();
+  for (let top = to - 1; top >= from; top -= sum.fuse) {
+    const js: number[] = [];
+    for (let j = top; j >= Math.max(from, top - sum.fuse + 1); j--) js.push(j);
+    const plans = js.map((j) => passPlan(iterations, challenge, params, j));
+    const present = plans.filter((x): x is PassPlan => x !== undefined);
+    const sums = present.length > 0 ? sum.run(present) : [];
+    let next = 0;
+    for (const plan of plans) {
+      acc = group.squareTimes(acc, params.k);
+      const s = plan === undefined ? undefined : sums[next++];
+      if (s !== undefined) acc = group.mul(acc, s);
+      onPass?.();
+    }
   }
   return acc;
 }
