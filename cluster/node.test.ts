@@ -179,6 +179,7 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     expect(log.every((w) => w.entries === 1)).toBe(true);
     // each carries the applied state of the proposals before it
     expect(log.slice(1).every((w) => w.applied !== undefined)).toBe(true);
+    await until(() => leader.status().appliedIndex === leader.status().lastIndex);
     const applied = leader.status().appliedIndex;
     expect(log.at(-1)!.applied).toBeLessThan(applied); // the last one is not on disk yet
     await leader.whenApplyDurable();
