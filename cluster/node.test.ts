@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DurableStateMachine, RaftNode, type Transport } from './node.ts';
+import { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 import { type KvWrite, RaftStorage } from './storage.ts';
 
 /** A key/value machine: command "k=v" sets k and replies with the number of keys. */
@@ -51,6 +51,25 @@ class Hub {
   }
 }
 
+/** A node on the hub with a key/value machine and a fast clock. */
+function startNode(
+  hub: Hub,
+  id: string,
+  storage: RaftStorage,
+  voters: string[],
+  extra: Partial<NodeOptions> = {},
+): Promise<RaftNode> {
+  return RaftNode.start({
+    id,
+    storage,
+    transport: hub.transport(id),
+    machine: new KvMachine(),
+    tickMs: 10,
+    bootstrap: { voters, learners: [] },
+    ...extra,
+  });
+}
+
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
@@ -72,13 +91,7 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     const fsyncs: number[] = [];
     const start = async (id: string): Promise<RaftNode> => {
       const storage = await RaftStorage.open(paths.get(id)!);
-      return RaftNode.start({
-        id,
-        storage,
-        transport: hub.transport(id),
-        machine: new KvMachine(),
-        tickMs: 10,
-        bootstrap: { voters: ids, learners: [] },
+      return startNode(hub, id, storage, ids, {
         snapshotEvery: 5,
         onFsync: (s) => fsyncs.push(s),
       });
@@ -157,16 +170,7 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
         log.push({ entries: 0, applied: index });
         return commitApplied(index, writes, replace);
       };
-      nodes.push(
-        await RaftNode.start({
-          id,
-          storage,
-          transport: hub.transport(id),
-          machine: new KvMachine(),
-          tickMs: 10,
-          bootstrap: { voters: ids, learners: [] },
-        }),
-      );
+      nodes.push(await startNode(hub, id, storage, ids));
     }
     await until(() => nodes.some((n) => n.status().role === 'leader'));
     const leader = nodes.find((n) => n.status().role === 'leader')!;
@@ -196,14 +200,7 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     const start = async (id: string, voters: string[]): Promise<RaftNode> => {
       const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
       dirs.push(d);
-      const n = await RaftNode.start({
-        id,
-        storage: await RaftStorage.open(d),
-        transport: hub.transport(id),
-        machine: new KvMachine(),
-        tickMs: 10,
-        bootstrap: { voters, learners: [] },
-      });
+      const n = await startNode(hub, id, await RaftStorage.open(d), voters);
       nodes.set(id, n);
       return n;
     };
