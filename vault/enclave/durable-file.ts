@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** fsyncs a directory so a newly created or renamed entry survives a power cut. */
@@ -12,11 +13,8 @@ export async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-/**
- * Creates `path` with `bytes` and mode 0600, failing if it exists: write, fsync, close, fsync
- * the directory. O_EXCL makes two racing starts agree on one file.
- */
-export async function createFileExclusive(path: string, bytes: Uint8Array): Promise<void> {
+/** Writes a new file (mode 0600, O_EXCL, no symlinks) and fsyncs it. */
+async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
   const handle = await open(
     path,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -28,6 +26,21 @@ export async function createFileExclusive(path: string, bytes: Uint8Array): Prom
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Creates `path` with `bytes` and mode 0600, failing with EEXIST if it exists. The bytes go to a
+ * synced temporary file that is then hard-linked into place: link() is atomic and exclusive, so
+ * of two racing starts exactly one wins, and the other never sees a half-written file.
+ */
+export async function createFileExclusive(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.new-${process.pid}-${randomBytes(6).toString('hex')}`;
+  await writeNewFile(temporary, bytes);
+  try {
+    await link(temporary, path);
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
   await syncDirectory(path);
 }
 
@@ -35,7 +48,7 @@ export async function createFileExclusive(path: string, bytes: Uint8Array): Prom
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
   await unlink(temporary).catch(() => undefined);
-  await createFileExclusive(temporary, bytes);
+  await writeNewFile(temporary, bytes);
   await rename(temporary, path);
   await syncDirectory(path);
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import {
   chmodSync,
   mkdtempSync,
@@ -49,6 +50,36 @@ describe('KeyFileSealer (development storage key)', () => {
     ]);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
   });
+
+  it('processes starting at once agree on one key and never read a half-written file', async () => {
+    const sealer = new URL('./key-file-sealer.ts', import.meta.url).href;
+    // Every child waits for the same instant, so their creates and reads overlap.
+    const code = `const { KeyFileSealer } = await import(${JSON.stringify(sealer)});
+      const start = Number(process.argv[2]);
+      while (Date.now() < start) {}
+      const key = await new KeyFileSealer({ path: process.argv[1] }).storageKey();
+      process.stdout.write(Buffer.from(key).toString('hex'));`;
+    for (let round = 0; round < 4; round++) {
+      const path = join(dir, `race-${round}.key`);
+      const start = String(Date.now() + 1500);
+      const keys = await Promise.all(
+        Array.from(
+          { length: 6 },
+          () =>
+            new Promise<string>((resolve, reject) =>
+              execFile(
+                process.execPath,
+                ['--import', 'tsx', '--input-type=module', '-e', code, path, start],
+                (err, stdout, stderr) =>
+                  err ? reject(new Error(stderr || err.message)) : resolve(stdout),
+              ),
+            ),
+        ),
+      );
+      expect(new Set(keys).size).toBe(1);
+      expect(keys[0]).toMatch(/^[0-9a-f]{64}$/);
+    }
+  }, 60_000);
 
   it('refuses looser permissions, wrong sizes, symlinks and directories', async () => {
     const loose = join(dir, 'loose.key');
