@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { describe, expect, it } from 'vitest';
-import { keyPairFromPrivate, NoiseError, XXHandshake } from './noise.ts';
+import { CipherState, keyPairFromPrivate, NoiseError, XXHandshake } from './noise.ts';
 
 const prologue = new TextEncoder().encode('vigil/test');
 
@@ -84,5 +85,26 @@ describe('Noise XX handshake', () => {
     expect(() => r.readMessage(new Uint8Array(31))).toThrow(NoiseError);
     expect(() => r.writeMessage()).toThrow(NoiseError);
     expect(() => i.readMessage(new Uint8Array(96))).toThrow(NoiseError);
+  });
+
+  it('transport messages are RFC 8439 ChaChaPoly with the Noise nonce (same bytes as noble)', () => {
+    const key = randomBytes(32);
+    const ad = randomBytes(32);
+    const send = new CipherState(key);
+    const receive = new CipherState(key);
+    for (const [n, size] of [0, 1, 63, 64, 300, 4096].entries()) {
+      const nonce = new Uint8Array(12);
+      new DataView(nonce.buffer).setBigUint64(4, BigInt(n), true);
+      const msg = randomBytes(size);
+      const ours = send.encrypt(ad, msg);
+      expect(Buffer.from(ours)).toEqual(Buffer.from(chacha20poly1305(key, nonce, ad).encrypt(msg)));
+      expect(Buffer.from(receive.decrypt(ad, ours))).toEqual(msg);
+    }
+    const short = new CipherState(key);
+    expect(() => short.decrypt(ad, new Uint8Array(15))).toThrow(NoiseError);
+    const tampered = new CipherState(key);
+    const c = new CipherState(key).encrypt(ad, new Uint8Array([1, 2, 3]));
+    c[c.length - 1]! ^= 1;
+    expect(() => tampered.decrypt(ad, c)).toThrow(NoiseError);
   });
 });
