@@ -30,6 +30,11 @@ export interface DurableStateMachine extends StateMachine {
    * need that arrives out of band); the node applies nothing meanwhile. Rejecting stops the node.
    */
   prepare?(entries: readonly Entry[]): Promise<void>;
+  /**
+   * Asked after each applied batch: true compacts the log up to the applied index now, for an
+   * entry no replica could apply from the log alone (it must reach later members by snapshot).
+   */
+  compactNow?(): boolean;
 }
 
 export interface NodeOptions {
@@ -316,7 +321,8 @@ export class RaftNode {
     if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));
     this.raft.advance(rd);
     const every = this.opts.snapshotEvery ?? 10_000;
-    if (this.raft.log.applied - this.raft.log.snapIndex >= every) {
+    const wanted = this.opts.machine.compactNow?.() ?? false;
+    if (wanted || this.raft.log.applied - this.raft.log.snapIndex >= every) {
       this.raft.compact(this.raft.log.applied, this.applier.snapshot());
     }
   }

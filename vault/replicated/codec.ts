@@ -3,6 +3,7 @@
  * A vault command travels with the proposer's context — timestamp, epoch id and random bytes —
  * but never with the epoch secret (P4); the cluster keys travel once, in the genesis entry.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { Reader, Writer } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import {
@@ -14,6 +15,7 @@ import {
 
 export const EPOCH_ID_BYTES = 16;
 export const RANDOM_BYTES = 32;
+export const DIGEST_BYTES = 32;
 const KEY_BYTES = 32;
 const MAX_BLOB = 64 * 1024 * 1024;
 
@@ -46,7 +48,12 @@ export interface Member {
 
 export type LogCommand =
   | { kind: 'genesis'; secrets: ClusterSecrets; members: Member[] }
-  | { kind: 'restore'; state: Uint8Array; members: Member[] }
+  /**
+   * The genesis of a recovered vault: every founder holds the recovered state locally (sealed
+   * `recovered.bin`), so the entry carries only its digest, which each founder checks before
+   * applying its own copy. Kind 2 (the whole state in one entry, capped at 1 MiB) is retired.
+   */
+  | { kind: 'recovered'; digest: Uint8Array; members: Member[] }
   | { kind: 'vault'; timestamp: number; epochId: Uint8Array; random: Uint8Array; command: Command }
   | { kind: 'addMember'; member: Member }
   | { kind: 'removeMember'; id: string }
@@ -55,12 +62,19 @@ export type LogCommand =
 
 const KIND = {
   genesis: 1,
-  restore: 2,
   vault: 3,
   addMember: 4,
   removeMember: 5,
   benchPut: 6,
+  recovered: 7,
 } as const;
+
+const RECOVERED_TAG = 'vigil/v1/cluster/recovered-state';
+
+/** SHA-256 of a recovered vault's bytes, domain-separated and length-prefixed. */
+export function recoveredDigest(state: Uint8Array): Uint8Array {
+  return sha256(new Writer().str(RECOVERED_TAG).bytes(state).finish());
+}
 
 export function writeSecrets(w: Writer, s: ClusterSecrets): Writer {
   w.bytes(s.clusterId).bytes(s.clusterSecretKey).bytes(s.receiptSecretKey).bytes(s.operatorKey);
@@ -127,8 +141,8 @@ export function encodeLogCommand(c: LogCommand): Uint8Array {
       writeSecrets(w, c.secrets);
       writeMembers(w, c.members);
       break;
-    case 'restore':
-      w.bytes(c.state);
+    case 'recovered':
+      w.bytes(c.digest);
       writeMembers(w, c.members);
       break;
     case 'vault':
@@ -155,9 +169,11 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
     let out: LogCommand;
     if (kind === KIND.genesis)
       out = { kind: 'genesis', secrets: readSecrets(r), members: readMembers(r) };
-    else if (kind === KIND.restore)
-      out = { kind: 'restore', state: r.bytes(MAX_BLOB), members: readMembers(r) };
-    else if (kind === KIND.vault) {
+    else if (kind === KIND.recovered) {
+      const digest = r.bytes(DIGEST_BYTES);
+      if (digest.length !== DIGEST_BYTES) throw new Error('digest length');
+      out = { kind: 'recovered', digest, members: readMembers(r) };
+    } else if (kind === KIND.vault) {
       const timestamp = r.u64();
       const epochId = r.bytes(EPOCH_ID_BYTES);
       const random = r.bytes(RANDOM_BYTES);

@@ -12,6 +12,7 @@ import {
   DevAttestationVerifier,
   StorageBox,
 } from '../enclave/index.ts';
+import type { VaultError } from '../errors.ts';
 import type { ClusterSecrets, LogCommand } from './codec.ts';
 import { newIdentity, PeerVerifier } from './identity.ts';
 import { ClusterMember } from './member.ts';
@@ -87,6 +88,9 @@ export interface LocalMemberOptions {
   host?: string;
   port?: number;
   genesis?: LogCommand;
+  /** This founder's copy of a recovered vault (see `MemberOptions.recovered`). */
+  recovered?: Uint8Array;
+  onHalt?: (e: VaultError) => void;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
@@ -105,6 +109,8 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     port: o.port ?? 0,
     clusterId: o.clusterId,
     genesis: o.genesis,
+    recovered: o.recovered,
+    onHalt: o.onHalt,
     onFsync: o.onFsync,
     commitTimeoutMs: o.commitTimeoutMs,
     snapshotEvery: o.snapshotEvery,
@@ -117,8 +123,8 @@ export async function startLocalCluster(opts: {
   dir: string;
   operatorKey: Uint8Array;
   limits?: Partial<ClusterSecrets['limits']>;
-  /** A recovered vault instead of new keys. */
-  genesis?: LogCommand;
+  /** A recovered vault instead of new keys: the same for every founder, or each slot's copy. */
+  recovered?: Uint8Array | ((slot: string) => Uint8Array | undefined);
   httpUrl?: (slot: string) => string;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
@@ -132,13 +138,16 @@ export async function startLocalCluster(opts: {
   const attestation = devAttestation(randomBytes(32));
   const storageKey = randomBytes(32);
   const clusterId = randomBytes(8).toString('hex');
-  const genesis = opts.genesis ?? newGenesis(opts.operatorKey, opts.limits);
+  const genesis = newGenesis(opts.operatorKey, opts.limits);
   const members: ClusterMember[] = [];
   for (let i = 1; i <= opts.n; i++) {
+    const slot = `node-${i}`;
+    const r = opts.recovered;
     members.push(
       await listenLocalMember({
         dir: opts.dir,
-        slot: `node-${i}`,
+        slot,
+        recovered: typeof r === 'function' ? r(slot) : r,
         generation: 1,
         attestation,
         storageKey,

@@ -305,7 +305,7 @@ describe('vigil cluster recover (in-process)', () => {
       n: 3,
       dir,
       operatorKey: operator.publicKey,
-      genesis: { kind: 'restore', state: recovered.state, members: [] },
+      recovered: recovered.state,
     });
     members = r.members;
     const next = await until(() => leaderOf(members));

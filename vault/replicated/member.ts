@@ -31,6 +31,7 @@ import {
   type LogCommand,
   type Member,
   RANDOM_BYTES,
+  recoveredDigest,
 } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
 import { type Identity, memberAttested } from './identity.ts';
@@ -57,8 +58,15 @@ export interface MemberOptions {
   /** Peer-link port (0: any). */
   port: number;
   clusterId: string;
-  /** What the first leader proposes as genesis: new keys, or a recovered vault. */
+  /** What the first leader proposes as genesis: new keys (ignored when `recovered` is set). */
   genesis?: LogCommand;
+  /**
+   * Founding a recovered cluster: this founder's copy of the recovered vault. The genesis entry
+   * carries its digest only; a founder whose copy differs halts instead of applying it.
+   */
+  recovered?: Uint8Array;
+  /** Told once if this member stops applying (its recovered vault differs from the cluster's). */
+  onHalt?: (e: VaultError) => void;
   tickMs?: number;
   /** How long a write waits for commit + apply before answering "unknown outcome" (503). */
   commitTimeoutMs?: number;
@@ -91,6 +99,7 @@ export class ClusterMember {
   readonly #epochAcks = new Map<string, Set<string>>();
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
+  readonly #genesis: LogCommand | undefined;
 
   private constructor(opts: MemberOptions) {
     this.#opts = opts;
@@ -101,7 +110,12 @@ export class ClusterMember {
     this.state = new ReplicatedState({
       epochs: this.epochs,
       onMembers: (members) => this.#setPeers(members),
+      recovered: opts.recovered,
+      onHalt: opts.onHalt,
     });
+    this.#genesis = opts.recovered
+      ? { kind: 'recovered', digest: recoveredDigest(opts.recovered), members: [] }
+      : opts.genesis;
   }
 
   /** Starts the peer links (bound port known afterwards) but not Raft: see `start`. */
@@ -319,6 +333,11 @@ export class ClusterMember {
     if (!memberAttested(this.#opts.verifier, candidate)) {
       throw new VaultError('ATTESTATION_REJECTED', 'the joining node failed attestation', 403);
     }
+    // Before genesis a joiner would replay it from the log, and a recovered genesis cannot be
+    // applied without the founders' copy: joiners wait for the vault (then get it by snapshot).
+    if (this.state.machine === null) {
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet; retry', 503);
+    }
     if (!this.state.members.has(candidate.id)) {
       await this.#propose({ kind: 'addMember', member: candidate });
     }
@@ -381,8 +400,8 @@ export class ClusterMember {
       const st = this.#node.status();
       if (st.commitIndex < st.lastIndex) return; // our no-op is not committed yet
       if (this.state.machine === null) {
-        const g = this.#opts.genesis;
-        if (g && (g.kind === 'genesis' || g.kind === 'restore')) {
+        const g = this.#genesis;
+        if (g && (g.kind === 'genesis' || g.kind === 'recovered')) {
           const members = [...this.state.members.values()];
           await this.#propose({ ...g, members }).catch(() => {});
         }

@@ -198,10 +198,11 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   const finder = o.peers ? httpFinder(o) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
+  let recovered: Uint8Array | undefined;
   if (o.found) {
-    const recovered = await readFile(join(slotDir, 'recovered.bin')).catch(() => null);
-    if (recovered) {
-      genesis = { kind: 'restore', state: box.open('recovered.bin', recovered), members: [] };
+    const sealed = await readFile(join(slotDir, 'recovered.bin')).catch(() => null);
+    if (sealed) {
+      recovered = box.open('recovered.bin', sealed);
     } else if (o.operatorKey) {
       genesis = newGenesis(o.operatorKey);
     } else {
@@ -219,6 +220,13 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     host: bare(o.host),
     port: o.raftPort,
     genesis,
+    recovered,
+    onHalt: (e) => {
+      // the node can no longer apply the log: say why and exit (the supervisor restarts the
+      // slot as a new member, which gets the cluster's vault by snapshot)
+      console.error(`vigil cluster node ${o.slot}: halted: ${e.message}`);
+      setImmediate(() => process.exit(1));
+    },
     onFsync: (s) => metrics.fsyncSeconds.observe(s),
   });
   metrics.attach(member);

@@ -9,7 +9,7 @@
  * up-to-date log (Raft's election rule: it holds every committed entry), claim-family entries of
  * the dead epochs applied as rejected. The old Raft directories are retired, never reused.
  */
-import { readdir, rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Applier, type Entry, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
@@ -25,12 +25,34 @@ interface DiskView {
   lastIndex: number;
 }
 
-async function readDisk(dir: string, cipher: ValueCipher): Promise<DiskView> {
+/**
+ * The vault a previous recovery founded this slot's cluster from: its log starts with that
+ * vault's digest, so replaying a log whose genesis nobody applied yet needs it.
+ */
+async function previousRecovery(slotDir: string, cipher: ValueCipher) {
+  const sealed = await readFile(join(slotDir, 'recovered.bin.used')).catch(() => null);
+  if (sealed === null) return undefined;
+  try {
+    return cipher.open('recovered.bin', sealed);
+  } catch {
+    return undefined; // unreadable: a replay that needs it halts with the digest mismatch
+  }
+}
+
+async function readDisk(
+  dir: string,
+  cipher: ValueCipher,
+  recovered: Uint8Array | undefined,
+): Promise<DiskView> {
   const storage = await RaftStorage.open(dir, cipher);
   try {
     const stored = await storage.load();
     const kv = await storage.readState();
-    const state = new ReplicatedState({ epochs: new EpochKeeper(), voidUnknownEpochs: true });
+    const state = new ReplicatedState({
+      epochs: new EpochKeeper(),
+      voidUnknownEpochs: true,
+      recovered,
+    });
     state.load(kv);
     let applied = stored.applied;
     const snap = stored.snapshot;
@@ -67,12 +89,13 @@ export interface RecoveredVault {
 export async function recoverVault(
   slots: readonly { dir: string; cipher: ValueCipher }[],
 ): Promise<RecoveredVault> {
-  const found: { dir: string; cipher: ValueCipher }[][] = [];
+  const found: { dir: string; cipher: ValueCipher; recovered: Uint8Array | undefined }[][] = [];
   for (const slot of slots) {
     const names = (await readdir(slot.dir).catch(() => [] as string[])).filter((n) =>
       n.startsWith('raft-'),
     );
-    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher })));
+    const recovered = await previousRecovery(slot.dir, slot.cipher);
+    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher, recovered })));
   }
   const slotDirs = slots.map((s) => s.dir);
   const slotsWithDisk = found.filter((f) => f.length > 0).length;
@@ -84,19 +107,19 @@ export async function recoverVault(
     );
   }
   const disks: DiskView[] = [];
-  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher));
+  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher, d.recovered));
   const source = disks.reduce((a, b) => (b.applied > a.applied ? b : a));
   const newest = disks.reduce((a, b) =>
     b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
   );
-  if (source.state.machine === null) {
-    throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
-  }
   let replayed = 0;
   for (const e of newest.entries) {
     if (e.index <= source.applied || e.type !== 'normal') continue;
     source.state.apply(e.data, e.index);
     replayed += 1;
+  }
+  if (source.state.machine === null) {
+    throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
   }
   const state = source.state.snapshot();
   return {

@@ -6,6 +6,11 @@
  * written with the applied index in one synced batch (`commitApplied`). Claim-family commands
  * cannot be replayed without their epoch's secret, so an accepted one is followed by a fresh
  * snapshot instead of a journal entry (as in vault/node).
+ *
+ * Recovery (`vigil cluster recover`): every founder holds the same recovered vault locally; the
+ * genesis entry carries only its digest. A founder applies its own copy if the digest matches
+ * and halts otherwise (never diverges); the log is then compacted past that entry on every node,
+ * so members joining later get the vault by snapshot.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import {
@@ -17,7 +22,7 @@ import {
 } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import { type Command, type Effect, VaultMachine } from '../machine/index.ts';
-import { x25519PublicKey } from '../protocol/index.ts';
+import { bytesEqual, toHex, x25519PublicKey } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeLogCommand,
@@ -26,6 +31,7 @@ import {
   type Member,
   readMember,
   readSecrets,
+  recoveredDigest,
   writeMember,
   writeSecrets,
 } from './codec.ts';
@@ -35,6 +41,8 @@ const SNAP_KEY = 'v/snap';
 const JOURNAL = 'v/j/';
 const SNAPSHOT_VERSION = 1;
 const EPOCH_BOUND = new Set<Command['type']>(['ping', 'claim', 'solve']);
+/** Raised by `apply` instead of a reply: applying the entry here would diverge from the others. */
+export const RECOVERY_MISMATCH = 'RECOVERY_MISMATCH';
 
 function journalKey(index: number): string {
   return JOURNAL + index.toString(16).padStart(14, '0');
@@ -49,6 +57,10 @@ export interface ReplicatedStateOptions {
   voidUnknownEpochs?: boolean;
   onMembers?: (members: ReadonlyMap<string, Member>) => void;
   onEffects?: (effects: Effect[]) => void;
+  /** This founder's copy of the recovered vault (what `recoveredDigest` must match). */
+  recovered?: Uint8Array;
+  /** Told why this replica stopped applying (the node stops too). */
+  onHalt?: (e: VaultError) => void;
 }
 
 export function isEpochBound(c: LogCommand): boolean {
@@ -66,9 +78,24 @@ export class ReplicatedState implements DurableStateMachine {
   #journalOnDisk: number[] = [];
   #snapshotDue = true;
   #appliedIndex = 0;
+  #recovered: Uint8Array | null;
+  #compactNow = false;
+  #halted: VaultError | null = null;
 
   constructor(opts: ReplicatedStateOptions) {
     this.#opts = opts;
+    this.#recovered = opts.recovered ?? null;
+  }
+
+  /** Why this replica refused to apply an entry, if it did. */
+  get halted(): VaultError | null {
+    return this.#halted;
+  }
+
+  compactNow(): boolean {
+    const due = this.#compactNow;
+    this.#compactNow = false;
+    return due;
   }
 
   /** The founding directory: part of the initial state, identical on every founder. */
@@ -116,6 +143,11 @@ export class ReplicatedState implements DurableStateMachine {
       });
       return reply;
     } catch (e) {
+      if (e instanceof VaultError && e.code === RECOVERY_MISMATCH) {
+        this.#halted = e;
+        this.#opts.onHalt?.(e);
+        throw e; // not a reply: the node stops rather than diverge
+      }
       if (e instanceof VaultError) return encodeReply({ ok: false, error: e });
       throw e;
     }
@@ -126,6 +158,9 @@ export class ReplicatedState implements DurableStateMachine {
       case 'genesis': {
         if (this.#machine !== null)
           throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
+        if (this.#recovered !== null) {
+          throw halt('this node holds a recovered vault, but the cluster committed a new one');
+        }
         this.#secrets = c.secrets;
         this.#machine = VaultMachine.create({
           ...c.secrets.limits,
@@ -137,17 +172,33 @@ export class ReplicatedState implements DurableStateMachine {
         this.#snapshotDue = true;
         return null;
       }
-      case 'restore': {
+      case 'recovered': {
         if (this.#machine !== null)
           throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
-        const restored = decodeState(c.state);
+        const local = this.#recovered;
+        if (local === null) {
+          throw halt(
+            `this node holds no recovered vault (the cluster's has digest ${toHex(c.digest)}); ` +
+              'restart it as a new member to get the vault by snapshot',
+          );
+        }
+        const mine = recoveredDigest(local);
+        if (!bytesEqual(mine, c.digest)) {
+          throw halt(
+            `this node's recovered vault (digest ${toHex(mine)}) differs from the one the ` +
+              `cluster committed (digest ${toHex(c.digest)}): refusing to apply it`,
+          );
+        }
+        const restored = decodeState(local);
         if (restored.secrets === null || restored.machine === null)
-          throw new VaultError('MALFORMED', 'a restore entry needs a whole vault');
+          throw halt('the recovered vault is not a whole vault');
         this.#secrets = restored.secrets;
         this.#machine = VaultMachine.restore(restored.machine);
         this.#offset = this.#machine.lastIndex; // later indexes stay above the recovered ones
         this.#setMembers(c.members);
+        this.#recovered = null;
         this.#snapshotDue = true;
+        this.#compactNow = true; // no later member could apply this entry from the log
         return null;
       }
       case 'addMember':
@@ -206,6 +257,7 @@ export class ReplicatedState implements DurableStateMachine {
 
   restore(data: Uint8Array): void {
     const s = decodeState(data);
+    this.#recovered = null; // the cluster's state supersedes the local copy
     this.#secrets = s.secrets;
     this.#machine = s.machine === null ? null : VaultMachine.restore(s.machine);
     this.#members = new Map(s.members.map((m) => [m.id, m]));
@@ -247,6 +299,10 @@ export class ReplicatedState implements DurableStateMachine {
     this.#journalOnDisk = journal.map((k) => Number.parseInt(k.slice(JOURNAL.length), 16));
     this.#snapshotDue = false;
   }
+}
+
+function halt(message: string): VaultError {
+  return new VaultError(RECOVERY_MISMATCH, message, 500);
 }
 
 function publicKeys(s: ClusterSecrets) {
