@@ -342,3 +342,74 @@ describe('vault HTTP API on loopback', () => {
     expect(m.text).toMatch(/vigil_vault_command_seconds_bucket/);
   });
 });
+
+describe('the benchmark raw put route', () => {
+  async function benchApp(benchPut?: (p: Uint8Array) => Promise<void>) {
+    const a = await buildVaultApp({
+      backend: node,
+      attestation: new DevAttestationProvider({
+        insecureDevAttestation: true,
+        signingKey: randomBytes(32),
+        warn: () => {},
+      }),
+      rateLimitPerMinute: 2,
+      cluster: {
+        status: () => ({ role: 'leader' }),
+        join: async () => ({}),
+        registerMetrics: () => {},
+        ...(benchPut ? { benchPut } : {}),
+      },
+    });
+    return a;
+  }
+  const post = (a: FastifyInstance, type: string, payload: Buffer | string) =>
+    a.inject({ method: 'POST', url: '/bench/put', headers: { 'content-type': type }, payload });
+
+  it('takes a binary body, unthrottled, answers 204 only after the put resolves', async () => {
+    const seen: Buffer[] = [];
+    const a = await benchApp(async (p) => {
+      await new Promise((r) => setTimeout(r, 5));
+      seen.push(Buffer.from(p));
+    });
+    const payloads = Array.from({ length: 5 }, () => randomBytes(256));
+    for (const p of payloads) {
+      const r = await post(a, 'application/octet-stream', p);
+      expect(r.statusCode).toBe(204); // 5 requests past a limit of 2 per minute
+      expect(r.body).toBe('');
+    }
+    expect(seen).toEqual(payloads);
+    await a.close();
+  });
+
+  it('refuses empty, oversized and non-binary bodies with JSON errors, and the route stays scoped', async () => {
+    let calls = 0;
+    const a = await benchApp(async () => {
+      calls += 1;
+    });
+    const empty = await post(a, 'application/octet-stream', Buffer.alloc(0));
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.code).toBe('MALFORMED');
+    const big = await post(a, 'application/octet-stream', randomBytes(1025));
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('BODY_TOO_LARGE');
+    const json = await post(a, 'application/json', JSON.stringify({ payload: 'ab' }));
+    expect(json.statusCode).toBe(400);
+    expect(json.json().error.code).toBe('MALFORMED');
+    // the octet-stream parser exists only in the bench route's scope
+    const other = await a.inject({
+      method: 'POST',
+      url: '/v1/pings',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: randomBytes(16),
+    });
+    expect(other.statusCode).toBe(415);
+    expect(calls).toBe(0);
+    await a.close();
+  });
+
+  it('does not exist unless the cluster offers it', async () => {
+    const a = await benchApp();
+    expect((await post(a, 'application/octet-stream', randomBytes(8))).statusCode).toBe(404);
+    await a.close();
+  });
+});

@@ -84,6 +84,11 @@ export interface ClusterApi {
   /** Admits a joining member (leader only; followers redirect). */
   join(body: unknown): Promise<unknown>;
   registerMetrics(registry: Registry): void;
+  /**
+   * Benchmark-only (`npm run bench:cluster`): a raw put through Raft that changes no vault state.
+   * When present, `POST /bench/put` takes the payload as a binary body.
+   */
+  benchPut?: (payload: Uint8Array) => Promise<void>;
 }
 
 export interface VaultAppOptions {
@@ -96,6 +101,7 @@ export interface VaultAppOptions {
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+export const BENCH_PUT_MAX_BYTES = 1024;
 const MAX_ATTESTATION_NONCE_BYTES = 64;
 
 /** What a node's attestation document vouches for in user_data: the cluster's public keys. */
@@ -118,6 +124,36 @@ const errors: Record<number, object> = {
   409: errorSchema,
   413: errorSchema,
 };
+
+/**
+ * The benchmark's raw put measures the cluster's write path, so its route costs as little as
+ * fastify allows: a binary body (no JSON, no hex), no rate-limit bookkeeping, an empty 204. The
+ * octet-stream parser is registered in this route's own scope only: elsewhere such a body is
+ * still refused with 415.
+ */
+function benchRoute(
+  scope: FastifyInstance,
+  benchPut: (payload: Uint8Array) => Promise<void>,
+): void {
+  scope.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: BENCH_PUT_MAX_BYTES },
+    (_req, body, done) => done(null, body),
+  );
+  scope.post(
+    '/bench/put',
+    { schema: { hide: true }, config: { rateLimit: false } },
+    async (req, reply) => {
+      const body = req.body;
+      if (!(body instanceof Uint8Array) || body.length === 0) {
+        const msg = `body: 1 to ${BENCH_PUT_MAX_BYTES} bytes of application/octet-stream`;
+        throw new VaultError('MALFORMED', msg);
+      }
+      await benchPut(body);
+      return reply.code(204).send();
+    },
+  );
+}
 
 export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInstance> {
   const { backend, attestation } = opts;
@@ -168,13 +204,16 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   if (cluster) {
     app.get('/v1/cluster/status', { schema: { hide: true } }, async () => cluster.status());
     app.post('/v1/cluster/join', { schema: { hide: true } }, async (req) => cluster.join(req.body));
-    // Reads of a replica's applied state decide nothing; they say where they come from.
-    app.addHook('onSend', async (req, reply, payload) => {
+    // Reads of a replica's applied state decide nothing; they say where they come from. (A
+    // callback hook: it runs on every reply, and an async one costs a promise per request.)
+    app.addHook('onSend', (req, reply, payload, done) => {
       if (req.method === 'GET' && req.url.startsWith('/v1/')) {
         reply.header('x-vigil-read', `local-replica; applied=${backend.machine.lastIndex}`);
       }
-      return payload;
+      done(null, payload);
     });
+    const benchPut = cluster.benchPut;
+    if (benchPut) await app.register(async (scope) => benchRoute(scope, benchPut));
   }
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);

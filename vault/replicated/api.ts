@@ -176,5 +176,9 @@ export function clusterApi(
     registerMetrics(registry) {
       metrics.register(registry);
     },
+    // only a node started for `npm run bench:cluster` has it (never in production)
+    ...(process.env.VIGIL_BENCH_RAW_PUT === '1'
+      ? { benchPut: (payload: Uint8Array) => member.benchPut(payload) }
+      : {}),
   };
 }
