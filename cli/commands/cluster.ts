@@ -217,7 +217,8 @@ export function registerClusterCommands(program: Command): void {
       await retireRaftDirs(boxes.map((b) => join(dataDir, b.slot)));
       console.log(
         `recovered from ${r.disks} disks: applied state of ${r.sourceDir} at index ${r.appliedIndex}, ` +
-          `${r.replayed} later log entries replayed; start the cluster again to begin a new epoch`,
+          `${r.replayed} later log entries replayed; vault of ${r.state.length} bytes, digest ` +
+          `${Buffer.from(r.digest).toString('hex')}; start the cluster again to begin a new epoch`,
       );
     });
 }

@@ -13,6 +13,7 @@ import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Applier, type Entry, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
+import { recoveredDigest } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
 import { ReplicatedState } from './state.ts';
 
@@ -76,6 +77,8 @@ async function readDisk(
 
 export interface RecoveredVault {
   state: Uint8Array;
+  /** What the new cluster's genesis entry will carry (a halted founder's log names it too). */
+  digest: Uint8Array;
   sourceDir: string;
   appliedIndex: number;
   replayed: number;
@@ -124,6 +127,7 @@ export async function recoverVault(
   const state = source.state.snapshot();
   return {
     state,
+    digest: recoveredDigest(state),
     sourceDir: source.dir,
     appliedIndex: source.applied,
     replayed,
