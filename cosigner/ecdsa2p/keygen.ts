@@ -219,12 +219,11 @@ export class ServerKeygen {
   respond(msg1: unknown): KeygenMsg2 {
     if (this.#phase !== 'new') throw badState('server keygen already responded');
     this.#phase = 'responded';
-    this.#commitment = parseBytes('commitment', field(msg1, 'commitment'), 32);
-    this.#clientRp = acceptClientRingPedersen(
-      field(msg1, 'ringPedersen'),
+    ({ commitment: this.#commitment, ringPedersen: this.#clientRp } = acceptClientOpening(
+      msg1,
       this.#policy,
       this.#ringPedersenVerified,
-    );
+    ));
     this.#x = randomScalar(this.#rng, CURVE_ORDER);
     this.#q = G.multiply(this.#x);
     const proof = proveSchnorr(ctx(this.#sessionId, 'server', 'keygen/Q'), this.#x, this.#rng);
@@ -274,12 +273,17 @@ export class ServerKeygen {
   }
 }
 
-export function acceptClientRingPedersen(
-  wire: unknown,
+/**
+ * The client's first message of keygen and of refresh: its commitment to what it reveals later,
+ * and its ring-Pedersen setup with the Πprm proof (verified unless the shell's cache has it).
+ */
+export function acceptClientOpening(
+  msg1: unknown,
   policy: SecurityPolicy,
   alreadyVerified: (rp: RingPedersen) => boolean,
-): RingPedersen {
-  const { rp, proof } = parseRingPedersen(wire, policy.ringPedersenBits * 2);
+): { commitment: Uint8Array; ringPedersen: RingPedersen } {
+  const commitment = parseBytes('commitment', field(msg1, 'commitment'), 32);
+  const { rp, proof } = parseRingPedersen(field(msg1, 'ringPedersen'), policy.ringPedersenBits * 2);
   if (!alreadyVerified(rp)) verifyClientSetup(rp, proof, policy.ringPedersenBits);
-  return rp;
+  return { commitment, ringPedersen: rp };
 }

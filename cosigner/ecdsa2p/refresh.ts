@@ -39,7 +39,7 @@ import {
   proveEncryptedShare,
   verifyEncryptedShare,
 } from './encrypted-share.ts';
-import { acceptClientRingPedersen } from './keygen.ts';
+import { acceptClientOpening } from './keygen.ts';
 import {
   type ClientKeyShare,
   type ClientSetup,
@@ -183,12 +183,11 @@ export class ServerRefresh {
   respond(msg1: unknown): RefreshMsg2 {
     if (this.#phase !== 'new') throw badState('server refresh already responded');
     this.#phase = 'responded';
-    this.#commitment = parseBytes('commitment', field(msg1, 'commitment'), 32);
-    this.#clientRp = acceptClientRingPedersen(
-      field(msg1, 'ringPedersen'),
+    ({ commitment: this.#commitment, ringPedersen: this.#clientRp } = acceptClientOpening(
+      msg1,
       this.#policy,
       this.#ringPedersenVerified,
-    );
+    ));
     this.#mine = randomScalar(this.#rng, CURVE_ORDER);
     return { delta: scalarToWire(this.#mine) };
   }
