@@ -15,6 +15,11 @@
  *
  * The machine is shared, so every HTTP figure is the best of VIGIL_BENCH_ROUNDS rounds (default
  * 3) of VIGIL_BENCH_SECONDS seconds (default 3), with the range printed beside it.
+ *
+ * The load generator is node:http with a keep-alive agent (no Nagle). What a client's request
+ * costs on its own is printed too: one round trip to a no-op node:http server in another
+ * process, through that agent and through fetch (undici), whose per-request overhead is several
+ * times higher. VIGIL_BENCH_PARTS (default all of raw,deposit,inprocess,disk,client) picks parts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +39,9 @@ const ETCD = { 1: 548, 64: 2_986, p99ms: 55 } as const;
 const CLIENTS = [1, 64] as const;
 const SECONDS = Number(process.env.VIGIL_BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 3);
+const PARTS = new Set(
+  (process.env.VIGIL_BENCH_PARTS ?? 'raw,deposit,inprocess,disk,client').split(','),
+);
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -118,8 +126,10 @@ async function waitLeader(members: ClusterMember[]): Promise<ClusterMember> {
 const suite: BenchSuite = async (report) => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-cluster-'));
   try {
-    await processes(dir, report);
-    await inProcess(dir, report);
+    if (PARTS.has('client')) await clientCost(report);
+    if (PARTS.has('raw') || PARTS.has('deposit')) await processes(dir, report);
+    if (PARTS.has('inprocess')) await inProcess(dir, report);
+    if (!PARTS.has('disk')) return;
     const raw = new Level<string, Uint8Array>(join(dir, 'raw'), { valueEncoding: 'view' });
     let k = 0;
     for (const clients of CLIENTS) {
@@ -202,20 +212,18 @@ async function processes(dir: string, report: (row: BenchRow) => void): Promise<
       if (res.status !== status) throw new Error(`${path}: ${res.status}`);
     };
 
-    // warm-up (JIT, connections), then the measured rounds
-    await measure(
-      64,
-      () => post('/bench/raw-put', { payload: randomBytes(256).toString('hex') }, 200),
-      1,
-    );
-    for (const clients of CLIENTS) {
-      const r = await bestOf(ROUNDS, () =>
-        measure(clients, () =>
-          post('/bench/raw-put', { payload: randomBytes(256).toString('hex') }, 200),
-        ),
-      );
-      report(etcdRow('3 processes, HTTP raw 256 B put', clients, r));
+    if (PARTS.has('raw')) {
+      const put = async () => {
+        const res = await httpRequest('POST', `${leader}/bench/put`, randomBytes(256));
+        if (res.status !== 204) throw new Error(`/bench/put: ${res.status}`);
+      };
+      await measure(64, put, 1); // warm-up (JIT, connections), then the measured rounds
+      for (const clients of CLIENTS) {
+        const r = await bestOf(ROUNDS, () => measure(clients, put));
+        report(etcdRow('3 processes, HTTP raw 256 B put', clients, r));
+      }
     }
+    if (!PARTS.has('deposit')) return;
 
     const att = (await httpJson('GET', `${leader}/v1/attestation`)).body as {
       cluster: Record<'clusterId' | 'clusterEncryptionKey' | 'receiptKey', string>;
@@ -253,35 +261,89 @@ async function processes(dir: string, report: (row: BenchRow) => void): Promise<
   }
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 128, noDelay: true });
 
-function httpJson(
+/** One request through the keep-alive agent; a Uint8Array body goes as application/octet-stream. */
+function httpRequest(
+  method: string,
+  url: string,
+  body?: Uint8Array | string,
+  contentType = typeof body === 'string' ? 'application/json' : 'application/octet-stream',
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers =
+      body === undefined
+        ? {}
+        : { 'content-type': contentType, 'content-length': Buffer.byteLength(body) };
+    const req = http.request(url, { method, agent, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function httpJson(
   method: string,
   url: string,
   body?: unknown,
 ): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => {
-          text += d.toString();
-        });
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text || '{}') }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
+  const res = await httpRequest(method, url, body === undefined ? undefined : JSON.stringify(body));
+  return { status: res.status, body: JSON.parse(res.text || '{}') };
+}
+
+/**
+ * What the load generator itself costs per request: one client's round trips to a no-op
+ * node:http server in another process (two process wake-ups, as against the cluster), through
+ * the keep-alive agent and through fetch.
+ */
+async function clientCost(report: (row: BenchRow) => void): Promise<void> {
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const s = require('node:http').createServer((q, r) => q.resume().on('end', () => r.writeHead(204).end()));
+       s.listen(0, '127.0.0.1', () => console.log(s.address().port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      server.once('exit', () => reject(new Error('no-op server exited')));
+    });
+    const url = `http://127.0.0.1:${port}/`;
+    const clients: [string, () => Promise<void>][] = [
+      [
+        'node:http keep-alive agent',
+        async () => void (await httpRequest('POST', url, randomBytes(256))),
+      ],
+      [
+        'fetch (undici)',
+        async () => {
+          const res = await fetch(url, { method: 'POST', body: randomBytes(256) });
+          await res.arrayBuffer();
+        },
+      ],
+    ];
+    for (const [name, op] of clients) {
+      await measure(1, op, 0.5);
+      const r = await bestOf(ROUNDS, () => measure(1, op, 1));
+      report({
+        suite: 'cluster',
+        name: `client round trip to a no-op HTTP server, ${name}`,
+        value: 1e6 / r.perSecond,
+        unit: `µs per request (p50 ${(r.p50 * 1000).toFixed(0)} µs${r.range})`,
+      });
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
 }
 
 export default suite;
