@@ -19,7 +19,9 @@
  * The load generator is node:http with a keep-alive agent (no Nagle). What a client's request
  * costs on its own is printed too: one round trip to a no-op node:http server in another
  * process, through that agent and through fetch (undici), whose per-request overhead is several
- * times higher. VIGIL_BENCH_PARTS (default all of raw,deposit,inprocess,disk,client) picks parts.
+ * times higher. And the floor under a write here (test/bench/cluster-floor.ts): the same hops and fdatasyncs
+ * with none of our code. VIGIL_BENCH_PARTS (default all of raw,deposit,inprocess,disk,client,floor)
+ * picks parts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,6 +35,7 @@ import { Operator, Tenant, testLimits } from '../../vault/node/actors.test-suppo
 import { startLocalCluster } from '../../vault/replicated/local.ts';
 import type { ClusterMember } from '../../vault/replicated/member.ts';
 import { repoRoot } from '../support/processes.ts';
+import { startFloor } from './cluster-floor.ts';
 import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 
 const ETCD = { 1: 548, 64: 2_986, p99ms: 55 } as const;
@@ -40,7 +43,7 @@ const CLIENTS = [1, 64] as const;
 const SECONDS = Number(process.env.VIGIL_BENCH_SECONDS ?? 3);
 const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 3);
 const PARTS = new Set(
-  (process.env.VIGIL_BENCH_PARTS ?? 'raw,deposit,inprocess,disk,client').split(','),
+  (process.env.VIGIL_BENCH_PARTS ?? 'raw,deposit,inprocess,disk,client,floor').split(','),
 );
 
 function percentile(xs: number[], p: number): number {
@@ -127,6 +130,7 @@ const suite: BenchSuite = async (report) => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-cluster-'));
   try {
     if (PARTS.has('client')) await clientCost(report);
+    if (PARTS.has('floor')) await floor(dir, report);
     if (PARTS.has('raw') || PARTS.has('deposit')) await processes(dir, report);
     if (PARTS.has('inprocess')) await inProcess(dir, report);
     if (!PARTS.has('disk')) return;
@@ -146,6 +150,24 @@ const suite: BenchSuite = async (report) => {
     await rm(dir, { recursive: true, force: true });
   }
 };
+
+/** One client's writes through the floor: raw sockets and fdatasync, no HTTP, Raft or crypto. */
+async function floor(dir: string, report: (row: BenchRow) => void): Promise<void> {
+  const f = await startFloor(dir);
+  try {
+    const put = () => f.put(randomBytes(256));
+    await measure(1, put, 0.5);
+    const r = await bestOf(ROUNDS, () => measure(1, put));
+    report({
+      suite: 'cluster',
+      name: 'floor: 4 loopback hops + 3 parallel 256 B fdatasyncs, 1 client (no HTTP/Raft/crypto)',
+      value: r.perSecond,
+      unit: `writes/s (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(1)} ms${r.range})`,
+    });
+  } finally {
+    f.stop();
+  }
+}
 
 /** Raw puts through the Raft layer of three members in this process (no HTTP). */
 async function inProcess(dir: string, report: (row: BenchRow) => void): Promise<void> {
