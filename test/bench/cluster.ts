@@ -16,8 +16,10 @@
  * The machine is shared, so every HTTP figure is the best of VIGIL_BENCH_ROUNDS rounds (default
  * 3) of VIGIL_BENCH_SECONDS seconds (default 3), with the range printed beside it.
  *
- * The load generator is node:http with a keep-alive agent (no Nagle). What a client's request
- * costs on its own is printed too: one round trip to a no-op node:http server in another
+ * The load generator is a minimal HTTP/1.1 client over one keep-alive connection per client
+ * (raw-http.ts: it shares the two cores with the cluster, as etcd's Go tool did, and node:http's
+ * client costs several times its CPU); the single client is also run through node:http's
+ * keep-alive agent for comparison. What a client's request costs on its own is printed too: one round trip to a no-op node:http server in another
  * process, through that agent and through fetch (undici), whose per-request overhead is several
  * times higher. And the floor under a write here (test/bench/cluster-floor.ts): the same hops and fdatasyncs
  * with none of our code. VIGIL_BENCH_PARTS (default all of raw,deposit,inprocess,disk,client,floor)
@@ -36,6 +38,7 @@ import { startLocalCluster } from '../../vault/replicated/local.ts';
 import type { ClusterMember } from '../../vault/replicated/member.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startFloor } from './cluster-floor.ts';
+import { RawHttpConnection } from './raw-http.ts';
 import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
 
 const ETCD = { 1: 548, 64: 2_986, p99ms: 55 } as const;
@@ -235,15 +238,30 @@ async function processes(dir: string, report: (row: BenchRow) => void): Promise<
     };
 
     if (PARTS.has('raw')) {
-      const put = async () => {
-        const res = await httpRequest('POST', `${leader}/bench/put`, randomBytes(256));
-        if (res.status !== 204) throw new Error(`/bench/put: ${res.status}`);
+      // one keep-alive connection per client, through the raw client (see raw-http.ts)
+      const conns = await Promise.all(
+        Array.from({ length: 64 }, () => RawHttpConnection.open(`${leader}/bench/put`)),
+      );
+      const put = async (client: number) => {
+        const status = await conns[client]!.post(randomBytes(256));
+        if (status !== 204) throw new Error(`/bench/put: ${status}`);
       };
       await measure(64, put, 1); // warm-up (JIT, connections), then the measured rounds
       for (const clients of CLIENTS) {
         const r = await bestOf(ROUNDS, () => measure(clients, put));
         report(etcdRow('3 processes, HTTP raw 256 B put', clients, r));
       }
+      for (const c of conns) c.close();
+      // the same single client through node:http's agent, for comparison
+      const viaAgent = async () => {
+        const res = await httpRequest('POST', `${leader}/bench/put`, randomBytes(256));
+        if (res.status !== 204) throw new Error(`/bench/put: ${res.status}`);
+      };
+      const r = await bestOf(ROUNDS, () => measure(1, viaAgent));
+      report({
+        ...etcdRow('3 processes, HTTP raw 256 B put via node:http agent', 1, r),
+        target: undefined,
+      });
     }
     if (!PARTS.has('deposit')) return;
 
@@ -322,7 +340,7 @@ async function httpJson(
 /**
  * What the load generator itself costs per request: one client's round trips to a no-op
  * node:http server in another process (two process wake-ups, as against the cluster), through
- * the keep-alive agent and through fetch.
+ * the raw client, node:http's keep-alive agent and fetch, with the client's CPU per request.
  */
 async function clientCost(report: (row: BenchRow) => void): Promise<void> {
   const server = spawn(
@@ -340,7 +358,12 @@ async function clientCost(report: (row: BenchRow) => void): Promise<void> {
       server.once('exit', () => reject(new Error('no-op server exited')));
     });
     const url = `http://127.0.0.1:${port}/`;
+    const raw = await RawHttpConnection.open(url);
     const clients: [string, () => Promise<void>][] = [
+      [
+        'raw HTTP/1.1 (test/bench/raw-http.ts)',
+        async () => void (await raw.post(randomBytes(256))),
+      ],
       [
         'node:http keep-alive agent',
         async () => void (await httpRequest('POST', url, randomBytes(256))),
@@ -355,14 +378,22 @@ async function clientCost(report: (row: BenchRow) => void): Promise<void> {
     ];
     for (const [name, op] of clients) {
       await measure(1, op, 0.5);
-      const r = await bestOf(ROUNDS, () => measure(1, op, 1));
+      let cpu = 0;
+      const r = await bestOf(ROUNDS, async () => {
+        const c0 = process.cpuUsage();
+        const run = await measure(1, op, 1);
+        const c = process.cpuUsage(c0);
+        cpu = Math.min(cpu || Infinity, (c.user + c.system) / (run.perSecond * 1));
+        return run;
+      });
       report({
         suite: 'cluster',
         name: `client round trip to a no-op HTTP server, ${name}`,
         value: 1e6 / r.perSecond,
-        unit: `µs per request (p50 ${(r.p50 * 1000).toFixed(0)} µs${r.range})`,
+        unit: `µs per request (p50 ${(r.p50 * 1000).toFixed(0)} µs, client CPU ${cpu.toFixed(0)} µs${r.range})`,
       });
     }
+    raw.close();
   } finally {
     server.kill('SIGTERM');
   }
