@@ -1,4 +1,5 @@
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import { VaultError } from '../errors.ts';
 import { STORAGE_KEY_BYTES } from './sealer.ts';
@@ -18,7 +19,33 @@ const DOMAIN = utf8ToBytes('vigil/vault/storage-box/v1');
 export type RandomBytes = (length: number) => Uint8Array;
 
 function defaultRandom(length: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(length));
+  return randomBytes(length);
+}
+
+/*
+ * Every Raft write seals a few values (log segment, applied index, sessions, journal), so the
+ * AEAD is on the cluster's hot path: noble's XChaCha20-Poly1305 costs ~12 µs per small value
+ * here, Node's OpenSSL ChaCha20-Poly1305 ~4 µs. XChaCha20-Poly1305 is HChaCha20(key, nonce[0..16])
+ * as the key of RFC 8439 ChaCha20-Poly1305 with nonce 0⁴ ‖ nonce[16..24], so the same bytes come
+ * out (checked against noble in the tests). HChaCha20 is noble's; its word order is the host's,
+ * so big-endian hosts keep noble's whole construction.
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const SIGMA = new Uint32Array(Uint8Array.from(utf8ToBytes('expand 32-byte k')).buffer);
+
+function words(bytes: Uint8Array): Uint32Array {
+  const out = new Uint32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** The RFC 8439 key and nonce that XChaCha20-Poly1305 under `key32` and `nonce` reduces to. */
+function xchachaSubkey(key32: Uint32Array, nonce: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
+  const out = new Uint32Array(8);
+  hchacha(SIGMA, key32, words(nonce.subarray(0, 16)), out);
+  const iv = new Uint8Array(12);
+  iv.set(nonce.subarray(16, NONCE_BYTES), 4);
+  return { key: new Uint8Array(out.buffer), iv };
 }
 
 function u32be(n: number): Uint8Array {
@@ -47,6 +74,7 @@ function nameBytes(name: string | Uint8Array): Uint8Array {
 
 export class StorageBox {
   readonly #key: Uint8Array;
+  readonly #key32: Uint32Array;
   readonly #random: RandomBytes;
 
   constructor(storageKey: Uint8Array, random: RandomBytes = defaultRandom) {
@@ -58,6 +86,7 @@ export class StorageBox {
       );
     }
     this.#key = Uint8Array.from(storageKey);
+    this.#key32 = words(this.#key);
     this.#random = random;
   }
 
@@ -72,11 +101,19 @@ export class StorageBox {
       );
     }
     const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
-    const sealed = xchacha20poly1305(this.#key, nonce, aad).encrypt(plaintext);
-    const box = new Uint8Array(1 + NONCE_BYTES + sealed.length);
+    const box = new Uint8Array(1 + NONCE_BYTES + plaintext.length + TAG_BYTES);
     box[0] = STORAGE_BOX_VERSION;
     box.set(nonce, 1);
-    box.set(sealed, 1 + NONCE_BYTES);
+    if (!LITTLE_ENDIAN) {
+      box.set(xchacha20poly1305(this.#key, nonce, aad).encrypt(plaintext), 1 + NONCE_BYTES);
+      return box;
+    }
+    const { key, iv } = xchachaSubkey(this.#key32, nonce);
+    const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_BYTES });
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    box.set(c.update(plaintext), 1 + NONCE_BYTES);
+    c.final();
+    box.set(c.getAuthTag(), 1 + NONCE_BYTES + plaintext.length);
     return box;
   }
 
@@ -99,7 +136,17 @@ export class StorageBox {
     const nonce = box.subarray(1, 1 + NONCE_BYTES);
     const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
     try {
-      return xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
+      if (!LITTLE_ENDIAN) {
+        return xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
+      }
+      const split = box.length - TAG_BYTES;
+      const { key, iv } = xchachaSubkey(this.#key32, nonce);
+      const d = createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_BYTES });
+      d.setAAD(aad, { plaintextLength: split - 1 - NONCE_BYTES });
+      d.setAuthTag(box.subarray(split));
+      const plain = d.update(box.subarray(1 + NONCE_BYTES, split));
+      d.final();
+      return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
     } catch {
       throw new VaultError(
         'STORAGE_TAMPERED',
