@@ -202,11 +202,12 @@ export class RaftStorage {
       // One sealed value for the whole batch. Segments from its first index on are replaced; one
       // that starts below and runs past it stays, its tail superseded (see `load`).
       const first = rd.entries[0]!.index;
-      this.segments = this.segments.filter((f) => {
-        if (f < first) return true;
+      // segments are in ascending order and only a tail can be replaced: look at the tail only
+      // (the list holds one segment per saved batch until the next compaction, thousands)
+      while (this.segments.length > 0 && this.segments.at(-1)! >= first) {
+        const f = this.segments.pop()!;
         if (f !== first) ops.push({ type: 'del', key: entryKey(f) });
-        return false;
-      });
+      }
       const w = new Writer();
       for (const e of rd.entries) encodeEntry(w, e);
       ops.push({ type: 'put', key: entryKey(first), value: w.finish() });
