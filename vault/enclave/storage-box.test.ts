@@ -36,6 +36,12 @@ describe('StorageBox (XChaCha20-Poly1305 at rest)', () => {
     const a = box.seal('k', new Uint8Array(8));
     const b = box.seal('k', new Uint8Array(8));
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
+    // nonces are drawn from a pooled CSPRNG buffer: never reused, across refills too
+    const nonces = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      nonces.add(Buffer.from(box.seal('k', new Uint8Array(1)).subarray(1, 25)).toString('hex'));
+    }
+    expect(nonces.size).toBe(1000);
   });
 
   it("writes noble's XChaCha20-Poly1305 bytes and opens boxes noble wrote (disk format unchanged)", () => {

@@ -18,8 +18,21 @@ const DOMAIN = utf8ToBytes('vigil/vault/storage-box/v1');
 
 export type RandomBytes = (length: number) => Uint8Array;
 
+// Nonces come from a pool of CSPRNG output, each byte handed out once: one randomBytes call per
+// ~170 nonces instead of one per sealed value (~3-7 µs each on this hot path).
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
 function defaultRandom(length: number): Uint8Array {
-  return randomBytes(length);
+  if (length > POOL_BYTES) return randomBytes(length);
+  if (poolOffset + length > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + length);
+  poolOffset += length;
+  return out;
 }
 
 /*
