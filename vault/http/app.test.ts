@@ -19,6 +19,12 @@ let base: string;
 const operator = new Operator();
 const tenant = new Tenant('acme');
 const policy = { group: 'rsa2048' as const, iterations: 64 };
+const devAttestation = () =>
+  new DevAttestationProvider({
+    insecureDevAttestation: true,
+    signingKey: randomBytes(32),
+    warn: () => {},
+  });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vigil-http-'));
@@ -30,11 +36,7 @@ beforeAll(async () => {
   });
   app = await buildVaultApp({
     backend: node,
-    attestation: new DevAttestationProvider({
-      insecureDevAttestation: true,
-      signingKey: randomBytes(32),
-      warn: () => {},
-    }),
+    attestation: devAttestation(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
@@ -347,11 +349,7 @@ describe('the benchmark raw put route', () => {
   async function benchApp(benchPut?: (p: Uint8Array) => Promise<void>) {
     const a = await buildVaultApp({
       backend: node,
-      attestation: new DevAttestationProvider({
-        insecureDevAttestation: true,
-        signingKey: randomBytes(32),
-        warn: () => {},
-      }),
+      attestation: devAttestation(),
       rateLimitPerMinute: 2,
       cluster: {
         status: () => ({ role: 'leader' }),
