@@ -244,17 +244,6 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     if (hello === null) throw new VaultError('CLUSTER_NOT_READY', 'not listening yet', 503);
     return hello;
   });
-  if (process.env.VIGIL_BENCH_RAW_PUT === '1') {
-    // Benchmark-only (npm run bench:cluster): a raw put through Raft that changes no vault state.
-    app.post('/bench/raw-put', { schema: { hide: true } }, async (req) => {
-      const hex = (req.body as { payload?: unknown })?.payload;
-      if (typeof hex !== 'string' || !/^([0-9a-f]{2}){1,1024}$/.test(hex)) {
-        throw new VaultError('MALFORMED', 'payload: up to 1 KiB of hex');
-      }
-      await member.benchPut(new Uint8Array(Buffer.from(hex, 'hex')));
-      return { ok: true };
-    });
-  }
   try {
     await app.listen({ host: bare(o.host), port: o.port });
   } catch (e) {
