@@ -76,13 +76,9 @@ export function proofParams(group: GroupName, iterations: number): ProofParams {
     }
   }
   const fastest = Math.min(...candidates.map((x) => x.total));
-  const detour = T >= SHARE_BOUNDED_FROM ? MAX_DETOUR : 0;
-  let chosen = candidates[0]!;
-  for (const x of candidates)
-    if (
-      x.total <= fastest * (1 + detour) &&
-      (chosen.total > fastest * (1 + detour) || x.proof < chosen.proof)
-    )
-      chosen = x;
+  const bound = fastest * (1 + (T >= SHARE_BOUNDED_FROM ? MAX_DETOUR : 0));
+  const chosen = candidates
+    .filter((x) => x.total <= bound)
+    .reduce((a, b) => (b.proof < a.proof ? b : a));
   return { k: chosen.k, l: chosen.l, interval: chosen.interval };
 }

@@ -44,6 +44,17 @@ describe('Wesolowski prover (bucket method) over rsa2048', () => {
     }
   });
 
+  it('gives the rsa2048 parameters docs/vdf.md §6 lists (whole passes per worker at 10^8)', () => {
+    const pick = (T: number) => {
+      const { k, l } = proofParams('rsa2048', T);
+      return [k, l];
+    };
+    expect(pick(1e6)).toEqual([9, 18]);
+    expect(pick(1e8)).toEqual([15, 6]);
+    expect(pick(1e10)).toEqual([16, 150]);
+    expect(pick(1e12)).toEqual([16, 14_902]);
+  });
+
   it('rejects the (−y, −π) twin and a wrong π (property)', () => {
     fc.assert(
       fc.property(
