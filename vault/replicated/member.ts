@@ -10,6 +10,7 @@ import {
   type NodeId,
   type PeerAddress,
   PeerNetwork,
+  quorum,
   type RaftConfig,
   RaftNode,
   RaftStorage,
@@ -433,7 +434,7 @@ export class ClusterMember {
     const pending = this.#pendingEpoch;
     const acks = this.#epochAcks.get(Buffer.from(pending.epochId).toString('hex'))!;
     const voters = st.conf.voters;
-    if (voters.filter((v) => acks.has(v)).length < Math.floor(voters.length / 2) + 1) return;
+    if (voters.filter((v) => acks.has(v)).length < quorum(voters.length)) return;
     await this.#propose({
       kind: 'vault',
       timestamp: Date.now(),

@@ -11,7 +11,7 @@
  */
 import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Applier, type Entry, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
+import { Applier, type Entry, quorum, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import { recoveredDigest } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
@@ -102,7 +102,7 @@ export async function recoverVault(
   }
   const slotDirs = slots.map((s) => s.dir);
   const slotsWithDisk = found.filter((f) => f.length > 0).length;
-  if (slotsWithDisk < Math.floor(slotDirs.length / 2) + 1) {
+  if (slotsWithDisk < quorum(slotDirs.length)) {
     throw new VaultError(
       'RECOVER_NO_MAJORITY',
       `only ${slotsWithDisk} of ${slotDirs.length} nodes have a disk: no majority`,
