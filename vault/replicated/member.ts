@@ -23,7 +23,7 @@ import { VaultError } from '../errors.ts';
 import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
-import { bytesEqual } from '../protocol/index.ts';
+import { bytesEqual, toHex } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeReply,
@@ -45,7 +45,7 @@ import {
   TAG_RAFT,
   tagged,
 } from './links.ts';
-import { clusterPublicKeys, ReplicatedState } from './state.ts';
+import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState } from './state.ts';
 
 export interface MemberOptions {
   identity: Identity;
@@ -78,7 +78,6 @@ export interface MemberOptions {
 }
 
 const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
-const EPOCH_BOUND = new Set<Command['type']>(['ping', 'claim', 'solve']);
 
 export class ClusterMember {
   readonly id: NodeId;
@@ -374,7 +373,7 @@ export class ClusterMember {
           this.#network.send(from, encodeEpochAck(e.epochId));
         }
       } else if (bytes[0] === TAG_EPOCH_ACK && body.length === EPOCH_ID_BYTES) {
-        const key = Buffer.from(body).toString('hex');
+        const key = toHex(body);
         const acks = this.#epochAcks.get(key) ?? new Set<string>();
         if (acks.size < 256) acks.add(from);
         if (this.#epochAcks.size < 1_024 || this.#epochAcks.has(key))
@@ -428,11 +427,11 @@ export class ClusterMember {
       const epochId = randomBytes(EPOCH_ID_BYTES);
       this.epochs.add(epochId, randomBytes(32));
       this.#pendingEpoch = { epochId, since: Date.now() };
-      const key = Buffer.from(epochId).toString('hex');
+      const key = toHex(epochId);
       this.#epochAcks.set(key, new Set([...(this.#epochAcks.get(key) ?? []), this.id]));
     }
     const pending = this.#pendingEpoch;
-    const acks = this.#epochAcks.get(Buffer.from(pending.epochId).toString('hex'))!;
+    const acks = this.#epochAcks.get(toHex(pending.epochId))!;
     const voters = st.conf.voters;
     if (voters.filter((v) => acks.has(v)).length < quorum(voters.length)) return;
     await this.#propose({
@@ -452,8 +451,7 @@ export class ClusterMember {
     for (const learner of st.conf.learners) {
       const p = st.peers.find((x) => x.id === learner);
       const epoch = this.state.machine?.epochId;
-      const holdsEpoch =
-        epoch != null && this.#epochAcks.get(Buffer.from(epoch).toString('hex'))?.has(learner);
+      const holdsEpoch = epoch != null && this.#epochAcks.get(toHex(epoch))?.has(learner);
       // promoted only once caught up and holding the current epoch's secret
       if (p && p.match >= st.commitIndex && holdsEpoch) {
         await this.#node.proposeConfChange({ op: 'promote', node: learner });

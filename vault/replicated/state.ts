@@ -40,7 +40,8 @@ import type { EpochKeeper } from './epochs.ts';
 const SNAP_KEY = 'v/snap';
 const JOURNAL = 'v/j/';
 const SNAPSHOT_VERSION = 1;
-const EPOCH_BOUND = new Set<Command['type']>(['ping', 'claim', 'solve']);
+/** Commands that need their epoch's secret to apply (P4: a restart from disk voids them). */
+export const EPOCH_BOUND: ReadonlySet<Command['type']> = new Set(['ping', 'claim', 'solve']);
 /** Raised by `apply` instead of a reply: applying the entry here would diverge from the others. */
 export const RECOVERY_MISMATCH = 'RECOVERY_MISMATCH';
 
@@ -63,7 +64,7 @@ export interface ReplicatedStateOptions {
   onHalt?: (e: VaultError) => void;
 }
 
-export function isEpochBound(c: LogCommand): boolean {
+export function isEpochBound(c: LogCommand): c is Extract<LogCommand, { kind: 'vault' }> {
   return c.kind === 'vault' && EPOCH_BOUND.has(c.command.type);
 }
 
@@ -130,7 +131,7 @@ export class ReplicatedState implements DurableStateMachine {
       } catch {
         continue; // apply rejects it
       }
-      if (isEpochBound(c) && c.kind === 'vault') await this.#opts.epochs.wait(c.epochId);
+      if (isEpochBound(c)) await this.#opts.epochs.wait(c.epochId);
     }
   }
 
