@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { decode, encode } from 'cborg';
 import { VaultError } from '../errors.ts';
 import type { AttestationRequest } from './attestation.ts';
-import { parseCoseSign1, STRICT_CBOR } from './cose.ts';
+import { STRICT_CBOR } from './cose.ts';
 import {
   MAX_DOCUMENT_BYTES,
   MAX_NONCE_BYTES,
   MAX_PUBLIC_KEY_BYTES,
   MAX_USER_DATA_BYTES,
 } from './limits.ts';
-import { parseAttestationFields } from './payload.ts';
+import { type AttestationFields, unverifiedAttestationFields } from './payload.ts';
 
 /** NSM_REQUEST_MAX_SIZE: the driver refuses longer requests with EMSGSIZE. */
 export const NSM_REQUEST_MAX_BYTES = 0x1000;
@@ -129,10 +129,9 @@ function sameBinding(actual: Uint8Array | null, requested: Uint8Array | undefine
  * this catches a device answering the wrong request before the document leaves the node.
  */
 function checkEcho(document: Uint8Array, request: AttestationRequest): void {
-  let fields: ReturnType<typeof parseAttestationFields>;
+  let fields: AttestationFields;
   try {
-    const cose = parseCoseSign1(document, UNAVAILABLE);
-    fields = parseAttestationFields(decode(cose.payload, STRICT_CBOR));
+    fields = unverifiedAttestationFields(document);
   } catch (err) {
     throw malformed(`its document is not an attestation (${(err as Error).message})`);
   }

@@ -120,16 +120,20 @@ export function isDebugMeasurement(pcrs: ReadonlyMap<number, Uint8Array>): boole
   return [0, 1, 2].every((index) => pcrs.get(index)?.every((byte) => byte === 0) ?? false);
 }
 
+/** A document's fields, read WITHOUT verifying its signature or chain: never to be trusted. */
+export function unverifiedAttestationFields(document: Uint8Array): AttestationFields {
+  if (document.length > MAX_DOCUMENT_BYTES) {
+    throw new VaultError(CODE, `attestation document exceeds ${MAX_DOCUMENT_BYTES} bytes`);
+  }
+  const cose = parseCoseSign1(document, CODE);
+  return parseAttestationFields(decodeCbor(cose.payload, CODE, 'attestation payload'));
+}
+
 /**
  * A document's signed timestamp, read WITHOUT verifying anything. Only for choosing the time at
  * which to verify a stored document: Nitro leaf certificates live for hours, while a cluster
  * member's document must keep verifying for the member's whole life.
  */
 export function documentTimestamp(document: Uint8Array): Date {
-  if (document.length > MAX_DOCUMENT_BYTES) {
-    throw new VaultError(CODE, `attestation document exceeds ${MAX_DOCUMENT_BYTES} bytes`);
-  }
-  const cose = parseCoseSign1(document, CODE);
-  const fields = parseAttestationFields(decodeCbor(cose.payload, CODE, 'attestation payload'));
-  return new Date(fields.timestampMs);
+  return new Date(unverifiedAttestationFields(document).timestampMs);
 }
