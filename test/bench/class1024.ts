@@ -2,8 +2,8 @@
  * class1024 micro-benchmarks beside their in-run baselines: NUDUPL/NUCOMP against plain
  * composition with full reduction, verification of chiavdf's depth-0 records against the same
  * verifier on the plain backend, and the HashPrime costs (264-bit ℓ, 1024-bit D).
- * Not registered in test/bench/index.ts by this file's owner; run directly with
- * `node --import tsx test/bench/class1024.ts` or register it as suite 'class1024'.
+ * Suite 'class1024' of `npm run bench`; also runs on its own with
+ * `node --import tsx test/bench/class1024.ts`.
  */
 import { pathToFileURL } from 'node:url';
 import {
@@ -16,12 +16,7 @@ import {
 } from '../../vdf/class1024/index.ts';
 import { hashPrime } from '../../vdf/primes/index.ts';
 import { haveVectors, readVectorText } from '../support/vectors.ts';
-import { type BenchSuite, formatRow } from './report.ts';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { type BenchSuite, formatRow, percentile } from './report.ts';
 
 function ratePerSecond(step: () => void, seconds: number): number {
   let n = 0;
@@ -84,7 +79,7 @@ const suite: BenchSuite = async (report) => {
   report({
     suite: 'class1024',
     name: 'HashPrime 264-bit (GetB) median',
-    value: median(hp),
+    value: percentile(hp, 50),
     unit: 'ms',
   });
 
@@ -97,7 +92,7 @@ const suite: BenchSuite = async (report) => {
   report({
     suite: 'class1024',
     name: 'discriminant 1024-bit median',
-    value: median(disc),
+    value: percentile(disc, 50),
     unit: 'ms',
     target: 'chiavdf vdf_bench discr: 24.1 ms on the research 2-core VM (not measured here)',
   });
@@ -121,8 +116,8 @@ const suite: BenchSuite = async (report) => {
       verifyChiaBlob(r.D, r.x, r.blob, r.T, 0, ops ?? opsFor(r.D));
       return performance.now() - t0;
     });
-  const fastVerify = median(timeVerify(undefined));
-  const naiveVerify = median(timeVerify(naiveOps));
+  const fastVerify = percentile(timeVerify(undefined), 50);
+  const naiveVerify = percentile(timeVerify(naiveOps), 50);
   report({
     suite: 'class1024',
     name: `verify median, chiavdf depth-0 records (${records.length}), D known`,

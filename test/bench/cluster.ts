@@ -39,7 +39,7 @@ import type { ClusterMember } from '../../vault/replicated/member.ts';
 import { repoRoot } from '../support/processes.ts';
 import { startFloor } from './cluster-floor.ts';
 import { RawHttpConnection } from './raw-http.ts';
-import { type BenchRow, type BenchSuite, formatRow } from './report.ts';
+import { type BenchRow, type BenchSuite, formatRow, percentile } from './report.ts';
 
 const ETCD = { 1: 548, 64: 2_986, p99ms: 55 } as const;
 const CLIENTS = [1, 64] as const;
@@ -48,11 +48,6 @@ const ROUNDS = Number(process.env.VIGIL_BENCH_ROUNDS ?? 3);
 const PARTS = new Set(
   (process.env.VIGIL_BENCH_PARTS ?? 'raw,deposit,inprocess,disk,client,floor').split(','),
 );
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-}
 
 interface Run {
   perSecond: number;

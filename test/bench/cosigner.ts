@@ -39,15 +39,10 @@ import {
   tenantRegistrationToJson,
   VaultNode,
 } from '../../vault/index.ts';
-import type { BenchSuite } from './report.ts';
+import { type BenchSuite, percentile } from './report.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const wire = (m: unknown) => JSON.parse(JSON.stringify(m));
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-}
 
 function time(n: number, f: () => void): number[] {
   const out: number[] = [];

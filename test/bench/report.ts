@@ -16,6 +16,12 @@ export interface BenchRow {
 
 export type BenchSuite = (report: (row: BenchRow) => void) => Promise<void>;
 
+/** The p-th percentile (nearest rank) of `xs`; 0 for no samples, so a failed run still prints. */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
 export function formatRow(row: BenchRow): string {
   const fig = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(2) : v.toPrecision(3));
   let line = `${row.suite.padEnd(10)} ${row.name.padEnd(44)} ${fig(row.value).padStart(12)} ${row.unit}`;

@@ -21,7 +21,7 @@ import {
 } from '../../vault/index.ts';
 import { Claimant, Operator, Tenant } from '../../vault/node/actors.test-support.ts';
 import { solve } from '../../vdf/index.ts';
-import type { BenchSuite } from './report.ts';
+import { type BenchSuite, percentile } from './report.ts';
 
 const SECONDS = 4;
 const CONCURRENCY = 16;
@@ -43,11 +43,6 @@ async function forSeconds(
     }),
   );
   return done / seconds;
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 }
 
 const suite: BenchSuite = async (report) => {
