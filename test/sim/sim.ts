@@ -255,9 +255,10 @@ export class Sim {
         const limit = raft.log.applied - this.opts.compactEvery;
         let pick: { index: number; data: Uint8Array } | undefined;
         while (n.history.length > 0 && n.history[0]!.index <= limit) pick = n.history.shift();
-        if (pick !== undefined && pick.index > raft.log.snapIndex)
+        if (pick !== undefined && pick.index > raft.log.snapIndex) {
           raft.compact(pick.index, pick.data);
-        this.stats.snapshots++;
+          this.stats.snapshots++;
+        }
       }
     }
   }
@@ -598,8 +599,8 @@ export class Sim {
   }
 
   /**
-   * Have the scripted client `id` send one command to `node` (default: the leader). Returns the
-   * client so a test can watch `acked`.
+   * Have the scripted client `clientId` send one command to `node` (default: the leader). Returns
+   * where the leader placed it; `isAcked(clientId)` tells when it was acknowledged.
    */
   submit(cmd: VaultCommand, node?: string, clientId = 'script'): { index: number; term: number } {
     let c = this.clients.find((x) => x.id === clientId);
@@ -641,7 +642,7 @@ export class Sim {
     return this.clients.find((x) => x.id === clientId)?.cmd === null;
   }
 
-  /** What node `id` applied, as decoded vault replies by index. */
+  /** The highest log index node `id` has applied (0 while it is down). */
   appliedIndex(id: string): number {
     return this.nodes.get(id)?.raft?.log.applied ?? 0;
   }
