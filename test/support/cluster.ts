@@ -160,12 +160,17 @@ export class ProcessCluster {
     return (JSON.parse(p.output()) as { nodes: Json[] }).nodes;
   }
 
-  /** SIGTERM to the supervisor; returns its exit code and the node pids still alive after it. */
-  async stop(): Promise<{ code: number | null; alive: number[] }> {
+  /** Records each slot's current node pid (from its hello file). */
+  async #notePids(): Promise<void> {
     for (const slot of this.slots) {
       const h = await readHello(this.dataDir, slot);
       if (h) this.pids.add(h.pid);
     }
+  }
+
+  /** SIGTERM to the supervisor; returns its exit code and the node pids still alive after it. */
+  async stop(): Promise<{ code: number | null; alive: number[] }> {
+    await this.#notePids();
     this.supervisor.child.kill('SIGTERM');
     const code = await this.supervisor.exited;
     return { code, alive: [...this.pids].filter(isAlive) };
@@ -174,10 +179,7 @@ export class ProcessCluster {
   async destroy(): Promise<void> {
     this.supervisor.child.kill('SIGKILL');
     // a SIGKILLed supervisor's children outlive it: kill every node we know of
-    for (const slot of this.slots) {
-      const h = await readHello(this.dataDir, slot);
-      if (h) this.pids.add(h.pid);
-    }
+    await this.#notePids();
     for (const pid of this.pids) {
       try {
         process.kill(pid, 'SIGKILL');
