@@ -17,14 +17,13 @@ import {
   requireEpoch,
   type Step,
   tenantOf,
-  walletOf,
+  unreleasedWalletOf,
 } from './records.ts';
 import type { ClaimRecord, CommandResult } from './types.ts';
 
 export function claim(step: Step, c: Claim): CommandResult {
   const { s, ctx, effects, now } = step;
-  const w = walletOf(s, c.walletId);
-  if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
+  const w = unreleasedWalletOf(s, c.walletId);
   const epochId = requireEpoch(s, ctx.epochId);
   checkX25519PublicKey('ephemeralKey', c.ephemeralKey);
   const nonceKey = toHex(c.claimNonce);

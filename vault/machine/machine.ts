@@ -20,7 +20,7 @@ import {
   requireEpoch,
   type Step,
   tenantOf,
-  walletOf,
+  unreleasedWalletOf,
 } from './records.ts';
 import { solve } from './releases.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
@@ -142,8 +142,7 @@ export class VaultMachine {
   }
 
   mintClaimNonce(walletId: Uint8Array, nc: NonceContext): IssuedNonce {
-    const w = walletOf(this.#state, walletId);
-    if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
+    const w = unreleasedWalletOf(this.#state, walletId);
     requireEpoch(this.#state, nc.epochId);
     return this.#mint('claim', claimNonceSubject(w), nc, this.#state.config.claimNonceTtlMs);
   }

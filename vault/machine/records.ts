@@ -38,6 +38,13 @@ export function walletOf(s: VaultState, walletId: Uint8Array): WalletRecord {
   return w;
 }
 
+/** A wallet a claim (or a claim nonce) may still be made on: its share is not yet released. */
+export function unreleasedWalletOf(s: VaultState, walletId: Uint8Array): WalletRecord {
+  const w = walletOf(s, walletId);
+  if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
+  return w;
+}
+
 export function checkSeq(t: TenantRecord, seq: number): void {
   if (seq <= t.lastSeq) {
     throw new VaultError('STALE_SEQUENCE', `seq must be greater than ${t.lastSeq}`, 409);
