@@ -4,7 +4,6 @@
  * (last used + 1) and the clock in microseconds, so a client that lost its state still moves
  * forward. Calls on one client object are serialised (the server accepts counters in order only).
  */
-import { randomBytes } from 'node:crypto';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import {
   canonicalHash,
@@ -45,12 +44,11 @@ import type {
 } from './ecdsa2p/types.ts';
 import { CosignerError, type CosignerErrorCode } from './errors.ts';
 import { MusigSigner, planFor } from './musig2/signer.ts';
-import { bigIntToBytes, type RandomBytes, randomScalar } from './random.ts';
+import { bigIntToBytes, type RandomBytes, randomScalar, systemRandom } from './random.ts';
 import { CURVE_ORDER, G, parsePoint, pointToWire } from './wire.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
-const defaultRng: RandomBytes = (n) => new Uint8Array(randomBytes(n));
 
 /** An error reply from the cosigner: HTTP status plus the server's stable code. */
 export class CosignerHttpError extends Error {
@@ -133,7 +131,7 @@ export class CosignerClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.walletId = opts.walletId;
     this.#authKey = opts.authSecretKey;
-    this.#rng = opts.rng ?? defaultRng;
+    this.#rng = opts.rng ?? systemRandom;
     this.#policy = opts.policy;
     this.#fetch = opts.fetch ?? fetch;
     this.#now = opts.now ?? Date.now;
@@ -160,7 +158,7 @@ export class CosignerClient {
     const signature = schnorr.sign(
       requestBytes({ method: 'POST', path, walletId: '', counter: 0, body }),
       opts.authSecretKey,
-      (opts.rng ?? defaultRng)(32),
+      (opts.rng ?? systemRandom)(32),
     );
     const fetcher = opts.fetch ?? fetch;
     const res = (await send(fetcher, `${baseUrl}${path}`, 'POST', body, {

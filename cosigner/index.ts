@@ -64,7 +64,7 @@ export {
 } from './musig2/signer.ts';
 export { generateProvenPaillierKey, PaillierKeyPool } from './paillier-pool.ts';
 export { generateSafePrime } from './primes.ts';
-export type { RandomBytes } from './random.ts';
+export { type RandomBytes, systemRandom } from './random.ts';
 export { type AuditRecord, verifyAuditChain } from './server/audit.ts';
 export { COSIGNER_ENV, type CosignerConfig, parseCosignerConfig } from './server/config.ts';
 export { type Cosigner, type CosignerOptions, openCosigner } from './server/cosigner.ts';

@@ -5,16 +5,14 @@
  * stalls on a key; otherwise one key per macrotask on the main thread. A take() on an empty pool
  * generates synchronously (the "cold" path the bench measures).
  */
-import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { provePaillierKey } from './ecdsa2p/setup.ts';
 import type { ProvenPaillierKey } from './ecdsa2p/types.ts';
 import { generatePaillierKey } from './primes.ts';
-
-const rng = (n: number) => new Uint8Array(randomBytes(n));
+import { systemRandom } from './random.ts';
 
 export function generateProvenPaillierKey(bits = 2048): ProvenPaillierKey {
-  return provePaillierKey(generatePaillierKey(bits), rng);
+  return provePaillierKey(generatePaillierKey(bits), systemRandom);
 }
 
 export class PaillierKeyPool {

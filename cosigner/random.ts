@@ -2,9 +2,13 @@
  * Randomness enters the pure protocol code as an argument: a function returning n fresh bytes.
  * The shell passes node:crypto's randomBytes; tests pass a seeded generator.
  */
+import { randomBytes } from 'node:crypto';
 import { bigIntToBytes, bitLength, bytesToBigInt, gcd } from './bigint.ts';
 
 export type RandomBytes = (n: number) => Uint8Array;
+
+/** node:crypto's randomness as a RandomBytes: what the shells pass. */
+export const systemRandom: RandomBytes = (n) => new Uint8Array(randomBytes(n));
 
 /** Uniform in [0, bound) by rejection sampling. */
 export function randomBelow(rng: RandomBytes, bound: bigint): bigint {

@@ -3,7 +3,6 @@
  * replay checks, sessions, storage, audit events, vault deposits. One mutex per wallet orders
  * every state change of that wallet; protocol computation itself runs outside storage writes.
  */
-import { randomBytes } from 'node:crypto';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import type { Logger } from 'pino';
 import { parseHex } from '../../vault/index.ts';
@@ -36,7 +35,7 @@ import {
   planFor,
 } from '../musig2/signer.ts';
 import type { PaillierKeyPool } from '../paillier-pool.ts';
-import { bigIntToBytes, type RandomBytes, randomScalar } from '../random.ts';
+import { bigIntToBytes, randomScalar, systemRandom } from '../random.ts';
 import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
 import type { RingPedersen } from '../zk/ring-pedersen.ts';
 import type { CosignerMetrics } from './metrics.ts';
@@ -50,7 +49,7 @@ import {
 import type { CosignerStore, StoredKey, WalletRecord } from './store.ts';
 import type { VaultLink } from './vault-link.ts';
 
-const rng: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+const rng = systemRandom;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export interface PolicyLimits {

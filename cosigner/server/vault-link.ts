@@ -5,7 +5,6 @@
  * cluster keys the node reports; only then does it seal x2 to that cluster key. Receipts are
  * verified before they are kept. Pings run on a timer; failures are logged and counted.
  */
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   type AttestationVerifier,
@@ -27,10 +26,10 @@ import {
 } from '../../vault/index.ts';
 import type { ClusterKeysJson, VaultDepositJson } from '../api.ts';
 import { cosignerError } from '../errors.ts';
+import { systemRandom } from '../random.ts';
 import type { CosignerMetrics } from './metrics.ts';
 import type { CosignerStore, TenantSecrets } from './store.ts';
 
-const rand = (n: number) => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 interface ClusterKeys {
@@ -102,7 +101,7 @@ export class VaultLink {
 
   /** Fetches and verifies a fresh attestation; returns the cluster keys it binds. */
   async attestedClusterKeys(): Promise<{ keys: ClusterKeys; kind: string }> {
-    const nonce = rand(32);
+    const nonce = systemRandom(32);
     const body = (await this.#request('GET', `/v1/attestation?nonce=${hex(nonce)}`)) as {
       document?: unknown;
       cluster?: Record<string, unknown>;
@@ -183,8 +182,8 @@ export class VaultLink {
       deposit: header,
       x2: args.x2,
       tenantSecretKey: parseHex('tenantSecretKey', this.#tenant.tenantSecretKey, 32),
-      senderSecret: rand(32),
-      aux: rand(32),
+      senderSecret: systemRandom(32),
+      aux: systemRandom(32),
     });
     const reply = (await this.#request('POST', '/v1/deposits', depositToJson(deposit))) as {
       receipt?: unknown;
@@ -222,7 +221,7 @@ export class VaultLink {
       clusterId,
       { tenant: this.#tenant.tenant, seq, walletId: parseHex('vaultWalletId', vaultWalletId, 32) },
       parseHex('tenantSecretKey', this.#tenant.tenantSecretKey, 32),
-      rand(32),
+      systemRandom(32),
     );
     await this.#request('POST', '/v1/deletions', deletionToJson(deletion));
     this.#o.log.info({ vaultWalletId, seq }, 'deleted old share from vault');
@@ -242,7 +241,7 @@ export class VaultLink {
         id,
         { tenant, nonce: parseHex('nonce', n.nonce, 32) },
         parseHex('pingSecretKey', this.#tenant.pingSecretKey, 32),
-        rand(32),
+        systemRandom(32),
       );
       const r = (await this.#request('POST', '/v1/pings', pingToJson(ping))) as {
         cancelledClaims?: string[];
