@@ -249,6 +249,7 @@ describe('replication (Raft §5.3, §5.4)', () => {
     expect(() => a.propose({ data: new Uint8Array(100) })).toThrow(ClusterError);
     try {
       a.propose({ data: new Uint8Array(100) });
+      expect.unreachable();
     } catch (e) {
       expect((e as ClusterError).code).toBe('CLUSTER_OVERLOADED');
     }
