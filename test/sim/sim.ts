@@ -145,7 +145,6 @@ export class Sim {
     rollbacks: 0,
     torn: 0,
     acked: 0,
-    elections: 0,
     snapshots: 0,
   };
 
