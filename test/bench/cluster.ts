@@ -31,6 +31,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Level } from 'level';
 import { type Command, commandToJson } from '../../vault/machine/index.ts';
 import { Operator, Tenant, testLimits } from '../../vault/node/actors.test-support.ts';
@@ -418,6 +419,6 @@ async function clientCost(report: (row: BenchRow) => void): Promise<void> {
 
 export default suite;
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await suite((r) => console.log(formatRow(r)));
 }
