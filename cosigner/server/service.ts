@@ -39,7 +39,7 @@ import { bigIntToBytes, randomScalar, systemRandom } from '../random.ts';
 import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
 import type { RingPedersen } from '../zk/ring-pedersen.ts';
 import type { CosignerMetrics } from './metrics.ts';
-import type { SessionTable } from './sessions.ts';
+import type { SessionKind, SessionTable } from './sessions.ts';
 import {
   type EcdsaShareJson,
   ecdsaShareFromJson,
@@ -219,23 +219,15 @@ export class CosignerService {
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
     });
-    this.#o.sessions.open(w.walletId, 'keygen', sessionId, machine);
-    try {
+    return this.#startSession(w, 'keygen', sessionId, machine, () => {
       const reply = machine.respond(msg1);
       cache.remember();
       return reply;
-    } catch (err) {
-      this.#o.sessions.close(w.walletId, 'keygen', sessionId);
-      throw err;
-    } finally {
-      this.#gauges();
-    }
+    });
   }
 
   async keygenFinish(w: WalletRecord, sessionId: string, msg3: unknown): Promise<KeyStateJson> {
-    const machine = this.#o.sessions.get<ServerKeygen>(w.walletId, 'keygen', sessionId);
-    this.#o.sessions.close(w.walletId, 'keygen', sessionId);
-    this.#gauges();
+    const machine = this.#takeSession<ServerKeygen>(w, 'keygen', sessionId);
     const share = machine.finish(msg3);
     return this.#exclusive(w.walletId, async () => {
       const current = await this.#wallet(w.walletId);
@@ -315,24 +307,16 @@ export class CosignerService {
       path: req.path,
       rng,
     });
-    this.#o.sessions.open(w.walletId, 'sign', req.sessionId, { machine, req });
-    try {
-      return machine.respond(req.message);
-    } catch (err) {
-      this.#o.sessions.close(w.walletId, 'sign', req.sessionId);
-      throw err;
-    } finally {
-      this.#gauges();
-    }
+    return this.#startSession(w, 'sign', req.sessionId, { machine, req }, () =>
+      machine.respond(req.message),
+    );
   }
 
   async signFinish(w: WalletRecord, sessionId: string, msg3: unknown) {
-    const { machine, req } = this.#o.sessions.get<{
+    const { machine, req } = this.#takeSession<{
       machine: ServerSigner;
       req: { messageHash: string; path: number[] };
-    }>(w.walletId, 'sign', sessionId);
-    this.#o.sessions.close(w.walletId, 'sign', sessionId);
-    this.#gauges();
+    }>(w, 'sign', sessionId);
     try {
       const sig = machine.finish(msg3);
       await this.#exclusive(w.walletId, async () => {
@@ -408,17 +392,12 @@ export class CosignerService {
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
     });
-    this.#o.sessions.open(w.walletId, 'refresh', sessionId, { machine, generation: w.generation });
-    try {
+    const state = { machine, generation: w.generation };
+    return this.#startSession(w, 'refresh', sessionId, state, () => {
       const reply = machine.respond(msg1);
       cache.remember();
       return reply;
-    } catch (err) {
-      this.#o.sessions.close(w.walletId, 'refresh', sessionId);
-      throw err;
-    } finally {
-      this.#gauges();
-    }
+    });
   }
 
   refreshOpen(w: WalletRecord, sessionId: string, msg3: unknown): RefreshMsg4 {
@@ -442,12 +421,10 @@ export class CosignerService {
    * in force on both sides (the client keeps its old share until this call succeeds).
    */
   async refreshFinish(w: WalletRecord, sessionId: string, msg5: unknown): Promise<KeyStateJson> {
-    const { machine, generation: startedAt } = this.#o.sessions.get<{
+    const { machine, generation: startedAt } = this.#takeSession<{
       machine: ServerRefresh;
       generation: number;
-    }>(w.walletId, 'refresh', sessionId);
-    this.#o.sessions.close(w.walletId, 'refresh', sessionId);
-    this.#gauges();
+    }>(w, 'refresh', sessionId);
     const share = machine.finish(msg5);
     const state = await this.#exclusive(w.walletId, async () => {
       const current = await this.#wallet(w.walletId);
@@ -551,6 +528,33 @@ export class CosignerService {
     const s = w.key.share as EcdsaShareJson;
     const d = derivePublic(parsePoint('q', s.q), parseBytes('chainCode', s.chainCode, 32), path);
     return { publicKey: pointToWire(d.publicKey) };
+  }
+
+  /** Opens a session and runs its first step; a failed first step closes the session again. */
+  #startSession<R>(
+    w: WalletRecord,
+    kind: SessionKind,
+    sessionId: string,
+    state: unknown,
+    first: () => R,
+  ): R {
+    this.#o.sessions.open(w.walletId, kind, sessionId, state);
+    try {
+      return first();
+    } catch (err) {
+      this.#o.sessions.close(w.walletId, kind, sessionId);
+      throw err;
+    } finally {
+      this.#gauges();
+    }
+  }
+
+  /** A session's final step: the session is gone whether or not that step succeeds. */
+  #takeSession<T>(w: WalletRecord, kind: SessionKind, sessionId: string): T {
+    const state = this.#o.sessions.get<T>(w.walletId, kind, sessionId);
+    this.#o.sessions.close(w.walletId, kind, sessionId);
+    this.#gauges();
+    return state;
   }
 
   #gauges(): void {
