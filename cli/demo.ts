@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import {
   beginClaim,
   checkKeyIndependently,
@@ -31,8 +32,6 @@ export interface DemoOptions {
   iterations: number;
   say: (line: string) => void;
 }
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** An SPKI DER for a compressed secp256k1 point, so OpenSSL can check signatures against Q. */
 function spkiOf(q: Uint8Array): Buffer {

@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import {
   KeyFileSealer,
   signTenantRegistration,
@@ -35,8 +36,6 @@ export const DEMO_LIMITS: TenantLimits = {
   maxWallets: 100_000,
   maxClaims: 100,
 };
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 interface Child {
   process: ChildProcess;

@@ -5,6 +5,7 @@
  * forward. Calls on one client object are serialised (the server accepts counters in order only).
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import {
   canonicalHash,
   parseDepositReceipt,
@@ -47,7 +48,6 @@ import { MusigSigner, planFor } from './musig2/signer.ts';
 import { bigIntToBytes, type RandomBytes, randomScalar, systemRandom } from './random.ts';
 import { CURVE_ORDER, G, parsePoint, pointToWire } from './wire.ts';
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 /** An error reply from the cosigner: HTTP status plus the server's stable code. */

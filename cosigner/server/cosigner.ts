@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/index.ts';
@@ -51,8 +52,6 @@ export interface Cosigner {
   tenantKeys: { tenant: string; tenantKey: string; pingKey: string };
   close(): Promise<void>;
 }
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function freshSecretKey(): string {
   return hex(schnorr.utils.randomSecretKey(new Uint8Array(randomBytes(48))));

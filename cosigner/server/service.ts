@@ -4,6 +4,7 @@
  * every state change of that wallet; protocol computation itself runs outside storage writes.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { parseHex } from '../../vault/index.ts';
 import {
@@ -50,7 +51,6 @@ import type { CosignerStore, StoredKey, WalletRecord } from './store.ts';
 import type { VaultLink } from './vault-link.ts';
 
 const rng = systemRandom;
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export interface PolicyLimits {
   groups: readonly ('rsa2048' | 'class1024')[];

@@ -5,6 +5,7 @@
  * cluster keys the node reports; only then does it seal x2 to that cluster key. Receipts are
  * verified before they are kept. Pings run on a timer; failures are logged and counted.
  */
+import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import {
   type AttestationVerifier,
@@ -29,8 +30,6 @@ import { cosignerError } from '../errors.ts';
 import { systemRandom } from '../random.ts';
 import type { CosignerMetrics } from './metrics.ts';
 import type { CosignerStore, TenantSecrets } from './store.ts';
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 interface ClusterKeys {
   clusterId: Uint8Array;
