@@ -5,7 +5,6 @@ import {
   challengeSeed,
   checkX25519PublicKey,
   claimIdFor,
-  toHex,
   verifyClaimProof,
 } from '../protocol/index.ts';
 import { checkNonce } from './nonces.ts';
@@ -14,54 +13,68 @@ import {
   claimView,
   consumeNonce,
   liveClaimOf,
+  nonceUsed,
+  openClaims,
   requireEpoch,
   type Step,
   tenantOf,
   unreleasedWalletOf,
 } from './records.ts';
+import { keys } from './store.ts';
 import type { ClaimRecord, CommandResult } from './types.ts';
 
+/** Claim ids a tenant's record keeps for the ping that ends them (the count is exact). */
+export const RECENT_CLAIMS = 32;
+/** Unexpired consumed claim nonces one wallet may hold. */
+export const MAX_USED_CLAIM_NONCES = 64;
+
 export function claim(step: Step, c: Claim): CommandResult {
-  const { s, ctx, effects, now } = step;
-  const w = unreleasedWalletOf(s, c.walletId);
-  const epochId = requireEpoch(s, ctx.epochId);
+  const { view, ctx, effects, now, config, epoch } = step;
+  const w = unreleasedWalletOf(view, c.walletId);
+  const epochId = requireEpoch(epoch, ctx.epochId);
   checkX25519PublicKey('ephemeralKey', c.ephemeralKey);
-  const nonceKey = toHex(c.claimNonce);
   const expiresAt = checkNonce({
     kind: 'claim',
     subject: claimNonceSubject(w),
     epochSecret: ctx.epochSecret,
     nonce: c.claimNonce,
     now,
-    ttlMs: s.config.claimNonceTtlMs,
+    ttlMs: config.claimNonceTtlMs,
   });
-  if (expiresAt === null || w.usedClaimNonces.has(nonceKey)) {
+  if (expiresAt === null || nonceUsed(w.usedClaimNonces, c.claimNonce)) {
     throw new VaultError('CLAIM_NONCE_INVALID', 'claim nonce unknown, used or expired', 409);
   }
   verifyClaimProof(
     w.q1,
     {
-      clusterId: s.config.clusterId,
+      clusterId: config.clusterId,
       walletId: c.walletId,
       ephemeralKey: c.ephemeralKey,
       claimNonce: c.claimNonce,
     },
     c.proof,
   );
-  const live = liveClaimOf(s, w);
-  if (live) {
-    consumeNonce(w.usedClaimNonces, nonceKey, expiresAt, now);
-    return { type: 'claim', claim: claimView(live), existing: true };
+  const used = consumeNonce(w.usedClaimNonces, c.claimNonce, expiresAt, now, MAX_USED_CLAIM_NONCES);
+  if (used === null) {
+    throw new VaultError('CLAIM_RATE', 'claims on this wallet are rate limited; retry later', 429);
   }
-  const t = tenantOf(s, w.tenant);
-  if (t.liveClaims.length >= t.limits.maxClaims) {
+  const t = tenantOf(view, w.tenant);
+  const walletKey = keys.wallet(c.walletId);
+  const live = liveClaimOf(view, epoch, w);
+  if (live) {
+    w.usedClaimNonces = used;
+    view.put(walletKey, w);
+    return { type: 'claim', claim: claimView(epoch, t, live), existing: true };
+  }
+  const open = openClaims(epoch, t);
+  if (open.count >= t.limits.maxClaims) {
     throw new VaultError('CLAIM_LIMIT', 'too many live claims for this provider; retry later', 429);
   }
-  if (w.lastClaimAt !== null && now - w.lastClaimAt < s.config.claimIntervalMs) {
+  if (w.lastClaimAt !== null && now - w.lastClaimAt < config.claimIntervalMs) {
     throw new VaultError('CLAIM_RATE', 'claims on this wallet are rate limited; retry later', 429);
   }
   const claimId = claimIdFor({
-    clusterId: s.config.clusterId,
+    clusterId: config.clusterId,
     epochId,
     logIndex: ctx.logIndex,
     walletId: c.walletId,
@@ -70,7 +83,7 @@ export function claim(step: Step, c: Claim): CommandResult {
     epochSecret: ctx.epochSecret,
     epochId,
     logIndex: ctx.logIndex,
-    clusterId: s.config.clusterId,
+    clusterId: config.clusterId,
     walletId: c.walletId,
     claimId,
     ephemeralKey: c.ephemeralKey,
@@ -92,13 +105,18 @@ export function claim(step: Step, c: Claim): CommandResult {
     status: 'live',
     release: null,
   };
-  const id = toHex(claimId);
-  consumeNonce(w.usedClaimNonces, nonceKey, expiresAt, now);
-  if (w.claimId !== null) s.claims.delete(w.claimId);
-  w.claimId = id;
+  if (w.claimId !== null) view.delete(keys.claim(w.claimId));
+  w.usedClaimNonces = used;
+  w.claimId = claimId;
   w.lastClaimAt = now;
-  s.claims.set(id, record);
-  t.liveClaims = [...t.liveClaims, id].sort();
+  view.put(walletKey, w);
+  view.put(keys.claim(claimId), record);
+  t.open = {
+    ...open,
+    count: open.count + 1,
+    recent: [...open.recent, claimId].slice(-RECENT_CLAIMS),
+  };
+  view.put(keys.tenant(t.name), t);
   effects.push({ type: 'claimStarted', tenant: w.tenant, walletId: c.walletId, claimId });
-  return { type: 'claim', claim: claimView(record), existing: false };
+  return { type: 'claim', claim: claimView(epoch, t, record), existing: false };
 }

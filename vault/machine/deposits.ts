@@ -16,20 +16,20 @@ import {
   requireSignature,
   shareDigest,
   signMessage,
-  toHex,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
-import { checkSeq, endClaim, openDeposit, type Step, tenantOf } from './records.ts';
-import type { CommandResult } from './types.ts';
+import { checkSeq, claimStatus, closeClaim, openDeposit, type Step, tenantOf } from './records.ts';
+import { keys } from './store.ts';
+import type { ClaimRecord, CommandResult, WalletRecord } from './types.ts';
 
 export function deposit(step: Step, d: Deposit): CommandResult {
-  const { s, ctx, effects } = step;
-  const t = tenantOf(s, d.tenant);
+  const { view, ctx, effects, config } = step;
+  const t = tenantOf(view, d.tenant);
   checkSeq(t, d.seq);
   const { signature, ...unsigned } = d;
-  requireSignature('deposit', signature, depositBytes(s.config.clusterId, unsigned), t.tenantKey);
-  const id = toHex(d.walletId);
-  if (s.wallets.has(id))
+  requireSignature('deposit', signature, depositBytes(config.clusterId, unsigned), t.tenantKey);
+  const walletKey = keys.wallet(d.walletId);
+  if (view.read<WalletRecord>(walletKey) !== null)
     throw new VaultError('WALLET_EXISTS', 'wallet id already holds a deposit', 409);
   if (t.walletCount >= t.limits.maxWallets) {
     throw new VaultError('WALLET_LIMIT', 'tenant holds its maximum number of wallets', 403);
@@ -59,14 +59,15 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     shareDigest: shareDigest(d.share),
   };
   const receiptSignature = signMessage(
-    depositReceiptBytes(s.config.clusterId, receiptUnsigned),
+    depositReceiptBytes(config.clusterId, receiptUnsigned),
     step.keys.receiptSecret(),
     deriveRandom(ctx, 'receipt-aux'),
   );
 
   t.lastSeq = d.seq;
   t.walletCount += 1;
-  s.wallets.set(id, {
+  view.put(keys.tenant(t.name), t);
+  view.put(walletKey, {
     walletId: d.walletId,
     tenant: d.tenant,
     scheme: d.scheme,
@@ -80,15 +81,15 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     released: false,
     claimId: null,
     lastClaimAt: null,
-    usedClaimNonces: new Map(),
-  });
+    usedClaimNonces: [],
+  } satisfies WalletRecord);
   effects.push({ type: 'deposited', tenant: d.tenant, walletId: d.walletId });
   return { type: 'deposited', receipt: { ...receiptUnsigned, signature: receiptSignature } };
 }
 
 /** Item 3: decrypt; 1 <= x2 < n; x2·G == Q2; the scheme's combination. x2 dies here. */
 function checkShare(step: Step, d: Deposit): void {
-  const x2Bytes = openDeposit(step, d.share, depositAad(step.s.config.clusterId, d));
+  const x2Bytes = openDeposit(step, d.share, depositAad(step.config.clusterId, d));
   try {
     const x2 = decodeScalar('share', x2Bytes);
     decodePoint('q2', d.q2);
@@ -102,23 +103,34 @@ function checkShare(step: Step, d: Deposit): void {
 }
 
 export function deleteWallet(step: Step, d: Deletion): CommandResult {
-  const { s, effects } = step;
-  const t = tenantOf(s, d.tenant);
+  const { view, effects, config, epoch } = step;
+  const t = tenantOf(view, d.tenant);
   checkSeq(t, d.seq);
   const { signature, ...unsigned } = d;
-  requireSignature('deletion', signature, deletionBytes(s.config.clusterId, unsigned), t.tenantKey);
-  const id = toHex(d.walletId);
-  const w = s.wallets.get(id);
+  requireSignature('deletion', signature, deletionBytes(config.clusterId, unsigned), t.tenantKey);
+  const walletKey = keys.wallet(d.walletId);
+  const w = view.read<WalletRecord>(walletKey);
   if (!w || w.tenant !== d.tenant) throw new VaultError('WALLET_NOT_FOUND', 'no such wallet', 404);
 
   t.lastSeq = d.seq;
   t.walletCount -= 1;
   if (w.claimId !== null) {
-    const c = s.claims.get(w.claimId);
-    if (c?.status === 'live') endClaim(s, c, 'deletion', effects);
-    s.claims.delete(w.claimId);
+    const claimKey = keys.claim(w.claimId);
+    const c = view.read<ClaimRecord>(claimKey);
+    if (c !== null && claimStatus(epoch, t, c) === 'live') {
+      closeClaim(epoch, t, c.claimId);
+      effects.push({
+        type: 'claimEnded',
+        tenant: c.tenant,
+        walletId: c.walletId,
+        claimId: c.claimId,
+        reason: 'deletion',
+      });
+    }
+    view.delete(claimKey);
   }
-  s.wallets.delete(id);
+  view.put(keys.tenant(t.name), t);
+  view.delete(walletKey);
   effects.push({ type: 'deleted', tenant: d.tenant, walletId: d.walletId });
   return { type: 'deleted', walletId: d.walletId };
 }

@@ -1,25 +1,24 @@
-/** A new volatile epoch voids every live claim and keeps deposits (P4). */
+/**
+ * A new volatile epoch voids every live claim and keeps deposits (P4). Claims are bound to their
+ * epoch and read as void once it is over (records.ts `claimStatus`), so beginning an epoch writes
+ * one record; it reads one per tenant to count the claims it voids.
+ */
 import { VaultError } from '../errors.ts';
 import { bytesEqual } from '../protocol/index.ts';
-import { endClaim, type Step } from './records.ts';
-import type { ClaimRecord, CommandResult } from './types.ts';
+import { openClaims, type Step, tenantOf } from './records.ts';
+import { keys } from './store.ts';
+import type { CommandResult, EpochRecord } from './types.ts';
 
 export function beginEpoch(step: Step): CommandResult {
-  const { s, ctx, effects } = step;
-  if (s.epochId !== null && bytesEqual(s.epochId, ctx.epochId)) {
+  const { view, ctx, effects, epoch } = step;
+  if (epoch.epochId !== null && bytesEqual(epoch.epochId, ctx.epochId)) {
     throw new VaultError('EPOCH_CURRENT', 'this epoch has already begun', 409);
   }
   let voidedClaims = 0;
-  for (const id of [...s.claims.keys()].sort()) {
-    const c = s.claims.get(id) as ClaimRecord;
-    if (c.status !== 'live') continue;
-    endClaim(s, c, 'epoch', effects);
-    voidedClaims += 1;
-  }
-  // Nonces are keyed to the epoch secret: the old epoch's are invalid now, so forget them.
-  for (const w of s.wallets.values()) w.usedClaimNonces.clear();
-  for (const t of s.tenants.values()) t.usedPingNonces.clear();
-  s.epochId = ctx.epochId;
+  for (const name of view.tenantNames())
+    voidedClaims += openClaims(epoch, tenantOf(view, name)).count;
+  const next: EpochRecord = { epochId: ctx.epochId, startIndex: ctx.logIndex };
+  view.put(keys.epoch, next);
   effects.push({ type: 'epochStarted' });
   return { type: 'epochStarted', voidedClaims };
 }

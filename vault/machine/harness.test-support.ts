@@ -26,6 +26,7 @@ import {
 } from '../protocol/index.ts';
 import { decodeCommand, encodeCommand } from './commands.ts';
 import { type ApplyOutcome, VaultMachine } from './machine.ts';
+import type { MemoryRecords } from './store.ts';
 import type { ApplyContext, ClaimView, Command, MachineConfig, NonceContext } from './types.ts';
 
 /** Fixed keys and a driver that feeds commands with well-formed contexts (tests only). */
@@ -100,6 +101,19 @@ export class Harness {
 
   constructor(machine: VaultMachine = VaultMachine.create(testConfig())) {
     this.machine = machine;
+  }
+
+  records(): MemoryRecords {
+    return this.machine.store as MemoryRecords;
+  }
+
+  /** Every record, serialised deterministically: equal bytes, equal state. */
+  snapshot(): Uint8Array {
+    return this.records().snapshot();
+  }
+
+  twinSnapshot(): Uint8Array {
+    return (this.twin?.store as MemoryRecords | undefined)?.snapshot() ?? new Uint8Array();
   }
 
   get epochId(): Uint8Array {

@@ -1,6 +1,13 @@
 /** The vault's deterministic state machine: commands in, results and effects out. */
 export { commandToJson, decodeCommand, encodeCommand } from './commands.ts';
 export { type ApplyOutcome, MachineMisuse, type MachineOptions, VaultMachine } from './machine.ts';
+export {
+  MemoryRecords,
+  type RecordReader,
+  type RecordStore,
+  type RecordWrite,
+  VAULT_PREFIX,
+} from './store.ts';
 export type {
   ApplyContext,
   ClaimStatus,

@@ -32,6 +32,7 @@ import {
 import type { ApplyOutcome } from './machine.ts';
 import { MachineMisuse, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
+import type { MemoryRecords } from './store.ts';
 import type { ClaimView, Command } from './types.ts';
 
 function codeOf(f: () => unknown): string {
@@ -51,10 +52,10 @@ function ok(out: ApplyOutcome) {
 
 /** Applies a command expected to fail and checks it changed nothing. */
 function rejected(h: Harness, command: Command, code: string, overrides = {}) {
-  const before = h.machine.snapshot();
+  const before = h.snapshot();
   const out = h.apply(command, overrides);
   expect(out.ok ? 'accepted' : out.error.code).toBe(code);
-  expect(Buffer.from(h.machine.snapshot()).equals(Buffer.from(before))).toBe(true);
+  expect(Buffer.from(h.snapshot()).equals(Buffer.from(before))).toBe(true);
   return out;
 }
 
@@ -215,10 +216,10 @@ describe('deposits', () => {
 describe('nonces', () => {
   it("minting keeps no state, so flooding cannot evict the provider's ping nonce (P2)", () => {
     const { h } = setup();
-    const before = h.machine.snapshot();
+    const before = h.snapshot();
     const ping = h.pingCommand();
     for (let i = 0; i < 1000; i++) h.machine.mintPingNonce('acme', h.nonceContext());
-    expect(Buffer.from(h.machine.snapshot()).equals(Buffer.from(before))).toBe(true);
+    expect(Buffer.from(h.snapshot()).equals(Buffer.from(before))).toBe(true);
     ok(h.apply(ping));
     rejected(h, ping, 'PING_NONCE_INVALID');
   });
@@ -461,7 +462,7 @@ describe('claims and releases', () => {
     const claim = startClaim(h, w);
     const solution = await solveClaim(claim);
     // Rollback: restore the state as it was with the claim live, on a machine that restarted.
-    const restored = new Harness(VaultMachine.restore(h.machine.snapshot()));
+    const restored = new Harness(VaultMachine.restore(h.snapshot()));
     restored.index = h.index;
     restored.now = h.now;
     restored.epoch = 1;
@@ -497,12 +498,12 @@ describe('failures of the shell and of the code', () => {
     const claim = startClaim(h, wallets[0] as WalletKeys);
     const solution = await solveClaim(claim);
     const broken = new Harness(
-      VaultMachine.restore(h.machine.snapshot(), { verifyVdf: () => undefined as never }),
+      VaultMachine.restore(h.snapshot(), { verifyVdf: () => undefined as never }),
     );
     Object.assign(broken, { index: h.index, now: h.now });
     rejected(broken, { type: 'solve', solution }, 'INTERNAL');
     const throwing = new Harness(
-      VaultMachine.restore(h.machine.snapshot(), {
+      VaultMachine.restore(h.snapshot(), {
         verifyVdf: () => {
           throw new TypeError('boom');
         },
@@ -521,8 +522,12 @@ describe('snapshots', () => {
     ok(h.apply({ type: 'solve', solution: await solveClaim(claim) }));
     startClaim(h, wallets[1] as WalletKeys);
     ok(h.apply(h.pingCommand()));
-    const snap = h.machine.snapshot();
-    expect(Buffer.from(VaultMachine.restore(snap).snapshot()).equals(Buffer.from(snap))).toBe(true);
+    const snap = h.snapshot();
+    expect(
+      Buffer.from((VaultMachine.restore(snap).store as MemoryRecords).snapshot()).equals(
+        Buffer.from(snap),
+      ),
+    ).toBe(true);
     for (const w of wallets) {
       expect(containsBytes(snap, scalarToBytes(w.x2))).toBe(false);
       expect(Buffer.from(snap).includes(toHex(scalarToBytes(w.x2)))).toBe(false);

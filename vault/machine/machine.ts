@@ -4,7 +4,6 @@ import {
   bytesEqual,
   type DepositReceipt,
   shareDigest,
-  toHex,
   utf8,
   x25519PublicKey,
 } from '../protocol/index.ts';
@@ -21,12 +20,14 @@ import {
   type Step,
   tenantOf,
   unreleasedWalletOf,
+  View,
 } from './records.ts';
 import { solve } from './releases.ts';
-import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
+import { keys, MemoryRecords, type RecordStore, type RecordWrite } from './store.ts';
 import { registerTenant } from './tenants.ts';
 import type {
   ApplyContext,
+  ClaimRecord,
   ClaimView,
   Command,
   CommandResult,
@@ -34,14 +35,14 @@ import type {
   IssuedNonce,
   MachineConfig,
   NonceContext,
-  VaultState,
+  WalletRecord,
   WalletView,
 } from './types.ts';
 import { type VdfVerify, verifyVdf } from './vdf.ts';
 
 export type ApplyOutcome =
-  | { ok: true; result: CommandResult; effects: Effect[] }
-  | { ok: false; error: VaultError; effects: [] };
+  | { ok: true; result: CommandResult; effects: Effect[]; writes: RecordWrite[] }
+  | { ok: false; error: VaultError; effects: []; writes: [] };
 
 /** A shell bug (wrong keys in the context, a non-increasing log index): stop, do not answer. */
 export class MachineMisuse extends Error {
@@ -56,99 +57,112 @@ export interface MachineOptions {
 }
 
 /**
- * The vault's deterministic state machine (docs/protocol.md §7). `apply` is a function of
- * (state, command, context): no clock, randomness or I/O inside. Every handler first checks
- * everything that can fail, then mutates; so a rejected command leaves the state byte-for-byte
- * unchanged, and the same command sequence gives the same state on every replica.
+ * The vault's deterministic state machine (docs/protocol.md §7) over keyed records. `apply` is a
+ * function of (the records it reads, command, context): no clock, randomness or I/O inside. It
+ * reads what the command needs, and only an accepted command's writes reach the store, in one
+ * call: a rejected command changes nothing, and the same command sequence gives the same
+ * records on every replica. What a command costs does not depend on how many wallets there are.
  */
 export class VaultMachine {
-  readonly #state: VaultState;
+  readonly #store: RecordStore;
   readonly #verifyVdf: VdfVerify;
   readonly #checkedKeys = new WeakSet<Uint8Array>();
 
-  private constructor(state: VaultState, options: MachineOptions) {
-    this.#state = state;
+  constructor(store: RecordStore, options: MachineOptions = { verifyVdf }) {
+    this.#store = store;
     this.#verifyVdf = options.verifyVdf;
   }
 
-  static create(config: MachineConfig, options: MachineOptions = { verifyVdf }): VaultMachine {
+  /** A new vault's first records, written to `store`. */
+  static create(
+    config: MachineConfig,
+    options: MachineOptions = { verifyVdf },
+    store: RecordStore = new MemoryRecords(),
+  ): VaultMachine {
     checkConfig(config);
-    const state: VaultState = {
-      config: { ...config },
-      epochId: null,
-      lastIndex: 0,
-      clock: 0,
-      tenants: new Map(),
-      wallets: new Map(),
-      claims: new Map(),
-    };
-    return new VaultMachine(state, options);
+    const view = new View(store);
+    if (view.read(keys.config) !== null) throw new Error('the store already holds a vault');
+    view.put(keys.config, { ...config });
+    store.write(view.writes());
+    return new VaultMachine(store, options);
   }
 
+  /** Tests and tools: a machine over a copy of `MemoryRecords.snapshot()` bytes. */
   static restore(snapshot: Uint8Array, options: MachineOptions = { verifyVdf }): VaultMachine {
-    return new VaultMachine(decodeSnapshot(snapshot), options);
+    return new VaultMachine(MemoryRecords.restore(snapshot), options);
   }
 
-  /** Deterministic serialisation of the whole state (no plaintext secret is in it). */
-  snapshot(): Uint8Array {
-    return encodeSnapshot(this.#state);
+  get store(): RecordStore {
+    return this.#store;
   }
 
   get lastIndex(): number {
-    return this.#state.lastIndex;
+    return new View(this.#store).clock().lastIndex;
   }
 
   get epochId(): Uint8Array | null {
-    return this.#state.epochId;
+    return new View(this.#store).epoch().epochId;
   }
 
   apply(command: Command, ctx: ApplyContext): ApplyOutcome {
-    const s = this.#state;
-    if (!Number.isSafeInteger(ctx.logIndex) || ctx.logIndex <= s.lastIndex) {
-      throw new MachineMisuse(`log index ${ctx.logIndex} is not after ${s.lastIndex}`);
+    const view = new View(this.#store);
+    const clock = view.clock();
+    if (!Number.isSafeInteger(ctx.logIndex) || ctx.logIndex <= clock.lastIndex) {
+      throw new MachineMisuse(`log index ${ctx.logIndex} is not after ${clock.lastIndex}`);
     }
-    const step: Step = {
-      s,
-      ctx,
-      now: Math.max(s.clock, ctx.timestamp),
-      effects: [],
-      keys: {
-        clusterSecret: () => this.#clusterSecret(ctx),
-        receiptSecret: () => this.#receiptSecret(ctx),
-      },
-      verifyVdf: this.#verifyVdf,
-    };
     try {
+      const step: Step = {
+        view,
+        config: view.config(),
+        epoch: view.epoch(),
+        ctx,
+        now: Math.max(clock.clock, ctx.timestamp),
+        effects: [],
+        keys: {
+          clusterSecret: () => this.#clusterSecret(step.config, ctx),
+          receiptSecret: () => this.#receiptSecret(step.config, ctx),
+        },
+        verifyVdf: this.#verifyVdf,
+      };
       const result = dispatch(step, command);
-      s.lastIndex = ctx.logIndex;
-      s.clock = step.now;
-      return { ok: true, result, effects: step.effects };
+      view.put(keys.clock, { lastIndex: ctx.logIndex, clock: step.now });
+      const writes = view.writes();
+      this.#store.write(writes);
+      return { ok: true, result, effects: step.effects, writes };
     } catch (e) {
-      if (e instanceof VaultError) return { ok: false, error: e, effects: [] };
+      if (e instanceof VaultError) return { ok: false, error: e, effects: [], writes: [] };
       if (e instanceof MachineMisuse) throw e;
-      // Anything else is a bug met on this input. Handlers mutate only after their last check,
-      // so the state is untouched; rejecting (the same way on every replica) keeps the cluster
-      // alive, where a throw would stop every replica on this committed entry, forever.
+      // Anything else is a bug met on this input. Nothing was written, so the records are
+      // untouched; rejecting (the same way on every replica) keeps the cluster alive, where a
+      // throw would stop every replica on this committed entry, forever.
       const error = new VaultError('INTERNAL', 'internal error while applying the command', 500);
-      return { ok: false, error, effects: [] };
+      return { ok: false, error, effects: [], writes: [] };
     }
   }
 
   // ── nonces: minted without a log entry (nonces.ts), read-only ───────────
 
   mintPingNonce(tenant: string, nc: NonceContext): IssuedNonce {
-    tenantOf(this.#state, tenant);
-    return this.#mint('ping', utf8(tenant), nc, this.#state.config.pingNonceTtlMs);
+    const view = new View(this.#store);
+    tenantOf(view, tenant);
+    return this.#mint(view, 'ping', utf8(tenant), nc, view.config().pingNonceTtlMs);
   }
 
   mintClaimNonce(walletId: Uint8Array, nc: NonceContext): IssuedNonce {
-    const w = unreleasedWalletOf(this.#state, walletId);
-    requireEpoch(this.#state, nc.epochId);
-    return this.#mint('claim', claimNonceSubject(w), nc, this.#state.config.claimNonceTtlMs);
+    const view = new View(this.#store);
+    const w = unreleasedWalletOf(view, walletId);
+    requireEpoch(view.epoch(), nc.epochId);
+    return this.#mint(view, 'claim', claimNonceSubject(w), nc, view.config().claimNonceTtlMs);
   }
 
-  #mint(kind: NonceKind, subject: Uint8Array, nc: NonceContext, ttlMs: number): IssuedNonce {
-    const issuedAt = Math.max(this.#state.clock, nc.timestamp);
+  #mint(
+    view: View,
+    kind: NonceKind,
+    subject: Uint8Array,
+    nc: NonceContext,
+    ttlMs: number,
+  ): IssuedNonce {
+    const issuedAt = Math.max(view.clock().clock, nc.timestamp);
     const nonce = mintNonce({
       kind,
       subject,
@@ -161,10 +175,10 @@ export class VaultMachine {
 
   // ── keys: the context's secrets must match the configured public keys ────
 
-  #clusterSecret(ctx: ApplyContext): Uint8Array {
+  #clusterSecret(config: MachineConfig, ctx: ApplyContext): Uint8Array {
     const k = ctx.keys.clusterSecretKey;
     if (!this.#checkedKeys.has(k)) {
-      if (!bytesEqual(x25519PublicKey(k), this.#state.config.clusterEncryptionKey)) {
+      if (!bytesEqual(x25519PublicKey(k), config.clusterEncryptionKey)) {
         throw new MachineMisuse('context cluster key does not match the configured cluster key');
       }
       this.#checkedKeys.add(k);
@@ -172,10 +186,10 @@ export class VaultMachine {
     return k;
   }
 
-  #receiptSecret(ctx: ApplyContext): Uint8Array {
+  #receiptSecret(config: MachineConfig, ctx: ApplyContext): Uint8Array {
     const k = ctx.keys.receiptSecretKey;
     if (!this.#checkedKeys.has(k)) {
-      if (!bytesEqual(schnorr.getPublicKey(k), this.#state.config.receiptKey)) {
+      if (!bytesEqual(schnorr.getPublicKey(k), config.receiptKey)) {
         throw new MachineMisuse('context receipt key does not match the configured receipt key');
       }
       this.#checkedKeys.add(k);
@@ -183,12 +197,14 @@ export class VaultMachine {
     return k;
   }
 
-  // ── read-only queries (served from a replica's applied state) ────────────
+  // ── read-only queries (served from a replica's applied records) ──────────
 
   wallet(walletId: Uint8Array): WalletView | null {
-    const w = this.#state.wallets.get(toHex(walletId));
+    const view = new View(this.#store);
+    const w = view.read<WalletRecord>(keys.wallet(walletId));
     if (!w) return null;
-    const live = liveClaimOf(this.#state, w);
+    const epoch = view.epoch();
+    const live = liveClaimOf(view, epoch, w);
     return {
       walletId: w.walletId,
       tenant: w.tenant,
@@ -199,12 +215,12 @@ export class VaultMachine {
       policy: { ...w.policy },
       logIndex: w.logIndex,
       released: w.released,
-      liveClaim: live ? claimView(live) : null,
+      liveClaim: live ? claimView(epoch, tenantOf(view, live.tenant), live) : null,
     };
   }
 
   receipt(walletId: Uint8Array): DepositReceipt | null {
-    const w = this.#state.wallets.get(toHex(walletId));
+    const w = new View(this.#store).read<WalletRecord>(keys.wallet(walletId));
     if (!w) return null;
     return {
       tenant: w.tenant,
@@ -221,12 +237,13 @@ export class VaultMachine {
   }
 
   claim(claimId: Uint8Array): ClaimView | null {
-    const c = this.#state.claims.get(toHex(claimId));
-    return c ? claimView(c) : null;
+    const view = new View(this.#store);
+    const c = view.read<ClaimRecord>(keys.claim(claimId));
+    return c ? claimView(view.epoch(), tenantOf(view, c.tenant), c) : null;
   }
 
   tenantNames(): string[] {
-    return [...this.#state.tenants.keys()].sort();
+    return new View(this.#store).tenantNames();
   }
 }
 

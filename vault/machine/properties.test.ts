@@ -28,8 +28,9 @@ import {
 } from './harness.test-support.ts';
 import { type ApplyOutcome, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
-import { decodeSnapshot } from './snapshot.ts';
-import type { ClaimView, Command } from './types.ts';
+import { openClaims, View } from './records.ts';
+import { decodeRecord, VAULT_PREFIX } from './store.ts';
+import type { ClaimRecord, ClaimView, Command, TenantRecord } from './types.ts';
 
 /**
  * Random interleavings of deposits, deletions, pings, claims, solutions, epochs, replays and
@@ -118,6 +119,10 @@ function byteArrays(v: unknown, out: Uint8Array[] = []): Uint8Array[] {
 const x2Bytes = wallets.map((w) => scalarToBytes(w.x2));
 const x2Hex = x2Bytes.map(toHex);
 
+function openCount(h: Harness, t: TenantRecord): number {
+  return openClaims(new View(h.records()).epoch(), t).count;
+}
+
 function assertNoPlaintextShare(outcome: ApplyOutcome, snapshot: Uint8Array): void {
   for (const [i, x2] of x2Bytes.entries()) {
     expect(containsBytes(snapshot, x2)).toBe(false);
@@ -158,9 +163,9 @@ async function run(actions: Action[]): Promise<void> {
   };
 
   const step = (command: Command, replay: boolean, proof?: 'own' | 'other' | 'garbage') => {
-    const before = h.machine.snapshot();
+    const before = h.snapshot();
     const out = h.apply(command);
-    const after = h.machine.snapshot();
+    const after = h.snapshot();
     if (replay) {
       expect(out.ok, `replayed ${command.type} was accepted`).toBe(false);
       stats.replaysRejected += 1;
@@ -206,18 +211,23 @@ async function run(actions: Action[]): Promise<void> {
         stats.releases += 1;
       }
     }
-    expect(Buffer.from(after).equals(Buffer.from(h.twin?.snapshot() ?? new Uint8Array()))).toBe(
-      true,
-    );
+    expect(Buffer.from(after).equals(Buffer.from(h.twinSnapshot() ?? new Uint8Array()))).toBe(true);
     assertNoPlaintextShare(out, after);
-    // At most one live claim per wallet, and tenants' live lists agree with the claims.
-    const state = decodeSnapshot(after);
+    // At most one live claim per wallet, and each tenant's open-claim count is its live claims.
     const livePerWallet = new Map<string, number>();
-    for (const [id, c] of state.claims) {
-      if (c.status !== 'live') continue;
-      const key = toHex(c.walletId);
-      livePerWallet.set(key, (livePerWallet.get(key) ?? 0) + 1);
-      expect(state.tenants.get(c.tenant)?.liveClaims).toContain(id);
+    const livePerTenant = new Map<string, number>();
+    for (const [key, value] of h.records().entries()) {
+      if (!key.startsWith(`${VAULT_PREFIX}c/`)) continue;
+      const c = decodeRecord<ClaimRecord>(key, value);
+      if (h.machine.claim(c.claimId)?.status !== 'live') continue;
+      const id = toHex(c.walletId);
+      livePerWallet.set(id, (livePerWallet.get(id) ?? 0) + 1);
+      livePerTenant.set(c.tenant, (livePerTenant.get(c.tenant) ?? 0) + 1);
+    }
+    for (const [key, value] of h.records().entries()) {
+      if (!key.startsWith(`${VAULT_PREFIX}t/`)) continue;
+      const t = decodeRecord<TenantRecord>(key, value);
+      expect(openCount(h, t)).toBe(livePerTenant.get(t.name) ?? 0);
     }
     for (const n of livePerWallet.values()) expect(n).toBe(1);
     return out;
@@ -325,12 +335,12 @@ async function run(actions: Action[]): Promise<void> {
       case 'restoreTwin':
         // The twin continues from its own snapshot: a snapshot must carry everything that
         // decides later results, or the replicas diverge from here on.
-        h.twin = VaultMachine.restore((h.twin as VaultMachine).snapshot());
+        h.twin = VaultMachine.restore(h.twinSnapshot());
         break;
       case 'garbage': {
-        const before = h.machine.snapshot();
+        const before = h.snapshot();
         expect(() => decodeCommand(a.bytes)).toThrow(VaultError);
-        expect(Buffer.from(h.machine.snapshot()).equals(Buffer.from(before))).toBe(true);
+        expect(Buffer.from(h.snapshot()).equals(Buffer.from(before))).toBe(true);
         break;
       }
     }

@@ -1,23 +1,89 @@
 import { VaultError } from '../errors.ts';
-import { bytesEqual, concatBytes, open, type SealedShare, toHex, u64 } from '../protocol/index.ts';
+import { bytesEqual, concatBytes, open, type SealedShare, u64 } from '../protocol/index.ts';
+import { decodeRecord, encodeRecord, keys, type RecordReader, type RecordWrite } from './store.ts';
 import type {
   ApplyContext,
   ClaimRecord,
+  ClaimStatus,
   ClaimView,
+  ClockRecord,
   Effect,
+  EpochRecord,
+  MachineConfig,
+  OpenClaims,
   TenantRecord,
-  VaultState,
+  UsedNonce,
   WalletRecord,
 } from './types.ts';
 import type { VdfVerify } from './vdf.ts';
 
 /**
- * One command's application: the state, the context, machine time, the effects being collected
- * and the two keys (checked against the configured public keys on first use). Handlers check
- * everything that can fail before they mutate `s`.
+ * The records one command reads and writes: reads are decoded once and cached, writes stay here
+ * until the command succeeds (`writes`), so a rejected command changes nothing.
+ */
+export class View {
+  readonly #reader: RecordReader;
+  readonly #cache = new Map<string, object | null>();
+  readonly #dirty = new Set<string>();
+
+  constructor(reader: RecordReader) {
+    this.#reader = reader;
+  }
+
+  read<T extends object>(key: string): T | null {
+    if (this.#cache.has(key)) return this.#cache.get(key) as T | null;
+    const bytes = this.#reader.get(key);
+    const value = bytes === undefined ? null : decodeRecord<T>(key, bytes);
+    this.#cache.set(key, value);
+    return value;
+  }
+
+  put(key: string, value: object): void {
+    this.#cache.set(key, value);
+    this.#dirty.add(key);
+  }
+
+  delete(key: string): void {
+    this.#cache.set(key, null);
+    this.#dirty.add(key);
+  }
+
+  /** The command's writes, in key order (the same bytes on every replica). */
+  writes(): RecordWrite[] {
+    return [...this.#dirty].sort().map((key) => {
+      const v = this.#cache.get(key);
+      return { key, value: v === null || v === undefined ? null : encodeRecord(v) };
+    });
+  }
+
+  config(): MachineConfig {
+    const c = this.read<MachineConfig>(keys.config);
+    if (c === null)
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault has no configuration', 503);
+    return c;
+  }
+
+  clock(): ClockRecord {
+    return this.read<ClockRecord>(keys.clock) ?? { lastIndex: 0, clock: 0 };
+  }
+
+  epoch(): EpochRecord {
+    return this.read<EpochRecord>(keys.epoch) ?? { epochId: null, startIndex: 0 };
+  }
+
+  tenantNames(): string[] {
+    return this.read<{ names: string[] }>(keys.tenantNames)?.names ?? [];
+  }
+}
+
+/**
+ * One command's application: its records, the context, machine time, the effects being
+ * collected and the two keys (checked against the configured public keys on first use).
  */
 export interface Step {
-  s: VaultState;
+  view: View;
+  config: MachineConfig;
+  epoch: EpochRecord;
   ctx: ApplyContext;
   /** Machine time: the proposer's timestamp, never earlier than one already applied. */
   now: number;
@@ -26,21 +92,21 @@ export interface Step {
   verifyVdf: VdfVerify;
 }
 
-export function tenantOf(s: VaultState, name: string): TenantRecord {
-  const t = s.tenants.get(name);
+export function tenantOf(view: View, name: string): TenantRecord {
+  const t = view.read<TenantRecord>(keys.tenant(name));
   if (!t) throw new VaultError('TENANT_UNKNOWN', `tenant ${name} is not registered`, 404);
   return t;
 }
 
-export function walletOf(s: VaultState, walletId: Uint8Array): WalletRecord {
-  const w = s.wallets.get(toHex(walletId));
+export function walletOf(view: View, walletId: Uint8Array): WalletRecord {
+  const w = view.read<WalletRecord>(keys.wallet(walletId));
   if (!w) throw new VaultError('WALLET_NOT_FOUND', 'no such wallet', 404);
   return w;
 }
 
 /** A wallet a claim (or a claim nonce) may still be made on: its share is not yet released. */
-export function unreleasedWalletOf(s: VaultState, walletId: Uint8Array): WalletRecord {
-  const w = walletOf(s, walletId);
+export function unreleasedWalletOf(view: View, walletId: Uint8Array): WalletRecord {
+  const w = walletOf(view, walletId);
   if (w.released) throw new VaultError('WALLET_RELEASED', 'the share was already released', 409);
   return w;
 }
@@ -51,40 +117,63 @@ export function checkSeq(t: TenantRecord, seq: number): void {
   }
 }
 
-export function requireEpoch(s: VaultState, epochId: Uint8Array): Uint8Array {
-  const epoch = s.epochId;
-  if (epoch === null || !bytesEqual(epoch, epochId)) {
+export function requireEpoch(epoch: EpochRecord, epochId: Uint8Array): Uint8Array {
+  const current = epoch.epochId;
+  if (current === null || !bytesEqual(current, epochId)) {
     throw new VaultError('EPOCH_MISMATCH', 'the cluster epoch is not current; retry later', 503);
   }
-  return epoch;
+  return current;
 }
 
-export function liveClaimOf(s: VaultState, w: WalletRecord): ClaimRecord | null {
+/**
+ * Where a stored claim stands. A claim ends without being written: a ping of its tenant applied
+ * after it cancels it (P2), a new epoch voids it (P4). For a claim of an ended epoch, the pings
+ * before the current epoch began say which came first.
+ */
+export function claimStatus(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): ClaimStatus {
+  if (c.status !== 'live') return c.status;
+  const current = epoch.epochId !== null && bytesEqual(c.epochId, epoch.epochId);
+  if (current) return t.lastPingIndex > c.logIndex ? 'cancelled' : 'live';
+  return lastPingBeforeEpoch(epoch, t) > c.logIndex ? 'cancelled' : 'voided';
+}
+
+function lastPingBeforeEpoch(epoch: EpochRecord, t: TenantRecord): number {
+  const inCurrent =
+    epoch.epochId !== null &&
+    t.lastPingEpoch !== null &&
+    bytesEqual(t.lastPingEpoch, epoch.epochId);
+  return inCurrent ? t.earlierEpochPingIndex : t.lastPingIndex;
+}
+
+export function liveClaimOf(view: View, epoch: EpochRecord, w: WalletRecord): ClaimRecord | null {
   if (w.claimId === null) return null;
-  const c = s.claims.get(w.claimId);
-  return c?.status === 'live' ? c : null;
+  const c = view.read<ClaimRecord>(keys.claim(w.claimId));
+  if (c === null) return null;
+  return claimStatus(epoch, tenantOf(view, c.tenant), c) === 'live' ? c : null;
 }
 
-export function endClaim(
-  s: VaultState,
-  c: ClaimRecord,
-  reason: 'ping' | 'epoch' | 'deletion',
-  effects: Effect[],
-): void {
-  c.status = reason === 'epoch' ? 'voided' : 'cancelled';
-  const t = s.tenants.get(c.tenant);
-  const id = toHex(c.claimId);
-  if (t) t.liveClaims = t.liveClaims.filter((x) => x !== id);
-  effects.push({
-    type: 'claimEnded',
-    tenant: c.tenant,
-    walletId: c.walletId,
-    claimId: c.claimId,
-    reason,
-  });
+/** The tenant's open claims as they stand now: none once its last ping or the epoch moved on. */
+export function openClaims(epoch: EpochRecord, t: TenantRecord): OpenClaims {
+  const o = t.open;
+  const valid =
+    o.epochId !== null &&
+    epoch.epochId !== null &&
+    bytesEqual(o.epochId, epoch.epochId) &&
+    o.sincePing === t.lastPingIndex;
+  return valid ? o : { epochId: epoch.epochId, sincePing: t.lastPingIndex, count: 0, recent: [] };
 }
 
-export function claimView(c: ClaimRecord): ClaimView {
+/** A live claim ended by a release or a deletion: it no longer counts against the tenant. */
+export function closeClaim(epoch: EpochRecord, t: TenantRecord, claimId: Uint8Array): void {
+  const o = openClaims(epoch, t);
+  t.open = {
+    ...o,
+    count: Math.max(0, o.count - 1),
+    recent: o.recent.filter((id) => !bytesEqual(id, claimId)),
+  };
+}
+
+export function claimView(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): ClaimView {
   return {
     claimId: c.claimId,
     walletId: c.walletId,
@@ -93,20 +182,30 @@ export function claimView(c: ClaimRecord): ClaimView {
     iterations: c.iterations,
     seed: c.seed,
     logIndex: c.logIndex,
-    status: c.status,
+    status: claimStatus(epoch, t, c),
     release: c.release ? { claimId: c.claimId, walletId: c.walletId, share: c.release } : null,
   };
 }
 
-/** Remembers a consumed nonce until it expires, forgetting those already expired. */
+/**
+ * Remembers a consumed nonce until it expires, forgetting those already expired; false when
+ * `max` unexpired nonces are already remembered (the caller refuses the command).
+ */
 export function consumeNonce(
-  used: Map<string, number>,
-  key: string,
+  used: UsedNonce[],
+  nonce: Uint8Array,
   expiresAt: number,
   now: number,
-): void {
-  for (const [k, exp] of [...used]) if (now >= exp) used.delete(k);
-  used.set(key, expiresAt);
+  max: number,
+): UsedNonce[] | null {
+  const kept = used.filter(([, exp]) => now < exp);
+  if (kept.length >= max) return null;
+  kept.push([nonce, expiresAt]);
+  return kept;
+}
+
+export function nonceUsed(used: readonly UsedNonce[], nonce: Uint8Array): boolean {
+  return used.some(([n]) => bytesEqual(n, nonce));
 }
 
 /** Opens a deposit's sealed x2. The caller zeroes the result as soon as it is done with it. */

@@ -1,36 +1,44 @@
 /** Solutions and releases: P2, P4 and P7 checked, then x2 sealed to the claimant (P1). */
 import { VaultError } from '../errors.ts';
 import {
-  bytesEqual,
   depositAad,
   ELEMENT_BYTES,
   type Release,
   releaseAad,
   type Solution,
   seal,
-  toHex,
 } from '../protocol/index.ts';
 import { deriveSecret } from './derive.ts';
-import { openDeposit, requireEpoch, type Step, tenantOf, walletOf } from './records.ts';
-import type { CommandResult } from './types.ts';
+import {
+  claimStatus,
+  closeClaim,
+  openDeposit,
+  requireEpoch,
+  type Step,
+  tenantOf,
+  walletOf,
+} from './records.ts';
+import { keys } from './store.ts';
+import type { ClaimRecord, CommandResult } from './types.ts';
 import type { VdfVerify } from './vdf.ts';
 
 export function solve(step: Step, sol: Solution): CommandResult {
-  const { s, ctx, effects } = step;
-  const id = toHex(sol.claimId);
-  const c = s.claims.get(id);
+  const { view, ctx, effects, config, epoch } = step;
+  const claimKey = keys.claim(sol.claimId);
+  const c = view.read<ClaimRecord>(claimKey);
   if (!c) throw new VaultError('CLAIM_NOT_FOUND', 'no such claim', 404);
-  if (c.status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${c.status}`, 409);
-  const epochId = requireEpoch(s, ctx.epochId);
-  if (!bytesEqual(c.epochId, epochId)) {
-    throw new VaultError('CLAIM_NOT_LIVE', 'the claim belongs to an earlier epoch', 409);
-  }
-  const t = tenantOf(s, c.tenant);
-  // P2, checked on the log positions themselves, not only on the claim's status.
-  if (t.lastPingIndex >= c.logIndex) {
+  requireEpoch(epoch, ctx.epochId);
+  const t = tenantOf(view, c.tenant);
+  // P2 and P4 are decided here, on the log positions and the epoch themselves (claimStatus).
+  const status = claimStatus(epoch, t, c);
+  if (status === 'cancelled') {
     throw new VaultError('CLAIM_NOT_LIVE', 'the provider pinged after the claim began', 409);
   }
-  const w = walletOf(s, c.walletId);
+  if (status === 'voided') {
+    throw new VaultError('CLAIM_NOT_LIVE', 'the claim belongs to an earlier epoch', 409);
+  }
+  if (status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${status}`, 409);
+  const w = walletOf(view, c.walletId);
   const size = ELEMENT_BYTES[c.group];
   if (sol.y.length !== size) {
     throw new VaultError('BAD_LENGTH', `y must be ${size} bytes for ${c.group}`);
@@ -50,11 +58,11 @@ export function solve(step: Step, sol: Solution): CommandResult {
     throw new VaultError('VDF_PROOF_INVALID', `VDF proof rejected: ${verdict.reason}`);
   }
 
-  const x2 = openDeposit(step, w.share, depositAad(s.config.clusterId, w));
+  const x2 = openDeposit(step, w.share, depositAad(config.clusterId, w));
   let sealed: { enc: Uint8Array; ciphertext: Uint8Array };
   try {
     const aad = releaseAad({
-      clusterId: s.config.clusterId,
+      clusterId: config.clusterId,
       walletId: c.walletId,
       claimId: c.claimId,
       seed: c.seed,
@@ -75,7 +83,10 @@ export function solve(step: Step, sol: Solution): CommandResult {
   c.status = 'released';
   c.release = sealed;
   w.released = true;
-  t.liveClaims = t.liveClaims.filter((x) => x !== id);
+  closeClaim(epoch, t, c.claimId);
+  view.put(claimKey, c);
+  view.put(keys.wallet(c.walletId), w);
+  view.put(keys.tenant(t.name), t);
   const release: Release = { claimId: c.claimId, walletId: c.walletId, share: sealed };
   effects.push({ type: 'released', tenant: c.tenant, walletId: c.walletId, claimId: c.claimId });
   return { type: 'released', release };

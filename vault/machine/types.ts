@@ -102,7 +102,15 @@ export type CommandResult =
   | { type: 'tenantRegistered'; tenant: string }
   | { type: 'deposited'; receipt: DepositReceipt }
   | { type: 'deleted'; walletId: Uint8Array }
-  | { type: 'pinged'; tenant: string; logIndex: number; cancelledClaims: Uint8Array[] }
+  | {
+      type: 'pinged';
+      tenant: string;
+      logIndex: number;
+      /** The most recent of the claims this ping ended (at most 32 ids). */
+      cancelledClaims: Uint8Array[];
+      /** How many live claims this ping ended. */
+      cancelledCount: number;
+    }
   | { type: 'claim'; claim: ClaimView; existing: boolean }
   | { type: 'released'; release: Release }
   | { type: 'epochStarted'; voidedClaims: number };
@@ -124,6 +132,22 @@ export type Effect =
   | { type: 'released'; tenant: string; walletId: Uint8Array; claimId: Uint8Array }
   | { type: 'epochStarted' };
 
+/** A consumed nonce, remembered until it expires (single use). */
+export type UsedNonce = [nonce: Uint8Array, expiresAt: number];
+
+/**
+ * The claims a tenant's next ping cancels: those started in `epochId` after the ping at
+ * `sincePing`. When the epoch or the tenant's last ping moved on, they are all over (count 0):
+ * so a ping or a new epoch ends every live claim by writing one record, not one per claim.
+ */
+export interface OpenClaims {
+  epochId: Uint8Array | null;
+  sincePing: number;
+  count: number;
+  /** The most recent of them (at most RECENT_CLAIMS ids), reported by the ping that ends them. */
+  recent: Uint8Array[];
+}
+
 export interface TenantRecord {
   name: string;
   tenantKey: Uint8Array;
@@ -132,11 +156,13 @@ export interface TenantRecord {
   lastSeq: number;
   /** Log index of the last applied ping; 0 if none. */
   lastPingIndex: number;
+  /** The epoch that last ping was applied in. */
+  lastPingEpoch: Uint8Array | null;
+  /** The last ping applied in an epoch before `lastPingEpoch`; 0 if none. */
+  earlierEpochPingIndex: number;
   walletCount: number;
-  /** Hex ids of this tenant's live claims, sorted. */
-  liveClaims: string[];
-  /** Consumed ping nonces until they expire: hex → expiry (ms). */
-  usedPingNonces: Map<string, number>;
+  open: OpenClaims;
+  usedPingNonces: UsedNonce[];
 }
 
 export interface WalletRecord {
@@ -152,13 +178,16 @@ export interface WalletRecord {
   logIndex: number;
   receiptSignature: Uint8Array;
   released: boolean;
-  /** Hex id of the wallet's latest claim (live or finished), if any. */
-  claimId: string | null;
+  /** The wallet's latest claim (live or finished), if any. */
+  claimId: Uint8Array | null;
   lastClaimAt: number | null;
-  /** Consumed claim nonces until they expire: hex → expiry (ms). */
-  usedClaimNonces: Map<string, number>;
+  usedClaimNonces: UsedNonce[];
 }
 
+/**
+ * A claim as stored. Whether a `live` record is still live is decided where it is read
+ * (`claimStatus`): a later ping of its tenant cancelled it, a new epoch voided it (P2, P4).
+ */
 export interface ClaimRecord {
   claimId: Uint8Array;
   walletId: Uint8Array;
@@ -169,18 +198,18 @@ export interface ClaimRecord {
   seed: Uint8Array;
   logIndex: number;
   epochId: Uint8Array;
-  status: ClaimStatus;
+  status: 'live' | 'released';
   release: SealedShare | null;
 }
 
-export interface VaultState {
-  config: MachineConfig;
-  /** The epoch claims are valid in; null until the first beginEpoch. */
-  epochId: Uint8Array | null;
+/** Written by every command: the log position and machine time it reached. */
+export interface ClockRecord {
   lastIndex: number;
-  /** The latest proposer timestamp applied: time in the machine never runs backwards. */
   clock: number;
-  tenants: Map<string, TenantRecord>;
-  wallets: Map<string, WalletRecord>;
-  claims: Map<string, ClaimRecord>;
+}
+
+/** The epoch claims are valid in (null until the first beginEpoch), and where it began. */
+export interface EpochRecord {
+  epochId: Uint8Array | null;
+  startIndex: number;
 }
