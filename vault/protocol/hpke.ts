@@ -1,15 +1,19 @@
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { VaultError } from '../errors.ts';
 import { canonical, utf8 } from './canonical.ts';
+import { concatBytes } from './hex.ts';
 
 /**
  * HPKE-style single-shot encryption (docs/protocol.md "Encryption"): X25519 with a fresh sender
  * key, HKDF-SHA256 with a purpose-separated salt and an info binding both public keys, then
  * ChaCha20-Poly1305 with the transcript as associated data. Every sender key is fresh, so each
  * derived (key, nonce) pair is used exactly once.
+ *
+ * X25519 runs in node:crypto (OpenSSL), about nine times faster than noble's on the same bytes;
+ * the tests keep noble as the reference.
  */
 export type SealPurpose = 'deposit' | 'release';
 
@@ -23,15 +27,58 @@ export interface Sealed {
 export const X25519_KEY_BYTES = 32;
 export const AEAD_TAG_BYTES = 16;
 
+/**
+ * A recipient's X25519 key, parsed and with its public key derived once: a long-lived key (the
+ * cluster's) should pay for that once, not on every `open`.
+ */
+export interface X25519KeyPair {
+  readonly publicKey: Uint8Array;
+  readonly privateKey: KeyObject;
+}
+
+// RFC 8410's DER header: a raw 32-byte secret appended to it is a PKCS#8 X25519 private key.
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+
+export function x25519KeyPair(secretKey: Uint8Array): X25519KeyPair {
+  if (secretKey.length !== X25519_KEY_BYTES) throw new Error('X25519 secret key: 32 bytes');
+  const der = concatBytes(PKCS8_PREFIX, secretKey);
+  try {
+    const privateKey = createPrivateKey({
+      key: Buffer.from(der.buffer),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+    return { privateKey, publicKey: new Uint8Array(Buffer.from(jwk.x as string, 'base64url')) };
+  } finally {
+    der.fill(0);
+  }
+}
+
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
-  return x25519.getPublicKey(secretKey);
+  return x25519KeyPair(secretKey).publicKey;
+}
+
+/**
+ * X25519(own secret, peer public key). Throws on a low-order peer key: OpenSSL refuses the
+ * all-zero shared secret such a key yields (RFC 7748 §6.1), as noble does.
+ */
+export function x25519SharedSecret(own: X25519KeyPair, peerPublicKey: Uint8Array): Uint8Array {
+  if (peerPublicKey.length !== X25519_KEY_BYTES) throw new Error('X25519 public key: 32 bytes');
+  // A JWK imports in a tenth of the time of the same key as DER (no OpenSSL decoder lookup).
+  const publicKey = createPublicKey({
+    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublicKey).toString('base64url') },
+    format: 'jwk',
+  });
+  return new Uint8Array(diffieHellman({ privateKey: own.privateKey, publicKey }));
 }
 
 /** Rejects X25519 public keys of low order: a shared secret with them would be all zeros. */
 export function checkX25519PublicKey(field: string, key: Uint8Array): Uint8Array {
   try {
-    if (key.length !== X25519_KEY_BYTES) throw new Error('length');
-    x25519.getSharedSecret(LOW_ORDER_PROBE, key);
+    x25519SharedSecret(lowOrderProbe(), key).fill(0);
   } catch {
     throw new VaultError('BAD_POINT', `${field}: not a usable X25519 public key`);
   }
@@ -39,8 +86,12 @@ export function checkX25519PublicKey(field: string, key: Uint8Array): Uint8Array
 }
 
 // Any fixed non-zero scalar works: clamping makes it a multiple of the cofactor, so the product
-// is zero exactly for low-order inputs.
-const LOW_ORDER_PROBE = new Uint8Array(32).fill(0x5a);
+// is zero exactly for low-order inputs. Prepared on first use, not at import.
+let probe: X25519KeyPair | undefined;
+const lowOrderProbe = () => {
+  probe ??= x25519KeyPair(new Uint8Array(32).fill(0x5a));
+  return probe;
+};
 
 export function seal(args: {
   purpose: SealPurpose;
@@ -51,36 +102,40 @@ export function seal(args: {
   plaintext: Uint8Array;
 }): Sealed {
   if (args.senderSecret.length !== X25519_KEY_BYTES) throw new Error('senderSecret: 32 bytes');
-  const enc = x25519.getPublicKey(args.senderSecret);
-  let derived: { key: Uint8Array; nonce: Uint8Array };
+  const sender = x25519KeyPair(args.senderSecret);
+  let dh: Uint8Array;
   try {
-    derived = schedule(args.purpose, args.senderSecret, args.recipientPublicKey, enc);
+    dh = x25519SharedSecret(sender, args.recipientPublicKey);
   } catch {
     throw new VaultError('BAD_POINT', 'recipient key: not a usable X25519 public key');
   }
-  const { key, nonce } = derived;
+  const { key, nonce } = schedule(args.purpose, dh, sender.publicKey, args.recipientPublicKey);
   const ciphertext = chacha20poly1305(key, nonce, args.aad).encrypt(args.plaintext);
   key.fill(0);
-  return { enc, ciphertext };
+  return { enc: sender.publicKey, ciphertext };
 }
 
-/** Opens a sealed box; any failure is one 400 `DECRYPT_FAILED` that says nothing more. */
-export function open(args: {
-  purpose: SealPurpose;
-  recipientSecretKey: Uint8Array;
-  enc: Uint8Array;
-  aad: Uint8Array;
-  ciphertext: Uint8Array;
-}): Uint8Array {
-  const recipientPublicKey = x25519.getPublicKey(args.recipientSecretKey);
+/**
+ * Opens a sealed box; any failure is one 400 `DECRYPT_FAILED` that says nothing more. A caller
+ * that opens many boxes with one key passes `recipient` (from `x25519KeyPair`) instead of
+ * `recipientSecretKey`.
+ */
+export function open(
+  args: {
+    purpose: SealPurpose;
+    enc: Uint8Array;
+    aad: Uint8Array;
+    ciphertext: Uint8Array;
+  } & ({ recipientSecretKey: Uint8Array } | { recipient: X25519KeyPair }),
+): Uint8Array {
+  const recipient = 'recipient' in args ? args.recipient : x25519KeyPair(args.recipientSecretKey);
   let key: Uint8Array | undefined;
   try {
     const s = schedule(
       args.purpose,
-      args.recipientSecretKey,
+      x25519SharedSecret(recipient, args.enc),
       args.enc,
-      args.enc,
-      recipientPublicKey,
+      recipient.publicKey,
     );
     key = s.key;
     return chacha20poly1305(s.key, s.nonce, args.aad).decrypt(args.ciphertext);
@@ -91,15 +146,13 @@ export function open(args: {
   }
 }
 
+/** HKDF over the shared secret, which it zeroes. */
 function schedule(
   purpose: SealPurpose,
-  ownSecret: Uint8Array,
-  peerPublic: Uint8Array,
+  dh: Uint8Array,
   enc: Uint8Array,
-  recipientPublic: Uint8Array = peerPublic,
+  recipientPublic: Uint8Array,
 ): { key: Uint8Array; nonce: Uint8Array } {
-  // Throws on a low-order peer key (all-zero shared secret): such a key yields no secrecy.
-  const dh = x25519.getSharedSecret(ownSecret, peerPublic);
   const salt = canonical('vigil/v1/hpke/salt', [utf8(purpose)]);
   const info = canonical('vigil/v1/hpke/info', [utf8(purpose), enc, recipientPublic]);
   const okm = hkdf(sha256, dh, salt, info, 44);

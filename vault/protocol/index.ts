@@ -18,6 +18,7 @@ export {
   decodePoint,
   decodeScalar,
   encodePoint,
+  mulBase,
   Point,
   scalarToBytes,
 } from './curve.ts';
@@ -28,16 +29,25 @@ export {
   type Sealed,
   type SealPurpose,
   seal,
+  type X25519KeyPair,
+  x25519KeyPair,
   x25519PublicKey,
 } from './hpke.ts';
 export * from './messages.ts';
 export { type ClaimBinding, type ClaimProof, proveClaim, verifyClaimProof } from './pok.ts';
 export {
   checkSchemeCombination,
+  checkShare,
   combinePublic,
   isScheme,
   SCHEMES,
   type Scheme,
 } from './schemes.ts';
-export { requireSignature, signMessage, verifyMessage, xOnlyPublicKey } from './signatures.ts';
+export {
+  requireSignature,
+  SigningKey,
+  signMessage,
+  verifyMessage,
+  xOnlyPublicKey,
+} from './signatures.ts';
 export * from './wire.ts';

@@ -1,6 +1,6 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { VaultError } from '../errors.ts';
+import { codeOf } from './code-of.test-support.ts';
 import {
   CURVE_ORDER,
   canonical,
@@ -33,15 +33,6 @@ import {
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 const clusterId = bytes(32, 0xc1);
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VaultError) return e.code;
-    throw e;
-  }
-  return 'NO_ERROR';
-};
 const pub = (s: bigint) => encodePoint(Point.BASE.multiply(s));
 
 describe('canonical encoding', () => {

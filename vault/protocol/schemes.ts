@@ -1,6 +1,6 @@
 import { keyAggregate } from '@scure/btc-signer/musig2.js';
 import { VaultError } from '../errors.ts';
-import { decodePoint, encodePoint, type Point } from './curve.ts';
+import { decodePoint, decodeScalar, encodePoint, mulBase, type Point } from './curve.ts';
 import { bytesEqual } from './hex.ts';
 
 /**
@@ -32,6 +32,29 @@ export function checkSchemeCombination(args: {
   if (!bytesEqual(expected, args.q)) {
     throw new VaultError('SCHEME_MISMATCH', `Q1 and Q2 do not combine to Q under ${args.scheme}`);
   }
+}
+
+/**
+ * A deposit's share check (docs/protocol.md "Deposits"), for the 32-byte x2 just opened:
+ * 1 <= x2 < n (400 `BAD_SCALAR`), Q2 a valid point (400 `BAD_POINT`), x2·G == Q2 (400
+ * `SHARE_MISMATCH`), then `checkSchemeCombination`. Both products with x2 are constant time:
+ * x2·G in libsecp256k1 (five times noble's speed), x2·Q1 in noble, which is as fast here as
+ * the alternatives that are constant time (see docs/protocol.md). The caller zeroes x2.
+ */
+export function checkShare(args: {
+  scheme: Scheme;
+  q: Uint8Array;
+  q1: Uint8Array;
+  q2: Uint8Array;
+  x2: Uint8Array;
+}): void {
+  const x2 = decodeScalar('share', args.x2);
+  if (!bytesEqual(mulBase(args.x2), args.q2)) {
+    // Equal to x2·G, Q2 is a valid point; only a mismatch needs decoding, to say which 400.
+    decodePoint('q2', args.q2);
+    throw new VaultError('SHARE_MISMATCH', 'the sealed share does not match Q2');
+  }
+  checkSchemeCombination({ scheme: args.scheme, q: args.q, q1: args.q1, q2: args.q2, x2 });
 }
 
 /** The wallet key implied by the public shares (and x2 for the multiplicative scheme). */
