@@ -1,13 +1,19 @@
 /**
- * One vault node over real HTTP on loopback with synced LevelDB: deposits/s and pings/s at 16
- * concurrent clients, beside the floor every acknowledged write pays — a synced 256-byte LevelDB
- * put — measured in the same run; and claim→release latency at a small T beside the VDF solve
- * alone.
+ * The CPU a deposit costs each node, operation by operation, beside noble (what the vault used
+ * before) on the same inputs. Then one vault node over real HTTP on loopback with synced LevelDB:
+ * deposits/s and pings/s at 16 concurrent clients, beside the floor every acknowledged write pays
+ * — a synced 256-byte LevelDB put — measured in the same run; and claim→release latency at a
+ * small T beside the VDF solve alone.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { Level } from 'level';
 import {
   buildVaultApp,
@@ -20,8 +26,24 @@ import {
   VaultNode,
 } from '../../vault/index.ts';
 import { Claimant, Operator, Tenant } from '../../vault/node/actors.test-support.ts';
+import {
+  bytesToBigInt,
+  CURVE_ORDER,
+  canonical,
+  checkShare,
+  encodePoint,
+  mulBase,
+  open,
+  Point,
+  SigningKey,
+  scalarToBytes,
+  seal,
+  utf8,
+  verifyMessage,
+  x25519KeyPair,
+} from '../../vault/protocol/index.ts';
 import { solve } from '../../vdf/index.ts';
-import { type BenchSuite, percentile } from './report.ts';
+import { type BenchRow, type BenchSuite, percentile } from './report.ts';
 
 const SECONDS = 4;
 const CONCURRENCY = 16;
@@ -45,7 +67,132 @@ async function forSeconds(
   return done / seconds;
 }
 
+/**
+ * Per-call milliseconds (median of rounds) of `after` and `before`, measured in alternating
+ * batches so that load from elsewhere on the machine falls on both alike.
+ */
+function pairedMs(after: () => unknown, before: () => unknown, rounds = 12, batch = 8) {
+  const time = (f: () => unknown) => {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) f();
+    return (performance.now() - t0) / batch;
+  };
+  after();
+  before();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a.push(time(after));
+    b.push(time(before));
+  }
+  return { after: percentile(a, 50), before: percentile(b, 50) };
+}
+
+/** HPKE open as the vault did it before: noble X25519, re-deriving its own public key per call. */
+function nobleOpen(secret: Uint8Array, enc: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array) {
+  const dh = x25519.getSharedSecret(secret, enc);
+  const salt = canonical('vigil/v1/hpke/salt', [utf8('deposit')]);
+  const info = canonical('vigil/v1/hpke/info', [utf8('deposit'), enc, x25519.getPublicKey(secret)]);
+  const okm = hkdf(sha256, dh, salt, info, 44);
+  return chacha20poly1305(okm.subarray(0, 32), okm.subarray(32), aad).decrypt(ciphertext);
+}
+
+function depositCryptoRows(report: (row: BenchRow) => void): void {
+  const randomScalar = () => (bytesToBigInt(randomBytes(32)) % (CURVE_ORDER - 1n)) + 1n;
+  const x1 = randomScalar();
+  const x2 = randomScalar();
+  const x2Bytes = scalarToBytes(x2);
+  const wallet = {
+    scheme: 'ecdsa-2p-mult' as const,
+    q1: encodePoint(Point.BASE.multiply(x1)),
+    q2: encodePoint(Point.BASE.multiply(x2)),
+    q: encodePoint(Point.BASE.multiply(x1).multiply(x2)),
+  };
+  const clusterSecret = randomBytes(32);
+  const cluster = x25519KeyPair(clusterSecret);
+  const aad = randomBytes(200);
+  const sealed = seal({
+    purpose: 'deposit',
+    recipientPublicKey: cluster.publicKey,
+    senderSecret: randomBytes(32),
+    aad,
+    plaintext: x2Bytes,
+  });
+  const box = { purpose: 'deposit' as const, enc: sealed.enc, aad, ciphertext: sealed.ciphertext };
+  const tenantSecret = randomBytes(32);
+  const depositMessage = randomBytes(400);
+  const tenantSignature = schnorr.sign(depositMessage, tenantSecret, randomBytes(32));
+  const tenantKey = schnorr.getPublicKey(tenantSecret);
+  const receiptSecret = randomBytes(32);
+  const receiptKey = new SigningKey(receiptSecret);
+  const receiptMessage = randomBytes(300);
+  const aux = randomBytes(32);
+
+  // x2·G alone is what the additive and MuSig2 schemes pay; the share check includes it.
+  const partOfShareCheck = 'x2·G (libsecp256k1 ecmult_gen)';
+  const ops: [string, string, () => unknown, () => unknown][] = [
+    [
+      'HPKE open, prepared key (node:crypto X25519)',
+      'noble, key re-derived',
+      () => open({ ...box, recipient: cluster }),
+      () => nobleOpen(clusterSecret, box.enc, aad, box.ciphertext),
+    ],
+    [
+      partOfShareCheck,
+      'noble',
+      () => mulBase(x2Bytes),
+      () => Point.BASE.multiply(x2).toBytes(true),
+    ],
+    [
+      'share check: x2·G == Q2, x2·Q1 == Q',
+      'noble',
+      () => checkShare({ ...wallet, x2: x2Bytes }),
+      () => [
+        Point.fromBytes(wallet.q2),
+        Point.BASE.multiply(x2).toBytes(true),
+        Point.fromBytes(wallet.q1).multiply(x2).toBytes(true),
+      ],
+    ],
+    [
+      'BIP-340 verify (libsecp256k1)',
+      'noble',
+      () => verifyMessage(tenantSignature, depositMessage, tenantKey),
+      () => schnorr.verify(tenantSignature, depositMessage, tenantKey),
+    ],
+    [
+      'BIP-340 sign+verify, prepared key',
+      'noble sign',
+      () => receiptKey.sign(receiptMessage, aux),
+      () => schnorr.sign(receiptMessage, receiptSecret, aux),
+    ],
+  ];
+  let after = 0;
+  let before = 0;
+  for (const [name, baseline, fast, reference] of ops) {
+    const ms = pairedMs(fast, reference);
+    if (name !== partOfShareCheck) {
+      after += ms.after;
+      before += ms.before;
+    }
+    report({
+      suite: 'vault',
+      name,
+      value: ms.after,
+      unit: 'ms',
+      baseline: { name: baseline, value: ms.before, unit: 'ms' },
+    });
+  }
+  report({
+    suite: 'vault',
+    name: 'deposit crypto per node (all but x2·G alone)',
+    value: after,
+    unit: 'ms',
+    baseline: { name: 'noble', value: before, unit: 'ms' },
+  });
+}
+
 const suite: BenchSuite = async (report) => {
+  depositCryptoRows(report);
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-vault-'));
   try {
     const raw = new Level<string, Uint8Array>(join(dir, 'raw'), { valueEncoding: 'view' });
