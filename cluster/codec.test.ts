@@ -33,11 +33,11 @@ const samples: Message[] = [
     type: 'snapshot',
     ...h,
     meta: { index: 50, term: 4, conf: { voters: ['a', 'b'], learners: ['c'] } },
-    offset: 3,
-    totalBytes: 10,
+    seq: 3,
+    last: true,
     chunk: Uint8Array.of(9, 8, 7),
   },
-  { type: 'snapshotResp', ...h, snapshotIndex: 50, nextOffset: 6 },
+  { type: 'snapshotResp', ...h, snapshotIndex: 50, nextSeq: 6 },
   { type: 'timeoutNow', ...h },
 ];
 

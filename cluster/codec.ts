@@ -114,10 +114,12 @@ export function encodeMessage(m: Message): Uint8Array {
       break;
     case 'snapshot':
       encodeSnapshotMeta(w, m.meta);
-      w.u64(m.offset).u64(m.totalBytes).bytes(m.chunk);
+      w.u64(m.seq)
+        .u8(m.last ? 1 : 0)
+        .bytes(m.chunk);
       break;
     case 'snapshotResp':
-      w.u64(m.snapshotIndex).u64(m.nextOffset);
+      w.u64(m.snapshotIndex).u64(m.nextSeq);
       break;
   }
   const out = w.finish();
@@ -178,17 +180,15 @@ export function decodeMessage(bytes: Uint8Array): Message {
       break;
     case 'snapshot': {
       const meta = decodeSnapshotMeta(r);
-      const offset = r.u64();
-      const totalBytes = r.u64();
+      const seq = r.u64();
+      const last = r.u8();
+      if (last > 1) throw new ClusterError('CLUSTER_MALFORMED', 'snapshot chunk: bad last flag');
       const chunk = r.bytes(MAX_CHUNK_BYTES);
-      if (offset + chunk.length > totalBytes) {
-        throw new ClusterError('CLUSTER_MALFORMED', 'snapshot chunk beyond its total size');
-      }
-      m = { type, ...h, meta, offset, totalBytes, chunk };
+      m = { type, ...h, meta, seq, last: last === 1, chunk };
       break;
     }
     case 'snapshotResp':
-      m = { type, ...h, snapshotIndex: r.u64(), nextOffset: r.u64() };
+      m = { type, ...h, snapshotIndex: r.u64(), nextSeq: r.u64() };
       break;
   }
   r.end();

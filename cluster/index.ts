@@ -11,6 +11,15 @@ export {
 export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './conf.ts';
 export { ClusterError, type ClusterErrorCode } from './errors.ts';
 export {
+  type KvRange,
+  type KvStore,
+  type KvView,
+  type KvWrite,
+  LevelKvStore,
+  MemoryKvStore,
+  prefixRange,
+} from './kv.ts';
+export {
   keyPairFromPrivate,
   type PeerAddress,
   type PeerLinkStats,
@@ -28,5 +37,13 @@ export {
   type RaftInit,
 } from './raft.ts';
 export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
-export { type KvWrite, RaftStorage, type StoredState, type ValueCipher } from './storage.ts';
+export {
+  decodeChunk,
+  encodeChunk,
+  RaftStorage,
+  type SnapshotSource,
+  type StateReader,
+  type StoredState,
+  type ValueCipher,
+} from './storage.ts';
 export type * from './types.ts';

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KvWrite } from './kv.ts';
 import { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
-import { type KvWrite, RaftStorage } from './storage.ts';
+import { RaftStorage, type StateReader } from './storage.ts';
 
 /** A key/value machine: command "k=v" sets k and replies with the number of keys. */
 class KvMachine implements DurableStateMachine {
@@ -15,22 +16,13 @@ class KvMachine implements DurableStateMachine {
     this.writes.push({ key: `kv/${k}`, value: new TextEncoder().encode(v) });
     return new TextEncoder().encode(String(this.kv.size));
   }
-  snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify([...this.kv]));
-  }
-  restore(data: Uint8Array): void {
-    this.kv = new Map(data.length === 0 ? [] : JSON.parse(new TextDecoder().decode(data)));
-  }
   drainWrites(): KvWrite[] {
     return this.writes.splice(0);
   }
-  dumpWrites(): KvWrite[] {
-    return [...this.kv].map(([k, v]) => ({ key: `kv/${k}`, value: new TextEncoder().encode(v) }));
-  }
-  load(state: Map<string, Uint8Array>): void {
+  async load(state: StateReader): Promise<void> {
     this.kv = new Map();
-    for (const [k, v] of state)
-      if (k.startsWith('kv/')) this.kv.set(k.slice(3), new TextDecoder().decode(v));
+    for await (const [k, v] of state.iterate('kv/'))
+      this.kv.set(k.slice(3), new TextDecoder().decode(v));
   }
 }
 
@@ -165,11 +157,6 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
         log.push({ entries: rd.entries.length, applied: applied || undefined });
         return save(rd, riders);
       };
-      const commitApplied = storage.commitApplied.bind(storage);
-      storage.commitApplied = (index, writes, replace) => {
-        log.push({ entries: 0, applied: index });
-        return commitApplied(index, writes, replace);
-      };
       nodes.push(await startNode(hub, id, storage, ids));
     }
     await until(() => nodes.some((n) => n.status().role === 'leader'));
@@ -194,13 +181,20 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     for (const n of nodes) await n.stop();
   });
 
-  it('adds a learner, promotes it once caught up, and transfers leadership to it', async () => {
+  it('adds a learner (streamed a snapshot in small chunks), promotes it, and transfers leadership to it', async () => {
     const hub = new Hub();
     const nodes = new Map<string, RaftNode>();
+    const machines = new Map<string, KvMachine>();
     const start = async (id: string, voters: string[]): Promise<RaftNode> => {
       const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
       dirs.push(d);
-      const n = await startNode(hub, id, await RaftStorage.open(d), voters);
+      const machine = new KvMachine();
+      machines.set(id, machine);
+      const n = await startNode(hub, id, await RaftStorage.open(d), voters, {
+        machine,
+        snapshotEvery: 3,
+        config: { snapshotChunkBytes: 16 },
+      });
       nodes.set(id, n);
       return n;
     };
@@ -211,6 +205,8 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     const joiner = await start('n4', []); // joins with an empty configuration
     await leader.proposeConfChange({ op: 'addLearner', node: 'n4' });
     await until(() => joiner.status().appliedIndex === leader.status().commitIndex);
+    expect(joiner.status().snapshotIndex).toBeGreaterThan(0); // it got the state by snapshot
+    expect([...machines.get('n4')!.kv].sort()).toEqual([...machines.get('n1')!.kv].sort());
     await leader.proposeConfChange({ op: 'promote', node: 'n4' });
     await until(() => joiner.status().conf.voters.includes('n4'));
     leader.transferLeadership('n4');

@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { ClusterError } from './errors.ts';
+import type { KvWrite } from './kv.ts';
 import { canSendBeforePersist, type Proposal, Raft, type RaftConfig } from './raft.ts';
-import { Applier, type ApplyResult, type StateMachine } from './sessions.ts';
-import type { KvWrite, PreparedWrites, RaftStorage } from './storage.ts';
-import type { ConfChange, ConfState, Entry, NodeId, Ready, Status } from './types.ts';
+import { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
+import type { PreparedWrites, RaftStorage, SnapshotSource, StateReader } from './storage.ts';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Status } from './types.ts';
 
 /**
  * What the node shell needs from the network. The authenticated, encrypted peer transport
@@ -17,14 +18,16 @@ export interface Transport {
   onMessage(handler: (from: NodeId, message: Uint8Array) => void): void;
 }
 
-/** A state machine whose changes are persisted with the applied index they belong to. */
+/**
+ * A state machine whose state is keyed records in the node's store, written with the applied
+ * index they belong to. It reads its records through the `StateReader` it is given, which also
+ * sees its writes that are applied but not yet on disk.
+ */
 export interface DurableStateMachine extends StateMachine {
-  /** Key/value writes made by `apply` since the last call. */
+  /** Record writes made by `apply` since the last call. */
   drainWrites(): KvWrite[];
-  /** Its whole state as writes (after installing a snapshot). */
-  dumpWrites(): KvWrite[];
-  /** Rebuild from persisted key/values at start. */
-  load(state: Map<string, Uint8Array>): void;
+  /** (Re)open on the stored records: at start and after a snapshot replaced them. */
+  load(state: StateReader): Promise<void>;
   /**
    * Resolves once the machine can apply these committed entries (e.g. it holds a secret they
    * need that arrives out of band); the node applies nothing meanwhile. Rejecting stops the node.
@@ -83,6 +86,10 @@ export class RaftNode {
   private running = false;
   private stopped = false;
   private failed = false;
+  /** The applied state at the last compaction, which lagging followers are streamed. */
+  private source: SnapshotSource | null = null;
+  /** A follower needs a snapshot this node has no view of: compact (take one) between Readies. */
+  private compactRequested = false;
 
   private constructor(opts: NodeOptions, raft: Raft, applier: Applier) {
     this.opts = opts;
@@ -93,18 +100,13 @@ export class RaftNode {
 
   static async start(opts: NodeOptions): Promise<RaftNode> {
     const stored = await opts.storage.load();
-    const state = await opts.storage.readState();
-    opts.machine.load(state);
-    const applier = new Applier(opts.machine);
-    applier.loadSessions(state, stored.applied);
     const snap = stored.snapshot;
     if (snap !== null && snap.meta.index > stored.applied) {
-      // crashed between installing a snapshot and recording its state: install it again
-      applier.restore(snap.data);
-      opts.machine.drainWrites();
-      const writes = [...opts.machine.dumpWrites(), ...applier.dumpSessionWrites()];
-      await opts.storage.commitApplied(snap.meta.index, writes, true);
+      // installs and compactions write the applied index with or before the snapshot position
+      throw new ClusterError('CLUSTER_STORAGE', 'stored snapshot is ahead of the applied state');
     }
+    const applier = new Applier(opts.machine);
+    await loadState(opts.storage, opts.machine, applier, stored.applied);
     const raft = new Raft({
       id: opts.id,
       config: opts.config,
@@ -112,7 +114,7 @@ export class RaftNode {
       hardState: stored.hardState,
       snapshot: stored.snapshot,
       entries: stored.entries,
-      applied: Math.max(stored.applied, snap?.meta.index ?? 0),
+      applied: stored.applied,
       bootstrap: opts.bootstrap,
     });
     const node = new RaftNode(opts, raft, applier);
@@ -217,6 +219,8 @@ export class RaftNode {
     if (!this.failed) await this.flushDeferred().catch(() => {});
     for (const w of this.durableWaiters.splice(0))
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
+    await this.source?.close().catch(() => {});
+    this.source = null;
     await this.opts.storage.close(); // the node owns its storage from start to stop
   }
 
@@ -261,12 +265,13 @@ export class RaftNode {
   }
 
   private hasWork(): boolean {
-    return this.raft.hasReady() || this.durableWaiters.length > 0;
+    return this.raft.hasReady() || this.durableWaiters.length > 0 || this.compactRequested;
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped && this.hasWork()) {
       if (this.raft.hasReady()) await this.handleReady(this.raft.ready());
+      else if (this.compactRequested) await this.compact();
       else await this.flushDeferred(); // someone waits for the applied state to be on disk
     }
   }
@@ -283,33 +288,28 @@ export class RaftNode {
   private async handleReady(rd: Ready): Promise<void> {
     const { storage, transport } = this.opts;
     // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
-    for (const m of rd.messages)
-      if (canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
+    for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(m);
     transport.flush?.();
+    for (const c of rd.snapshotChunks) await storage.stageChunk(c.seq, c.chunk);
     // Only the commit index moved: losing it in a crash is harmless (the leader repeats it), so
     // it waits for the next synced write instead of costing one.
     let hardState = rd.mustSync ? null : rd.hardState;
     if (rd.mustSync) {
-      // the deferred commit index and applied state ride along in the same atomic batch
+      // the deferred commit index and applied state ride along in the same atomic batch (an
+      // install drops them: they belong to the state it replaces)
       const riders = this.deferred.splice(0);
       const t0 = performance.now();
       await storage.save(rd, riders);
       this.opts.onFsync?.((performance.now() - t0) / 1000);
-      this.markDurable(Math.max(0, ...riders.map((r) => r.applied)));
+      if (!rd.snapshot?.install) this.markDurable(Math.max(0, ...riders.map((r) => r.applied)));
     }
-    for (const m of rd.messages)
-      if (!canSendBeforePersist(m)) transport.send(m.to, encodeMessage(m));
-    transport.flush?.();
     if (rd.snapshot?.install) {
       const index = rd.snapshot.snapshot.meta.index;
-      this.applier.restore(rd.snapshot.snapshot.data);
-      this.opts.machine.drainWrites();
-      // superseded: the whole state is rewritten below (the Ready's hard state is already saved)
-      this.deferred = [];
-      const writes = [...this.opts.machine.dumpWrites(), ...this.applier.dumpSessionWrites()];
-      await storage.commitApplied(index, writes, true);
+      await loadState(storage, this.opts.machine, this.applier, index);
       this.markDurable(index);
     }
+    for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(m);
+    transport.flush?.();
     if (rd.committed.length > 0) {
       await this.opts.machine.prepare?.(rd.committed);
       if (this.stopped) return;
@@ -319,17 +319,78 @@ export class RaftNode {
       // and a crash before the deferred write re-applies them from the log (sessions dedup).
       // The callers answered here get their replies onto their sockets before the applied state
       // is sealed (~15 µs per sealed value, a few per batch): that work is not the client's wait.
-      if (this.settle(results)) await new Promise((r) => setImmediate(r));
       const index = rd.committed.at(-1)!.index;
-      this.deferred.push(storage.prepare({ index, writes }, hardState));
+      const prepared = storage.prepare({ index, writes }, hardState);
+      if (this.settle(results)) await new Promise((r) => setImmediate(r));
+      this.deferred.push(prepared);
       hardState = null;
     }
     if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));
     this.raft.advance(rd);
     const every = this.opts.snapshotEvery ?? 10_000;
     const wanted = this.opts.machine.compactNow?.() ?? false;
-    if (wanted || this.raft.log.applied - this.raft.log.snapIndex >= every) {
-      this.raft.compact(this.raft.log.applied, this.applier.snapshot());
+    if (wanted || this.compactRequested || this.raft.log.applied - this.raft.log.snapIndex >= every)
+      await this.compact();
+  }
+
+  /**
+   * Compaction writes nothing of the state: the store already holds it at the applied index.
+   * Once everything applied is on disk, a point-in-time view of it becomes the snapshot that
+   * lagging followers are streamed, and the log below it is dropped.
+   */
+  private async compact(): Promise<void> {
+    this.compactRequested = false;
+    await this.flushDeferred();
+    const index = this.raft.log.applied;
+    const previous = this.source;
+    this.source = this.opts.storage.snapshotSource(index);
+    if (index > this.raft.log.snapIndex) this.raft.compact(index);
+    await previous?.close();
+  }
+
+  private send(m: Message): void {
+    if (m.type === 'snapshot') void this.sendSnapshotChunk(m);
+    else this.opts.transport.send(m.to, encodeMessage(m));
+  }
+
+  /**
+   * The core asks for a snapshot chunk; the shell reads it from the point-in-time view. Without
+   * a view of that snapshot (a restart, or compacted since), it takes one now and the core starts
+   * the transfer over with it.
+   */
+  private async sendSnapshotChunk(m: Extract<Message, { type: 'snapshot' }>): Promise<void> {
+    const source = this.source;
+    try {
+      if (source === null || source.index !== m.meta.index) {
+        this.compactRequested = true;
+        this.raft.reportSnapshotFailure(m.to);
+        this.kick();
+        return;
+      }
+      const { chunk, last } = await source.chunk(m.seq, this.raft.config.snapshotChunkBytes);
+      if (this.stopped) return;
+      this.opts.transport.send(m.to, encodeMessage({ ...m, chunk, last }));
+      this.opts.transport.flush?.();
+    } catch {
+      if (!this.stopped) {
+        this.raft.reportSnapshotFailure(m.to);
+        this.kick();
+      }
     }
   }
+}
+
+/** The state machine and the session table, (re)opened on the stored records at `applied`. */
+async function loadState(
+  storage: RaftStorage,
+  machine: DurableStateMachine,
+  applier: Applier,
+  applied: number,
+): Promise<void> {
+  await machine.load(storage.state);
+  const sessions: [string, Uint8Array][] = [];
+  for await (const [key, value] of storage.state.iterate(SESSION_KEY_PREFIX)) {
+    sessions.push([key, value]);
+  }
+  applier.loadSessions(sessions, applied);
 }

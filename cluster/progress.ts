@@ -16,9 +16,9 @@ export class Progress {
   /** Last index of each in-flight append with its byte size, oldest first. */
   inflight: { index: number; bytes: number }[] = [];
   inflightBytes = 0;
-  /** Snapshot transfer: the snapshot being sent and the next offset the peer asked for. */
+  /** Snapshot transfer: the snapshot being sent and the next chunk the peer asked for. */
   snapshotIndex = 0;
-  snapshotOffset = 0;
+  snapshotSeq = 0;
   /** The snapshot being streamed, pinned so later compactions cannot restart the transfer. */
   snapshot: Snapshot | null = null;
   snapshotStalled = 0;
@@ -46,7 +46,7 @@ export class Progress {
     this.reset('snapshot');
     this.snapshot = snapshot;
     this.snapshotIndex = snapshot.meta.index;
-    this.snapshotOffset = 0;
+    this.snapshotSeq = 0;
   }
 
   private reset(state: Progress['state']): void {
@@ -55,7 +55,7 @@ export class Progress {
     this.inflight = [];
     this.inflightBytes = 0;
     this.snapshotIndex = 0;
-    this.snapshotOffset = 0;
+    this.snapshotSeq = 0;
     this.snapshotStalled = 0;
     this.snapshot = null;
   }

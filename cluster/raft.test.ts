@@ -306,55 +306,52 @@ describe('membership, transfer, snapshots, sessions', () => {
     const a = leaderOf(net, 'a');
     net.filter = (m) => m.to !== 'c';
     for (let i = 0; i < 10; i++) net.propose(`e${i}`);
-    a.compact(a.log.applied, enc('state-at-applied'));
-    net.processAll();
+    net.compact('a', a.log.applied, enc('state-at-applied'));
     net.filter = () => true;
     net.tickAll(20);
     const c = net.node('c');
     expect(c.log.snapIndex).toBe(a.log.snapIndex);
-    expect(new TextDecoder().decode(net.stores.get('c')!.snapshot!.data)).toBe('state-at-applied');
+    expect(new TextDecoder().decode(net.stores.get('c')!.installed!)).toBe('state-at-applied');
     net.propose('after');
     expect(net.appliedData('c')).toEqual(['after']);
   });
 
-  it('refuses an incoming snapshot above maxSnapshotBytes', () => {
-    const net = new TestNet(ABC, { maxSnapshotBytes: 4 });
+  it('stages snapshot chunks in order only, and installs on the last one', () => {
+    const net = new TestNet(ABC);
     leaderOf(net, 'a');
     const b = net.node('b');
     const meta = { index: 100, term: b.term, conf: b.conf() };
-    b.step({
-      type: 'snapshot',
-      term: b.term,
-      from: 'a',
-      to: 'b',
-      meta,
-      offset: 0,
-      totalBytes: 10,
-      chunk: new Uint8Array(5),
-    });
-    expect(b.ready().messages).toEqual([]);
-    b.step({
-      type: 'snapshot',
-      term: b.term,
-      from: 'a',
-      to: 'b',
-      meta,
-      offset: 0,
-      totalBytes: 4,
-      chunk: new Uint8Array(2),
-    });
-    expect(b.ready().messages).toEqual([
-      expect.objectContaining({ type: 'snapshotResp', nextOffset: 2 }),
-    ]);
+    const chunk = (seq: number, last = false) =>
+      b.step({
+        type: 'snapshot',
+        term: b.term,
+        from: 'a',
+        to: 'b',
+        meta,
+        seq,
+        last,
+        chunk: Uint8Array.of(seq),
+      });
+    chunk(1); // no transfer under way: start over
+    let rd = b.ready();
+    expect(rd.snapshotChunks).toEqual([]);
+    expect(rd.messages).toEqual([expect.objectContaining({ type: 'snapshotResp', nextSeq: 0 })]);
+    chunk(0);
+    chunk(2); // a gap: ask again for 1
+    rd = b.ready();
+    expect(rd.snapshotChunks.map((c) => c.seq)).toEqual([0]);
+    expect(rd.messages.map((m) => m.type === 'snapshotResp' && m.nextSeq)).toEqual([1, 1]);
+    b.advance(rd);
+    chunk(1, true);
+    rd = b.ready();
+    expect(rd.snapshotChunks.map((c) => c.seq)).toEqual([1]);
+    expect(rd.snapshot).toEqual({ snapshot: { meta }, install: true });
+    expect(rd.messages).toEqual([expect.objectContaining({ type: 'appendResp', index: 100 })]);
   });
 
   it('a retried command (same client id and seq) is applied once; the retry gets the cached reply', () => {
     let counter = 0;
-    const machine: StateMachine = {
-      apply: () => enc(String(++counter)),
-      snapshot: () => new Uint8Array(),
-      restore: () => {},
-    };
+    const machine: StateMachine = { apply: () => enc(String(++counter)) };
     const applier = new Applier(machine);
     const net = new TestNet(ABC);
     const a = leaderOf(net, 'a');
@@ -372,9 +369,10 @@ describe('membership, transfer, snapshots, sessions', () => {
       ['1', true],
       ['2', false],
     ]);
-    // sessions travel with the snapshot: a restored replica dedups the same way
+    // sessions travel as records with the state: a replica loaded from them dedups the same way
     const copy = new Applier(machine);
-    copy.restore(applier.snapshot());
+    const records = applier.dumpSessionWrites().map((w) => [w.key, w.value!] as const);
+    copy.loadSessions(records, applier.applied);
     expect(
       copy.apply({ index: 99, term: 1, type: 'normal', clientId: 'k', seq: 2, data: enc('inc') })
         .duplicate,

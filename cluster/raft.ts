@@ -24,6 +24,7 @@ import type {
   Role,
   Snapshot,
   SnapshotChunk,
+  StagedChunk,
   Status,
   VoteRequest,
 } from './types.ts';
@@ -43,10 +44,9 @@ export interface RaftConfig {
   readonly maxUncommittedBytes: number;
   /** Cap on committed entry bytes handed to the applier in one Ready. */
   readonly maxApplyBytes: number;
+  /** The shell's target size for one streamed snapshot chunk (what each side holds at once). */
   readonly snapshotChunkBytes: number;
   readonly maxEntryBytes: number;
-  /** Incoming snapshots above this size are refused (memory bound while assembling chunks). */
-  readonly maxSnapshotBytes: number;
 }
 
 export const DEFAULT_RAFT_CONFIG: RaftConfig = {
@@ -61,7 +61,6 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
   maxApplyBytes: 4 << 20,
   snapshotChunkBytes: 1 << 20,
   maxEntryBytes: 1 << 20,
-  maxSnapshotBytes: 1 << 30,
 };
 
 export interface RaftInit {
@@ -87,6 +86,7 @@ export interface Proposal {
 }
 
 const EMPTY_CONF: ConfState = { voters: [], learners: [] };
+const EMPTY_CHUNK = new Uint8Array();
 const SNAPSHOT_RESEND_HEARTBEATS = 3;
 const REPLICATE_STALL_HEARTBEATS = 3;
 
@@ -120,12 +120,9 @@ export class Raft {
   private msgs: Message[] = [];
   private prevHard: HardState;
   private pendingSnapshot: { snapshot: Snapshot; install: boolean } | null = null;
-  private incoming: {
-    meta: Snapshot['meta'];
-    total: number;
-    parts: Uint8Array[];
-    received: number;
-  } | null = null;
+  /** The snapshot being received: chunks below `nextSeq` are staged by the shell. */
+  private incoming: { meta: Snapshot['meta']; nextSeq: number } | null = null;
+  private stagedChunks: StagedChunk[] = [];
   /** Highest index known durable on this node (the leader counts itself only up to here). */
   private stableLast: number;
 
@@ -137,7 +134,7 @@ export class Raft {
     let entries = init.entries;
     let commit = init.hardState.commit;
     if (snapshot === null) {
-      snapshot = { meta: { index: 0, term: 0, conf: EMPTY_CONF }, data: new Uint8Array() };
+      snapshot = { meta: { index: 0, term: 0, conf: EMPTY_CONF } };
       this.pendingSnapshot = { snapshot, install: false };
       if (entries.length === 0 && (init.bootstrap?.voters.length ?? 0) > 0) {
         entries = bootstrapChanges(init.bootstrap!.voters).map((cc, i) => ({
@@ -416,15 +413,17 @@ export class Raft {
     else this.sendAppend(to, true);
   }
 
-  /** The state machine's snapshot at `index` (≤ applied); entries up to it are dropped. */
-  compact(index: number, data: Uint8Array): void {
+  /**
+   * Entries up to `index` (≤ applied) are dropped: the shell's store holds the applied state at
+   * `index` and can stream it (`snapshot` messages) to a follower that needs what was dropped.
+   */
+  compact(index: number): void {
     if (index <= this.log.snapIndex) return;
     if (index > this.log.applied) {
       throw new ClusterError('CLUSTER_INVARIANT', 'cannot snapshot beyond the applied index');
     }
     const snapshot = {
       meta: { index, term: this.log.term(index)!, conf: this.confAt(index) },
-      data,
     };
     this.baseConf = snapshot.meta.conf;
     this.confHistory = this.confHistory.filter((c) => c.index > index);
@@ -612,56 +611,53 @@ export class Raft {
 
   private handleSnapshotChunk(m: SnapshotChunk): void {
     if (m.meta.index <= this.log.committed) {
+      this.incoming = null;
       this.reply(m, { reject: false, index: this.log.committed, hint: 0 });
       return;
     }
-    if (m.totalBytes > this.config.maxSnapshotBytes) return; // refuse; the leader keeps retrying
     const inc = this.incoming;
     const same = inc !== null && inc.meta.index === m.meta.index && inc.meta.term === m.meta.term;
-    if (m.offset === 0 && (!same || inc.received !== 0)) {
-      this.incoming = { meta: m.meta, total: m.totalBytes, parts: [], received: 0 };
-    }
+    if (m.seq === 0) this.incoming = { meta: m.meta, nextSeq: 0 };
     const cur = this.incoming;
-    const resp = (nextOffset: number): void =>
+    const resp = (nextSeq: number): void =>
       this.send({
         type: 'snapshotResp',
         term: this.term,
         from: this.id,
         to: m.from,
         snapshotIndex: m.meta.index,
-        nextOffset,
+        nextSeq,
       });
-    if (cur === null || cur.meta.index !== m.meta.index || cur.meta.term !== m.meta.term) {
-      resp(0);
+    if (cur === null || (m.seq !== 0 && !same) || m.seq !== cur.nextSeq) {
+      resp(cur !== null && same ? cur.nextSeq : 0);
       return;
     }
-    if (m.offset !== cur.received || cur.received + m.chunk.length > cur.total) {
-      resp(cur.received);
-      return;
-    }
-    cur.parts.push(m.chunk);
-    cur.received += m.chunk.length;
-    if (cur.received < cur.total) {
-      resp(cur.received);
+    this.stagedChunks.push({ meta: m.meta, seq: m.seq, chunk: m.chunk });
+    cur.nextSeq += 1;
+    if (!m.last) {
+      resp(cur.nextSeq);
       return;
     }
     this.incoming = null;
-    const data = new Uint8Array(cur.total);
-    let off = 0;
-    for (const p of cur.parts) {
-      data.set(p, off);
-      off += p.length;
-    }
     if (this.log.matchTerm(cur.meta.index, cur.meta.term)) {
       this.log.commitTo(cur.meta.index); // we already hold that prefix: just fast-forward
     } else {
-      const snapshot = { meta: cur.meta, data };
+      const snapshot = { meta: cur.meta };
       this.log.restore(snapshot);
       this.baseConf = cur.meta.conf;
       this.rebuildConfHistory();
       this.pendingSnapshot = { snapshot, install: true };
     }
     this.reply(m, { reject: false, index: cur.meta.index, hint: 0 });
+  }
+
+  /**
+   * The shell could not stream the snapshot `to` asked for (its point-in-time view is gone):
+   * probe again, which starts a transfer of the current snapshot.
+   */
+  reportSnapshotFailure(to: NodeId): void {
+    const pr = this.progress.get(to);
+    if (pr?.state === 'snapshot') pr.becomeProbe();
   }
 
   private stepLeader(m: Message): void {
@@ -717,7 +713,7 @@ export class Raft {
       case 'snapshotResp': {
         pr.recentActive = true;
         if (pr.state !== 'snapshot' || m.snapshotIndex !== pr.snapshotIndex) return;
-        pr.snapshotOffset = m.nextOffset;
+        pr.snapshotSeq = m.nextSeq;
         pr.snapshotStalled = 0;
         this.sendSnapshotChunk(pr);
         return;
@@ -786,19 +782,17 @@ export class Raft {
     return entries.length > 0;
   }
 
+  /** Asks the shell to send chunk `snapshotSeq` of the pinned snapshot (it fills the chunk). */
   private sendSnapshotChunk(pr: Progress): void {
-    const snap = pr.snapshot!;
-    const offset = Math.min(pr.snapshotOffset, snap.data.length);
-    const chunk = snap.data.subarray(offset, offset + this.config.snapshotChunkBytes);
     this.send({
       type: 'snapshot',
       term: this.term,
       from: this.id,
       to: pr.id,
-      meta: snap.meta,
-      offset,
-      totalBytes: snap.data.length,
-      chunk,
+      meta: pr.snapshot!.meta,
+      seq: pr.snapshotSeq,
+      last: false,
+      chunk: EMPTY_CHUNK,
     } satisfies SnapshotChunk);
   }
 
@@ -831,6 +825,7 @@ export class Raft {
       this.msgs.length > 0 ||
       this.needBroadcast ||
       this.pendingSnapshot !== null ||
+      this.stagedChunks.length > 0 ||
       !sameHardState(hs, this.prevHard) ||
       this.log.unstableFrom <= this.log.lastIndex() ||
       this.log.committed > this.log.applying
@@ -847,6 +842,7 @@ export class Raft {
       hardState: sameHardState(hs, this.prevHard) ? null : hs,
       entries,
       snapshot: this.pendingSnapshot,
+      snapshotChunks: this.stagedChunks,
       messages: this.msgs,
       committed,
       mustSync:
@@ -856,6 +852,7 @@ export class Raft {
         hs.vote !== this.prevHard.vote,
     };
     this.msgs = [];
+    this.stagedChunks = [];
     this.pendingSnapshot = null;
     this.prevHard = hs;
     this.log.unstableFrom = this.log.lastIndex() + 1;

@@ -1,13 +1,10 @@
 import { Reader, Writer } from './bytes.ts';
-import { ClusterError } from './errors.ts';
-import type { KvWrite } from './storage.ts';
+import type { KvWrite } from './kv.ts';
 import type { Entry } from './types.ts';
 
 /** A deterministic state machine that the cluster replicates; it never sees sessions or Raft. */
 export interface StateMachine {
   apply(command: Uint8Array, index: number): Uint8Array;
-  snapshot(): Uint8Array;
-  restore(data: Uint8Array): void;
 }
 
 interface Session {
@@ -23,7 +20,6 @@ export interface ApplyResult {
   readonly duplicate: boolean;
 }
 
-const MAX_CLIENT_ID = 256;
 /** Key prefix of persisted sessions; state machines must not use it. */
 export const SESSION_KEY_PREFIX = '~session/';
 const MAX_REPLY = 1 << 20;
@@ -31,7 +27,8 @@ const MAX_REPLY = 1 << 20;
 /**
  * Applies committed entries in order and deduplicates client retries: for each client id the
  * highest sequence number applied and its reply are kept (in the snapshot too, so every replica
- * decides the same way). A retry of the last command gets the cached reply; an older one gets
+ * decides the same way: they are stored as records beside the state machine's, and travel with
+ * its streamed snapshots). A retry of the last command gets the cached reply; an older one gets
  * nothing and changes nothing. Sessions beyond `maxSessions` are evicted oldest-first by log
  * position, which is deterministic across replicas.
  */
@@ -68,32 +65,6 @@ export class Applier {
     return { index: e.index, reply, duplicate: false };
   }
 
-  snapshot(): Uint8Array {
-    const w = new Writer().u8(1).u64(this.applied).u32(this.sessions.size);
-    for (const [id, s] of this.sessions) w.str(id).u64(s.seq).bytes(s.reply).u64(s.lastIndex);
-    return w.bytes(this.machine.snapshot()).finish();
-  }
-
-  restore(data: Uint8Array): void {
-    const r = new Reader(data);
-    if (data.length === 0) return; // the bootstrap snapshot: initial state
-    if (r.u8() !== 1)
-      throw new ClusterError('CLUSTER_MALFORMED', 'unknown applier snapshot version');
-    const applied = r.u64();
-    const n = r.u32();
-    const sessions = new Map<string, Session>();
-    for (let i = 0; i < n; i++) {
-      const id = r.str(MAX_CLIENT_ID);
-      sessions.set(id, { seq: r.u64(), reply: r.bytes(MAX_REPLY), lastIndex: r.u64() });
-    }
-    const machine = r.bytes(Number.MAX_SAFE_INTEGER);
-    r.end();
-    this.machine.restore(machine);
-    this.sessions = sessions;
-    this.touched = new Set(sessions.keys());
-    this.applied = applied;
-  }
-
   /** Session changes since the last call, as key/value writes for `RaftStorage.commitApplied`. */
   drainSessionWrites(): KvWrite[] {
     const out: KvWrite[] = [];
@@ -107,16 +78,16 @@ export class Applier {
     return out;
   }
 
-  /** Every session as writes (after a snapshot install replaces the persisted state). */
+  /** Every session as writes (a shell that stores the state in one piece: the simulator). */
   dumpSessionWrites(): KvWrite[] {
     for (const id of this.sessions.keys()) this.touched.add(id);
     return this.drainSessionWrites();
   }
 
-  /** Rebuild the session table from persisted writes (restart). */
-  loadSessions(state: Map<string, Uint8Array>, applied: number): void {
+  /** Rebuild the session table from its persisted records (restart, snapshot install). */
+  loadSessions(records: Iterable<readonly [string, Uint8Array]>, applied: number): void {
     const list: [string, Session][] = [];
-    for (const [key, value] of state) {
+    for (const [key, value] of records) {
       if (!key.startsWith(SESSION_KEY_PREFIX)) continue;
       const r = new Reader(value);
       list.push([
@@ -127,6 +98,7 @@ export class Applier {
     }
     list.sort((a, b) => a[1].lastIndex - b[1].lastIndex);
     this.sessions = new Map(list);
+    this.touched.clear();
     this.applied = applied;
   }
 }

@@ -1,6 +1,15 @@
 import { Raft, type RaftConfig } from './raft.ts';
 import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from './types.ts';
 
+/** The leader's shell fills a snapshot chunk from the state it kept at that index. */
+function fillChunk(m: Message, store: MemStore, chunkBytes: number): Message {
+  if (m.type !== 'snapshot') return m;
+  const state = store.states.get(m.meta.index) ?? new Uint8Array();
+  const from = m.seq * chunkBytes;
+  const chunk = state.subarray(from, from + chunkBytes);
+  return { ...m, chunk, last: from + chunkBytes >= state.length };
+}
+
 /** A seeded PRNG (mulberry32): deterministic randomness for tests and the simulator. */
 export function seededRandom(seed: number): (n: number) => number {
   let a = seed >>> 0;
@@ -14,14 +23,30 @@ export function seededRandom(seed: number): (n: number) => number {
   };
 }
 
-/** What a node has made durable: the in-memory twin of cluster/storage.ts. */
+/**
+ * What a node has made durable: the in-memory twin of cluster/storage.ts. `states` holds the
+ * applied state at each compaction index (what the shell streams); `installed` is the state a
+ * follower assembled from streamed chunks.
+ */
 export class MemStore {
   hardState: HardState = { term: 0, vote: '', commit: 0 };
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
   applied = 0;
+  states = new Map<number, Uint8Array>();
+  staging: Uint8Array[] = [];
+  installed: Uint8Array | null = null;
 
   save(rd: Ready): void {
+    for (const c of rd.snapshotChunks) {
+      if (c.seq === 0) this.staging = [];
+      this.staging.push(c.chunk);
+    }
+    if (rd.snapshot?.install) {
+      this.installed = Buffer.concat(this.staging);
+      this.states.set(rd.snapshot.snapshot.meta.index, this.installed);
+      this.staging = [];
+    }
     if (rd.snapshot !== null) {
       this.snapshot = rd.snapshot.snapshot;
       const idx = this.snapshot.meta.index;
@@ -93,11 +118,19 @@ export class TestNet {
       const store = this.stores.get(id)!;
       store.save(rd);
       if (rd.snapshot?.install) this.applied.set(id, []);
-      for (const m of rd.messages) this.queue.push(m);
+      for (const m of rd.messages)
+        this.queue.push(fillChunk(m, store, r.config.snapshotChunkBytes));
       for (const e of rd.committed) this.applied.get(id)!.push(e);
       if (rd.committed.length > 0) store.applied = rd.committed.at(-1)!.index;
       r.advance(rd);
     }
+  }
+
+  /** The shell's compaction: the applied state at `index` is kept to stream to followers. */
+  compact(id: NodeId, index: number, state: Uint8Array): void {
+    this.stores.get(id)!.states.set(index, state);
+    this.node(id).compact(index);
+    this.process(id);
   }
 
   processAll(): void {

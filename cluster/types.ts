@@ -42,10 +42,13 @@ export interface SnapshotMeta {
   readonly conf: ConfState;
 }
 
+/**
+ * A snapshot as the core sees it: only where it stands. The state itself lives in the shell's
+ * store (the applied state machine at `meta.index`), and is streamed to a follower by the shell
+ * in chunks the core never holds whole (etcd's merged snapshot message does the same).
+ */
 export interface Snapshot {
   readonly meta: SnapshotMeta;
-  /** The state machine's serialised state at `meta.index`, opaque to the cluster. */
-  readonly data: Uint8Array;
 }
 
 interface Header {
@@ -93,19 +96,31 @@ export interface HeartbeatResponse extends Header {
   readonly type: 'heartbeatResp';
 }
 
+/**
+ * Chunk `seq` of the snapshot at `meta`. The leader's core asks for it with an empty `chunk`;
+ * its shell reads the chunk from its store and fills `chunk` and `last` before sending.
+ */
 export interface SnapshotChunk extends Header {
   readonly type: 'snapshot';
   readonly meta: SnapshotMeta;
-  readonly offset: number;
-  readonly totalBytes: number;
+  readonly seq: number;
+  /** The final chunk: once it is staged the snapshot is complete. */
+  readonly last: boolean;
   readonly chunk: Uint8Array;
 }
 
 export interface SnapshotChunkResponse extends Header {
   readonly type: 'snapshotResp';
   readonly snapshotIndex: number;
-  /** The offset the follower wants next (resumes a broken transfer). */
-  readonly nextOffset: number;
+  /** The chunk the follower wants next (0 restarts a broken transfer). */
+  readonly nextSeq: number;
+}
+
+/** A received snapshot chunk the follower's shell must stage before the Ready's messages go. */
+export interface StagedChunk {
+  readonly meta: SnapshotMeta;
+  readonly seq: number;
+  readonly chunk: Uint8Array;
 }
 
 export interface TimeoutNow extends Header {
@@ -130,7 +145,7 @@ export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 /**
  * One batch of work for the shell, in this order: persist `snapshot`, `entries` and `hardState`
  * in one write (entries replace every stored entry at or above `entries[0].index`), synced when
- * `mustSync`; only then send `messages` (except those `canSendBeforePersist` allows to go out
+ * `mustSync`, and stage `snapshotChunks`; only then send `messages` (except those `canSendBeforePersist` allows to go out
  * during the write); then apply `committed` in order (restoring from `snapshot` first when
  * `snapshot.install`); then call `advance(ready)`.
  */
@@ -138,6 +153,11 @@ export interface Ready {
   readonly hardState: HardState | null;
   readonly entries: readonly Entry[];
   readonly snapshot: { readonly snapshot: Snapshot; readonly install: boolean } | null;
+  /**
+   * Snapshot chunks to stage (in order, before sending `messages`): `seq` 0 starts over. A
+   * `snapshot` with `install` in a later Ready makes the staged chunks the applied state.
+   */
+  readonly snapshotChunks: readonly StagedChunk[];
   readonly messages: readonly Message[];
   readonly committed: readonly Entry[];
   /**

@@ -1,0 +1,156 @@
+import { Level } from 'level';
+
+/**
+ * The one storage seam under a node (DESIGN.md §6): point reads, batched writes, ordered range
+ * iteration, point-in-time views and sync. The Raft log, the applied state machine's records and
+ * the node's keys all live behind it, so a node whose disk is outside its enclave (a host agent
+ * that sees only sealed values) swaps this and nothing above it. Keys are strings; values are
+ * opaque bytes (sealed by the layer above where they carry secrets).
+ */
+export interface KvWrite {
+  readonly key: string;
+  /** null deletes the key. */
+  readonly value: Uint8Array | null;
+}
+
+/** Keys k with gte <= k < lt. */
+export interface KvRange {
+  readonly gte: string;
+  readonly lt: string;
+}
+
+/** A consistent view of the store as it was when taken; later writes do not show in it. */
+export interface KvView {
+  iterate(range: KvRange, from?: { after: string }): AsyncIterable<[string, Uint8Array]>;
+  close(): Promise<void>;
+}
+
+export interface KvStore {
+  /** A point read, synchronous: the state machine reads records inside its apply step. */
+  get(key: string): Uint8Array | undefined;
+  /** One atomic batch; `sync` returns only once it (and everything before it) is on disk. */
+  write(ops: readonly KvWrite[], opts: { sync: boolean }): Promise<void>;
+  iterate(range: KvRange, from?: { after: string }): AsyncIterable<[string, Uint8Array]>;
+  view(): KvView;
+  /** Deletes a whole range (in bounded steps; not atomic). */
+  clear(range: KvRange): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The key range of every key starting with `prefix` (prefixes here end in '/'). */
+export function prefixRange(prefix: string): KvRange {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
+}
+
+function bounds(range: KvRange, from?: { after: string }) {
+  return from === undefined ? { gte: range.gte, lt: range.lt } : { gt: from.after, lt: range.lt };
+}
+
+/** LevelDB (classic-level through `level`): fsync on synced batches, snapshots for views. */
+export class LevelKvStore implements KvStore {
+  readonly #db: Level<string, Uint8Array>;
+
+  private constructor(db: Level<string, Uint8Array>) {
+    this.#db = db;
+  }
+
+  static async open(dir: string): Promise<LevelKvStore> {
+    const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await db.open();
+    return new LevelKvStore(db);
+  }
+
+  get(key: string): Uint8Array | undefined {
+    return this.#db.getSync(key);
+  }
+
+  write(ops: readonly KvWrite[], opts: { sync: boolean }): Promise<void> {
+    if (ops.length === 0 && !opts.sync) return Promise.resolve();
+    const batch = ops.map((o) =>
+      o.value === null
+        ? { type: 'del' as const, key: o.key }
+        : { type: 'put' as const, key: o.key, value: o.value },
+    );
+    return this.#db.batch(batch, { sync: opts.sync });
+  }
+
+  async *iterate(range: KvRange, from?: { after: string }): AsyncIterable<[string, Uint8Array]> {
+    yield* this.#db.iterator(bounds(range, from));
+  }
+
+  view(): KvView {
+    const snapshot = this.#db.snapshot();
+    const db = this.#db;
+    return {
+      async *iterate(range: KvRange, from?: { after: string }) {
+        yield* db.iterator({ ...bounds(range, from), snapshot });
+      },
+      close: () => snapshot.close(),
+    };
+  }
+
+  clear(range: KvRange): Promise<void> {
+    return this.#db.clear(range);
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+}
+
+/** An in-memory store with the same semantics (tests, the simulator, tools). */
+export class MemoryKvStore implements KvStore {
+  #map = new Map<string, Uint8Array>();
+  #sorted: string[] | null = null;
+
+  get(key: string): Uint8Array | undefined {
+    return this.#map.get(key);
+  }
+
+  async write(ops: readonly KvWrite[]): Promise<void> {
+    for (const o of ops) {
+      if (o.value === null) this.#map.delete(o.key);
+      else this.#map.set(o.key, o.value);
+    }
+    this.#sorted = null;
+  }
+
+  iterate(range: KvRange, from?: { after: string }): AsyncIterable<[string, Uint8Array]> {
+    return MemoryKvStore.#scan(this.#map, this.#keys(), range, from);
+  }
+
+  view(): KvView {
+    const map = new Map(this.#map);
+    const keys = this.#keys();
+    return {
+      iterate: (range, from) => MemoryKvStore.#scan(map, keys, range, from),
+      close: async () => {},
+    };
+  }
+
+  async clear(range: KvRange): Promise<void> {
+    for (const k of this.#keys()) if (k >= range.gte && k < range.lt) this.#map.delete(k);
+    this.#sorted = null;
+  }
+
+  async close(): Promise<void> {}
+
+  #keys(): string[] {
+    this.#sorted ??= [...this.#map.keys()].sort();
+    return this.#sorted;
+  }
+
+  static async *#scan(
+    map: Map<string, Uint8Array>,
+    keys: readonly string[],
+    range: KvRange,
+    from?: { after: string },
+  ): AsyncIterable<[string, Uint8Array]> {
+    for (const k of keys) {
+      if (k < range.gte || k >= range.lt || (from !== undefined && k <= from.after)) continue;
+      const v = map.get(k);
+      if (v !== undefined) yield [k, v];
+    }
+  }
+}
