@@ -30,7 +30,7 @@ import {
   bytesToBigInt,
   CURVE_ORDER,
   canonical,
-  checkShare,
+  checkDepositShare,
   encodePoint,
   mulBase,
   open,
@@ -146,7 +146,7 @@ function depositCryptoRows(report: (row: BenchRow) => void): void {
     [
       'share check: x2·G == Q2, x2·Q1 == Q',
       'noble',
-      () => checkShare({ ...wallet, x2: x2Bytes }),
+      () => checkDepositShare({ ...wallet, x2: x2Bytes }),
       () => [
         Point.fromBytes(wallet.q2),
         Point.BASE.multiply(x2).toBytes(true),

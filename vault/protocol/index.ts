@@ -14,6 +14,7 @@ export {
 export {
   bytesToBigInt,
   CURVE_ORDER,
+  checkPoint,
   checkXOnlyKey,
   decodePoint,
   decodeScalar,
@@ -36,8 +37,8 @@ export {
 export * from './messages.ts';
 export { type ClaimBinding, type ClaimProof, proveClaim, verifyClaimProof } from './pok.ts';
 export {
+  checkDepositShare,
   checkSchemeCombination,
-  checkShare,
   combinePublic,
   isScheme,
   SCHEMES,

@@ -8,7 +8,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 import { codeOf } from './code-of.test-support.ts';
-import { CURVE_ORDER, encodePoint, mulBase, Point, scalarToBytes } from './curve.ts';
+import {
+  bytesToBigInt,
+  CURVE_ORDER,
+  checkPoint,
+  checkXOnlyKey,
+  decodePoint,
+  encodePoint,
+  mulBase,
+  Point,
+  scalarToBytes,
+} from './curve.ts';
 import { parseHex, toHex } from './hex.ts';
 import {
   checkX25519PublicKey,
@@ -18,7 +28,7 @@ import {
   x25519PublicKey,
   x25519SharedSecret,
 } from './hpke.ts';
-import { checkShare } from './schemes.ts';
+import { checkDepositShare } from './schemes.ts';
 import { SigningKey, signMessage, verifyMessage, xOnlyPublicKey } from './signatures.ts';
 
 const RUNS = { numRuns: 64 };
@@ -139,6 +149,32 @@ describe('secp256k1 x·G in libsecp256k1 equals noble', () => {
   });
 });
 
+describe('point checks in libsecp256k1 agree with noble', () => {
+  // Half the random x values lie on the curve; x >= p is covered by the high bytes of 0xff.
+  const x = fc.oneof(bytes32, fc.constant(new Uint8Array(32).fill(0xff)));
+  it('compressed points', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(2, 3), x, (prefix, xBytes) => {
+        const bytes = Uint8Array.of(prefix, ...xBytes);
+        expect(codeOf(() => checkPoint('p', bytes))).toBe(codeOf(() => decodePoint('p', bytes)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('x-only keys', () => {
+    fc.assert(
+      fc.property(x, (xBytes) => {
+        expect(codeOf(() => checkXOnlyKey('k', xBytes))).toBe(
+          outcome(() => schnorr.utils.lift_x(bytesToBigInt(xBytes)).toBytes(true)) === 'throws'
+            ? 'BAD_POINT'
+            : 'NO_ERROR',
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('BIP-340 over libsecp256k1 equals noble', () => {
   it('signs the same bytes as noble, for any message length, with a prepared key or not', () => {
     fc.assert(
@@ -255,7 +291,7 @@ describe('share check', () => {
     q2: pub(x2),
   });
   const check = (w: { q: Uint8Array; q1: Uint8Array; q2: Uint8Array }, x2: bigint) =>
-    codeOf(() => checkShare({ scheme: 'ecdsa-2p-mult', ...w, x2: scalarToBytes(x2) }));
+    codeOf(() => checkDepositShare({ scheme: 'ecdsa-2p-mult', ...w, x2: scalarToBytes(x2) }));
   const negate = (q: Uint8Array) => encodePoint(Point.fromBytes(q).negate());
 
   it('accepts x2·Q1 and refuses −x2·Q1, another Q and a wrong x2', () => {
@@ -275,22 +311,24 @@ describe('share check', () => {
     const x1 = 11n;
     const x2 = 13n;
     const additive = { scheme: 'additive' as const, q: pub(x1 + x2), q1: pub(x1), q2: pub(x2) };
-    expect(codeOf(() => checkShare({ ...additive, x2: scalarToBytes(x2) }))).toBe('NO_ERROR');
-    expect(codeOf(() => checkShare({ ...additive, x2: scalarToBytes(x2 + 1n) }))).toBe(
+    expect(codeOf(() => checkDepositShare({ ...additive, x2: scalarToBytes(x2) }))).toBe(
+      'NO_ERROR',
+    );
+    expect(codeOf(() => checkDepositShare({ ...additive, x2: scalarToBytes(x2 + 1n) }))).toBe(
       'SHARE_MISMATCH',
     );
     const notAPoint = Uint8Array.of(2, ...scalarToBytes(5n));
-    expect(codeOf(() => checkShare({ ...additive, q2: notAPoint, x2: scalarToBytes(x2) }))).toBe(
-      'BAD_POINT',
-    );
-    expect(codeOf(() => checkShare({ ...additive, q: pub(x1), x2: scalarToBytes(x2) }))).toBe(
-      'SCHEME_MISMATCH',
-    );
+    expect(
+      codeOf(() => checkDepositShare({ ...additive, q2: notAPoint, x2: scalarToBytes(x2) })),
+    ).toBe('BAD_POINT');
+    expect(
+      codeOf(() => checkDepositShare({ ...additive, q: pub(x1), x2: scalarToBytes(x2) })),
+    ).toBe('SCHEME_MISMATCH');
     for (const scheme of ['ecdsa-2p-mult', 'additive', 'musig2'] as const) {
       for (const bad of [0n, CURVE_ORDER]) {
-        expect(codeOf(() => checkShare({ ...additive, scheme, x2: scalarToBytes(bad) }))).toBe(
-          'BAD_SCALAR',
-        );
+        expect(
+          codeOf(() => checkDepositShare({ ...additive, scheme, x2: scalarToBytes(bad) })),
+        ).toBe('BAD_SCALAR');
       }
     }
   });

@@ -41,7 +41,7 @@ export function checkSchemeCombination(args: {
  * x2·G in libsecp256k1 (five times noble's speed), x2·Q1 in noble, which is as fast here as
  * the alternatives that are constant time (see docs/protocol.md). The caller zeroes x2.
  */
-export function checkShare(args: {
+export function checkDepositShare(args: {
   scheme: Scheme;
   q: Uint8Array;
   q1: Uint8Array;

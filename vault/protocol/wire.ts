@@ -1,5 +1,5 @@
 import { VaultError } from '../errors.ts';
-import { checkXOnlyKey, decodePoint, decodeScalar } from './curve.ts';
+import { checkPoint, checkXOnlyKey, decodeScalar } from './curve.ts';
 import { parseHex, parseHexOneOf, toHex } from './hex.ts';
 import { AEAD_TAG_BYTES, checkX25519PublicKey, X25519_KEY_BYTES } from './hpke.ts';
 import {
@@ -76,9 +76,7 @@ function group(field: string, value: unknown): VdfGroupName {
 }
 
 function point(field: string, value: unknown): Uint8Array {
-  const bytes = parseHex(field, value, 33);
-  decodePoint(field, bytes);
-  return bytes;
+  return checkPoint(field, parseHex(field, value, 33));
 }
 
 function xOnlyKey(field: string, value: unknown): Uint8Array {
