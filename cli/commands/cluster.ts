@@ -208,16 +208,10 @@ export function registerClusterCommands(program: Command): void {
       } catch (e) {
         throw new CliExit(1, `recover failed: ${(e as Error).message}`);
       }
-      for (const b of boxes) {
-        await writeFile(
-          join(dataDir, b.slot, 'recovered.bin'),
-          b.box.seal('recovered.bin', r.state),
-        );
-      }
       await retireRaftDirs(boxes.map((b) => join(dataDir, b.slot)));
       console.log(
         `recovered from ${r.disks} disks: applied state of ${r.sourceDir} at index ${r.appliedIndex}, ` +
-          `${r.replayed} later log entries replayed; vault of ${r.state.length} bytes, digest ` +
+          `${r.replayed} later log entries replayed; vault of ${r.records} records, digest ` +
           `${Buffer.from(r.digest).toString('hex')}; start the cluster again to begin a new epoch`,
       );
     });

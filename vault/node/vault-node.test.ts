@@ -116,14 +116,13 @@ describe('VaultNode on LevelDB', () => {
     await again.close();
   });
 
-  it('replays the log after the last snapshot exactly (pings, deletions, deposits)', async () => {
+  it('a restart finds the records as they were (pings, deletions, deposits), replaying nothing', async () => {
     const { node, cluster, tenant, wallet } = await setup();
     const second = tenant.newWallet();
     await node.submit(tenant.deposit(cluster, second, policy));
     const nonce = node.mintPingNonce('acme');
     await node.submit(tenant.ping(cluster, nonce.nonce));
     await node.submit(tenant.deletion(cluster, wallet.walletId));
-    const before = node.machine.snapshot();
     const lastIndex = node.machine.lastIndex;
     await node.close();
     const again = await openNode();
@@ -131,7 +130,6 @@ describe('VaultNode on LevelDB', () => {
     expect(again.machine.wallet(second.walletId)).not.toBeNull();
     // Same state but for the epoch the restart began.
     expect(again.machine.lastIndex).toBe(lastIndex + 1);
-    expect(before.length).toBeGreaterThan(0);
     // A replayed ping nonce cannot be used again.
     await expect(again.submit(tenant.ping(cluster, nonce.nonce))).rejects.toMatchObject({
       status: expect.any(Number),
@@ -156,11 +154,11 @@ describe('VaultNode on LevelDB', () => {
     const { node } = await setup();
     await node.close();
     await expect(openNode(randomBytes(32))).rejects.toMatchObject({ code: 'STORAGE_CORRUPT' });
-    // Someone with the disk flips one bit of a stored log entry.
+    // Someone with the disk flips one bit of a stored record.
     const raw = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' });
-    const [key, value] = (await raw.iterator({ gte: 'log/', lt: 'log/~' }).all()).at(-1)!;
-    value[value.length - 20]! ^= 1;
-    await raw.put(key, value);
+    const value = (await raw.get('s/v/clock'))!;
+    value[value.length - 5]! ^= 1;
+    await raw.put('s/v/clock', value);
     await raw.close();
     await expect(openNode()).rejects.toMatchObject({ code: 'STORAGE_CORRUPT' });
   });

@@ -1,15 +1,16 @@
 /**
- * One vault node: the pure state machine behind a durable, sealed log on LevelDB. Commands are
- * applied one at a time; a command's reply goes out only after its entry is synced to disk.
+ * One vault node: the pure state machine over its records in a sealed store on the storage seam
+ * (cluster's `KvStore`, LevelDB here). A command's record writes go to disk in one synced batch
+ * before its reply; nothing is replayed at start and nothing rewrites the whole state, so opening
+ * and every command cost the same whatever the number of wallets.
  *
  * Rollback model (DESIGN.md P4): the epoch secret lives only in memory, so every start of a node
- * from disk begins a new epoch that voids every pending claim while deposits survive. Claim-family
- * entries of past epochs are not replayed (their challenge seeds depended on a secret that is
- * gone); a snapshot is taken right after each claim and release instead.
+ * from disk begins a new epoch, which voids every pending claim (claims are read as void once
+ * their epoch is over) while deposits survive.
  */
+import { type KvStore, type KvWrite, LevelKvStore, type ValueCipher } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import {
-  type ApplyContext,
   type Command,
   type CommandResult,
   decodeCommand,
@@ -17,10 +18,9 @@ import {
   encodeCommand,
   type IssuedNonce,
   type MachineConfig,
+  type RecordStore,
   VaultMachine,
 } from '../machine/index.ts';
-
-import { EPOCH_ID_BYTES, type LogEntry, RANDOM_BYTES } from './entry.ts';
 import {
   type ClusterPublicKeys,
   decodeNodeKeys,
@@ -29,7 +29,14 @@ import {
   type NodeKeys,
   publicKeysOf,
 } from './node-keys.ts';
-import { type RecordCipher, VaultStore } from './store.ts';
+
+export const EPOCH_ID_BYTES = 16;
+const RANDOM_BYTES = 32;
+const KEYS = 'node/keys';
+const RECORD = 's/';
+
+/** Authenticated encryption of one stored record; `name` is bound as associated data. */
+export type RecordCipher = ValueCipher;
 
 export type MachineLimits = Omit<
   MachineConfig,
@@ -51,126 +58,101 @@ export interface VaultNodeOptions {
   limits?: Partial<MachineLimits>;
   now?: () => number;
   random?: (n: number) => Uint8Array;
-  /** Entries between snapshots. */
-  snapshotEvery?: number;
   onEffects?: (effects: Effect[]) => void;
 }
-
-/**
- * Commands bound to the volatile epoch: their nonces and challenge seeds depend on its secret.
- * A restart voids the epoch, so they are not replayed: the claims they made are voided anyway,
- * nonces of the old epoch no longer verify, and pings only matter to claims of their epoch.
- */
-const REPLAY_SKIPPED = new Set<Command['type']>(['ping', 'claim', 'solve']);
 
 function defaultRandom(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
 export class VaultNode {
-  readonly #store: VaultStore;
+  readonly #kv: KvStore;
+  readonly #cipher: RecordCipher;
   readonly #machine: VaultMachine;
   readonly #keys: NodeKeys;
   readonly #now: () => number;
   readonly #random: (n: number) => Uint8Array;
-  readonly #snapshotEvery: number;
   readonly #onEffects: ((effects: Effect[]) => void) | undefined;
   readonly #epochId: Uint8Array;
   readonly #epochSecret: Uint8Array;
-  #sinceSnapshot = 0;
+  /** The command being made durable: its writes, read before the disk has them. */
+  #pending = new Map<string, Uint8Array | null>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #failed: Error | undefined;
 
-  private constructor(
-    store: VaultStore,
-    machine: VaultMachine,
-    keys: NodeKeys,
-    opts: VaultNodeOptions,
-    sinceSnapshot: number,
-  ) {
-    this.#store = store;
-    this.#machine = machine;
+  private constructor(kv: KvStore, keys: NodeKeys, opts: VaultNodeOptions) {
+    this.#kv = kv;
+    this.#cipher = opts.cipher;
     this.#keys = keys;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? defaultRandom;
-    this.#snapshotEvery = opts.snapshotEvery ?? 1_000;
     this.#onEffects = opts.onEffects;
     this.#epochId = this.#random(EPOCH_ID_BYTES);
     this.#epochSecret = this.#random(32);
-    this.#sinceSnapshot = sinceSnapshot;
+    const records: RecordStore = {
+      get: (key) =>
+        this.#pending.has(key) ? (this.#pending.get(key) ?? undefined) : this.#read(RECORD + key),
+      write: (writes) => {
+        for (const w of writes) this.#pending.set(w.key, w.value);
+      },
+    };
+    this.#machine = new VaultMachine(records);
   }
 
   static async open(opts: VaultNodeOptions): Promise<VaultNode> {
     const random = opts.random ?? defaultRandom;
-    const store = await VaultStore.open(opts.dataDir, opts.cipher);
+    const kv = await LevelKvStore.open(opts.dataDir);
     try {
+      const storedKeys = kv.get(KEYS);
       let keys: NodeKeys;
-      const storedKeys = await store.readKeys();
-      if (storedKeys) {
-        keys = decodeNodeKeys(storedKeys);
+      if (storedKeys !== undefined) {
+        keys = decodeNodeKeys(unseal(opts.cipher, KEYS, storedKeys));
       } else {
+        if (!opts.operatorKey) {
+          throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
+        }
         keys = generateNodeKeys(random);
-        await store.writeKeys(encodeNodeKeys(keys));
+        await kv.write([{ key: KEYS, value: opts.cipher.seal(KEYS, encodeNodeKeys(keys)) }], {
+          sync: true,
+        });
       }
-      const { machine, replayed } = await VaultNode.#recover(store, keys, opts);
-      const node = new VaultNode(store, machine, keys, opts, replayed);
+      const node = new VaultNode(kv, keys, opts);
+      if (node.#read(`${RECORD}v/config`) === undefined) {
+        if (!opts.operatorKey) {
+          throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
+        }
+        const config: MachineConfig = {
+          ...DEFAULT_MACHINE_LIMITS,
+          ...opts.limits,
+          ...publicKeysOf(keys),
+          operatorKey: opts.operatorKey,
+        };
+        const records = node.#machine.store;
+        VaultMachine.create(config, undefined, records);
+        await node.#flush();
+      }
       await node.submit({ type: 'beginEpoch' });
       return node;
     } catch (err) {
-      await store.close();
+      await kv.close();
       throw err;
     }
   }
 
-  static async #recover(
-    store: VaultStore,
-    keys: NodeKeys,
-    opts: VaultNodeOptions,
-  ): Promise<{ machine: VaultMachine; replayed: number }> {
-    const snapshot = await store.readSnapshot();
-    let machine: VaultMachine;
-    if (snapshot) {
-      machine = VaultMachine.restore(snapshot.bytes);
-    } else {
-      if (!opts.operatorKey) {
-        throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
-      }
-      machine = VaultMachine.create({
-        ...DEFAULT_MACHINE_LIMITS,
-        ...opts.limits,
-        ...publicKeysOf(keys),
-        operatorKey: opts.operatorKey,
-      });
-    }
-    let replayed = 0;
-    const noSecret = new Uint8Array(32);
-    for await (const entry of store.entriesAfter(machine.lastIndex)) {
-      replayed += 1;
-      if (REPLAY_SKIPPED.has(entry.command.type)) continue;
-      const outcome = machine.apply(entry.command, {
-        ...VaultNode.#contextOf(entry, keys),
-        epochSecret: noSecret,
-      });
-      if (!outcome.ok) {
-        throw new VaultError(
-          'STORAGE_CORRUPT',
-          `log entry ${entry.logIndex} no longer applies (${outcome.error.code})`,
-          500,
-        );
-      }
-    }
-    return { machine, replayed };
+  #read(key: string): Uint8Array | undefined {
+    const v = this.#kv.get(key);
+    return v === undefined ? undefined : unseal(this.#cipher, key, v);
   }
 
-  static #contextOf(entry: LogEntry, keys: NodeKeys): Omit<ApplyContext, 'epochSecret'> {
-    return {
-      logIndex: entry.logIndex,
-      timestamp: entry.timestamp,
-      epochId: entry.epochId,
-      random: entry.random,
-      keys: { clusterSecretKey: keys.clusterSecretKey, receiptSecretKey: keys.receiptSecretKey },
-    };
+  /** The pending writes, sealed, in one synced batch. */
+  async #flush(): Promise<void> {
+    const ops: KvWrite[] = [...this.#pending].map(([key, value]) => ({
+      key: RECORD + key,
+      value: value === null ? null : this.#cipher.seal(RECORD + key, value),
+    }));
+    await this.#kv.write(ops, { sync: true });
+    this.#pending = new Map();
   }
 
   get publicKeys(): ClusterPublicKeys {
@@ -216,32 +198,24 @@ export class VaultNode {
     if (this.#failed) {
       throw new VaultError('STORAGE_FAILED', 'the node stopped after a storage failure', 503);
     }
-    // What is applied is exactly what a replay will decode from the log.
+    // What is applied is exactly what a replica would decode from a log entry.
     const command = decodeCommand(encodeCommand(input));
-    const entry: LogEntry = {
+    const outcome = this.#machine.apply(command, {
       logIndex: this.#machine.lastIndex + 1,
       timestamp: this.#now(),
       epochId: this.#epochId,
-      random: this.#random(RANDOM_BYTES),
-      command,
-    };
-    const outcome = this.#machine.apply(command, {
-      ...VaultNode.#contextOf(entry, this.#keys),
       epochSecret: this.#epochSecret,
+      random: this.#random(RANDOM_BYTES),
+      keys: {
+        clusterSecretKey: this.#keys.clusterSecretKey,
+        receiptSecretKey: this.#keys.receiptSecretKey,
+      },
     });
     if (!outcome.ok) throw outcome.error;
     try {
-      await this.#store.appendEntry(entry);
-      this.#sinceSnapshot += 1;
-      if (VaultNode.#snapshotAfter(outcome.result) || this.#sinceSnapshot >= this.#snapshotEvery) {
-        await this.#store.compact({
-          lastIndex: this.#machine.lastIndex,
-          bytes: this.#machine.snapshot(),
-        });
-        this.#sinceSnapshot = 0;
-      }
+      await this.#flush();
     } catch (err) {
-      // Memory is now ahead of the disk: refuse everything until a restart recovers from disk.
+      // Memory is now ahead of the disk: refuse everything until a restart reads the disk.
       this.#failed = err as Error;
       throw new VaultError('STORAGE_FAILED', 'the command could not be made durable', 503);
     }
@@ -249,18 +223,22 @@ export class VaultNode {
     return outcome.result;
   }
 
-  /**
-   * Claims and releases are rare and cannot be replayed without the epoch secret, so the state
-   * right after each is snapshotted: a restart then voids the claim rather than forgetting it.
-   */
-  static #snapshotAfter(result: CommandResult): boolean {
-    return result.type === 'released' || (result.type === 'claim' && !result.existing);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue;
-    await this.#store.close();
+    await this.#kv.close();
+  }
+}
+
+function unseal(cipher: RecordCipher, key: string, sealed: Uint8Array): Uint8Array {
+  try {
+    return cipher.open(key, sealed);
+  } catch {
+    throw new VaultError(
+      'STORAGE_CORRUPT',
+      `stored record ${key} failed authentication (wrong storage key or tampered disk)`,
+      500,
+    );
   }
 }

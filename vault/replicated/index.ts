@@ -8,5 +8,5 @@ export {
 export { memberAttested, PeerVerifier, type PeerVerifierOptions } from './identity.ts';
 export { ClusterMember, type MemberOptions } from './member.ts';
 export { type Hello, readHello, runNodeProcess, slotStorageKey } from './process.ts';
-export { recoverVault, retireRaftDirs } from './recover.ts';
+export { type RecoveryReport, recoverVault, retireRaftDirs } from './recover.ts';
 export { superviseCluster } from './supervisor.ts';

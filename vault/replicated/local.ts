@@ -16,6 +16,7 @@ import type { VaultError } from '../errors.ts';
 import type { ClusterSecrets, LogCommand } from './codec.ts';
 import { newIdentity, PeerVerifier } from './identity.ts';
 import { ClusterMember } from './member.ts';
+import type { RecoveredRecords } from './recover.ts';
 
 export const DEFAULT_LIMITS: ClusterSecrets['limits'] = {
   pingNonceTtlMs: 60_000,
@@ -89,11 +90,12 @@ export interface LocalMemberOptions {
   port?: number;
   genesis?: LogCommand;
   /** This founder's copy of a recovered vault (see `MemberOptions.recovered`). */
-  recovered?: Uint8Array;
+  recovered?: RecoveredRecords;
   onHalt?: (e: VaultError) => void;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
+  snapshotChunkBytes?: number;
 }
 
 export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
@@ -114,6 +116,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     onFsync: o.onFsync,
     commitTimeoutMs: o.commitTimeoutMs,
     snapshotEvery: o.snapshotEvery,
+    raft: o.snapshotChunkBytes ? { snapshotChunkBytes: o.snapshotChunkBytes } : undefined,
   });
 }
 
@@ -124,11 +127,12 @@ export async function startLocalCluster(opts: {
   operatorKey: Uint8Array;
   limits?: Partial<ClusterSecrets['limits']>;
   /** A recovered vault instead of new keys: the same for every founder, or each slot's copy. */
-  recovered?: Uint8Array | ((slot: string) => Uint8Array | undefined);
+  recovered?: RecoveredRecords | ((slot: string) => RecoveredRecords | undefined);
   httpUrl?: (slot: string) => string;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
+  snapshotChunkBytes?: number;
 }): Promise<{
   members: ClusterMember[];
   attestation: NodeAttestation;
@@ -156,6 +160,7 @@ export async function startLocalCluster(opts: {
         onFsync: opts.onFsync,
         commitTimeoutMs: opts.commitTimeoutMs,
         snapshotEvery: opts.snapshotEvery,
+        snapshotChunkBytes: opts.snapshotChunkBytes,
       }),
     );
   }

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotLeaderError } from '../http/errors.ts';
 import type { CommandResult } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
 import { listenLocalMember, startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
+import type { RecoveredRecords } from './recover.ts';
 
 const policy = { group: 'rsa2048' as const, iterations: 64 };
 let dir: string;
@@ -179,7 +180,22 @@ describe('releases need a majority', () => {
     );
     expect(['COMMIT_TIMEOUT', 'NOT_LEADER']).toContain(outcome); // no majority: no release
     expect(leader.state.machine!.wallet(w.walletId)!.released).toBe(false);
-    for (const f of followers) expect(f.state.machine!.wallet(w.walletId)!.released).toBe(false);
+    // the followers are stopped: read what their disks hold
+    const { RaftStorage } = await import('../../cluster/index.ts');
+    const { StorageBox } = await import('../enclave/index.ts');
+    const { EpochKeeper } = await import('./epochs.ts');
+    const { ReplicatedState } = await import('./state.ts');
+    for (const f of followers) {
+      const storage = await RaftStorage.open(
+        join(dir, f.slot, `raft-${f.id}`),
+        new StorageBox(c.storageKey),
+      );
+      await storage.load();
+      const stored = new ReplicatedState({ epochs: new EpochKeeper() });
+      await stored.load(storage.state);
+      expect(stored.machine!.wallet(w.walletId)!.released).toBe(false);
+      await storage.close();
+    }
   }, 30_000);
 });
 
@@ -272,7 +288,7 @@ describe('releases and the HTTP layer', () => {
 
 describe('vigil cluster recover (in-process)', () => {
   it('restarts a whole cluster from disk: a new epoch, every deposit kept, every pending claim void', async () => {
-    const { recoverVault, retireRaftDirs } = await import('./recover.ts');
+    const { openRecovered, recoverVault, retireRaftDirs } = await import('./recover.ts');
     const { Claimant } = await import('../node/actors.test-support.ts');
     const { StorageBox } = await import('../enclave/index.ts');
     const operator = new Operator();
@@ -299,13 +315,16 @@ describe('vigil cluster recover (in-process)', () => {
 
     const slots = ['node-1', 'node-2', 'node-3'].map((s) => join(dir, s));
     const cipher = new StorageBox(c.storageKey);
-    const recovered = await recoverVault(slots.map((d) => ({ dir: d, cipher })));
+    const report = await recoverVault(slots.map((d) => ({ dir: d, cipher })));
     await retireRaftDirs(slots);
+    const copies = new Map<string, RecoveredRecords>();
+    for (const d of slots) copies.set(basename(d), (await openRecovered(d, cipher))!);
+    expect(copies.get('node-2')!.digest).toEqual(report.digest);
     const r = await startLocalCluster({
       n: 3,
       dir,
       operatorKey: operator.publicKey,
-      recovered: recovered.state,
+      recovered: (slot) => copies.get(slot),
     });
     members = r.members;
     const next = await until(() => leaderOf(members));
@@ -329,14 +348,14 @@ describe('recovering a vault larger than one Raft entry', () => {
   it('founds from each founder’s copy: every deposit kept, claims void, digests agree, a joiner gets it by snapshot', async () => {
     const { MAX_ENTRY_BYTES } = await import('../../cluster/index.ts');
     const { buildRecoveredVault } = await import('./recovery.test-support.ts');
-    const { sha256 } = await import('@noble/hashes/sha2.js');
-    const big = buildRecoveredVault({ deposits: 12, minBytes: MAX_ENTRY_BYTES + 64 * 1024 });
-    expect(big.state.length).toBeGreaterThan(MAX_ENTRY_BYTES);
+    const big = await buildRecoveredVault({ deposits: 12, minBytes: MAX_ENTRY_BYTES + 64 * 1024 });
+    expect(big.bytes).toBeGreaterThan(MAX_ENTRY_BYTES);
     const c = await startLocalCluster({
       n: 3,
       dir,
       operatorKey: big.operator.publicKey,
-      recovered: big.state,
+      recovered: big.recovered,
+      snapshotChunkBytes: 64 * 1024, // the joiner gets the vault in many chunks
     });
     members = c.members;
     const leader = await until(() => leaderOf(members), 20_000);
@@ -362,9 +381,11 @@ describe('recovering a vault larger than one Raft entry', () => {
     expect(joiner.status().snapshotIndex).toBeGreaterThan(0);
     const applied = leader.status().appliedIndex;
     for (const m of members) await until(() => m.state.appliedIndex >= applied);
-    const digests = new Set(
-      members.map((m) => Buffer.from(sha256(m.state.snapshot())).toString('hex')),
-    );
+    const digests = new Set<string>();
+    for (const m of members) {
+      await m.raft.whenApplyDurable();
+      digests.add(Buffer.from(await m.state.recordsDigest()).toString('hex'));
+    }
     expect(digests.size).toBe(1);
     for (const m of members) {
       expect(m.state.halted).toBeNull();
@@ -375,13 +396,13 @@ describe('recovering a vault larger than one Raft entry', () => {
 
   it('a founder whose recovered copy differs from the committed one halts; no replica diverges', async () => {
     const { buildRecoveredVault } = await import('./recovery.test-support.ts');
-    const a = buildRecoveredVault({ deposits: 2 });
-    const b = buildRecoveredVault({ deposits: 1 });
+    const a = await buildRecoveredVault({ deposits: 2 });
+    const b = await buildRecoveredVault({ deposits: 1 });
     const c = await startLocalCluster({
       n: 3,
       dir,
       operatorKey: a.operator.publicKey,
-      recovered: (slot) => (slot === 'node-3' ? b.state : a.state),
+      recovered: (slot) => (slot === 'node-3' ? b.recovered : a.recovered),
     });
     members = c.members;
     await until(() => members.every((m) => m.state.halted || m.state.machine), 20_000);

@@ -32,7 +32,6 @@ import {
   type LogCommand,
   type Member,
   RANDOM_BYTES,
-  recoveredDigest,
 } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
 import { type Identity, memberAttested } from './identity.ts';
@@ -45,7 +44,8 @@ import {
   TAG_RAFT,
   tagged,
 } from './links.ts';
-import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState } from './state.ts';
+import type { RecoveredRecords } from './recover.ts';
+import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState, recoveryRecord } from './state.ts';
 
 export interface MemberOptions {
   identity: Identity;
@@ -65,7 +65,7 @@ export interface MemberOptions {
    * Founding a recovered cluster: this founder's copy of the recovered vault. The genesis entry
    * carries its digest only; a founder whose copy differs halts instead of applying it.
    */
-  recovered?: Uint8Array;
+  recovered?: RecoveredRecords;
   /** Told once if this member stops applying (its recovered vault differs from the cluster's). */
   onHalt?: (e: VaultError) => void;
   tickMs?: number;
@@ -110,11 +110,10 @@ export class ClusterMember {
     this.state = new ReplicatedState({
       epochs: this.epochs,
       onMembers: (members) => this.#setPeers(members),
-      recovered: opts.recovered,
       onHalt: opts.onHalt,
     });
     this.#genesis = opts.recovered
-      ? { kind: 'recovered', digest: recoveredDigest(opts.recovered), members: [] }
+      ? { kind: 'recovered', digest: opts.recovered.digest, members: [] }
       : opts.genesis;
   }
 
@@ -172,6 +171,10 @@ export class ClusterMember {
       },
     };
     const storage = await RaftStorage.open(this.#opts.dir, this.#opts.cipher);
+    const recovered = this.#opts.recovered;
+    // a founder of a recovered vault starts with its copy of the records, marked as pending
+    if (recovered)
+      await storage.importState(recovered.records(), [recoveryRecord(recovered.digest)]);
     const founders = this.#founders;
     this.#node = await RaftNode.start({
       id: this.id,

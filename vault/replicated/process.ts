@@ -9,7 +9,7 @@
  *   D/<slot>/generation     restarts of this slot; each start is a new identity
  *   D/<slot>/raft-<id>/     the Raft log and applied state of one identity (sealed LevelDB)
  *   D/<slot>/hello.json     this slot's current identity, URLs and pid (for peers and status)
- *   D/<slot>/recovered.bin  a recovered vault (sealed) waiting to be the genesis of a new cluster
+ *   D/<slot>/recovered/     a recovered vault (sealed records) waiting to found a new cluster
  */
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ import type { ClusterNodeConfig } from './config.ts';
 import { PeerVerifier } from './identity.ts';
 import { devAttestation, listenLocalMember, type NodeAttestation, newGenesis } from './local.ts';
 import type { ClusterMember } from './member.ts';
+import { openRecovered, type RecoveredRecords, retireRecovered } from './recover.ts';
 
 export interface NodeProcessOptions extends ClusterNodeConfig {
   log: (line: string) => void;
@@ -198,11 +199,11 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   const finder = o.peers ? httpFinder(o) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
-  let recovered: Uint8Array | undefined;
+  let recovered: RecoveredRecords | undefined;
   if (o.found) {
-    const sealed = await readFile(join(slotDir, 'recovered.bin')).catch(() => null);
-    if (sealed) {
-      recovered = box.open('recovered.bin', sealed);
+    recovered = (await openRecovered(slotDir, box)) ?? undefined;
+    if (recovered) {
+      o.log(`founding from the recovered vault: ${recovered.count} records`);
     } else if (o.operatorKey) {
       genesis = newGenesis(o.operatorKey);
     } else {
@@ -272,9 +273,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     member.setFounders(await founders(o, finder, attestation.verifier, record, boot));
     await member.start();
     // consumed: the new cluster holds it now (a retired copy stays for the operator)
-    await rename(join(slotDir, 'recovered.bin'), join(slotDir, 'recovered.bin.used')).catch(
-      () => {},
-    );
+    if (recovered) await retireRecovered(slotDir);
   } else {
     await member.start(await join_(finder, record));
   }

@@ -1,137 +1,262 @@
 /**
  * `vigil cluster recover`: the only way a whole cluster restarts from its disks (P4). The epoch
  * secrets died with the processes, so the recovered vault keeps every deposit and voids every
- * pending claim: the first leader of the new cluster proposes the recovered state as its genesis
- * (`restore`), then a new epoch.
+ * pending claim: the first leader of the new cluster proposes the recovered vault's digest as its
+ * genesis (`recovered`), then a new epoch.
  *
- * Which state: the applied state of the disk that applied the most (every reply any node gave was
- * applied there or is in the log below), extended with the committed-or-later entries of the most
- * up-to-date log (Raft's election rule: it holds every committed entry), claim-family entries of
- * the dead epochs applied as rejected. The old Raft directories are retired, never reused.
+ * Which state: the applied records of the disk that applied the most (every reply any node gave
+ * was applied there or is in the log below), extended with the committed-or-later entries of the
+ * most up-to-date log (Raft's election rule: it holds every committed entry), claim-family
+ * entries of the dead epochs applied as rejected. Each slot gets its own sealed copy of the
+ * records (`D/<slot>/recovered/`), written and digested as a stream: memory stays bounded
+ * whatever the vault's size. The old Raft directories are retired, never reused.
  */
-import { readdir, readFile, rename } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Applier, type Entry, quorum, RaftStorage, type ValueCipher } from '../../cluster/index.ts';
+import {
+  type KvWrite,
+  LevelKvStore,
+  prefixRange,
+  quorum,
+  RaftStorage,
+  type ValueCipher,
+} from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
-import { recoveredDigest } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
-import { ReplicatedState } from './state.ts';
+import { isRecoveredRecord, RecordsDigest, ReplicatedState } from './state.ts';
 
-interface DiskView {
-  dir: string;
-  applied: number;
-  state: ReplicatedState;
-  entries: Entry[];
-  lastTerm: number;
-  lastIndex: number;
+const RECOVERED_DIR = 'recovered';
+const RECORD = 'rec/';
+const DIGEST = 'digest';
+const BATCH = 1_000;
+
+/** A recovered vault as a founder reads it: its digest and its records in key order. */
+export interface RecoveredRecords {
+  digest: Uint8Array;
+  count: number;
+  records(): AsyncIterable<[string, Uint8Array]>;
 }
 
-/**
- * The vault a previous recovery founded this slot's cluster from: its log starts with that
- * vault's digest, so replaying a log whose genesis nobody applied yet needs it.
- */
-async function previousRecovery(slotDir: string, cipher: ValueCipher) {
-  const sealed = await readFile(join(slotDir, 'recovered.bin.used')).catch(() => null);
-  if (sealed === null) return undefined;
-  try {
-    return cipher.open('recovered.bin', sealed);
-  } catch {
-    return undefined; // unreadable: a replay that needs it halts with the digest mismatch
-  }
-}
-
-async function readDisk(
-  dir: string,
-  cipher: ValueCipher,
-  recovered: Uint8Array | undefined,
-): Promise<DiskView> {
-  const storage = await RaftStorage.open(dir, cipher);
-  try {
-    const stored = await storage.load();
-    const kv = await storage.readState();
-    const state = new ReplicatedState({
-      epochs: new EpochKeeper(),
-      voidUnknownEpochs: true,
-      recovered,
-    });
-    state.load(kv);
-    let applied = stored.applied;
-    const snap = stored.snapshot;
-    if (snap !== null && snap.meta.index > applied) {
-      new Applier(state).restore(snap.data); // sessions wrap the machine's bytes
-      applied = snap.meta.index;
-    }
-    const last = stored.entries.at(-1);
-    return {
-      dir,
-      applied,
-      state,
-      entries: stored.entries,
-      lastTerm: last?.term ?? snap?.meta.term ?? 0,
-      lastIndex: last?.index ?? snap?.meta.index ?? 0,
-    };
-  } finally {
-    await storage.close();
-  }
-}
-
-export interface RecoveredVault {
-  state: Uint8Array;
+export interface RecoveryReport {
   /** What the new cluster's genesis entry will carry (a halted founder's log names it too). */
   digest: Uint8Array;
+  records: number;
   sourceDir: string;
   appliedIndex: number;
   replayed: number;
   disks: number;
 }
 
+interface DiskView {
+  dir: string;
+  cipher: ValueCipher;
+  applied: number;
+  lastTerm: number;
+  lastIndex: number;
+}
+
+async function readDisk(dir: string, cipher: ValueCipher): Promise<DiskView> {
+  const storage = await RaftStorage.open(dir, cipher);
+  try {
+    const stored = await storage.load();
+    const last = stored.entries.at(-1);
+    return {
+      dir,
+      cipher,
+      applied: stored.applied,
+      lastTerm: last?.term ?? stored.snapshot?.meta.term ?? 0,
+      lastIndex: last?.index ?? stored.snapshot?.meta.index ?? 0,
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
 /**
- * Reads every `raft-*` directory under each slot directory and rebuilds the vault. Refuses
- * without the disks of a majority of the slots.
+ * Reads every `raft-*` directory under each slot directory, rebuilds the vault and writes each
+ * slot's copy. Refuses without the disks of a majority of the slots.
  */
 export async function recoverVault(
   slots: readonly { dir: string; cipher: ValueCipher }[],
-): Promise<RecoveredVault> {
-  const found: { dir: string; cipher: ValueCipher; recovered: Uint8Array | undefined }[][] = [];
+): Promise<RecoveryReport> {
+  const found: { dir: string; cipher: ValueCipher }[][] = [];
   for (const slot of slots) {
     const names = (await readdir(slot.dir).catch(() => [] as string[])).filter((n) =>
       n.startsWith('raft-'),
     );
-    const recovered = await previousRecovery(slot.dir, slot.cipher);
-    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher, recovered })));
+    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher })));
   }
-  const slotDirs = slots.map((s) => s.dir);
   const slotsWithDisk = found.filter((f) => f.length > 0).length;
-  if (slotsWithDisk < quorum(slotDirs.length)) {
+  if (slotsWithDisk < quorum(slots.length)) {
     throw new VaultError(
       'RECOVER_NO_MAJORITY',
-      `only ${slotsWithDisk} of ${slotDirs.length} nodes have a disk: no majority`,
+      `only ${slotsWithDisk} of ${slots.length} nodes have a disk: no majority`,
       500,
     );
   }
   const disks: DiskView[] = [];
-  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher, d.recovered));
+  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher));
   const source = disks.reduce((a, b) => (b.applied > a.applied ? b : a));
   const newest = disks.reduce((a, b) =>
     b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
   );
-  let replayed = 0;
-  for (const e of newest.entries) {
-    if (e.index <= source.applied || e.type !== 'normal') continue;
-    source.state.apply(e.data, e.index);
-    replayed += 1;
+  const newestLog = await RaftStorage.open(newest.dir, newest.cipher);
+  const entries = (await newestLog.load()).entries;
+  await newestLog.close();
+
+  const storage = await RaftStorage.open(source.dir, source.cipher);
+  try {
+    await storage.load();
+    const state = new ReplicatedState({ epochs: new EpochKeeper(), voidUnknownEpochs: true });
+    await state.load(storage.state);
+    let replayed = 0;
+    for (const e of entries) {
+      if (e.index <= source.applied || e.type !== 'normal') continue;
+      await state.prepare([e]);
+      state.apply(e.data, e.index);
+      replayed += 1;
+    }
+    // the replayed entries' writes (bounded by the log since the last compaction)
+    const replayedWrites = new Map(state.drainWrites().map((w) => [w.key, w.value] as const));
+    if (state.machine === null) {
+      throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
+    }
+    const merged = () => mergeRecords(storage, replayedWrites);
+    let digest: Uint8Array | null = null;
+    let count = 0;
+    for (const slot of slots) {
+      const written = await writeRecovered(slot.dir, slot.cipher, merged());
+      digest ??= written.digest;
+      count = written.count;
+    }
+    return {
+      digest: digest!,
+      records: count,
+      sourceDir: source.dir,
+      appliedIndex: source.applied,
+      replayed,
+      disks: disks.length,
+    };
+  } finally {
+    await storage.close();
   }
-  if (source.state.machine === null) {
-    throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
+}
+
+/** The source disk's recovered-vault records with the replayed writes laid over, key order. */
+async function* mergeRecords(
+  storage: RaftStorage,
+  over: ReadonlyMap<string, Uint8Array | null>,
+): AsyncIterable<[string, Uint8Array]> {
+  const overKeys = [...over.keys()].filter(isRecoveredRecord).sort();
+  let i = 0;
+  const drainBelow = function* (limit: string | null) {
+    while (i < overKeys.length && (limit === null || overKeys[i]! < limit)) {
+      const k = overKeys[i++]!;
+      const v = over.get(k);
+      if (v) yield [k, v] as [string, Uint8Array];
+    }
+  };
+  for await (const [key, value] of storage.state.iterate('')) {
+    if (!isRecoveredRecord(key)) continue;
+    yield* drainBelow(key);
+    if (overKeys[i] === key) {
+      i += 1;
+      const v = over.get(key);
+      if (v) yield [key, v];
+    } else {
+      yield [key, value];
+    }
   }
-  const state = source.state.snapshot();
+  yield* drainBelow(null);
+}
+
+/** Writes one slot's sealed copy, digesting it as it goes; replaces an earlier unused copy. */
+async function writeRecovered(
+  slotDir: string,
+  cipher: ValueCipher,
+  records: AsyncIterable<[string, Uint8Array]>,
+): Promise<{ digest: Uint8Array; count: number }> {
+  const tmp = join(slotDir, `${RECOVERED_DIR}.tmp`);
+  await rm(tmp, { recursive: true, force: true });
+  const kv = await LevelKvStore.open(tmp);
+  const digest = new RecordsDigest();
+  try {
+    let batch: KvWrite[] = [];
+    for await (const [key, value] of records) {
+      digest.update(key, value);
+      batch.push({ key: RECORD + key, value: cipher.seal(RECORD + key, value) });
+      if (batch.length >= BATCH) {
+        await kv.write(batch, { sync: false });
+        batch = [];
+      }
+    }
+    const d = digest.digest();
+    batch.push({ key: DIGEST, value: cipher.seal(DIGEST, d) });
+    await kv.write(batch, { sync: true });
+    await kv.close();
+    await rm(join(slotDir, RECOVERED_DIR), { recursive: true, force: true });
+    await rename(tmp, join(slotDir, RECOVERED_DIR));
+    return { digest: d, count: digest.count };
+  } catch (e) {
+    await kv.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** This slot's recovered vault waiting to found a new cluster, if there is one. */
+export async function openRecovered(
+  slotDir: string,
+  cipher: ValueCipher,
+): Promise<RecoveredRecords | null> {
+  const dir = join(slotDir, RECOVERED_DIR);
+  if (!(await stat(dir).catch(() => null))) return null;
+  const kv = await LevelKvStore.open(dir);
+  try {
+    const sealed = kv.get(DIGEST);
+    if (sealed === undefined)
+      throw new VaultError('STORAGE_CORRUPT', 'recovered vault has no digest', 500);
+    const digest = cipher.open(DIGEST, sealed);
+    let count = 0;
+    for await (const _ of kv.iterate(prefixRange(RECORD))) count += 1;
+    return {
+      digest,
+      count,
+      async *records() {
+        const store = await LevelKvStore.open(dir);
+        try {
+          for await (const [key, value] of store.iterate(prefixRange(RECORD))) {
+            yield [key.slice(RECORD.length), cipher.open(key, value)];
+          }
+        } finally {
+          await store.close();
+        }
+      },
+    };
+  } finally {
+    await kv.close();
+  }
+}
+
+/** The new cluster holds the recovered vault now: its copy is kept aside for the operator. */
+export async function retireRecovered(slotDir: string): Promise<void> {
+  const used = join(slotDir, `${RECOVERED_DIR}.used`);
+  await rm(used, { recursive: true, force: true });
+  await rename(join(slotDir, RECOVERED_DIR), used).catch(() => {});
+}
+
+/** A recovered vault held in memory (tests and tools), with its digest. */
+export function recoveredInMemory(records: readonly [string, Uint8Array][]): RecoveredRecords {
+  const sorted = [...records]
+    .filter(([k]) => isRecoveredRecord(k))
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const digest = new RecordsDigest();
+  for (const [k, v] of sorted) digest.update(k, v);
   return {
-    state,
-    digest: recoveredDigest(state),
-    sourceDir: source.dir,
-    appliedIndex: source.applied,
-    replayed,
-    disks: disks.length,
+    digest: digest.digest(),
+    count: sorted.length,
+    async *records() {
+      yield* sorted;
+    },
   };
 }
 

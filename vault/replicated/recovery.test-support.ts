@@ -2,21 +2,25 @@
  * A recovered vault built straight through the replicated state machine (no Raft, no HTTP), as
  * `vigil cluster recover` would write it: real deposits, a live claim of the ended epoch, and
  * optionally wallet records cloned from the real ones to pass a size quickly (a real deposit
- * costs about 14 ms of elliptic-curve work; 1 MiB of wallets is about 2,200 of them).
+ * costs milliseconds of elliptic-curve work).
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { VaultMachine } from '../machine/index.ts';
-import { decodeSnapshot, encodeSnapshot } from '../machine/snapshot.ts';
+import type { StateReader } from '../../cluster/index.ts';
+import { VAULT_PREFIX } from '../machine/index.ts';
+import { decodeRecord, encodeRecord } from '../machine/store.ts';
+import type { TenantRecord, WalletRecord } from '../machine/types.ts';
 import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
-import { EPOCH_ID_BYTES, encodeLogCommand, type LogCommand } from './codec.ts';
+import { decodeReply, EPOCH_ID_BYTES, encodeLogCommand, type LogCommand } from './codec.ts';
 import { EpochKeeper } from './epochs.ts';
 import { newGenesis } from './local.ts';
-import { clusterPublicKeys, decodeState, encodeState, ReplicatedState } from './state.ts';
+import { type RecoveredRecords, recoveredInMemory } from './recover.ts';
+import { clusterPublicKeys, ReplicatedState } from './state.ts';
 
 export interface BuiltVault {
-  /** The recovered vault's bytes (what `recovered.bin` holds). */
-  state: Uint8Array;
+  recovered: RecoveredRecords;
+  /** Total bytes of the recovered records. */
+  bytes: number;
   walletIds: Uint8Array[];
   /** A claim live when the old cluster stopped. */
   claimId: Uint8Array;
@@ -24,23 +28,46 @@ export interface BuiltVault {
   tenant: Tenant;
 }
 
-export function buildRecoveredVault(o: { deposits: number; minBytes?: number }): BuiltVault {
+/** Records in a map, read the way a node's store is. */
+export function mapReader(map: Map<string, Uint8Array>): StateReader {
+  return {
+    get: (key) => map.get(key),
+    async *iterate(prefix) {
+      for (const key of [...map.keys()].sort()) {
+        if (key.startsWith(prefix)) yield [key, map.get(key)!];
+      }
+    },
+  };
+}
+
+export async function buildRecoveredVault(o: {
+  deposits: number;
+  minBytes?: number;
+}): Promise<BuiltVault> {
   const operator = new Operator();
   const tenant = new Tenant('acme');
   const epochs = new EpochKeeper();
+  const records = new Map<string, Uint8Array>();
   const s = new ReplicatedState({ epochs });
+  await s.load(mapReader(records));
   let index = 0;
   const epochId = randomBytes(EPOCH_ID_BYTES);
   epochs.add(epochId, randomBytes(32));
   const apply = (c: LogCommand) => {
-    const reply = new TextDecoder().decode(s.apply(encodeLogCommand(c), ++index));
-    if (!reply.startsWith('{"ok":true')) throw new Error(`setup command refused: ${reply}`);
+    const bytes = s.apply(encodeLogCommand(c), ++index);
+    for (const w of s.drainWrites()) {
+      if (w.value === null) records.delete(w.key);
+      else records.set(w.key, w.value);
+    }
+    const reply = decodeReply(bytes);
+    if (!reply.ok) throw new Error(`setup command refused: ${reply.error.code}`);
+    return reply.result;
   };
   const vault = (command: Extract<LogCommand, { kind: 'vault' }>['command']) =>
     apply({ kind: 'vault', timestamp: Date.now(), epochId, random: randomBytes(32), command });
   apply(newGenesis(operator.publicKey, { claimIntervalMs: 0 }));
   const keys = clusterPublicKeys(s.secrets!);
-  vault(operator.registerTenant(keys, tenant, { ...testLimits, maxWallets: 100_000 }));
+  vault(operator.registerTenant(keys, tenant, { ...testLimits, maxWallets: 1_000_000 }));
   vault({ type: 'beginEpoch' });
   const wallets = Array.from({ length: o.deposits }, () => tenant.newWallet());
   for (const w of wallets) vault(tenant.deposit(keys, w, { group: 'rsa2048', iterations: 64 }));
@@ -50,30 +77,33 @@ export function buildRecoveredVault(o: { deposits: number; minBytes?: number }):
     timestamp: Date.now(),
     random: randomBytes(32),
   });
-  const before = s.machine!.lastIndex;
-  vault(new Claimant(wallets[0]!).claim(keys, nonce.nonce));
-  const claim = [...decodeSnapshot(s.machine!.snapshot()).claims.values()].find(
-    (c) => c.logIndex > before,
-  );
-  if (!claim) throw new Error('the claim was not recorded');
-  let state = s.snapshot();
+  const claimed = vault(new Claimant(wallets[0]!).claim(keys, nonce.nonce));
+  if (claimed?.type !== 'claim') throw new Error('the claim was not recorded');
   const walletIds = wallets.map((w) => w.walletId);
-  if (o.minBytes !== undefined && state.length < o.minBytes) {
-    const whole = decodeState(state);
-    const vs = decodeSnapshot(whole.machine!);
-    const real = [...vs.wallets.values()].filter((w) => !w.claimId);
-    let clones = 0;
-    while (state.length < o.minBytes) {
-      for (let i = 0; i < 500; i++, clones++) {
-        const from = real[clones % real.length]!;
-        const walletId = sha256(new TextEncoder().encode(`clone/${clones}`));
-        vs.wallets.set(Buffer.from(walletId).toString('hex'), { ...from, walletId });
-        walletIds.push(walletId);
-      }
-      vs.tenants.get('acme')!.walletCount = vs.wallets.size;
-      const machine = VaultMachine.restore(encodeSnapshot(vs));
-      state = encodeState(whole.secrets, machine, new Map(), whole.offset);
+  const size = () => [...records].reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (o.minBytes !== undefined && size() < o.minBytes) {
+    const key = (id: Uint8Array) => `${VAULT_PREFIX}w/${Buffer.from(id).toString('hex')}`;
+    const real = wallets
+      .slice(1)
+      .map((w) => decodeRecord<WalletRecord>('w', records.get(key(w.walletId))!));
+    let bytes = size();
+    for (let clones = 0; bytes < o.minBytes; clones++) {
+      const walletId = sha256(new TextEncoder().encode(`clone/${clones}`));
+      const value = encodeRecord({ ...real[clones % real.length]!, walletId });
+      records.set(key(walletId), value);
+      bytes += value.length + 70;
+      walletIds.push(walletId);
     }
+    const tenantKey = `${VAULT_PREFIX}t/acme`;
+    const t = decodeRecord<TenantRecord>('t', records.get(tenantKey)!);
+    records.set(tenantKey, encodeRecord({ ...t, walletCount: walletIds.length }));
   }
-  return { state, walletIds, claimId: claim.claimId, operator, tenant };
+  return {
+    recovered: recoveredInMemory([...records]),
+    bytes: size(),
+    walletIds,
+    claimId: claimed.claim.claimId,
+    operator,
+    tenant,
+  };
 }

@@ -2,51 +2,85 @@
  * The replicated vault state machine: the pure `VaultMachine` plus the cluster's keys (from the
  * genesis entry) and its member directory, applied in log order on every node.
  *
- * Persistence: the state on disk is a full snapshot plus a journal of the entries applied since,
- * written with the applied index in one synced batch (`commitApplied`). Claim-family commands
- * cannot be replayed without their epoch's secret, so an accepted one is followed by a fresh
- * snapshot instead of a journal entry (as in vault/node).
+ * Persistence: everything is keyed records in the node's store (cluster/storage.ts), read
+ * through its `StateReader` and written by each command with the applied index it belongs to.
+ * Nothing rewrites the whole state; a Raft snapshot is the records themselves, streamed.
  *
- * Recovery (`vigil cluster recover`): every founder holds the same recovered vault locally; the
- * genesis entry carries only its digest. A founder applies its own copy if the digest matches
- * and halts otherwise (never diverges); the log is then compacted past that entry on every node,
- * so members joining later get the vault by snapshot.
+ * Recovery (`vigil cluster recover`): every founder's store already holds the same recovered
+ * records, with their digest under `r/recovery`; the genesis entry carries only the digest. A
+ * founder whose records match takes them as the vault, one that differs halts (never diverges);
+ * the log is then compacted past that entry, so members joining later get the vault by snapshot.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import {
   type DurableStateMachine,
   type Entry,
   type KvWrite,
   Reader,
+  type StateReader,
   Writer,
 } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
-import { type Command, type Effect, VaultMachine } from '../machine/index.ts';
+import {
+  type Command,
+  type Effect,
+  type RecordStore,
+  type RecordWrite,
+  VAULT_PREFIX,
+  VaultMachine,
+} from '../machine/index.ts';
 import { bytesEqual, toHex, x25519PublicKey } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
+  DIGEST_BYTES,
   decodeLogCommand,
   encodeReply,
   type LogCommand,
   type Member,
   readMember,
   readSecrets,
-  recoveredDigest,
   writeMember,
   writeSecrets,
 } from './codec.ts';
 import type { EpochKeeper } from './epochs.ts';
 
-const SNAP_KEY = 'v/snap';
-const JOURNAL = 'v/j/';
-const SNAPSHOT_VERSION = 1;
+/** The replicated layer's own records, beside the machine's `v/` ones. */
+export const REPLICATED_PREFIX = 'r/';
+const SECRETS = 'r/secrets';
+const OFFSET = 'r/offset';
+/** A recovered vault's digest, until the recovered genesis accepts it (see the header). */
+export const RECOVERY = 'r/recovery';
+const MEMBER = 'r/m/';
+
 /** Commands that need their epoch's secret to apply (P4: a restart from disk voids them). */
 export const EPOCH_BOUND: ReadonlySet<Command['type']> = new Set(['ping', 'claim', 'solve']);
 /** Raised by `apply` instead of a reply: applying the entry here would diverge from the others. */
 export const RECOVERY_MISMATCH = 'RECOVERY_MISMATCH';
 
-function journalKey(index: number): string {
-  return JOURNAL + index.toString(16).padStart(14, '0');
+const RECOVERED_TAG = 'vigil/v1/cluster/recovered-records';
+
+/**
+ * The digest of a recovered vault: SHA-256 over its records in key order, each key and value
+ * length-prefixed, domain-separated. Streamed: it holds one record at a time, whatever the size.
+ */
+export class RecordsDigest {
+  readonly #hash = sha256.create().update(new Writer().str(RECOVERED_TAG).finish());
+  count = 0;
+
+  update(key: string, value: Uint8Array): void {
+    this.#hash.update(new Writer().str(key).bytes(value).finish());
+    this.count += 1;
+  }
+
+  digest(): Uint8Array {
+    return this.#hash.update(new Writer().u64(this.count).finish()).digest();
+  }
+}
+
+/** Which stored records make up a recovered vault: the machine's and the cluster keys. */
+export function isRecoveredRecord(key: string): boolean {
+  return key.startsWith(VAULT_PREFIX) || key === SECRETS || key === OFFSET;
 }
 
 export interface ReplicatedStateOptions {
@@ -58,8 +92,6 @@ export interface ReplicatedStateOptions {
   voidUnknownEpochs?: boolean;
   onMembers?: (members: ReadonlyMap<string, Member>) => void;
   onEffects?: (effects: Effect[]) => void;
-  /** This founder's copy of the recovered vault (what `recoveredDigest` must match). */
-  recovered?: Uint8Array;
   /** Told why this replica stopped applying (the node stops too). */
   onHalt?: (e: VaultError) => void;
 }
@@ -70,22 +102,33 @@ export function isEpochBound(c: LogCommand): c is Extract<LogCommand, { kind: 'v
 
 export class ReplicatedState implements DurableStateMachine {
   readonly #opts: ReplicatedStateOptions;
+  #reader: StateReader | null = null;
+  /** Writes applied since the last drain (the node then overlays them until they are on disk). */
+  readonly #pending = new Map<string, Uint8Array | null>();
+  readonly #records: RecordStore;
   #secrets: ClusterSecrets | null = null;
   #machine: VaultMachine | null = null;
   /** Vault log index = Raft index + offset (a recovered vault keeps its indexes increasing). */
   #offset = 0;
   #members = new Map<string, Member>();
-  #journal: { index: number; data: Uint8Array }[] = [];
-  #journalOnDisk: number[] = [];
-  #snapshotDue = true;
   #appliedIndex = 0;
-  #recovered: Uint8Array | null;
+  #recovery: Uint8Array | null = null;
   #compactNow = false;
   #halted: VaultError | null = null;
+  /** Entries decoded by `prepare`, so `apply` does not decode them (and their points) again. */
+  readonly #decoded = new WeakMap<Uint8Array, LogCommand>();
 
   constructor(opts: ReplicatedStateOptions) {
     this.#opts = opts;
-    this.#recovered = opts.recovered ?? null;
+    this.#records = {
+      get: (key) => {
+        if (this.#pending.has(key)) return this.#pending.get(key) ?? undefined;
+        return this.#reader?.get(key);
+      },
+      write: (writes) => {
+        for (const w of writes) this.#pending.set(w.key, w.value);
+      },
+    };
   }
 
   /** Why this replica refused to apply an entry, if it did. */
@@ -121,8 +164,31 @@ export class ReplicatedState implements DurableStateMachine {
     return this.#appliedIndex;
   }
 
+  /** Opens on the stored records: a handful of reads, whatever the number of wallets. */
+  async load(reader: StateReader): Promise<void> {
+    this.#reader = reader;
+    this.#pending.clear();
+    const secrets = reader.get(SECRETS);
+    this.#secrets = secrets === undefined ? null : readSecrets(new Reader(secrets));
+    const offset = reader.get(OFFSET);
+    this.#offset = offset === undefined ? 0 : new Reader(offset).u64();
+    this.#recovery = reader.get(RECOVERY) ?? null;
+    const ready = this.#secrets !== null && this.#recovery === null;
+    this.#machine = ready ? new VaultMachine(this.#records) : null;
+    const members = new Map<string, Member>();
+    for await (const [, value] of reader.iterate(MEMBER)) {
+      const m = readMember(new Reader(value));
+      members.set(m.id, m);
+    }
+    // a brand-new store keeps the directory it was seeded with (founders), or none (a joiner,
+    // whose links the member that admitted it set up)
+    if (members.size > 0 || ready) {
+      this.#members = members;
+      this.#opts.onMembers?.(this.#members);
+    }
+  }
+
   async prepare(entries: readonly Entry[]): Promise<void> {
-    if (this.#opts.voidUnknownEpochs) return;
     for (const e of entries) {
       if (e.type !== 'normal') continue;
       let c: LogCommand;
@@ -131,18 +197,16 @@ export class ReplicatedState implements DurableStateMachine {
       } catch {
         continue; // apply rejects it
       }
-      if (isEpochBound(c)) await this.#opts.epochs.wait(c.epochId);
+      this.#decoded.set(e.data, c);
+      if (!this.#opts.voidUnknownEpochs && isEpochBound(c)) await this.#opts.epochs.wait(c.epochId);
     }
   }
 
   apply(data: Uint8Array, index: number): Uint8Array {
     this.#appliedIndex = index;
     try {
-      const reply = encodeReply({
-        ok: true,
-        result: this.#apply(decodeLogCommand(data), index, data),
-      });
-      return reply;
+      const command = this.#decoded.get(data) ?? decodeLogCommand(data);
+      return encodeReply({ ok: true, result: this.#apply(command, index) });
     } catch (e) {
       if (e instanceof VaultError && e.code === RECOVERY_MISMATCH) {
         this.#halted = e;
@@ -154,62 +218,67 @@ export class ReplicatedState implements DurableStateMachine {
     }
   }
 
-  #apply(c: LogCommand, index: number, data: Uint8Array) {
+  #apply(c: LogCommand, index: number) {
     switch (c.kind) {
       case 'genesis': {
         if (this.#machine !== null)
           throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
-        if (this.#recovered !== null) {
+        if (this.#recovery !== null) {
           throw halt('this node holds a recovered vault, but the cluster committed a new one');
         }
         this.#secrets = c.secrets;
-        this.#machine = VaultMachine.create({
-          ...c.secrets.limits,
-          clusterId: c.secrets.clusterId,
-          operatorKey: c.secrets.operatorKey,
-          ...publicKeys(c.secrets),
-        });
+        this.#records.write([{ key: SECRETS, value: encodeSecrets(c.secrets) }]);
+        this.#machine = VaultMachine.create(
+          {
+            ...c.secrets.limits,
+            clusterId: c.secrets.clusterId,
+            operatorKey: c.secrets.operatorKey,
+            ...publicKeys(c.secrets),
+          },
+          undefined,
+          this.#records,
+        );
         this.#setMembers(c.members);
-        this.#snapshotDue = true;
         return null;
       }
       case 'recovered': {
         if (this.#machine !== null)
           throw new VaultError('CLUSTER_INITIALIZED', 'the vault already exists', 409);
-        const local = this.#recovered;
-        if (local === null) {
+        const mine = this.#recovery;
+        if (mine === null) {
           throw halt(
             `this node holds no recovered vault (the cluster's has digest ${toHex(c.digest)}); ` +
               'restart it as a new member to get the vault by snapshot',
           );
         }
-        const mine = recoveredDigest(local);
         if (!bytesEqual(mine, c.digest)) {
           throw halt(
             `this node's recovered vault (digest ${toHex(mine)}) differs from the one the ` +
               `cluster committed (digest ${toHex(c.digest)}): refusing to apply it`,
           );
         }
-        const restored = decodeState(local);
-        if (restored.secrets === null || restored.machine === null)
-          throw halt('the recovered vault is not a whole vault');
-        this.#secrets = restored.secrets;
-        this.#machine = VaultMachine.restore(restored.machine);
+        const secrets = this.#records.get(SECRETS);
+        if (secrets === undefined) throw halt('the recovered vault is not a whole vault');
+        this.#secrets = readSecrets(new Reader(secrets));
+        this.#machine = new VaultMachine(this.#records);
         this.#offset = this.#machine.lastIndex; // later indexes stay above the recovered ones
+        this.#records.write([
+          { key: RECOVERY, value: null },
+          { key: OFFSET, value: new Writer().u64(this.#offset).finish() },
+        ]);
+        this.#recovery = null;
         this.#setMembers(c.members);
-        this.#recovered = null;
-        this.#snapshotDue = true;
         this.#compactNow = true; // no later member could apply this entry from the log
         return null;
       }
       case 'addMember':
         this.#members.set(c.member.id, c.member);
-        this.#journal.push({ index, data });
+        this.#records.write([{ key: MEMBER + c.member.id, value: encodeMember(c.member) }]);
         this.#opts.onMembers?.(this.#members);
         return null;
       case 'removeMember':
         this.#members.delete(c.id);
-        this.#journal.push({ index, data });
+        this.#records.write([{ key: MEMBER + c.id, value: null }]);
         this.#opts.onMembers?.(this.#members);
         return null;
       case 'benchPut':
@@ -220,10 +289,10 @@ export class ReplicatedState implements DurableStateMachine {
         if (machine === null || secrets === null)
           throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
         let epochSecret = this.#opts.epochs.get(c.epochId);
-        const bound = EPOCH_BOUND.has(c.command.type);
         if (epochSecret === undefined) {
           // Only recovery gets here (prepare waits otherwise): that epoch's claims are void.
-          if (bound) throw new VaultError('EPOCH_VOID', 'the epoch of this command has ended', 409);
+          if (EPOCH_BOUND.has(c.command.type))
+            throw new VaultError('EPOCH_VOID', 'the epoch of this command has ended', 409);
           epochSecret = new Uint8Array(32);
         }
         const outcome = machine.apply(c.command, {
@@ -238,8 +307,6 @@ export class ReplicatedState implements DurableStateMachine {
           },
         });
         if (!outcome.ok) throw outcome.error;
-        if (bound) this.#snapshotDue = true;
-        else this.#journal.push({ index, data });
         this.#opts.onEffects?.(outcome.effects);
         return outcome.result;
       }
@@ -248,62 +315,51 @@ export class ReplicatedState implements DurableStateMachine {
 
   /** The genesis entry carries the founding directory, so a joiner replaying the log learns it. */
   #setMembers(list: readonly Member[]): void {
+    const writes: RecordWrite[] = [...this.#members.keys()].map((id) => ({
+      key: MEMBER + id,
+      value: null,
+    }));
+    for (const m of list) writes.push({ key: MEMBER + m.id, value: encodeMember(m) });
+    this.#records.write(writes);
     this.#members = new Map(list.map((m) => [m.id, m]));
     this.#opts.onMembers?.(this.#members);
   }
 
-  snapshot(): Uint8Array {
-    return encodeState(this.#secrets, this.#machine, this.#members, this.#offset);
-  }
-
-  restore(data: Uint8Array): void {
-    const s = decodeState(data);
-    this.#recovered = null; // the cluster's state supersedes the local copy
-    this.#secrets = s.secrets;
-    this.#machine = s.machine === null ? null : VaultMachine.restore(s.machine);
-    this.#members = new Map(s.members.map((m) => [m.id, m]));
-    this.#offset = s.offset;
-    this.#journal = [];
-    this.#snapshotDue = true;
-    this.#opts.onMembers?.(this.#members);
+  /**
+   * The digest of this replica's vault as stored (the records a recovery would carry), streamed:
+   * equal on every replica that applied the same entries and wrote them.
+   */
+  async recordsDigest(): Promise<Uint8Array> {
+    const digest = new RecordsDigest();
+    for await (const [key, value] of this.#reader?.iterate('') ?? []) {
+      if (isRecoveredRecord(key)) digest.update(key, value);
+    }
+    return digest.digest();
   }
 
   drainWrites(): KvWrite[] {
-    if (this.#snapshotDue || this.#journal.length + this.#journalOnDisk.length > 1_000)
-      return this.dumpWrites();
-    const out = this.#journal.map((j) => ({ key: journalKey(j.index), value: j.data }));
-    for (const j of this.#journal) this.#journalOnDisk.push(j.index);
-    this.#journal = [];
+    const out = [...this.#pending].map(([key, value]) => ({ key, value }));
+    this.#pending.clear();
     return out;
-  }
-
-  dumpWrites(): KvWrite[] {
-    const out: KvWrite[] = this.#journalOnDisk.map((i) => ({ key: journalKey(i), value: null }));
-    out.push({ key: SNAP_KEY, value: this.snapshot() });
-    this.#journal = [];
-    this.#journalOnDisk = [];
-    this.#snapshotDue = false;
-    return out;
-  }
-
-  /** Rebuild from disk: the snapshot, then the journal (never claim-family: see the header). */
-  load(state: Map<string, Uint8Array>): void {
-    const snap = state.get(SNAP_KEY);
-    if (snap !== undefined) this.restore(snap);
-    const journal = [...state.keys()].filter((k) => k.startsWith(JOURNAL)).sort();
-    for (const key of journal) {
-      const index = Number.parseInt(key.slice(JOURNAL.length), 16);
-      const data = state.get(key)!;
-      this.apply(data, index);
-    }
-    this.#journal = [];
-    this.#journalOnDisk = journal.map((k) => Number.parseInt(k.slice(JOURNAL.length), 16));
-    this.#snapshotDue = false;
   }
 }
 
 function halt(message: string): VaultError {
   return new VaultError(RECOVERY_MISMATCH, message, 500);
+}
+
+function encodeSecrets(s: ClusterSecrets): Uint8Array {
+  return writeSecrets(new Writer(), s).finish();
+}
+
+function encodeMember(m: Member): Uint8Array {
+  return writeMember(new Writer(), m).finish();
+}
+
+/** Digest bytes as stored under `RECOVERY` (tools write it with the recovered records). */
+export function recoveryRecord(digest: Uint8Array): KvWrite {
+  if (digest.length !== DIGEST_BYTES) throw new Error('recovery digest: 32 bytes');
+  return { key: RECOVERY, value: digest };
 }
 
 function publicKeys(s: ClusterSecrets) {
@@ -315,33 +371,4 @@ function publicKeys(s: ClusterSecrets) {
 
 export function clusterPublicKeys(s: ClusterSecrets) {
   return { clusterId: s.clusterId, ...publicKeys(s) };
-}
-
-export function encodeState(
-  secrets: ClusterSecrets | null,
-  machine: VaultMachine | null,
-  members: ReadonlyMap<string, Member>,
-  offset: number,
-): Uint8Array {
-  const w = new Writer().u8(SNAPSHOT_VERSION).u8(secrets ? 1 : 0);
-  if (secrets) writeSecrets(w, secrets);
-  w.u8(machine ? 1 : 0);
-  if (machine) w.bytes(machine.snapshot());
-  w.u64(offset).u32(members.size);
-  for (const m of [...members.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) writeMember(w, m);
-  return w.finish();
-}
-
-export function decodeState(data: Uint8Array) {
-  const r = new Reader(data);
-  if (r.u8() !== SNAPSHOT_VERSION)
-    throw new VaultError('STORAGE_CORRUPT', 'unknown replicated state version', 500);
-  const secrets = r.u8() === 1 ? readSecrets(r) : null;
-  const machine = r.u8() === 1 ? r.bytes(Number.MAX_SAFE_INTEGER) : null;
-  const offset = r.u64();
-  const n = r.u32();
-  const members: Member[] = [];
-  for (let i = 0; i < n; i++) members.push(readMember(r));
-  r.end();
-  return { secrets, machine, members, offset };
 }

@@ -65,7 +65,7 @@ export async function superviseCluster(o: SupervisorOptions): Promise<{ stop(): 
     await Promise.all(slots.map((s) => exists(join(o.dataDir, s, 'generation'))))
   ).some(Boolean);
   const recovered = (
-    await Promise.all(slots.map((s) => exists(join(o.dataDir, s, 'recovered.bin'))))
+    await Promise.all(slots.map((s) => exists(join(o.dataDir, s, 'recovered'))))
   ).some(Boolean);
   const found = fresh || recovered;
   if (!found && !(await anyLive(o.dataDir, slots))) {
