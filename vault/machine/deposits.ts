@@ -1,21 +1,15 @@
 /** Deposits (with the item-3 share checks) and deletions, both tenant-signed. */
 import { VaultError } from '../errors.ts';
 import {
-  bytesEqual,
-  checkSchemeCombination,
+  checkDepositShare,
   type Deletion,
   type Deposit,
-  decodePoint,
-  decodeScalar,
   deletionBytes,
   depositAad,
   depositBytes,
   depositReceiptBytes,
-  encodePoint,
-  Point,
   requireSignature,
   shareDigest,
-  signMessage,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
 import { checkSeq, claimStatus, closeClaim, openDeposit, type Step, tenantOf } from './records.ts';
@@ -58,11 +52,9 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     logIndex,
     shareDigest: shareDigest(d.share),
   };
-  const receiptSignature = signMessage(
-    depositReceiptBytes(config.clusterId, receiptUnsigned),
-    step.keys.receiptSecret(),
-    deriveRandom(ctx, 'receipt-aux'),
-  );
+  const receiptSignature = step.keys
+    .receiptKey()
+    .sign(depositReceiptBytes(config.clusterId, receiptUnsigned), deriveRandom(ctx, 'receipt-aux'));
 
   t.lastSeq = d.seq;
   t.walletCount += 1;
@@ -89,16 +81,11 @@ export function deposit(step: Step, d: Deposit): CommandResult {
 
 /** Item 3: decrypt; 1 <= x2 < n; x2·G == Q2; the scheme's combination. x2 dies here. */
 function checkShare(step: Step, d: Deposit): void {
-  const x2Bytes = openDeposit(step, d.share, depositAad(step.config.clusterId, d));
+  const x2 = openDeposit(step, d.share, depositAad(step.config.clusterId, d));
   try {
-    const x2 = decodeScalar('share', x2Bytes);
-    decodePoint('q2', d.q2);
-    if (!bytesEqual(encodePoint(Point.BASE.multiply(x2)), d.q2)) {
-      throw new VaultError('SHARE_MISMATCH', 'the sealed share does not match Q2');
-    }
-    checkSchemeCombination({ scheme: d.scheme, q: d.q, q1: d.q1, q2: d.q2, x2 });
+    checkDepositShare({ scheme: d.scheme, q: d.q, q1: d.q1, q2: d.q2, x2 });
   } finally {
-    x2Bytes.fill(0);
+    x2.fill(0);
   }
 }
 

@@ -1,11 +1,12 @@
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { VaultError } from '../errors.ts';
 import {
   bytesEqual,
   type DepositReceipt,
+  SigningKey,
   shareDigest,
   utf8,
-  x25519PublicKey,
+  type X25519KeyPair,
+  x25519KeyPair,
 } from '../protocol/index.ts';
 import { claim } from './claims.ts';
 import { deleteWallet, deposit } from './deposits.ts';
@@ -66,7 +67,9 @@ export interface MachineOptions {
 export class VaultMachine {
   readonly #store: RecordStore;
   readonly #verifyVdf: VdfVerify;
-  readonly #checkedKeys = new WeakSet<Uint8Array>();
+  /** The context's secret keys, prepared once and checked against the configured public keys. */
+  readonly #clusterKeys = new WeakMap<Uint8Array, X25519KeyPair>();
+  readonly #receiptKeys = new WeakMap<Uint8Array, SigningKey>();
 
   constructor(store: RecordStore, options: MachineOptions = { verifyVdf }) {
     this.#store = store;
@@ -119,8 +122,8 @@ export class VaultMachine {
         now: Math.max(clock.clock, ctx.timestamp),
         effects: [],
         keys: {
-          clusterSecret: () => this.#clusterSecret(step.config, ctx),
-          receiptSecret: () => this.#receiptSecret(step.config, ctx),
+          clusterKey: () => this.#clusterKey(step.config, ctx),
+          receiptKey: () => this.#receiptKey(step.config, ctx),
         },
         verifyVdf: this.#verifyVdf,
       };
@@ -175,26 +178,30 @@ export class VaultMachine {
 
   // ── keys: the context's secrets must match the configured public keys ────
 
-  #clusterSecret(config: MachineConfig, ctx: ApplyContext): Uint8Array {
+  #clusterKey(config: MachineConfig, ctx: ApplyContext): X25519KeyPair {
     const k = ctx.keys.clusterSecretKey;
-    if (!this.#checkedKeys.has(k)) {
-      if (!bytesEqual(x25519PublicKey(k), config.clusterEncryptionKey)) {
+    let pair = this.#clusterKeys.get(k);
+    if (pair === undefined) {
+      pair = x25519KeyPair(k);
+      if (!bytesEqual(pair.publicKey, config.clusterEncryptionKey)) {
         throw new MachineMisuse('context cluster key does not match the configured cluster key');
       }
-      this.#checkedKeys.add(k);
+      this.#clusterKeys.set(k, pair);
     }
-    return k;
+    return pair;
   }
 
-  #receiptSecret(config: MachineConfig, ctx: ApplyContext): Uint8Array {
+  #receiptKey(config: MachineConfig, ctx: ApplyContext): SigningKey {
     const k = ctx.keys.receiptSecretKey;
-    if (!this.#checkedKeys.has(k)) {
-      if (!bytesEqual(schnorr.getPublicKey(k), config.receiptKey)) {
+    let key = this.#receiptKeys.get(k);
+    if (key === undefined) {
+      key = new SigningKey(k);
+      if (!bytesEqual(key.publicKey, config.receiptKey)) {
         throw new MachineMisuse('context receipt key does not match the configured receipt key');
       }
-      this.#checkedKeys.add(k);
+      this.#receiptKeys.set(k, key);
     }
-    return k;
+    return key;
   }
 
   // ── read-only queries (served from a replica's applied records) ──────────

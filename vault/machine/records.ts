@@ -1,5 +1,13 @@
 import { VaultError } from '../errors.ts';
-import { bytesEqual, concatBytes, open, type SealedShare, u64 } from '../protocol/index.ts';
+import {
+  bytesEqual,
+  concatBytes,
+  open,
+  type SealedShare,
+  type SigningKey,
+  u64,
+  type X25519KeyPair,
+} from '../protocol/index.ts';
 import { decodeRecord, encodeRecord, keys, type RecordReader, type RecordWrite } from './store.ts';
 import type {
   ApplyContext,
@@ -88,7 +96,7 @@ export interface Step {
   /** Machine time: the proposer's timestamp, never earlier than one already applied. */
   now: number;
   effects: Effect[];
-  keys: { clusterSecret(): Uint8Array; receiptSecret(): Uint8Array };
+  keys: { clusterKey(): X25519KeyPair; receiptKey(): SigningKey };
   verifyVdf: VdfVerify;
 }
 
@@ -212,7 +220,7 @@ export function nonceUsed(used: readonly UsedNonce[], nonce: Uint8Array): boolea
 export function openDeposit(step: Step, share: SealedShare, aad: Uint8Array): Uint8Array {
   return open({
     purpose: 'deposit',
-    recipientSecretKey: step.keys.clusterSecret(),
+    recipient: step.keys.clusterKey(),
     enc: share.enc,
     aad,
     ciphertext: share.ciphertext,
