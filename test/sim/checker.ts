@@ -17,7 +17,8 @@ function key(e: Entry): string {
  * - election safety: at most one leader per term;
  * - log matching: an (index, term) pair always names the same entry with the same predecessor term;
  * - leader completeness / no acknowledged entry lost: every leader holds every acked entry;
- * - state machine safety: every node applies the same entry and gets the same reply at each index;
+ * - state machine safety: every node applies the same entry and gets the same reply at each index,
+ *   and holds the same applied state (model and sessions) there, installed snapshots included;
  * - sessions: a (client, seq) is executed at most once;
  * - vault P3: an entry is applied only once a quorum of voters has it on disk;
  * - vault P2/P4: a release is granted only for a claim with no ping of its tenant in between,
@@ -35,6 +36,8 @@ export class Checker {
   private maxAck = 0;
   /** What each node durably stored through Raft's own writes (a disk rollback does not erase history). */
   private held = new Map<string, { snap: number; terms: Map<number, number> }>();
+  /** The applied state first seen at each index (serialised by the simulator's shell). */
+  private states = new Map<number, string>();
   releases = 0;
 
   constructor(fail: (msg: string) => never) {
@@ -47,6 +50,14 @@ export class Checker {
 
   onBoot(id: string, raft: Raft): void {
     this.nextApply.set(id, raft.log.applied + 1);
+  }
+
+  /** `id` holds `state` as its applied state at `index` (after a batch, or installed). */
+  onState(id: string, index: number, state: Uint8Array): void {
+    const key = Buffer.from(state).toString('base64');
+    const seen = this.states.get(index);
+    if (seen === undefined) this.states.set(index, key);
+    else if (seen !== key) this.fail(`${id} holds a different applied state at ${index}`);
   }
 
   onInstall(id: string, index: number): void {

@@ -5,6 +5,11 @@ import type { Rng } from './rng.ts';
  * A simulated disk with the durable twin of cluster/storage.ts. A write is synced unless a crash
  * interrupts it: then it is lost or torn (a prefix of its operations lands). `rollback` swaps in
  * an older copy, as a host restoring an old disk image would.
+ *
+ * The applied state is kept in one piece (`appliedState` at `applied`). Received snapshot chunks
+ * are staged unsynced (`staging`, lost in a crash: the core restarts the transfer from chunk 0);
+ * an install switches to them together with the snapshot position and the applied index in one
+ * operation, as the real storage does in one synced batch.
  */
 export class SimDisk {
   hardState: HardState = { term: 0, vote: '', commit: 0 };
@@ -12,6 +17,8 @@ export class SimDisk {
   entries: Entry[] = [];
   applied = 0;
   appliedState: Uint8Array = new Uint8Array();
+  /** Staged snapshot chunks, in order; volatile (see `crash`). */
+  staging: Uint8Array[] = [];
   private copies: SimDisk[] = [];
 
   clone(): SimDisk {
@@ -38,8 +45,14 @@ export class SimDisk {
     this.entries = [...old.entries];
     this.applied = old.applied;
     this.appliedState = old.appliedState;
+    this.staging = [];
     this.copies = [];
     return true;
+  }
+
+  /** The node went down: unsynced staged chunks are gone. */
+  crash(): void {
+    this.staging = [];
   }
 
   term(index: number): number | undefined {
@@ -51,13 +64,27 @@ export class SimDisk {
     return this.entries[index - first.index]?.term;
   }
 
-  /** Persist a Ready; `tearAt` applies only that many operations (a crash mid-write). */
+  /**
+   * Persist a Ready (its snapshot chunks staged first, as the shell does before the synced
+   * write); `tearAt` applies only that many operations (a crash mid-write).
+   */
   save(rd: Ready, tearAt = Number.POSITIVE_INFINITY): void {
     const ops: (() => void)[] = [];
+    for (const c of rd.snapshotChunks) {
+      ops.push(() => {
+        if (c.seq === 0) this.staging = [];
+        this.staging.push(c.chunk);
+      });
+    }
     if (rd.snapshot !== null) {
       const { snapshot, install } = rd.snapshot;
       ops.push(() => {
         this.snapshot = snapshot;
+        if (install) {
+          this.appliedState = Buffer.concat(this.staging);
+          this.applied = snapshot.meta.index;
+          this.staging = [];
+        }
       });
       ops.push(() => {
         this.entries = install ? [] : this.entries.filter((e) => e.index > snapshot.meta.index);

@@ -9,7 +9,9 @@ import {
   type Message,
   Raft,
   type RaftConfig,
+  Reader,
   type Ready,
+  Writer,
 } from '../../cluster/index.ts';
 import { Checker } from './checker.ts';
 import { SimDisk } from './disk.ts';
@@ -95,14 +97,24 @@ interface SimNode {
   id: string;
   raft: Raft | null; // null while crashed
   disk: SimDisk;
+  model: VaultModel;
   applier: Applier;
   rate: number; // tick skew
   tickAcc: number;
   downUntil: number;
   /** Rolled back: this identity is retired and a fresh member takes its place. */
   retired: boolean;
-  /** Applied-state snapshots by index, for compacting with trailing entries. */
-  history: { index: number; data: Uint8Array }[];
+  /** Applied states by index, for compacting with trailing entries. */
+  history: KeptState[];
+  /** The applied state at the last compaction: what this node streams (lost in a crash). */
+  kept: KeptState | null;
+  /** A follower asked for a snapshot this node keeps no state for: compact between Readies. */
+  compactWanted: boolean;
+}
+
+interface KeptState {
+  index: number;
+  data: Uint8Array;
 }
 
 interface InFlight {
@@ -146,6 +158,8 @@ export class Sim {
     torn: 0,
     acked: 0,
     snapshots: 0,
+    installs: 0,
+    snapshotFailures: 0,
   };
 
   constructor(opts: SimOptions) {
@@ -170,21 +184,58 @@ export class Sim {
     throw new SimFailure(this.opts.seed, this.step, msg);
   }
 
-  private newApplier(): Applier {
-    return new Applier(new VaultModel(EPOCH));
+  /**
+   * The shell's applied state in one piece (the simulator stores it whole): its index, the
+   * model's state and every session record, sorted so equal states have equal bytes.
+   */
+  private saveState(n: SimNode): Uint8Array {
+    const sessions = n.applier
+      .dumpSessionWrites()
+      .filter((s) => s.value !== null)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const w = new Writer().u64(n.applier.applied).bytes(n.model.snapshot()).u32(sessions.length);
+    for (const s of sessions) w.str(s.key).bytes(s.value!);
+    return w.finish();
+  }
+
+  /** Reopen the model and the sessions on a saved state (boot, snapshot install). */
+  private loadState(n: SimNode, data: Uint8Array, index: number): void {
+    n.model = new VaultModel(EPOCH);
+    n.applier = new Applier(n.model);
+    if (data.length === 0) {
+      if (index !== 0) this.fail(`${n.id}: no applied state at ${index}`);
+      return;
+    }
+    try {
+      const r = new Reader(data);
+      const at = r.u64();
+      if (at !== index) this.fail(`${n.id}: state of index ${at} loaded as ${index}`);
+      n.model.restore(r.bytes(data.length));
+      const records: [string, Uint8Array][] = [];
+      for (let k = r.u32(); k > 0; k--) records.push([r.str(data.length), r.bytes(data.length)]);
+      r.end();
+      n.applier.loadSessions(records, index);
+    } catch (e) {
+      if (!(e instanceof ClusterError)) throw e;
+      this.fail(`${n.id}: malformed applied state at ${index}: ${e.message}`);
+    }
   }
 
   private addNode(id: string, bootstrap: { voters: string[]; learners: string[] }): SimNode {
+    const model = new VaultModel(EPOCH);
     const n: SimNode = {
       id,
       raft: null,
       disk: new SimDisk(),
-      applier: this.newApplier(),
+      model,
+      applier: new Applier(model),
       rate: this.rng.range(0.7, 1.3),
       tickAcc: 0,
       downUntil: 0,
       retired: false,
       history: [],
+      kept: null,
+      compactWanted: false,
     };
     this.nodes.set(id, n);
     this.boot(n, bootstrap);
@@ -194,13 +245,14 @@ export class Sim {
   /** Start (or restart) a node from its disk. */
   private boot(n: SimNode, bootstrap?: { voters: string[]; learners: string[] }): void {
     const d = n.disk;
-    n.applier = this.newApplier();
     n.history = [];
+    n.kept = null;
+    n.compactWanted = false;
+    // an install writes the applied state with the snapshot position; a compaction is at or below
     if (d.snapshot !== null && d.snapshot.meta.index > d.applied) {
-      n.applier.restore(d.snapshot.data);
-    } else if (d.appliedState.length > 0) {
-      n.applier.restore(d.appliedState);
+      this.fail(`${n.id}: stored snapshot ${d.snapshot.meta.index} ahead of applied ${d.applied}`);
     }
+    this.loadState(n, d.appliedState, d.applied);
     n.raft = new Raft({
       id: n.id,
       config: this.opts.raft,
@@ -208,7 +260,7 @@ export class Sim {
       hardState: d.hardState,
       snapshot: d.snapshot,
       entries: [...d.entries],
-      applied: Math.max(d.applied, d.snapshot?.meta.index ?? 0),
+      applied: d.applied,
       bootstrap: bootstrap ?? { voters: [], learners: [] },
     });
     this.checker.onBoot(n.id, n.raft);
@@ -226,7 +278,7 @@ export class Sim {
     if (raft === null) return;
     while (n.raft === raft && raft.hasReady()) {
       const rd = raft.ready();
-      for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(m);
+      for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(n, m);
       if (this.faultsOn && this.rng.chance(this.opts.crashRate * 0.2)) {
         // crash while the batch is being written: lost or torn, and nothing was sent
         const torn = this.rng.chance(this.opts.tornRate);
@@ -242,31 +294,56 @@ export class Sim {
         this.crash(n); // synced, crashed before sending
         return;
       }
-      for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(m);
+      for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(n, m);
       this.apply(n, rd);
       raft.advance(rd);
       if (raft.role === 'leader') this.checker.onLeader(n.id, raft, this.step);
-      // keep `compactEvery` trailing entries for slow followers, like a production shell would
-      if (raft.log.applied - raft.log.snapIndex >= 2 * this.opts.compactEvery) {
-        if (n.applier.applied !== raft.log.applied) {
-          this.fail(`${n.id}: applier at ${n.applier.applied}, raft applied ${raft.log.applied}`);
-        }
+      if (n.applier.applied !== raft.log.applied) {
+        this.fail(`${n.id}: applier at ${n.applier.applied}, raft applied ${raft.log.applied}`);
+      }
+      if (n.compactWanted) {
+        this.compactApplied(n, raft);
+      } else if (raft.log.applied - raft.log.snapIndex >= 2 * this.opts.compactEvery) {
+        // keep `compactEvery` trailing entries for slow followers, like a production shell would
         const limit = raft.log.applied - this.opts.compactEvery;
-        let pick: { index: number; data: Uint8Array } | undefined;
+        let pick: KeptState | undefined;
         while (n.history.length > 0 && n.history[0]!.index <= limit) pick = n.history.shift();
         if (pick !== undefined && pick.index > raft.log.snapIndex) {
-          raft.compact(pick.index, pick.data);
+          n.kept = pick;
+          raft.compact(pick.index);
           this.stats.snapshots++;
         }
       }
     }
   }
 
+  /**
+   * The shell's compaction on demand (as cluster/node.ts does it): the stored applied state
+   * becomes the one it streams, and the log is compacted up to it if that moves the snapshot.
+   */
+  private compactApplied(n: SimNode, raft: Raft): void {
+    n.compactWanted = false;
+    const index = raft.log.applied;
+    if (n.disk.applied !== index)
+      this.fail(`${n.id}: disk applied ${n.disk.applied}, raft ${index}`);
+    n.kept = { index, data: n.disk.appliedState };
+    if (index > raft.log.snapIndex) {
+      raft.compact(index);
+      this.stats.snapshots++;
+    }
+  }
+
   private apply(n: SimNode, rd: Ready): void {
     if (rd.snapshot?.install) {
-      n.applier.restore(rd.snapshot.snapshot.data);
-      n.disk.saveApplied(rd.snapshot.snapshot.meta.index, rd.snapshot.snapshot.data);
-      this.checker.onInstall(n.id, rd.snapshot.snapshot.meta.index);
+      // the disk switched to the staged chunks in the Ready's write: reopen on them
+      const index = rd.snapshot.snapshot.meta.index;
+      if (n.disk.applied !== index)
+        this.fail(`${n.id}: installed ${index}, disk at ${n.disk.applied}`);
+      this.loadState(n, n.disk.appliedState, index);
+      this.checker.onState(n.id, index, n.disk.appliedState);
+      this.checker.onInstall(n.id, index);
+      n.history = [];
+      this.stats.installs++;
     }
     if (rd.committed.length === 0) return;
     for (const e of rd.committed) {
@@ -274,19 +351,27 @@ export class Sim {
       this.checker.onApply(n.id, e, r, n.raft!);
       this.ackClients(n, e, r.reply);
     }
-    const data = n.applier.snapshot();
-    n.disk.saveApplied(rd.committed.at(-1)!.index, data);
-    n.history.push({ index: rd.committed.at(-1)!.index, data });
+    const index = rd.committed.at(-1)!.index;
+    const data = this.saveState(n);
+    this.checker.onState(n.id, index, data);
+    n.disk.saveApplied(index, data);
+    n.history.push({ index, data });
   }
 
   private crash(n: SimNode): void {
     n.raft = null;
+    n.disk.crash();
     n.downUntil = this.step + 5 + this.rng.int(60);
     this.stats.crashes++;
     this.net = this.net.filter((m) => m.to !== n.id);
   }
 
-  private send(m: Message): void {
+  private send(n: SimNode, m: Message): void {
+    if (m.type === 'snapshot') {
+      const filled = this.fillChunk(n, m);
+      if (filled === null) return;
+      m = filled;
+    }
     const bytes = encodeMessage(m);
     if (!this.faultsOn) {
       this.net.push({ due: this.step + 1, bytes, to: m.to });
@@ -300,6 +385,26 @@ export class Sim {
     for (let i = 0; i < copies; i++) {
       this.net.push({ due: this.step + 1 + this.rng.int(this.opts.maxDelay), bytes, to: m.to });
     }
+  }
+
+  /**
+   * The core asks for chunk `seq` of the snapshot at `meta.index`: bytes [seq·C, (seq+1)·C) of
+   * the state kept at that index. Without it (a restart, or compacted since) the transfer fails
+   * and the next Ready boundary compacts, so the core's next attempt finds a state.
+   */
+  private fillChunk(n: SimNode, m: Extract<Message, { type: 'snapshot' }>): Message | null {
+    const raft = n.raft!;
+    const kept = n.kept;
+    if (kept === null || kept.index !== m.meta.index) {
+      this.stats.snapshotFailures++;
+      raft.reportSnapshotFailure(m.to);
+      n.compactWanted = true;
+      return null;
+    }
+    const size = raft.config.snapshotChunkBytes;
+    const from = m.seq * size;
+    const chunk = kept.data.subarray(from, from + size);
+    return { ...m, chunk, last: from + size >= kept.data.length };
   }
 
   // ------------------------------------------------------------- clients

@@ -89,6 +89,10 @@ export class VaultModel implements StateMachine {
     }
   }
 
+  /**
+   * The model's own serialisation (the cluster's StateMachine has none any more): the simulator
+   * stores it beside the session records as a node's applied state, and streams it in snapshots.
+   */
   snapshot(): Uint8Array {
     const w = new Writer().u32(this.deposits.size);
     for (const d of [...this.deposits].sort((a, b) => a - b)) w.u32(d);
