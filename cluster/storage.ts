@@ -82,6 +82,7 @@ export interface SnapshotSource {
 }
 
 const MAX_KEY = 1024;
+const IMPORT_BATCH = 1_000;
 const MAX_VALUE = 64 << 20;
 
 /** A snapshot chunk: records as (key, plaintext value) pairs, keys ascending. */
@@ -326,6 +327,27 @@ export class RaftStorage {
     await this.clearing;
     const ops = records.map(([k, v]) => ({ key: base + k, value: v }));
     await this.kv.write(this.seal(ops), { sync: false });
+  }
+
+  /**
+   * Fills the state of a store that holds none yet (a founder of a recovered vault) from a
+   * stream of records, in bounded batches; the last batch, with `extra`, is synced.
+   */
+  async importState(
+    records: AsyncIterable<[string, Uint8Array]>,
+    extra: readonly KvWrite[] = [],
+  ): Promise<void> {
+    const base = STATE(this.read(GENERATION)?.[0] === 1 ? 1 : 0);
+    let batch: KvWrite[] = [];
+    for await (const [key, value] of records) {
+      batch.push({ key: base + key, value });
+      if (batch.length >= IMPORT_BATCH) {
+        await this.kv.write(this.seal(batch), { sync: false });
+        batch = [];
+      }
+    }
+    for (const w of extra) batch.push({ key: base + w.key, value: w.value });
+    await this.kv.write(this.seal(batch), { sync: true });
   }
 
   /**

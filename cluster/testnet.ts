@@ -4,7 +4,8 @@ import type { Entry, HardState, Message, NodeId, Ready, Snapshot } from './types
 /** The leader's shell fills a snapshot chunk from the state it kept at that index. */
 function fillChunk(m: Message, store: MemStore, chunkBytes: number): Message {
   if (m.type !== 'snapshot') return m;
-  const state = store.states.get(m.meta.index) ?? new Uint8Array();
+  const state = store.states.get(m.meta.index);
+  if (state === undefined) throw new Error(`no state kept at ${m.meta.index} to stream`);
   const from = m.seq * chunkBytes;
   const chunk = state.subarray(from, from + chunkBytes);
   return { ...m, chunk, last: from + chunkBytes >= state.length };

@@ -143,9 +143,9 @@ export type MessageType = Message['type'];
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
 
 /**
- * One batch of work for the shell, in this order: persist `snapshot`, `entries` and `hardState`
- * in one write (entries replace every stored entry at or above `entries[0].index`), synced when
- * `mustSync`, and stage `snapshotChunks`; only then send `messages` (except those `canSendBeforePersist` allows to go out
+ * One batch of work for the shell, in this order: stage `snapshotChunks`; persist `snapshot`,
+ * `entries` and `hardState` in one write (entries replace every stored entry at or above
+ * `entries[0].index`), synced when `mustSync`; only then send `messages` (except those `canSendBeforePersist` allows to go out
  * during the write); then apply `committed` in order (restoring from `snapshot` first when
  * `snapshot.install`); then call `advance(ready)`.
  */
@@ -154,8 +154,10 @@ export interface Ready {
   readonly entries: readonly Entry[];
   readonly snapshot: { readonly snapshot: Snapshot; readonly install: boolean } | null;
   /**
-   * Snapshot chunks to stage (in order, before sending `messages`): `seq` 0 starts over. A
-   * `snapshot` with `install` in a later Ready makes the staged chunks the applied state.
+   * Snapshot chunks to stage, in order and before anything else of this Ready: `seq` 0 starts
+   * over. A `snapshot` with `install` (in this Ready, with the last chunk) makes the staged
+   * chunks the applied state. Chunks of one snapshot index must cut the same state the same way
+   * whichever attempt (or leader) sent them: the follower accepts any chunk whose position fits.
    */
   readonly snapshotChunks: readonly StagedChunk[];
   readonly messages: readonly Message[];

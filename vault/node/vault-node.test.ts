@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -103,6 +103,26 @@ describe('VaultNode on LevelDB', () => {
     expect(again.machine.claim(claim.claimId)?.status).toBe('voided');
     expect(again.machine.wallet(wallet.walletId)?.liveClaim).toBeNull();
     await expect(again.submit(await solution(claim))).rejects.toBeInstanceOf(VaultError);
+    await again.close();
+  });
+
+  it('a disk rolled back to a copy taken while a claim was live does not revive it (P4)', async () => {
+    const { node, cluster, tenant, wallet } = await setup();
+    const claim = await startClaim(node, new Claimant(wallet));
+    await node.close();
+    const copy = `${dir}-copy`;
+    await cp(dir, copy, { recursive: true }); // the host keeps an image with the claim live
+    let again = await openNode();
+    await again.submit(tenant.ping(cluster, again.mintPingNonce('acme').nonce)); // the provider lives
+    await again.close();
+    await rm(dir, { recursive: true, force: true });
+    await rename(copy, dir); // ... and rolls the disk back to it
+    again = await openNode();
+    expect(again.machine.claim(claim.claimId)?.status).toBe('voided');
+    await expect(again.submit(await solution(claim))).rejects.toMatchObject({
+      code: 'CLAIM_NOT_LIVE',
+    });
+    expect(again.machine.wallet(wallet.walletId)?.released).toBe(false);
     await again.close();
   });
 
