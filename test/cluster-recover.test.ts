@@ -94,7 +94,7 @@ describe('vigil cluster recover', () => {
     expect(await rec.exited).toBe(0);
     expect(rec.output()).toMatch(/recovered from \d+ disks/);
     // the digest the new cluster's genesis carries (each founder checks its copy against it)
-    expect(rec.output()).toMatch(/vault of \d+ bytes, digest [0-9a-f]{64};/);
+    expect(rec.output()).toMatch(/vault of \d+ records, digest [0-9a-f]{64};/);
 
     const again = start(dataDir, operator.publicKey);
     const url2 = (await again.waitFor(/node-2 (http:\S+)/))[1]!;
