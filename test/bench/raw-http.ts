@@ -5,7 +5,8 @@
  * cores with the cluster it measures (as etcd's Go benchmark tool did): node:http's client costs
  * ~100-170 µs of CPU per request here, most of it generic machinery this loop does not need. It
  * speaks plain HTTP/1.1 to the real server; anything it does not understand (chunked bodies, a
- * closed connection) fails the request loudly instead of being guessed at.
+ * closed connection) fails the request loudly instead of being guessed at. The same client drives
+ * Vigil's binary bench route and etcd's JSON gateway, so both pay the same load generator.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -25,8 +26,11 @@ export class RawHttpConnection {
     socket.on('close', () => this.#fail(new Error('connection closed')));
   }
 
-  /** Opens a connection that POSTs `application/octet-stream` bodies to `url`. */
-  static async open(url: string): Promise<RawHttpConnection> {
+  /** Opens a connection that POSTs bodies of `contentType` to `url`. */
+  static async open(
+    url: string,
+    contentType = 'application/octet-stream',
+  ): Promise<RawHttpConnection> {
     const u = new URL(url);
     if (u.protocol !== 'http:') throw new Error(`raw HTTP client: http only, not ${u.protocol}`);
     const socket = connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
@@ -34,13 +38,20 @@ export class RawHttpConnection {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
-    const head = `POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/octet-stream\r\ncontent-length: `;
+    const head = `POST ${u.pathname}${u.search} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: ${contentType}\r\ncontent-length: `;
     return new RawHttpConnection(socket, head);
+  }
+
+  /** Whether the connection is gone (closed by either side, or failed): open another. */
+  get closed(): boolean {
+    return this.#socket.destroyed;
   }
 
   /** Sends one request and resolves with the reply's status once its whole body has arrived. */
   post(body: Uint8Array): Promise<number> {
     if (this.#waiting) return Promise.reject(new Error('raw HTTP client: one request at a time'));
+    // a destroyed socket drops writes without an error event: the reply would never come
+    if (this.closed) return Promise.reject(new Error('raw HTTP client: connection closed'));
     const done = new Promise<number>((resolve, reject) => {
       this.#waiting = { resolve, reject };
     });
@@ -51,8 +62,9 @@ export class RawHttpConnection {
     return done;
   }
 
+  /** Closes the connection; a request in flight fails. */
   close(): void {
-    this.#socket.destroy();
+    this.#fail(new Error('connection closed'));
   }
 
   #onData(d: Buffer): void {
