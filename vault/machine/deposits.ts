@@ -8,11 +8,13 @@ import {
   depositAad,
   depositBytes,
   depositReceiptBytes,
+  open,
   requireSignature,
   shareDigest,
+  type X25519KeyPair,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
-import { checkSeq, claimStatus, closeClaim, openDeposit, type Step, tenantOf } from './records.ts';
+import { checkSeq, claimStatus, closeClaim, type Step, tenantOf } from './records.ts';
 import { keys } from './store.ts';
 import type { ClaimRecord, CommandResult, WalletRecord } from './types.ts';
 
@@ -20,9 +22,8 @@ export function deposit(step: Step, d: Deposit): CommandResult {
   const { view, ctx, effects, config } = step;
   const t = tenantOf(view, d.tenant);
   checkSeq(t, d.seq);
-  const { signature, ...unsigned } = d;
-  requireSignature('deposit', signature, depositBytes(config.clusterId, unsigned), t.tenantKey);
   const walletKey = keys.wallet(d.walletId);
+  if (!ctx.prechecked) verifyDeposit(config.clusterId, t.tenantKey, step.keys.clusterKey(), d);
   if (view.read<WalletRecord>(walletKey) !== null)
     throw new VaultError('WALLET_EXISTS', 'wallet id already holds a deposit', 409);
   if (t.walletCount >= t.limits.maxWallets) {
@@ -38,8 +39,6 @@ export function deposit(step: Step, d: Deposit): CommandResult {
       `iterations must be in [${t.limits.minIterations}, ${t.limits.maxIterations}]`,
     );
   }
-  checkShare(step, d);
-
   const logIndex = ctx.logIndex;
   const receiptUnsigned = {
     tenant: d.tenant,
@@ -79,9 +78,29 @@ export function deposit(step: Step, d: Deposit): CommandResult {
   return { type: 'deposited', receipt: { ...receiptUnsigned, signature: receiptSignature } };
 }
 
-/** Item 3: decrypt; 1 <= x2 < n; x2·G == Q2; the scheme's combination. x2 dies here. */
-function checkShare(step: Step, d: Deposit): void {
-  const x2 = openDeposit(step, d.share, depositAad(step.config.clusterId, d));
+/**
+ * The part of a deposit's checks that no other command can change the outcome of: the tenant's
+ * signature (a tenant's key never changes) and the sealed share (item 3: it decrypts under the
+ * cluster key; 1 <= x2 < n; x2·G == Q2; the scheme's combination). It is most of a deposit's
+ * cost, so a proposer may run it once before proposing, off its main thread, and mark the entry
+ * `prechecked` (docs/protocol.md §7): every replica runs the same attested code, so repeating
+ * it on each would only spend CPU. x2 dies here.
+ */
+export function verifyDeposit(
+  clusterId: Uint8Array,
+  tenantKey: Uint8Array,
+  clusterKey: X25519KeyPair,
+  d: Deposit,
+): void {
+  const { signature, ...unsigned } = d;
+  requireSignature('deposit', signature, depositBytes(clusterId, unsigned), tenantKey);
+  const x2 = open({
+    purpose: 'deposit',
+    recipient: clusterKey,
+    enc: d.share.enc,
+    aad: depositAad(clusterId, d),
+    ciphertext: d.share.ciphertext,
+  });
   try {
     checkDepositShare({ scheme: d.scheme, q: d.q, q1: d.q1, q2: d.q2, x2 });
   } finally {

@@ -1,5 +1,6 @@
 /** The vault's deterministic state machine: commands in, results and effects out. */
 export { commandToJson, decodeCommand, encodeCommand } from './commands.ts';
+export { verifyDeposit } from './deposits.ts';
 export { type ApplyOutcome, MachineMisuse, type MachineOptions, VaultMachine } from './machine.ts';
 export {
   MemoryRecords,

@@ -36,6 +36,7 @@ import type {
   IssuedNonce,
   MachineConfig,
   NonceContext,
+  TenantRecord,
   WalletRecord,
   WalletView,
 } from './types.ts';
@@ -247,6 +248,11 @@ export class VaultMachine {
     const view = new View(this.#store);
     const c = view.read<ClaimRecord>(keys.claim(claimId));
     return c ? claimView(view.epoch(), tenantOf(view, c.tenant), c) : null;
+  }
+
+  /** A registered tenant's deposit-signing key (it never changes once registered). */
+  tenantKey(name: string): Uint8Array | null {
+    return new View(this.#store).read<TenantRecord>(keys.tenant(name))?.tenantKey ?? null;
   }
 
   tenantNames(): string[] {

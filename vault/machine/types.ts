@@ -59,6 +59,8 @@ export interface ApplyContext {
   keys: { clusterSecretKey: Uint8Array; receiptSecretKey: Uint8Array };
   /** At least 32 random bytes chosen by the proposer. */
   random: Uint8Array;
+  /** The proposer already ran the command's stateless checks (`verifyDeposit`). */
+  prechecked?: boolean;
 }
 
 export type Command =

@@ -50,11 +50,19 @@ export type LogCommand =
   | { kind: 'genesis'; secrets: ClusterSecrets; members: Member[] }
   /**
    * The genesis of a recovered vault: every founder holds the recovered state locally (sealed
-   * `recovered.bin`), so the entry carries only its digest, which each founder checks before
+   * `recovered/ copy`), so the entry carries only its digest, which each founder checks before
    * applying its own copy. Kind 2 (the whole state in one entry, capped at 1 MiB) is retired.
    */
   | { kind: 'recovered'; digest: Uint8Array; members: Member[] }
-  | { kind: 'vault'; timestamp: number; epochId: Uint8Array; random: Uint8Array; command: Command }
+  | {
+      kind: 'vault';
+      timestamp: number;
+      epochId: Uint8Array;
+      random: Uint8Array;
+      command: Command;
+      /** The proposer ran the command's stateless checks (a deposit's `verifyDeposit`). */
+      prechecked?: boolean;
+    }
   | { kind: 'addMember'; member: Member }
   | { kind: 'removeMember'; id: string }
   /** Benchmark-only (`npm run bench:cluster`): an opaque payload that changes no state. */
@@ -67,6 +75,8 @@ const KIND = {
   removeMember: 5,
   benchPut: 6,
   recovered: 7,
+  /** A vault command the proposer prechecked: the same layout as `vault`. */
+  vaultPrechecked: 8,
 } as const;
 
 const RECOVERED_TAG = 'vigil/v1/cluster/recovered-state';
@@ -135,7 +145,8 @@ function readMembers(r: Reader): Member[] {
 }
 
 export function encodeLogCommand(c: LogCommand): Uint8Array {
-  const w = new Writer().u8(KIND[c.kind]);
+  const kind = c.kind === 'vault' && c.prechecked ? KIND.vaultPrechecked : KIND[c.kind];
+  const w = new Writer().u8(kind);
   switch (c.kind) {
     case 'genesis':
       writeSecrets(w, c.secrets);
@@ -173,7 +184,7 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
       const digest = r.bytes(DIGEST_BYTES);
       if (digest.length !== DIGEST_BYTES) throw new Error('digest length');
       out = { kind: 'recovered', digest, members: readMembers(r) };
-    } else if (kind === KIND.vault) {
+    } else if (kind === KIND.vault || kind === KIND.vaultPrechecked) {
       const timestamp = r.u64();
       const epochId = r.bytes(EPOCH_ID_BYTES);
       const random = r.bytes(RANDOM_BYTES);
@@ -185,6 +196,7 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
         epochId,
         random,
         command: decodeCommand(r.bytes(MAX_BLOB)),
+        ...(kind === KIND.vaultPrechecked ? { prechecked: true } : {}),
       };
     } else if (kind === KIND.addMember) out = { kind: 'addMember', member: readMember(r) };
     else if (kind === KIND.removeMember) out = { kind: 'removeMember', id: r.str(256) };

@@ -23,7 +23,7 @@ import { VaultError } from '../errors.ts';
 import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
-import { bytesEqual, toHex } from '../protocol/index.ts';
+import { bytesEqual, type Deposit, toHex } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeReply,
@@ -44,6 +44,7 @@ import {
   TAG_RAFT,
   tagged,
 } from './links.ts';
+import { DepositPrechecks } from './prechecks.ts';
 import type { RecoveredRecords } from './recover.ts';
 import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState, recoveryRecord } from './state.ts';
 
@@ -99,6 +100,7 @@ export class ClusterMember {
   readonly #epochAcks = new Map<string, Set<string>>();
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
+  #prechecks: DepositPrechecks | undefined;
   readonly #genesis: LogCommand | undefined;
 
   private constructor(opts: MemberOptions) {
@@ -245,8 +247,16 @@ export class ClusterMember {
     if (command.type === 'beginEpoch') {
       throw new VaultError('FORBIDDEN', 'epochs are begun by the cluster itself', 403);
     }
+    const prechecked = command.type === 'deposit' && (await this.#precheck(command.deposit));
     const reply = await this.#propose(
-      { kind: 'vault', timestamp: Date.now(), epochId, random: randomBytes(RANDOM_BYTES), command },
+      {
+        kind: 'vault',
+        timestamp: Date.now(),
+        epochId,
+        random: randomBytes(RANDOM_BYTES),
+        command,
+        prechecked,
+      },
       session && { clientId: `client/${session.clientId}`, seq: session.seq },
     );
     if (reply === null) {
@@ -262,6 +272,26 @@ export class ClusterMember {
       });
     }
     return reply;
+  }
+
+  /**
+   * On the leader, a deposit's stateless checks run once, in the precheck workers; true when
+   * they passed (the entry says so and no replica repeats them). False when they could not run
+   * (no vault yet, unknown tenant, workers unavailable): every replica then checks in apply.
+   */
+  async #precheck(deposit: Deposit): Promise<boolean> {
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
+    const secrets = this.state.secrets;
+    const tenantKey = this.state.machine?.tenantKey(deposit.tenant) ?? null;
+    if (secrets === null || tenantKey === null || this.#closed) return false;
+    this.#prechecks ??= new DepositPrechecks(secrets);
+    try {
+      await this.#prechecks.verify(deposit, tenantKey);
+      return true;
+    } catch (e) {
+      if (e instanceof VaultError && e.code !== 'NODE_CLOSED' && e.code !== 'INTERNAL') throw e;
+      return false;
+    }
   }
 
   mintPingNonce(tenant: string): IssuedNonce {
@@ -487,6 +517,7 @@ export class ClusterMember {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.epochs.close(); // unblocks an applier waiting for a secret
+    await this.#prechecks?.close();
     await this.#node?.stop().catch(() => {});
     await this.#network.close();
   }

@@ -301,6 +301,7 @@ export class ReplicatedState implements DurableStateMachine {
           epochId: c.epochId,
           epochSecret,
           random: c.random,
+          prechecked: c.prechecked === true,
           keys: {
             clusterSecretKey: secrets.clusterSecretKey,
             receiptSecretKey: secrets.receiptSecretKey,

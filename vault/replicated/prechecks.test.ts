@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Command } from '../machine/index.ts';
+import { Operator, Tenant } from '../node/actors.test-support.ts';
+import { decodeLogCommand, decodeReply, encodeLogCommand, type LogCommand } from './codec.ts';
+import { EpochKeeper } from './epochs.ts';
+import { newGenesis } from './local.ts';
+import { DepositPrechecks } from './prechecks.ts';
+import { mapReader } from './recovery.test-support.ts';
+import { clusterPublicKeys, ReplicatedState } from './state.ts';
+
+const policy = { group: 'rsa2048' as const, iterations: 64 };
+const operator = new Operator();
+const tenant = new Tenant('acme');
+const genesis = newGenesis(operator.publicKey) as Extract<LogCommand, { kind: 'genesis' }>;
+const keys = clusterPublicKeys(genesis.secrets);
+const pool = new DepositPrechecks(genesis.secrets, 1);
+afterAll(() => pool.close());
+
+function deposit(): Extract<Command, { type: 'deposit' }> {
+  return tenant.deposit(keys, tenant.newWallet(), policy) as Extract<Command, { type: 'deposit' }>;
+}
+
+describe('deposit prechecks: run once by the proposer, off its main thread', () => {
+  it('passes a good deposit; refuses a forged signature and a share that does not open', async () => {
+    const good = deposit();
+    await expect(pool.verify(good.deposit, tenant.publicKey)).resolves.toBeUndefined();
+    const forged = { ...good.deposit, signature: randomBytes(64) };
+    await expect(pool.verify(forged, tenant.publicKey)).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
+    // signed by another tenant's key: refused against this tenant's
+    await expect(pool.verify(good.deposit, new Tenant('x').publicKey)).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
+    // a properly signed deposit whose sealed x2 is not Q2's
+    const w = tenant.newWallet();
+    const wrong = tenant.deposit(keys, { ...w, x2: w.x2 + 1n }, policy);
+    if (wrong.type !== 'deposit') throw new Error('not a deposit');
+    await expect(pool.verify(wrong.deposit, tenant.publicKey)).rejects.toMatchObject({
+      code: 'SHARE_MISMATCH',
+    });
+  }, 30_000);
+
+  it('the log says which entries were prechecked; a prechecked entry is not checked again', async () => {
+    const d = deposit();
+    const entry = (prechecked: boolean): LogCommand => ({
+      kind: 'vault',
+      timestamp: Date.now(),
+      epochId: randomBytes(16),
+      random: randomBytes(32),
+      command: d,
+      prechecked,
+    });
+    expect(decodeLogCommand(encodeLogCommand(entry(true)))).toMatchObject({ prechecked: true });
+    expect(decodeLogCommand(encodeLogCommand(entry(false))).prechecked).toBeUndefined();
+
+    // The trust boundary, stated as a test: replicas take the proposer's word for the
+    // signature (only an attested leader proposes entries), and check it when not prechecked.
+    const records = new Map<string, Uint8Array>();
+    const s = new ReplicatedState({ epochs: new EpochKeeper() });
+    await s.load(mapReader(records));
+    let index = 0;
+    const apply = (c: LogCommand) => decodeReply(s.apply(encodeLogCommand(c), ++index));
+    apply(genesis);
+    const t = new Tenant('acme2');
+    expect(apply({ ...entry(false), command: operator.registerTenant(keys, t) }).ok).toBe(true);
+    const mine = t.deposit(keys, t.newWallet(), policy) as Extract<Command, { type: 'deposit' }>;
+    const forged = { ...mine, deposit: { ...mine.deposit, signature: randomBytes(64) } };
+    const checked = apply({ ...entry(false), command: forged });
+    expect(checked.ok ? 'accepted' : checked.error.code).toBe('BAD_SIGNATURE');
+    expect(apply({ ...entry(true), command: forged }).ok).toBe(true);
+  }, 30_000);
+});
