@@ -441,6 +441,9 @@ export class ClusterMember {
         }
         return;
       }
+      // the leader's precheck workers boot (~0.5 s) before the first deposit needs them
+      const secrets = this.state.secrets;
+      if (secrets !== null) this.#prechecks ??= new DepositPrechecks(secrets);
       await this.#ensureEpoch(st);
       await this.#reconcile(st);
     } catch {
