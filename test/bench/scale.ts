@@ -20,7 +20,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { RaftStorage, type StateReader } from '../../cluster/index.ts';
+import { RaftStorage } from '../../cluster/index.ts';
 import { StorageBox } from '../../vault/enclave/index.ts';
 import type { Command, CommandResult } from '../../vault/machine/index.ts';
 import { decodeRecord, encodeRecord } from '../../vault/machine/store.ts';
@@ -37,6 +37,7 @@ import { EpochKeeper } from '../../vault/replicated/epochs.ts';
 import { listenLocalMember, newGenesis, startLocalCluster } from '../../vault/replicated/local.ts';
 import type { ClusterMember } from '../../vault/replicated/member.ts';
 import type { RecoveredRecords } from '../../vault/replicated/recover.ts';
+import { mapReader } from '../../vault/replicated/recovery.test-support.ts';
 import { clusterPublicKeys, RecordsDigest, ReplicatedState } from '../../vault/replicated/state.ts';
 import { solve } from '../../vdf/index.ts';
 import { type BenchSuite, percentile } from './report.ts';
@@ -64,16 +65,6 @@ export interface ScaleFigures {
 }
 
 const log = (line: string) => console.error(`scale: ${line}`);
-
-function mapReader(map: Map<string, Uint8Array>): StateReader {
-  return {
-    get: (key) => map.get(key),
-    async *iterate(prefix) {
-      for (const key of [...map.keys()].sort())
-        if (key.startsWith(prefix)) yield [key, map.get(key)!];
-    },
-  };
-}
 
 /** The real part of the seed: genesis, the tenant and REAL_WALLETS deposits, applied for real. */
 async function realSeed() {

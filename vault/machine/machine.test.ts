@@ -1,6 +1,6 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
-import { VaultError } from '../errors.ts';
+import { codeOf } from '../protocol/code-of.test-support.ts';
 import {
   CURVE_ORDER,
   canonicalHash,
@@ -34,16 +34,6 @@ import { MachineMisuse, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
 import type { MemoryRecords } from './store.ts';
 import type { ClaimView, Command } from './types.ts';
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof VaultError) return e.code;
-    throw e;
-  }
-  return 'NO_ERROR';
-}
 
 function ok(out: ApplyOutcome) {
   if (!out.ok) throw new Error(`expected success, got ${out.error.code}: ${out.error.message}`);
