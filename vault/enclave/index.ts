@@ -23,6 +23,7 @@ export {
   type DevAttestationVerifierOptions,
   devPcr,
 } from './dev-attestation.ts';
+export { createFileExclusive } from './durable-file.ts';
 export { KeyFileSealer, type KeyFileSealerOptions } from './key-file-sealer.ts';
 export { KmsSealer, type KmsSealerOptions, type RecipientKeyPair } from './kms-sealer.ts';
 export { MAX_DOCUMENT_BYTES } from './limits.ts';

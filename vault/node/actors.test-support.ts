@@ -22,7 +22,7 @@ import {
   type TenantLimits,
   x25519PublicKey,
 } from '../protocol/index.ts';
-import type { ClusterPublicKeys } from './node-keys.ts';
+import type { ClusterPublicKeys } from './vault-node.ts';
 
 export const testLimits: TenantLimits = {
   groups: ['class1024', 'rsa2048'],

@@ -1,243 +1,203 @@
 /**
- * One vault node: the pure state machine over its records in a sealed store on the storage seam
- * (cluster's `KvStore`, LevelDB here). A command's record writes go to disk in one synced batch
- * before its reply; nothing is replayed at start and nothing rewrites the whole state, so opening
- * and every command cost the same whatever the number of wallets.
+ * One vault node (`vigil vault start`): a cluster of one member, the same code as every cluster
+ * node (vault/replicated) — the same records, storage seam, log and apply path — so there is one
+ * storage to build and one to trust. A command is answered once its log entry is fsynced and
+ * applied; claims and releases once their applied records are on disk too.
  *
- * Rollback model (DESIGN.md P4): the epoch secret lives only in memory, so every start of a node
- * from disk begins a new epoch, which voids every pending claim (claims are read as void once
- * their epoch is over) while deposits survive.
+ * Restart: the member keeps its link key (sealed in the data directory) and its Raft directory,
+ * and reopens them: nothing is copied or replayed beyond the entries committed since its applied
+ * records last reached the disk. The epoch secret lived only in memory, so claim-family entries
+ * of the epoch before the restart are applied as rejected, and a new epoch begins, which voids
+ * every pending claim while deposits survive (P4). A single node is its own majority: no other
+ * member could hold a newer state.
  */
-import { type KvStore, type KvWrite, LevelKvStore, type ValueCipher } from '../../cluster/index.ts';
-import { VaultError } from '../errors.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ValueCipher } from '../../cluster/index.ts';
 import {
-  type Command,
-  type CommandResult,
-  decodeCommand,
-  type Effect,
-  encodeCommand,
-  type IssuedNonce,
-  type MachineConfig,
-  type RecordStore,
+  type AttestationProvider,
+  type AttestationVerifier,
+  createFileExclusive,
+  DevAttestationProvider,
+} from '../enclave/index.ts';
+import { VaultError } from '../errors.ts';
+import type {
+  Command,
+  CommandResult,
+  Effect,
+  IssuedNonce,
+  MachineConfig,
   VaultMachine,
 } from '../machine/index.ts';
-import {
-  type ClusterPublicKeys,
-  decodeNodeKeys,
-  encodeNodeKeys,
-  generateNodeKeys,
-  type NodeKeys,
-  publicKeysOf,
-} from './node-keys.ts';
-
-export const EPOCH_ID_BYTES = 16;
-const RANDOM_BYTES = 32;
-const KEYS = 'node/keys';
-const RECORD = 's/';
-
-/** Authenticated encryption of one stored record; `name` is bound as associated data. */
-export type RecordCipher = ValueCipher;
+import type { ClusterSecrets } from '../replicated/codec.ts';
+import { identityOf } from '../replicated/identity.ts';
+import { newGenesis } from '../replicated/local.ts';
+import { ClusterMember } from '../replicated/member.ts';
 
 export type MachineLimits = Omit<
   MachineConfig,
   'clusterId' | 'operatorKey' | 'clusterEncryptionKey' | 'receiptKey'
 >;
 
-export const DEFAULT_MACHINE_LIMITS: MachineLimits = {
-  pingNonceTtlMs: 60_000,
-  claimNonceTtlMs: 10 * 60_000,
-  claimIntervalMs: 60_000,
-  maxTenants: 1_000,
-};
+/** Authenticated encryption of one stored record; `name` is bound as associated data. */
+export type RecordCipher = ValueCipher;
+
+export interface ClusterPublicKeys {
+  clusterId: Uint8Array;
+  clusterEncryptionKey: Uint8Array;
+  receiptKey: Uint8Array;
+}
 
 export interface VaultNodeOptions {
   dataDir: string;
   cipher: RecordCipher;
   /** The operator's BIP-340 key; required when the data directory is new. */
   operatorKey?: Uint8Array;
-  limits?: Partial<MachineLimits>;
-  now?: () => number;
-  random?: (n: number) => Uint8Array;
+  limits?: Partial<ClusterSecrets['limits']>;
+  /**
+   * Attests the member's link key. A one-member cluster has no peer to show it to, so the default
+   * is a throwaway dev provider; the HTTP API's attestation is configured separately.
+   */
+  attestation?: AttestationProvider;
   onEffects?: (effects: Effect[]) => void;
+  /** How long `open` waits for the member to lead, hold its vault and begin an epoch. */
+  readyTimeoutMs?: number;
 }
 
-function defaultRandom(n: number): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(n));
-}
+const LINK_KEY = 'link.key';
+const RAFT_DIR = 'raft';
+
+/** No member is ever admitted: a one-member cluster has no peers. */
+const NO_PEERS: AttestationVerifier = {
+  kind: 'insecure-dev',
+  verify() {
+    throw new VaultError('ATTESTATION_REJECTED', 'a one-member vault admits no peers', 403);
+  },
+};
 
 export class VaultNode {
-  readonly #kv: KvStore;
-  readonly #cipher: RecordCipher;
-  readonly #machine: VaultMachine;
-  readonly #keys: NodeKeys;
-  readonly #now: () => number;
-  readonly #random: (n: number) => Uint8Array;
-  readonly #onEffects: ((effects: Effect[]) => void) | undefined;
-  readonly #epochId: Uint8Array;
-  readonly #epochSecret: Uint8Array;
-  /** The command being made durable: its writes, read before the disk has them. */
-  #pending = new Map<string, Uint8Array | null>();
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
-  #failed: Error | undefined;
+  readonly #member: ClusterMember;
 
-  private constructor(kv: KvStore, keys: NodeKeys, opts: VaultNodeOptions) {
-    this.#kv = kv;
-    this.#cipher = opts.cipher;
-    this.#keys = keys;
-    this.#now = opts.now ?? Date.now;
-    this.#random = opts.random ?? defaultRandom;
-    this.#onEffects = opts.onEffects;
-    this.#epochId = this.#random(EPOCH_ID_BYTES);
-    this.#epochSecret = this.#random(32);
-    const records: RecordStore = {
-      get: (key) =>
-        this.#pending.has(key) ? (this.#pending.get(key) ?? undefined) : this.#read(RECORD + key),
-      write: (writes) => {
-        for (const w of writes) this.#pending.set(w.key, w.value);
-      },
-    };
-    this.#machine = new VaultMachine(records);
+  private constructor(member: ClusterMember) {
+    this.#member = member;
   }
 
   static async open(opts: VaultNodeOptions): Promise<VaultNode> {
-    const random = opts.random ?? defaultRandom;
-    const kv = await LevelKvStore.open(opts.dataDir);
+    await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+    const dir = join(opts.dataDir, RAFT_DIR);
+    const fresh = !(await stat(dir).catch(() => null));
+    if (fresh && !opts.operatorKey) {
+      throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
+    }
+    const provider =
+      opts.attestation ??
+      new DevAttestationProvider({
+        insecureDevAttestation: true,
+        signingKey: randomBytes(32),
+        warn: () => {},
+      });
+    const identity = await identityOf(provider, await linkKey(opts.dataDir, opts.cipher));
+    const member = await ClusterMember.listen({
+      identity,
+      slot: 'single',
+      generation: 1,
+      dir,
+      cipher: opts.cipher,
+      verifier: NO_PEERS,
+      host: '127.0.0.1',
+      port: 0,
+      clusterId: 'single',
+      genesis: fresh ? newGenesis(opts.operatorKey!, opts.limits) : undefined,
+      voidUnknownEpochs: true,
+      onEffects: opts.onEffects,
+    });
     try {
-      const storedKeys = kv.get(KEYS);
-      let keys: NodeKeys;
-      if (storedKeys !== undefined) {
-        keys = decodeNodeKeys(unseal(opts.cipher, KEYS, storedKeys));
-      } else {
-        if (!opts.operatorKey) {
-          throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
+      member.setFounders([member.record('http://single.invalid')]);
+      await member.start();
+      await storageReadable(member);
+      const end = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+      while (!(member.isLeader && member.state.machine !== null && member.epochReady)) {
+        if (Date.now() > end) {
+          throw new VaultError('CLUSTER_NOT_READY', 'the vault did not become ready in time', 503);
         }
-        keys = generateNodeKeys(random);
-        await kv.write([{ key: KEYS, value: opts.cipher.seal(KEYS, encodeNodeKeys(keys)) }], {
-          sync: true,
-        });
+        await new Promise((r) => setTimeout(r, 10));
       }
-      const node = new VaultNode(kv, keys, opts);
-      if (node.#read(`${RECORD}v/config`) === undefined) {
-        if (!opts.operatorKey) {
-          throw new VaultError('CONFIG_INVALID', 'a new vault needs the operator key', 500);
-        }
-        const config: MachineConfig = {
-          ...DEFAULT_MACHINE_LIMITS,
-          ...opts.limits,
-          ...publicKeysOf(keys),
-          operatorKey: opts.operatorKey,
-        };
-        const records = node.#machine.store;
-        VaultMachine.create(config, undefined, records);
-        await node.#flush();
-      }
-      await node.submit({ type: 'beginEpoch' });
-      return node;
+      return new VaultNode(member);
     } catch (err) {
-      await kv.close();
+      await member.close();
       throw err;
     }
   }
 
-  #read(key: string): Uint8Array | undefined {
-    const v = this.#kv.get(key);
-    return v === undefined ? undefined : unseal(this.#cipher, key, v);
-  }
-
-  /** The pending writes, sealed, in one synced batch. */
-  async #flush(): Promise<void> {
-    const ops: KvWrite[] = [...this.#pending].map(([key, value]) => ({
-      key: RECORD + key,
-      value: value === null ? null : this.#cipher.seal(RECORD + key, value),
-    }));
-    await this.#kv.write(ops, { sync: true });
-    this.#pending = new Map();
-  }
-
   get publicKeys(): ClusterPublicKeys {
-    return publicKeysOf(this.#keys);
+    return this.#member.publicKeys;
   }
 
   get machine(): VaultMachine {
-    return this.#machine;
+    const m = this.#member.state.machine;
+    if (m === null) throw new VaultError('CLUSTER_NOT_READY', 'the vault is not open', 503);
+    return m;
   }
 
   get epochId(): Uint8Array {
-    return this.#epochId;
+    return this.machine.epochId!;
+  }
+
+  /** The member underneath (Raft status and metrics). */
+  get member(): ClusterMember {
+    return this.#member;
   }
 
   /** A fresh single-use ping nonce (minted from the epoch secret; nothing is written). */
   mintPingNonce(tenant: string): IssuedNonce {
-    return this.#machine.mintPingNonce(tenant, this.#nonceContext());
+    return this.#member.mintPingNonce(tenant);
   }
 
   /** A fresh single-use claim nonce for a wallet. */
   mintClaimNonce(walletId: Uint8Array): IssuedNonce {
-    return this.#machine.mintClaimNonce(walletId, this.#nonceContext());
-  }
-
-  #nonceContext() {
-    return {
-      epochId: this.#epochId,
-      epochSecret: this.#epochSecret,
-      timestamp: this.#now(),
-      random: this.#random(RANDOM_BYTES),
-    };
+    return this.#member.mintClaimNonce(walletId);
   }
 
   /** Applies a command; resolves with its result once durable, rejects with a VaultError. */
   submit(command: Command): Promise<CommandResult> {
-    const run = this.#queue.then(() => this.#apply(command));
-    this.#queue = run.catch(() => {});
-    return run;
+    return this.#member.submit(command);
   }
 
-  async #apply(input: Command): Promise<CommandResult> {
-    if (this.#closed) throw new VaultError('NODE_CLOSED', 'the vault node is shutting down', 503);
-    if (this.#failed) {
-      throw new VaultError('STORAGE_FAILED', 'the node stopped after a storage failure', 503);
-    }
-    // What is applied is exactly what a replica would decode from a log entry.
-    const command = decodeCommand(encodeCommand(input));
-    const outcome = this.#machine.apply(command, {
-      logIndex: this.#machine.lastIndex + 1,
-      timestamp: this.#now(),
-      epochId: this.#epochId,
-      epochSecret: this.#epochSecret,
-      random: this.#random(RANDOM_BYTES),
-      keys: {
-        clusterSecretKey: this.#keys.clusterSecretKey,
-        receiptSecretKey: this.#keys.receiptSecretKey,
-      },
-    });
-    if (!outcome.ok) throw outcome.error;
-    try {
-      await this.#flush();
-    } catch (err) {
-      // Memory is now ahead of the disk: refuse everything until a restart reads the disk.
-      this.#failed = err as Error;
-      throw new VaultError('STORAGE_FAILED', 'the command could not be made durable', 503);
-    }
-    this.#onEffects?.(outcome.effects);
-    return outcome.result;
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#queue;
-    await this.#kv.close();
+  close(): Promise<void> {
+    return this.#member.close();
   }
 }
 
-function unseal(cipher: RecordCipher, key: string, sealed: Uint8Array): Uint8Array {
+/** The member's link key: made once, sealed under the storage key, kept across restarts. */
+async function linkKey(dataDir: string, cipher: RecordCipher): Promise<Uint8Array> {
+  const path = join(dataDir, LINK_KEY);
+  let sealed = await readFile(path).catch(() => null);
+  if (sealed === null) {
+    await createFileExclusive(path, cipher.seal(LINK_KEY, randomBytes(32))).catch(() => {});
+    sealed = await readFile(path);
+  }
   try {
-    return cipher.open(key, sealed);
+    return cipher.open(LINK_KEY, new Uint8Array(sealed));
   } catch {
     throw new VaultError(
       'STORAGE_CORRUPT',
-      `stored record ${key} failed authentication (wrong storage key or tampered disk)`,
+      `${LINK_KEY} failed authentication (wrong storage key or tampered disk)`,
+      500,
+    );
+  }
+}
+
+/** A tampered or foreign record fails here, at open, rather than in the first command. */
+async function storageReadable(member: ClusterMember): Promise<void> {
+  try {
+    void member.state.machine?.lastIndex;
+    void member.state.machine?.epochId;
+    void member.state.machine?.tenantNames();
+  } catch (e) {
+    throw new VaultError(
+      'STORAGE_CORRUPT',
+      `stored records unreadable: ${(e as Error).message}`,
       500,
     );
   }

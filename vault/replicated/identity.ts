@@ -29,8 +29,16 @@ export interface Identity {
   attestation: Uint8Array;
 }
 
-export async function newIdentity(provider: AttestationProvider): Promise<Identity> {
-  const staticKey = keyPairFromPrivate(randomBytes(32));
+export function newIdentity(provider: AttestationProvider): Promise<Identity> {
+  return identityOf(provider, randomBytes(32));
+}
+
+/** The identity of a link key kept across restarts (a one-member cluster's: vault/node). */
+export async function identityOf(
+  provider: AttestationProvider,
+  privateKey: Uint8Array,
+): Promise<Identity> {
+  const staticKey = keyPairFromPrivate(privateKey);
   const attestation = await provider.attest({
     publicKey: staticKey.publicKey,
     userData: nodeKeyBinding(staticKey.publicKey),

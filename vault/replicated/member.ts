@@ -22,7 +22,13 @@ import type { AttestationVerifier } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
-import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
+import type {
+  Command,
+  CommandResult,
+  Effect,
+  IssuedNonce,
+  VaultMachine,
+} from '../machine/index.ts';
 import { bytesEqual, type Deposit, toHex } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
@@ -67,6 +73,12 @@ export interface MemberOptions {
    * carries its digest only; a founder whose copy differs halts instead of applying it.
    */
   recovered?: RecoveredRecords;
+  /**
+   * A member whose epoch secrets can come from no peer (a one-member cluster restarted from its
+   * disk): entries of epochs it does not hold are applied as rejected, never waited for (P4).
+   */
+  voidUnknownEpochs?: boolean;
+  onEffects?: (effects: Effect[]) => void;
   /** Told once if this member stops applying (its recovered vault differs from the cluster's). */
   onHalt?: (e: VaultError) => void;
   tickMs?: number;
@@ -112,6 +124,8 @@ export class ClusterMember {
     this.state = new ReplicatedState({
       epochs: this.epochs,
       onMembers: (members) => this.#setPeers(members),
+      voidUnknownEpochs: opts.voidUnknownEpochs,
+      onEffects: opts.onEffects,
       onHalt: opts.onHalt,
     });
     this.#genesis = opts.recovered
