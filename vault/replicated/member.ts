@@ -103,8 +103,6 @@ export class ClusterMember {
   #node!: RaftNode;
   #raftHandler: (from: NodeId, bytes: Uint8Array) => void = () => {};
   #timer: NodeJS.Timeout | undefined;
-  #seq = 0;
-  readonly #sessionId: string;
   #httpUrl = '';
   #port = 0;
   #busy = false;
@@ -120,7 +118,6 @@ export class ClusterMember {
     this.id = opts.identity.id;
     this.slot = opts.slot;
     this.generation = opts.generation;
-    this.#sessionId = `${this.id}/${randomBytes(8).toString('hex')}`;
     this.state = new ReplicatedState({
       epochs: this.epochs,
       onMembers: (members) => this.#setPeers(members),
@@ -340,12 +337,12 @@ export class ClusterMember {
   async #propose(c: LogCommand, session?: ClientSession): Promise<CommandResult | null> {
     if (this.#closed) throw new VaultError('NODE_CLOSED', 'the node is shutting down', 503);
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
-    if (!session) this.#seq += 1;
-    const s = session ?? { clientId: this.#sessionId, seq: this.#seq };
+    // Only a client's own retries need exactly-once (sessions); the member's proposals are never
+    // retried, so they carry none and cost no session record on any replica.
     let bytes: Uint8Array;
     try {
       bytes = await withTimeout(
-        this.#node.propose(encodeLogCommand(c), s),
+        this.#node.propose(encodeLogCommand(c), session),
         this.#opts.commitTimeoutMs ?? 10_000,
       );
     } catch (e) {
