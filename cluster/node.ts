@@ -320,9 +320,9 @@ export class RaftNode {
       // The callers answered here get their replies onto their sockets before the applied state
       // is sealed (~15 µs per sealed value, a few per batch): that work is not the client's wait.
       const index = rd.committed.at(-1)!.index;
-      const prepared = storage.prepare({ index, writes }, hardState);
+      storage.overlayWrites(writes); // reads see them from now on, sealed or not
       if (this.settle(results)) await new Promise((r) => setImmediate(r));
-      this.deferred.push(prepared);
+      this.deferred.push(storage.prepare({ index, writes }, hardState));
       hardState = null;
     }
     if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));

@@ -227,15 +227,20 @@ export class RaftStorage {
     return { hardState, snapshot, entries: live, applied };
   }
 
+  /** Applied writes the state reader must see from now on, before they are sealed and written. */
+  overlayWrites(writes: readonly KvWrite[]): void {
+    for (const w of writes) this.overlay.set(w.key, w.value);
+  }
+
   /** Seal the applied state and/or a commit-only hard state now, to ride in a later `save`. */
   prepare(applied: AppliedWrites | null, hardState: HardState | null): PreparedWrites {
     const plain: KvWrite[] = [];
     const ops: KvWrite[] = [];
     if (applied !== null) {
       const base = STATE(this.gen);
+      this.overlayWrites(applied.writes);
       for (const w of applied.writes) {
         plain.push(w);
-        this.overlay.set(w.key, w.value);
         ops.push({ key: base + w.key, value: w.value });
       }
       ops.push({ key: APPLIED, value: u64Value(applied.index) });
