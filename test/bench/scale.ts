@@ -4,7 +4,7 @@
  * deposits/s, release latency for a small T, memory, bytes on disk per wallet, the time to reopen
  * a stopped node's store, and a new member's catch-up (a streamed snapshot of the whole vault).
  *
- * How a vault of a million wallets is seeded quickly: 160 wallets are deposited for real through
+ * How a vault of a million wallets is seeded quickly: 420 wallets are deposited for real through
  * the replicated state machine's apply path (their owners' x1 is kept, so they can claim), and
  * the other wallets are records cloned from a real one under fresh ids: what the store would hold
  * after that many deposits, without paying each deposit's curve work. The vault is then founded
@@ -42,7 +42,7 @@ import { clusterPublicKeys, RecordsDigest, ReplicatedState } from '../../vault/r
 import { solve } from '../../vdf/index.ts';
 import { type BenchSuite, percentile } from './report.ts';
 
-const REAL_WALLETS = 160;
+const REAL_WALLETS = 420;
 const POLICY = { group: 'rsa2048' as const, iterations: 1_000 };
 const LIMITS = { ...testLimits, maxWallets: 10_000_000, maxClaims: 100_000 };
 
@@ -205,21 +205,21 @@ export async function measureSize(wallets: number): Promise<ScaleFigures> {
 
     log(`${wallets} wallets: pings`);
     const pings: number[] = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 500; i++) {
       const nonce = leader.mintPingNonce(tenant.name);
       pings.push((await timed(() => leader.submit(tenant.ping(keys, nonce.nonce))))[1]);
     }
 
     log(`${wallets} wallets: claims`);
     const claims: number[] = [];
-    for (const w of seed.wallets.slice(0, 100)) {
+    for (const w of seed.wallets.slice(0, 300)) {
       const nonce = leader.mintClaimNonce(w.walletId);
       const cmd = new Claimant(w).claim(keys, nonce.nonce);
       claims.push((await timed(() => leader.submit(cmd)))[1]);
     }
 
     log(`${wallets} wallets: a release (T = ${POLICY.iterations})`);
-    const owner = seed.wallets[150]!;
+    const owner = seed.wallets[REAL_WALLETS - 1]!;
     const [, releaseMs] = await timed(async () => {
       const nonce = leader.mintClaimNonce(owner.walletId);
       const r = await leader.submit(new Claimant(owner).claim(keys, nonce.nonce));

@@ -274,10 +274,11 @@ export class ClusterMember {
       // a retry older than the client's latest request: its reply is no longer kept
       throw new VaultError('STALE_RETRY', 'a newer request of this client was applied', 409);
     }
-    // A claim or release is answered only once its applied state is on this node's disk, so a
-    // `vigil cluster recover` (which cannot replay it without the epoch secret) still finds it.
-    // A ping needs no such wait: after a recovery every claim of its epoch is void anyway.
-    if (command.type === 'claim' || command.type === 'solve') {
+    // A release is answered only once its applied state is on this node's disk, so a
+    // `vigil cluster recover` (which cannot replay it without the epoch secret) still finds the
+    // share released. Pings and claims need no such wait: a recovery voids every claim of their
+    // epoch, and their nonces die with its secret.
+    if (command.type === 'solve') {
       await this.#node.whenApplyDurable().catch(() => {
         throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
       });
