@@ -118,7 +118,9 @@ export async function recoverVault(
     }
     // the replayed entries' writes (bounded by the log since the last compaction)
     const replayedWrites = new Map(state.drainWrites().map((w) => [w.key, w.value] as const));
-    if (state.machine === null) {
+    // A cluster that stopped before its recovered genesis reached a log still holds the vault it
+    // was founding from: the imported records are that vault.
+    if (state.machine === null && !state.holdsRecoveredVault) {
       throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
     }
     const merged = () => mergeRecords(storage, replayedWrites);

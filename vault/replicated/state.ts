@@ -164,6 +164,11 @@ export class ReplicatedState implements DurableStateMachine {
     return this.#appliedIndex;
   }
 
+  /** This store holds a recovered vault whose genesis was never applied (a founder's import). */
+  get holdsRecoveredVault(): boolean {
+    return this.#machine === null && this.#recovery !== null && this.#secrets !== null;
+  }
+
   /** Opens on the stored records: a handful of reads, whatever the number of wallets. */
   async load(reader: StateReader): Promise<void> {
     this.#reader = reader;
