@@ -27,7 +27,7 @@ import {
   releaseToJson,
   toHex,
 } from '../protocol/index.ts';
-import { handleError } from './errors.ts';
+import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
 import {
   claimIdParams,
@@ -75,6 +75,8 @@ export interface VaultBackend {
   mintClaimNonce(walletId: Uint8Array): IssuedNonce;
   readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'>;
   readonly publicKeys: ClusterKeys;
+  /** Why the node cannot serve the vault API yet (starting, no vault, catching up), or null. */
+  notReady?(): string | null;
 }
 
 /** What a replicated backend adds: Raft status, admission of new members, Raft metrics. */
@@ -161,6 +163,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    frameworkErrors: frameworkError,
   });
   const metrics = createVaultMetrics();
   app.setErrorHandler(handleError);
@@ -196,11 +199,30 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
 
   const cluster = opts.cluster;
   cluster?.registerMetrics(metrics.registry);
-  app.get('/healthz', { schema: { hide: true } }, async () => ({
-    status: 'ok',
-    lastIndex: backend.machine.lastIndex,
-    ...(cluster ? { raft: cluster.status() } : {}),
-  }));
+  // A node that is starting, has no vault yet or is still catching up says so (503 and a retry
+  // hint) instead of answering from a state it does not have yet; its cluster routes stay open.
+  const notReady = backend.notReady?.bind(backend);
+  if (notReady) {
+    app.addHook('onRequest', (req, reply, done) => {
+      const reason =
+        req.url.startsWith('/v1/') && !req.url.startsWith('/v1/cluster/') && notReady();
+      if (!reason) return done();
+      reply.header('retry-after', '1').code(503).send(errorBody('NOT_READY', reason));
+    });
+  }
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!.slice(0, 128);
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${path}`));
+  });
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
+    const reason = notReady?.() ?? null;
+    if (reason) return reply.code(503).send({ status: 'starting', reason });
+    return {
+      status: 'ok',
+      lastIndex: backend.machine.lastIndex,
+      ...(cluster ? { raft: cluster.status() } : {}),
+    };
+  });
   if (cluster) {
     app.get('/v1/cluster/status', { schema: { hide: true } }, async () => cluster.status());
     app.post('/v1/cluster/join', { schema: { hide: true } }, async (req) => cluster.join(req.body));

@@ -100,7 +100,11 @@ export class ClusterMember {
   readonly state: ReplicatedState;
   readonly #opts: MemberOptions;
   #network!: PeerNetwork;
-  #node!: RaftNode;
+  #node: RaftNode | undefined;
+  /** What this member is doing before Raft runs (answered with 503 meanwhile). */
+  #phase = 'waiting to join or found a cluster';
+  /** Latched once the member first holds the vault and has applied all it knew committed. */
+  #caughtUp = false;
   #raftHandler: (from: NodeId, bytes: Uint8Array) => void = () => {};
   #timer: NodeJS.Timeout | undefined;
   #httpUrl = '';
@@ -175,6 +179,7 @@ export class ClusterMember {
 
   /** Starts Raft; a joiner first learns the directory from the member that admitted it. */
   async start(directory?: readonly Member[]): Promise<void> {
+    this.#phase = 'starting Raft';
     if (directory) this.#setPeers(new Map(directory.map((d) => [d.id, d])));
     const transport: Transport = {
       send: (to, bytes) => void this.#network.send(to, tagged(TAG_RAFT, bytes)),
@@ -203,12 +208,45 @@ export class ClusterMember {
     this.#timer = setInterval(() => void this.#housekeeping(), 200);
   }
 
+  /** Notes what the member waits for before Raft starts (said in its 503 answers). */
+  setPhase(phase: string): void {
+    this.#phase = phase;
+  }
+
   get raft(): RaftNode {
-    return this.#node;
+    return this.#started();
   }
 
   status(): Status {
-    return this.#node.status();
+    return this.#started().status();
+  }
+
+  #started(): RaftNode {
+    if (this.#node === undefined) {
+      throw new VaultError(
+        'CLUSTER_STARTING',
+        `this node's Raft has not started: ${this.#phase}`,
+        503,
+      );
+    }
+    return this.#node;
+  }
+
+  /**
+   * Why this member cannot serve the vault API yet (null once it can): Raft not started, no
+   * vault yet, or a new member still catching up (a replay or a streamed snapshot).
+   */
+  notReady(): string | null {
+    if (this.#caughtUp) return null;
+    if (this.#node === undefined) return `Raft has not started: ${this.#phase}`;
+    if (this.state.machine === null)
+      return 'the vault is not here yet (genesis or snapshot pending)';
+    const st = this.#node.status();
+    if (st.appliedIndex < st.commitIndex || st.commitIndex === 0) {
+      return `catching up: applied ${st.appliedIndex} of ${st.commitIndex} committed entries`;
+    }
+    this.#caughtUp = true;
+    return null;
   }
 
   linkStats() {
@@ -222,11 +260,11 @@ export class ClusterMember {
   }
 
   get isLeader(): boolean {
-    return this.#node.status().role === 'leader';
+    return this.#node?.status().role === 'leader';
   }
 
   leaderUrl(): string | null {
-    const leader = this.#node.status().leader;
+    const leader = this.#node?.status().leader ?? '';
     if (leader === '' || leader === this.id) return null;
     return this.state.members.get(leader)?.httpUrl ?? null;
   }
@@ -279,9 +317,11 @@ export class ClusterMember {
     // share released. Pings and claims need no such wait: a recovery voids every claim of their
     // epoch, and their nonces die with its secret.
     if (command.type === 'solve') {
-      await this.#node.whenApplyDurable().catch(() => {
-        throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
-      });
+      await this.#started()
+        .whenApplyDurable()
+        .catch(() => {
+          throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
+        });
     }
     return reply;
   }
@@ -343,7 +383,7 @@ export class ClusterMember {
     let bytes: Uint8Array;
     try {
       bytes = await withTimeout(
-        this.#node.propose(encodeLogCommand(c), session),
+        this.#started().propose(encodeLogCommand(c), session),
         this.#opts.commitTimeoutMs ?? 10_000,
       );
     } catch (e) {
@@ -387,9 +427,9 @@ export class ClusterMember {
     if (!this.state.members.has(candidate.id)) {
       await this.#propose({ kind: 'addMember', member: candidate });
     }
-    const conf = this.#node.status().conf;
+    const conf = this.#started().status().conf;
     if (!conf.voters.includes(candidate.id) && !conf.learners.includes(candidate.id)) {
-      await this.#node.proposeConfChange({ op: 'addLearner', node: candidate.id });
+      await this.#started().proposeConfChange({ op: 'addLearner', node: candidate.id });
     }
     return [...this.state.members.values()];
   }
@@ -443,7 +483,7 @@ export class ClusterMember {
       // Everyone gossips the secrets it holds to members (joiners and nodes that missed one).
       for (const id of this.state.members.keys()) if (id !== this.id) this.#sendEpochs(id);
       if (!this.isLeader) return;
-      const st = this.#node.status();
+      const st = this.#started().status();
       if (st.commitIndex < st.lastIndex) return; // our no-op is not committed yet
       if (this.state.machine === null) {
         const g = this.#genesis;
@@ -503,7 +543,7 @@ export class ClusterMember {
       const holdsEpoch = epoch != null && this.#epochAcks.get(toHex(epoch))?.has(learner);
       // promoted only once caught up and holding the current epoch's secret
       if (p && p.match >= st.commitIndex && holdsEpoch) {
-        await this.#node.proposeConfChange({ op: 'promote', node: learner });
+        await this.#started().proposeConfChange({ op: 'promote', node: learner });
         return;
       }
     }
@@ -515,11 +555,11 @@ export class ClusterMember {
       );
       if (!newer) continue;
       if (old.id === this.id) {
-        this.#node.transferLeadership(newer.id); // a leader cannot remove itself
+        this.#started().transferLeadership(newer.id); // a leader cannot remove itself
         return;
       }
       if (st.conf.voters.includes(old.id) || st.conf.learners.includes(old.id)) {
-        await this.#node.proposeConfChange({ op: 'remove', node: old.id });
+        await this.#started().proposeConfChange({ op: 'remove', node: old.id });
         return;
       }
       await this.#propose({ kind: 'removeMember', id: old.id });

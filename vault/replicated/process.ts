@@ -238,7 +238,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     attestation: attestation.provider,
     cluster: clusterApi(member, metrics, () => url),
     rateLimitPerMinute: 1_000_000,
-    logger: false,
+    logger: { level: 'warn' }, // unexpected errors are logged (never request bodies)
   });
   // How peers started with --peers learn this node's attested record (verified before use).
   app.get('/v1/cluster/hello', async () => {
@@ -270,11 +270,15 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   await rename(join(slotDir, 'hello.json.tmp'), join(slotDir, 'hello.json'));
 
   if (o.found) {
+    member.setPhase('waiting for the other founders of this cluster');
+    o.log(`${o.slot}: waiting for the other founders`);
     member.setFounders(await founders(o, finder, attestation.verifier, record, boot));
     await member.start();
     // consumed: the new cluster holds it now (a retired copy stays for the operator)
     if (recovered) await retireRecovered(slotDir);
   } else {
+    member.setPhase('asking the cluster to admit this node');
+    o.log(`${o.slot}: asking the cluster to admit ${member.id}`);
     await member.start(await join_(finder, record));
   }
   o.log(`ready ${o.slot} ${member.id} ${url}`);

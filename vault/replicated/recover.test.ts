@@ -25,7 +25,9 @@ describe('vigil cluster recover', () => {
       // what a founder holds after importing its copy, before any entry
       const storage = await RaftStorage.open(join(slot, 'raft-a'), cipher);
       await storage.load();
-      await storage.importState(built.recovered.records(), [recoveryRecord(built.recovered.digest)]);
+      await storage.importState(built.recovered.records(), [
+        recoveryRecord(built.recovered.digest),
+      ]);
       await storage.close();
     }
     const report = await recoverVault(slots.map((dir) => ({ dir, cipher })));
