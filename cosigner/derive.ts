@@ -29,7 +29,7 @@ export function assertPath(path: readonly number[]): void {
       throw malformed('derivation index out of range');
     if (i >= HARDENED) {
       throw new CosignerError(
-        'COSIGNER_NOT_IMPLEMENTED',
+        'COSIGNER_UNSUPPORTED',
         'hardened derivation needs the whole private key; only non-hardened steps are supported',
       );
     }

@@ -16,7 +16,7 @@ export type CosignerErrorCode =
   /** A completed signature failed verification; the key has just been locked. */
   | 'COSIGNER_SIGNATURE_FAILED'
   /** A requested feature exists in the API but is deliberately not implemented. */
-  | 'COSIGNER_NOT_IMPLEMENTED'
+  | 'COSIGNER_UNSUPPORTED'
   /** Server: a request's auth signature is missing or does not verify. */
   | 'COSIGNER_UNAUTHORIZED'
   /** Server: a request's counter is not above the last accepted one (a replay). */

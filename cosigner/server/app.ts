@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AUTH_COUNTER_HEADER, AUTH_SIGNATURE_HEADER, type RegisterRequest } from '../api.ts';
 import { cosignerError } from '../errors.ts';
-import { errorBody, handleError } from './http-errors.ts';
+import { errorBody, frameworkError, handleError } from './http-errors.ts';
 import type { CosignerMetrics } from './metrics.ts';
 import type { AuthInput, CosignerService } from './service.ts';
 import type { CosignerStore, WalletRecord } from './store.ts';
@@ -83,6 +83,7 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
     loggerInstance: opts.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    frameworkErrors: frameworkError,
   });
   app.setErrorHandler(handleError);
   app.removeContentTypeParser('application/json');

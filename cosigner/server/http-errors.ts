@@ -12,7 +12,8 @@ const STATUS: Record<CosignerErrorCode, number> = {
   COSIGNER_BAD_STATE: 409,
   COSIGNER_KEY_LOCKED: 423,
   COSIGNER_SIGNATURE_FAILED: 422,
-  COSIGNER_NOT_IMPLEMENTED: 501,
+  /** A well-formed request for something this cosigner does not do: the client's to change. */
+  COSIGNER_UNSUPPORTED: 400,
   COSIGNER_UNAUTHORIZED: 401,
   COSIGNER_REPLAYED: 409,
   COSIGNER_WALLET_NOT_FOUND: 404,
@@ -31,6 +32,20 @@ export function statusOf(code: CosignerErrorCode): number {
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
+}
+
+/** Requests fastify refuses before routing: the same JSON error shape, never fastify's body. */
+export function frameworkError(
+  err: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply
+      .status(414)
+      .send(errorBody('COSIGNER_URL_TOO_LONG', 'a path parameter is too long'));
+  }
+  return reply.status(400).send(errorBody('COSIGNER_BAD_URL', 'the request URL is malformed'));
 }
 
 export function handleError(

@@ -374,7 +374,7 @@ export class CosignerService {
   refreshStart(w: WalletRecord, sessionId: string, msg1: unknown): RefreshMsg2 {
     if (w.scheme === 'musig2') {
       throw cosignerError(
-        'COSIGNER_NOT_IMPLEMENTED',
+        'COSIGNER_UNSUPPORTED',
         'refresh of MuSig2 wallets is not implemented (KeyAgg does not survive re-randomised shares)',
       );
     }

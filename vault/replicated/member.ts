@@ -346,11 +346,17 @@ export class ClusterMember {
     }
   }
 
+  /**
+   * Nonces are minted on the leader (a follower redirects, as for writes): a follower may not
+   * have applied yet the deposit a client was just answered for, and would refuse its nonce.
+   */
   mintPingNonce(tenant: string): IssuedNonce {
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     return this.#machineOrThrow().mintPingNonce(tenant, this.#nonceContext());
   }
 
   mintClaimNonce(walletId: Uint8Array): IssuedNonce {
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     return this.#machineOrThrow().mintClaimNonce(walletId, this.#nonceContext());
   }
 
