@@ -3,7 +3,7 @@
  * manage a local development cluster (dev attestation, key-file sealing, one data directory);
  * `node` is also how an operator runs each production node on its own machine.
  */
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
