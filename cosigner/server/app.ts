@@ -8,6 +8,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import {
+  capConnectionsPerAddress,
+  DEFAULT_SERVER_LIMITS,
+  enforceRequestDeadline,
+  type ServerLimits,
+  serverTimeouts,
+} from '../../vault/protocol/index.ts';
 import { AUTH_COUNTER_HEADER, AUTH_SIGNATURE_HEADER, type RegisterRequest } from '../api.ts';
 import { cosignerError } from '../errors.ts';
 import { errorBody, frameworkError, handleError } from './http-errors.ts';
@@ -68,6 +75,8 @@ export interface CosignerAppOptions {
   tenant: { tenant: string; tenantKey: string; pingKey: string };
   logger: Logger;
   rateLimitPerMinute?: number;
+  /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
+  limits?: Partial<ServerLimits>;
 }
 
 declare module 'fastify' {
@@ -79,12 +88,16 @@ declare module 'fastify' {
 
 export async function buildCosignerApp(opts: CosignerAppOptions): Promise<FastifyInstance> {
   const { service, metrics } = opts;
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: frameworkError,
+    ...serverTimeouts(limits),
   });
+  capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
+  enforceRequestDeadline(app as unknown as FastifyInstance, limits.requestTimeoutMs);
   app.setErrorHandler(handleError);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {

@@ -13,7 +13,10 @@ import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machi
 
 import {
   canonicalHash,
+  capConnectionsPerAddress,
+  DEFAULT_SERVER_LIMITS,
   depositReceiptToJson,
+  enforceRequestDeadline,
   parseClaim,
   parseClaimId,
   parseDeletion,
@@ -25,6 +28,8 @@ import {
   parseTenantRegistration,
   parseWalletId,
   releaseToJson,
+  type ServerLimits,
+  serverTimeouts,
   toHex,
 } from '../protocol/index.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
@@ -100,6 +105,8 @@ export interface VaultAppOptions {
   /** Requests per minute per client address (default 600). */
   rateLimitPerMinute?: number;
   logger?: boolean | object;
+  /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
+  limits?: Partial<ServerLimits>;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -159,12 +166,16 @@ function benchRoute(
 
 export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInstance> {
   const { backend, attestation } = opts;
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: frameworkError,
+    ...serverTimeouts(limits),
   });
+  capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
+  enforceRequestDeadline(app, limits.requestTimeoutMs);
   const metrics = createVaultMetrics();
   app.setErrorHandler(handleError);
   await app.register(swagger, {

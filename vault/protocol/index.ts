@@ -45,6 +45,13 @@ export {
   type Scheme,
 } from './schemes.ts';
 export {
+  capConnectionsPerAddress,
+  DEFAULT_SERVER_LIMITS,
+  enforceRequestDeadline,
+  type ServerLimits,
+  serverTimeouts,
+} from './server-limits.ts';
+export {
   requireSignature,
   SigningKey,
   signMessage,
