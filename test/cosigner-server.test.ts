@@ -428,6 +428,10 @@ describe('cosigner server against a vault node', () => {
       status: 423,
       code: 'COSIGNER_KEY_LOCKED',
     });
+    // nor can it be refreshed (that would take a pooled Paillier key and a vault deposit)
+    expect(
+      await errorOf(victim.call('POST', '/refresh', { sessionId: hex(rng(32)), message: {} })),
+    ).toEqual({ status: 423, code: 'COSIGNER_KEY_LOCKED' });
 
     await cosigner.close();
     await startCosigner();

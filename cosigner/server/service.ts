@@ -379,6 +379,11 @@ export class CosignerService {
       );
     }
     const { share } = this.#requireEcdsa(w);
+    // A key locked after a failed signature stays locked: refreshing it would hand the suspect
+    // client fresh shares, a pooled Paillier key and a new vault deposit.
+    if (this.#lockOf(w).locked) {
+      throw cosignerError('COSIGNER_KEY_LOCKED', 'this key is locked after a failed signature');
+    }
     if (this.#o.sessions.has(w.walletId, 'refresh')) {
       throw cosignerError('COSIGNER_CONFLICT', 'a refresh of this wallet is already running');
     }
