@@ -21,4 +21,4 @@ export type {
   NonceContext,
   WalletView,
 } from './types.ts';
-export type { VdfVerify } from './vdf.ts';
+export { type VdfVerify, verifyVdf } from './vdf.ts';

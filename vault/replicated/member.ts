@@ -22,14 +22,15 @@ import type { AttestationVerifier } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
-import type {
-  Command,
-  CommandResult,
-  Effect,
-  IssuedNonce,
-  VaultMachine,
+import {
+  type Command,
+  type CommandResult,
+  type Effect,
+  type IssuedNonce,
+  type VaultMachine,
+  verifyVdf,
 } from '../machine/index.ts';
-import { bytesEqual, type Deposit, toHex } from '../protocol/index.ts';
+import { bytesEqual, type Deposit, type Solution, toHex } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeReply,
@@ -91,6 +92,8 @@ export interface MemberOptions {
 }
 
 const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
+/** Solution attempts one claim may make per minute on one node. */
+const SOLVE_ATTEMPTS = 10;
 
 export class ClusterMember {
   readonly id: NodeId;
@@ -115,6 +118,7 @@ export class ClusterMember {
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
   #prechecks: DepositPrechecks | undefined;
+  readonly #solveAttempts = new Map<string, { since: number; count: number }>();
   readonly #genesis: LogCommand | undefined;
 
   private constructor(opts: MemberOptions) {
@@ -296,6 +300,7 @@ export class ClusterMember {
     if (command.type === 'beginEpoch') {
       throw new VaultError('FORBIDDEN', 'epochs are begun by the cluster itself', 403);
     }
+    if (command.type === 'solve') this.#precheckSolution(command.solution);
     const prechecked = command.type === 'deposit' && (await this.#precheck(command.deposit));
     const reply = await this.#propose(
       {
@@ -350,6 +355,46 @@ export class ClusterMember {
    * Nonces are minted on the leader (a follower redirects, as for writes): a follower may not
    * have applied yet the deposit a client was just answered for, and would refuse its nonce.
    */
+  /**
+   * A solution is verified here before it is proposed (every replica verifies it again in apply):
+   * a wrong one costs this node one check and never reaches the log, and each claim gets at most
+   * SOLVE_ATTEMPTS attempts per minute on this node, so nobody makes the cluster verify junk at
+   * will (issue 11 item 5).
+   */
+  #precheckSolution(sol: Solution): void {
+    if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
+    const claim = this.state.machine?.claim(sol.claimId);
+    if (!claim || claim.status !== 'live') return; // apply refuses it without verifying
+    const key = toHex(sol.claimId);
+    const now = Date.now();
+    let a = this.#solveAttempts.get(key);
+    if (a === undefined || now - a.since >= 60_000) {
+      if (this.#solveAttempts.size >= 10_000) this.#solveAttempts.clear();
+      a = { since: now, count: 0 };
+      this.#solveAttempts.set(key, a);
+    }
+    if (++a.count > SOLVE_ATTEMPTS) {
+      throw new VaultError(
+        'SOLVE_RATE',
+        'too many solution attempts for this claim; retry later',
+        429,
+      );
+    }
+    const verdict = verifyVdf(
+      {
+        group: claim.group,
+        seed: claim.seed,
+        iterations: claim.iterations,
+        output: sol.y,
+        proof: sol.proof,
+      },
+      { maxIterations: claim.iterations },
+    );
+    if (!verdict.valid) {
+      throw new VaultError('VDF_PROOF_INVALID', `VDF proof rejected: ${verdict.reason}`);
+    }
+  }
+
   mintPingNonce(tenant: string): IssuedNonce {
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     return this.#machineOrThrow().mintPingNonce(tenant, this.#nonceContext());

@@ -72,3 +72,66 @@ describe('deposit prechecks: run once by the proposer, off its main thread', () 
     expect(apply({ ...entry(true), command: forged }).ok).toBe(true);
   }, 30_000);
 });
+
+describe('solutions are checked before they reach the log (issue 11 item 5)', () => {
+  it('a wrong solution costs the leader one check and no entry; a claim gets 10 tries a minute', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Claimant } = await import('../node/actors.test-support.ts');
+    const { solve } = await import('../../vdf/index.ts');
+    const { startLocalCluster } = await import('./local.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-solve-'));
+    const op = new Operator();
+    const c = await startLocalCluster({
+      n: 3,
+      dir,
+      operatorKey: op.publicKey,
+      limits: { claimIntervalMs: 0 },
+    });
+    try {
+      const end = Date.now() + 20_000;
+      let leader = c.members.find((m) => m.isLeader && m.epochReady);
+      while (!leader && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 20));
+        leader = c.members.find((m) => m.isLeader && m.epochReady);
+      }
+      if (!leader) throw new Error('no leader');
+      const k = leader.publicKeys;
+      const t = new Tenant('acme');
+      await leader.submit(op.registerTenant(k, t));
+      const w = t.newWallet();
+      await leader.submit(t.deposit(k, w, policy));
+      const nonce = leader.mintClaimNonce(w.walletId);
+      const r = await leader.submit(new Claimant(w).claim(k, nonce.nonce));
+      if (r.type !== 'claim') throw new Error('no claim');
+      const good = await solve({
+        group: r.claim.group,
+        seed: r.claim.seed,
+        iterations: r.claim.iterations,
+        workers: 'never',
+      });
+      const wrong = Uint8Array.from(good.output);
+      wrong[wrong.length - 1]! ^= 1;
+      const before = leader.status().lastIndex;
+      for (let i = 0; i < 10; i++) {
+        await expect(
+          leader.submit({
+            type: 'solve',
+            solution: { claimId: r.claim.claimId, y: wrong, proof: good.proof },
+          }),
+        ).rejects.toMatchObject({ code: 'VDF_PROOF_INVALID' });
+      }
+      expect(leader.status().lastIndex).toBe(before); // nothing reached the log
+      await expect(
+        leader.submit({
+          type: 'solve',
+          solution: { claimId: r.claim.claimId, y: good.output, proof: good.proof },
+        }),
+      ).rejects.toMatchObject({ code: 'SOLVE_RATE', status: 429 });
+    } finally {
+      await Promise.all(c.members.map((m) => m.close()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

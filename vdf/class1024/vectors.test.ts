@@ -96,6 +96,23 @@ describeWithVectors('chia', 'chiavdf vectors (shared/vectors/chia)', () => {
   const classes = [0, 2, 4, 5, 6, 7].map((d) => records.find((r) => r.depth === d)!);
   classes.push(records.find((r) => r.x[0] !== 0x08)!);
 
+  it('bogus deep proofs are refused before any group work (issue 11 item 5)', () => {
+    const r = classes[0]!; // depth 0: y ‖ π
+    // 20 segments of 0 iterations (each would cost a Wesolowski check): malformed, at once
+    const seg = new Uint8Array(SEGMENT_BYTES);
+    seg[8 + 32] = 5; // B = 5 (> 1)
+    seg.set(r.blob.subarray(0, 100), 8 + 33); // a valid form as the segment's proof
+    const zeros = new Uint8Array(200 + 20 * SEGMENT_BYTES);
+    zeros.set(r.blob, 0);
+    for (let k = 0; k < 20; k++) zeros.set(seg, 200 + k * SEGMENT_BYTES);
+    const t0 = performance.now();
+    rejects(() => verifyChiaRecord(r.seed, r.x, zeros, r.T, 20), ['VDF_MALFORMED']);
+    expect(performance.now() - t0).toBeLessThan(200); // no group work (a check costs ~10 ms)
+    // deeper than any honest prover: refused by its size alone
+    const deep = new Uint8Array(200 + 21 * SEGMENT_BYTES);
+    rejects(() => verifyChiaRecord(r.seed, r.x, deep, r.T, 21), ['VDF_OUT_OF_RANGE']);
+  });
+
   it('T ± 1 is rejected', { timeout: 60_000 }, () => {
     for (const r of classes) {
       for (const dt of [-1n, 1n]) {

@@ -9,8 +9,12 @@ import { type FormOps, multiExp } from './pow.ts';
 /** chiavdf B_bytes: the Fiat–Shamir prime B is 264 bits, carried as 33 bytes in segments. */
 export const B_BYTES = 33;
 export const SEGMENT_BYTES = 8 + B_BYTES + FORM_BYTES; // 141
-/** Deepest n-Wesolowski proof accepted (mainnet witness types stay below 20). */
-export const MAX_DEPTH = 64;
+/**
+ * Deepest n-Wesolowski proof accepted: what honest provers produce (Chia mainnet witness types
+ * stay below 20; chiavdf's published records reach 7; ours are depth 0). Each segment costs a
+ * verifier a full Wesolowski check, so a deeper bogus proof is only an amplifier.
+ */
+export const MAX_DEPTH = 20;
 /** Largest T accepted: 2^48 ≈ 2.8·10^14, far beyond any vault delay, within u64 and exact doubles. */
 export const MAX_ITERATIONS = 2 ** 48;
 
@@ -92,6 +96,8 @@ export function verifyChiaBlob(
   for (let k = depth - 1; k >= 0; k--) {
     const at = 2 * FORM_BYTES + k * SEGMENT_BYTES;
     const iters = readU64BE(blob, at);
+    // a zero-iteration segment proves nothing and costs a check: no honest prover writes one
+    if (iters === 0n) throw new VdfError('VDF_MALFORMED', 'class1024: a segment of 0 iterations');
     const B = readBE(blob, at + 8, B_BYTES);
     if (B <= 1n) throw new VdfError('VDF_MALFORMED', 'class1024: segment B must be above 1');
     const segProof = decodeForm(D, blob.subarray(at + 8 + B_BYTES, at + SEGMENT_BYTES));
