@@ -36,7 +36,13 @@ export {
   type RaftConfig,
   type RaftInit,
 } from './raft.ts';
-export { Applier, type ApplyResult, SESSION_KEY_PREFIX, type StateMachine } from './sessions.ts';
+export {
+  Applier,
+  type ApplyResult,
+  SESSION_CONFLICT,
+  SESSION_KEY_PREFIX,
+  type StateMachine,
+} from './sessions.ts';
 export {
   decodeChunk,
   encodeChunk,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterError } from './errors.ts';
 import { Raft } from './raft.ts';
-import { Applier, type StateMachine } from './sessions.ts';
+import { Applier, SESSION_CONFLICT, type StateMachine } from './sessions.ts';
 import { MemStore, seededRandom, TestNet } from './testnet.ts';
 import type { Message } from './types.ts';
 
@@ -377,6 +377,22 @@ describe('membership, transfer, snapshots, sessions', () => {
       copy.apply({ index: 99, term: 1, type: 'normal', clientId: 'k', seq: 2, data: enc('inc') })
         .duplicate,
     ).toBe(true);
+  });
+
+  it('a session caches a reply for the same command only, and only accepted commands advance it', () => {
+    const machine: StateMachine = {
+      apply: (data) => enc(new TextDecoder().decode(data) === 'bad' ? 'rejected' : 'ok'),
+      accepted: (reply) => new TextDecoder().decode(reply) === 'ok',
+    };
+    const applier = new Applier(machine);
+    const entry = (index: number, seq: number, data: string) =>
+      applier.apply({ index, term: 1, type: 'normal', clientId: 'k', seq, data: enc(data) });
+    // a rejected command with a huge sequence number does not move the session
+    expect(new TextDecoder().decode(entry(1, 1_000_000, 'bad').reply!)).toBe('rejected');
+    expect(entry(2, 1, 'a').duplicate).toBe(false);
+    // the same sequence number: the cached reply for the same command, a conflict for another
+    expect(entry(3, 1, 'a')).toMatchObject({ duplicate: true, reply: enc('ok') });
+    expect(entry(4, 1, 'b').reply).toEqual(SESSION_CONFLICT);
   });
 
   it('exposes status for observability', () => {

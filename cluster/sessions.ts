@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Reader, Writer } from './bytes.ts';
 import type { KvWrite } from './kv.ts';
 import type { Entry } from './types.ts';
@@ -5,13 +6,29 @@ import type { Entry } from './types.ts';
 /** A deterministic state machine that the cluster replicates; it never sees sessions or Raft. */
 export interface StateMachine {
   apply(command: Uint8Array, index: number): Uint8Array;
+  /**
+   * Whether `reply` says the command was accepted. A rejected command does not advance its
+   * client's session: only what the machine accepted (signed, valid) can, so nobody moves a
+   * session forward with commands they could not have made.
+   */
+  accepted?(reply: Uint8Array): boolean;
+  /**
+   * What identifies the client's request inside a command (default: the whole command): a retry
+   * whose entry differs only in what the proposer added (time, randomness) is the same request.
+   */
+  fingerprint?(command: Uint8Array): Uint8Array;
 }
 
 interface Session {
   seq: number;
+  /** SHA-256 of the command the cached reply belongs to. */
+  digest: Uint8Array;
   reply: Uint8Array;
   lastIndex: number;
 }
+
+/** The reply to a retry that reuses a sequence number for a different command. */
+export const SESSION_CONFLICT = Uint8Array.of(0xff, 0x53, 0x43);
 
 export interface ApplyResult {
   readonly index: number;
@@ -50,12 +67,21 @@ export class Applier {
     if (e.clientId === '')
       return { index: e.index, reply: this.machine.apply(e.data, e.index), duplicate: false };
     const s = this.sessions.get(e.clientId);
+    const digest = createHash('sha256')
+      .update(this.machine.fingerprint?.(e.data) ?? e.data)
+      .digest();
     if (s !== undefined && e.seq <= s.seq) {
-      return { index: e.index, reply: e.seq === s.seq ? s.reply : null, duplicate: true };
+      if (e.seq < s.seq) return { index: e.index, reply: null, duplicate: true };
+      // the same sequence number: the cached reply only for the very same command
+      const same = Buffer.compare(digest, s.digest) === 0;
+      return { index: e.index, reply: same ? s.reply : SESSION_CONFLICT, duplicate: true };
     }
     const reply = this.machine.apply(e.data, e.index);
+    if (this.machine.accepted?.(reply) === false) {
+      return { index: e.index, reply, duplicate: false };
+    }
     this.sessions.delete(e.clientId); // re-insert so Map order is by last use
-    this.sessions.set(e.clientId, { seq: e.seq, reply, lastIndex: e.index });
+    this.sessions.set(e.clientId, { seq: e.seq, digest, reply, lastIndex: e.index });
     this.touched.add(e.clientId);
     if (this.sessions.size > this.maxSessions) {
       const oldest = this.sessions.keys().next().value as string;
@@ -71,7 +97,9 @@ export class Applier {
     for (const id of this.touched) {
       const s = this.sessions.get(id);
       const value =
-        s === undefined ? null : new Writer().u64(s.seq).bytes(s.reply).u64(s.lastIndex).finish();
+        s === undefined
+          ? null
+          : new Writer().u64(s.seq).bytes(s.digest).bytes(s.reply).u64(s.lastIndex).finish();
       out.push({ key: SESSION_KEY_PREFIX + id, value });
     }
     this.touched.clear();
@@ -92,7 +120,7 @@ export class Applier {
       const r = new Reader(value);
       list.push([
         key.slice(SESSION_KEY_PREFIX.length),
-        { seq: r.u64(), reply: r.bytes(MAX_REPLY), lastIndex: r.u64() },
+        { seq: r.u64(), digest: r.bytes(32), reply: r.bytes(MAX_REPLY), lastIndex: r.u64() },
       ]);
       r.end();
     }

@@ -77,6 +77,28 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     await expect(leader.submit(again, { clientId: 'app-1', seq: 6 })).rejects.toMatchObject({
       code: 'STALE_RETRY',
     });
+    // sessions belong to the principal that signs (issue 11 item 4): a third party reusing the
+    // provider's client id with a huge sequence number, on a ping it cannot sign or on its own
+    // tenant's command, does not make the provider's next ping a STALE_RETRY (that let a claim
+    // slip past proof of life)
+    const mallory = new Tenant('mallory');
+    await leader.submit(operator.registerTenant(keys, mallory));
+    const forged = tenant.ping(keys, leader.mintPingNonce('acme').nonce);
+    if (forged.type !== 'ping') throw new Error('unreachable');
+    const unsigned = { ...forged, ping: { ...forged.ping, signature: new Uint8Array(64) } };
+    await expect(leader.submit(unsigned, { clientId: 'pinger', seq: 1e9 })).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
+    const theirs = mallory.ping(keys, leader.mintPingNonce('mallory').nonce);
+    kind(await leader.submit(theirs, { clientId: 'pinger', seq: 1e9 }), 'pinged');
+    const mine = tenant.ping(keys, leader.mintPingNonce('acme').nonce);
+    kind(await leader.submit(mine, { clientId: 'pinger', seq: 1 }), 'pinged');
+    // the same sequence number for a different command is a 409, never another command's reply
+    const next = tenant.ping(keys, leader.mintPingNonce('acme').nonce);
+    await expect(leader.submit(next, { clientId: 'pinger', seq: 1 })).rejects.toMatchObject({
+      code: 'SESSION_CONFLICT',
+      status: 409,
+    });
     // a follower sends nonce requests to the leader (it may not have applied yet the deposit a
     // client was just answered for) ...
     expect(() => follower.mintPingNonce('acme')).toThrow(NotLeaderError);

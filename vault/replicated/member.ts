@@ -14,6 +14,7 @@ import {
   type RaftConfig,
   RaftNode,
   RaftStorage,
+  SESSION_CONFLICT,
   type Status,
   type Transport,
   type ValueCipher,
@@ -311,7 +312,7 @@ export class ClusterMember {
         command,
         prechecked,
       },
-      session && { clientId: `client/${session.clientId}`, seq: session.seq },
+      session && { clientId: sessionKey(command, session.clientId), seq: session.seq },
     );
     if (reply === null) {
       // a retry older than the client's latest request: its reply is no longer kept
@@ -449,6 +450,10 @@ export class ClusterMember {
       throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
     }
     if (bytes.length === 0) return null; // a retry older than the session's latest: no reply kept
+    if (bytesEqual(bytes, SESSION_CONFLICT)) {
+      const msg = 'this client already used that sequence number for another request';
+      throw new VaultError('SESSION_CONFLICT', msg, 409);
+    }
     const reply = decodeReply(bytes);
     if (!reply.ok) throw reply.error;
     return reply.result;
@@ -630,6 +635,33 @@ export class ClusterMember {
 }
 
 export type { ClusterSecrets };
+
+/**
+ * A client's exactly-once session belongs to the principal its commands speak for (the key that
+ * signs them, or the claim a solution answers): another principal reusing its client id and a
+ * huge sequence number lands in a session of its own and cannot make the real one refuse retries.
+ */
+function sessionKey(command: Command, clientId: string): string {
+  const principal = (() => {
+    switch (command.type) {
+      case 'registerTenant':
+        return 'operator';
+      case 'deposit':
+        return `tenant:${command.deposit.tenant}`;
+      case 'delete':
+        return `tenant:${command.deletion.tenant}`;
+      case 'ping':
+        return `ping:${command.ping.tenant}`;
+      case 'claim':
+        return `wallet:${toHex(command.claim.walletId)}`;
+      case 'solve':
+        return `claim:${toHex(command.solution.claimId)}`;
+      default:
+        return 'cluster';
+    }
+  })();
+  return `client/${principal}/${clientId}`;
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

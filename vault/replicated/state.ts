@@ -25,6 +25,7 @@ import { VaultError } from '../errors.ts';
 import {
   type Command,
   type Effect,
+  encodeCommand,
   type RecordStore,
   type RecordWrite,
   VAULT_PREFIX,
@@ -207,6 +208,21 @@ export class ReplicatedState implements DurableStateMachine {
     }
   }
 
+  /** A client's request is the vault command, without the proposer's time and randomness. */
+  fingerprint(data: Uint8Array): Uint8Array {
+    try {
+      const c = this.#decoded.get(data) ?? decodeLogCommand(data);
+      return c.kind === 'vault' ? encodeCommand(c.command) : data;
+    } catch {
+      return data;
+    }
+  }
+
+  /** Only accepted commands advance a client's session (cluster/sessions.ts). */
+  accepted(reply: Uint8Array): boolean {
+    return startsWith(reply, ACCEPTED);
+  }
+
   apply(data: Uint8Array, index: number): Uint8Array {
     this.#appliedIndex = index;
     try {
@@ -348,6 +364,14 @@ export class ReplicatedState implements DurableStateMachine {
     this.#pending.clear();
     return out;
   }
+}
+
+const ACCEPTED = new TextEncoder().encode('{"ok":true');
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 function halt(message: string): VaultError {
