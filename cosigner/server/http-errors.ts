@@ -3,6 +3,7 @@
  * anything unexpected becomes a bare 500 so nothing internal (or secret) leaks into a response.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { frameworkErrors } from '../../vault/protocol/index.ts';
 import { CosignerError, type CosignerErrorCode } from '../errors.ts';
 
 const STATUS: Record<CosignerErrorCode, number> = {
@@ -34,19 +35,11 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-/** Requests fastify refuses before routing: the same JSON error shape, never fastify's body. */
-export function frameworkError(
-  err: FastifyError,
-  _request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return reply
-      .status(414)
-      .send(errorBody('COSIGNER_URL_TOO_LONG', 'a path parameter is too long'));
-  }
-  return reply.status(400).send(errorBody('COSIGNER_BAD_URL', 'the request URL is malformed'));
-}
+/** Requests fastify refuses before routing: the same JSON error shape, this server's codes. */
+export const frameworkError = frameworkErrors({
+  urlTooLong: 'COSIGNER_URL_TOO_LONG',
+  badUrl: 'COSIGNER_BAD_URL',
+});
 
 export function handleError(
   err: FastifyError | Error,

@@ -40,6 +40,7 @@ import type { RecoveredRecords } from '../../vault/replicated/recover.ts';
 import { mapReader } from '../../vault/replicated/recovery.test-support.ts';
 import { clusterPublicKeys, RecordsDigest, ReplicatedState } from '../../vault/replicated/state.ts';
 import { solve } from '../../vdf/index.ts';
+import { until } from '../support/until.ts';
 import { type BenchSuite, percentile } from './report.ts';
 
 const REAL_WALLETS = 420;
@@ -156,16 +157,6 @@ async function recoveredVault(
   };
 }
 
-async function until<T>(what: string, f: () => T | undefined | null | false, ms: number) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`scale: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
   for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
@@ -195,9 +186,9 @@ export async function measureSize(wallets: number): Promise<ScaleFigures> {
     });
     members.push(...c.members);
     const leader = await until(
-      'a leader with the epoch',
       () => members.find((m) => m.isLeader && m.epochReady),
       600_000,
+      'a leader with the epoch',
     );
     const seedSeconds = (performance.now() - t0) / 1000;
     const keys = leader.publicKeys;
@@ -288,9 +279,9 @@ export async function measureSize(wallets: number): Promise<ScaleFigures> {
       await joiner.start(await leader.admit(joiner.record('http://joiner.invalid')));
       const target = leader.status().commitIndex;
       await until(
-        'the joiner to catch up',
         () => joiner.state.machine !== null && joiner.status().appliedIndex >= target,
         600_000,
+        'the joiner to catch up',
       );
     });
 

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../errors.ts';
+import { frameworkErrors } from '../protocol/index.ts';
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
@@ -37,20 +38,8 @@ export function handleError(
   return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
 }
 
-/**
- * Requests fastify refuses before routing (a malformed URL, an over-long path parameter): the
- * same JSON error shape as everything else, never fastify's own body.
- */
-export function frameworkError(
-  err: FastifyError,
-  _request: FastifyRequest,
-  reply: FastifyReply,
-): FastifyReply {
-  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return reply.status(414).send(errorBody('URL_TOO_LONG', 'a path parameter is too long'));
-  }
-  return reply.status(400).send(errorBody('BAD_URL', 'the request URL is malformed'));
-}
+/** Requests fastify refuses before routing: the same JSON error shape, this server's codes. */
+export const frameworkError = frameworkErrors({ urlTooLong: 'URL_TOO_LONG', badUrl: 'BAD_URL' });
 
 /** A write reached a follower: the client is redirected (307 keeps method and body) to the leader. */
 export class NotLeaderError extends VaultError {

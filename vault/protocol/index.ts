@@ -48,6 +48,7 @@ export {
   capConnectionsPerAddress,
   DEFAULT_SERVER_LIMITS,
   enforceRequestDeadline,
+  frameworkErrors,
   type ServerLimits,
   serverTimeouts,
 } from './server-limits.ts';

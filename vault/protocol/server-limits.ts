@@ -5,7 +5,7 @@
  * so a few slow clients cannot hold the server's sockets or memory.
  */
 import type { Server, Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface ServerLimits {
   requestTimeoutMs: number;
@@ -77,4 +77,18 @@ export function capConnectionsPerAddress(server: Server, max: number): void {
       else open.delete(address);
     });
   });
+}
+
+/**
+ * Requests fastify refuses before routing (a malformed URL, an over-long path parameter), answered
+ * in the servers' one JSON error shape with their own codes, never with fastify's body.
+ */
+export function frameworkErrors(codes: { urlTooLong: string; badUrl: string }) {
+  return (err: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const [status, code, message] =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, codes.urlTooLong, 'a path parameter is too long']
+        : [400, codes.badUrl, 'the request URL is malformed'];
+    return reply.status(status).send({ error: { code, message } });
+  };
 }

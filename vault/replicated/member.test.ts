@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import type { CommandResult } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
@@ -21,16 +22,6 @@ afterEach(async () => {
   members = [];
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until<T>(f: () => T | undefined | null | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function leaderOf(list: ClusterMember[]): ClusterMember | undefined {
   return list.find(

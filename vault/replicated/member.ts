@@ -365,7 +365,7 @@ export class ClusterMember {
   #precheckSolution(sol: Solution): void {
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     const claim = this.state.machine?.claim(sol.claimId);
-    if (!claim || claim.status !== 'live') return; // apply refuses it without verifying
+    if (claim?.status !== 'live') return; // apply refuses it without verifying
     const key = toHex(sol.claimId);
     const now = Date.now();
     let a = this.#solveAttempts.get(key);

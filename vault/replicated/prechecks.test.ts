@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.ts';
 import type { Command } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
 import { decodeLogCommand, decodeReply, encodeLogCommand, type LogCommand } from './codec.ts';
@@ -90,13 +91,7 @@ describe('solutions are checked before they reach the log (issue 11 item 5)', ()
       limits: { claimIntervalMs: 0 },
     });
     try {
-      const end = Date.now() + 20_000;
-      let leader = c.members.find((m) => m.isLeader && m.epochReady);
-      while (!leader && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 20));
-        leader = c.members.find((m) => m.isLeader && m.epochReady);
-      }
-      if (!leader) throw new Error('no leader');
+      const leader = await until(() => c.members.find((m) => m.isLeader && m.epochReady), 20_000);
       const k = leader.publicKeys;
       const t = new Tenant('acme');
       await leader.submit(op.registerTenant(k, t));

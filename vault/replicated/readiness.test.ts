@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.ts';
 import type { AttestationProvider } from '../enclave/index.ts';
 import { buildVaultApp } from '../http/app.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
@@ -40,23 +41,13 @@ async function appFor(
   return app;
 }
 
-async function until<T>(f: () => T | undefined | null | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('a node that cannot serve yet says so', () => {
   it('before Raft starts, while it has no vault, and once it caught up; unknown routes are 404 JSON', async () => {
     dir = await mkdtemp(join(tmpdir(), 'vigil-ready-'));
     const operator = new Operator();
     const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
     members.push(...c.members);
-    const leader = await until(() => c.members.find((m) => m.isLeader && m.epochReady));
+    const leader = await until(() => c.members.find((m) => m.isLeader && m.epochReady), 20_000);
     const keys = leader.publicKeys;
     const tenant = new Tenant('acme');
     await leader.submit(operator.registerTenant(keys, tenant));
@@ -98,7 +89,7 @@ describe('a node that cannot serve yet says so', () => {
 
     // admitted, caught up: served
     await leader.admit(joiner.record('http://joiner.invalid'));
-    await until(() => joiner.notReady() === null);
+    await until(() => joiner.notReady() === null, 20_000);
     r = await app.inject({ method: 'GET', url: wallet });
     expect(r.statusCode).toBe(200);
 
