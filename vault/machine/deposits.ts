@@ -8,13 +8,12 @@ import {
   depositAad,
   depositBytes,
   depositReceiptBytes,
-  open,
   requireSignature,
   shareDigest,
   type X25519KeyPair,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
-import { checkSeq, claimStatus, closeClaim, type Step, tenantOf } from './records.ts';
+import { checkSeq, claimStatus, closeClaim, openShare, type Step, tenantOf } from './records.ts';
 import { keys } from './store.ts';
 import type { ClaimRecord, CommandResult, WalletRecord } from './types.ts';
 
@@ -94,13 +93,7 @@ export function verifyDeposit(
 ): void {
   const { signature, ...unsigned } = d;
   requireSignature('deposit', signature, depositBytes(clusterId, unsigned), tenantKey);
-  const x2 = open({
-    purpose: 'deposit',
-    recipient: clusterKey,
-    enc: d.share.enc,
-    aad: depositAad(clusterId, d),
-    ciphertext: d.share.ciphertext,
-  });
+  const x2 = openShare(clusterKey, d.share, depositAad(clusterId, d));
   try {
     checkDepositShare({ scheme: d.scheme, q: d.q, q1: d.q1, q2: d.q2, x2 });
   } finally {

@@ -4,14 +4,13 @@
  * one record; it reads one per tenant to count the claims it voids.
  */
 import { VaultError } from '../errors.ts';
-import { bytesEqual } from '../protocol/index.ts';
-import { openClaims, type Step, tenantOf } from './records.ts';
+import { isCurrentEpoch, openClaims, type Step, tenantOf } from './records.ts';
 import { keys } from './store.ts';
 import type { CommandResult, EpochRecord } from './types.ts';
 
 export function beginEpoch(step: Step): CommandResult {
   const { view, ctx, effects, epoch } = step;
-  if (epoch.epochId !== null && bytesEqual(epoch.epochId, ctx.epochId)) {
+  if (isCurrentEpoch(epoch, ctx.epochId)) {
     throw new VaultError('EPOCH_CURRENT', 'this epoch has already begun', 409);
   }
   let voidedClaims = 0;

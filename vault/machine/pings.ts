@@ -3,9 +3,16 @@
  * by moving the tenant's last ping index: one record written, whatever the number of claims.
  */
 import { VaultError } from '../errors.ts';
-import { bytesEqual, type Ping, pingBytes, requireSignature, utf8 } from '../protocol/index.ts';
+import { type Ping, pingBytes, requireSignature, utf8 } from '../protocol/index.ts';
 import { checkNonce } from './nonces.ts';
-import { consumeNonce, nonceUsed, openClaims, type Step, tenantOf } from './records.ts';
+import {
+  consumeNonce,
+  isCurrentEpoch,
+  nonceUsed,
+  openClaims,
+  type Step,
+  tenantOf,
+} from './records.ts';
 import { keys } from './store.ts';
 import type { ClaimRecord, CommandResult } from './types.ts';
 
@@ -50,11 +57,7 @@ export function ping(step: Step, p: Ping): CommandResult {
   }
 
   t.usedPingNonces = used;
-  const sameEpoch =
-    epoch.epochId !== null &&
-    t.lastPingEpoch !== null &&
-    bytesEqual(t.lastPingEpoch, epoch.epochId);
-  if (!sameEpoch) {
+  if (!isCurrentEpoch(epoch, t.lastPingEpoch)) {
     t.earlierEpochPingIndex = t.lastPingIndex;
     t.lastPingEpoch = epoch.epochId;
   }

@@ -125,12 +125,16 @@ export function checkSeq(t: TenantRecord, seq: number): void {
   }
 }
 
+/** Whether `epochId` names the vault's current epoch (none before the first `beginEpoch`). */
+export function isCurrentEpoch(epoch: EpochRecord, epochId: Uint8Array | null): boolean {
+  return epoch.epochId !== null && epochId !== null && bytesEqual(epochId, epoch.epochId);
+}
+
 export function requireEpoch(epoch: EpochRecord, epochId: Uint8Array): Uint8Array {
-  const current = epoch.epochId;
-  if (current === null || !bytesEqual(current, epochId)) {
+  if (!isCurrentEpoch(epoch, epochId)) {
     throw new VaultError('EPOCH_MISMATCH', 'the cluster epoch is not current; retry later', 503);
   }
-  return current;
+  return epoch.epochId!;
 }
 
 /**
@@ -140,17 +144,12 @@ export function requireEpoch(epoch: EpochRecord, epochId: Uint8Array): Uint8Arra
  */
 export function claimStatus(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): ClaimStatus {
   if (c.status !== 'live') return c.status;
-  const current = epoch.epochId !== null && bytesEqual(c.epochId, epoch.epochId);
-  if (current) return t.lastPingIndex > c.logIndex ? 'cancelled' : 'live';
+  if (isCurrentEpoch(epoch, c.epochId)) return t.lastPingIndex > c.logIndex ? 'cancelled' : 'live';
   return lastPingBeforeEpoch(epoch, t) > c.logIndex ? 'cancelled' : 'voided';
 }
 
 function lastPingBeforeEpoch(epoch: EpochRecord, t: TenantRecord): number {
-  const inCurrent =
-    epoch.epochId !== null &&
-    t.lastPingEpoch !== null &&
-    bytesEqual(t.lastPingEpoch, epoch.epochId);
-  return inCurrent ? t.earlierEpochPingIndex : t.lastPingIndex;
+  return isCurrentEpoch(epoch, t.lastPingEpoch) ? t.earlierEpochPingIndex : t.lastPingIndex;
 }
 
 export function liveClaimOf(view: View, epoch: EpochRecord, w: WalletRecord): ClaimRecord | null {
@@ -163,11 +162,7 @@ export function liveClaimOf(view: View, epoch: EpochRecord, w: WalletRecord): Cl
 /** The tenant's open claims as they stand now: none once its last ping or the epoch moved on. */
 export function openClaims(epoch: EpochRecord, t: TenantRecord): OpenClaims {
   const o = t.open;
-  const valid =
-    o.epochId !== null &&
-    epoch.epochId !== null &&
-    bytesEqual(o.epochId, epoch.epochId) &&
-    o.sincePing === t.lastPingIndex;
+  const valid = isCurrentEpoch(epoch, o.epochId) && o.sincePing === t.lastPingIndex;
   return valid ? o : { epochId: epoch.epochId, sincePing: t.lastPingIndex, count: 0, recent: [] };
 }
 
@@ -217,10 +212,14 @@ export function nonceUsed(used: readonly UsedNonce[], nonce: Uint8Array): boolea
 }
 
 /** Opens a deposit's sealed x2. The caller zeroes the result as soon as it is done with it. */
-export function openDeposit(step: Step, share: SealedShare, aad: Uint8Array): Uint8Array {
+export function openShare(
+  clusterKey: X25519KeyPair,
+  share: SealedShare,
+  aad: Uint8Array,
+): Uint8Array {
   return open({
     purpose: 'deposit',
-    recipient: step.keys.clusterKey(),
+    recipient: clusterKey,
     enc: share.enc,
     aad,
     ciphertext: share.ciphertext,

@@ -12,7 +12,7 @@ import { deriveSecret } from './derive.ts';
 import {
   claimStatus,
   closeClaim,
-  openDeposit,
+  openShare,
   requireEpoch,
   type Step,
   tenantOf,
@@ -58,7 +58,7 @@ export function solve(step: Step, sol: Solution): CommandResult {
     throw new VaultError('VDF_PROOF_INVALID', `VDF proof rejected: ${verdict.reason}`);
   }
 
-  const x2 = openDeposit(step, w.share, depositAad(config.clusterId, w));
+  const x2 = openShare(step.keys.clusterKey(), w.share, depositAad(config.clusterId, w));
   let sealed: { enc: Uint8Array; ciphertext: Uint8Array };
   try {
     const aad = releaseAad({
