@@ -16,7 +16,6 @@ export {
   type KvView,
   type KvWrite,
   LevelKvStore,
-  MemoryKvStore,
   prefixRange,
 } from './kv.ts';
 export {

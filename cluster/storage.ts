@@ -145,9 +145,10 @@ export class RaftStorage {
 
   /** With a cipher every value is sealed on disk (the vault's log carries secrets). */
   static async open(dir: string, cipher: ValueCipher | null = null): Promise<RaftStorage> {
-    return new RaftStorage(await LevelKvStore.open(dir), cipher);
+    return RaftStorage.on(await LevelKvStore.open(dir), cipher);
   }
 
+  /** Raft on any store behind the seam (a host agent's, later: issue 12). */
   static on(kv: KvStore, cipher: ValueCipher | null = null): RaftStorage {
     return new RaftStorage(kv, cipher);
   }
@@ -363,16 +364,6 @@ export class RaftStorage {
     const view = this.kv.view();
     const range = prefixRange(STATE(this.gen));
     return new ViewSource(index, view, range, (key, value) => this.unseal(key, value));
-  }
-
-  /** The snapshot position stored on disk, if any (tools). */
-  storedSnapshotMeta(): SnapshotMeta | null {
-    const b = this.read(SNAPSHOT);
-    if (b === undefined) return null;
-    const r = new Reader(b);
-    const meta = decodeSnapshotMeta(r);
-    r.end();
-    return meta;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import type { ClusterKeys } from '../http/app.ts';
 import type { ClaimView, Command } from '../machine/index.ts';
 import {
   CURVE_ORDER,
@@ -22,7 +23,6 @@ import {
   type TenantLimits,
   x25519PublicKey,
 } from '../protocol/index.ts';
-import type { ClusterPublicKeys } from './vault-node.ts';
 
 export const testLimits: TenantLimits = {
   groups: ['class1024', 'rsa2048'],
@@ -43,7 +43,7 @@ export class Operator {
   readonly secretKey = schnorr.utils.randomSecretKey();
   readonly publicKey = schnorr.getPublicKey(this.secretKey);
 
-  registerTenant(cluster: ClusterPublicKeys, tenant: Tenant, limits = testLimits): Command {
+  registerTenant(cluster: ClusterKeys, tenant: Tenant, limits = testLimits): Command {
     return {
       type: 'registerTenant',
       registration: signTenantRegistration(
@@ -93,7 +93,7 @@ export class Tenant {
     };
   }
 
-  deposit(cluster: ClusterPublicKeys, w: TestWallet, policy: DepositPolicy): Command {
+  deposit(cluster: ClusterKeys, w: TestWallet, policy: DepositPolicy): Command {
     this.#seq += 1;
     return {
       type: 'deposit',
@@ -118,7 +118,7 @@ export class Tenant {
     };
   }
 
-  deletion(cluster: ClusterPublicKeys, walletId: Uint8Array): Command {
+  deletion(cluster: ClusterKeys, walletId: Uint8Array): Command {
     this.#seq += 1;
     return {
       type: 'delete',
@@ -131,7 +131,7 @@ export class Tenant {
     };
   }
 
-  ping(cluster: ClusterPublicKeys, nonce: Uint8Array): Command {
+  ping(cluster: ClusterKeys, nonce: Uint8Array): Command {
     return {
       type: 'ping',
       ping: signPing(
@@ -153,7 +153,7 @@ export class Claimant {
     this.wallet = wallet;
   }
 
-  claim(cluster: ClusterPublicKeys, claimNonce: Uint8Array, x1 = this.wallet.x1): Command {
+  claim(cluster: ClusterKeys, claimNonce: Uint8Array, x1 = this.wallet.x1): Command {
     return {
       type: 'claim',
       claim: makeClaim({
@@ -168,7 +168,7 @@ export class Claimant {
     };
   }
 
-  openRelease(cluster: ClusterPublicKeys, claim: ClaimView, release: Release): bigint {
+  openRelease(cluster: ClusterKeys, claim: ClaimView, release: Release): bigint {
     const x2 = openRelease({
       clusterId: cluster.clusterId,
       release,

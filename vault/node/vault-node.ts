@@ -22,12 +22,12 @@ import {
   DevAttestationProvider,
 } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
+import type { ClusterKeys } from '../http/app.ts';
 import type {
   Command,
   CommandResult,
   Effect,
   IssuedNonce,
-  MachineConfig,
   VaultMachine,
 } from '../machine/index.ts';
 import type { ClusterSecrets } from '../replicated/codec.ts';
@@ -35,23 +35,9 @@ import { identityOf } from '../replicated/identity.ts';
 import { newGenesis } from '../replicated/local.ts';
 import { ClusterMember } from '../replicated/member.ts';
 
-export type MachineLimits = Omit<
-  MachineConfig,
-  'clusterId' | 'operatorKey' | 'clusterEncryptionKey' | 'receiptKey'
->;
-
-/** Authenticated encryption of one stored record; `name` is bound as associated data. */
-export type RecordCipher = ValueCipher;
-
-export interface ClusterPublicKeys {
-  clusterId: Uint8Array;
-  clusterEncryptionKey: Uint8Array;
-  receiptKey: Uint8Array;
-}
-
 export interface VaultNodeOptions {
   dataDir: string;
-  cipher: RecordCipher;
+  cipher: ValueCipher;
   /** The operator's BIP-340 key; required when the data directory is new. */
   operatorKey?: Uint8Array;
   limits?: Partial<ClusterSecrets['limits']>;
@@ -130,7 +116,7 @@ export class VaultNode {
     }
   }
 
-  get publicKeys(): ClusterPublicKeys {
+  get publicKeys(): ClusterKeys {
     return this.#member.publicKeys;
   }
 
@@ -170,7 +156,7 @@ export class VaultNode {
 }
 
 /** The member's link key: made once, sealed under the storage key, kept across restarts. */
-async function linkKey(dataDir: string, cipher: RecordCipher): Promise<Uint8Array> {
+async function linkKey(dataDir: string, cipher: ValueCipher): Promise<Uint8Array> {
   const path = join(dataDir, LINK_KEY);
   let sealed = await readFile(path).catch(() => null);
   if (sealed === null) {

@@ -46,8 +46,7 @@ import {
 } from './codec.ts';
 import type { EpochKeeper } from './epochs.ts';
 
-/** The replicated layer's own records, beside the machine's `v/` ones. */
-export const REPLICATED_PREFIX = 'r/';
+// The replicated layer's own records, beside the machine's `v/` ones.
 const SECRETS = 'r/secrets';
 const OFFSET = 'r/offset';
 /** A recovered vault's digest, until the recovered genesis accepts it (see the header). */
