@@ -23,7 +23,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { RaftStorage } from '../../cluster/index.ts';
 import { StorageBox } from '../../vault/enclave/index.ts';
 import type { Command, CommandResult } from '../../vault/machine/index.ts';
-import { decodeRecord, encodeRecord } from '../../vault/machine/store.ts';
+import { decodeRecord, encodeRecord, keys } from '../../vault/machine/store.ts';
 import type { TenantRecord, WalletRecord } from '../../vault/machine/types.ts';
 import {
   Claimant,
@@ -109,31 +109,42 @@ function cloneId(i: number): Uint8Array {
 
 /** The seed grown to `total` wallets with cloned records, as a stream in key order. */
 function seedRecords(real: Map<string, Uint8Array>, total: number, tenantName: string) {
-  const tenantKey = `v/t/${tenantName}`;
+  const tenantKey = keys.tenant(tenantName);
   const t = decodeRecord<TenantRecord>(tenantKey, real.get(tenantKey)!);
   const fixed = new Map(real);
   fixed.set(tenantKey, encodeRecord({ ...t, walletCount: total }));
-  const walletKeys = [...fixed.keys()].filter((k) => k.startsWith('v/w/'));
+  const walletPrefix = keys.wallet(new Uint8Array()); // 'v/w/'
+  const walletKeys = [...fixed.keys()].filter((k) => k.startsWith(walletPrefix));
   const template = decodeRecord<WalletRecord>('w', fixed.get(walletKeys[0]!)!);
   const small = [...fixed].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const clones = total - walletKeys.length;
-  return async function* records(): AsyncIterable<[string, Uint8Array]> {
-    let i = 0;
-    let next = clones > 0 ? `v/w/${Buffer.from(cloneId(0)).toString('hex')}` : null;
-    for (const [key, value] of small) {
-      while (next !== null && next < key) {
-        yield [next, encodeRecord({ ...template, walletId: cloneId(i) })];
-        i += 1;
-        next = i < clones ? `v/w/${Buffer.from(cloneId(i)).toString('hex')}` : null;
-      }
-      yield [key, value];
+  function* cloned(): Iterable<[string, Uint8Array]> {
+    for (let i = 0; i < clones; i++) {
+      const walletId = cloneId(i);
+      yield [keys.wallet(walletId), encodeRecord({ ...template, walletId })];
     }
-    while (next !== null) {
-      yield [next, encodeRecord({ ...template, walletId: cloneId(i) })];
-      i += 1;
-      next = i < clones ? `v/w/${Buffer.from(cloneId(i)).toString('hex')}` : null;
+  }
+  return () => merged(small, cloned());
+}
+
+/** Two streams of records, each in key order, as one in key order. */
+async function* merged(
+  a: Iterable<[string, Uint8Array]>,
+  b: Iterable<[string, Uint8Array]>,
+): AsyncIterable<[string, Uint8Array]> {
+  const ib = b[Symbol.iterator]();
+  let nb = ib.next();
+  for (const ra of a) {
+    while (!nb.done && nb.value[0] < ra[0]) {
+      yield nb.value;
+      nb = ib.next();
     }
-  };
+    yield ra;
+  }
+  while (!nb.done) {
+    yield nb.value;
+    nb = ib.next();
+  }
 }
 
 async function recoveredVault(

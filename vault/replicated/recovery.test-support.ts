@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { StateReader } from '../../cluster/index.ts';
-import { VAULT_PREFIX } from '../machine/index.ts';
-import { decodeRecord, encodeRecord } from '../machine/store.ts';
+import { decodeRecord, encodeRecord, keys as recordKeys } from '../machine/store.ts';
 import type { TenantRecord, WalletRecord } from '../machine/types.ts';
 import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
 import { decodeReply, EPOCH_ID_BYTES, encodeLogCommand, type LogCommand } from './codec.ts';
@@ -82,19 +81,18 @@ export async function buildRecoveredVault(o: {
   const walletIds = wallets.map((w) => w.walletId);
   const size = () => [...records].reduce((n, [k, v]) => n + k.length + v.length, 0);
   if (o.minBytes !== undefined && size() < o.minBytes) {
-    const key = (id: Uint8Array) => `${VAULT_PREFIX}w/${Buffer.from(id).toString('hex')}`;
     const real = wallets
       .slice(1)
-      .map((w) => decodeRecord<WalletRecord>('w', records.get(key(w.walletId))!));
+      .map((w) => decodeRecord<WalletRecord>('w', records.get(recordKeys.wallet(w.walletId))!));
     let bytes = size();
     for (let clones = 0; bytes < o.minBytes; clones++) {
       const walletId = sha256(new TextEncoder().encode(`clone/${clones}`));
       const value = encodeRecord({ ...real[clones % real.length]!, walletId });
-      records.set(key(walletId), value);
+      records.set(recordKeys.wallet(walletId), value);
       bytes += value.length + 70;
       walletIds.push(walletId);
     }
-    const tenantKey = `${VAULT_PREFIX}t/acme`;
+    const tenantKey = recordKeys.tenant('acme');
     const t = decodeRecord<TenantRecord>('t', records.get(tenantKey)!);
     records.set(tenantKey, encodeRecord({ ...t, walletCount: walletIds.length }));
   }
