@@ -7,6 +7,7 @@ export {
   type RecordReader,
   type RecordStore,
   type RecordWrite,
+  StoreFailure,
   VAULT_PREFIX,
 } from './store.ts';
 export type {

@@ -33,6 +33,7 @@ import type { ApplyOutcome } from './machine.ts';
 import { MachineMisuse, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
 import type { MemoryRecords } from './store.ts';
+import { StoreFailure } from './store.ts';
 import type { ClaimView, Command } from './types.ts';
 
 function ok(out: ApplyOutcome) {
@@ -523,5 +524,23 @@ describe('snapshots', () => {
       expect(Buffer.from(snap).includes(toHex(scalarToBytes(w.x2)))).toBe(false);
     }
     expect(() => VaultMachine.restore(snap.slice(0, snap.length - 3))).toThrow(/snapshot/);
+  });
+});
+
+describe('a record this replica cannot read', () => {
+  it('stops the apply (never a rejection, which would diverge from the replicas that read theirs)', () => {
+    const { h } = setup();
+    const records = h.records();
+    const broken = new VaultMachine({
+      get: (key) => {
+        if (key.startsWith('v/t/')) throw new Error('disk read failed');
+        return records.get(key);
+      },
+      write: (w) => records.write(w),
+    });
+    const ctx = h.context();
+    expect(() => broken.apply(h.pingCommand(), ctx)).toThrow(StoreFailure);
+    records.write([{ key: 'v/t/acme', value: Uint8Array.of(0xff, 0x00) }]); // not CBOR
+    expect(() => h.apply(h.pingCommand())).toThrow(StoreFailure);
   });
 });

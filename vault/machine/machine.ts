@@ -24,7 +24,7 @@ import {
   View,
 } from './records.ts';
 import { solve } from './releases.ts';
-import { keys, MemoryRecords, type RecordStore, type RecordWrite } from './store.ts';
+import { keys, MemoryRecords, type RecordStore, type RecordWrite, StoreFailure } from './store.ts';
 import { registerTenant } from './tenants.ts';
 import type {
   ApplyContext,
@@ -134,8 +134,9 @@ export class VaultMachine {
       this.#store.write(writes);
       return { ok: true, result, effects: step.effects, writes };
     } catch (e) {
+      // A record this replica cannot read stops it here (the others read theirs).
+      if (e instanceof MachineMisuse || e instanceof StoreFailure) throw e;
       if (e instanceof VaultError) return { ok: false, error: e, effects: [], writes: [] };
-      if (e instanceof MachineMisuse) throw e;
       // Anything else is a bug met on this input. Nothing was written, so the records are
       // untouched; rejecting (the same way on every replica) keeps the cluster alive, where a
       // throw would stop every replica on this committed entry, forever.

@@ -8,7 +8,14 @@ import {
   u64,
   type X25519KeyPair,
 } from '../protocol/index.ts';
-import { decodeRecord, encodeRecord, keys, type RecordReader, type RecordWrite } from './store.ts';
+import {
+  decodeRecord,
+  encodeRecord,
+  keys,
+  type RecordReader,
+  type RecordWrite,
+  readRecord,
+} from './store.ts';
 import type {
   ApplyContext,
   ClaimRecord,
@@ -40,7 +47,7 @@ export class View {
 
   read<T extends object>(key: string): T | null {
     if (this.#cache.has(key)) return this.#cache.get(key) as T | null;
-    const bytes = this.#reader.get(key);
+    const bytes = readRecord(this.#reader, key);
     const value = bytes === undefined ? null : decodeRecord<T>(key, bytes);
     this.#cache.set(key, value);
     return value;

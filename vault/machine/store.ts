@@ -42,11 +42,33 @@ export function encodeRecord(value: object): Uint8Array {
   return encode(value);
 }
 
+/**
+ * A record this replica cannot read (its disk failed or was tampered with). Unlike a rejection it
+ * is local to one replica, so applying must stop there: answering it as a rejection would make
+ * this replica diverge from the others.
+ */
+export class StoreFailure extends VaultError {
+  constructor(key: string, cause?: unknown) {
+    super('STORAGE_CORRUPT', `stored record ${key} is not readable`, 500);
+    this.name = 'StoreFailure';
+    if (cause !== undefined) this.cause = cause;
+  }
+}
+
 export function decodeRecord<T>(key: string, bytes: Uint8Array): T {
   try {
     return decode(bytes) as T;
   } catch {
-    throw new VaultError('STORAGE_CORRUPT', `stored record ${key} is not readable`, 500);
+    throw new StoreFailure(key);
+  }
+}
+
+/** A read of the store: any failure of the store itself is a StoreFailure. */
+export function readRecord(reader: RecordReader, key: string): Uint8Array | undefined {
+  try {
+    return reader.get(key);
+  } catch (e) {
+    throw new StoreFailure(key, e);
   }
 }
 

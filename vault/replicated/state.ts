@@ -28,6 +28,7 @@ import {
   encodeCommand,
   type RecordStore,
   type RecordWrite,
+  StoreFailure,
   VAULT_PREFIX,
   VaultMachine,
 } from '../machine/index.ts';
@@ -233,6 +234,8 @@ export class ReplicatedState implements DurableStateMachine {
         this.#opts.onHalt?.(e);
         throw e; // not a reply: the node stops rather than diverge
       }
+      // a record this replica cannot read is its own failure, not a rejection: stop the node
+      if (e instanceof StoreFailure) throw e;
       if (e instanceof VaultError) return encodeReply({ ok: false, error: e });
       throw e;
     }
