@@ -28,6 +28,7 @@ import { isRecoveredRecord, RecordsDigest, ReplicatedState } from './state.ts';
 const RECOVERED_DIR = 'recovered';
 const RECORD = 'rec/';
 const DIGEST = 'digest';
+const COUNT = 'count';
 const BATCH = 1_000;
 
 /** A recovered vault as a founder reads it: its digest and its records in key order. */
@@ -194,6 +195,8 @@ async function writeRecovered(
     }
     const d = digest.digest();
     batch.push({ key: DIGEST, value: cipher.seal(DIGEST, d) });
+    const count = new TextEncoder().encode(String(digest.count));
+    batch.push({ key: COUNT, value: cipher.seal(COUNT, count) });
     await kv.write(batch, { sync: true });
     await kv.close();
     await rm(join(slotDir, RECOVERED_DIR), { recursive: true, force: true });
@@ -214,12 +217,14 @@ export async function openRecovered(
   if (!(await stat(dir).catch(() => null))) return null;
   const kv = await LevelKvStore.open(dir);
   try {
-    const sealed = kv.get(DIGEST);
-    if (sealed === undefined)
-      throw new VaultError('STORAGE_CORRUPT', 'recovered vault has no digest', 500);
-    const digest = cipher.open(DIGEST, sealed);
-    let count = 0;
-    for await (const _ of kv.iterate(prefixRange(RECORD))) count += 1;
+    const field = (name: string) => {
+      const sealed = kv.get(name);
+      if (sealed === undefined)
+        throw new VaultError('STORAGE_CORRUPT', `recovered vault has no ${name}`, 500);
+      return cipher.open(name, sealed);
+    };
+    const digest = field(DIGEST);
+    const count = Number(new TextDecoder().decode(field(COUNT)));
     return {
       digest,
       count,
