@@ -9,7 +9,7 @@ import {
   LevelKvStore,
   prefixRange,
 } from './kv.ts';
-import type { Entry, HardState, Ready, Snapshot, SnapshotMeta } from './types.ts';
+import type { Entry, HardState, Ready, Snapshot } from './types.ts';
 
 /** Authenticated encryption of stored values, the store key bound as associated data. */
 export interface ValueCipher {

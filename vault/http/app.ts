@@ -9,12 +9,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AttestationProvider } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
-import type { Command, CommandResult, IssuedNonce, VaultMachine } from '../machine/index.ts';
+import type { Answer, Command, IssuedNonce, VaultMachine } from '../machine/index.ts';
 
 import {
   canonicalHash,
   capConnectionsPerAddress,
   DEFAULT_SERVER_LIMITS,
+  type DepositReceipt,
   depositReceiptToJson,
   enforceRequestDeadline,
   parseClaim,
@@ -75,10 +76,12 @@ function sessionOf(req: { headers: Record<string, string | string[] | undefined>
 /** What the HTTP layer needs of a vault: a single node or the Raft cluster (vault/replicated). */
 export interface VaultBackend {
   /** `session` (when the client sent one) makes a retried request exactly-once. */
-  submit(command: Command, session?: ClientSession): Promise<CommandResult>;
+  submit(command: Command, session?: ClientSession): Promise<Answer>;
   mintPingNonce(tenant: string): IssuedNonce;
   mintClaimNonce(walletId: Uint8Array): IssuedNonce;
-  readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'>;
+  readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'lastIndex'>;
+  /** A wallet's deposit receipt, signed by the cluster's receipt key. */
+  receipt(walletId: Uint8Array): DepositReceipt | null;
   readonly publicKeys: ClusterKeys;
   /** Why the node cannot serve the vault API yet (starting, no vault, catching up), or null. */
   notReady?(): string | null;
@@ -122,9 +125,9 @@ export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
   ]);
 }
 
-function expect<T extends CommandResult['type']>(r: CommandResult, type: T) {
+function expect<T extends Answer['type']>(r: Answer, type: T) {
   if (r.type !== type) throw new Error(`backend returned ${r.type} for ${type}`);
-  return r as Extract<CommandResult, { type: T }>;
+  return r as Extract<Answer, { type: T }>;
 }
 
 const errors: Record<number, object> = {
@@ -188,7 +191,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     timeWindow: 60_000,
   });
 
-  async function run<T extends CommandResult['type']>(
+  async function run<T extends Answer['type']>(
     command: Command,
     type: T,
     session: ClientSession | undefined,
@@ -375,7 +378,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req) => {
       const walletId = parseWalletId('walletId', (req.params as { walletId: string }).walletId);
-      const receipt = backend.machine.receipt(walletId);
+      const receipt = backend.receipt(walletId);
       if (!receipt) throw new VaultError('WALLET_NOT_FOUND', 'no deposit for this wallet', 404);
       return { receipt: depositReceiptToJson(receipt) };
     },

@@ -16,7 +16,8 @@ const backend: VaultBackend = {
   submit: async () => notHere(),
   mintPingNonce: notHere,
   mintClaimNonce: notHere,
-  machine: { wallet: () => null, claim: () => null, receipt: () => null, lastIndex: 0 },
+  machine: { wallet: () => null, claim: () => null, lastIndex: 0 },
+  receipt: () => null,
   publicKeys: {
     clusterId: new Uint8Array(32),
     clusterEncryptionKey: new Uint8Array(32),

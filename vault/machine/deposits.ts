@@ -7,7 +7,6 @@ import {
   deletionBytes,
   depositAad,
   depositBytes,
-  depositReceiptBytes,
   requireSignature,
   shareDigest,
   type X25519KeyPair,
@@ -15,7 +14,7 @@ import {
 import { deriveRandom } from './derive.ts';
 import { checkSeq, claimStatus, closeClaim, openShare, type Step, tenantOf } from './records.ts';
 import { keys } from './store.ts';
-import type { ClaimRecord, CommandResult, WalletRecord } from './types.ts';
+import type { ClaimRecord, CommandResult, UnsignedReceipt, WalletRecord } from './types.ts';
 
 export function deposit(step: Step, d: Deposit): CommandResult {
   const { view, ctx, effects, config } = step;
@@ -39,7 +38,7 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     );
   }
   const logIndex = ctx.logIndex;
-  const receiptUnsigned = {
+  const receipt: UnsignedReceipt = {
     tenant: d.tenant,
     walletId: d.walletId,
     scheme: d.scheme,
@@ -49,10 +48,8 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     policy: { ...d.policy },
     logIndex,
     shareDigest: shareDigest(d.share),
+    aux: deriveRandom(ctx, 'receipt-aux'),
   };
-  const receiptSignature = step.keys
-    .receiptKey()
-    .sign(depositReceiptBytes(config.clusterId, receiptUnsigned), deriveRandom(ctx, 'receipt-aux'));
 
   t.lastSeq = d.seq;
   t.walletCount += 1;
@@ -67,14 +64,14 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     policy: { ...d.policy },
     share: { enc: d.share.enc, ciphertext: d.share.ciphertext },
     logIndex,
-    receiptSignature,
+    receiptAux: receipt.aux,
     released: false,
     claimId: null,
     lastClaimAt: null,
     usedClaimNonces: [],
   } satisfies WalletRecord);
   effects.push({ type: 'deposited', tenant: d.tenant, walletId: d.walletId });
-  return { type: 'deposited', receipt: { ...receiptUnsigned, signature: receiptSignature } };
+  return { type: 'deposited', receipt };
 }
 
 /**

@@ -145,7 +145,7 @@ export class Harness {
       timestamp: this.now,
       epochId: this.epochId,
       epochSecret: this.epochSecret,
-      keys: { clusterSecretKey: secrets.cluster, receiptSecretKey: secrets.receipt },
+      keys: { clusterSecretKey: secrets.cluster },
       random: seedBytes(`random/${this.index}`),
       ...overrides,
     };

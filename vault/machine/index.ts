@@ -2,6 +2,7 @@
 export { commandToJson, decodeCommand, encodeCommand } from './commands.ts';
 export { verifyDeposit } from './deposits.ts';
 export { type ApplyOutcome, MachineMisuse, type MachineOptions, VaultMachine } from './machine.ts';
+export { ReceiptSigner } from './receipts.ts';
 export {
   MemoryRecords,
   type RecordReader,
@@ -11,6 +12,7 @@ export {
   VAULT_PREFIX,
 } from './store.ts';
 export type {
+  Answer,
   ApplyContext,
   ClaimStatus,
   ClaimView,
@@ -20,6 +22,7 @@ export type {
   IssuedNonce,
   MachineConfig,
   NonceContext,
+  UnsignedReceipt,
   WalletView,
 } from './types.ts';
 export { type VdfVerify, verifyVdf } from './vdf.ts';

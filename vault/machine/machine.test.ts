@@ -83,15 +83,14 @@ describe('deposits', () => {
         policy: { group: 'rsa2048' as const, iterations: ITERATIONS },
       };
       const receiptKey = testConfig().receiptKey;
-      expect(verifyDepositReceipt({ clusterId, receiptKey, receipt: r.receipt, expected })).toBe(
-        true,
-      );
+      const receipt = h.machine.receiptSigner(secrets.receipt).sign(r.receipt);
+      expect(verifyDepositReceipt({ clusterId, receiptKey, receipt, expected })).toBe(true);
       expect(h.machine.receipt(w.walletId)).toEqual(r.receipt);
       expect(
         verifyDepositReceipt({
           clusterId,
           receiptKey,
-          receipt: r.receipt,
+          receipt,
           expected: { ...expected, q2: w.q1 },
         }),
       ).toBe(false);
@@ -482,10 +481,9 @@ describe('failures of the shell and of the code', () => {
   it('wrong context keys throw MachineMisuse; an unexpected failure is a 500 rejection that changes nothing', async () => {
     const { h, wallets } = setup();
     const deposit = h.depositCommand(walletKeys(9));
-    const wrongKeys = {
-      keys: { clusterSecretKey: seedBytes('not it'), receiptSecretKey: secrets.receipt },
-    };
+    const wrongKeys = { keys: { clusterSecretKey: seedBytes('not it') } };
     expect(() => h.apply({ type: 'deposit', deposit }, wrongKeys)).toThrow(MachineMisuse);
+    expect(() => h.machine.receiptSigner(seedBytes('not it'))).toThrow(MachineMisuse);
     const claim = startClaim(h, wallets[0] as WalletKeys);
     const solution = await solveClaim(claim);
     const broken = new Harness(

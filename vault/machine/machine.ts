@@ -1,8 +1,6 @@
 import { VaultError } from '../errors.ts';
 import {
   bytesEqual,
-  type DepositReceipt,
-  SigningKey,
   shareDigest,
   utf8,
   type X25519KeyPair,
@@ -13,6 +11,7 @@ import { deleteWallet, deposit } from './deposits.ts';
 import { beginEpoch } from './epochs.ts';
 import { mintNonce, type NonceKind } from './nonces.ts';
 import { ping } from './pings.ts';
+import { ReceiptSigner } from './receipts.ts';
 import {
   claimNonceSubject,
   claimView,
@@ -37,6 +36,7 @@ import type {
   MachineConfig,
   NonceContext,
   TenantRecord,
+  UnsignedReceipt,
   WalletRecord,
   WalletView,
 } from './types.ts';
@@ -70,7 +70,6 @@ export class VaultMachine {
   readonly #verifyVdf: VdfVerify;
   /** The context's secret keys, prepared once and checked against the configured public keys. */
   readonly #clusterKeys = new WeakMap<Uint8Array, X25519KeyPair>();
-  readonly #receiptKeys = new WeakMap<Uint8Array, SigningKey>();
 
   constructor(store: RecordStore, options: MachineOptions = { verifyVdf }) {
     this.#store = store;
@@ -124,7 +123,6 @@ export class VaultMachine {
         effects: [],
         keys: {
           clusterKey: () => this.#clusterKey(step.config, ctx),
-          receiptKey: () => this.#receiptKey(step.config, ctx),
         },
         verifyVdf: this.#verifyVdf,
       };
@@ -193,19 +191,6 @@ export class VaultMachine {
     return pair;
   }
 
-  #receiptKey(config: MachineConfig, ctx: ApplyContext): SigningKey {
-    const k = ctx.keys.receiptSecretKey;
-    let key = this.#receiptKeys.get(k);
-    if (key === undefined) {
-      key = new SigningKey(k);
-      if (!bytesEqual(key.publicKey, config.receiptKey)) {
-        throw new MachineMisuse('context receipt key does not match the configured receipt key');
-      }
-      this.#receiptKeys.set(k, key);
-    }
-    return key;
-  }
-
   // ── read-only queries (served from a replica's applied records) ──────────
 
   wallet(walletId: Uint8Array): WalletView | null {
@@ -228,7 +213,13 @@ export class VaultMachine {
     };
   }
 
-  receipt(walletId: Uint8Array): DepositReceipt | null {
+  /** Signs this vault's receipts with `secretKey`, refused unless it is the configured one. */
+  receiptSigner(secretKey: Uint8Array): ReceiptSigner {
+    return new ReceiptSigner(new View(this.#store).config(), secretKey);
+  }
+
+  /** A wallet's receipt, unsigned: a `ReceiptSigner` signs it where it is answered. */
+  receipt(walletId: Uint8Array): UnsignedReceipt | null {
     const w = new View(this.#store).read<WalletRecord>(keys.wallet(walletId));
     if (!w) return null;
     return {
@@ -241,7 +232,7 @@ export class VaultMachine {
       policy: { ...w.policy },
       logIndex: w.logIndex,
       shareDigest: shareDigest(w.share),
-      signature: w.receiptSignature,
+      aux: w.receiptAux,
     };
   }
 

@@ -4,7 +4,6 @@ import {
   concatBytes,
   open,
   type SealedShare,
-  type SigningKey,
   u64,
   type X25519KeyPair,
 } from '../protocol/index.ts';
@@ -103,7 +102,7 @@ export interface Step {
   /** Machine time: the proposer's timestamp, never earlier than one already applied. */
   now: number;
   effects: Effect[];
-  keys: { clusterKey(): X25519KeyPair; receiptKey(): SigningKey };
+  keys: { clusterKey(): X25519KeyPair };
   verifyVdf: VdfVerify;
 }
 

@@ -56,7 +56,7 @@ export interface ApplyContext {
   /** The volatile epoch: never written to disk, new after a whole-cluster restart (P4). */
   epochId: Uint8Array;
   epochSecret: Uint8Array;
-  keys: { clusterSecretKey: Uint8Array; receiptSecretKey: Uint8Array };
+  keys: { clusterSecretKey: Uint8Array };
   /** At least 32 random bytes chosen by the proposer. */
   random: Uint8Array;
   /** The proposer already ran the command's stateless checks (`verifyDeposit`). */
@@ -100,9 +100,20 @@ export interface WalletView {
   liveClaim: ClaimView | null;
 }
 
+/**
+ * A deposit receipt as the machine keeps it: everything but the signature, and the BIP-340
+ * auxiliary randomness that makes every replica's signature the same (receipts.ts).
+ */
+export type UnsignedReceipt = Omit<DepositReceipt, 'signature'> & { aux: Uint8Array };
+
+/** What a node answers a client: a machine result, with a deposit's receipt signed. */
+export type Answer =
+  | Exclude<CommandResult, { type: 'deposited' }>
+  | { type: 'deposited'; receipt: DepositReceipt };
+
 export type CommandResult =
   | { type: 'tenantRegistered'; tenant: string }
-  | { type: 'deposited'; receipt: DepositReceipt }
+  | { type: 'deposited'; receipt: UnsignedReceipt }
   | { type: 'deleted'; walletId: Uint8Array }
   | {
       type: 'pinged';
@@ -178,7 +189,8 @@ export interface WalletRecord {
   /** x2 only as sealed to the cluster key (P1). */
   share: SealedShare;
   logIndex: number;
-  receiptSignature: Uint8Array;
+  /** BIP-340 aux randomness of the wallet's receipt (signed where it is answered). */
+  receiptAux: Uint8Array;
   released: boolean;
   /** The wallet's latest claim (live or finished), if any. */
   claimId: Uint8Array | null;

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { solve } from '../../vdf/index.ts';
 import { StorageBox } from '../enclave/storage-box.ts';
 import { VaultError } from '../errors.ts';
-import type { ClaimView, CommandResult } from '../machine/index.ts';
+import type { Answer, ClaimView } from '../machine/index.ts';
 import { scalarToBytes } from '../protocol/index.ts';
 import { Claimant, Operator, Tenant } from './actors.test-support.ts';
 import { VaultNode } from './vault-node.ts';
@@ -34,9 +34,9 @@ function openNode(key = storageKey) {
   });
 }
 
-function expectResult<T extends CommandResult['type']>(r: CommandResult, type: T) {
+function expectResult<T extends Answer['type']>(r: Answer, type: T) {
   expect(r.type).toBe(type);
-  return r as Extract<CommandResult, { type: T }>;
+  return r as Extract<Answer, { type: T }>;
 }
 
 async function setup() {
@@ -80,7 +80,7 @@ describe('VaultNode on LevelDB', () => {
       Buffer.from(cluster.clusterEncryptionKey),
     );
     expect(again.machine.wallet(wallet.walletId)?.q2).toEqual(wallet.q2);
-    expect(again.machine.receipt(wallet.walletId)).toEqual(receipt.receipt);
+    expect(again.receipt(wallet.walletId)).toEqual(receipt.receipt);
     await again.close();
   });
 

@@ -23,13 +23,8 @@ import {
 } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import type { ClusterKeys } from '../http/app.ts';
-import type {
-  Command,
-  CommandResult,
-  Effect,
-  IssuedNonce,
-  VaultMachine,
-} from '../machine/index.ts';
+import type { Answer, Command, Effect, IssuedNonce, VaultMachine } from '../machine/index.ts';
+import type { DepositReceipt } from '../protocol/index.ts';
 import type { ClusterSecrets } from '../replicated/codec.ts';
 import { identityOf } from '../replicated/identity.ts';
 import { newGenesis } from '../replicated/local.ts';
@@ -146,8 +141,13 @@ export class VaultNode {
   }
 
   /** Applies a command; resolves with its result once durable, rejects with a VaultError. */
-  submit(command: Command): Promise<CommandResult> {
+  submit(command: Command): Promise<Answer> {
     return this.#member.submit(command);
+  }
+
+  /** A wallet's deposit receipt, signed by the cluster's receipt key. */
+  receipt(walletId: Uint8Array): DepositReceipt | null {
+    return this.#member.receipt(walletId);
   }
 
   close(): Promise<void> {

@@ -24,6 +24,7 @@ import { VaultError } from '../errors.ts';
 import type { ClientSession } from '../http/app.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import {
+  type Answer,
   type Command,
   type CommandResult,
   type Effect,
@@ -31,7 +32,13 @@ import {
   type VaultMachine,
   verifyVdf,
 } from '../machine/index.ts';
-import { bytesEqual, type Deposit, type Solution, toHex } from '../protocol/index.ts';
+import {
+  bytesEqual,
+  type Deposit,
+  type DepositReceipt,
+  type Solution,
+  toHex,
+} from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   decodeReply,
@@ -276,12 +283,15 @@ export class ClusterMember {
 
   // ── VaultBackend ──────────────────────────────────────────────────────
 
-  get machine(): Pick<VaultMachine, 'wallet' | 'claim' | 'receipt' | 'lastIndex'> {
+  get machine(): Pick<VaultMachine, 'wallet' | 'claim' | 'lastIndex'> {
     const m = this.state.machine;
-    if (m === null) {
-      return { wallet: () => null, claim: () => null, receipt: () => null, lastIndex: 0 };
-    }
+    if (m === null) return { wallet: () => null, claim: () => null, lastIndex: 0 };
     return m;
+  }
+
+  receipt(walletId: Uint8Array): DepositReceipt | null {
+    const r = this.state.machine?.receipt(walletId) ?? null;
+    return r === null ? null : this.state.signReceipt(r);
   }
 
   get publicKeys() {
@@ -291,7 +301,7 @@ export class ClusterMember {
     return clusterPublicKeys(s);
   }
 
-  async submit(command: Command, session?: ClientSession): Promise<CommandResult> {
+  async submit(command: Command, session?: ClientSession): Promise<Answer> {
     const epochId = this.state.machine?.epochId ?? NO_EPOCH;
     // An epoch-bound entry stamped with an epoch whose secret no node holds could never be
     // applied: the proposer must hold it (the secret is on a majority before its epoch begins).
@@ -329,7 +339,7 @@ export class ClusterMember {
           throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
         });
     }
-    return reply;
+    return this.state.answer(reply);
   }
 
   /**

@@ -23,16 +23,20 @@ import {
 } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import {
+  type Answer,
   type Command,
+  type CommandResult,
   type Effect,
   encodeCommand,
+  type ReceiptSigner,
   type RecordStore,
   type RecordWrite,
   StoreFailure,
+  type UnsignedReceipt,
   VAULT_PREFIX,
   VaultMachine,
 } from '../machine/index.ts';
-import { bytesEqual, toHex, x25519PublicKey } from '../protocol/index.ts';
+import { bytesEqual, type DepositReceipt, toHex, x25519PublicKey } from '../protocol/index.ts';
 import {
   type ClusterSecrets,
   DIGEST_BYTES,
@@ -116,6 +120,7 @@ export class ReplicatedState implements DurableStateMachine {
   #recovery: Uint8Array | null = null;
   #compactNow = false;
   #halted: VaultError | null = null;
+  #receiptSigner: ReceiptSigner | null = null;
   /** Entries decoded by `prepare`, so `apply` does not decode them (and their points) again. */
   readonly #decoded = new WeakMap<Uint8Array, LogCommand>();
 
@@ -155,6 +160,22 @@ export class ReplicatedState implements DurableStateMachine {
 
   get secrets(): ClusterSecrets | null {
     return this.#secrets;
+  }
+
+  /** A result as answered to a client: a deposit's receipt signed here (machine/receipts.ts). */
+  answer(result: CommandResult): Answer {
+    return result.type === 'deposited'
+      ? { type: 'deposited', receipt: this.signReceipt(result.receipt) }
+      : result;
+  }
+
+  signReceipt(receipt: UnsignedReceipt): DepositReceipt {
+    const machine = this.#machine;
+    const secrets = this.#secrets;
+    if (machine === null || secrets === null)
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    this.#receiptSigner ??= machine.receiptSigner(secrets.receiptSecretKey);
+    return this.#receiptSigner.sign(receipt);
   }
 
   get members(): ReadonlyMap<string, Member> {
@@ -325,10 +346,7 @@ export class ReplicatedState implements DurableStateMachine {
           epochSecret,
           random: c.random,
           prechecked: c.prechecked === true,
-          keys: {
-            clusterSecretKey: secrets.clusterSecretKey,
-            receiptSecretKey: secrets.receiptSecretKey,
-          },
+          keys: { clusterSecretKey: secrets.clusterSecretKey },
         });
         if (!outcome.ok) throw outcome.error;
         this.#opts.onEffects?.(outcome.effects);
