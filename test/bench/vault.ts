@@ -31,10 +31,12 @@ import {
   CURVE_ORDER,
   canonical,
   checkDepositShare,
+  checkSchemeCombination,
   encodePoint,
   mulBase,
   open,
   Point,
+  proveShareProduct,
   SigningKey,
   scalarToBytes,
   seal,
@@ -108,6 +110,8 @@ function depositCryptoRows(report: (row: BenchRow) => void): void {
     q2: encodePoint(Point.BASE.multiply(x2)),
     q: encodePoint(Point.BASE.multiply(x1).multiply(x2)),
   };
+  const statement = { ...wallet, clusterId: randomBytes(8), walletId: randomBytes(32) };
+  const shareProof = proveShareProduct(statement, x2Bytes, randomBytes(32));
   const clusterSecret = randomBytes(32);
   const cluster = x25519KeyPair(clusterSecret);
   const aad = randomBytes(200);
@@ -144,9 +148,12 @@ function depositCryptoRows(report: (row: BenchRow) => void): void {
       () => Point.BASE.multiply(x2).toBytes(true),
     ],
     [
-      'share check: x2·G == Q2, x2·Q1 == Q',
-      'noble',
-      () => checkDepositShare({ ...wallet, x2: x2Bytes }),
+      'share check: x2·G == Q2 and the share proof of Q = x2·Q1 (libsecp256k1)',
+      'noble, x2·G and the constant-time x2·Q1 it replaced',
+      () => {
+        checkDepositShare({ q2: wallet.q2, x2: x2Bytes });
+        checkSchemeCombination({ ...wallet, ...statement, shareProof });
+      },
       () => [
         Point.fromBytes(wallet.q2),
         Point.BASE.multiply(x2).toBytes(true),

@@ -88,6 +88,8 @@ export const depositSchema = {
     q2: point,
     policy,
     share: sealed,
+    /** ecdsa-2p-mult only (docs/protocol.md §5). */
+    shareProof: hex(64),
     signature: hex(64),
   },
 };

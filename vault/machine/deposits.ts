@@ -2,6 +2,7 @@
 import { VaultError } from '../errors.ts';
 import {
   checkDepositShare,
+  checkSchemeCombination,
   type Deletion,
   type Deposit,
   deletionBytes,
@@ -90,9 +91,10 @@ export function verifyDeposit(
 ): void {
   const { signature, ...unsigned } = d;
   requireSignature('deposit', signature, depositBytes(clusterId, unsigned), tenantKey);
+  checkSchemeCombination({ clusterId, ...d });
   const x2 = openShare(clusterKey, d.share, depositAad(clusterId, d));
   try {
-    checkDepositShare({ scheme: d.scheme, q: d.q, q1: d.q1, q2: d.q2, x2 });
+    checkDepositShare({ q2: d.q2, x2 });
   } finally {
     x2.fill(0);
   }

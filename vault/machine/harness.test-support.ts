@@ -12,6 +12,7 @@ import {
   makeClaim,
   makeDeposit,
   Point,
+  proveShareProduct,
   type Scheme,
   type Solution,
   scalarToBytes,
@@ -198,8 +199,7 @@ export class Harness {
     } = {},
   ): Deposit {
     const tenant = opts.tenant ?? 'acme';
-    const x2 = opts.x2 ? BigInt(`0x${Buffer.from(opts.x2).toString('hex')}`) : w.x2;
-    if (opts.x2 && (x2 === 0n || x2 >= CURVE_ORDER)) return this.rawDeposit(w, opts.x2, tenant);
+    if (opts.x2) return this.rawDeposit(w, opts.x2, tenant);
     return makeDeposit({
       clusterId,
       clusterKey: x25519PublicKey(secrets.cluster),
@@ -213,14 +213,17 @@ export class Harness {
         q2: w.q2,
         policy: { group: opts.group ?? 'rsa2048', iterations: opts.iterations ?? ITERATIONS },
       },
-      x2: opts.x2 ?? scalarToBytes(w.x2),
+      x2: scalarToBytes(w.x2),
       tenantSecretKey: secrets.tenant(tenant),
       senderSecret: seedBytes(`sender/${this.index}`),
       aux: seedBytes('aux'),
     });
   }
 
-  /** A deposit whose sealed plaintext is arbitrary bytes: what a buggy or hostile client sends. */
+  /**
+   * A deposit whose sealed plaintext is arbitrary bytes (its share proof made with the wallet's
+   * own x2): what a buggy or hostile client sends.
+   */
   rawDeposit(w: WalletKeys, plaintext: Uint8Array, tenant: string): Deposit {
     const header = {
       tenant,
@@ -239,7 +242,11 @@ export class Harness {
       aad: depositAad(clusterId, header),
       plaintext,
     });
-    const unsigned = { ...header, share };
+    const shareProof =
+      w.scheme === 'ecdsa-2p-mult'
+        ? proveShareProduct({ clusterId, ...header }, scalarToBytes(w.x2), seedBytes('aux'))
+        : new Uint8Array();
+    const unsigned = { ...header, share, shareProof };
     const signature = schnorr.sign(
       depositBytes(clusterId, unsigned),
       secrets.tenant(tenant),

@@ -19,6 +19,7 @@ import {
   tenantRegistrationBytes,
 } from './messages.ts';
 import { proveClaim } from './pok.ts';
+import { proveShareProduct } from './share-proof.ts';
 import { signMessage, verifyMessage } from './signatures.ts';
 
 /**
@@ -39,7 +40,7 @@ export function makeDeposit(args: {
   clusterId: Uint8Array;
   /** The cluster's X25519 encryption key, from its attested key set. */
   clusterKey: Uint8Array;
-  deposit: Omit<Deposit, 'signature' | 'share'>;
+  deposit: Omit<Deposit, 'signature' | 'share' | 'shareProof'>;
   x2: Uint8Array;
   tenantSecretKey: Uint8Array;
   /** 32 fresh random bytes for the sealing key, and 32 for the signature. */
@@ -54,7 +55,12 @@ export function makeDeposit(args: {
     aad: depositAad(args.clusterId, args.deposit),
     plaintext: args.x2,
   });
-  const unsigned = { ...args.deposit, share };
+  const d = args.deposit;
+  const shareProof =
+    d.scheme === 'ecdsa-2p-mult'
+      ? proveShareProduct({ clusterId: args.clusterId, ...d }, args.x2, args.aux)
+      : new Uint8Array();
+  const unsigned = { ...d, share, shareProof };
   const signature = signMessage(
     depositBytes(args.clusterId, unsigned),
     args.tenantSecretKey,

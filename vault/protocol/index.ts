@@ -53,6 +53,12 @@ export {
   serverTimeouts,
 } from './server-limits.ts';
 export {
+  proveShareProduct,
+  SHARE_PROOF_BYTES,
+  type ShareStatement,
+  verifyShareProduct,
+} from './share-proof.ts';
+export {
   requireSignature,
   SigningKey,
   signMessage,

@@ -54,6 +54,11 @@ export interface Deposit {
   policy: DepositPolicy;
   /** x2 (32-byte big-endian) sealed to the cluster key with depositAad as associated data. */
   share: SealedShare;
+  /**
+   * ecdsa-2p-mult: the cosigner's 64-byte proof that Q2 = x2·G and Q = x2·Q1 (share-proof.ts).
+   * Empty under the other schemes, whose Q the vault computes from Q1 and Q2.
+   */
+  shareProof: Uint8Array;
   signature: Uint8Array;
 }
 
@@ -159,6 +164,7 @@ export function depositBytes(clusterId: Uint8Array, d: Omit<Deposit, 'signature'
     u64(d.policy.iterations),
     d.share.enc,
     d.share.ciphertext,
+    d.shareProof,
   ]);
 }
 

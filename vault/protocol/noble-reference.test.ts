@@ -7,6 +7,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
+import { canonicalHash } from './canonical.ts';
 import { codeOf } from './code-of.test-support.ts';
 import {
   bytesToBigInt,
@@ -29,6 +30,7 @@ import {
   x25519SharedSecret,
 } from './hpke.ts';
 import { checkDepositShare } from './schemes.ts';
+import { proveShareProduct, verifyShareProduct } from './share-proof.ts';
 import { SigningKey, signMessage, verifyMessage, xOnlyPublicKey } from './signatures.ts';
 
 const RUNS = { numRuns: 64 };
@@ -285,51 +287,83 @@ describeWithVectors('bip340', 'BIP-340 vectors through the libsecp256k1 path', (
 });
 
 describe('share check', () => {
-  const wallet = (x1: bigint, x2: bigint) => ({
-    q: encodePoint(Point.BASE.multiply(x1).multiply(x2)),
+  const walletId = new Uint8Array(32).fill(9);
+  const clusterId = new Uint8Array(8).fill(3);
+  const statement = (
+    x1: bigint,
+    x2: bigint,
+    q = encodePoint(Point.BASE.multiply(x1).multiply(x2)),
+  ) => ({
+    clusterId,
+    walletId,
+    q,
     q1: pub(x1),
     q2: pub(x2),
   });
-  const check = (w: { q: Uint8Array; q1: Uint8Array; q2: Uint8Array }, x2: bigint) =>
-    codeOf(() => checkDepositShare({ scheme: 'ecdsa-2p-mult', ...w, x2: scalarToBytes(x2) }));
   const negate = (q: Uint8Array) => encodePoint(Point.fromBytes(q).negate());
+  /** The same check written with noble alone: R1 = s·G − e·Q2, R2 = s·Q1 − e·Q, e == H(…). */
+  const nobleVerify = (st: ReturnType<typeof statement>, proof: Uint8Array): boolean => {
+    const e = bytesToBigInt(proof.subarray(0, 32));
+    const s = bytesToBigInt(proof.subarray(32));
+    if (e === 0n || e >= CURVE_ORDER || s === 0n || s >= CURVE_ORDER) return false;
+    const r1 = Point.BASE.multiply(s).subtract(Point.fromBytes(st.q2).multiply(e));
+    const r2 = Point.fromBytes(st.q1).multiply(s).subtract(Point.fromBytes(st.q).multiply(e));
+    if (r1.is0() || r2.is0()) return false;
+    const h = canonicalHash('vigil/v1/deposit/share-proof', [
+      st.clusterId,
+      st.walletId,
+      st.q1,
+      st.q2,
+      st.q,
+      encodePoint(r1),
+      encodePoint(r2),
+    ]);
+    return bytesToBigInt(h) % CURVE_ORDER === e;
+  };
 
-  it('accepts x2·Q1 and refuses −x2·Q1, another Q and a wrong x2', () => {
+  it('a share proof verifies for x2·Q1 only, as noble computes it', () => {
     fc.assert(
-      fc.property(scalar, scalar, (x1, x2) => {
-        const w = wallet(x1, x2);
-        expect(check(w, x2)).toBe('NO_ERROR');
-        expect(check({ ...w, q: negate(w.q) }, x2)).toBe('SCHEME_MISMATCH');
-        expect(check({ ...w, q: pub(x1 + 1n) }, x2)).toBe('SCHEME_MISMATCH');
-        expect(check(w, x2 === 1n ? 2n : x2 - 1n)).toBe('SHARE_MISMATCH');
+      fc.property(scalar, scalar, bytes32, (x1, x2, aux) => {
+        const st = statement(x1, x2);
+        const proof = proveShareProduct(st, scalarToBytes(x2), aux);
+        expect(verifyShareProduct(st, proof)).toBe(true);
+        expect(nobleVerify(st, proof)).toBe(true);
+        for (const other of [
+          statement(x1, x2, negate(st.q)),
+          statement(x1, x2, pub(x1 + 1n)),
+          { ...st, walletId: new Uint8Array(32) },
+          { ...st, q1: st.q2, q2: st.q1 },
+        ]) {
+          const forged = proveShareProduct(other, scalarToBytes(x2), aux);
+          expect(verifyShareProduct(other, proof)).toBe(false);
+          expect(verifyShareProduct(other, forged)).toBe(nobleVerify(other, forged));
+        }
       }),
       { numRuns: 16 },
     );
   });
 
-  it('checks x2·G == Q2 and the range of x2 under every scheme', () => {
-    const x1 = 11n;
-    const x2 = 13n;
-    const additive = { scheme: 'additive' as const, q: pub(x1 + x2), q1: pub(x1), q2: pub(x2) };
-    expect(codeOf(() => checkDepositShare({ ...additive, x2: scalarToBytes(x2) }))).toBe(
-      'NO_ERROR',
-    );
-    expect(codeOf(() => checkDepositShare({ ...additive, x2: scalarToBytes(x2 + 1n) }))).toBe(
-      'SHARE_MISMATCH',
-    );
-    const notAPoint = Uint8Array.of(2, ...scalarToBytes(5n));
-    expect(
-      codeOf(() => checkDepositShare({ ...additive, q2: notAPoint, x2: scalarToBytes(x2) })),
-    ).toBe('BAD_POINT');
-    expect(
-      codeOf(() => checkDepositShare({ ...additive, q: pub(x1), x2: scalarToBytes(x2) })),
-    ).toBe('SCHEME_MISMATCH');
-    for (const scheme of ['ecdsa-2p-mult', 'additive', 'musig2'] as const) {
-      for (const bad of [0n, CURVE_ORDER]) {
-        expect(
-          codeOf(() => checkDepositShare({ ...additive, scheme, x2: scalarToBytes(bad) })),
-        ).toBe('BAD_SCALAR');
-      }
+  it('refuses malformed proofs: wrong length, zero or out-of-range scalars', () => {
+    const st = statement(11n, 13n);
+    const proof = proveShareProduct(st, scalarToBytes(13n), new Uint8Array(32));
+    const n = scalarToBytes(CURVE_ORDER);
+    for (const bad of [
+      proof.subarray(0, 63),
+      new Uint8Array(64),
+      Uint8Array.of(...n, ...proof.subarray(32)),
+      Uint8Array.of(...proof.subarray(0, 32), ...n),
+    ]) {
+      expect(verifyShareProduct(st, bad)).toBe(false);
     }
+  });
+
+  it('checks x2·G == Q2 and the range of x2', () => {
+    const x2 = 13n;
+    const check = (q2: Uint8Array, v: bigint) =>
+      codeOf(() => checkDepositShare({ q2, x2: scalarToBytes(v) }));
+    expect(check(pub(x2), x2)).toBe('NO_ERROR');
+    expect(check(pub(x2), x2 + 1n)).toBe('SHARE_MISMATCH');
+    expect(check(Uint8Array.of(2, ...scalarToBytes(5n)), x2)).toBe('BAD_POINT');
+    for (const bad of [0n, CURVE_ORDER]) expect(check(pub(x2), bad)).toBe('BAD_SCALAR');
   });
 });

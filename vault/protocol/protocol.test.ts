@@ -20,6 +20,7 @@ import {
   parsePing,
   parseSolution,
   parseTenantRegistration,
+  proveShareProduct,
   scalarToBytes,
   seal,
   signMessage,
@@ -199,50 +200,49 @@ describe('claim proof of knowledge', () => {
 describe('wallet schemes', () => {
   const x1 = 0x1111n;
   const x2 = 0x2222n;
-  it('multiplicative: Q = x2·Q1', () => {
-    const q = pub((x1 * x2) % CURVE_ORDER);
-    expect(() =>
-      checkSchemeCombination({ scheme: 'ecdsa-2p-mult', q, q1: pub(x1), q2: pub(x2), x2 }),
-    ).not.toThrow();
-    expect(
-      codeOf(() =>
-        checkSchemeCombination({
-          scheme: 'ecdsa-2p-mult',
-          q: pub(x1 + x2),
-          q1: pub(x1),
-          q2: pub(x2),
-          x2,
-        }),
-      ),
-    ).toBe('SCHEME_MISMATCH');
+  const none = new Uint8Array();
+  const statement = (q: Uint8Array, walletId = bytes(32, 1)) => ({
+    clusterId,
+    walletId,
+    q,
+    q1: pub(x1),
+    q2: pub(x2),
+  });
+  const mult = (d: ReturnType<typeof statement>, shareProof: Uint8Array) =>
+    codeOf(() => checkSchemeCombination({ scheme: 'ecdsa-2p-mult', ...d, shareProof }));
+
+  it("multiplicative: the cosigner's share proof shows Q = x2·Q1, for this wallet only", () => {
+    const good = statement(pub((x1 * x2) % CURVE_ORDER));
+    const proof = proveShareProduct(good, scalarToBytes(x2), bytes(32, 7));
+    expect(mult(good, proof)).toBe('NO_ERROR');
+    // Q is not x2·Q1: even the holder of x2 cannot prove it
+    const bad = statement(pub(x1 + x2));
+    expect(mult(bad, proveShareProduct(bad, scalarToBytes(x2), bytes(32, 7)))).toBe(
+      'SCHEME_MISMATCH',
+    );
+    // a proof is bound to its wallet; a changed byte, a missing proof or zeros fail
+    expect(mult(statement(good.q, bytes(32, 2)), proof)).toBe('SCHEME_MISMATCH');
+    const flipped = Uint8Array.from(proof);
+    flipped[40] = (flipped[40] as number) ^ 1;
+    expect(mult(good, flipped)).toBe('SCHEME_MISMATCH');
+    expect(mult(good, none)).toBe('SCHEME_MISMATCH');
+    expect(mult(good, new Uint8Array(64))).toBe('SCHEME_MISMATCH');
   });
   it('additive: Q = Q1 + Q2', () => {
-    expect(() =>
-      checkSchemeCombination({ scheme: 'additive', q: pub(x1 + x2), q1: pub(x1), q2: pub(x2), x2 }),
-    ).not.toThrow();
-    expect(
+    const add = (q: Uint8Array) =>
       codeOf(() =>
-        checkSchemeCombination({
-          scheme: 'additive',
-          q: pub(x1 * x2),
-          q1: pub(x1),
-          q2: pub(x2),
-          x2,
-        }),
-      ),
-    ).toBe('SCHEME_MISMATCH');
+        checkSchemeCombination({ scheme: 'additive', ...statement(q), shareProof: none }),
+      );
+    expect(add(pub(x1 + x2))).toBe('NO_ERROR');
+    expect(add(pub(x1 * x2))).toBe('SCHEME_MISMATCH');
   });
   it('musig2: BIP-327 KeyAgg over the sorted keys, independent of order', () => {
     const q = combinePublic('musig2', pub(x1), pub(x2));
     expect(combinePublic('musig2', pub(x2), pub(x1))).toEqual(q);
-    expect(() =>
-      checkSchemeCombination({ scheme: 'musig2', q, q1: pub(x1), q2: pub(x2), x2 }),
-    ).not.toThrow();
-    expect(
-      codeOf(() =>
-        checkSchemeCombination({ scheme: 'musig2', q: pub(x1 + x2), q1: pub(x1), q2: pub(x2), x2 }),
-      ),
-    ).toBe('SCHEME_MISMATCH');
+    const agg = (q: Uint8Array) =>
+      codeOf(() => checkSchemeCombination({ scheme: 'musig2', ...statement(q), shareProof: none }));
+    expect(agg(q)).toBe('NO_ERROR');
+    expect(agg(pub(x1 + x2))).toBe('SCHEME_MISMATCH');
   });
 });
 
@@ -294,6 +294,26 @@ describe('signed messages and receipts', () => {
       aux: bytes(32, 0),
     });
     expect(parseDeposit(JSON.parse(JSON.stringify(depositToJson(dep))))).toEqual(dep);
+    expect(depositToJson(dep)).not.toHaveProperty('shareProof');
+
+    // a multiplicative deposit carries the share proof, and only it does
+    const mult = makeDeposit({
+      clusterId,
+      clusterKey: x25519PublicKey(bytes(32, 0x0d)),
+      deposit: { ...dep, scheme: 'ecdsa-2p-mult', q: pub(2n) },
+      x2: scalarToBytes(2n),
+      tenantSecretKey: bytes(32, 0x0b),
+      senderSecret: bytes(32, 0x0e),
+      aux: bytes(32, 0),
+    });
+    expect(mult.shareProof.length).toBe(64);
+    const multJson = JSON.parse(JSON.stringify(depositToJson(mult)));
+    expect(parseDeposit(multJson)).toEqual(mult);
+    const { shareProof: _, ...withoutProof } = multJson;
+    expect(codeOf(() => parseDeposit(withoutProof))).toBe('MALFORMED');
+    const additiveWithProof = { ...depositToJson(dep), shareProof: multJson.shareProof };
+    expect(codeOf(() => parseDeposit(additiveWithProof))).toBe('MALFORMED');
+    expect(codeOf(() => parseDeposit({ ...multJson, shareProof: 'ab' }))).toBe('BAD_LENGTH');
   });
 
   it('a receipt verifies only under the receipt key and for the expected wallet', () => {

@@ -2,6 +2,7 @@ import { keyAggregate } from '@scure/btc-signer/musig2.js';
 import { VaultError } from '../errors.ts';
 import { decodePoint, decodeScalar, encodePoint, mulBase, type Point } from './curve.ts';
 import { bytesEqual } from './hex.ts';
+import { type ShareStatement, verifyShareProduct } from './share-proof.ts';
 
 /**
  * How the two shares combine into the wallet key Q (docs/protocol.md "Wallet schemes").
@@ -18,43 +19,37 @@ export function isScheme(v: unknown): v is Scheme {
 }
 
 /**
- * Checks that Q1, Q2 (and, for the multiplicative scheme, the secret x2) combine into Q.
- * Throws 400 `SCHEME_MISMATCH` otherwise. x2 is the already range-checked share.
+ * Checks that Q1 and Q2 combine into Q under the deposit's scheme, on public data only: the
+ * additive and MuSig2 keys from Q1 and Q2, the multiplicative Q = x2·Q1 from the cosigner's
+ * share proof (share-proof.ts; with x2·G == Q2, checked by `checkDepositShare` on the opened
+ * share, it shows Q = x2·Q1). Throws 400 `SCHEME_MISMATCH` otherwise.
  */
-export function checkSchemeCombination(args: {
-  scheme: Scheme;
-  q: Uint8Array;
-  q1: Uint8Array;
-  q2: Uint8Array;
-  x2: bigint;
-}): void {
-  const expected = combine(args.scheme, args.q1, args.q2, args.x2);
-  if (!bytesEqual(expected, args.q)) {
-    throw new VaultError('SCHEME_MISMATCH', `Q1 and Q2 do not combine to Q under ${args.scheme}`);
+export function checkSchemeCombination(
+  d: ShareStatement & { scheme: Scheme; shareProof: Uint8Array },
+): void {
+  if (d.scheme === 'ecdsa-2p-mult') {
+    if (!verifyShareProduct(d, d.shareProof)) {
+      throw new VaultError('SCHEME_MISMATCH', 'the share proof does not show Q = x2·Q1');
+    }
+    return;
+  }
+  if (!bytesEqual(combinePublic(d.scheme, d.q1, d.q2), d.q)) {
+    throw new VaultError('SCHEME_MISMATCH', `Q1 and Q2 do not combine to Q under ${d.scheme}`);
   }
 }
 
 /**
- * A deposit's share check (docs/protocol.md "Deposits"), for the 32-byte x2 just opened:
- * 1 <= x2 < n (400 `BAD_SCALAR`), Q2 a valid point (400 `BAD_POINT`), x2·G == Q2 (400
- * `SHARE_MISMATCH`), then `checkSchemeCombination`. Both products with x2 are constant time:
- * x2·G in libsecp256k1 (five times noble's speed), x2·Q1 in noble, which is as fast here as
- * the alternatives that are constant time (see docs/protocol.md). The caller zeroes x2.
+ * The opened share against Q2: 1 <= x2 < n (400 `BAD_SCALAR`), Q2 a valid point (400
+ * `BAD_POINT`), x2·G == Q2 (400 `SHARE_MISMATCH`), in libsecp256k1's constant-time ecmult_gen.
+ * The caller zeroes x2.
  */
-export function checkDepositShare(args: {
-  scheme: Scheme;
-  q: Uint8Array;
-  q1: Uint8Array;
-  q2: Uint8Array;
-  x2: Uint8Array;
-}): void {
-  const x2 = decodeScalar('share', args.x2);
+export function checkDepositShare(args: { q2: Uint8Array; x2: Uint8Array }): void {
+  decodeScalar('share', args.x2);
   if (!bytesEqual(mulBase(args.x2), args.q2)) {
     // Equal to x2·G, Q2 is a valid point; only a mismatch needs decoding, to say which 400.
     decodePoint('q2', args.q2);
     throw new VaultError('SHARE_MISMATCH', 'the sealed share does not match Q2');
   }
-  checkSchemeCombination({ scheme: args.scheme, q: args.q, q1: args.q1, q2: args.q2, x2 });
 }
 
 /** The wallet key implied by the public shares (and x2 for the multiplicative scheme). */
@@ -63,14 +58,8 @@ export function combinePublic(
   q1: Uint8Array,
   q2: Uint8Array,
 ): Uint8Array {
-  return combine(scheme, q1, q2, 0n);
-}
-
-function combine(scheme: Scheme, q1: Uint8Array, q2: Uint8Array, x2: bigint): Uint8Array {
   const p1 = decodePoint('q1', q1);
   switch (scheme) {
-    case 'ecdsa-2p-mult':
-      return encodePoint(p1.multiply(x2));
     case 'additive': {
       const sum: Point = p1.add(decodePoint('q2', q2));
       if (sum.is0()) throw new VaultError('SCHEME_MISMATCH', 'Q1 + Q2 is the point at infinity');

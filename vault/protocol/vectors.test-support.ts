@@ -136,6 +136,7 @@ export function computeVector(name: string, i: Record<string, Hex | number>): Re
         aad: toHex(depositAad(clusterId, header)),
         enc: toHex(d.share.enc),
         ciphertext: toHex(d.share.ciphertext),
+        shareProof: toHex(d.shareProof),
         message: toHex(depositBytes(clusterId, unsigned)),
         signature: toHex(signature),
         shareDigest: toHex(shareDigest(d.share)),

@@ -4,6 +4,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { open } from './hpke.ts';
 import { verifyClaimProof } from './pok.ts';
+import { verifyShareProduct } from './share-proof.ts';
 import { computeVector, defaultVectors, type Vector } from './vectors.test-support.ts';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
@@ -43,6 +44,14 @@ describe('docs/protocol.md test vectors', () => {
         expect(
           schnorr.verify(h(o.signature), h(o.message), schnorr.getPublicKey(h(i.tenantSecretKey))),
         ).toBe(true);
+        const statement = {
+          clusterId: h(i.clusterId),
+          walletId: h(i.walletId),
+          q: h(o.q),
+          q1: h(o.q1),
+          q2: h(o.q2),
+        };
+        expect(verifyShareProduct(statement, h(o.shareProof))).toBe(i.scheme === 'ecdsa-2p-mult');
       }
       if (v.name === 'receipt')
         expect(schnorr.verify(h(o.signature), h(o.message), h(o.receiptKey))).toBe(true);

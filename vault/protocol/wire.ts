@@ -19,6 +19,7 @@ import {
   type VdfGroupName,
 } from './messages.ts';
 import { isScheme } from './schemes.ts';
+import { SHARE_PROOF_BYTES } from './share-proof.ts';
 
 /**
  * Strict JSON wire parsers (docs/protocol.md "Wire shapes"). They run before any expensive work:
@@ -37,13 +38,19 @@ const TENANT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 type Json = Record<string, unknown>;
 
-function object(field: string, value: unknown, keys: readonly string[]): Json {
+function object(
+  field: string,
+  value: unknown,
+  keys: readonly string[],
+  optional: readonly string[] = [],
+): Json {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new VaultError('MALFORMED', `${field}: expected an object`);
   }
   const o = value as Json;
   for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) throw new VaultError('MALFORMED', `${field}: unknown field ${k}`);
+    if (!keys.includes(k) && !optional.includes(k))
+      throw new VaultError('MALFORMED', `${field}: unknown field ${k}`);
   }
   for (const k of keys) {
     if (!(k in o)) throw new VaultError('MALFORMED', `${field}: missing field ${k}`);
@@ -158,31 +165,35 @@ export function parseTenantRegistration(value: unknown): TenantRegistration {
 }
 
 export function parseDeposit(value: unknown): Deposit {
-  const o = object('deposit', value, [
-    'tenant',
-    'seq',
-    'walletId',
-    'scheme',
-    'q',
-    'q1',
-    'q2',
-    'policy',
-    'share',
-    'signature',
-  ]);
-  if (!isScheme(o.scheme)) {
+  const o = object(
+    'deposit',
+    value,
+    ['tenant', 'seq', 'walletId', 'scheme', 'q', 'q1', 'q2', 'policy', 'share', 'signature'],
+    ['shareProof'],
+  );
+  const scheme = o.scheme;
+  if (!isScheme(scheme)) {
     throw new VaultError('MALFORMED', 'scheme: expected ecdsa-2p-mult, additive or musig2');
+  }
+  // the share proof is part of a multiplicative deposit and of no other
+  const proved = scheme === 'ecdsa-2p-mult';
+  if (proved !== 'shareProof' in o) {
+    throw new VaultError(
+      'MALFORMED',
+      proved ? 'deposit: missing field shareProof' : `shareProof: not part of a ${scheme} deposit`,
+    );
   }
   return {
     tenant: parseTenantName('tenant', o.tenant),
     seq: integer('seq', o.seq, 1, Number.MAX_SAFE_INTEGER),
     walletId: parseWalletId('walletId', o.walletId),
-    scheme: o.scheme,
+    scheme,
     q: point('q', o.q),
     q1: point('q1', o.q1),
     q2: point('q2', o.q2),
     policy: policy('policy', o.policy),
     share: sealedShare('share', o.share),
+    shareProof: proved ? parseHex('shareProof', o.shareProof, SHARE_PROOF_BYTES) : new Uint8Array(),
     signature: parseHex('signature', o.signature, SIGNATURE_BYTES),
   };
 }
@@ -301,6 +312,7 @@ export function depositToJson(d: Deposit) {
     q2: toHex(d.q2),
     policy: { ...d.policy },
     share: sealedJson(d.share),
+    ...(d.shareProof.length > 0 ? { shareProof: toHex(d.shareProof) } : {}),
     signature: toHex(d.signature),
   };
 }

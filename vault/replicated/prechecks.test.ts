@@ -34,12 +34,12 @@ describe('deposit prechecks: run once by the proposer, off its main thread', () 
     await expect(pool.verify(good.deposit, new Tenant('x').publicKey)).rejects.toMatchObject({
       code: 'BAD_SIGNATURE',
     });
-    // a properly signed deposit whose sealed x2 is not Q2's
+    // a properly signed deposit whose x2 is not Q2's: its share proof cannot show Q = x2·Q1
     const w = tenant.newWallet();
     const wrong = tenant.deposit(keys, { ...w, x2: w.x2 + 1n }, policy);
     if (wrong.type !== 'deposit') throw new Error('not a deposit');
     await expect(pool.verify(wrong.deposit, tenant.publicKey)).rejects.toMatchObject({
-      code: 'SHARE_MISMATCH',
+      code: 'SCHEME_MISMATCH',
     });
   }, 30_000);
 
