@@ -81,7 +81,7 @@ export interface VaultBackend {
   mintClaimNonce(walletId: Uint8Array): IssuedNonce;
   readonly machine: Pick<VaultMachine, 'wallet' | 'claim' | 'lastIndex'>;
   /** A wallet's deposit receipt, signed by the cluster's receipt key. */
-  receipt(walletId: Uint8Array): DepositReceipt | null;
+  receipt(walletId: Uint8Array): Promise<DepositReceipt | null>;
   readonly publicKeys: ClusterKeys;
   /** Why the node cannot serve the vault API yet (starting, no vault, catching up), or null. */
   notReady?(): string | null;
@@ -378,7 +378,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     },
     async (req) => {
       const walletId = parseWalletId('walletId', (req.params as { walletId: string }).walletId);
-      const receipt = backend.receipt(walletId);
+      const receipt = await backend.receipt(walletId);
       if (!receipt) throw new VaultError('WALLET_NOT_FOUND', 'no deposit for this wallet', 404);
       return { receipt: depositReceiptToJson(receipt) };
     },

@@ -17,7 +17,7 @@ const backend: VaultBackend = {
   mintPingNonce: notHere,
   mintClaimNonce: notHere,
   machine: { wallet: () => null, claim: () => null, lastIndex: 0 },
-  receipt: () => null,
+  receipt: async () => null,
   publicKeys: {
     clusterId: new Uint8Array(32),
     clusterEncryptionKey: new Uint8Array(32),

@@ -80,7 +80,7 @@ describe('VaultNode on LevelDB', () => {
       Buffer.from(cluster.clusterEncryptionKey),
     );
     expect(again.machine.wallet(wallet.walletId)?.q2).toEqual(wallet.q2);
-    expect(again.receipt(wallet.walletId)).toEqual(receipt.receipt);
+    expect(await again.receipt(wallet.walletId)).toEqual(receipt.receipt);
     await again.close();
   });
 

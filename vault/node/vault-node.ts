@@ -146,7 +146,7 @@ export class VaultNode {
   }
 
   /** A wallet's deposit receipt, signed by the cluster's receipt key. */
-  receipt(walletId: Uint8Array): DepositReceipt | null {
+  receipt(walletId: Uint8Array): Promise<DepositReceipt | null> {
     return this.#member.receipt(walletId);
   }
 

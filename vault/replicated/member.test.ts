@@ -52,8 +52,8 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
       expect(m.publicKeys.receiptKey).toEqual(keys.receiptKey);
       await until(() => m.epochs.has(m.state.machine!.epochId!));
       // any replica signs a receipt to the same bytes (receipts are signed where answered)
-      expect(m.receipt(wallets[0]!.walletId)?.signature).toEqual(
-        leader.receipt(wallets[0]!.walletId)?.signature,
+      expect((await m.receipt(wallets[0]!.walletId))?.signature).toEqual(
+        (await leader.receipt(wallets[0]!.walletId))?.signature,
       );
     }
     const follower = members.find((m) => m !== leader)!;

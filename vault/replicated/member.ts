@@ -29,6 +29,7 @@ import {
   type CommandResult,
   type Effect,
   type IssuedNonce,
+  type UnsignedReceipt,
   type VaultMachine,
   verifyVdf,
 } from '../machine/index.ts';
@@ -48,6 +49,7 @@ import {
   type Member,
   RANDOM_BYTES,
 } from './codec.ts';
+import { DepositWorkers } from './deposit-workers.ts';
 import { EpochKeeper } from './epochs.ts';
 import { type Identity, memberAttested } from './identity.ts';
 import {
@@ -59,7 +61,6 @@ import {
   TAG_RAFT,
   tagged,
 } from './links.ts';
-import { DepositPrechecks } from './prechecks.ts';
 import type { RecoveredRecords } from './recover.ts';
 import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState, recoveryRecord } from './state.ts';
 
@@ -125,7 +126,7 @@ export class ClusterMember {
   readonly #epochAcks = new Map<string, Set<string>>();
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
-  #prechecks: DepositPrechecks | undefined;
+  #depositWorkers: DepositWorkers | undefined;
   readonly #solveAttempts = new Map<string, { since: number; count: number }>();
   readonly #genesis: LogCommand | undefined;
 
@@ -289,9 +290,39 @@ export class ClusterMember {
     return m;
   }
 
-  receipt(walletId: Uint8Array): DepositReceipt | null {
+  async receipt(walletId: Uint8Array): Promise<DepositReceipt | null> {
     const r = this.state.machine?.receipt(walletId) ?? null;
-    return r === null ? null : this.state.signReceipt(r);
+    return r === null ? null : this.#signReceipt(r);
+  }
+
+  /** A result as answered to a client: a deposit's receipt signed (machine/receipts.ts). */
+  async #answer(result: CommandResult): Promise<Answer> {
+    if (result.type !== 'deposited') return result;
+    return { type: 'deposited', receipt: await this.#signReceipt(result.receipt) };
+  }
+
+  /** In the deposit workers; on this thread only if they failed. */
+  async #signReceipt(r: UnsignedReceipt): Promise<DepositReceipt> {
+    const workers = this.#workers();
+    if (workers !== null) {
+      try {
+        return await workers.signReceipt(r);
+      } catch (e) {
+        if (!(e instanceof VaultError) || e.code !== 'INTERNAL') throw e;
+      }
+    }
+    return this.state.signReceipt(r);
+  }
+
+  /** The deposit workers, started once the vault's keys are here (null before, or closed). */
+  #workers(): DepositWorkers | null {
+    const secrets = this.state.secrets;
+    if (secrets === null || this.#closed) return null;
+    this.#depositWorkers ??= new DepositWorkers({
+      ...secrets,
+      receiptKey: clusterPublicKeys(secrets).receiptKey,
+    });
+    return this.#depositWorkers;
   }
 
   get publicKeys() {
@@ -339,7 +370,7 @@ export class ClusterMember {
           throw new VaultError('CLUSTER_UNAVAILABLE', 'the node stopped; retry', 503);
         });
     }
-    return this.state.answer(reply);
+    return this.#answer(reply);
   }
 
   /**
@@ -349,12 +380,11 @@ export class ClusterMember {
    */
   async #precheck(deposit: Deposit): Promise<boolean> {
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
-    const secrets = this.state.secrets;
     const tenantKey = this.state.machine?.tenantKey(deposit.tenant) ?? null;
-    if (secrets === null || tenantKey === null || this.#closed) return false;
-    this.#prechecks ??= new DepositPrechecks(secrets);
+    const workers = this.#workers();
+    if (tenantKey === null || workers === null) return false;
     try {
-      await this.#prechecks.verify(deposit, tenantKey);
+      await workers.verify(deposit, tenantKey);
       return true;
     } catch (e) {
       if (e instanceof VaultError && e.code !== 'NODE_CLOSED' && e.code !== 'INTERNAL') throw e;
@@ -559,9 +589,8 @@ export class ClusterMember {
         }
         return;
       }
-      // the leader's precheck workers boot (~0.5 s) before the first deposit needs them
-      const secrets = this.state.secrets;
-      if (secrets !== null) this.#prechecks ??= new DepositPrechecks(secrets);
+      // the leader's deposit workers boot (~0.5 s) before the first deposit needs them
+      this.#workers();
       await this.#ensureEpoch(st);
       await this.#reconcile(st);
     } catch {
@@ -638,7 +667,7 @@ export class ClusterMember {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.epochs.close(); // unblocks an applier waiting for a secret
-    await this.#prechecks?.close();
+    await this.#depositWorkers?.close();
     await this.#node?.stop().catch(() => {});
     await this.#network.close();
   }

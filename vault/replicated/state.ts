@@ -23,9 +23,7 @@ import {
 } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import {
-  type Answer,
   type Command,
-  type CommandResult,
   type Effect,
   encodeCommand,
   type ReceiptSigner,
@@ -162,13 +160,7 @@ export class ReplicatedState implements DurableStateMachine {
     return this.#secrets;
   }
 
-  /** A result as answered to a client: a deposit's receipt signed here (machine/receipts.ts). */
-  answer(result: CommandResult): Answer {
-    return result.type === 'deposited'
-      ? { type: 'deposited', receipt: this.signReceipt(result.receipt) }
-      : result;
-  }
-
+  /** Signs on this thread: the member's fallback when its deposit workers failed. */
   signReceipt(receipt: UnsignedReceipt): DepositReceipt {
     const machine = this.#machine;
     const secrets = this.#secrets;

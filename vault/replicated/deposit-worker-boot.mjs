@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./precheck-worker.ts');
+await import('./deposit-worker.ts');

@@ -3,10 +3,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../../test/support/until.ts';
 import type { Command } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
+import { verifyDepositReceipt } from '../protocol/index.ts';
 import { decodeLogCommand, decodeReply, encodeLogCommand, type LogCommand } from './codec.ts';
+import { DepositWorkers } from './deposit-workers.ts';
 import { EpochKeeper } from './epochs.ts';
 import { newGenesis } from './local.ts';
-import { DepositPrechecks } from './prechecks.ts';
 import { mapReader } from './recovery.test-support.ts';
 import { clusterPublicKeys, ReplicatedState } from './state.ts';
 
@@ -15,14 +16,14 @@ const operator = new Operator();
 const tenant = new Tenant('acme');
 const genesis = newGenesis(operator.publicKey) as Extract<LogCommand, { kind: 'genesis' }>;
 const keys = clusterPublicKeys(genesis.secrets);
-const pool = new DepositPrechecks(genesis.secrets, 1);
+const pool = new DepositWorkers({ ...genesis.secrets, receiptKey: keys.receiptKey }, 1);
 afterAll(() => pool.close());
 
 function deposit(): Extract<Command, { type: 'deposit' }> {
   return tenant.deposit(keys, tenant.newWallet(), policy) as Extract<Command, { type: 'deposit' }>;
 }
 
-describe('deposit prechecks: run once by the proposer, off its main thread', () => {
+describe('deposit workers: prechecks run once by the proposer, receipts signed, off the main thread', () => {
   it('passes a good deposit; refuses a forged signature and a share that does not open', async () => {
     const good = deposit();
     await expect(pool.verify(good.deposit, tenant.publicKey)).resolves.toBeUndefined();
@@ -71,6 +72,48 @@ describe('deposit prechecks: run once by the proposer, off its main thread', () 
     const checked = apply({ ...entry(false), command: forged });
     expect(checked.ok ? 'accepted' : checked.error.code).toBe('BAD_SIGNATURE');
     expect(apply({ ...entry(true), command: forged }).ok).toBe(true);
+  }, 30_000);
+});
+
+describe('receipts are signed where they are answered', () => {
+  it('a worker signs the bytes any replica would, under the receipt key; refuses a foreign key', async () => {
+    const records = new Map<string, Uint8Array>();
+    const s = new ReplicatedState({ epochs: new EpochKeeper() });
+    await s.load(mapReader(records));
+    let index = 0;
+    const vault = (command: Command) =>
+      decodeReply(
+        s.apply(
+          encodeLogCommand({
+            kind: 'vault',
+            timestamp: Date.now(),
+            epochId: randomBytes(16),
+            random: randomBytes(32),
+            command,
+          }),
+          ++index,
+        ),
+      );
+    s.apply(encodeLogCommand(genesis), ++index);
+    const t = new Tenant('acme3');
+    vault(operator.registerTenant(keys, t));
+    const w = t.newWallet();
+    const r = vault(t.deposit(keys, w, policy));
+    const result = r.ok ? r.result : null;
+    if (result?.type !== 'deposited') throw new Error('not deposited');
+    const signed = await pool.signReceipt(result.receipt);
+    expect(signed).toEqual(s.signReceipt(result.receipt));
+    const scheme = 'ecdsa-2p-mult' as const;
+    const expected = { walletId: w.walletId, scheme, q: w.q, q1: w.q1, q2: w.q2, policy };
+    const check = { clusterId: keys.clusterId, receiptKey: keys.receiptKey, expected };
+    expect(verifyDepositReceipt({ ...check, receipt: signed })).toBe(true);
+    expect(signed).not.toHaveProperty('aux');
+    const foreign = { ...genesis.secrets, receiptSecretKey: randomBytes(32) };
+    const wrongKey = new DepositWorkers({ ...foreign, receiptKey: keys.receiptKey }, 1);
+    await expect(wrongKey.signReceipt(result.receipt)).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    await wrongKey.close();
   }, 30_000);
 });
 
