@@ -11,6 +11,7 @@ export function claimJson(c: ClaimView) {
     iterations: c.iterations,
     seed: toHex(c.seed),
     logIndex: c.logIndex,
+    expiresAt: c.expiresAt,
     status: c.status,
     release: c.release ? releaseToJson(c.release) : null,
   };

@@ -5,6 +5,7 @@ import {
   challengeSeed,
   checkX25519PublicKey,
   claimIdFor,
+  type VdfGroupName,
   verifyClaimProof,
 } from '../protocol/index.ts';
 import { checkNonce } from './nonces.ts';
@@ -27,6 +28,32 @@ import type { ClaimRecord, CommandResult } from './types.ts';
 export const RECENT_CLAIMS = 32;
 /** Unexpired consumed claim nonces one wallet may hold. */
 export const MAX_USED_CLAIM_NONCES = 64;
+
+/**
+ * A tenant's `maxClaims` bounds the claims started between two of its pings while it is
+ * pinging; once it has been silent this long, the cap no longer applies. The cap thus limits
+ * claim churn against a live provider, and nobody can use it to lock owners out of a dead one
+ * (issue 11 item 3, docs/threat-model.md).
+ */
+export const TENANT_SILENT_AFTER_MS = 10 * 60_000;
+
+const DAY_MS = 86_400_000;
+/** Claim lifetime: never under a week (docs/protocol.md §7). */
+export const CLAIM_LIFETIME_FLOOR_MS = 7 * DAY_MS;
+/**
+ * The slowest solver a claimant may reasonably use, in squarings per second: Vigil's TypeScript
+ * path on a slow machine (a quarter of what it does on this project's 2-vCPU benchmark host).
+ * A claim lives eight times what that solver would take, so an honest claimant finishes in time.
+ */
+const SLOWEST_SOLVER_PER_SECOND: Record<VdfGroupName, number> = {
+  rsa2048: 50_000,
+  class1024: 5_000,
+};
+
+export function claimLifetimeMs(group: VdfGroupName, iterations: number): number {
+  const slowest = Math.ceil((8 * iterations * 1000) / SLOWEST_SOLVER_PER_SECOND[group]);
+  return Math.max(CLAIM_LIFETIME_FLOOR_MS, slowest);
+}
 
 export function claim(step: Step, c: Claim): CommandResult {
   const { view, ctx, effects, now, config, epoch } = step;
@@ -60,14 +87,14 @@ export function claim(step: Step, c: Claim): CommandResult {
   }
   const t = tenantOf(view, w.tenant);
   const walletKey = keys.wallet(c.walletId);
-  const live = liveClaimOf(view, epoch, w);
+  const live = liveClaimOf(view, epoch, w, now);
   if (live) {
     w.usedClaimNonces = used;
     view.put(walletKey, w);
-    return { type: 'claim', claim: claimView(epoch, t, live), existing: true };
+    return { type: 'claim', claim: claimView(epoch, t, live, now), existing: true };
   }
   const open = openClaims(epoch, t);
-  if (open.count >= t.limits.maxClaims) {
+  if (open.count >= t.limits.maxClaims && now - t.lastPingAt < TENANT_SILENT_AFTER_MS) {
     throw new VaultError('CLAIM_LIMIT', 'too many live claims for this provider; retry later', 429);
   }
   if (w.lastClaimAt !== null && now - w.lastClaimAt < config.claimIntervalMs) {
@@ -102,6 +129,7 @@ export function claim(step: Step, c: Claim): CommandResult {
     seed,
     logIndex: ctx.logIndex,
     epochId,
+    expiresAt: now + claimLifetimeMs(w.policy.group, w.policy.iterations),
     status: 'live',
     release: null,
   };
@@ -118,5 +146,5 @@ export function claim(step: Step, c: Claim): CommandResult {
   };
   view.put(keys.tenant(t.name), t);
   effects.push({ type: 'claimStarted', tenant: w.tenant, walletId: c.walletId, claimId });
-  return { type: 'claim', claim: claimView(epoch, t, record), existing: false };
+  return { type: 'claim', claim: claimView(epoch, t, record, now), existing: false };
 }

@@ -101,7 +101,7 @@ export function verifyDeposit(
 }
 
 export function deleteWallet(step: Step, d: Deletion): CommandResult {
-  const { view, effects, config, epoch } = step;
+  const { view, effects, config, epoch, now } = step;
   const t = tenantOf(view, d.tenant);
   checkSeq(t, d.seq);
   const { signature, ...unsigned } = d;
@@ -115,7 +115,7 @@ export function deleteWallet(step: Step, d: Deletion): CommandResult {
   if (w.claimId !== null) {
     const claimKey = keys.claim(w.claimId);
     const c = view.read<ClaimRecord>(claimKey);
-    if (c !== null && claimStatus(epoch, t, c) === 'live') {
+    if (c !== null && claimStatus(epoch, t, c, now) === 'live') {
       closeClaim(epoch, t, c.claimId);
       effects.push({
         type: 'claimEnded',

@@ -16,6 +16,7 @@ import {
   verifyDepositReceipt,
   x25519PublicKey,
 } from '../protocol/index.ts';
+import { CLAIM_LIFETIME_FLOOR_MS, claimLifetimeMs, TENANT_SILENT_AFTER_MS } from './claims.ts';
 import {
   clusterId,
   containsBytes,
@@ -412,9 +413,10 @@ describe('claims and releases', () => {
     rejected(h, forged, 'BAD_CLAIM_PROOF');
   });
 
-  it('bounds claims in number per tenant and in rate per wallet', () => {
+  it('bounds claims in number per tenant between pings while it pings, and in rate per wallet', () => {
     const { h, wallets } = setup(['ecdsa-2p-mult', 'additive', 'musig2']);
     const [a, b, c] = wallets as [WalletKeys, WalletKeys, WalletKeys];
+    ok(h.apply(h.pingCommand()));
     startClaim(h, a);
     startClaim(h, b);
     rejected(h, h.claimCommand(c), 'CLAIM_LIMIT');
@@ -423,6 +425,38 @@ describe('claims and releases', () => {
     rejected(h, h.claimCommand(a), 'CLAIM_RATE');
     h.now += 60_000;
     startClaim(h, a);
+  });
+
+  it('claims that fill the cap as the provider falls silent lock no owner out (issue 11 item 3)', () => {
+    // maxClaims = 2: an attacker claims its own wallets a and b right after the provider's last
+    // ping; the owner of c is refused only until the provider has been silent for a while
+    const { h, wallets } = setup(['ecdsa-2p-mult', 'additive', 'musig2']);
+    const [a, b, c] = wallets as [WalletKeys, WalletKeys, WalletKeys];
+    ok(h.apply(h.pingCommand()));
+    startClaim(h, a);
+    startClaim(h, b);
+    rejected(h, h.claimCommand(c), 'CLAIM_LIMIT');
+    h.now += TENANT_SILENT_AFTER_MS;
+    const owners = startClaim(h, c);
+    expect(owners.status).toBe('live');
+    // and any number of owners after it: the cap no longer counts while the provider is silent
+    expect(h.machine.claim(owners.claimId)?.status).toBe('live');
+  });
+
+  it('a claim expires after its lifetime: its solution is refused, its owner claims afresh', async () => {
+    const { h, wallets } = setup();
+    const w = wallets[0] as WalletKeys;
+    const claim = startClaim(h, w);
+    expect(claim.expiresAt).toBe(h.now + claimLifetimeMs('rsa2048', ITERATIONS));
+    expect(claimLifetimeMs('rsa2048', ITERATIONS)).toBe(CLAIM_LIFETIME_FLOOR_MS);
+    expect(claimLifetimeMs('class1024', 1e9)).toBe((8 * 1e9 * 1000) / 5_000);
+    const solution = await solveClaim(claim);
+    h.now = claim.expiresAt - 1000; // the next command applies at expiresAt
+    rejected(h, { type: 'solve', solution }, 'CLAIM_NOT_LIVE');
+    const again = startClaim(h, w, seedBytes('eph-2'));
+    expect(again.status).toBe('live');
+    expect(toHex(again.claimId)).not.toBe(toHex(claim.claimId));
+    expect(h.machine.wallet(w.walletId)?.released).toBe(false);
   });
 
   it('a proof for another claim, or garbage, never releases (P7)', async () => {

@@ -198,7 +198,9 @@ export class VaultMachine {
     const w = view.read<WalletRecord>(keys.wallet(walletId));
     if (!w) return null;
     const epoch = view.epoch();
-    const live = liveClaimOf(view, epoch, w);
+    // reads see the claim as of the last applied command's machine time
+    const now = view.clock().clock;
+    const live = liveClaimOf(view, epoch, w, now);
     return {
       walletId: w.walletId,
       tenant: w.tenant,
@@ -209,7 +211,7 @@ export class VaultMachine {
       policy: { ...w.policy },
       logIndex: w.logIndex,
       released: w.released,
-      liveClaim: live ? claimView(epoch, tenantOf(view, live.tenant), live) : null,
+      liveClaim: live ? claimView(epoch, tenantOf(view, live.tenant), live, now) : null,
     };
   }
 
@@ -239,7 +241,7 @@ export class VaultMachine {
   claim(claimId: Uint8Array): ClaimView | null {
     const view = new View(this.#store);
     const c = view.read<ClaimRecord>(keys.claim(claimId));
-    return c ? claimView(view.epoch(), tenantOf(view, c.tenant), c) : null;
+    return c ? claimView(view.epoch(), tenantOf(view, c.tenant), c, view.clock().clock) : null;
   }
 
   /** A registered tenant's deposit-signing key (it never changes once registered). */

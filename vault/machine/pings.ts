@@ -62,6 +62,7 @@ export function ping(step: Step, p: Ping): CommandResult {
     t.lastPingEpoch = epoch.epochId;
   }
   t.lastPingIndex = ctx.logIndex;
+  t.lastPingAt = now;
   t.open = { epochId: epoch.epochId, sincePing: ctx.logIndex, count: 0, recent: [] };
   view.put(keys.tenant(t.name), t);
   effects.push({ type: 'pinged', tenant: p.tenant });

@@ -144,25 +144,39 @@ export function requireEpoch(epoch: EpochRecord, epochId: Uint8Array): Uint8Arra
 }
 
 /**
- * Where a stored claim stands. A claim ends without being written: a ping of its tenant applied
- * after it cancels it (P2), a new epoch voids it (P4). For a claim of an ended epoch, the pings
- * before the current epoch began say which came first.
+ * Where a stored claim stands at machine time `now`. A claim ends without being written: a ping
+ * of its tenant applied after it cancels it (P2), a new epoch voids it (P4), its lifetime ends
+ * it (issue 11 item 3). For a claim of an ended epoch, the pings before the current epoch began
+ * say which came first.
  */
-export function claimStatus(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): ClaimStatus {
+export function claimStatus(
+  epoch: EpochRecord,
+  t: TenantRecord,
+  c: ClaimRecord,
+  now: number,
+): ClaimStatus {
   if (c.status !== 'live') return c.status;
-  if (isCurrentEpoch(epoch, c.epochId)) return t.lastPingIndex > c.logIndex ? 'cancelled' : 'live';
-  return lastPingBeforeEpoch(epoch, t) > c.logIndex ? 'cancelled' : 'voided';
+  if (!isCurrentEpoch(epoch, c.epochId)) {
+    return lastPingBeforeEpoch(epoch, t) > c.logIndex ? 'cancelled' : 'voided';
+  }
+  if (t.lastPingIndex > c.logIndex) return 'cancelled';
+  return now >= c.expiresAt ? 'expired' : 'live';
 }
 
 function lastPingBeforeEpoch(epoch: EpochRecord, t: TenantRecord): number {
   return isCurrentEpoch(epoch, t.lastPingEpoch) ? t.earlierEpochPingIndex : t.lastPingIndex;
 }
 
-export function liveClaimOf(view: View, epoch: EpochRecord, w: WalletRecord): ClaimRecord | null {
+export function liveClaimOf(
+  view: View,
+  epoch: EpochRecord,
+  w: WalletRecord,
+  now: number,
+): ClaimRecord | null {
   if (w.claimId === null) return null;
   const c = view.read<ClaimRecord>(keys.claim(w.claimId));
   if (c === null) return null;
-  return claimStatus(epoch, tenantOf(view, c.tenant), c) === 'live' ? c : null;
+  return claimStatus(epoch, tenantOf(view, c.tenant), c, now) === 'live' ? c : null;
 }
 
 /** The tenant's open claims as they stand now: none once its last ping or the epoch moved on. */
@@ -182,7 +196,12 @@ export function closeClaim(epoch: EpochRecord, t: TenantRecord, claimId: Uint8Ar
   };
 }
 
-export function claimView(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): ClaimView {
+export function claimView(
+  epoch: EpochRecord,
+  t: TenantRecord,
+  c: ClaimRecord,
+  now: number,
+): ClaimView {
   return {
     claimId: c.claimId,
     walletId: c.walletId,
@@ -191,7 +210,8 @@ export function claimView(epoch: EpochRecord, t: TenantRecord, c: ClaimRecord): 
     iterations: c.iterations,
     seed: c.seed,
     logIndex: c.logIndex,
-    status: claimStatus(epoch, t, c),
+    expiresAt: c.expiresAt,
+    status: claimStatus(epoch, t, c, now),
     release: c.release ? { claimId: c.claimId, walletId: c.walletId, share: c.release } : null,
   };
 }

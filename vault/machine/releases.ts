@@ -23,19 +23,22 @@ import type { ClaimRecord, CommandResult } from './types.ts';
 import type { VdfVerify } from './vdf.ts';
 
 export function solve(step: Step, sol: Solution): CommandResult {
-  const { view, ctx, effects, config, epoch } = step;
+  const { view, ctx, effects, config, epoch, now } = step;
   const claimKey = keys.claim(sol.claimId);
   const c = view.read<ClaimRecord>(claimKey);
   if (!c) throw new VaultError('CLAIM_NOT_FOUND', 'no such claim', 404);
   requireEpoch(epoch, ctx.epochId);
   const t = tenantOf(view, c.tenant);
   // P2 and P4 are decided here, on the log positions and the epoch themselves (claimStatus).
-  const status = claimStatus(epoch, t, c);
+  const status = claimStatus(epoch, t, c, now);
   if (status === 'cancelled') {
     throw new VaultError('CLAIM_NOT_LIVE', 'the provider pinged after the claim began', 409);
   }
   if (status === 'voided') {
     throw new VaultError('CLAIM_NOT_LIVE', 'the claim belongs to an earlier epoch', 409);
+  }
+  if (status === 'expired') {
+    throw new VaultError('CLAIM_NOT_LIVE', 'the claim outlived its lifetime; claim again', 409);
   }
   if (status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${status}`, 409);
   const w = walletOf(view, c.walletId);

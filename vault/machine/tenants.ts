@@ -33,6 +33,7 @@ export function registerTenant(step: Step, r: TenantRegistration): CommandResult
     limits: { ...r.limits, groups: [...r.limits.groups] },
     lastSeq: 0,
     lastPingIndex: 0,
+    lastPingAt: 0,
     lastPingEpoch: null,
     earlierEpochPingIndex: 0,
     walletCount: 0,

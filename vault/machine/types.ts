@@ -72,7 +72,7 @@ export type Command =
   | { type: 'solve'; solution: Solution }
   | { type: 'beginEpoch' };
 
-export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'released';
+export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'expired' | 'released';
 
 export interface ClaimView {
   claimId: Uint8Array;
@@ -83,6 +83,8 @@ export interface ClaimView {
   /** The VDF challenge seed: public once the claim is committed. */
   seed: Uint8Array;
   logIndex: number;
+  /** Machine time (ms) after which the claim is expired (claims.ts `claimLifetimeMs`). */
+  expiresAt: number;
   status: ClaimStatus;
   release: Release | null;
 }
@@ -171,6 +173,8 @@ export interface TenantRecord {
   lastPingIndex: number;
   /** The epoch that last ping was applied in. */
   lastPingEpoch: Uint8Array | null;
+  /** Machine time (ms) of the last applied ping; 0 if none. */
+  lastPingAt: number;
   /** The last ping applied in an epoch before `lastPingEpoch`; 0 if none. */
   earlierEpochPingIndex: number;
   walletCount: number;
@@ -212,6 +216,8 @@ export interface ClaimRecord {
   seed: Uint8Array;
   logIndex: number;
   epochId: Uint8Array;
+  /** Machine time (ms) after which an unsolved claim is expired. */
+  expiresAt: number;
   status: 'live' | 'released';
   release: SealedShare | null;
 }
