@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
+import type { RaftConfig } from '../../cluster/index.ts';
 import {
   type AttestationProvider,
   DevAttestationProvider,
@@ -95,7 +96,7 @@ export interface LocalMemberOptions {
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
-  snapshotChunkBytes?: number;
+  raft?: Partial<RaftConfig>;
 }
 
 export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
@@ -116,7 +117,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     onFsync: o.onFsync,
     commitTimeoutMs: o.commitTimeoutMs,
     snapshotEvery: o.snapshotEvery,
-    raft: o.snapshotChunkBytes ? { snapshotChunkBytes: o.snapshotChunkBytes } : undefined,
+    raft: o.raft,
   });
 }
 
@@ -160,7 +161,7 @@ export async function startLocalCluster(opts: {
         onFsync: opts.onFsync,
         commitTimeoutMs: opts.commitTimeoutMs,
         snapshotEvery: opts.snapshotEvery,
-        snapshotChunkBytes: opts.snapshotChunkBytes,
+        raft: opts.snapshotChunkBytes ? { snapshotChunkBytes: opts.snapshotChunkBytes } : undefined,
       }),
     );
   }

@@ -163,6 +163,54 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
   }, 30_000);
 });
 
+describe('a replacement member whose replay predates the current leader (issue 11 item 11)', () => {
+  it('keeps its link to the leader that admitted it while it replays an older membership', async () => {
+    const operator = new Operator();
+    const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
+    members = c.members;
+    const first = await until(() => leaderOf(members));
+    const keys = first.publicKeys;
+    const tenant = new Tenant('acme');
+    await first.submit(operator.registerTenant(keys, tenant));
+    for (let i = 0; i < 12; i++)
+      await first.submit(tenant.deposit(keys, tenant.newWallet(), policy));
+    // small Raft messages: whoever joins replays the log in many batches, not one
+    const raft = { maxMsgBytes: 4096 };
+    const replace = async (old: ClusterMember, admitter: ClusterMember) => {
+      await old.close();
+      members = members.filter((m) => m !== old);
+      const joiner = await listenLocalMember({
+        dir,
+        slot: old.slot,
+        generation: old.generation + 1,
+        attestation: c.attestation,
+        storageKey: c.storageKey,
+        clusterId: c.clusterId,
+        raft,
+      });
+      members.push(joiner);
+      await joiner.start(await admitter.admit(joiner.record(`http://${old.slot}.invalid`)));
+      return joiner;
+    };
+    // the leader's slot gets a new member, which then leads: the genesis never listed it
+    const [a, b] = members.filter((m) => m !== first) as [ClusterMember, ClusterMember];
+    const next = await replace(a, first);
+    await until(() => first.status().conf.voters.includes(next.id), 20_000);
+    first.raft.transferLeadership(next.id);
+    await until(() => next.isLeader, 20_000);
+    const w = tenant.newWallet();
+    kind(await next.submit(tenant.deposit(keys, w, policy)), 'deposited');
+    // a later joiner replays from the genesis (no snapshot yet): it must not drop `next`
+    const late = await replace(b, next);
+    await until(
+      () => late.state.machine?.wallet(w.walletId),
+      30_000,
+      'the late joiner catching up',
+    );
+    expect(late.status().appliedIndex).toBeGreaterThanOrEqual(next.status().commitIndex - 2);
+  }, 90_000);
+});
+
 describe('releases need a majority', () => {
   it('an isolated leader cannot release: no reply, no released state anywhere', async () => {
     const { Claimant } = await import('../node/actors.test-support.ts');

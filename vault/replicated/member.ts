@@ -126,6 +126,14 @@ export class ClusterMember {
   readonly #epochAcks = new Map<string, Set<string>>();
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
+  /**
+   * The directory this member was admitted with, and every member id its replayed log has named.
+   * A joiner replaying an old part of the log sees an old membership, which may not list the
+   * leader that admitted it (issue 11 item 11): directory members stay peers until the replay
+   * has added and then removed them.
+   */
+  #directory = new Map<string, Member>();
+  readonly #replayedIds = new Set<string>();
   #depositWorkers: DepositWorkers | undefined;
   readonly #solveAttempts = new Map<string, { since: number; count: number }>();
   readonly #genesis: LogCommand | undefined;
@@ -193,7 +201,10 @@ export class ClusterMember {
   /** Starts Raft; a joiner first learns the directory from the member that admitted it. */
   async start(directory?: readonly Member[]): Promise<void> {
     this.#phase = 'starting Raft';
-    if (directory) this.#setPeers(new Map(directory.map((d) => [d.id, d])));
+    if (directory) {
+      this.#directory = new Map(directory.map((d) => [d.id, d]));
+      this.#setPeers(this.state.members);
+    }
     const transport: Transport = {
       send: (to, bytes) => void this.#network.send(to, tagged(TAG_RAFT, bytes)),
       flush: () => this.#network.flush(),
@@ -530,8 +541,13 @@ export class ClusterMember {
     return [...this.state.members.values()];
   }
 
-  #setPeers(members: ReadonlyMap<string, Member>): void {
+  #setPeers(replayed: ReadonlyMap<string, Member>): void {
     if (!this.#network) return;
+    for (const id of replayed.keys()) this.#replayedIds.add(id);
+    const members = new Map(replayed);
+    for (const [id, m] of this.#directory) {
+      if (!this.#replayedIds.has(id)) members.set(id, m);
+    }
     const peers = new Map<string, PeerAddress>();
     for (const m of members.values()) {
       if (m.id === this.id) continue;
