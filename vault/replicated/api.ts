@@ -81,6 +81,11 @@ export class RaftMetrics {
         },
       });
     gauge('vigil_raft_term', 'Current Raft term', (g) => g.set(get()?.term ?? 0));
+    gauge(
+      'vigil_cluster_quorum_lost',
+      '1 when no leader is known for 10 s and no majority of the voters is reachable',
+      (g) => g.set(this.#member?.quorum().state === 'lost' ? 1 : 0),
+    );
     gauge('vigil_raft_is_leader', '1 on the leader', (g) =>
       g.set(get()?.role === 'leader' ? 1 : 0),
     );
@@ -155,6 +160,7 @@ export function clusterApi(
         voters: s.conf.voters,
         learners: s.conf.learners,
         epochReady: member.epochReady,
+        quorum: member.quorum(),
         peers: s.peers.map((p) => ({
           id: p.id,
           voter: p.voter,

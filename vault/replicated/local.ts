@@ -17,6 +17,7 @@ import type { VaultError } from '../errors.ts';
 import type { ClusterSecrets, LogCommand } from './codec.ts';
 import { newIdentity, PeerVerifier } from './identity.ts';
 import { ClusterMember } from './member.ts';
+import type { QuorumView } from './quorum.ts';
 import type { RecoveredRecords } from './recover.ts';
 
 export const DEFAULT_LIMITS: ClusterSecrets['limits'] = {
@@ -93,6 +94,7 @@ export interface LocalMemberOptions {
   /** This founder's copy of a recovered vault (see `MemberOptions.recovered`). */
   recovered?: RecoveredRecords;
   onHalt?: (e: VaultError) => void;
+  onQuorum?: (q: QuorumView) => void;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
@@ -114,6 +116,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     genesis: o.genesis,
     recovered: o.recovered,
     onHalt: o.onHalt,
+    onQuorum: o.onQuorum,
     onFsync: o.onFsync,
     commitTimeoutMs: o.commitTimeoutMs,
     snapshotEvery: o.snapshotEvery,

@@ -211,6 +211,28 @@ describe('a replacement member whose replay predates the current leader (issue 1
   }, 90_000);
 });
 
+describe('a cluster that lost its majority says so (issue 11 item 14)', () => {
+  it('after two of three voters crash, the survivor reports the quorum lost and the command', async () => {
+    const operator = new Operator();
+    const c = await startLocalCluster({ n: 3, dir, operatorKey: operator.publicKey });
+    members = c.members;
+    const leader = await until(() => leaderOf(members));
+    const survivor = members.find((m) => m !== leader)!;
+    expect(survivor.quorum().state).toBe('ok');
+    // the double crash: the leader, then whoever would have led next
+    for (const m of members.filter((x) => x !== survivor)) await m.close();
+    members = [survivor];
+    const lost = await until(
+      () => (survivor.quorum().state === 'lost' ? survivor.quorum() : null),
+      40_000,
+      'the survivor to report the quorum lost',
+    );
+    expect(lost.reachable).toEqual([survivor.id]);
+    expect(lost.voters).toHaveLength(3);
+    expect(lost.advice).toMatch(/vigil cluster recover --data-dir D/);
+  }, 60_000);
+});
+
 describe('releases need a majority', () => {
   it('an isolated leader cannot release: no reply, no released state anywhere', async () => {
     const { Claimant } = await import('../node/actors.test-support.ts');

@@ -61,6 +61,7 @@ import {
   TAG_RAFT,
   tagged,
 } from './links.ts';
+import { type QuorumView, quorumView } from './quorum.ts';
 import type { RecoveredRecords } from './recover.ts';
 import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState, recoveryRecord } from './state.ts';
 
@@ -91,6 +92,8 @@ export interface MemberOptions {
   onEffects?: (effects: Effect[]) => void;
   /** Told once if this member stops applying (its recovered vault differs from the cluster's). */
   onHalt?: (e: VaultError) => void;
+  /** Called when this node's view of its quorum changes state (quorum.ts). */
+  onQuorum?: (q: QuorumView) => void;
   tickMs?: number;
   /** How long a write waits for commit + apply before answering "unknown outcome" (503). */
   commitTimeoutMs?: number;
@@ -134,6 +137,8 @@ export class ClusterMember {
    */
   #directory = new Map<string, Member>();
   readonly #replayedIds = new Set<string>();
+  #leaderSeenAt = Date.now();
+  #quorumState: QuorumView['state'] = 'ok';
   #depositWorkers: DepositWorkers | undefined;
   readonly #solveAttempts = new Map<string, { since: number; count: number }>();
   readonly #genesis: LogCommand | undefined;
@@ -588,10 +593,32 @@ export class ClusterMember {
   }
 
   /** The leader's duties, at most one round at a time. */
+  /** Whether this node's cluster can still elect a leader, as far as it can tell. */
+  quorum(): QuorumView {
+    const st = this.#node?.status();
+    const links = this.#network.stats();
+    if (st?.leader) this.#leaderSeenAt = Date.now();
+    return quorumView({
+      self: this.id,
+      voters: st?.conf.voters ?? [],
+      leader: st?.leader ?? '',
+      connected: (id) => links.get(id)?.connected === true,
+      leaderSeenAt: this.#leaderSeenAt,
+      now: Date.now(),
+    });
+  }
+
   async #housekeeping(): Promise<void> {
     if (this.#busy || this.#closed) return;
     this.#busy = true;
     try {
+      if (this.#node) {
+        const q = this.quorum();
+        if (q.state !== this.#quorumState) {
+          this.#quorumState = q.state;
+          this.#opts.onQuorum?.(q);
+        }
+      }
       // Everyone gossips the secrets it holds to members (joiners and nodes that missed one).
       for (const id of this.state.members.keys()) if (id !== this.id) this.#sendEpochs(id);
       if (!this.isLeader) return;

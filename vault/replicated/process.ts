@@ -229,6 +229,11 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
       setImmediate(() => process.exit(1));
     },
     onFsync: (s) => metrics.fsyncSeconds.observe(s),
+    onQuorum: (q) => {
+      if (q.state === 'lost')
+        console.error(`vigil cluster node ${o.slot}: quorum lost: ${q.advice}`);
+      else if (q.state === 'ok') console.error(`vigil cluster node ${o.slot}: a leader is known`);
+    },
   });
   metrics.attach(member);
   let url = '';
