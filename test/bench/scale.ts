@@ -287,7 +287,7 @@ export async function measureSize(wallets: number): Promise<ScaleFigures> {
     });
     members.push(joiner);
     const [, catchUpMs] = await timed(async () => {
-      await joiner.start(await leader.admit(joiner.record('http://joiner.invalid')));
+      await joiner.start(await leader.admit(await joiner.record('http://joiner.invalid')));
       const target = leader.status().commitIndex;
       await until(
         () => joiner.state.machine !== null && joiner.status().appliedIndex >= target,

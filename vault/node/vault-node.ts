@@ -94,7 +94,7 @@ export class VaultNode {
       onEffects: opts.onEffects,
     });
     try {
-      member.setFounders([member.record('http://single.invalid')]);
+      member.setFounders([await member.record('http://single.invalid')]);
       await member.start();
       storageReadable(member);
       const end = Date.now() + (opts.readyTimeoutMs ?? 30_000);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { keyPairFromPrivate } from '../../cluster/index.ts';
 import { describeWithVectors, readVector } from '../../test/support/vectors.ts';
 import {
+  type AttestationProvider,
   DevAttestationProvider,
   DevAttestationVerifier,
   devPcr,
@@ -14,7 +15,7 @@ import {
 } from '../enclave/index.ts';
 import { toHex } from '../protocol/index.ts';
 import type { Member } from './codec.ts';
-import { memberAttested, newIdentity, nodeIdOf, PeerVerifier } from './identity.ts';
+import { attestMember, memberAttested, newIdentity, nodeIdOf, PeerVerifier } from './identity.ts';
 import { devAttestation, listenLocalMember } from './local.ts';
 import type { ClusterMember } from './member.ts';
 
@@ -32,6 +33,18 @@ function memberWith(attestation: Uint8Array, publicKey: Uint8Array, slot = 'node
 }
 
 const randomKey = () => keyPairFromPrivate(randomBytes(32)).publicKey;
+
+/** Another key (and the id derived from it) under the same document. */
+const withKey = (m: Member, publicKey: Uint8Array): Member => ({
+  ...m,
+  publicKey,
+  id: nodeIdOf(publicKey),
+});
+
+/** An identity's record as `memberWith` lays it out, its document binding every field. */
+async function attested(provider: AttestationProvider): Promise<Member> {
+  return attestMember(newIdentity(provider), memberWith(new Uint8Array(), randomKey()));
+}
 
 function pcrHex(doc: Uint8Array, at: Date): Record<number, string> {
   const v = verifyNitroAttestation(doc, { at, allowDebug: true });
@@ -91,8 +104,7 @@ describeWithVectors('nitro', 'peer policy on real Nitro documents', () => {
 
   it('refuses a dev document under the Nitro verifier', async () => {
     const dev = devAttestation(randomBytes(32));
-    const id = await newIdentity(dev.provider);
-    const m = memberWith(id.attestation, id.staticKey.publicKey);
+    const m = await attested(dev.provider);
     expect(nitro({ at: signedAt }).refusal(m)).toMatch(/^ATTESTATION_MALFORMED/);
   });
 });
@@ -108,28 +120,41 @@ describe('peer policy on dev documents', () => {
       images,
     });
 
-  it('admits a member whose document binds its key, under the PCR policy', async () => {
-    const id = await newIdentity(provider);
-    const m = memberWith(id.attestation, id.staticKey.publicKey);
+  it('admits a member whose document binds its key and record, under the PCR policy', async () => {
+    const m = await attested(provider);
     expect(verifier(devPcrs).refusal(m)).toBeNull();
     expect(memberAttested(verifier(devPcrs), m)).toBe(true);
   });
 
   it('refuses a member whose key is not the one in its document', async () => {
-    const id = await newIdentity(provider);
-    const m = memberWith(id.attestation, randomKey());
-    expect(verifier(devPcrs).refusal(m)).toMatch(/^ATTESTATION_BINDING_MISMATCH/);
+    const m = await attested(provider);
+    expect(verifier(devPcrs).refusal(withKey(m, randomKey()))).toMatch(
+      /^ATTESTATION_BINDING_MISMATCH/,
+    );
+  });
+
+  it('refuses an attested record with any field changed: address, URL, slot, generation (issue 11 item 10)', async () => {
+    const m = await attested(provider);
+    for (const changed of [
+      { host: '203.0.113.9' },
+      { port: 7402 },
+      { httpUrl: 'http://203.0.113.9:7400' },
+      { slot: 'node-1' },
+      { generation: 2 },
+    ]) {
+      expect(verifier(devPcrs).refusal({ ...m, ...changed }), JSON.stringify(changed)).toMatch(
+        /^ATTESTATION_BINDING_MISMATCH/,
+      );
+    }
   });
 
   it('refuses a member whose id is not derived from its key', async () => {
-    const id = await newIdentity(provider);
-    const m = { ...memberWith(id.attestation, id.staticKey.publicKey), id: '0123456789abcdef' };
+    const m = { ...(await attested(provider)), id: '0123456789abcdef' };
     expect(verifier().refusal(m)).toBe('its id is not derived from its static key');
   });
 
   it('refuses a PCR the document does not carry, or carries with another value', async () => {
-    const id = await newIdentity(provider);
-    const m = memberWith(id.attestation, id.staticKey.publicKey);
+    const m = await attested(provider);
     expect(verifier({ ...devPcrs, 3: toHex(devPcr(3)) }).refusal(m)).toMatch(
       /^ATTESTATION_PCR_MISMATCH: attestation PCR3/,
     );
@@ -139,8 +164,7 @@ describe('peer policy on dev documents', () => {
   });
 
   it('admits any of several trusted images (a rolling upgrade), refuses the rest', async () => {
-    const id = await newIdentity(provider);
-    const m = memberWith(id.attestation, id.staticKey.publicKey);
+    const m = await attested(provider);
     const older = { 0: toHex(devPcr(7)) };
     expect(verifier(older, devPcrs).refusal(m)).toBeNull();
     expect(verifier(devPcrs, older).refusal(m)).toBeNull();
@@ -148,14 +172,13 @@ describe('peer policy on dev documents', () => {
       'ATTESTATION_PCR_MISMATCH: attestation PCRs match none of the 2 trusted images',
     );
     // a failure that no image can cure is reported as itself
-    const stolen = memberWith(id.attestation, randomKey());
+    const stolen = withKey(m, randomKey());
     expect(verifier(older, devPcrs).refusal(stolen)).toMatch(/^ATTESTATION_BINDING_MISMATCH/);
   });
 
   it('refuses a document signed by a dev key it does not trust', async () => {
     const stranger = new DevAttestationProvider({ ...quiet, signingKey: randomBytes(32) });
-    const id = await newIdentity(stranger);
-    const m = memberWith(id.attestation, id.staticKey.publicKey);
+    const m = await attested(stranger);
     expect(verifier().refusal(m)).toMatch(/^ATTESTATION_/);
   });
 });
@@ -194,7 +217,7 @@ describe('the Noise allow-list', () => {
     });
     const c = await listenLocalMember({ ...common, slot: 'node-3', attestation: withPcr3 });
     open.push(a, b, c);
-    const records = [a, b, c].map((m) => m.record(`http://${m.slot}.invalid`));
+    const records = await Promise.all([a, b, c].map((m) => m.record(`http://${m.slot}.invalid`)));
     a.setFounders(records);
     expect([...a.linkStats().keys()].sort()).toEqual([c.id]);
     expect(lines[0]).toMatch(/^INSECURE DEV ATTESTATION ENABLED/); // said loudly, once

@@ -12,11 +12,24 @@ import {
   type VerifiedAttestation,
 } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
-import { bytesEqual, canonicalHash, toHex } from '../protocol/index.ts';
+import { bytesEqual, canonicalHash, toHex, u32, u64, utf8 } from '../protocol/index.ts';
 import type { Member } from './codec.ts';
 
-export function nodeKeyBinding(publicKey: Uint8Array): Uint8Array {
-  return canonicalHash('vigil/v1/cluster/node-static-key', [publicKey]);
+/**
+ * What a member's attestation document binds in its user_data: its static key and every field
+ * of its directory record. Nobody can take an attested record and change where its node is
+ * reached, which slot it claims or which generation it is (issue 11 item 10): a replayed
+ * record is exactly what its node said about itself.
+ */
+export function memberBinding(m: Omit<Member, 'id' | 'attestation'>): Uint8Array {
+  return canonicalHash('vigil/v1/cluster/member', [
+    m.publicKey,
+    utf8(m.host),
+    u32(m.port),
+    utf8(m.httpUrl),
+    utf8(m.slot),
+    u64(m.generation),
+  ]);
 }
 
 export function nodeIdOf(publicKey: Uint8Array): string {
@@ -26,24 +39,37 @@ export function nodeIdOf(publicKey: Uint8Array): string {
 export interface Identity {
   id: string;
   staticKey: StaticKeyPair;
-  attestation: Uint8Array;
+  provider: AttestationProvider;
 }
 
-export function newIdentity(provider: AttestationProvider): Promise<Identity> {
+export function newIdentity(provider: AttestationProvider): Identity {
   return identityOf(provider, randomBytes(32));
 }
 
 /** The identity of a link key kept across restarts (a one-member cluster's: vault/node). */
-export async function identityOf(
-  provider: AttestationProvider,
-  privateKey: Uint8Array,
-): Promise<Identity> {
+export function identityOf(provider: AttestationProvider, privateKey: Uint8Array): Identity {
   const staticKey = keyPairFromPrivate(privateKey);
-  const attestation = await provider.attest({
-    publicKey: staticKey.publicKey,
-    userData: nodeKeyBinding(staticKey.publicKey),
+  return { id: nodeIdOf(staticKey.publicKey), staticKey, provider };
+}
+
+/** This node's directory record, its document binding every field (`memberBinding`). */
+export async function attestMember(
+  identity: Identity,
+  where: Pick<Member, 'host' | 'port' | 'httpUrl' | 'slot' | 'generation'>,
+): Promise<Member> {
+  const fields = {
+    publicKey: identity.staticKey.publicKey,
+    host: where.host,
+    port: where.port,
+    httpUrl: where.httpUrl,
+    slot: where.slot,
+    generation: where.generation,
+  };
+  const attestation = await identity.provider.attest({
+    publicKey: fields.publicKey,
+    userData: memberBinding(fields),
   });
-  return { id: nodeIdOf(staticKey.publicKey), staticKey, attestation };
+  return { id: identity.id, ...fields, attestation };
 }
 
 export interface PeerVerifierOptions {
@@ -115,7 +141,7 @@ export class PeerVerifier implements AttestationVerifier {
     let v: VerifiedAttestation;
     try {
       v = this.verify(m.attestation, {
-        expectedUserData: nodeKeyBinding(m.publicKey),
+        expectedUserData: memberBinding(m),
         expectedPublicKey: m.publicKey,
       });
     } catch (e) {

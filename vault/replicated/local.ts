@@ -168,8 +168,8 @@ export async function startLocalCluster(opts: {
       }),
     );
   }
-  const founders = members.map((m) =>
-    m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`),
+  const founders = await Promise.all(
+    members.map((m) => m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`)),
   );
   for (const m of members) m.setFounders(founders);
   await Promise.all(members.map((m) => m.start()));

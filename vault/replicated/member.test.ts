@@ -127,6 +127,7 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     expect(leader.status().snapshotIndex).toBeGreaterThan(0);
     const victim = members.find((m) => m !== leader)!;
     const oldId = victim.id;
+    const oldRecord = await victim.record('http://victim.invalid');
     await victim.close();
     members = members.filter((m) => m !== victim);
     const joiner = await listenLocalMember({
@@ -140,7 +141,15 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     });
     members.push(joiner);
     expect(joiner.id).not.toBe(oldId);
-    const directory = await leader.admit(joiner.record('http://joiner.invalid'));
+    const record = await joiner.record('http://joiner.invalid');
+    // an attested record with a field changed is refused (issue 11 item 10)
+    for (const changed of [{ port: 1 }, { slot: 'node-9' }, { generation: 99 }]) {
+      await expect(leader.admit({ ...record, ...changed })).rejects.toMatchObject({
+        code: 'ATTESTATION_REJECTED',
+        status: 403,
+      });
+    }
+    const directory = await leader.admit(record);
     await joiner.start(directory);
     // caught up by log or snapshot, promoted, and the old identity removed from Raft and directory
     await until(() => {
@@ -153,6 +162,8 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     }, 15_000);
     await until(() => joiner.state.machine?.wallet(w.walletId));
     expect(joiner.publicKeys.receiptKey).toEqual(keys.receiptKey);
+    // the replaced identity's own record, replayed, cannot come back
+    await expect(leader.admit(oldRecord)).rejects.toMatchObject({ code: 'STALE_MEMBER' });
     await until(() => joiner.epochs.has(joiner.state.machine!.epochId!));
     // the new member can take over: transfer leadership and keep writing
     leader.raft.transferLeadership(joiner.id);
@@ -189,7 +200,7 @@ describe('a replacement member whose replay predates the current leader (issue 1
         raft,
       });
       members.push(joiner);
-      await joiner.start(await admitter.admit(joiner.record(`http://${old.slot}.invalid`)));
+      await joiner.start(await admitter.admit(await joiner.record(`http://${old.slot}.invalid`)));
       return joiner;
     };
     // the leader's slot gets a new member, which then leads: the genesis never listed it
@@ -470,7 +481,7 @@ describe('recovering a vault larger than one Raft entry', () => {
       clusterId: c.clusterId,
     });
     members.push(joiner);
-    await joiner.start(await leader.admit(joiner.record('http://joiner.invalid')));
+    await joiner.start(await leader.admit(await joiner.record('http://joiner.invalid')));
     await until(() => joiner.state.machine?.wallet(w.walletId), 20_000);
     expect(joiner.status().snapshotIndex).toBeGreaterThan(0);
     const applied = leader.status().appliedIndex;

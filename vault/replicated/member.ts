@@ -51,7 +51,7 @@ import {
 } from './codec.ts';
 import { DepositWorkers } from './deposit-workers.ts';
 import { EpochKeeper } from './epochs.ts';
-import { type Identity, memberAttested } from './identity.ts';
+import { attestMember, type Identity, memberAttested } from './identity.ts';
 import {
   decodeEpochs,
   encodeEpochAck,
@@ -188,19 +188,19 @@ export class ClusterMember {
     return this.#port;
   }
 
-  /** This node's directory record (for joining and for founders' lists). */
-  record(httpUrl: string): Member {
+  /**
+   * This node's directory record (for joining and for founders' lists), attested: its document
+   * binds every field. `host` is the address peers dial (default: the listen host).
+   */
+  record(httpUrl: string, host: string = this.#opts.host): Promise<Member> {
     this.#httpUrl = httpUrl;
-    return {
-      id: this.id,
-      publicKey: this.#opts.identity.staticKey.publicKey,
-      host: this.#opts.host,
+    return attestMember(this.#opts.identity, {
+      host,
       port: this.#port,
       httpUrl,
-      attestation: this.#opts.identity.attestation,
       slot: this.slot,
       generation: this.generation,
-    };
+    });
   }
 
   /** Starts Raft; a joiner first learns the directory from the member that admitted it. */
@@ -535,6 +535,18 @@ export class ClusterMember {
     // applied without the founders' copy: joiners wait for the vault (then get it by snapshot).
     if (this.state.machine === null) {
       throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet; retry', 503);
+    }
+    // a replayed record of an identity its slot has since replaced is refused, not re-added
+    const newer = [...this.state.members.values()].find(
+      (m) =>
+        m.slot === candidate.slot && m.id !== candidate.id && m.generation >= candidate.generation,
+    );
+    if (newer) {
+      throw new VaultError(
+        'STALE_MEMBER',
+        `slot ${candidate.slot} already has generation ${newer.generation}`,
+        409,
+      );
     }
     if (!this.state.members.has(candidate.id)) {
       await this.#propose({ kind: 'addMember', member: candidate });

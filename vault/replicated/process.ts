@@ -260,7 +260,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   const port = typeof address === 'object' && address ? address.port : o.port;
   url = `http://${urlHost(o.advertiseHost)}:${port}`;
   // peers dial the advertised address, not the (possibly wildcard) listen address
-  const record: Member = { ...member.record(url), host: bare(o.advertiseHost) };
+  const record: Member = await member.record(url, bare(o.advertiseHost));
   const boot = o.found?.boot ?? '';
   hello = {
     slot: o.slot,

@@ -88,7 +88,7 @@ describe('a node that cannot serve yet says so', () => {
     expect(r.json().error.message).toMatch(/vault is not here yet|catching up/);
 
     // admitted, caught up: served
-    await leader.admit(joiner.record('http://joiner.invalid'));
+    await leader.admit(await joiner.record('http://joiner.invalid'));
     await until(() => joiner.notReady() === null, 20_000);
     r = await app.inject({ method: 'GET', url: wallet });
     expect(r.statusCode).toBe(200);
