@@ -238,3 +238,22 @@ describe('simulator: targeted scenarios', () => {
     expect(sim.replies).toEqual(['w/1:ok', 'w/2:claimed', 'w/2:claimed', 'w/3:live']);
   });
 });
+
+describe('simulator: the peer allow-list of vault/replicated (issue 11 item 11)', () => {
+  // Seeds where, under the old rule (peers = the membership the replay has reached), a
+  // replacement member refused the current leader's messages and never caught up.
+  const stuckUnderOldRule = [29, 94, 95];
+
+  it('negative control: the old rule leaves a replacement member stuck in these seeds', () => {
+    for (const seed of stuckUnderOldRule) {
+      expect(() => new Sim(swarmOptions(seed, { peersFromReplayOnly: true })).run()).toThrow(
+        /did not converge/,
+      );
+    }
+  });
+
+  it('the admitted-with directory keeps the leader a peer: the same seeds converge', () => {
+    for (const seed of stuckUnderOldRule)
+      expect(() => new Sim(swarmOptions(seed)).run()).not.toThrow();
+  });
+});

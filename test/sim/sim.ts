@@ -47,6 +47,12 @@ export interface SimOptions {
    * The checker must catch the resulting safety violations in some seeds.
    */
   readonly trustRolledBackDisk: boolean;
+  /**
+   * Negative control for the peer allow-list (issue 11 item 11): a node accepts messages only
+   * from the membership its replay has reached (after the first one; before it, the directory
+   * it was admitted with), as vault/replicated did. Some seeds must then fail to converge.
+   */
+  readonly peersFromReplayOnly?: boolean;
   readonly raft: Partial<RaftConfig>;
 }
 
@@ -110,6 +116,12 @@ interface SimNode {
   kept: KeptState | null;
   /** A follower asked for a snapshot this node keeps no state for: compact between Readies. */
   compactWanted: boolean;
+  /**
+   * The links vault/replicated allows (its peer allow-list, modelled): the directory this node
+   * was admitted with, and every member id its replay has named so far.
+   */
+  admittedWith: string[];
+  replayedIds: Set<string>;
 }
 
 interface KeptState {
@@ -153,6 +165,7 @@ export class Sim {
   stats = {
     delivered: 0,
     dropped: 0,
+    refused: 0,
     crashes: 0,
     rollbacks: 0,
     torn: 0,
@@ -236,6 +249,8 @@ export class Sim {
       history: [],
       kept: null,
       compactWanted: false,
+      admittedWith: [...bootstrap.voters, ...bootstrap.learners],
+      replayedIds: new Set(),
     };
     this.nodes.set(id, n);
     this.boot(n, bootstrap);
@@ -344,6 +359,7 @@ export class Sim {
       this.checker.onInstall(n.id, index);
       n.history = [];
       this.stats.installs++;
+      this.noteReplayedMembers(n);
     }
     if (rd.committed.length === 0) return;
     for (const e of rd.committed) {
@@ -352,10 +368,30 @@ export class Sim {
       this.ackClients(n, e, r.reply);
     }
     const index = rd.committed.at(-1)!.index;
+    this.noteReplayedMembers(n);
     const data = this.saveState(n);
     this.checker.onState(n.id, index, data);
     n.disk.saveApplied(index, data);
     n.history.push({ index, data });
+  }
+
+  /** The membership this node's replay has reached (vault/replicated's replayed directory). */
+  private replayedMembers(n: SimNode): string[] {
+    const conf = n.raft!.confAt(n.raft!.log.applied);
+    return [...conf.voters, ...conf.learners];
+  }
+
+  private noteReplayedMembers(n: SimNode): void {
+    for (const id of this.replayedMembers(n)) n.replayedIds.add(id);
+  }
+
+  /** vault/replicated's peer allow-list (member.ts `#setPeers`), or the old rule as a control. */
+  private linkAllowed(n: SimNode, from: string): boolean {
+    const replayed = this.replayedMembers(n);
+    if (replayed.includes(from)) return true;
+    if (this.opts.peersFromReplayOnly)
+      return replayed.length === 0 && n.admittedWith.includes(from);
+    return n.admittedWith.includes(from) && !n.replayedIds.has(from);
   }
 
   private crash(n: SimNode): void {
@@ -487,6 +523,9 @@ export class Sim {
     else if (fresh !== undefined) change = { op: 'addLearner', node: fresh.id };
     else if (conf.learners.length > 0) change = { op: 'promote', node: conf.learners[0]! };
     if (change !== null) {
+      // the joiner starts with the directory the leader answered its admission with
+      if (change.op === 'addLearner' && fresh !== undefined && fresh.admittedWith.length === 0)
+        fresh.admittedWith = [...members, fresh.id];
       if (change.op === 'remove' && change.node === leader.id) {
         const other = conf.voters.find((v) => v !== leader.id);
         if (other !== undefined) this.tryRun(() => raft.transferLeadership(other));
@@ -610,6 +649,10 @@ export class Sim {
       const n = this.nodes.get(f.to);
       if (n?.raft == null) continue;
       const m = decodeMessage(f.bytes);
+      if (!this.linkAllowed(n, m.from)) {
+        this.stats.refused++;
+        continue;
+      }
       n.raft.step(m);
       this.stats.delivered++;
       this.process(n);
