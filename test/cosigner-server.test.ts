@@ -15,17 +15,15 @@ import {
   AUTH_COUNTER_HEADER,
   AUTH_SIGNATURE_HEADER,
   type ClientKeyShare,
+  type ClientSetup,
   ClientSigner,
   type Cosigner,
   CosignerClient,
   CosignerHttpError,
   type EcdsaKeygenResult,
-  generateSafePrime,
-  makeClientSetup,
   openCosigner,
   protocolSessionId,
   requestBytes,
-  ringPedersenFromPrimes,
   verifyAuditChain,
   verifyKeyDeposit,
 } from '../cosigner/index.ts';
@@ -43,6 +41,7 @@ import {
   VaultNode,
   x25519PublicKey,
 } from '../vault/index.ts';
+import { smallClientSetup } from './support/cosigner.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -62,7 +61,7 @@ let devKey: Uint8Array;
 let cosigner: Cosigner;
 let base: string;
 const operatorKey = schnorr.utils.randomSecretKey();
-let setup: ReturnType<typeof makeClientSetup>;
+let setup: ClientSetup;
 
 async function startCosigner(): Promise<void> {
   const provider = new DevAttestationProvider({
@@ -142,10 +141,7 @@ beforeAll(async () => {
   vaultUrl = `http://127.0.0.1:${(vaultApp.server.address() as { port: number }).port}`;
   await startCosigner();
   await registerTenant(cosigner.tenantKeys);
-  const p = generateSafePrime(512);
-  let q = generateSafePrime(512);
-  while (q === p) q = generateSafePrime(512);
-  setup = makeClientSetup(ringPedersenFromPrimes(p, q, rng), rng);
+  setup = smallClientSetup();
 }, 60_000);
 
 afterAll(async () => {
@@ -516,7 +512,7 @@ describe('cosigner against a vault it must not trust', () => {
       tenant: 'acme-wallets',
       pingIntervalMs: 0,
       limits,
-      poolTarget: 0,
+      poolTarget: 1, // the worker makes it; the client waits for it (503 COSIGNER_POOL_EMPTY)
       securityPolicy,
       ...extra,
     });

@@ -38,6 +38,14 @@ export function registerCosignerCommands(program: Command): void {
     .option('--max-sessions <n>', 'live protocol sessions at once (default 1000)')
     .option('--session-ttl <s>', 'seconds a protocol session may live (default 60)')
     .option('--rate-limit <n>', 'requests per minute per client address (default 1200)')
+    .option(
+      '--keygen-quota-wallet <n>',
+      'keygens and refreshes a wallet may start an hour (env VIGIL_COSIGNER_KEYGEN_QUOTA_WALLET; 10)',
+    )
+    .option(
+      '--keygen-quota-client <n>',
+      'keygens and refreshes a client address may start an hour (env VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT; 60)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env VIGIL_LOG_LEVEL)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       let running: Awaited<ReturnType<typeof startCosignerServer>>;

@@ -26,6 +26,8 @@ export interface CosignerConfig {
   maxSessions: number;
   sessionTtlMs: number;
   rateLimitPerMinute: number;
+  keygenQuotaPerWallet: number;
+  keygenQuotaPerClient: number;
   logLevel: LogLevel;
 }
 
@@ -49,6 +51,8 @@ export const COSIGNER_ENV = {
   maxSessions: 'VIGIL_COSIGNER_MAX_SESSIONS',
   sessionTtl: 'VIGIL_COSIGNER_SESSION_TTL',
   rateLimit: 'VIGIL_COSIGNER_RATE_LIMIT',
+  keygenQuotaWallet: 'VIGIL_COSIGNER_KEYGEN_QUOTA_WALLET',
+  keygenQuotaClient: 'VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT',
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
@@ -125,6 +129,18 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     1,
     1e7,
   );
+  const keygenQuotaPerWallet = integer(
+    'keygen-quota-wallet',
+    pick('keygenQuotaWallet', 'keygenQuotaWallet') ?? '10',
+    1,
+    1e6,
+  );
+  const keygenQuotaPerClient = integer(
+    'keygen-quota-client',
+    pick('keygenQuotaClient', 'keygenQuotaClient') ?? '60',
+    1,
+    1e6,
+  );
   const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
   if (problems.length > 0) {
     throw new CosignerError(
@@ -150,6 +166,8 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     maxSessions,
     sessionTtlMs,
     rateLimitPerMinute,
+    keygenQuotaPerWallet,
+    keygenQuotaPerClient,
     logLevel,
   };
 }

@@ -14,6 +14,7 @@ import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
 import { createCosignerMetrics } from './metrics.ts';
+import { Quota } from './quota.ts';
 import { CosignerService, type PolicyLimits } from './service.ts';
 import { SessionTable } from './sessions.ts';
 import { CosignerStore } from './store.ts';
@@ -37,6 +38,10 @@ export interface CosignerOptions {
   maxSessions?: number;
   sessionTtlMs?: number;
   rateLimitPerMinute?: number;
+  /** Keygens and refreshes a wallet may start an hour (default 10). */
+  keygenQuotaPerWallet?: number;
+  /** Keygens and refreshes a client address may start an hour (default 60). */
+  keygenQuotaPerClient?: number;
   logger?: Logger;
   now?: () => number;
   /** How the cosigner reaches the vault (tests put a tampering proxy here). */
@@ -107,6 +112,10 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     vault,
     pool,
     sessions,
+    quotas: {
+      wallet: new Quota({ perHour: o.keygenQuotaPerWallet ?? 10 }),
+      client: new Quota({ perHour: o.keygenQuotaPerClient ?? 60 }),
+    },
     metrics,
     log,
     limits: o.limits,

@@ -56,6 +56,8 @@ export async function startCosignerServer(c: CosignerConfig): Promise<RunningCos
     maxSessions: c.maxSessions,
     sessionTtlMs: c.sessionTtlMs,
     rateLimitPerMinute: c.rateLimitPerMinute,
+    keygenQuotaPerWallet: c.keygenQuotaPerWallet,
+    keygenQuotaPerClient: c.keygenQuotaPerClient,
     logger,
   });
   const address = await cosigner.app.listen({ host: c.host, port: c.port });

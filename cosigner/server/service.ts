@@ -26,7 +26,12 @@ import { ServerRefresh } from '../ecdsa2p/refresh.ts';
 import { ringPedersenId } from '../ecdsa2p/setup.ts';
 import type { SignMsg2 } from '../ecdsa2p/sign.ts';
 import { ServerSigner, signatureToWire } from '../ecdsa2p/sign.ts';
-import type { KeyLock, SecurityPolicy, ServerKeyShare } from '../ecdsa2p/types.ts';
+import type {
+  KeyLock,
+  ProvenPaillierKey,
+  SecurityPolicy,
+  ServerKeyShare,
+} from '../ecdsa2p/types.ts';
 import { CosignerError, cosignerError } from '../errors.ts';
 import {
   aggregatePoint,
@@ -40,6 +45,7 @@ import { bigIntToBytes, randomScalar, systemRandom } from '../random.ts';
 import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
 import type { RingPedersen } from '../zk/ring-pedersen.ts';
 import type { CosignerMetrics } from './metrics.ts';
+import type { Quota } from './quota.ts';
 import type { SessionKind, SessionTable } from './sessions.ts';
 import {
   type EcdsaShareJson,
@@ -58,11 +64,19 @@ export interface PolicyLimits {
   maxIterations: number;
 }
 
+/** Keygens and refreshes a wallet, and a client address, may start an hour (each spends a
+ * pooled Paillier key if it gets that far, and a vault deposit if it finishes). */
+export interface StartQuotas {
+  wallet: Quota;
+  client: Quota;
+}
+
 export interface ServiceOptions {
   store: CosignerStore;
   vault: VaultLink;
   pool: PaillierKeyPool;
   sessions: SessionTable;
+  quotas: StartQuotas;
   metrics: CosignerMetrics;
   log: Logger;
   limits: PolicyLimits;
@@ -205,16 +219,60 @@ export class CosignerService {
     };
   }
 
-  keygenStart(w: WalletRecord, sessionId: string, msg1: unknown): KeygenMsg2 {
+  /**
+   * Charges one keygen or refresh start to the wallet and to the client's address, or refuses
+   * with 429 and a retry hint: each start may cost a pooled Paillier key and the main thread's
+   * verification of a Πprm, so no one principal may start them without bound.
+   */
+  #chargeStart(walletId: string, client: string, kind: SessionKind, sessionId: string): void {
+    // A start that could get no key costs no allowance (clients retry it after Retry-After);
+    // nothing awaits between here and the machine's take(), so the key is still there then.
+    if (this.#o.pool.size === 0) this.#takeKey();
+    const now = this.#o.now();
+    const { wallet, client: byClient } = this.#o.quotas;
+    const refuse = (
+      code: 'COSIGNER_WALLET_QUOTA' | 'COSIGNER_CLIENT_QUOTA',
+      q: Quota,
+      ms: number,
+    ) =>
+      new CosignerError(code, `at most ${q.perHour} keygens and refreshes an hour`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)),
+      });
+    const w = wallet.waitMs(walletId, now);
+    if (w > 0) throw refuse('COSIGNER_WALLET_QUOTA', wallet, w);
+    const c = byClient.waitMs(client, now);
+    if (c > 0) throw refuse('COSIGNER_CLIENT_QUOTA', byClient, c);
+    // A start the session table would refuse anyway (busy, id in use) costs no allowance.
+    this.#o.sessions.checkOpen(walletId, kind, sessionId);
+    wallet.spend(walletId, now);
+    byClient.spend(client, now);
+  }
+
+  /**
+   * A pooled Paillier key, called by the protocol machines only once the client's message is
+   * accepted. The pool never makes one on this path (a second of CPU on the event loop); when it
+   * is empty the client is told to retry while the worker thread refills it.
+   */
+  readonly #takeKey = (): ProvenPaillierKey => {
+    const key = this.#o.pool.take();
+    this.#o.metrics.poolSize.set(this.#o.pool.size);
+    if (key) return key;
+    throw new CosignerError('COSIGNER_POOL_EMPTY', 'no Paillier key is ready; retry shortly', {
+      retryAfterSeconds: this.#o.pool.retryAfterSeconds,
+    });
+  };
+
+  keygenStart(w: WalletRecord, sessionId: string, msg1: unknown, client: string): KeygenMsg2 {
     this.#requireKeyless(w);
     if (w.scheme !== 'ecdsa-2p') {
       throw cosignerError('COSIGNER_CONFLICT', 'MuSig2 wallets use keygen-musig2');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#chargeStart(w.walletId, client, 'keygen', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerKeygen({
       sessionId: protocolSessionId(w.walletId, 'keygen', sid),
-      paillier: this.#o.pool.take(),
+      paillier: this.#takeKey,
       rng,
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
@@ -371,7 +429,7 @@ export class CosignerService {
     return { nonce: hex(nonce), partialSignature: hex(partial) };
   }
 
-  refreshStart(w: WalletRecord, sessionId: string, msg1: unknown): RefreshMsg2 {
+  refreshStart(w: WalletRecord, sessionId: string, msg1: unknown, client: string): RefreshMsg2 {
     if (w.scheme === 'musig2') {
       throw cosignerError(
         'COSIGNER_UNSUPPORTED',
@@ -388,11 +446,12 @@ export class CosignerService {
       throw cosignerError('COSIGNER_CONFLICT', 'a refresh of this wallet is already running');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#chargeStart(w.walletId, client, 'refresh', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerRefresh({
       sessionId: protocolSessionId(w.walletId, 'refresh', sid),
       share,
-      paillier: this.#o.pool.take(),
+      paillier: this.#takeKey,
       rng,
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
