@@ -122,7 +122,9 @@ export class PaillierKeyPool {
       return;
     }
     if (!this.#worker) {
-      const worker = new Worker(new URL('./paillier-worker-boot.mjs', import.meta.url));
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+        workerData: { entry: new URL('./paillier-worker.ts', import.meta.url).href },
+      });
       worker.unref();
       worker.on('message', (key: ProvenPaillierKey) => {
         this.#inFlight = false;

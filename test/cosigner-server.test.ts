@@ -244,14 +244,14 @@ describe('cosigner server against a vault node', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/vigil_cosigner_pings_total\{outcome="ok"\} 1/);
     // The loop: pings on its own at the configured interval and records the last success.
-    cosigner.vault.startPinging(30);
+    cosigner.pinger.start(30);
     const countOk = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return Number(/vigil_cosigner_pings_total\{outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     for (let i = 0; i < 100 && (await countOk()) < 3; i++)
       await new Promise((r) => setTimeout(r, 30));
-    cosigner.vault.stopPinging();
+    await cosigner.pinger.stop();
     expect(await countOk()).toBeGreaterThanOrEqual(3);
     const gauge = /vigil_cosigner_vault_last_ping_success_seconds (\d+)/.exec(
       await (await fetch(`${base}/metrics`)).text(),

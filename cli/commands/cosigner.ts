@@ -13,7 +13,10 @@ export function registerCosignerCommands(program: Command): void {
     .option('--data-dir <dir>', 'LevelDB and key file (env VIGIL_COSIGNER_DATA_DIR)')
     .option('--host <host>', 'listen address (env VIGIL_COSIGNER_HOST; default 127.0.0.1)')
     .option('--port <port>', 'listen port (env VIGIL_COSIGNER_PORT; default 7500)')
-    .option('--vault <url>', 'a vault node (env VIGIL_COSIGNER_VAULT_URL); required')
+    .option(
+      '--vault <url,...>',
+      'vault node URLs; the rest of the cluster is learned (env VIGIL_COSIGNER_VAULT_URL); required',
+    )
     .option('--tenant <name>', 'tenant name at the vault (env VIGIL_COSIGNER_TENANT); required')
     .option('--ping-interval <s>', 'seconds between pings (env VIGIL_COSIGNER_PING_INTERVAL; 5)')
     .option(

@@ -68,8 +68,11 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
   const host = pick('host', 'host') ?? '127.0.0.1';
   const port = integer('port', pick('port', 'port') ?? '7500', 0, 65_535);
   const vaultUrl = pick('vault', 'vault') ?? '';
-  if (!/^https?:\/\/[^\s]+$/.test(vaultUrl)) {
-    problems.push('--vault (VIGIL_COSIGNER_VAULT_URL) must be an http(s) URL of a vault node');
+  // one node's URL or several, comma-separated: the cluster's other members are learned from them
+  if (!vaultUrl.split(',').every((u) => /^https?:\/\/[^\s,]+$/.test(u))) {
+    problems.push(
+      '--vault (VIGIL_COSIGNER_VAULT_URL) must be http(s) URLs of vault nodes, comma-separated',
+    );
   }
   const tenant = pick('tenant', 'tenant') ?? '';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) {

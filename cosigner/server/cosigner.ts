@@ -14,6 +14,7 @@ import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
 import { createCosignerMetrics } from './metrics.ts';
+import { PingThread } from './ping-thread.ts';
 import { Quota } from './quota.ts';
 import { CosignerService, type PolicyLimits } from './service.ts';
 import { SessionTable } from './sessions.ts';
@@ -23,11 +24,12 @@ import { VaultLink } from './vault-link.ts';
 export interface CosignerOptions {
   dataDir: string;
   sealer: Sealer;
+  /** A vault node's URL, or several separated by commas. */
   vaultUrl: string;
   verifier: AttestationVerifier;
   /** The tenant name the vault operator registered (or will register) for this cosigner. */
   tenant: string;
-  /** 0 disables the ping loop (tests ping by hand). */
+  /** 0 leaves the ping loop stopped (tests ping by hand, or start `pinger` themselves). */
   pingIntervalMs: number;
   limits: PolicyLimits;
   poolTarget?: number;
@@ -53,6 +55,8 @@ export interface Cosigner {
   service: CosignerService;
   store: CosignerStore;
   vault: VaultLink;
+  /** The ping loop's thread (started when pingIntervalMs > 0). */
+  pinger: PingThread;
   pool: PaillierKeyPool;
   tenantKeys: { tenant: string; tenantKey: string; pingKey: string };
   close(): Promise<void>;
@@ -88,9 +92,11 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     pingKey: hex(schnorr.getPublicKey(Buffer.from(tenant.pingSecretKey, 'hex'))),
   };
   const metrics = createCosignerMetrics();
+  // `--vault` may list several nodes; the cluster's membership is learned from them.
+  const vaultUrls = o.vaultUrl.split(',').filter((u) => u.length > 0);
   const vault = new VaultLink(
     {
-      url: o.vaultUrl,
+      urls: vaultUrls,
       verifier: o.verifier,
       store,
       metrics,
@@ -130,9 +136,18 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     logger: log,
     ...(o.rateLimitPerMinute ? { rateLimitPerMinute: o.rateLimitPerMinute } : {}),
   });
-  if (o.pingIntervalMs > 0) {
-    vault.startPinging(o.pingIntervalMs, () => service.retryPendingDeletions());
-  }
+  const pinger = new PingThread({
+    seeds: vaultUrls,
+    tenant: tenant.tenant,
+    pingSecretKey: tenant.pingSecretKey,
+    intervalMs: o.pingIntervalMs,
+    metrics,
+    log,
+    attestClusterId: async () => (await vault.attestedClusterKeys()).keys.clusterId,
+    onMembers: (urls) => vault.route.setMembers(urls),
+    afterPing: () => service.retryPendingDeletions(),
+  });
+  if (o.pingIntervalMs > 0) pinger.start();
   return {
     app,
     service,
@@ -140,8 +155,9 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     vault,
     pool,
     tenantKeys,
+    pinger,
     async close() {
-      vault.stopPinging();
+      await pinger.stop();
       pool.stop();
       await app.close();
       await store.close();

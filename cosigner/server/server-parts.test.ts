@@ -92,7 +92,7 @@ describe('vault link', () => {
       const metrics = createCosignerMetrics();
       const link = new VaultLink(
         {
-          url: 'http://127.0.0.1:1',
+          urls: ['http://127.0.0.1:1'],
           verifier: new DevAttestationVerifier({
             insecureDevAttestation: true,
             trustedKeys: [new Uint8Array(32)],
