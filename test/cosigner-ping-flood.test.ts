@@ -18,10 +18,11 @@ import { DevAttestationVerifier, KeyFileSealer } from '../vault/index.ts';
 import {
   appliedPings,
   junkKeygens,
+  NO_QUOTAS,
   PingWatch,
   registerTenantAt,
+  startCosignerProcess,
   startDevVault,
-  startFloodableCosigner,
 } from './support/pings.ts';
 import type { VigilProcess } from './support/processes.ts';
 import { until } from './support/until.ts';
@@ -49,7 +50,7 @@ afterAll(async () => {
 
 describe('proof of life under a keygen flood', () => {
   it('junk keygens at a cosigner process do not space its pings beyond the deadline', async () => {
-    const cosigner = await startFloodableCosigner(join(dir, 'cosigner'), vault);
+    const cosigner = await startCosignerProcess(join(dir, 'cosigner'), vault, { extra: NO_QUOTAS });
     children.push(cosigner.process);
     expect(await registerTenantAt(vault.url, operator, cosigner)).toBe(201);
     const watch = new PingWatch(() => [vault.url]);

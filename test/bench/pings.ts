@@ -12,10 +12,11 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sleep } from '../support/http.ts';
 import {
   junkKeygens,
+  NO_QUOTAS,
   PingWatch,
   registerTenantAt,
+  startCosignerProcess,
   startDevVault,
-  startFloodableCosigner,
 } from '../support/pings.ts';
 import { until } from '../support/until.ts';
 import { type BenchSuite, percentile } from './report.ts';
@@ -30,7 +31,9 @@ const suite: BenchSuite = async (report) => {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-pings-'));
   const operator = schnorr.utils.randomSecretKey();
   const vault = await startDevVault(join(dir, 'vault'), schnorr.getPublicKey(operator));
-  const cosigner = await startFloodableCosigner(join(dir, 'cosigner'), vault).catch((e) => {
+  const cosigner = await startCosignerProcess(join(dir, 'cosigner'), vault, {
+    extra: NO_QUOTAS,
+  }).catch((e) => {
     vault.process.child.kill('SIGKILL');
     throw e;
   });

@@ -70,16 +70,20 @@ export async function registerTenantAt(
   return (await postJson(`${url}/v1/tenants`, tenantRegistrationToJson(registration))).status;
 }
 
-/** Pings a node has applied (`vigil_vault_commands_total{type="ping",outcome="ok"}`). */
+/** Pings a node's HTTP API committed (`vigil_vault_commands_total{type="ping",outcome="ok"}`). */
 export async function appliedPings(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+  const get = () => fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+  // once more on a fresh socket: a pooled one may have been closed while this thread was busy
+  const res = await get().catch(get);
   const m = /vigil_vault_commands_total\{type="ping",outcome="ok"\} (\d+)/.exec(await res.text());
   return Number(m?.[1] ?? 0);
 }
 
 /**
- * Polls the nodes' applied-ping counters every 50 ms and records the time each new ping was
- * first seen (any node). Spacing between those times is the ping spacing a claimant would race.
+ * Polls the nodes' ping counters every 50 ms and records the time each new ping was first seen.
+ * A node counts the pings its HTTP API committed (the leader's, mostly), so the watch adds up
+ * each node's increases: a node that dies takes its counter with it, and one that appears starts
+ * from what it shows then. Spacing between those times is the spacing a claimant would race.
  */
 export class PingWatch {
   readonly times: number[] = [];
@@ -88,12 +92,17 @@ export class PingWatch {
 
   constructor(urls: () => string[]) {
     this.#done = (async () => {
-      let seen = -1;
+      const seen = new Map<string, number>();
       while (!this.#stop) {
-        const counts = await Promise.all(urls().map((u) => appliedPings(u).catch(() => -1)));
-        const n = Math.max(...counts);
-        if (seen >= 0 && n > seen) for (let i = seen; i < n; i++) this.times.push(Date.now());
-        if (n >= 0) seen = Math.max(seen, n);
+        await Promise.all(
+          urls().map(async (u) => {
+            const n = await appliedPings(u).catch(() => -1);
+            const before = seen.get(u);
+            if (n < 0) return;
+            if (before !== undefined) for (let i = before; i < n; i++) this.times.push(Date.now());
+            seen.set(u, Math.max(before ?? 0, n));
+          }),
+        );
         await sleep(50);
       }
     })();
@@ -141,10 +150,21 @@ export async function junkKeygens(base: string, endAt: number, statuses: number[
   }
 }
 
-/** `vigil cosigner start` against `vaultUrl`, pinging every second, quotas out of the way. */
-export async function startFloodableCosigner(
+/** The keygen quotas and rate limit out of the way: every flood request reaches the keygen path. */
+export const NO_QUOTAS = [
+  '--keygen-quota-wallet',
+  '1000000',
+  '--keygen-quota-client',
+  '1000000',
+  '--rate-limit',
+  '10000000',
+];
+
+/** `vigil cosigner start` against `vault.url` (one URL or several, comma-separated). */
+export async function startCosignerProcess(
   dataDir: string,
   vault: { url: string; devKey: string },
+  opts: { pingIntervalS?: number; extra?: string[] } = {},
 ): Promise<{
   process: VigilProcess;
   url: string;
@@ -164,24 +184,19 @@ export async function startFloodableCosigner(
     '--tenant',
     'acme',
     '--ping-interval',
-    '1',
+    String(opts.pingIntervalS ?? 1),
     '--insecure-dev-attestation',
     '--dev-attestation-key',
     vault.devKey,
     '--pool-size',
     '2',
-    '--keygen-quota-wallet',
-    '1000000',
-    '--keygen-quota-client',
-    '1000000',
-    '--rate-limit',
-    '10000000',
     '--groups',
     'rsa2048',
     '--min-iterations',
     '16',
     '--log-level',
     'warn',
+    ...(opts.extra ?? []),
   ]);
   const m = await p.waitFor(
     /cosigner listening on (\S+)\ntenant (\S+)\ntenant key (\S+)\nping key (\S+)/,
