@@ -3,12 +3,14 @@
  * Real processes: a 3-node cluster (`vigil cluster start`, whose supervisor restarts a killed
  * slot as a new member) and a cosigner process given only the leader's URL, pinging every 2 s.
  * It learns the other members from `GET /v1/cluster/members`; the leader it talks to is then
- * SIGKILLed, and pings keep landing at the new leader. Before this change the cosigner knew one
- * URL and pinged nothing until that node came back.
+ * SIGKILLed, and pings keep landing at the new leader, and a deposit goes through a survivor. Before this
+ * change the cosigner knew one URL and pinged nothing until that node came back.
  */
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CosignerClient, verifyKeyDeposit } from '../cosigner/index.ts';
 import { KeyFileSealer } from '../vault/index.ts';
 import { cleanupClusters, ProcessCluster, urlsOf } from './support/cluster.ts';
 import { hex, PingWatch, registerTenantAt, startCosignerProcess } from './support/pings.ts';
@@ -80,6 +82,16 @@ describe('the cosigner follows the vault cluster', () => {
       expect(
         await cosignerMetric(cosigner.url, 'vigil_cosigner_pings_total\\{outcome="ok"\\}'),
       ).toBeGreaterThanOrEqual(4);
+      // Deposits follow the cluster too: a MuSig2 keygen deposits x2 through a survivor.
+      const wallet = await CosignerClient.register({
+        baseUrl: cosigner.url,
+        authSecretKey: schnorr.utils.randomSecretKey(),
+        scheme: 'musig2',
+        policy: { group: 'rsa2048', iterations: 100 },
+      });
+      const { key } = await wallet.keygenMusig();
+      expect(live).toContain(key.vault.vaultUrl);
+      expect(verifyKeyDeposit(key, 'musig2', { group: 'rsa2048', iterations: 100 })).toBe(true);
     } finally {
       await watch.stop();
       cosigner.process.child.kill('SIGTERM');
