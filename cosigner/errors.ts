@@ -35,6 +35,10 @@ export type CosignerErrorCode =
   | 'COSIGNER_WALLET_QUOTA'
   /** Server: this client address used its hourly allowance of keygens and refreshes. */
   | 'COSIGNER_CLIENT_QUOTA'
+  /** Server: this client address registered its hourly allowance of wallets. */
+  | 'COSIGNER_REGISTRATION_QUOTA'
+  /** Server: the vault capacity left is kept for refreshes (no new wallets), or is full. */
+  | 'COSIGNER_WALLET_CAPACITY'
   /** Server: a requested policy is outside the server's limits. */
   | 'COSIGNER_POLICY_REJECTED'
   /** Server: the vault could not be reached. */

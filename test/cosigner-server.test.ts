@@ -19,7 +19,6 @@ import {
   ClientSigner,
   type Cosigner,
   CosignerClient,
-  CosignerHttpError,
   type EcdsaKeygenResult,
   openCosigner,
   protocolSessionId,
@@ -41,7 +40,7 @@ import {
   VaultNode,
   x25519PublicKey,
 } from '../vault/index.ts';
-import { smallClientSetup } from './support/cosigner.ts';
+import { errorOf, smallClientSetup } from './support/cosigner.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -176,16 +175,6 @@ function nodeVerifies(publicKey: string, message: Buffer, r: bigint, s: bigint):
     Buffer.from(s.toString(16).padStart(64, '0'), 'hex'),
   ]);
   return verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, sig);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CosignerHttpError) return { status: e.status, code: e.code };
-    throw e;
-  }
-  throw new Error('expected an error reply');
 }
 
 describe('cosigner server against a vault node', () => {

@@ -49,6 +49,18 @@ export function registerCosignerCommands(program: Command): void {
       '--keygen-quota-client <n>',
       'keygens and refreshes a client address may start an hour (env VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT; 60)',
     )
+    .option(
+      '--wallet-quota-client <n>',
+      'wallets a client address may register an hour (env VIGIL_COSIGNER_WALLET_QUOTA_CLIENT; 20)',
+    )
+    .option(
+      '--vault-wallet-limit <n>',
+      "the tenant's maxWallets at the vault, to keep room for refreshes (env VIGIL_COSIGNER_VAULT_WALLET_LIMIT)",
+    )
+    .option(
+      '--refresh-headroom <n>',
+      'vault deposits new wallets may not take (env VIGIL_COSIGNER_REFRESH_HEADROOM; 10)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env VIGIL_LOG_LEVEL)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       let running: Awaited<ReturnType<typeof startCosignerServer>>;

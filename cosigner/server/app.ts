@@ -174,11 +174,12 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         response: {
           201: { type: 'object', properties: { walletId: { type: 'string' } } },
           ...errors,
+          429: errorSchema,
         },
       },
     },
     async (req, reply) => {
-      const r = await service.register(req.body as RegisterRequest, authInput(req, ''));
+      const r = await service.register(req.body as RegisterRequest, authInput(req, ''), req.ip);
       return reply.status(201).send(r);
     },
   );

@@ -28,6 +28,9 @@ export interface CosignerConfig {
   rateLimitPerMinute: number;
   keygenQuotaPerWallet: number;
   keygenQuotaPerClient: number;
+  registrationQuotaPerClient: number;
+  vaultWalletLimit: number;
+  refreshHeadroom: number;
   logLevel: LogLevel;
 }
 
@@ -53,6 +56,9 @@ export const COSIGNER_ENV = {
   rateLimit: 'VIGIL_COSIGNER_RATE_LIMIT',
   keygenQuotaWallet: 'VIGIL_COSIGNER_KEYGEN_QUOTA_WALLET',
   keygenQuotaClient: 'VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT',
+  walletQuotaClient: 'VIGIL_COSIGNER_WALLET_QUOTA_CLIENT',
+  vaultWalletLimit: 'VIGIL_COSIGNER_VAULT_WALLET_LIMIT',
+  refreshHeadroom: 'VIGIL_COSIGNER_REFRESH_HEADROOM',
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
@@ -63,6 +69,14 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
   const { problems } = reader;
   const pick = reader.pick.bind(reader);
   const integer = reader.integer.bind(reader);
+  /** An integer flag whose camelCase name is also its COSIGNER_ENV key. */
+  const count = (
+    flag: string,
+    key: keyof typeof COSIGNER_ENV,
+    dflt: string,
+    min: number,
+    max: number,
+  ) => integer(flag, pick(key, key) ?? dflt, min, max);
 
   const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'cosigner'));
   const host = pick('host', 'host') ?? '127.0.0.1';
@@ -132,18 +146,20 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     1,
     1e7,
   );
-  const keygenQuotaPerWallet = integer(
-    'keygen-quota-wallet',
-    pick('keygenQuotaWallet', 'keygenQuotaWallet') ?? '10',
+  const keygenQuotaPerWallet = count('keygen-quota-wallet', 'keygenQuotaWallet', '10', 1, 1e6);
+  const keygenQuotaPerClient = count('keygen-quota-client', 'keygenQuotaClient', '60', 1, 1e6);
+  const registrationQuotaPerClient = count(
+    'wallet-quota-client',
+    'walletQuotaClient',
+    '20',
     1,
     1e6,
   );
-  const keygenQuotaPerClient = integer(
-    'keygen-quota-client',
-    pick('keygenQuotaClient', 'keygenQuotaClient') ?? '60',
-    1,
-    1e6,
-  );
+  const vaultWalletLimit = count('vault-wallet-limit', 'vaultWalletLimit', '0', 0, 1e9);
+  const refreshHeadroom = count('refresh-headroom', 'refreshHeadroom', '10', 0, 1e9);
+  if (vaultWalletLimit > 0 && refreshHeadroom >= vaultWalletLimit) {
+    problems.push('--refresh-headroom must be below --vault-wallet-limit');
+  }
   const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
   if (problems.length > 0) {
     throw new CosignerError(
@@ -171,6 +187,9 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     rateLimitPerMinute,
     keygenQuotaPerWallet,
     keygenQuotaPerClient,
+    registrationQuotaPerClient,
+    vaultWalletLimit,
+    refreshHeadroom,
     logLevel,
   };
 }

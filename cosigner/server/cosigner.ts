@@ -13,6 +13,7 @@ import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/i
 import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
+import { DepositBudget } from './deposit-budget.ts';
 import { createCosignerMetrics } from './metrics.ts';
 import { PingThread } from './ping-thread.ts';
 import { Quota } from './quota.ts';
@@ -44,6 +45,12 @@ export interface CosignerOptions {
   keygenQuotaPerWallet?: number;
   /** Keygens and refreshes a client address may start an hour (default 60). */
   keygenQuotaPerClient?: number;
+  /** Wallets a client address may register an hour (default 20). */
+  registrationQuotaPerClient?: number;
+  /** The tenant's maxWallets at the vault (0, the default: not known, no capacity check). */
+  vaultWalletLimit?: number;
+  /** Of vaultWalletLimit, deposits new wallets may not take: kept for refreshes (default 10). */
+  refreshHeadroom?: number;
   logger?: Logger;
   now?: () => number;
   /** How the cosigner reaches the vault (tests put a tampering proxy here). */
@@ -64,6 +71,14 @@ export interface Cosigner {
 
 function freshSecretKey(): string {
   return hex(schnorr.utils.randomSecretKey(new Uint8Array(randomBytes(48))));
+}
+
+/** Deposits this cosigner may hold at the vault: one per keyed wallet, plus those listed for
+ * deletion. One pass over the wallets at start (only when a vault limit is configured). */
+async function heldDeposits(store: CosignerStore): Promise<number> {
+  let n = 0;
+  for await (const w of store.wallets()) n += (w.key ? 1 : 0) + w.pendingDeletions.length;
+  return n;
 }
 
 export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
@@ -121,7 +136,13 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     quotas: {
       wallet: new Quota({ perHour: o.keygenQuotaPerWallet ?? 10 }),
       client: new Quota({ perHour: o.keygenQuotaPerClient ?? 60 }),
+      registrations: new Quota({ perHour: o.registrationQuotaPerClient ?? 20 }),
     },
+    deposits: new DepositBudget({
+      limit: o.vaultWalletLimit ?? 0,
+      headroom: o.refreshHeadroom ?? 10,
+      held: o.vaultWalletLimit ? await heldDeposits(store) : 0,
+    }),
     metrics,
     log,
     limits: o.limits,

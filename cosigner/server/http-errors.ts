@@ -24,6 +24,9 @@ const STATUS: Record<CosignerErrorCode, number> = {
   COSIGNER_POOL_EMPTY: 503,
   COSIGNER_WALLET_QUOTA: 429,
   COSIGNER_CLIENT_QUOTA: 429,
+  COSIGNER_REGISTRATION_QUOTA: 429,
+  /** The provider's capacity, not the client's fault: try again later or elsewhere. */
+  COSIGNER_WALLET_CAPACITY: 503,
   COSIGNER_POLICY_REJECTED: 400,
   COSIGNER_VAULT_UNAVAILABLE: 502,
   COSIGNER_VAULT_REJECTED: 502,

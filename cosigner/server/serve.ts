@@ -58,6 +58,9 @@ export async function startCosignerServer(c: CosignerConfig): Promise<RunningCos
     rateLimitPerMinute: c.rateLimitPerMinute,
     keygenQuotaPerWallet: c.keygenQuotaPerWallet,
     keygenQuotaPerClient: c.keygenQuotaPerClient,
+    registrationQuotaPerClient: c.registrationQuotaPerClient,
+    vaultWalletLimit: c.vaultWalletLimit,
+    refreshHeadroom: c.refreshHeadroom,
     logger,
   });
   const address = await cosigner.app.listen({ host: c.host, port: c.port });

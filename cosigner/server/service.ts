@@ -44,6 +44,7 @@ import type { PaillierKeyPool } from '../paillier-pool.ts';
 import { bigIntToBytes, randomScalar, systemRandom } from '../random.ts';
 import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
 import type { RingPedersen } from '../zk/ring-pedersen.ts';
+import type { DepositBudget } from './deposit-budget.ts';
 import type { CosignerMetrics } from './metrics.ts';
 import type { Quota } from './quota.ts';
 import type { SessionKind, SessionTable } from './sessions.ts';
@@ -69,6 +70,8 @@ export interface PolicyLimits {
 export interface StartQuotas {
   wallet: Quota;
   client: Quota;
+  /** Wallets a client address may register an hour (each may become a vault deposit). */
+  registrations: Quota;
 }
 
 export interface ServiceOptions {
@@ -77,6 +80,8 @@ export interface ServiceOptions {
   pool: PaillierKeyPool;
   sessions: SessionTable;
   quotas: StartQuotas;
+  /** Vault deposits held, with room kept for refreshes. */
+  deposits: DepositBudget;
   metrics: CosignerMetrics;
   log: Logger;
   limits: PolicyLimits;
@@ -136,11 +141,28 @@ export class CosignerService {
     }
   }
 
-  async register(req: RegisterRequest, auth: AuthInput): Promise<{ walletId: string }> {
+  async register(
+    req: RegisterRequest,
+    auth: AuthInput,
+    client: string,
+  ): Promise<{ walletId: string }> {
     const authKey = parseBytes('authKey', req.authKey, 32);
     this.#checkPolicy(req.policy);
     if (auth.counter !== '0') throw cosignerError('COSIGNER_UNAUTHORIZED', 'counter must be 0');
     verifyAuth(auth, authKey);
+    // Registration is open, and every wallet may become a vault deposit of this tenant: one
+    // address may not fill the tenant's vault quota (WALLET_LIMIT) for everybody.
+    const q = this.#o.quotas.registrations;
+    const now = this.#o.now();
+    const wait = q.waitMs(client, now);
+    if (wait > 0) {
+      throw new CosignerError(
+        'COSIGNER_REGISTRATION_QUOTA',
+        `at most ${q.perHour} wallets an hour from one address`,
+        { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) },
+      );
+    }
+    q.spend(client, now);
     const walletId = hex(rng(32));
     const record: WalletRecord = {
       walletId,
@@ -268,6 +290,7 @@ export class CosignerService {
       throw cosignerError('COSIGNER_CONFLICT', 'MuSig2 wallets use keygen-musig2');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#o.deposits.check('new'); // before a key is spent on a keygen that could not deposit
     this.#chargeStart(w.walletId, client, 'keygen', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerKeygen({
@@ -291,7 +314,7 @@ export class CosignerService {
       const current = await this.#wallet(w.walletId);
       this.#requireKeyless(current);
       const generation = 1;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'new', {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
@@ -324,7 +347,7 @@ export class CosignerService {
       const keys = musigOrder(pointToWire(q1), pointToWire(q2));
       const q = aggregatePoint(keys);
       const generation = 1;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'new', {
         scheme: 'musig2',
         q: q.toBytes(true),
         q1: q1.toBytes(true),
@@ -446,6 +469,7 @@ export class CosignerService {
       throw cosignerError('COSIGNER_CONFLICT', 'a refresh of this wallet is already running');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#o.deposits.check('refresh');
     this.#chargeStart(w.walletId, client, 'refresh', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerRefresh({
@@ -497,7 +521,7 @@ export class CosignerService {
       }
       const generation = current.generation + 1;
       const old = current.key.vault;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'refresh', {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
@@ -532,6 +556,7 @@ export class CosignerService {
    */
   async #depositGeneration(
     current: WalletRecord,
+    kind: 'new' | 'refresh',
     d: {
       scheme: 'additive' | 'musig2';
       q: Uint8Array;
@@ -542,7 +567,13 @@ export class CosignerService {
   ): Promise<{ vault: VaultDepositJson; pending: WalletRecord }> {
     const id = rng(32);
     const pending = { ...current, pendingDeletions: [...current.pendingDeletions, hex(id)] };
-    await this.#o.store.commit(pending, this.#o.now(), []);
+    this.#o.deposits.reserve(kind);
+    try {
+      await this.#o.store.commit(pending, this.#o.now(), []);
+    } catch (err) {
+      this.#o.deposits.released(1); // the id was never recorded, so never deposited
+      throw err;
+    }
     const vault = await this.#o.vault.deposit({ ...d, vaultWalletId: id, policy: current.policy });
     return { vault, pending };
   }
@@ -565,6 +596,7 @@ export class CosignerService {
         }
       }
       if (done.length === 0) return;
+      this.#o.deposits.released(done.length);
       await this.#o.store.commit({ ...w, pendingDeletions: remaining }, this.#o.now(), [
         ...done.map((id) => ({ event: 'vault-delete', details: { vaultWalletId: id } })),
       ]);

@@ -48,6 +48,7 @@ export async function registerTenantAt(
   url: string,
   operatorSecretKey: Uint8Array,
   t: { tenant: string; tenantKey: string; pingKey: string },
+  maxWallets = 1000,
 ): Promise<number> {
   const att = (await fetchJson(`${url}/v1/attestation`)).json;
   const registration = signTenantRegistration(
@@ -60,7 +61,7 @@ export async function registerTenantAt(
         groups: ['rsa2048'],
         minIterations: 16,
         maxIterations: 5_000_000,
-        maxWallets: 1000,
+        maxWallets,
         maxClaims: 4,
       },
     },
@@ -150,8 +151,10 @@ export async function junkKeygens(base: string, endAt: number, statuses: number[
   }
 }
 
-/** The keygen quotas and rate limit out of the way: every flood request reaches the keygen path. */
+/** The quotas and rate limit out of the way: every flood request reaches the keygen path. */
 export const NO_QUOTAS = [
+  '--wallet-quota-client',
+  '1000000',
   '--keygen-quota-wallet',
   '1000000',
   '--keygen-quota-client',
