@@ -37,6 +37,7 @@ export class PingThread {
   constructor(opts: PingThreadOptions) {
     this.#o = opts;
     this.#intervalMs = opts.intervalMs;
+    opts.metrics.vaultNodes.set(new Set(opts.seeds).size);
   }
 
   get running(): boolean {
