@@ -249,7 +249,7 @@ export class CosignerService {
   #chargeStart(walletId: string, client: string, kind: SessionKind, sessionId: string): void {
     // A start that could get no key costs no allowance (clients retry it after Retry-After);
     // nothing awaits between here and the machine's take(), so the key is still there then.
-    if (this.#o.pool.size === 0) this.#takeKey();
+    if (this.#o.pool.size === 0) throw this.#poolEmpty();
     const now = this.#o.now();
     const { wallet, client: byClient } = this.#o.quotas;
     const refuse = (
@@ -279,10 +279,14 @@ export class CosignerService {
     const key = this.#o.pool.take();
     this.#o.metrics.poolSize.set(this.#o.pool.size);
     if (key) return key;
-    throw new CosignerError('COSIGNER_POOL_EMPTY', 'no Paillier key is ready; retry shortly', {
+    throw this.#poolEmpty();
+  };
+
+  #poolEmpty(): CosignerError {
+    return new CosignerError('COSIGNER_POOL_EMPTY', 'no Paillier key is ready; retry shortly', {
       retryAfterSeconds: this.#o.pool.retryAfterSeconds,
     });
-  };
+  }
 
   keygenStart(w: WalletRecord, sessionId: string, msg1: unknown, client: string): KeygenMsg2 {
     this.#requireKeyless(w);
