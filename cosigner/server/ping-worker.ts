@@ -59,16 +59,27 @@ port.on('message', (m: ToPingWorker) => {
 });
 
 async function round(): Promise<void> {
+  const started = performance.now();
   inRound = true;
   try {
-    await roundBody();
+    await roundBody(started);
+  } catch (err) {
+    // Whatever went wrong, the loop goes on: a ping loop that stops is the failure to avoid.
+    const outcome = `INTERNAL ${(err as Error).name}`;
+    post({
+      type: 'round',
+      result: { ok: false, code: 'COSIGNER_VAULT_UNAVAILABLE', attempts: [{ url: '', outcome }] },
+      seconds: (performance.now() - started) / 1000,
+    });
   } finally {
     inRound = false;
   }
+  if (stopped) return;
+  // Rounds start every interval from the last start, so a slow round does not push the next.
+  timer = setTimeout(round, Math.max(0, started + cfg.intervalMs - performance.now()));
 }
 
-async function roundBody(): Promise<void> {
-  const started = performance.now();
+async function roundBody(started: number): Promise<void> {
   if (clusterId === undefined) {
     post({ type: 'need-cluster' });
   } else {
@@ -88,9 +99,6 @@ async function roundBody(): Promise<void> {
     const timeout = Math.min(2_000, Math.max(250, cfg.intervalMs / 4));
     if (await refreshMembers(route, timeout)) post({ type: 'members', urls: route.urls });
   }
-  if (stopped) return;
-  // Rounds start every interval from the last start, so a slow round does not push the next.
-  timer = setTimeout(round, Math.max(0, started + cfg.intervalMs - performance.now()));
 }
 
 timer = setTimeout(round, 0);
