@@ -90,6 +90,7 @@ describe('vault link', () => {
     const store = await CosignerStore.open(dir, new StorageBox(new Uint8Array(32).fill(7)));
     try {
       const metrics = createCosignerMetrics();
+      let logged = '';
       const link = new VaultLink(
         {
           urls: ['http://127.0.0.1:1'],
@@ -100,7 +101,14 @@ describe('vault link', () => {
           }),
           store,
           metrics,
-          log: pino({ level: 'silent' }),
+          log: pino(
+            { level: 'info' },
+            {
+              write: (line: string) => {
+                logged += line;
+              },
+            },
+          ),
           timeoutMs: 2000,
         },
         {
@@ -114,6 +122,15 @@ describe('vault link', () => {
       const text = await metrics.registry.metrics();
       expect(text).toMatch(/vigil_cosigner_vault_unreachable_total 1/);
       expect(text).toMatch(/vigil_cosigner_pings_total\{outcome="COSIGNER_VAULT_UNAVAILABLE"\} 1/);
+      // With a cluster id, the round runs, reaches no node within its budget, and says so.
+      await expect(link.ping(new Uint8Array(32), 500)).rejects.toMatchObject({
+        code: 'COSIGNER_VAULT_UNAVAILABLE',
+      });
+      const after = await metrics.registry.metrics();
+      expect(after).toMatch(/vigil_cosigner_pings_uncommitted_total 1/);
+      expect(after).toMatch(/vigil_cosigner_pings_total\{outcome="COSIGNER_VAULT_UNAVAILABLE"\} 2/);
+      expect(logged).toContain('ping could not be committed at any vault node');
+      expect(logged).not.toContain('22'.repeat(32)); // the ping key
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });
