@@ -13,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CosignerClient, verifyKeyDeposit } from '../cosigner/index.ts';
 import { KeyFileSealer } from '../vault/index.ts';
 import { cleanupClusters, ProcessCluster, urlsOf } from './support/cluster.ts';
-import { hex, PingWatch, registerTenantAt, startCosignerProcess } from './support/pings.ts';
+import { hex, registerTenantAt, startCosignerProcess } from './support/dev-processes.ts';
+import { PingWatch } from './support/pings.ts';
 import type { VigilProcess } from './support/processes.ts';
 import { until } from './support/until.ts';
 

@@ -16,14 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCosigner } from '../cosigner/index.ts';
 import { DevAttestationVerifier, KeyFileSealer } from '../vault/index.ts';
 import {
-  appliedPings,
-  junkKeygens,
   NO_QUOTAS,
-  PingWatch,
   registerTenantAt,
   startCosignerProcess,
   startDevVault,
-} from './support/pings.ts';
+} from './support/dev-processes.ts';
+import { appliedPings, junkKeygens, PingWatch } from './support/pings.ts';
 import type { VigilProcess } from './support/processes.ts';
 import { until } from './support/until.ts';
 

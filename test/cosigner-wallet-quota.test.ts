@@ -27,7 +27,7 @@ import {
   smallClientSetup,
   startInProcessVault,
 } from './support/cosigner.ts';
-import { registerTenantAt } from './support/pings.ts';
+import { registerTenantAt } from './support/dev-processes.ts';
 
 const walletPolicy = { group: 'rsa2048' as const, iterations: 64 };
 

@@ -9,15 +9,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { sleep } from '../support/http.ts';
 import {
-  junkKeygens,
   NO_QUOTAS,
-  PingWatch,
   registerTenantAt,
   startCosignerProcess,
   startDevVault,
-} from '../support/pings.ts';
+} from '../support/dev-processes.ts';
+import { sleep } from '../support/http.ts';
+import { junkKeygens, PingWatch } from '../support/pings.ts';
 import { until } from '../support/until.ts';
 import { type BenchSuite, percentile } from './report.ts';
 
