@@ -74,9 +74,9 @@ export class VaultLink {
 
   /**
    * Tries the known nodes in order. Only an answer that says nothing was applied moves on: no
-   * connection, or 503 (not ready, no leader known). A timeout or another 5xx may hide a write
-   * that happened, so it is reported, not retried elsewhere (a lost deposit reply is already
-   * handled by the pending deletions).
+   * connection, or 503 (not ready, no leader known), or for a read also a timeout. A write's
+   * timeout or another 5xx may hide a write that happened, so it is reported, not retried
+   * elsewhere (a lost deposit reply is already handled by the pending deletions).
    */
   async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     let failure: Error | undefined;
@@ -111,7 +111,9 @@ export class VaultLink {
       this.#o.metrics.vaultUnreachable.inc();
       this.#o.log.warn({ vault: url, path }, 'vault unreachable');
       const error = cosignerError('COSIGNER_VAULT_UNAVAILABLE', 'the vault could not be reached');
-      return { ok: false, tryNext: (err as Error).name !== 'TimeoutError', error };
+      // a read may go elsewhere after a timeout; a write may have happened, so it may not
+      const tryNext = method === 'GET' || (err as Error).name !== 'TimeoutError';
+      return { ok: false, tryNext, error };
     }
     const text = await res.text();
     let json: unknown;
