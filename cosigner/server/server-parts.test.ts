@@ -82,6 +82,38 @@ describe('configuration', () => {
       parseCosignerConfig({ vault: 'http://x', tenant: 'acme', insecureDevAttestation: true }, {}),
     ).toThrow(/dev-attestation-key/);
   });
+
+  it('takes several vault URLs and the abuse limits (issue 11), checking each', () => {
+    const dev = {
+      tenant: 'acme',
+      insecureDevAttestation: true,
+      devAttestationKey: 'ab'.repeat(32),
+    };
+    const c = parseCosignerConfig(
+      { ...dev, vault: 'http://10.0.0.1:7400,https://vault-2.example:7400' },
+      { VIGIL_COSIGNER_VAULT_WALLET_LIMIT: '1000', VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT: '5' },
+    );
+    expect(c).toMatchObject({
+      vaultUrl: 'http://10.0.0.1:7400,https://vault-2.example:7400',
+      vaultWalletLimit: 1000,
+      refreshHeadroom: 10,
+      keygenQuotaPerClient: 5,
+      keygenQuotaPerWallet: 10,
+      registrationQuotaPerClient: 20,
+    });
+    expect(() =>
+      parseCosignerConfig(
+        {
+          ...dev,
+          vault: 'http://10.0.0.1:7400,ftp://x',
+          vaultWalletLimit: '10',
+          refreshHeadroom: '10',
+          keygenQuotaWallet: '0',
+        },
+        {},
+      ),
+    ).toThrow(/--vault[\s\S]*keygen-quota-wallet[\s\S]*refresh-headroom/);
+  });
 });
 
 describe('vault link', () => {
