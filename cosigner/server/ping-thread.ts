@@ -45,6 +45,7 @@ export class PingThread {
   }
 
   start(intervalMs = this.#intervalMs): void {
+    if (!(intervalMs > 0)) throw new Error('the ping interval must be positive');
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#intervalMs = intervalMs;
