@@ -221,7 +221,7 @@ export async function startStack(opts: {
         '--port',
         String(opts.cosignerPort),
         '--vault',
-        vaultUrls[0]!,
+        vaultUrls.join(','), // every node: pings fail over if one goes away
         '--tenant',
         'demo-provider',
         '--ping-interval',

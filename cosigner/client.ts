@@ -54,11 +54,14 @@ const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 export class CosignerHttpError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** The server's Retry-After in seconds (quotas, an empty key pool), when it sent one. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(status: number, code: string, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'CosignerHttpError';
     this.status = status;
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -84,6 +87,11 @@ export interface CosignerClientOptions {
   policy?: SecurityPolicy;
   fetch?: typeof fetch;
   now?: () => number;
+  /**
+   * How long a keygen or refresh keeps retrying while the server's Paillier key pool is empty
+   * (503 COSIGNER_POOL_EMPTY, following its Retry-After); default 60 s, 0 never retries.
+   */
+  poolWaitMs?: number;
 }
 
 async function send(
@@ -107,10 +115,12 @@ async function send(
   }
   if (!res.ok) {
     const e = (json as Partial<ErrorJson> | undefined)?.error;
+    const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
     throw new CosignerHttpError(
       res.status,
       e?.code ?? 'HTTP_ERROR',
       e?.message ?? `cosigner replied ${res.status}`,
+      Number.isSafeInteger(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
     );
   }
   return json;
@@ -126,6 +136,7 @@ export class CosignerClient {
   readonly #now: () => number;
   #counter = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #poolWaitMs: number;
 
   constructor(opts: CosignerClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -135,6 +146,25 @@ export class CosignerClient {
     this.#policy = opts.policy;
     this.#fetch = opts.fetch ?? fetch;
     this.#now = opts.now ?? Date.now;
+    this.#poolWaitMs = opts.poolWaitMs ?? 60_000;
+  }
+
+  /**
+   * A protocol's first call, retried while the server has no Paillier key ready: it never makes
+   * one on a request (that would let anyone stall it), so it says when to come back instead.
+   */
+  async #start<T>(suffix: string, payload: unknown): Promise<T> {
+    const deadline = this.#now() + this.#poolWaitMs;
+    for (;;) {
+      try {
+        return await this.call<T>('POST', suffix, payload);
+      } catch (e) {
+        const wait = ((e as CosignerHttpError).retryAfterSeconds ?? 1) * 1000;
+        const retry = e instanceof CosignerHttpError && e.code === 'COSIGNER_POOL_EMPTY';
+        if (!retry || this.#now() + wait > deadline) throw e;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   /** Registers a new wallet under `authSecretKey` and returns a client bound to it. */
@@ -213,7 +243,7 @@ export class CosignerClient {
       rng: this.#rng,
       ...(this.#policy ? { policy: this.#policy } : {}),
     });
-    const started = await this.call<KeygenStartResponse>('POST', '/keygen', {
+    const started = await this.#start<KeygenStartResponse>('/keygen', {
       sessionId: hex(sessionId),
       message: keygen.start(),
     });
@@ -303,7 +333,7 @@ export class CosignerClient {
       ...(this.#policy ? { policy: this.#policy } : {}),
     });
     const s = hex(sessionId);
-    const m2 = await this.call<RefreshStartResponse>('POST', '/refresh', {
+    const m2 = await this.#start<RefreshStartResponse>('/refresh', {
       sessionId: s,
       message: refresh.start(),
     });

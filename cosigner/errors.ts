@@ -29,6 +29,16 @@ export type CosignerErrorCode =
   | 'COSIGNER_CONFLICT'
   /** Server: too many live sessions; retry later. */
   | 'COSIGNER_BUSY'
+  /** Server: no pre-generated Paillier key is ready (keys are never made on a request); retry. */
+  | 'COSIGNER_POOL_EMPTY'
+  /** Server: this wallet started its hourly allowance of keygens and refreshes; retry later. */
+  | 'COSIGNER_WALLET_QUOTA'
+  /** Server: this client address used its hourly allowance of keygens and refreshes. */
+  | 'COSIGNER_CLIENT_QUOTA'
+  /** Server: this client address registered its hourly allowance of wallets. */
+  | 'COSIGNER_REGISTRATION_QUOTA'
+  /** Server: the vault capacity left is kept for refreshes (no new wallets), or is full. */
+  | 'COSIGNER_WALLET_CAPACITY'
   /** Server: a requested policy is outside the server's limits. */
   | 'COSIGNER_POLICY_REJECTED'
   /** Server: the vault could not be reached. */
@@ -40,11 +50,14 @@ export type CosignerErrorCode =
 
 export class CosignerError extends Error {
   readonly code: CosignerErrorCode;
+  /** For "retry later" answers (quotas, an empty key pool): when to retry, in whole seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: CosignerErrorCode, message: string) {
+  constructor(code: CosignerErrorCode, message: string, opts: { retryAfterSeconds?: number } = {}) {
     super(message);
     this.name = 'CosignerError';
     this.code = code;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 

@@ -3,7 +3,9 @@
  * shell (it uses timers, threads and node:crypto randomness); the protocol cores take a key from
  * it as an input. With `worker: true` refills run in a worker thread, so the event loop never
  * stalls on a key; otherwise one key per macrotask on the main thread. A take() on an empty pool
- * generates synchronously (the "cold" path the bench measures).
+ * returns nothing: a 2048-bit prime search with its Πmod takes a second of CPU, so a server that
+ * generated on the request path could be stalled by anyone able to start a keygen (issue 11). The
+ * caller answers "retry later" (retryAfterSeconds) while the refill runs.
  */
 import { Worker } from 'node:worker_threads';
 import { provePaillierKey } from './ecdsa2p/setup.ts';
@@ -28,6 +30,9 @@ export class PaillierKeyPool {
   #worker: Worker | undefined;
   #inFlight = false;
   #stopped = false;
+  /** How long the last key took to make (the retry hint for callers that found the pool empty). */
+  #lastGenerationMs = 2000;
+  #generationStarted = 0;
 
   constructor(opts: {
     target: number;
@@ -73,12 +78,17 @@ export class PaillierKeyPool {
     while (this.#keys.length < this.#target) this.#keys.push(generateProvenPaillierKey(this.#bits));
   }
 
-  /** A key used by nobody else; generated on the spot if the pool is empty. */
-  take(): ProvenPaillierKey {
+  /** A key used by nobody else, or undefined when the pool is empty (it is never made here). */
+  take(): ProvenPaillierKey | undefined {
     this.#lastTake = this.#now();
-    const key = this.#keys.shift() ?? generateProvenPaillierKey(this.#bits);
+    const key = this.#keys.shift();
     this.#schedule();
     return key;
+  }
+
+  /** Whole seconds a caller that found the pool empty should wait: about one key's making. */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.#lastGenerationMs / 1000));
   }
 
   #schedule(): void {
@@ -90,7 +100,9 @@ export class PaillierKeyPool {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#stopped) return;
+      const started = performance.now();
       this.#keys.push(generateProvenPaillierKey(this.#bits));
+      this.#lastGenerationMs = performance.now() - started;
       this.#schedule();
     }, 0);
     this.#timer.unref?.();
@@ -110,10 +122,13 @@ export class PaillierKeyPool {
       return;
     }
     if (!this.#worker) {
-      const worker = new Worker(new URL('./paillier-worker-boot.mjs', import.meta.url));
+      const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+        workerData: { entry: new URL('./paillier-worker.ts', import.meta.url).href },
+      });
       worker.unref();
       worker.on('message', (key: ProvenPaillierKey) => {
         this.#inFlight = false;
+        this.#lastGenerationMs = performance.now() - this.#generationStarted;
         if (this.#stopped) return;
         this.#keys.push(key);
         this.#scheduleWorker();
@@ -126,6 +141,7 @@ export class PaillierKeyPool {
       this.#worker = worker;
     }
     this.#inFlight = true;
+    this.#generationStarted = performance.now();
     this.#worker.postMessage(this.#bits);
   }
 }

@@ -15,17 +15,14 @@ import {
   AUTH_COUNTER_HEADER,
   AUTH_SIGNATURE_HEADER,
   type ClientKeyShare,
+  type ClientSetup,
   ClientSigner,
   type Cosigner,
   CosignerClient,
-  CosignerHttpError,
   type EcdsaKeygenResult,
-  generateSafePrime,
-  makeClientSetup,
   openCosigner,
   protocolSessionId,
   requestBytes,
-  ringPedersenFromPrimes,
   verifyAuditChain,
   verifyKeyDeposit,
 } from '../cosigner/index.ts';
@@ -43,6 +40,7 @@ import {
   VaultNode,
   x25519PublicKey,
 } from '../vault/index.ts';
+import { errorOf, smallClientSetup } from './support/cosigner.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -62,7 +60,7 @@ let devKey: Uint8Array;
 let cosigner: Cosigner;
 let base: string;
 const operatorKey = schnorr.utils.randomSecretKey();
-let setup: ReturnType<typeof makeClientSetup>;
+let setup: ClientSetup;
 
 async function startCosigner(): Promise<void> {
   const provider = new DevAttestationProvider({
@@ -142,10 +140,7 @@ beforeAll(async () => {
   vaultUrl = `http://127.0.0.1:${(vaultApp.server.address() as { port: number }).port}`;
   await startCosigner();
   await registerTenant(cosigner.tenantKeys);
-  const p = generateSafePrime(512);
-  let q = generateSafePrime(512);
-  while (q === p) q = generateSafePrime(512);
-  setup = makeClientSetup(ringPedersenFromPrimes(p, q, rng), rng);
+  setup = smallClientSetup();
 }, 60_000);
 
 afterAll(async () => {
@@ -180,16 +175,6 @@ function nodeVerifies(publicKey: string, message: Buffer, r: bigint, s: bigint):
     Buffer.from(s.toString(16).padStart(64, '0'), 'hex'),
   ]);
   return verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, sig);
-}
-
-async function errorOf(p: Promise<unknown>): Promise<{ status: number; code: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CosignerHttpError) return { status: e.status, code: e.code };
-    throw e;
-  }
-  throw new Error('expected an error reply');
 }
 
 describe('cosigner server against a vault node', () => {
@@ -248,14 +233,14 @@ describe('cosigner server against a vault node', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/vigil_cosigner_pings_total\{outcome="ok"\} 1/);
     // The loop: pings on its own at the configured interval and records the last success.
-    cosigner.vault.startPinging(30);
+    cosigner.pinger.start(30);
     const countOk = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       return Number(/vigil_cosigner_pings_total\{outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     for (let i = 0; i < 100 && (await countOk()) < 3; i++)
       await new Promise((r) => setTimeout(r, 30));
-    cosigner.vault.stopPinging();
+    await cosigner.pinger.stop();
     expect(await countOk()).toBeGreaterThanOrEqual(3);
     const gauge = /vigil_cosigner_vault_last_ping_success_seconds (\d+)/.exec(
       await (await fetch(`${base}/metrics`)).text(),
@@ -516,7 +501,7 @@ describe('cosigner against a vault it must not trust', () => {
       tenant: 'acme-wallets',
       pingIntervalMs: 0,
       limits,
-      poolTarget: 0,
+      poolTarget: 1, // the worker makes it; the client waits for it (503 COSIGNER_POOL_EMPTY)
       securityPolicy,
       ...extra,
     });

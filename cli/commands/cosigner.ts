@@ -13,7 +13,10 @@ export function registerCosignerCommands(program: Command): void {
     .option('--data-dir <dir>', 'LevelDB and key file (env VIGIL_COSIGNER_DATA_DIR)')
     .option('--host <host>', 'listen address (env VIGIL_COSIGNER_HOST; default 127.0.0.1)')
     .option('--port <port>', 'listen port (env VIGIL_COSIGNER_PORT; default 7500)')
-    .option('--vault <url>', 'a vault node (env VIGIL_COSIGNER_VAULT_URL); required')
+    .option(
+      '--vault <url,...>',
+      'vault node URLs; the rest of the cluster is learned (env VIGIL_COSIGNER_VAULT_URL); required',
+    )
     .option('--tenant <name>', 'tenant name at the vault (env VIGIL_COSIGNER_TENANT); required')
     .option('--ping-interval <s>', 'seconds between pings (env VIGIL_COSIGNER_PING_INTERVAL; 5)')
     .option(
@@ -38,6 +41,26 @@ export function registerCosignerCommands(program: Command): void {
     .option('--max-sessions <n>', 'live protocol sessions at once (default 1000)')
     .option('--session-ttl <s>', 'seconds a protocol session may live (default 60)')
     .option('--rate-limit <n>', 'requests per minute per client address (default 1200)')
+    .option(
+      '--keygen-quota-wallet <n>',
+      'keygens and refreshes a wallet may start an hour (env VIGIL_COSIGNER_KEYGEN_QUOTA_WALLET; 10)',
+    )
+    .option(
+      '--keygen-quota-client <n>',
+      'keygens and refreshes a client address may start an hour (env VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT; 60)',
+    )
+    .option(
+      '--wallet-quota-client <n>',
+      'wallets a client address may register an hour (env VIGIL_COSIGNER_WALLET_QUOTA_CLIENT; 20)',
+    )
+    .option(
+      '--vault-wallet-limit <n>',
+      "the tenant's maxWallets at the vault, to keep room for refreshes (env VIGIL_COSIGNER_VAULT_WALLET_LIMIT)",
+    )
+    .option(
+      '--refresh-headroom <n>',
+      'vault deposits new wallets may not take (env VIGIL_COSIGNER_REFRESH_HEADROOM; 10)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env VIGIL_LOG_LEVEL)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       let running: Awaited<ReturnType<typeof startCosignerServer>>;

@@ -46,7 +46,9 @@ import {
   type ClientKeyShare,
   type ClientSetup,
   DEFAULT_POLICY,
+  type PaillierKeySource,
   type ProvenPaillierKey,
+  paillierFrom,
   type SecurityPolicy,
   type ServerKeyShare,
 } from './types.ts';
@@ -190,7 +192,8 @@ export class ClientKeygen {
 export class ServerKeygen {
   #phase: 'new' | 'responded' | 'done' = 'new';
   readonly #sessionId: Uint8Array;
-  readonly #paillier: ProvenPaillierKey;
+  readonly #paillierSource: PaillierKeySource;
+  #paillier: ProvenPaillierKey | undefined;
   readonly #policy: SecurityPolicy;
   readonly #rng: RandomBytes;
   readonly #ringPedersenVerified: (rp: RingPedersen) => boolean;
@@ -203,14 +206,15 @@ export class ServerKeygen {
 
   constructor(opts: {
     sessionId: Uint8Array;
-    paillier: ProvenPaillierKey;
+    /** The server's key, or a pool's take(), called only once message 1 has been accepted. */
+    paillier: PaillierKeySource;
     rng: RandomBytes;
     policy?: SecurityPolicy;
     /** Lets the shell skip re-verifying a client's Πprm it has already verified (a cache). */
     ringPedersenVerified?: (rp: RingPedersen) => boolean;
   }) {
     this.#sessionId = opts.sessionId;
-    this.#paillier = opts.paillier;
+    this.#paillierSource = opts.paillier;
     this.#rng = opts.rng;
     this.#policy = opts.policy ?? DEFAULT_POLICY;
     this.#ringPedersenVerified = opts.ringPedersenVerified ?? (() => false);
@@ -224,6 +228,7 @@ export class ServerKeygen {
       this.#policy,
       this.#ringPedersenVerified,
     ));
+    this.#paillier = paillierFrom(this.#paillierSource);
     this.#x = randomScalar(this.#rng, CURVE_ORDER);
     this.#q = G.multiply(this.#x);
     const proof = proveSchnorr(ctx(this.#sessionId, 'server', 'keygen/Q'), this.#x, this.#rng);
@@ -247,7 +252,7 @@ export class ServerKeygen {
   }
 
   finish(msg3: unknown): ServerKeyShare {
-    if (this.#phase !== 'responded' || !this.#q || !this.#clientRp) {
+    if (this.#phase !== 'responded' || !this.#q || !this.#clientRp || !this.#paillier) {
       throw badState('server keygen is not awaiting the client opening');
     }
     this.#phase = 'done';

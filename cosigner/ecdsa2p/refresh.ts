@@ -44,7 +44,9 @@ import {
   type ClientKeyShare,
   type ClientSetup,
   DEFAULT_POLICY,
+  type PaillierKeySource,
   type ProvenPaillierKey,
+  paillierFrom,
   type SecurityPolicy,
   type ServerKeyShare,
 } from './types.ts';
@@ -154,7 +156,8 @@ export class ServerRefresh {
   #phase: 'new' | 'responded' | 'proved' | 'done' = 'new';
   readonly #sessionId: Uint8Array;
   readonly #share: ServerKeyShare;
-  readonly #paillier: ProvenPaillierKey;
+  readonly #paillierSource: PaillierKeySource;
+  #paillier: ProvenPaillierKey | undefined;
   readonly #policy: SecurityPolicy;
   readonly #rng: RandomBytes;
   readonly #ringPedersenVerified: (rp: RingPedersen) => boolean;
@@ -166,15 +169,18 @@ export class ServerRefresh {
   constructor(opts: {
     sessionId: Uint8Array;
     share: ServerKeyShare;
-    /** The new Paillier key (from the pool); the old one is dropped with the old share. */
-    paillier: ProvenPaillierKey;
+    /**
+     * The new Paillier key, or a pool's take(), called only once message 1 has been accepted.
+     * The old key is dropped with the old share.
+     */
+    paillier: PaillierKeySource;
     rng: RandomBytes;
     policy?: SecurityPolicy;
     ringPedersenVerified?: (rp: RingPedersen) => boolean;
   }) {
     this.#sessionId = opts.sessionId;
     this.#share = opts.share;
-    this.#paillier = opts.paillier;
+    this.#paillierSource = opts.paillier;
     this.#rng = opts.rng;
     this.#policy = opts.policy ?? DEFAULT_POLICY;
     this.#ringPedersenVerified = opts.ringPedersenVerified ?? (() => false);
@@ -188,12 +194,14 @@ export class ServerRefresh {
       this.#policy,
       this.#ringPedersenVerified,
     ));
+    this.#paillier = paillierFrom(this.#paillierSource);
     this.#mine = randomScalar(this.#rng, CURVE_ORDER);
     return { delta: scalarToWire(this.#mine) };
   }
 
   prove(msg3: unknown): RefreshMsg4 {
-    if (this.#phase !== 'responded' || !this.#clientRp)
+    const paillier = this.#paillier;
+    if (this.#phase !== 'responded' || !this.#clientRp || !paillier)
       throw badState('server refresh is not awaiting δ_client');
     this.#phase = 'proved';
     const theirs = parseScalar('delta', field(msg3, 'delta'), true);
@@ -211,7 +219,7 @@ export class ServerRefresh {
       'refresh',
       xServer,
       qServer,
-      this.#paillier,
+      paillier,
       this.#clientRp,
       this.#rng,
     );
@@ -220,7 +228,7 @@ export class ServerRefresh {
       xServer,
       qServer,
       qClient: this.#share.qClient.subtract(G.multiply(delta)),
-      paillier: this.#paillier.sk,
+      paillier: paillier.sk,
       ckey: enc.ckey,
       clientRingPedersen: this.#clientRp,
     };

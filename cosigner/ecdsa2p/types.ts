@@ -24,6 +24,16 @@ export interface ProvenPaillierKey {
 }
 
 /**
+ * A server's Paillier key, or where to take one: a pool's take() is called only once the client's
+ * message that the key answers has been accepted, so junk costs the server no pooled key.
+ */
+export type PaillierKeySource = ProvenPaillierKey | (() => ProvenPaillierKey);
+
+export function paillierFrom(source: PaillierKeySource): ProvenPaillierKey {
+  return typeof source === 'function' ? source() : source;
+}
+
+/**
  * The client's ring-Pedersen parameters with their proof Πprm: generated once per device (two
  * safe primes), reused by every keygen and refresh as the setup for the server's range proofs.
  */

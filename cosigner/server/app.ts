@@ -42,6 +42,8 @@ const errorSchema = {
   },
 };
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+/** Keygen and refresh starts: quotas (429) and an empty key pool (503) say when to retry. */
+const startErrors = { ...errors, 429: errorSchema, 503: errorSchema };
 const policySchema = {
   type: 'object',
   additionalProperties: false,
@@ -172,11 +174,12 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         response: {
           201: { type: 'object', properties: { walletId: { type: 'string' } } },
           ...errors,
+          429: errorSchema,
         },
       },
     },
     async (req, reply) => {
-      const r = await service.register(req.body as RegisterRequest, authInput(req, ''));
+      const r = await service.register(req.body as RegisterRequest, authInput(req, ''), req.ip);
       return reply.status(201).send(r);
     },
   );
@@ -210,12 +213,12 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Two-party ECDSA keygen, message 1 → 2',
         params: walletParams,
         body: body(['sessionId', 'message'], { sessionId: hexOf(32), message }),
-        response: errors,
+        response: startErrors,
       },
     },
     async (req) => {
       const b = req.body as { sessionId: string; message: unknown };
-      return { message: service.keygenStart(walletOf(req), b.sessionId, b.message) };
+      return { message: service.keygenStart(walletOf(req), b.sessionId, b.message, req.ip) };
     },
   );
 
@@ -318,12 +321,12 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Refresh keeping Q, message 1 → 2',
         params: walletParams,
         body: body(['sessionId', 'message'], { sessionId: hexOf(32), message }),
-        response: errors,
+        response: startErrors,
       },
     },
     async (req) => {
       const b = req.body as { sessionId: string; message: unknown };
-      return { message: service.refreshStart(walletOf(req), b.sessionId, b.message) };
+      return { message: service.refreshStart(walletOf(req), b.sessionId, b.message, req.ip) };
     },
   );
 

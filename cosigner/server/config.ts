@@ -26,6 +26,11 @@ export interface CosignerConfig {
   maxSessions: number;
   sessionTtlMs: number;
   rateLimitPerMinute: number;
+  keygenQuotaPerWallet: number;
+  keygenQuotaPerClient: number;
+  registrationQuotaPerClient: number;
+  vaultWalletLimit: number;
+  refreshHeadroom: number;
   logLevel: LogLevel;
 }
 
@@ -49,6 +54,11 @@ export const COSIGNER_ENV = {
   maxSessions: 'VIGIL_COSIGNER_MAX_SESSIONS',
   sessionTtl: 'VIGIL_COSIGNER_SESSION_TTL',
   rateLimit: 'VIGIL_COSIGNER_RATE_LIMIT',
+  keygenQuotaWallet: 'VIGIL_COSIGNER_KEYGEN_QUOTA_WALLET',
+  keygenQuotaClient: 'VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT',
+  walletQuotaClient: 'VIGIL_COSIGNER_WALLET_QUOTA_CLIENT',
+  vaultWalletLimit: 'VIGIL_COSIGNER_VAULT_WALLET_LIMIT',
+  refreshHeadroom: 'VIGIL_COSIGNER_REFRESH_HEADROOM',
   logLevel: 'VIGIL_LOG_LEVEL',
 } as const;
 
@@ -59,13 +69,24 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
   const { problems } = reader;
   const pick = reader.pick.bind(reader);
   const integer = reader.integer.bind(reader);
+  /** An integer flag whose camelCase name is also its COSIGNER_ENV key. */
+  const count = (
+    flag: string,
+    key: keyof typeof COSIGNER_ENV,
+    dflt: string,
+    min: number,
+    max: number,
+  ) => integer(flag, pick(key, key) ?? dflt, min, max);
 
   const dataDir = resolve(pick('dataDir', 'dataDir') ?? join('data', 'cosigner'));
   const host = pick('host', 'host') ?? '127.0.0.1';
   const port = integer('port', pick('port', 'port') ?? '7500', 0, 65_535);
   const vaultUrl = pick('vault', 'vault') ?? '';
-  if (!/^https?:\/\/[^\s]+$/.test(vaultUrl)) {
-    problems.push('--vault (VIGIL_COSIGNER_VAULT_URL) must be an http(s) URL of a vault node');
+  // one node's URL or several, comma-separated: the cluster's other members are learned from them
+  if (!vaultUrl.split(',').every((u) => /^https?:\/\/[^\s,]+$/.test(u))) {
+    problems.push(
+      '--vault (VIGIL_COSIGNER_VAULT_URL) must be http(s) URLs of vault nodes, comma-separated',
+    );
   }
   const tenant = pick('tenant', 'tenant') ?? '';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) {
@@ -125,6 +146,20 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     1,
     1e7,
   );
+  const keygenQuotaPerWallet = count('keygen-quota-wallet', 'keygenQuotaWallet', '10', 1, 1e6);
+  const keygenQuotaPerClient = count('keygen-quota-client', 'keygenQuotaClient', '60', 1, 1e6);
+  const registrationQuotaPerClient = count(
+    'wallet-quota-client',
+    'walletQuotaClient',
+    '20',
+    1,
+    1e6,
+  );
+  const vaultWalletLimit = count('vault-wallet-limit', 'vaultWalletLimit', '0', 0, 1e9);
+  const refreshHeadroom = count('refresh-headroom', 'refreshHeadroom', '10', 0, 1e9);
+  if (vaultWalletLimit > 0 && refreshHeadroom >= vaultWalletLimit) {
+    problems.push('--refresh-headroom must be below --vault-wallet-limit');
+  }
   const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
   if (problems.length > 0) {
     throw new CosignerError(
@@ -150,6 +185,11 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     maxSessions,
     sessionTtlMs,
     rateLimitPerMinute,
+    keygenQuotaPerWallet,
+    keygenQuotaPerClient,
+    registrationQuotaPerClient,
+    vaultWalletLimit,
+    refreshHeadroom,
     logLevel,
   };
 }

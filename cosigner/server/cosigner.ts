@@ -13,7 +13,10 @@ import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/i
 import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
+import { DepositBudget } from './deposit-budget.ts';
 import { createCosignerMetrics } from './metrics.ts';
+import { PingThread } from './ping-thread.ts';
+import { Quota } from './quota.ts';
 import { CosignerService, type PolicyLimits } from './service.ts';
 import { SessionTable } from './sessions.ts';
 import { CosignerStore } from './store.ts';
@@ -22,11 +25,12 @@ import { VaultLink } from './vault-link.ts';
 export interface CosignerOptions {
   dataDir: string;
   sealer: Sealer;
+  /** A vault node's URL, or several separated by commas. */
   vaultUrl: string;
   verifier: AttestationVerifier;
   /** The tenant name the vault operator registered (or will register) for this cosigner. */
   tenant: string;
-  /** 0 disables the ping loop (tests ping by hand). */
+  /** 0 leaves the ping loop stopped (tests ping by hand, or start `pinger` themselves). */
   pingIntervalMs: number;
   limits: PolicyLimits;
   poolTarget?: number;
@@ -37,6 +41,16 @@ export interface CosignerOptions {
   maxSessions?: number;
   sessionTtlMs?: number;
   rateLimitPerMinute?: number;
+  /** Keygens and refreshes a wallet may start an hour (default 10). */
+  keygenQuotaPerWallet?: number;
+  /** Keygens and refreshes a client address may start an hour (default 60). */
+  keygenQuotaPerClient?: number;
+  /** Wallets a client address may register an hour (default 20). */
+  registrationQuotaPerClient?: number;
+  /** The tenant's maxWallets at the vault (0, the default: not known, no capacity check). */
+  vaultWalletLimit?: number;
+  /** Of vaultWalletLimit, deposits new wallets may not take: kept for refreshes (default 10). */
+  refreshHeadroom?: number;
   logger?: Logger;
   now?: () => number;
   /** How the cosigner reaches the vault (tests put a tampering proxy here). */
@@ -48,6 +62,8 @@ export interface Cosigner {
   service: CosignerService;
   store: CosignerStore;
   vault: VaultLink;
+  /** The ping loop's thread (started when pingIntervalMs > 0). */
+  pinger: PingThread;
   pool: PaillierKeyPool;
   tenantKeys: { tenant: string; tenantKey: string; pingKey: string };
   close(): Promise<void>;
@@ -55,6 +71,14 @@ export interface Cosigner {
 
 function freshSecretKey(): string {
   return hex(schnorr.utils.randomSecretKey(new Uint8Array(randomBytes(48))));
+}
+
+/** Deposits this cosigner may hold at the vault: one per keyed wallet, plus those listed for
+ * deletion. One pass over the wallets at start (only when a vault limit is configured). */
+async function heldDeposits(store: CosignerStore): Promise<number> {
+  let n = 0;
+  for await (const w of store.wallets()) n += (w.key ? 1 : 0) + w.pendingDeletions.length;
+  return n;
 }
 
 export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
@@ -83,9 +107,11 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     pingKey: hex(schnorr.getPublicKey(Buffer.from(tenant.pingSecretKey, 'hex'))),
   };
   const metrics = createCosignerMetrics();
+  // `--vault` may list several nodes; the cluster's membership is learned from them.
+  const vaultUrls = o.vaultUrl.split(',').filter((u) => u.length > 0);
   const vault = new VaultLink(
     {
-      url: o.vaultUrl,
+      urls: vaultUrls,
       verifier: o.verifier,
       store,
       metrics,
@@ -107,6 +133,16 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     vault,
     pool,
     sessions,
+    quotas: {
+      wallet: new Quota({ perHour: o.keygenQuotaPerWallet ?? 10 }),
+      client: new Quota({ perHour: o.keygenQuotaPerClient ?? 60 }),
+      registrations: new Quota({ perHour: o.registrationQuotaPerClient ?? 20 }),
+    },
+    deposits: new DepositBudget({
+      limit: o.vaultWalletLimit ?? 0,
+      headroom: o.refreshHeadroom ?? 10,
+      held: o.vaultWalletLimit ? await heldDeposits(store) : 0,
+    }),
     metrics,
     log,
     limits: o.limits,
@@ -121,9 +157,18 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     logger: log,
     ...(o.rateLimitPerMinute ? { rateLimitPerMinute: o.rateLimitPerMinute } : {}),
   });
-  if (o.pingIntervalMs > 0) {
-    vault.startPinging(o.pingIntervalMs, () => service.retryPendingDeletions());
-  }
+  const pinger = new PingThread({
+    seeds: vaultUrls,
+    tenant: tenant.tenant,
+    pingSecretKey: tenant.pingSecretKey,
+    intervalMs: o.pingIntervalMs,
+    metrics,
+    log,
+    attestClusterId: async () => (await vault.attestedClusterKeys()).keys.clusterId,
+    onMembers: (urls) => vault.route.setMembers(urls),
+    afterPing: () => service.retryPendingDeletions(),
+  });
+  if (o.pingIntervalMs > 0) pinger.start();
   return {
     app,
     service,
@@ -131,8 +176,9 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     vault,
     pool,
     tenantKeys,
+    pinger,
     async close() {
-      vault.stopPinging();
+      await pinger.stop();
       pool.stop();
       await app.close();
       await store.close();

@@ -21,6 +21,12 @@ const STATUS: Record<CosignerErrorCode, number> = {
   COSIGNER_SESSION_NOT_FOUND: 404,
   COSIGNER_CONFLICT: 409,
   COSIGNER_BUSY: 503,
+  COSIGNER_POOL_EMPTY: 503,
+  COSIGNER_WALLET_QUOTA: 429,
+  COSIGNER_CLIENT_QUOTA: 429,
+  COSIGNER_REGISTRATION_QUOTA: 429,
+  /** The provider's capacity, not the client's fault: try again later or elsewhere. */
+  COSIGNER_WALLET_CAPACITY: 503,
   COSIGNER_POLICY_REJECTED: 400,
   COSIGNER_VAULT_UNAVAILABLE: 502,
   COSIGNER_VAULT_REJECTED: 502,
@@ -47,6 +53,7 @@ export function handleError(
   reply: FastifyReply,
 ): FastifyReply {
   if (err instanceof CosignerError) {
+    if (err.retryAfterSeconds !== undefined) reply.header('retry-after', err.retryAfterSeconds);
     return reply.status(statusOf(err.code)).send(errorBody(err.code, err.message));
   }
   const fe = err as FastifyError;

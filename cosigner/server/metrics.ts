@@ -46,6 +46,16 @@ export function createCosignerMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
+    pingsUncommitted: new Counter({
+      name: 'vigil_cosigner_pings_uncommitted_total',
+      help: 'Ping rounds that no vault node committed within the ping interval (proof of life missed)',
+      registers: [registry],
+    }),
+    vaultNodes: new Gauge({
+      name: 'vigil_cosigner_vault_nodes',
+      help: 'Vault nodes the cosigner knows (configured and from the cluster membership)',
+      registers: [registry],
+    }),
     lastPingSuccess: new Gauge({
       name: 'vigil_cosigner_vault_last_ping_success_seconds',
       help: 'Unix time of the last successful ping',

@@ -56,6 +56,11 @@ export async function startCosignerServer(c: CosignerConfig): Promise<RunningCos
     maxSessions: c.maxSessions,
     sessionTtlMs: c.sessionTtlMs,
     rateLimitPerMinute: c.rateLimitPerMinute,
+    keygenQuotaPerWallet: c.keygenQuotaPerWallet,
+    keygenQuotaPerClient: c.keygenQuotaPerClient,
+    registrationQuotaPerClient: c.registrationQuotaPerClient,
+    vaultWalletLimit: c.vaultWalletLimit,
+    refreshHeadroom: c.refreshHeadroom,
     logger,
   });
   const address = await cosigner.app.listen({ host: c.host, port: c.port });

@@ -82,6 +82,38 @@ describe('configuration', () => {
       parseCosignerConfig({ vault: 'http://x', tenant: 'acme', insecureDevAttestation: true }, {}),
     ).toThrow(/dev-attestation-key/);
   });
+
+  it('takes several vault URLs and the abuse limits (issue 11), checking each', () => {
+    const dev = {
+      tenant: 'acme',
+      insecureDevAttestation: true,
+      devAttestationKey: 'ab'.repeat(32),
+    };
+    const c = parseCosignerConfig(
+      { ...dev, vault: 'http://10.0.0.1:7400,https://vault-2.example:7400' },
+      { VIGIL_COSIGNER_VAULT_WALLET_LIMIT: '1000', VIGIL_COSIGNER_KEYGEN_QUOTA_CLIENT: '5' },
+    );
+    expect(c).toMatchObject({
+      vaultUrl: 'http://10.0.0.1:7400,https://vault-2.example:7400',
+      vaultWalletLimit: 1000,
+      refreshHeadroom: 10,
+      keygenQuotaPerClient: 5,
+      keygenQuotaPerWallet: 10,
+      registrationQuotaPerClient: 20,
+    });
+    expect(() =>
+      parseCosignerConfig(
+        {
+          ...dev,
+          vault: 'http://10.0.0.1:7400,ftp://x',
+          vaultWalletLimit: '10',
+          refreshHeadroom: '10',
+          keygenQuotaWallet: '0',
+        },
+        {},
+      ),
+    ).toThrow(/--vault[\s\S]*keygen-quota-wallet[\s\S]*refresh-headroom/);
+  });
 });
 
 describe('vault link', () => {
@@ -90,9 +122,10 @@ describe('vault link', () => {
     const store = await CosignerStore.open(dir, new StorageBox(new Uint8Array(32).fill(7)));
     try {
       const metrics = createCosignerMetrics();
+      let logged = '';
       const link = new VaultLink(
         {
-          url: 'http://127.0.0.1:1',
+          urls: ['http://127.0.0.1:1'],
           verifier: new DevAttestationVerifier({
             insecureDevAttestation: true,
             trustedKeys: [new Uint8Array(32)],
@@ -100,7 +133,14 @@ describe('vault link', () => {
           }),
           store,
           metrics,
-          log: pino({ level: 'silent' }),
+          log: pino(
+            { level: 'info' },
+            {
+              write: (line: string) => {
+                logged += line;
+              },
+            },
+          ),
           timeoutMs: 2000,
         },
         {
@@ -114,6 +154,15 @@ describe('vault link', () => {
       const text = await metrics.registry.metrics();
       expect(text).toMatch(/vigil_cosigner_vault_unreachable_total 1/);
       expect(text).toMatch(/vigil_cosigner_pings_total\{outcome="COSIGNER_VAULT_UNAVAILABLE"\} 1/);
+      // With a cluster id, the round runs, reaches no node within its budget, and says so.
+      await expect(link.ping(new Uint8Array(32), 500)).rejects.toMatchObject({
+        code: 'COSIGNER_VAULT_UNAVAILABLE',
+      });
+      const after = await metrics.registry.metrics();
+      expect(after).toMatch(/vigil_cosigner_pings_uncommitted_total 1/);
+      expect(after).toMatch(/vigil_cosigner_pings_total\{outcome="COSIGNER_VAULT_UNAVAILABLE"\} 2/);
+      expect(logged).toContain('ping could not be committed at any vault node');
+      expect(logged).not.toContain('22'.repeat(32)); // the ping key
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });

@@ -26,7 +26,12 @@ import { ServerRefresh } from '../ecdsa2p/refresh.ts';
 import { ringPedersenId } from '../ecdsa2p/setup.ts';
 import type { SignMsg2 } from '../ecdsa2p/sign.ts';
 import { ServerSigner, signatureToWire } from '../ecdsa2p/sign.ts';
-import type { KeyLock, SecurityPolicy, ServerKeyShare } from '../ecdsa2p/types.ts';
+import type {
+  KeyLock,
+  ProvenPaillierKey,
+  SecurityPolicy,
+  ServerKeyShare,
+} from '../ecdsa2p/types.ts';
 import { CosignerError, cosignerError } from '../errors.ts';
 import {
   aggregatePoint,
@@ -39,7 +44,9 @@ import type { PaillierKeyPool } from '../paillier-pool.ts';
 import { bigIntToBytes, randomScalar, systemRandom } from '../random.ts';
 import { CURVE_ORDER, G, parseBytes, parsePoint, pointToWire, scalarToWire } from '../wire.ts';
 import type { RingPedersen } from '../zk/ring-pedersen.ts';
+import type { DepositBudget } from './deposit-budget.ts';
 import type { CosignerMetrics } from './metrics.ts';
+import type { Quota } from './quota.ts';
 import type { SessionKind, SessionTable } from './sessions.ts';
 import {
   type EcdsaShareJson,
@@ -58,11 +65,23 @@ export interface PolicyLimits {
   maxIterations: number;
 }
 
+/** Keygens and refreshes a wallet, and a client address, may start an hour (each spends a
+ * pooled Paillier key if it gets that far, and a vault deposit if it finishes). */
+export interface StartQuotas {
+  wallet: Quota;
+  client: Quota;
+  /** Wallets a client address may register an hour (each may become a vault deposit). */
+  registrations: Quota;
+}
+
 export interface ServiceOptions {
   store: CosignerStore;
   vault: VaultLink;
   pool: PaillierKeyPool;
   sessions: SessionTable;
+  quotas: StartQuotas;
+  /** Vault deposits held, with room kept for refreshes. */
+  deposits: DepositBudget;
   metrics: CosignerMetrics;
   log: Logger;
   limits: PolicyLimits;
@@ -122,11 +141,28 @@ export class CosignerService {
     }
   }
 
-  async register(req: RegisterRequest, auth: AuthInput): Promise<{ walletId: string }> {
+  async register(
+    req: RegisterRequest,
+    auth: AuthInput,
+    client: string,
+  ): Promise<{ walletId: string }> {
     const authKey = parseBytes('authKey', req.authKey, 32);
     this.#checkPolicy(req.policy);
     if (auth.counter !== '0') throw cosignerError('COSIGNER_UNAUTHORIZED', 'counter must be 0');
     verifyAuth(auth, authKey);
+    // Registration is open, and every wallet may become a vault deposit of this tenant: one
+    // address may not fill the tenant's vault quota (WALLET_LIMIT) for everybody.
+    const q = this.#o.quotas.registrations;
+    const now = this.#o.now();
+    const wait = q.waitMs(client, now);
+    if (wait > 0) {
+      throw new CosignerError(
+        'COSIGNER_REGISTRATION_QUOTA',
+        `at most ${q.perHour} wallets an hour from one address`,
+        { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) },
+      );
+    }
+    q.spend(client, now);
     const walletId = hex(rng(32));
     const record: WalletRecord = {
       walletId,
@@ -205,16 +241,65 @@ export class CosignerService {
     };
   }
 
-  keygenStart(w: WalletRecord, sessionId: string, msg1: unknown): KeygenMsg2 {
+  /**
+   * Charges one keygen or refresh start to the wallet and to the client's address, or refuses
+   * with 429 and a retry hint: each start may cost a pooled Paillier key and the main thread's
+   * verification of a Πprm, so no one principal may start them without bound.
+   */
+  #chargeStart(walletId: string, client: string, kind: SessionKind, sessionId: string): void {
+    // A start that could get no key costs no allowance (clients retry it after Retry-After);
+    // nothing awaits between here and the machine's take(), so the key is still there then.
+    if (this.#o.pool.size === 0) throw this.#poolEmpty();
+    const now = this.#o.now();
+    const { wallet, client: byClient } = this.#o.quotas;
+    const refuse = (
+      code: 'COSIGNER_WALLET_QUOTA' | 'COSIGNER_CLIENT_QUOTA',
+      q: Quota,
+      ms: number,
+    ) =>
+      new CosignerError(code, `at most ${q.perHour} keygens and refreshes an hour`, {
+        retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)),
+      });
+    const w = wallet.waitMs(walletId, now);
+    if (w > 0) throw refuse('COSIGNER_WALLET_QUOTA', wallet, w);
+    const c = byClient.waitMs(client, now);
+    if (c > 0) throw refuse('COSIGNER_CLIENT_QUOTA', byClient, c);
+    // A start the session table would refuse anyway (busy, id in use) costs no allowance.
+    this.#o.sessions.checkOpen(walletId, kind, sessionId);
+    wallet.spend(walletId, now);
+    byClient.spend(client, now);
+  }
+
+  /**
+   * A pooled Paillier key, called by the protocol machines only once the client's message is
+   * accepted. The pool never makes one on this path (a second of CPU on the event loop); when it
+   * is empty the client is told to retry while the worker thread refills it.
+   */
+  readonly #takeKey = (): ProvenPaillierKey => {
+    const key = this.#o.pool.take();
+    this.#o.metrics.poolSize.set(this.#o.pool.size);
+    if (key) return key;
+    throw this.#poolEmpty();
+  };
+
+  #poolEmpty(): CosignerError {
+    return new CosignerError('COSIGNER_POOL_EMPTY', 'no Paillier key is ready; retry shortly', {
+      retryAfterSeconds: this.#o.pool.retryAfterSeconds,
+    });
+  }
+
+  keygenStart(w: WalletRecord, sessionId: string, msg1: unknown, client: string): KeygenMsg2 {
     this.#requireKeyless(w);
     if (w.scheme !== 'ecdsa-2p') {
       throw cosignerError('COSIGNER_CONFLICT', 'MuSig2 wallets use keygen-musig2');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#o.deposits.check('new'); // before a key is spent on a keygen that could not deposit
+    this.#chargeStart(w.walletId, client, 'keygen', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerKeygen({
       sessionId: protocolSessionId(w.walletId, 'keygen', sid),
-      paillier: this.#o.pool.take(),
+      paillier: this.#takeKey,
       rng,
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
@@ -233,7 +318,7 @@ export class CosignerService {
       const current = await this.#wallet(w.walletId);
       this.#requireKeyless(current);
       const generation = 1;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'new', {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
@@ -266,7 +351,7 @@ export class CosignerService {
       const keys = musigOrder(pointToWire(q1), pointToWire(q2));
       const q = aggregatePoint(keys);
       const generation = 1;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'new', {
         scheme: 'musig2',
         q: q.toBytes(true),
         q1: q1.toBytes(true),
@@ -371,7 +456,7 @@ export class CosignerService {
     return { nonce: hex(nonce), partialSignature: hex(partial) };
   }
 
-  refreshStart(w: WalletRecord, sessionId: string, msg1: unknown): RefreshMsg2 {
+  refreshStart(w: WalletRecord, sessionId: string, msg1: unknown, client: string): RefreshMsg2 {
     if (w.scheme === 'musig2') {
       throw cosignerError(
         'COSIGNER_UNSUPPORTED',
@@ -388,11 +473,13 @@ export class CosignerService {
       throw cosignerError('COSIGNER_CONFLICT', 'a refresh of this wallet is already running');
     }
     const sid = parseBytes('sessionId', sessionId, 32);
+    this.#o.deposits.check('refresh');
+    this.#chargeStart(w.walletId, client, 'refresh', sessionId);
     const cache = this.#rpCache();
     const machine = new ServerRefresh({
       sessionId: protocolSessionId(w.walletId, 'refresh', sid),
       share,
-      paillier: this.#o.pool.take(),
+      paillier: this.#takeKey,
       rng,
       ringPedersenVerified: cache.check,
       ...(this.#o.securityPolicy ? { policy: this.#o.securityPolicy } : {}),
@@ -438,7 +525,7 @@ export class CosignerService {
       }
       const generation = current.generation + 1;
       const old = current.key.vault;
-      const { vault, pending } = await this.#depositGeneration(current, {
+      const { vault, pending } = await this.#depositGeneration(current, 'refresh', {
         scheme: 'additive',
         q: share.q.toBytes(true),
         q1: share.qClient.toBytes(true),
@@ -473,6 +560,7 @@ export class CosignerService {
    */
   async #depositGeneration(
     current: WalletRecord,
+    kind: 'new' | 'refresh',
     d: {
       scheme: 'additive' | 'musig2';
       q: Uint8Array;
@@ -483,7 +571,13 @@ export class CosignerService {
   ): Promise<{ vault: VaultDepositJson; pending: WalletRecord }> {
     const id = rng(32);
     const pending = { ...current, pendingDeletions: [...current.pendingDeletions, hex(id)] };
-    await this.#o.store.commit(pending, this.#o.now(), []);
+    this.#o.deposits.reserve(kind);
+    try {
+      await this.#o.store.commit(pending, this.#o.now(), []);
+    } catch (err) {
+      this.#o.deposits.released(1); // the id was never recorded, so never deposited
+      throw err;
+    }
     const vault = await this.#o.vault.deposit({ ...d, vaultWalletId: id, policy: current.policy });
     return { vault, pending };
   }
@@ -506,6 +600,7 @@ export class CosignerService {
         }
       }
       if (done.length === 0) return;
+      this.#o.deposits.released(done.length);
       await this.#o.store.commit({ ...w, pendingDeletions: remaining }, this.#o.now(), [
         ...done.map((id) => ({ event: 'vault-delete', details: { vaultWalletId: id } })),
       ]);

@@ -37,14 +37,23 @@ export class SessionTable {
     for (const [k, e] of this.#entries) if (e.expiresAt <= now) this.#entries.delete(k);
   }
 
-  open(walletId: string, kind: SessionKind, id: string, state: unknown): void {
+  /** Throws what open() would (id in use, table full) without opening anything. */
+  checkOpen(walletId: string, kind: SessionKind, id: string): void {
     this.sweep();
-    const key = this.#key(walletId, kind, id);
-    if (this.#entries.has(key)) throw cosignerError('COSIGNER_CONFLICT', 'session id in use');
+    if (this.#entries.has(this.#key(walletId, kind, id))) {
+      throw cosignerError('COSIGNER_CONFLICT', 'session id in use');
+    }
     if (this.#entries.size >= this.#max) {
       throw cosignerError('COSIGNER_BUSY', 'too many live sessions; retry later');
     }
-    this.#entries.set(key, { state, expiresAt: this.#now() + this.#ttlMs });
+  }
+
+  open(walletId: string, kind: SessionKind, id: string, state: unknown): void {
+    this.checkOpen(walletId, kind, id);
+    this.#entries.set(this.#key(walletId, kind, id), {
+      state,
+      expiresAt: this.#now() + this.#ttlMs,
+    });
   }
 
   /** The live state, or COSIGNER_SESSION_NOT_FOUND. */

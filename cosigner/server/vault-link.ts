@@ -3,7 +3,9 @@
  * deposit it fetches a node's attestation with a fresh nonce, verifies the document (dev verifier
  * with a pinned key locally, Nitro in production) and checks that user_data binds exactly the
  * cluster keys the node reports; only then does it seal x2 to that cluster key. Receipts are
- * verified before they are kept. Pings run on a timer; failures are logged and counted.
+ * verified before they are kept. A node that cannot be reached (or is not ready, or knows no
+ * leader) is skipped for the next one the route knows. The ping loop runs in its own thread
+ * (PingThread); ping() here is a ping by hand.
  */
 import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
@@ -19,17 +21,18 @@ import {
   makeDeposit,
   parseDepositReceipt,
   parseHex,
-  pingToJson,
   type Scheme,
   signDeletion,
-  signPing,
   verifyDepositReceipt,
 } from '../../vault/index.ts';
 import type { ClusterKeysJson, VaultDepositJson } from '../api.ts';
 import { cosignerError } from '../errors.ts';
 import { systemRandom } from '../random.ts';
 import type { CosignerMetrics } from './metrics.ts';
+import { reportPing } from './ping-report.ts';
+import { pingRound } from './ping-round.ts';
 import type { CosignerStore, TenantSecrets } from './store.ts';
+import { VaultRoute } from './vault-route.ts';
 
 interface ClusterKeys {
   clusterId: Uint8Array;
@@ -38,7 +41,8 @@ interface ClusterKeys {
 }
 
 export interface VaultLinkOptions {
-  url: string;
+  /** The configured vault node URLs (the cluster's membership is learned from them). */
+  urls: readonly string[];
   verifier: AttestationVerifier;
   store: CosignerStore;
   metrics: CosignerMetrics;
@@ -50,34 +54,66 @@ export interface VaultLinkOptions {
 }
 
 export class VaultLink {
-  readonly url: string;
+  readonly route: VaultRoute;
   readonly #o: VaultLinkOptions;
   readonly #fetch: typeof fetch;
   #tenant: TenantSecrets;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #stopped = true;
   #seqLock: Promise<unknown> = Promise.resolve();
 
   constructor(opts: VaultLinkOptions, tenant: TenantSecrets) {
-    this.url = opts.url.replace(/\/+$/, '');
+    this.route = new VaultRoute(opts.urls);
     this.#o = opts;
     this.#fetch = opts.fetch ?? fetch;
     this.#tenant = tenant;
   }
 
+  /** The node requests go to first (the last that answered). */
+  get url(): string {
+    return this.route.order()[0] as string;
+  }
+
+  /**
+   * Tries the known nodes in order. Only an answer that says nothing was applied moves on: no
+   * connection, or 503 (not ready, no leader known), or for a read also a timeout. A write's
+   * timeout or another 5xx may hide a write that happened, so it is reported, not retried
+   * elsewhere (a lost deposit reply is already handled by the pending deletions).
+   */
   async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    let failure: Error | undefined;
+    for (const url of this.route.order()) {
+      const r = await this.#requestAt(url, method, path, body);
+      if (r.ok) {
+        this.route.succeeded(url);
+        return r.json;
+      }
+      this.route.failed(url);
+      failure = r.error;
+      if (!r.tryNext) break;
+    }
+    throw failure ?? cosignerError('COSIGNER_VAULT_UNAVAILABLE', 'no vault node is known');
+  }
+
+  async #requestAt(
+    url: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ ok: true; json: unknown } | { ok: false; tryNext: boolean; error: Error }> {
     let res: Response;
     try {
-      res = await this.#fetch(`${this.url}${path}`, {
+      res = await this.#fetch(`${url}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.#o.timeoutMs ?? 10_000),
       });
-    } catch {
+    } catch (err) {
       this.#o.metrics.vaultUnreachable.inc();
-      this.#o.log.warn({ vault: this.url, path }, 'vault unreachable');
-      throw cosignerError('COSIGNER_VAULT_UNAVAILABLE', 'the vault could not be reached');
+      this.#o.log.warn({ vault: url, path }, 'vault unreachable');
+      const error = cosignerError('COSIGNER_VAULT_UNAVAILABLE', 'the vault could not be reached');
+      // a read may go elsewhere after a timeout; a write may have happened, so it may not
+      const tryNext = method === 'GET' || (err as Error).name !== 'TimeoutError';
+      return { ok: false, tryNext, error };
     }
     const text = await res.text();
     let json: unknown;
@@ -88,14 +124,19 @@ export class VaultLink {
     }
     if (!res.ok) {
       const code = (json as { error?: { code?: string } } | undefined)?.error?.code ?? 'UNKNOWN';
-      this.#o.log.warn({ vault: this.url, path, status: res.status, code }, 'vault refused');
+      this.#o.log.warn({ vault: url, path, status: res.status, code }, 'vault refused');
       if (res.status >= 500) {
         this.#o.metrics.vaultUnreachable.inc();
-        throw cosignerError('COSIGNER_VAULT_UNAVAILABLE', `the vault failed (${code})`);
+        const error = cosignerError('COSIGNER_VAULT_UNAVAILABLE', `the vault failed (${code})`);
+        return { ok: false, tryNext: res.status === 503, error };
       }
-      throw cosignerError('COSIGNER_VAULT_REJECTED', `the vault refused the request (${code})`);
+      const error = cosignerError(
+        'COSIGNER_VAULT_REJECTED',
+        `the vault refused the request (${code})`,
+      );
+      return { ok: false, tryNext: false, error };
     }
-    return json;
+    return { ok: true, json };
   }
 
   /** Fetches and verifies a fresh attestation; returns the cluster keys it binds. */
@@ -226,68 +267,30 @@ export class VaultLink {
     this.#o.log.info({ vaultWalletId, seq }, 'deleted old share from vault');
   }
 
-  /** One ping: fresh nonce, signed with the ping key, sent. Returns the claims it cancelled. */
-  async ping(clusterId?: Uint8Array): Promise<string[]> {
-    const end = this.#o.metrics.pingSeconds.startTimer();
+  /**
+   * A ping by hand (the loop runs in PingThread): fresh nonce, signed with the ping key, committed
+   * by whichever node can within `budgetMs`. Returns the claims it cancelled.
+   */
+  async ping(clusterId?: Uint8Array, budgetMs = 10_000): Promise<string[]> {
+    const started = performance.now();
+    let id: Uint8Array;
     try {
-      const id = clusterId ?? (await this.attestedClusterKeys()).keys.clusterId;
-      const tenant = this.#tenant.tenant;
-      const n = (await this.#request(
-        'POST',
-        `/v1/tenants/${encodeURIComponent(tenant)}/ping-nonce`,
-      )) as { nonce?: unknown };
-      const ping = signPing(
-        id,
-        { tenant, nonce: parseHex('nonce', n.nonce, 32) },
-        parseHex('pingSecretKey', this.#tenant.pingSecretKey, 32),
-        systemRandom(32),
-      );
-      const r = (await this.#request('POST', '/v1/pings', pingToJson(ping))) as {
-        cancelledClaims?: string[];
-      };
-      this.#o.metrics.pings.inc({ outcome: 'ok' });
-      this.#o.metrics.lastPingSuccess.set(Date.now() / 1000);
-      const cancelled = r.cancelledClaims ?? [];
-      if (cancelled.length > 0) this.#o.log.warn({ cancelled }, 'ping cancelled live claims');
-      return cancelled;
+      id = clusterId ?? (await this.attestedClusterKeys()).keys.clusterId;
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'INTERNAL';
-      this.#o.metrics.pings.inc({ outcome: code });
-      this.#o.log.error({ code }, 'ping failed');
+      this.#o.metrics.pings.inc({ outcome: (err as { code?: string }).code ?? 'INTERNAL' });
       throw err;
-    } finally {
-      end();
     }
-  }
-
-  /** Pings every `intervalMs`; `tick` (e.g. retrying pending deletions) runs after each ping. */
-  startPinging(intervalMs: number, tick?: () => Promise<void>): void {
-    this.#stopped = false;
-    let clusterId: Uint8Array | undefined;
-    const loop = async () => {
-      this.#timer = undefined;
-      if (this.#stopped) return;
-      try {
-        // The cluster id is taken from an attested key set once, then reused.
-        clusterId ??= (await this.attestedClusterKeys()).keys.clusterId;
-        await this.ping(clusterId);
-      } catch {
-        clusterId = undefined;
-      }
-      if (tick) await tick().catch(() => undefined);
-      if (!this.#stopped) {
-        this.#timer = setTimeout(loop, intervalMs);
-        this.#timer.unref?.();
-      }
-    };
-    this.#timer = setTimeout(loop, 0);
-    this.#timer.unref?.();
-  }
-
-  stopPinging(): void {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    const result = await pingRound({
+      route: this.route,
+      tenant: this.#tenant.tenant,
+      pingSecretKey: parseHex('pingSecretKey', this.#tenant.pingSecretKey, 32),
+      clusterId: id,
+      budgetMs,
+      fetch: this.#fetch,
+    });
+    reportPing(this.#o.metrics, this.#o.log, result, (performance.now() - started) / 1000);
+    if (!result.ok) throw cosignerError(result.code, 'the ping was not committed');
+    return result.cancelled;
   }
 }
 

@@ -219,12 +219,12 @@ const suite: BenchSuite = async (report) => {
   let shares: { server: ServerKeyShare; client: ClientKeyShare } | undefined;
   row(
     '2P-ECDSA keygen, warm pool, Πprm cached',
-    time(5, () => (shares = keygen(pool.take(), true))),
+    time(5, () => (shares = keygen(pool.take()!, true))),
     1000,
   );
   row(
     '2P-ECDSA keygen, warm pool, Πprm verified',
-    time(1, () => keygen(pool.take(), false)),
+    time(1, () => keygen(pool.take()!, false)),
     1000,
   );
   row(
@@ -261,7 +261,7 @@ const suite: BenchSuite = async (report) => {
   );
 
   // Πmod's verifier work, 80 × z^N mod N, through each OpenSSL route in the same run.
-  const key = pool.take();
+  const key = pool.take()!;
   const n = key.sk.n;
   const zs = key.modulusProof.z;
   const dh = time(3, () => {

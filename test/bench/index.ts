@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ default: BenchSuite }>> = {
   vdf: () => import('./vdf.ts'),
   class1024: () => import('./class1024.ts'),
   cosigner: () => import('./cosigner.ts'),
+  pings: () => import('./pings.ts'),
   vault: () => import('./vault.ts'),
   scale: () => import('./scale.ts'),
 };

@@ -343,6 +343,7 @@ describe('the benchmark raw put route', () => {
       rateLimitPerMinute: 2,
       cluster: {
         status: () => ({ role: 'leader' }),
+        members: () => ({ members: [], leaderUrl: null }),
         join: async () => ({}),
         registerMetrics: () => {},
         ...(benchPut ? { benchPut } : {}),

@@ -38,6 +38,7 @@ import { createVaultMetrics } from './metrics.ts';
 import {
   claimIdParams,
   claimSchema,
+  clusterMembersSchema,
   deletionSchema,
   depositSchema,
   errorSchema,
@@ -87,10 +88,20 @@ export interface VaultBackend {
   notReady?(): string | null;
 }
 
+export interface ClusterMembers {
+  members: { id: string; url: string; voter: boolean }[];
+  leaderUrl: string | null;
+}
+
 /** What a replicated backend adds: Raft status, admission of new members, Raft metrics. */
 export interface ClusterApi {
   /** This node's Raft view (served locally; says so). */
   status(): Record<string, unknown>;
+  /**
+   * The members' HTTP URLs and the leader's, as this node knows them: what a client (the
+   * cosigner's pinger) needs to follow the leader and fail over when a node goes away.
+   */
+  members(): ClusterMembers;
   /** Admits a joining member (leader only; followers redirect). */
   join(body: unknown): Promise<unknown>;
   registerMetrics(registry: Registry): void;
@@ -239,6 +250,16 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   });
   if (cluster) {
     app.get('/v1/cluster/status', { schema: { hide: true } }, async () => cluster.status());
+    app.get(
+      '/v1/cluster/members',
+      {
+        schema: {
+          summary: "The cluster's members and leader (this node's view), for client failover",
+          response: { 200: clusterMembersSchema },
+        },
+      },
+      async () => cluster.members(),
+    );
     app.post('/v1/cluster/join', { schema: { hide: true } }, async (req) => cluster.join(req.body));
     // Reads of a replica's applied state decide nothing; they say where they come from. (A
     // callback hook: it runs on every reply, and an async one costs a promise per request.)

@@ -150,3 +150,27 @@ export const tenantParams = {
   required: ['tenant'],
   properties: { tenant: tenantName },
 };
+
+/** `GET /v1/cluster/members`: who is in the cluster and who leads, for clients that fail over. */
+export const clusterMembersSchema = {
+  type: 'object',
+  required: ['members', 'leaderUrl'],
+  properties: {
+    members: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'url', 'voter'],
+        properties: {
+          id: { type: 'string' },
+          url: { type: 'string', description: "the member's HTTP API" },
+          voter: { type: 'boolean', description: 'false while it is a learner catching up' },
+        },
+      },
+    },
+    leaderUrl: {
+      type: ['string', 'null'],
+      description: "the leader's HTTP API as this node knows it, or null while none is known",
+    },
+  },
+};

@@ -175,6 +175,18 @@ export function clusterApi(
         read: 'local',
       };
     },
+    members() {
+      const s = member.status();
+      const voters = new Set(s.conf.voters);
+      return {
+        members: [...member.state.members.values()].map((m) => ({
+          id: m.id,
+          url: m.httpUrl,
+          voter: voters.has(m.id),
+        })),
+        leaderUrl: s.leader === s.id ? httpUrl() : member.leaderUrl(),
+      };
+    },
     async join(body) {
       const directory = await member.admit(memberFromJson((body as { member?: unknown })?.member));
       return { members: directory.map(memberToJson) };

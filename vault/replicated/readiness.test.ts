@@ -93,6 +93,14 @@ describe('a node that cannot serve yet says so', () => {
     r = await app.inject({ method: 'GET', url: wallet });
     expect(r.statusCode).toBe(200);
 
+    // the membership a client fails over with: every member's URL, the leader's, who votes
+    r = await app.inject({ method: 'GET', url: '/v1/cluster/members' });
+    const view = r.json() as { members: { id: string; url: string }[]; leaderUrl: string };
+    expect(r.statusCode).toBe(200);
+    expect(view.members.map((m) => m.id).sort()).toEqual([...leader.state.members.keys()].sort());
+    expect(view.members.find((m) => m.id === joiner.id)?.url).toBe('http://joiner.invalid');
+    expect(view.leaderUrl).toBe(leader.state.members.get(leader.id)?.httpUrl);
+
     // the error contract: an unknown route and an over-long path parameter are 4xx JSON
     r = await app.inject({ method: 'GET', url: '/v1/no-such-thing' });
     expect([r.statusCode, r.json().error.code]).toEqual([404, 'NOT_FOUND']);
