@@ -120,6 +120,18 @@ export class VaultClient {
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
+  /**
+   * The same client with a single pass over the URLs: for a caller that checks again on its own
+   * schedule (a claim watch), so an outage is noticed at once instead of after the backoff rounds.
+   */
+  singleRound(): VaultClient {
+    return new VaultClient(this.urls, {
+      fetch: this.#fetch,
+      retryDelaysMs: [],
+      sleep: this.#sleep,
+    });
+  }
+
   /** Writes reaching a follower are redirected (307) to the leader; fetch follows them. */
   async #request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     let lastError: ClientError | undefined;

@@ -19,7 +19,8 @@ import {
   type Wallet,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
-import { formatDuration, progressBar } from '../progress.ts';
+import { progressBar } from '../progress.ts';
+import { recoveryReporter } from './recover-report.ts';
 
 /** Exit codes of the user commands (docs/client.md). */
 export const EXIT = {
@@ -99,7 +100,11 @@ export function registerRecoverCommand(program: Command): void {
   addWalletOptions(cmd)
     .option('--checkpoint-dir <dir>', 'VDF checkpoints (default: <wallet>.vdf)')
     .option('--claim-file <file>', 'encrypted claim state (default: <wallet>.claim)')
-    .option('--new-claim', 'discard a cancelled or voided claim and start a new one')
+    .option(
+      '--new-claim',
+      'start a new claim when the saved one was cancelled or voided, and again whenever a ' +
+        'vault cluster restart voids the claim while solving',
+    )
     .option('--watch-seconds <s>', 'how often to check that the claim is still live', '30')
     .option('--json', 'print the result as one JSON object')
     .action(
@@ -123,8 +128,6 @@ export function registerRecoverCommand(program: Command): void {
         const onSigint = () => controller.abort();
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
-        const note = (line: string) => process.stderr.write(`${line}\n`);
-        let lastLine = 0;
         try {
           const r = await recoverWallet({
             wallet,
@@ -138,38 +141,8 @@ export function registerRecoverCommand(program: Command): void {
             random: systemRandom,
             signal: controller.signal,
             watchIntervalMs: watch * 1000,
-            ...(o.newClaim ? { fresh: true } : {}),
-            onEvent: (e) => {
-              if (e.type === 'claim-sent')
-                note(e.resumed ? 'resending the saved claim' : 'claim sent');
-              if (e.type === 'claim-committed') {
-                note(
-                  `claim ${Buffer.from(e.claim.claimId).toString('hex')} live: ` +
-                    `${e.claim.iterations} squarings (${e.claim.group})`,
-                );
-              }
-              if (e.type === 'solve-progress') {
-                const p = e.progress;
-                // Off a terminal (a log file, a service), one line a minute instead of a bar.
-                const now = Date.now();
-                if (!process.stderr.isTTY && now - lastLine >= 60_000) {
-                  lastLine = now;
-                  note(
-                    `${p.phase} ${((100 * p.done) / p.total).toFixed(1)}% ` +
-                      `${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
-                  );
-                }
-                bar.update(
-                  p.done,
-                  p.total,
-                  `${p.phase} ${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
-                );
-              }
-              if (e.type === 'solved') bar.finish('solved; submitting');
-              if (e.type === 'released') {
-                note(e.offline ? 'release already stored: recovering offline' : 'share released');
-              }
-            },
+            ...(o.newClaim ? { fresh: true, renew: true } : {}),
+            onEvent: recoveryReporter({ bar, stream: process.stderr, watchSeconds: watch }),
           });
           const check = checkKeyIndependently(r.secretKey, wallet.q);
           if (o.json) {

@@ -1,0 +1,89 @@
+/**
+ * Watching a claim while its VDF solves: a solve can last weeks, and a claim can end under it (a
+ * ping cancels it, a cluster restart voids it), so the solver asks the vault every so often and
+ * stops as soon as the answer is final. A vault that cannot answer is not a reason to stop: the
+ * solve goes on, and the watcher says so once per outage and once when the vault answers again.
+ */
+import { ClientError } from './errors.ts';
+import type { ClaimStatus, VaultClient } from './vault-client.ts';
+
+export interface ClaimWatchEvents {
+  /** The claim ended without a release; the watcher stops after this. */
+  onEnded: (status: 'cancelled' | 'voided') => void;
+  /** The first failed check of an outage; `reason` names the URL and the cause. */
+  onUnreachable?: (reason: string) => void;
+  /** The first good answer after an outage. */
+  onReachable?: () => void;
+}
+
+/** Errors that say nothing about the claim: the vault was down, restarting or electing. */
+export function isVaultUnavailable(err: unknown): err is ClientError {
+  return (
+    err instanceof ClientError &&
+    (err.code === 'VAULT_UNREACHABLE' ||
+      (err.code === 'VAULT_ERROR' && (err.status === 502 || err.status === 503)))
+  );
+}
+
+/** Why a check failed, for a person: the error's message and, for a network error, its cause. */
+export function describeFailure(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const inner = cause instanceof Error ? ((cause as { cause?: unknown }).cause ?? cause) : cause;
+  const detail =
+    inner instanceof Error
+      ? ((inner as { code?: string }).code ?? inner.message)
+      : inner === undefined
+        ? ''
+        : String(inner);
+  return detail && !err.message.includes(detail) ? `${err.message} (${detail})` : err.message;
+}
+
+/** Polls `GET /v1/claims/<id>` every `intervalMs` until stopped or the claim ends. */
+export function watchClaim(args: {
+  vault: VaultClient;
+  claimId: Uint8Array;
+  intervalMs: number;
+  events: ClaimWatchEvents;
+}): { stop: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let outage = false;
+  const vault = args.vault.singleRound();
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(poll, args.intervalMs);
+    // A watch never keeps the process alive on its own: the solve does.
+    timer.unref();
+  };
+  const poll = async () => {
+    let status: ClaimStatus;
+    try {
+      status = (await vault.getClaim(args.claimId)).status;
+    } catch (err) {
+      if (!stopped && !outage) {
+        outage = true;
+        args.events.onUnreachable?.(describeFailure(err));
+      }
+      return schedule();
+    }
+    if (stopped) return;
+    if (outage) {
+      outage = false;
+      args.events.onReachable?.();
+    }
+    if (status === 'cancelled' || status === 'voided') {
+      stopped = true;
+      args.events.onEnded(status);
+      return;
+    }
+    schedule();
+  };
+  schedule();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * `vigil recover` as a real process watching its claim against a real vault node: a cluster
+ * restart mid-solve voids the claim and the solve stops (exit 3), or with --new-claim a new claim
+ * takes over; a vault that cannot be reached does not stop the solve, and the user is told.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveWallet, systemRandom, type Wallet } from '../client-lib/index.ts';
+import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
+import { encodePoint, Point } from '../vault/index.ts';
+import { type PausableProxy, startPausableProxy } from './support/pausable-proxy.ts';
+import { startVigil } from './support/processes.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-recover-watch-'));
+const env = { VIGIL_WALLET_PASSWORD: 'hunter22' };
+let vault: LocalVault;
+let proxy: PausableProxy;
+let n = 0;
+
+beforeAll(async () => {
+  vault = await startLocalVault({ maxIterations: 200_000_000 });
+  proxy = await startPausableProxy(vault.url);
+});
+afterAll(async () => {
+  await proxy.close();
+  await vault.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function walletFile(iterations: number, edit: (w: Wallet) => Wallet = (w) => w) {
+  const { wallet } = await vault.deposit('additive', { group: 'rsa2048', iterations });
+  const path = join(dir, `w${++n}.vigil`);
+  await saveWallet(path, edit(wallet), 'hunter22', {
+    random: systemRandom,
+    scrypt: { n: 2 ** 10, r: 8, p: 1 },
+  });
+  return { path, wallet };
+}
+
+const keyLine = (output: string) =>
+  JSON.parse(output.split('\n').find((l) => l.startsWith('{')) as string) as { hex: string };
+const pointOf = (hex: string) => encodePoint(Point.BASE.multiply(BigInt(`0x${hex}`)));
+
+describe('vigil recover watches its claim (real process, real vault node)', () => {
+  it('stops with exit 3 and says so when a vault restart voids the claim mid-solve', async () => {
+    // 10^8 squarings: over a minute even on a fast machine, so only the watch can end it early.
+    const { path } = await walletFile(100_000_000);
+    const child = startVigil(['recover', '--wallet', path, '--watch-seconds', '0.2'], env);
+    await child.waitFor(/claim [0-9a-f]{64} live/, 30_000);
+    await vault.restart();
+    const code = await child.exited;
+    expect(code, child.output()).toBe(3);
+    expect(child.output()).toMatch(/vault cluster restarted/);
+    expect(child.output()).toMatch(/vigil recover --new-claim/);
+  }, 60_000);
+
+  it('with --new-claim, replaces a claim voided mid-solve and recovers the key', async () => {
+    const { path, wallet } = await walletFile(2_000_000);
+    const child = startVigil(
+      ['recover', '--wallet', path, '--watch-seconds', '0.2', '--new-claim', '--json'],
+      env,
+    );
+    const first = await child.waitFor(/claim ([0-9a-f]{64}) live/, 30_000);
+    await vault.restart();
+    await child.waitFor(/voided by a vault cluster restart; starting a new claim/, 30_000);
+    const code = await child.exited;
+    expect(code, child.output()).toBe(0);
+    const ids = [...child.output().matchAll(/claim ([0-9a-f]{64}) live/g)].map((m) => m[1]);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).not.toBe(first[1]);
+    expect(pointOf(keyLine(child.output()).hex)).toEqual(wallet.q);
+  }, 90_000);
+
+  it('keeps solving while the vault is unreachable, says so, and finishes once it is back', async () => {
+    const { path, wallet } = await walletFile(4_000_000, (w) => ({ ...w, vaultUrls: [proxy.url] }));
+    const child = startVigil(
+      ['recover', '--wallet', path, '--watch-seconds', '0.2', '--json'],
+      env,
+    );
+    await child.waitFor(/claim [0-9a-f]{64} live/, 30_000);
+    proxy.down();
+    try {
+      await child.waitFor(/cannot reach the vault: .*127\.0\.0\.1.*; still solving/, 30_000);
+    } finally {
+      proxy.up();
+    }
+    await child.waitFor(/the vault answers again/, 30_000);
+    const code = await child.exited;
+    expect(code, child.output()).toBe(0);
+    expect(pointOf(keyLine(child.output()).hex)).toEqual(wallet.q);
+  }, 90_000);
+});
