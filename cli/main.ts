@@ -1,6 +1,7 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerCommands } from './commands/index.ts';
 import { CliExit } from './exit.ts';
+import { CommanderError, checkRequiredOptionsLast, commanderExitCode } from './usage.ts';
 
 export function buildProgram(): Command {
   const program = new Command('vigil')
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
+  checkRequiredOptionsLast(program);
   return program;
 }
 
@@ -22,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;
     }
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) return commanderExitCode(err);
     process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }

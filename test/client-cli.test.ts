@@ -248,6 +248,33 @@ describe('vigil wallet / recover / claim (in-process)', () => {
   });
 });
 
+describe('usage errors (real processes)', () => {
+  it('exit 2 and name the first real mistake: an unknown flag before a missing required one', async () => {
+    const run = async (...args: string[]) => {
+      const p = startVigil(args);
+      return { code: await p.exited, output: p.output() };
+    };
+    const [misspelt, missing, unknownCommand, badValue, help] = await Promise.all([
+      run('recover', '--walet', 'x'),
+      run('claim', 'status'),
+      run('no-such-command'),
+      run('recover', '--wallet'),
+      run('recover', '--help'),
+    ]);
+    expect(misspelt.code, misspelt.output).toBe(2);
+    expect(misspelt.output).toMatch(/unknown option '--walet'/);
+    expect(misspelt.output).toMatch(/Did you mean --wallet\?/);
+    expect(misspelt.output).not.toMatch(/required option/);
+    expect(missing.code, missing.output).toBe(2);
+    expect(missing.output).toMatch(/required option '--wallet <file>' not specified/);
+    expect(unknownCommand.code, unknownCommand.output).toBe(2);
+    expect(unknownCommand.output).toMatch(/unknown command 'no-such-command'/);
+    expect(badValue.code, badValue.output).toBe(2);
+    expect(badValue.output).toMatch(/argument missing/);
+    expect(help.code, help.output).toBe(0);
+  }, 60_000);
+});
+
 describe('vigil recover as a real process', () => {
   it('survives SIGKILL mid-solve and resumes from the checkpoints to the right key', async () => {
     const { path, wallet } = await walletFile('additive', {
