@@ -25,20 +25,6 @@ export function isVaultUnavailable(err: unknown): err is ClientError {
   );
 }
 
-/** Why a check failed, for a person: the error's message and, for a network error, its cause. */
-export function describeFailure(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = (err as { cause?: unknown }).cause;
-  const inner = cause instanceof Error ? ((cause as { cause?: unknown }).cause ?? cause) : cause;
-  const detail =
-    inner instanceof Error
-      ? ((inner as { code?: string }).code ?? inner.message)
-      : inner === undefined
-        ? ''
-        : String(inner);
-  return detail && !err.message.includes(detail) ? `${err.message} (${detail})` : err.message;
-}
-
 /** Polls `GET /v1/claims/<id>` every `intervalMs` until stopped or the claim ends. */
 export function watchClaim(args: {
   vault: VaultClient;
@@ -63,7 +49,7 @@ export function watchClaim(args: {
     } catch (err) {
       if (!stopped && !outage) {
         outage = true;
-        args.events.onUnreachable?.(describeFailure(err));
+        args.events.onUnreachable?.(err instanceof Error ? err.message : String(err));
       }
       return schedule();
     }

@@ -22,7 +22,7 @@ import {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
-import { describeFailure, isVaultUnavailable, watchClaim } from './claim-watch.ts';
+import { isVaultUnavailable, watchClaim } from './claim-watch.ts';
 import type { ScryptParams } from './envelope.ts';
 import { ClientError } from './errors.ts';
 import { type ExportedKey, exportPrivateKey, reconstructPrivateKey } from './keys.ts';
@@ -387,7 +387,7 @@ async function solveAndSubmit(
   } catch (err) {
     // A saved claim is solved even while the vault is away: the watch checks it later.
     if (!isVaultUnavailable(err)) throw err;
-    reach.down(describeFailure(err), 'solving');
+    reach.down(err.message, 'solving');
   }
   let started = false;
   const solution = await solveClaim({
@@ -427,7 +427,7 @@ async function solveAndSubmit(
       return release;
     } catch (err) {
       if (!isVaultUnavailable(err)) throw err;
-      reach.down(describeFailure(err), 'submitting');
+      reach.down(err.message, 'submitting');
       await pause(args.watchIntervalMs ?? 30_000, args.signal);
     }
   }

@@ -14,6 +14,7 @@ import {
   toHex,
 } from '../vault/index.ts';
 import { ClientError } from './errors.ts';
+import { networkCause } from './network-error.ts';
 
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
@@ -160,9 +161,11 @@ export class VaultClient {
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {
-        lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${base}`, {
-          cause: err,
-        });
+        lastError = new ClientError(
+          'VAULT_UNREACHABLE',
+          `cannot reach the vault at ${base} (${networkCause(err)})`,
+          { cause: err },
+        );
         continue;
       }
       const text = await res.text();
@@ -179,7 +182,7 @@ export class VaultClient {
       const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const vaultCode = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
       const message = typeof e?.message === 'string' ? e.message : res.statusText;
-      const err = new ClientError('VAULT_ERROR', `vault: ${vaultCode}: ${message}`, {
+      const err = new ClientError('VAULT_ERROR', `vault at ${base}: ${vaultCode}: ${message}`, {
         vaultCode,
         status: res.status,
       });

@@ -307,6 +307,10 @@ describe('vigil recover as a real process', () => {
     const code = await second.exited;
     expect(code, second.output()).toBe(0);
     expect(second.output()).not.toMatch(/claim sent/); // the saved claim was resumed, not re-sent
+    expect(second.output()).toMatch(/resuming the saved claim [0-9a-f]{64}/);
+    expect(second.output()).toMatch(
+      /resuming from \d+\.\d% \([1-9]\d* of 1500000 squarings already done\)/,
+    );
     const line = second
       .output()
       .split('\n')

@@ -214,16 +214,25 @@ export function registerWalletCommands(program: Command): void {
           confirm: true,
           prompt: 'New wallet password: ',
         });
-        if (o.scheme === 'ecdsa-2p') {
-          process.stderr.write(`generating this device's ${bits}-bit ECDSA setup (safe primes)…\n`);
-        }
         const w = await createWallet({
           cosignerUrl: o.cosigner,
           kind: o.scheme,
           policy: { group: o.group, iterations },
           attestation,
           random: systemRandom,
-          ...(o.scheme === 'ecdsa-2p' ? { setup: makeEcdsaSetup(bits, systemRandom) } : {}),
+          // Made only after the cosigner accepted the registration and the policy: a cosigner
+          // that is down or refuses the policy is known before the safe primes.
+          ...(o.scheme === 'ecdsa-2p'
+            ? {
+                setup: () => {
+                  process.stderr.write(
+                    `the cosigner accepted the policy; generating this device's ${bits}-bit ` +
+                      'ECDSA setup (safe primes, up to a minute)…\n',
+                  );
+                  return makeEcdsaSetup(bits, systemRandom);
+                },
+              }
+            : {}),
           ...(bits < 2048
             ? { securityPolicy: { paillierBits: 2048, ringPedersenBits: bits } }
             : {}),
