@@ -1,7 +1,8 @@
 /**
  * The local stack behind `npm start`: a 3-node vault cluster (dev attestation, key-file sealers,
  * LevelDB under the data directory) and a cosigner registered as a tenant, each a real process
- * running the `vigil` CLI. `stack.json` in the data directory tells `vigil demo` where they are.
+ * running the `vigil` CLI. `stack.json` in the data directory tells `vigil demo` and `vigil wallet
+ * create --stack` where they are; the vault nodes are reached through stable ports (stack-fronts.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,10 +17,17 @@ import {
   type TenantLimits,
   tenantRegistrationToJson,
 } from '../vault/index.ts';
+import { openStackFronts, type StackFronts } from './stack-fronts.ts';
 
 export interface StackInfo {
   dataDir: string;
   vaultUrls: string[];
+  /**
+   * The vault nodes in slot order: `url` is the stable address the stack forwards (the one
+   * wallets record), `nodeUrl` and `pid` the node process as first started (the supervisor gives
+   * a node it restarts a new port and pid).
+   */
+  nodes: { slot: string; url: string; nodeUrl: string; pid: number }[];
   cosignerUrl: string;
   cosignerPid: number;
   supervisorPid: number;
@@ -179,7 +187,9 @@ export async function startStack(opts: {
   }
 
   const children: Child[] = [];
+  let fronts: StackFronts | undefined;
   const stopAll = async () => {
+    await fronts?.close();
     for (const c of children.reverse()) {
       if (c.process.exitCode === null) c.process.kill('SIGTERM');
       await Promise.race([c.exited, new Promise((r) => setTimeout(r, 10_000))]);
@@ -204,10 +214,18 @@ export async function startStack(opts: {
     );
     children.push(cluster);
     await cluster.waitFor(/(^node-\d+ http\S+ .*\n[\s\S]*){3}/m, 120_000);
-    const vaultUrls = [...cluster.output().matchAll(/^node-\d+ (http:\/\/\S+)/gm)].map(
-      (m) => m[1]!,
-    );
-    if (vaultUrls.length < 3) throw new Error('the cluster did not report its node URLs');
+    // In slot order, so "vault node-2" here is node-2 in `vigil cluster status` too.
+    const started = [...cluster.output().matchAll(/^(node-\d+) (http:\/\/\S+) id=\S+ pid=(\d+)/gm)]
+      .map((m) => ({ slot: m[1]!, nodeUrl: m[2]!, pid: Number(m[3]) }))
+      .sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true }));
+    if (started.length < 3) throw new Error('the cluster did not report its node URLs');
+    fronts = await openStackFronts({
+      dataDir,
+      clusterDir,
+      slots: started.map((n) => n.slot),
+    });
+    const vaultUrls = fronts.urls;
+    const nodes = started.map((n, i) => ({ ...n, url: vaultUrls[i]! }));
     const devKey = hex(
       ed25519.getPublicKey(await secretKeyFile(join(clusterDir, 'dev-attestation.key'))),
     );
@@ -256,6 +274,7 @@ export async function startStack(opts: {
       dataDir,
       vaultUrls,
       cosignerUrl: cosignerUrl!,
+      nodes,
       cosignerPid: cosigner.process.pid!,
       supervisorPid: cluster.process.pid!,
       tenant: tenant!,

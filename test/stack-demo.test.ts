@@ -23,7 +23,7 @@ describe('the local stack and the demo', () => {
     const stack = startVigil(['start', '--data-dir', dataDir, '--cosigner-port', '0']);
     started.push(stack);
     await stack.waitFor(/Stop with Ctrl-C/, 150_000);
-    expect(stack.output()).toMatch(/vault node 3 {2}http:\/\/127\.0\.0\.1:\d+/);
+    expect(stack.output()).toMatch(/vault node-3 {2}http:\/\/127\.0\.0\.1:\d+/);
     const info = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
     expect(info.vaultUrls).toHaveLength(3);
     const health = await fetch(`${info.vaultUrls[0]}/healthz`);

@@ -1,0 +1,81 @@
+/**
+ * The local stack as a user lives with it (real processes): `vigil start` prints the dev
+ * attestation key and the pids; `vigil wallet create --stack` finds the cosigner, every vault
+ * node and the key in the data folder; after Ctrl-C and `vigil start` again the vault answers at
+ * the same URLs, so the wallet's backup still checks without any --vault.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadWallet } from '../client-lib/index.ts';
+import { startVigil, type VigilProcess } from './support/processes.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-stack-restart-'));
+const dataDir = join(dir, 'data');
+const started: VigilProcess[] = [];
+afterAll(async () => {
+  for (const p of started) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await Promise.all(started.map((p) => p.exited));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startStack(): Promise<{ stack: VigilProcess; info: Record<string, unknown> }> {
+  const stack = startVigil(['start', '--data-dir', dataDir, '--cosigner-port', '0']);
+  started.push(stack);
+  await stack.waitFor(/Stop with Ctrl-C/, 150_000);
+  return { stack, info: JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8')) };
+}
+
+async function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  const p = startVigil(args, { VIGIL_WALLET_PASSWORD: 'correct horse' });
+  started.push(p);
+  return { code: await p.exited, output: p.output() };
+}
+
+describe('the local stack across a restart', () => {
+  it('prints its key and pids, makes wallets with --stack, and keeps its vault URLs', async () => {
+    const first = await startStack();
+    const out = first.stack.output();
+    expect(out).toContain(`dev attestation key  ${first.info.devAttestationKey}`);
+    for (const slot of ['node-1', 'node-2', 'node-3']) {
+      expect(out).toMatch(new RegExp(`vault ${slot} {2}http://127\\.0\\.0\\.1:\\d+ .*pid \\d+`));
+    }
+    expect(out).toContain(`pid ${first.info.cosignerPid}`);
+    expect(out).toContain(`supervisor    pid ${first.info.supervisorPid}`);
+
+    const walletPath = join(dir, 'alice.vigil');
+    const created = await run([
+      'wallet',
+      'create',
+      '--stack',
+      dataDir,
+      '--out',
+      walletPath,
+      '--scheme',
+      'musig2',
+      '--iterations',
+      '64',
+      '--scrypt-log-n',
+      '10',
+    ]);
+    expect(created.code, created.output).toBe(0);
+    const wallet = await loadWallet(walletPath, 'correct horse');
+    expect(wallet.vaultUrls).toEqual(first.info.vaultUrls);
+    expect(wallet.vaultUrls).toHaveLength(3);
+
+    first.stack.child.kill('SIGINT');
+    expect(await first.stack.exited).toBe(0);
+
+    const second = await startStack();
+    expect(second.info.vaultUrls).toEqual(first.info.vaultUrls);
+    const status = await run(['wallet', 'backup-status', '--wallet', walletPath, '--json']);
+    expect(status.code, status.output).toBe(0);
+    expect(JSON.parse(status.output.split('\n').find((l) => l.startsWith('{'))!)).toMatchObject({
+      ok: true,
+      released: false,
+    });
+    second.stack.child.kill('SIGINT');
+    expect(await second.stack.exited).toBe(0);
+  }, 420_000);
+});
