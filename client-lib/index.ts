@@ -64,6 +64,12 @@ export {
   submitSolution,
 } from './recovery.ts';
 export {
+  DESKTOP_RATE,
+  describeTimeLock,
+  measureThisMachine,
+  type TimeLockView,
+} from './time-lock.ts';
+export {
   type AttestationResponse,
   type ClaimInfo,
   type ClaimStatus,

@@ -1,8 +1,9 @@
 /**
  * The local stack as a user lives with it (real processes): `vigil start` prints the dev
  * attestation key and the pids; `vigil wallet create --stack` finds the cosigner, every vault
- * node and the key in the data folder; after Ctrl-C and `vigil start` again the vault answers at
- * the same URLs, so the wallet's backup still checks without any --vault.
+ * node and the key in the data folder, and shows a time lock in days before anything slow; after
+ * Ctrl-C and `vigil start` again the vault answers at the same URLs, so the wallet's backup still
+ * checks without any --vault.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,29 @@ describe('the local stack across a restart', () => {
     const wallet = await loadWallet(walletPath, 'correct horse');
     expect(wallet.vaultUrls).toEqual(first.info.vaultUrls);
     expect(wallet.vaultUrls).toHaveLength(3);
+
+    // Issue 13's "7d" wallet: the wait is shown in days before anything slow, and the provider's
+    // refusal says what it offers in time, not only in squarings.
+    const week = await run([
+      'wallet',
+      'create',
+      '--stack',
+      dataDir,
+      '--out',
+      join(dir, 'week.vigil'),
+      '--delay',
+      '7d',
+      '--scrypt-log-n',
+      '10',
+    ]);
+    expect(week.code, week.output).toBe(1);
+    expect(week.output).toMatch(/fastest known attacker .*: at least 14\.0 days/);
+    expect(week.output).toMatch(/honest wait on this machine .*: about [\d,.]+ days/);
+    expect(week.output).toMatch(/honest wait on a typical desktop .*: about 291 days/);
+    expect(week.output).toMatch(
+      /COSIGNER_POLICY_REJECTED.*the provider offers rsa2048: 16 to 1,000,000,000 squarings = under a second to 1m 7s for the fastest known attacker/,
+    );
+    expect(week.output).not.toMatch(/safe primes/);
 
     first.stack.child.kill('SIGINT');
     expect(await first.stack.exited).toBe(0);

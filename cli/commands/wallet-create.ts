@@ -3,8 +3,11 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   type AttestationTrust,
+  ClientError,
   createWallet,
+  describeTimeLock,
   makeEcdsaSetup,
+  measureThisMachine,
   readPassword,
   saveWallet,
   systemRandom,
@@ -13,14 +16,19 @@ import {
 import {
   calibrateIterations,
   DEFAULT_ATTACKER_RATE,
+  type GroupName,
   isGroupName,
+  MAX_ITERATIONS,
   parseDelaySeconds,
 } from '../../vdf/index.ts';
 import { CliExit } from '../exit.ts';
 import { readStack } from '../stack.ts';
+import { humanDuration, policyRangeLines, timeLockLines } from '../time-lock-report.ts';
 import { EXIT, exitFor } from './recover.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+/** Past a month of solving on the user's own machine, creation warns (it still proceeds). */
+const LONG_WAIT_SECONDS = 30 * 86_400;
 
 interface CreateFlags {
   cosigner?: string;
@@ -112,7 +120,11 @@ export function registerWalletCreateCommand(wallet: Command): void {
     )
     .option('--group <group>', 'VDF group of the time lock: rsa2048 or class1024', 'rsa2048')
     .option('--iterations <T>', 'time lock in squarings')
-    .option('--delay <d>', 'time lock as a delay for the fastest known attacker, e.g. 30d')
+    .option(
+      '--delay <d>',
+      'time lock as the least time the fastest known attacker needs, e.g. 30d (x2 margin); ' +
+        'an honest user waits longer, and wallet create shows how long first',
+    )
     .option(
       '--vault <url>',
       'vault URL to record and verify against (repeatable; default: the one the cosigner uses)',
@@ -158,6 +170,14 @@ export function registerWalletCreateCommand(wallet: Command): void {
         const seconds = parseDelaySeconds(o.delay);
         if (seconds === undefined) throw usage('--delay must look like 90s, 12h, 30d or 2w');
         iterations = calibrateIterations(seconds, DEFAULT_ATTACKER_RATE[o.group], 2);
+        if (iterations > MAX_ITERATIONS) {
+          const most = describeTimeLock(o.group, MAX_ITERATIONS);
+          throw usage(
+            `a ${o.delay} delay against the fastest attacker is beyond any solver's cap ` +
+              `(at most ${humanDuration(most.attackerSeconds)} for the attacker, which is ` +
+              `${humanDuration(most.desktopSeconds)} of solving on a typical desktop)`,
+          );
+        }
       } else throw usage('give --iterations or --delay');
       const attestation = trustFrom(o, usage);
       const bits = Number(o.ringPedersenBits);
@@ -167,6 +187,16 @@ export function registerWalletCreateCommand(wallet: Command): void {
       if (!Number.isInteger(logN) || logN < 10 || logN > 20)
         throw usage('--scrypt-log-n is 10..20');
       if (existsSync(o.out)) throw usage(`${o.out} exists; refusing to overwrite a wallet`);
+      // Before anything slow (password hardening, keygen, safe primes): what this lock means.
+      const timeLock = describeTimeLock(o.group, iterations, measureThisMachine(o.group));
+      for (const line of timeLockLines(timeLock)) process.stderr.write(`${line}\n`);
+      if ((timeLock.here?.seconds ?? 0) > LONG_WAIT_SECONDS) {
+        process.stderr.write(
+          `WARNING: recovering this wallet without the provider would take about ` +
+            `${humanDuration(timeLock.here!.seconds)} of solving on this machine; ` +
+            'choose a shorter delay, or plan to solve on a faster machine\n',
+        );
+      }
       try {
         const password = await readPassword({
           ...(o.passwordFile ? { passwordFile: o.passwordFile } : {}),
@@ -203,7 +233,19 @@ export function registerWalletCreateCommand(wallet: Command): void {
         });
         const a = walletAddresses(w.scheme, w.q);
         if (o.json) {
-          out(JSON.stringify({ wallet: o.out, scheme: w.scheme, iterations, ...a }));
+          out(
+            JSON.stringify({
+              wallet: o.out,
+              scheme: w.scheme,
+              iterations,
+              timeLock: {
+                attackerSeconds: timeLock.attackerSeconds,
+                desktopSeconds: timeLock.desktopSeconds,
+                hereSeconds: timeLock.here?.seconds ?? null,
+              },
+              ...a,
+            }),
+          );
           return;
         }
         out(`wallet written to ${o.out} (encrypted; keep a copy and the password)`);
@@ -212,7 +254,24 @@ export function registerWalletCreateCommand(wallet: Command): void {
         out(`bitcoin:    ${a.bitcoin}`);
         if (a.ethereum) out(`ethereum:   ${a.ethereum}`);
       } catch (err) {
-        exitFor('vigil wallet create', err);
+        exitFor('vigil wallet create', withPolicyInTime(err, o.group));
       }
     });
+}
+
+/**
+ * The cosigner states its iteration bounds ("iterations must be in [a, b]"); a person needs
+ * them as times. Only the message is rewritten: the code and status stay the cosigner's.
+ */
+function withPolicyInTime(err: unknown, group: GroupName): unknown {
+  if (!(err instanceof ClientError) || err.vaultCode !== 'COSIGNER_POLICY_REJECTED') return err;
+  const m = /iterations must be in \[(\d+), (\d+)\]/.exec(err.message);
+  if (!m) return err;
+  const [lo, hi] = [Number(m[1]), Number(m[2])];
+  const range = policyRangeLines(group, lo, hi)[0]!.trim();
+  return new ClientError(err.code, `${err.message}; the provider offers ${range}`, {
+    ...(err.status === undefined ? {} : { status: err.status }),
+    vaultCode: err.vaultCode,
+    cause: err,
+  });
 }
