@@ -51,6 +51,11 @@ export {
   reconstructPrivateKey,
 } from './keys.ts';
 export { PASSWORD_ENV, readPassword } from './password.ts';
+export {
+  type PasswordStrength,
+  passwordStrength,
+  WEAK_BELOW_SCORE,
+} from './password-strength.ts';
 export { type RandomBytes, systemRandom } from './random.ts';
 export {
   beginClaim,

@@ -5,7 +5,8 @@
  * Ctrl-C at any point resumes where it stopped; once the release is stored nothing needs the network.
  */
 
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   bytesEqual,
@@ -53,7 +54,9 @@ export type RecoveryEvent =
   | { type: 'vault-reachable' }
   /** A claim ended without a release; with `renewing`, a new claim follows. */
   | { type: 'claim-ended'; claimId: Uint8Array; status: 'cancelled' | 'voided'; renewing: boolean }
-  | { type: 'released'; offline: boolean };
+  | { type: 'released'; offline: boolean }
+  /** The solver's files for the released claim were deleted (they can run to hundreds of MB). */
+  | { type: 'checkpoints-removed'; path: string };
 
 export function defaultRecoveryPaths(walletPath: string): {
   claimStatePath: string;
@@ -312,7 +315,9 @@ export async function recoverWallet(args: {
   const saved = await loadClaimState(files.claimStatePath, files.password);
   if (saved?.release && saved.claim && bytesEqual(saved.walletId, wallet.walletId)) {
     emit({ type: 'released', offline: true });
-    return finish(wallet, saved, true);
+    const result = finish(wallet, saved, true);
+    await removeCheckpoints(files.checkpointDir, saved.claim.claimId, emit);
+    return result;
   }
   const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
   const reach = reachability(emit);
@@ -336,7 +341,9 @@ export async function recoverWallet(args: {
         });
       }
       emit({ type: 'released', offline: false });
-      return finish(wallet, done, false);
+      const result = finish(wallet, done, false);
+      await removeCheckpoints(files.checkpointDir, (done.claim as CommittedClaim).claimId, emit);
+      return result;
     } catch (err) {
       if (!(err instanceof ClientError) || err.code !== 'CLAIM_CANCELLED' || !err.claimStatus) {
         throw err;
@@ -352,6 +359,23 @@ export async function recoverWallet(args: {
       fresh = true;
     }
   }
+}
+
+/**
+ * Deletes a released claim's checkpoints, and their root when nothing else is in it. Only once
+ * the key is rebuilt and checked: the release is then in the claim state, and nothing the solver
+ * wrote can be needed again.
+ */
+async function removeCheckpoints(
+  root: string,
+  claimId: Uint8Array,
+  emit: (e: RecoveryEvent) => void,
+): Promise<void> {
+  const path = join(root, toHex(claimId));
+  if (!existsSync(path)) return;
+  await rm(path, { recursive: true, force: true });
+  await rmdir(root).catch(() => {}); // not empty (another claim's files): leave it
+  emit({ type: 'checkpoints-removed', path });
 }
 
 /** Turns failed and good vault answers into one event per outage and one per return. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -316,5 +316,8 @@ describe('vigil recover as a real process', () => {
       .split('\n')
       .find((l) => l.startsWith('{'));
     expect(pointOf(JSON.parse(line as string).hex)).toEqual(wallet.q);
+    // Recovered: the solver's checkpoints are gone, and the user is told.
+    expect(second.output()).toMatch(/removed the solver's checkpoints/);
+    expect(existsSync(vdfDir)).toBe(false);
   }, 60_000);
 });

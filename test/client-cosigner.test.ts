@@ -323,6 +323,10 @@ describe('client-lib with a real cosigner', () => {
       new RegExp(`cosigner at ${cosignerUrl}: registration failed: COSIGNER_POLICY_REJECTED`),
     );
     expect(refused.output()).not.toMatch(/safe primes/);
+    // The password ("pw") is weak: said before the cosigner is asked, without echoing it.
+    expect(refused.output()).toMatch(
+      /WARNING: this password is easy to guess \(strength [0-2] of 4\)/,
+    );
     const down = create(await deadUrl(), '64');
     expect(await down.exited, down.output()).toBe(1);
     expect(down.output()).toMatch(

@@ -61,6 +61,8 @@ describe('the local stack across a restart', () => {
       '10',
     ]);
     expect(created.code, created.output).toBe(0);
+    expect(created.output).not.toMatch(/easy to guess/); // "correct horse" scores 3 of 4
+    expect(created.output).not.toContain('correct horse');
     const wallet = await loadWallet(walletPath, 'correct horse');
     expect(wallet.vaultUrls).toEqual(first.info.vaultUrls);
     expect(wallet.vaultUrls).toHaveLength(3);

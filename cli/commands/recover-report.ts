@@ -73,6 +73,9 @@ export function recoveryReporter(opts: {
               '(--new-claim)',
           );
         break;
+      case 'checkpoints-removed':
+        note(`removed the solver's checkpoints (${e.path}): the key is recovered`);
+        break;
       case 'released':
         note(e.offline ? 'release already stored: recovering offline' : 'share released');
         break;

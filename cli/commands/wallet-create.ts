@@ -1,5 +1,6 @@
 /** `vigil wallet create`: two-party keygen with a cosigner, the backup checked, the file written. */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import {
   type AttestationTrust,
@@ -8,9 +9,11 @@ import {
   describeTimeLock,
   makeEcdsaSetup,
   measureThisMachine,
+  passwordStrength,
   readPassword,
   saveWallet,
   systemRandom,
+  WEAK_BELOW_SCORE,
   walletAddresses,
 } from '../../client-lib/index.ts';
 import {
@@ -203,6 +206,7 @@ export function registerWalletCreateCommand(wallet: Command): void {
           confirm: true,
           prompt: 'New wallet password: ',
         });
+        await warnIfWeak(password, o.out);
         const w = await createWallet({
           cosignerUrl: o.cosigner,
           kind: o.scheme,
@@ -257,6 +261,18 @@ export function registerWalletCreateCommand(wallet: Command): void {
         exitFor('vigil wallet create', withPolicyInTime(err, o.group));
       }
     });
+}
+
+/** A weak password is the user's call, but it must be an informed one: warn, never refuse. */
+async function warnIfWeak(password: string, out: string): Promise<void> {
+  const s = await passwordStrength(password, [basename(out), 'vigil', 'wallet']);
+  if (s.score >= WEAK_BELOW_SCORE) return;
+  const advice = [s.warning, ...s.suggestions].filter(Boolean).join(' ');
+  process.stderr.write(
+    `WARNING: this password is easy to guess (strength ${s.score} of 4). ${advice}\n` +
+      '  Anyone who copies the wallet file can try passwords offline, and the file holds your ' +
+      'share of the key.\n',
+  );
 }
 
 /**
