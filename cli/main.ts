@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { isNetworkFailure, networkCause } from '../client-lib/index.ts';
 import { registerCommands } from './commands/index.ts';
 import { CliExit } from './exit.ts';
 import { CommanderError, checkRequiredOptionsLast, commanderExitCode } from './usage.ts';
@@ -25,7 +26,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.code;
     }
     if (err instanceof CommanderError) return commanderExitCode(err);
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    // An error no command turned into words: at least say what fetch() hid in its cause.
+    const text = err instanceof Error ? err.message : String(err);
+    const why = isNetworkFailure(err) ? ` (${networkCause(err)})` : '';
+    process.stderr.write(`vigil: ${text}${why}\n`);
     return 1;
   }
 }

@@ -3,6 +3,8 @@
  * of the vault with the stack's operator key. The stack runs one; `vigil demo` runs its own, so
  * that stopping "the provider" in its story never takes the stack's cosigner away.
  */
+
+import { networkCause } from '../client-lib/index.ts';
 import {
   signTenantRegistration,
   type TenantLimits,
@@ -29,10 +31,10 @@ async function untilReady<T>(what: string, attempt: () => Promise<T | undefined>
     } catch (err) {
       // fetch's network failures (a node still binding its port) are TypeErrors; others are final.
       if (!(err instanceof TypeError)) throw err;
-      last = err.message;
+      last = networkCause(err);
     }
     if (Date.now() > deadline)
-      throw new Error(`${what}: the cluster was not ready in 90 s ${last}`);
+      throw new Error(`${what}: the cluster was not ready in 90 s (last: ${last || 'no answer'})`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

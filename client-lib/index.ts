@@ -50,6 +50,7 @@ export {
   musig2Coefficients,
   reconstructPrivateKey,
 } from './keys.ts';
+export { isNetworkFailure, networkCause } from './network-error.ts';
 export { PASSWORD_ENV, readPassword } from './password.ts';
 export {
   type PasswordStrength,

@@ -151,6 +151,7 @@ export class VaultClient {
     body?: unknown,
   ): Promise<{ ok: true; value: unknown } | { ok: false; error: ClientError | undefined }> {
     let lastError: ClientError | undefined;
+    const unreachable: string[] = [];
     for (const base of this.urls) {
       let res: Response;
       try {
@@ -161,11 +162,10 @@ export class VaultClient {
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {
-        lastError = new ClientError(
-          'VAULT_UNREACHABLE',
-          `cannot reach the vault at ${base} (${networkCause(err)})`,
-          { cause: err },
-        );
+        unreachable.push(`${base} (${networkCause(err)})`);
+        lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${base}`, {
+          cause: err,
+        });
         continue;
       }
       const text = await res.text();
@@ -191,6 +191,14 @@ export class VaultClient {
         continue;
       }
       throw err;
+    }
+    if (lastError?.code === 'VAULT_UNREACHABLE') {
+      // Every node failed on the network: name each with its own cause, not just the last.
+      const where =
+        unreachable.length > 1 ? `any of its nodes: ${unreachable.join('; ')}` : unreachable[0];
+      lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${where}`, {
+        cause: lastError.cause,
+      });
     }
     return { ok: false, error: lastError };
   }

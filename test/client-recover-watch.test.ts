@@ -82,7 +82,10 @@ describe('vigil recover watches its claim (real process, real vault node)', () =
     await child.waitFor(/claim [0-9a-f]{64} live/, 30_000);
     proxy.down();
     try {
-      await child.waitFor(/cannot reach the vault: .*127\.0\.0\.1.*; still solving/, 30_000);
+      await child.waitFor(
+        /cannot reach the vault at http:\/\/127\.0\.0\.1:\d+ \([^)]+\); still solving/,
+        30_000,
+      );
     } finally {
       proxy.up();
     }

@@ -55,14 +55,24 @@ describe('VaultClient', () => {
   });
 
   it('gives up after its rounds with VAULT_UNREACHABLE, and rejects malformed or huge answers', async () => {
-    const down = scripted(Array.from({ length: 6 }, () => () => new TypeError('refused')));
+    const refused = () => {
+      const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+        code: 'ECONNREFUSED',
+      });
+      return new TypeError('fetch failed', { cause });
+    };
+    const down = scripted(Array.from({ length: 6 }, () => refused));
     const v = new VaultClient(['http://a', 'http://b'], {
       fetch: down.f,
       retryDelaysMs: [1, 1],
       sleep: async () => {},
     });
-    expect(await v.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe(
-      'VAULT_UNREACHABLE',
+    const err = (await v.claimNonce(walletId).catch((e: unknown) => e)) as ClientError;
+    expect(err.code).toBe('VAULT_UNREACHABLE');
+    // Each node is named with the reason fetch hid in its `cause`, not "fetch failed".
+    expect(err.message).toBe(
+      'cannot reach the vault at any of its nodes: http://a (connect ECONNREFUSED 127.0.0.1:1); ' +
+        'http://b (connect ECONNREFUSED 127.0.0.1:1)',
     );
     expect(down.calls).toHaveLength(6);
 

@@ -56,11 +56,12 @@ export function recoveryReporter(opts: {
         break;
       case 'vault-unreachable':
         note(
+          // The reason names the node(s) and the cause: "cannot reach the vault at … (…)".
           e.while === 'solving'
-            ? `cannot reach the vault: ${e.reason}; still solving, and checking the claim ` +
-                `again every ${opts.watchSeconds} s`
-            : `cannot reach the vault to submit: ${e.reason}; the solution is saved, trying ` +
-                `again every ${opts.watchSeconds} s (Ctrl-C stops; running again resumes)`,
+            ? `${e.reason}; still solving, and checking the claim again every ` +
+                `${opts.watchSeconds} s`
+            : `${e.reason}; the solution is saved: submitting again every ` +
+                `${opts.watchSeconds} s (Ctrl-C stops; running again resumes)`,
         );
         break;
       case 'vault-reachable':
