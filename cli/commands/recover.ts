@@ -1,92 +1,19 @@
 /**
  * `vigil recover`: claim, solve with a progress bar and ETA (resumable), submit, and export the
- * private key. A thin shell over client-lib; shared option handling for the user commands.
+ * private key. A thin shell over client-lib.
  */
 import type { Command } from 'commander';
 import {
   ClientError,
   checkKeyIndependently,
   defaultRecoveryPaths,
-  loadWallet,
-  MAX_ENVELOPE_BYTES,
-  parseEnvelope,
-  readBoundedFile,
-  readPassword,
   recoverWallet,
-  type ScryptParams,
   systemRandom,
-  VaultClient,
-  type Wallet,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { recoveryReporter } from './recover-report.ts';
-
-/** Exit codes of the user commands (docs/client.md). */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  claimCancelled: 3,
-  backupInvalid: 4,
-  interrupted: 130,
-} as const;
-
-export function exitFor(command: string, err: unknown): never {
-  if (err instanceof CliExit) throw err;
-  if (!(err instanceof ClientError)) throw err;
-  const code =
-    err.code === 'CLAIM_CANCELLED'
-      ? EXIT.claimCancelled
-      : err.code === 'ATTESTATION_INVALID' || err.code === 'BACKUP_INVALID'
-        ? EXIT.backupInvalid
-        : err.code === 'SOLVE_ABORTED'
-          ? EXIT.interrupted
-          : err.code.startsWith('WALLET_') || err.code === 'PASSWORD_UNAVAILABLE'
-            ? EXIT.usage
-            : EXIT.failed;
-  throw new CliExit(code, `${command}: ${err.message}`);
-}
-
-export interface WalletFlags {
-  wallet: string;
-  passwordFile?: string;
-  vault?: string[];
-}
-
-export function addWalletOptions(c: Command, vault = true): Command {
-  c.requiredOption('--wallet <file>', 'the encrypted wallet file').option(
-    '--password-file <file>',
-    'read the wallet password from this file (else VIGIL_WALLET_PASSWORD or a prompt)',
-  );
-  if (vault) {
-    c.option(
-      '--vault <url>',
-      "a vault node URL (repeatable; default: the wallet's vault URLs)",
-      (v: string, acc: string[] = []) => [...acc, v],
-    );
-  }
-  return c;
-}
-
-export async function openWallet(
-  command: string,
-  flags: WalletFlags,
-): Promise<{ wallet: Wallet; password: string; vault: VaultClient; scrypt: ScryptParams }> {
-  try {
-    const password = await readPassword(
-      flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
-    );
-    const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(flags.vault?.length ? flags.vault : wallet.vaultUrls);
-    // The claim state is encrypted with the same password at the wallet file's own cost.
-    const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
-    const { n, r, p } = parseEnvelope(text, 'wallet').header.kdf;
-    return { wallet, password, vault, scrypt: { n, r, p } };
-  } catch (err) {
-    exitFor(command, err);
-  }
-}
+import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -27,7 +27,7 @@ import {
 import { CliExit } from '../exit.ts';
 import { readStack } from '../stack.ts';
 import { humanDuration, policyRangeLines, timeLockLines } from '../time-lock-report.ts';
-import { EXIT, exitFor } from './recover.ts';
+import { EXIT, exitFor } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 /** Past a month of solving on the user's own machine, creation warns (it still proceeds). */

@@ -11,7 +11,7 @@ import {
   walletAddresses,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
-import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './recover.ts';
+import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
 import { registerWalletCreateCommand } from './wallet-create.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
