@@ -3,15 +3,21 @@
  * restart mid-solve voids the claim and the solve stops (exit 3), or with --new-claim a new claim
  * takes over; a vault that cannot be reached does not stop the solve, and the user is told.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveWallet, systemRandom, type Wallet } from '../client-lib/index.ts';
+import { saveWallet, systemRandom, VaultClient, type Wallet } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { encodePoint, Point } from '../vault/index.ts';
 import { type PausableProxy, startPausableProxy } from './support/pausable-proxy.ts';
-import { startVigil } from './support/processes.ts';
+import { repoRoot, startVigil } from './support/processes.ts';
+import { until } from './support/until.ts';
+
+/** util-linux `script` gives the child a pseudo-terminal; without it the terminal test skips. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.warn('skipping the terminal test: util-linux `script` is not installed');
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-recover-watch-'));
 const env = { VIGIL_WALLET_PASSWORD: 'hunter22' };
@@ -94,4 +100,51 @@ describe('vigil recover watches its claim (real process, real vault node)', () =
     expect(code, child.output()).toBe(0);
     expect(pointOf(keyLine(child.output()).hex)).toEqual(wallet.q);
   }, 90_000);
+
+  it.skipIf(!hasScript)(
+    'at a terminal, offers a new claim when the claim is voided, and starts it once accepted',
+    async () => {
+      const { path, wallet } = await walletFile(100_000_000);
+      // A real pseudo-terminal (util-linux `script`), so the prompt is what a person sees.
+      const command = [process.execPath, join(repoRoot, 'bin', 'vigil.mjs')]
+        .concat(['recover', '--wallet', path, '--watch-seconds', '0.2'])
+        .map((a) => `'${a}'`)
+        .join(' ');
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {
+        env: { ...process.env, ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      try {
+        await until(() => /claim [0-9a-f]{64} live/.test(output), 30_000, 'the claim');
+        const first = output.match(/claim ([0-9a-f]{64}) live/)![1];
+        await vault.restart();
+        await until(() => /Start a new claim now\? \[y\/N\]/.test(output), 30_000, 'the offer');
+        expect(output).toMatch(/vault cluster restarted/);
+        // The new claim has the same 10^8 squarings: take it, see it go live, then stop there.
+        child.stdin.write('y\n');
+        await until(
+          () => [...output.matchAll(/claim ([0-9a-f]{64}) live/g)].length === 2,
+          30_000,
+          'a second claim',
+        );
+        const ids = [...output.matchAll(/claim ([0-9a-f]{64}) live/g)].map((m) => m[1]);
+        expect(ids[1]).not.toBe(first);
+        const { claimId } = await new VaultClient([vault.url])
+          .wallet(wallet.walletId)
+          .then((w) => ({
+            claimId: w.liveClaim && Buffer.from(w.liveClaim.claimId).toString('hex'),
+          }));
+        expect(claimId).toBe(ids[1]);
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+    90_000,
+  );
 });

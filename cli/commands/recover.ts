@@ -10,6 +10,7 @@ import {
   recoverWallet,
   systemRandom,
 } from '../../client-lib/index.ts';
+import { askYesNo } from '../ask.ts';
 import { CliExit } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { recoveryReporter } from './recover-report.ts';
@@ -55,8 +56,8 @@ export function registerRecoverCommand(program: Command): void {
         const onSigint = () => controller.abort();
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
-        try {
-          const r = await recoverWallet({
+        const recover = (fresh: boolean) =>
+          recoverWallet({
             wallet,
             vault,
             files: {
@@ -68,9 +69,33 @@ export function registerRecoverCommand(program: Command): void {
             random: systemRandom,
             signal: controller.signal,
             watchIntervalMs: watch * 1000,
-            ...(o.newClaim ? { fresh: true, renew: true } : {}),
+            ...(fresh ? { fresh: true } : {}),
+            ...(o.newClaim ? { renew: true } : {}),
             onEvent: recoveryReporter({ bar, stream: process.stderr, watchSeconds: watch }),
           });
+        try {
+          let r: Awaited<ReturnType<typeof recover>>;
+          for (let fresh = o.newClaim === true; ; fresh = true) {
+            try {
+              r = await recover(fresh);
+              break;
+            } catch (err) {
+              // A claim that ended: say why, and offer a new one to a person at a terminal
+              // (elsewhere, exit 3 and the message name --new-claim).
+              if (!(err instanceof ClientError) || err.code !== 'CLAIM_CANCELLED' || o.json) {
+                throw err;
+              }
+              bar.finish();
+              const yes = await askYesNo(`${err.message}\nStart a new claim now?`);
+              if (yes === undefined) throw err;
+              if (!yes) {
+                throw new CliExit(
+                  EXIT.claimCancelled,
+                  'vigil recover: no new claim started; `vigil recover --new-claim` starts one',
+                );
+              }
+            }
+          }
           const check = checkKeyIndependently(r.secretKey, wallet.q);
           if (o.json) {
             out(
