@@ -108,8 +108,9 @@ export async function startProvider(o: {
       '--insecure-dev-attestation',
       '--dev-attestation-key',
       o.devAttestationKey,
+      // Both groups, as the README's examples use both (class1024 solves more slowly here).
       '--groups',
-      'rsa2048',
+      'rsa2048,class1024',
       '--min-iterations',
       '16',
       '--max-iterations',

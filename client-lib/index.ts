@@ -21,6 +21,7 @@ export {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
+export { type ClaimWatchEvents, isVaultUnavailable, watchClaim } from './claim-watch.ts';
 export {
   createWallet,
   makeEcdsaSetup,

@@ -67,6 +67,25 @@ describe('the local stack across a restart', () => {
     expect(wallet.vaultUrls).toEqual(first.info.vaultUrls);
     expect(wallet.vaultUrls).toHaveLength(3);
 
+    // The stack offers both groups the README shows.
+    const classGroup = await run([
+      'wallet',
+      'create',
+      '--stack',
+      dataDir,
+      '--out',
+      join(dir, 'class.vigil'),
+      '--scheme',
+      'musig2',
+      '--group',
+      'class1024',
+      '--iterations',
+      '64',
+      '--scrypt-log-n',
+      '10',
+    ]);
+    expect(classGroup.code, classGroup.output).toBe(0);
+
     // Issue 13's "7d" wallet: the wait is shown in days before anything slow, and the provider's
     // refusal says what it offers in time, not only in squarings.
     const week = await run([
