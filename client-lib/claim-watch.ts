@@ -2,7 +2,8 @@
  * Watching a claim while its VDF solves: a solve can last weeks, and a claim can end under it (a
  * ping cancels it, a cluster restart voids it), so the solver asks the vault every so often and
  * stops as soon as the answer is final. A vault that cannot answer is not a reason to stop: the
- * solve goes on, and the watcher says so once per outage and once when the vault answers again.
+ * solve goes on, and the watcher reports every check, answered or not, so that its caller can
+ * say once that the vault is away and once that it is back (recovery.ts does).
  */
 import { ClientError } from './errors.ts';
 import type { ClaimStatus, VaultClient } from './vault-client.ts';
@@ -10,9 +11,9 @@ import type { ClaimStatus, VaultClient } from './vault-client.ts';
 export interface ClaimWatchEvents {
   /** The claim ended without a release; the watcher stops after this. */
   onEnded: (status: 'cancelled' | 'voided') => void;
-  /** The first failed check of an outage; `reason` names the URL and the cause. */
+  /** A check the vault did not answer; `reason` names the URL(s) and the cause. */
   onUnreachable?: (reason: string) => void;
-  /** The first good answer after an outage. */
+  /** A check the vault answered. */
   onReachable?: () => void;
 }
 
@@ -34,7 +35,6 @@ export function watchClaim(args: {
 }): { stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let outage = false;
   const vault = args.vault.singleRound();
   const schedule = () => {
     if (stopped) return;
@@ -47,17 +47,11 @@ export function watchClaim(args: {
     try {
       status = (await vault.getClaim(args.claimId)).status;
     } catch (err) {
-      if (!stopped && !outage) {
-        outage = true;
-        args.events.onUnreachable?.(err instanceof Error ? err.message : String(err));
-      }
+      if (!stopped) args.events.onUnreachable?.(err instanceof Error ? err.message : String(err));
       return schedule();
     }
     if (stopped) return;
-    if (outage) {
-      outage = false;
-      args.events.onReachable?.();
-    }
+    args.events.onReachable?.();
     if (status === 'cancelled' || status === 'voided') {
       stopped = true;
       args.events.onEnded(status);

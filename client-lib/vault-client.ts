@@ -105,6 +105,8 @@ export interface VaultClientOptions {
    *  unavailable (an election, a restart). Default 0.5 s, 1 s, 2 s, 4 s. */
   retryDelaysMs?: readonly number[];
   sleep?: (ms: number) => Promise<void>;
+  /** How long one request may take before the node counts as unreachable. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export class VaultClient {
@@ -112,6 +114,7 @@ export class VaultClient {
   readonly #fetch: Fetch;
   readonly #retryDelaysMs: readonly number[];
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #timeoutMs: number;
 
   constructor(urls: readonly string[], opts: VaultClientOptions = {}) {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
@@ -119,6 +122,7 @@ export class VaultClient {
     this.#fetch = opts.fetch ?? fetch;
     this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
 
   /**
@@ -130,6 +134,7 @@ export class VaultClient {
       fetch: this.#fetch,
       retryDelaysMs: [],
       sleep: this.#sleep,
+      requestTimeoutMs: this.#timeoutMs,
     });
   }
 
@@ -154,21 +159,32 @@ export class VaultClient {
     const unreachable: string[] = [];
     for (const base of this.urls) {
       let res: Response;
+      let text: string;
+      // A ref'd timer, unlike AbortSignal.timeout's: a peer that accepts a connection and drops it
+      // can leave fetch pending with no handle open, and a CLI waiting on it would then exit
+      // mid-await (code 13) instead of reporting that the vault did not answer.
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException('no answer in time', 'TimeoutError')),
+        this.#timeoutMs,
+      );
       try {
         res = await this.#fetch(`${base}${path}`, {
           method,
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
+          signal: deadline.signal,
         });
+        text = await res.text();
       } catch (err) {
         unreachable.push(`${base} (${networkCause(err)})`);
         lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${base}`, {
           cause: err,
         });
         continue;
+      } finally {
+        clearTimeout(timer);
       }
-      const text = await res.text();
       if (text.length > MAX_RESPONSE_BYTES) {
         throw new ClientError('VAULT_RESPONSE', `vault response from ${base} is too large`);
       }

@@ -2,16 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  beginClaim,
-  decodeWif,
-  saveWallet,
-  systemRandom,
-  VaultClient,
-  type Wallet,
-} from '../client-lib/index.ts';
+import { decodeWif, saveWallet, systemRandom, type Wallet } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { encodePoint, Point } from '../vault/index.ts';
+import { claimBeside } from './support/claims.ts';
 import { runCli } from './support/cli.ts';
 import { startVigil } from './support/processes.ts';
 
@@ -193,17 +187,7 @@ describe('vigil wallet / recover / claim (in-process)', () => {
 
   it('exits 3 with a clear message when a ping cancelled the claim, and --new-claim starts over', async () => {
     const { path, wallet } = await walletFile();
-    await beginClaim({
-      wallet,
-      vault: new VaultClient([vault.url]),
-      files: {
-        claimStatePath: `${path}.claim`,
-        checkpointDir: `${path}.vdf`,
-        password: 'hunter22',
-        scrypt: fast.scrypt,
-      },
-      random: systemRandom,
-    });
+    await claimBeside(path, wallet, vault.url, 'hunter22');
     expect(await vault.ping()).toHaveLength(1);
     const r = await runCli('recover', '--wallet', path, '--password-file', passwordFile);
     expect(r.code).toBe(3);

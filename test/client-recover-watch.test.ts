@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveWallet, systemRandom, VaultClient, type Wallet } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { encodePoint, Point } from '../vault/index.ts';
+import { claimBeside } from './support/claims.ts';
 import { type PausableProxy, startPausableProxy } from './support/pausable-proxy.ts';
-import { repoRoot, startVigil } from './support/processes.ts';
+import { repoRoot, startVigil, type VigilProcess } from './support/processes.ts';
 import { until } from './support/until.ts';
 
 /** util-linux `script` gives the child a pseudo-terminal; without it the terminal test skips. */
@@ -47,6 +48,14 @@ async function walletFile(iterations: number, edit: (w: Wallet) => Wallet = (w) 
 
 const keyLine = (output: string) =>
   JSON.parse(output.split('\n').find((l) => l.startsWith('{')) as string) as { hex: string };
+/** After an outage: the vault is said to answer again, and the recovered key is the wallet's. */
+async function recoversOnceBack(child: VigilProcess, wallet: Wallet): Promise<void> {
+  await child.waitFor(/the vault answers again/, 30_000);
+  const code = await child.exited;
+  expect(code, child.output()).toBe(0);
+  expect(pointOf(keyLine(child.output()).hex)).toEqual(wallet.q);
+}
+
 const pointOf = (hex: string) => encodePoint(Point.BASE.multiply(BigInt(`0x${hex}`)));
 
 describe('vigil recover watches its claim (real process, real vault node)', () => {
@@ -86,19 +95,34 @@ describe('vigil recover watches its claim (real process, real vault node)', () =
       env,
     );
     await child.waitFor(/claim [0-9a-f]{64} live/, 30_000);
-    proxy.down();
+    await proxy.down();
     try {
       await child.waitFor(
         /cannot reach the vault at http:\/\/127\.0\.0\.1:\d+ \([^)]+\); still solving/,
         30_000,
       );
     } finally {
-      proxy.up();
+      await proxy.up();
     }
-    await child.waitFor(/the vault answers again/, 30_000);
-    const code = await child.exited;
-    expect(code, child.output()).toBe(0);
-    expect(pointOf(keyLine(child.output()).hex)).toEqual(wallet.q);
+    await recoversOnceBack(child, wallet);
+  }, 90_000);
+
+  it('resumes a saved claim while the vault is away from the start, and submits once it is back', async () => {
+    const { path, wallet } = await walletFile(4_000_000, (w) => ({ ...w, vaultUrls: [proxy.url] }));
+    // The claim was sent in an earlier run; this run starts with the network already gone.
+    await claimBeside(path, wallet, vault.url, 'hunter22');
+    await proxy.down();
+    const child = startVigil(
+      ['recover', '--wallet', path, '--watch-seconds', '0.2', '--json'],
+      env,
+    );
+    try {
+      await child.waitFor(/resuming the saved claim [0-9a-f]{64}/, 30_000);
+      await child.waitFor(/cannot reach the vault at .*; still solving/, 30_000);
+    } finally {
+      await proxy.up();
+    }
+    await recoversOnceBack(child, wallet);
   }, 90_000);
 
   it.skipIf(!hasScript)(
