@@ -34,6 +34,12 @@ async function run(args: string[]): Promise<{ code: number | null; output: strin
   return { code: await p.exited, output: p.output() };
 }
 
+/** `vigil wallet create` against the stack, with a cheap password hardening for the test. */
+const createOnStack = (out: string, ...flags: string[]) =>
+  run(['wallet', 'create', '--stack', dataDir, '--out', out, '--scrypt-log-n', '10', ...flags]);
+const jsonLine = (output: string) =>
+  JSON.parse(output.split('\n').find((l) => l.startsWith('{'))!) as Record<string, unknown>;
+
 describe('the local stack across a restart', () => {
   it('prints its key and pids, makes wallets with --stack, and keeps its vault URLs', async () => {
     const first = await startStack();
@@ -46,20 +52,7 @@ describe('the local stack across a restart', () => {
     expect(out).toContain(`supervisor    pid ${first.info.supervisorPid}`);
 
     const walletPath = join(dir, 'alice.vigil');
-    const created = await run([
-      'wallet',
-      'create',
-      '--stack',
-      dataDir,
-      '--out',
-      walletPath,
-      '--scheme',
-      'musig2',
-      '--iterations',
-      '64',
-      '--scrypt-log-n',
-      '10',
-    ]);
+    const created = await createOnStack(walletPath, '--scheme', 'musig2', '--iterations', '64');
     expect(created.code, created.output).toBe(0);
     expect(created.output).not.toMatch(/easy to guess/); // "correct horse" scores 3 of 4
     expect(created.output).not.toContain('correct horse');
@@ -67,13 +60,22 @@ describe('the local stack across a restart', () => {
     expect(wallet.vaultUrls).toEqual(first.info.vaultUrls);
     expect(wallet.vaultUrls).toHaveLength(3);
 
+    // A wallet that knows one node only (made with a single --vault).
+    const singlePath = join(dir, 'single.vigil');
+    const single = await createOnStack(
+      singlePath,
+      '--vault',
+      (first.info.vaultUrls as string[])[0]!,
+      '--scheme',
+      'musig2',
+      '--iterations',
+      '64',
+    );
+    expect(single.code, single.output).toBe(0);
+    expect((await loadWallet(singlePath, 'correct horse')).vaultUrls).toHaveLength(1);
+
     // The stack offers both groups the README shows.
-    const classGroup = await run([
-      'wallet',
-      'create',
-      '--stack',
-      dataDir,
-      '--out',
+    const classGroup = await createOnStack(
       join(dir, 'class.vigil'),
       '--scheme',
       'musig2',
@@ -81,25 +83,12 @@ describe('the local stack across a restart', () => {
       'class1024',
       '--iterations',
       '64',
-      '--scrypt-log-n',
-      '10',
-    ]);
+    );
     expect(classGroup.code, classGroup.output).toBe(0);
 
     // Issue 13's "7d" wallet: the wait is shown in days before anything slow, and the provider's
     // refusal says what it offers in time, not only in squarings.
-    const week = await run([
-      'wallet',
-      'create',
-      '--stack',
-      dataDir,
-      '--out',
-      join(dir, 'week.vigil'),
-      '--delay',
-      '7d',
-      '--scrypt-log-n',
-      '10',
-    ]);
+    const week = await createOnStack(join(dir, 'week.vigil'), '--delay', '7d');
     expect(week.code, week.output).toBe(1);
     expect(week.output).toMatch(/fastest known attacker .*: at least 14\.0 days/);
     expect(week.output).toMatch(/honest wait on this machine .*: about [\d,.]+ days/);
@@ -116,10 +105,25 @@ describe('the local stack across a restart', () => {
     expect(second.info.vaultUrls).toEqual(first.info.vaultUrls);
     const status = await run(['wallet', 'backup-status', '--wallet', walletPath, '--json']);
     expect(status.code, status.output).toBe(0);
-    expect(JSON.parse(status.output.split('\n').find((l) => l.startsWith('{'))!)).toMatchObject({
+    expect(jsonLine(status.output)).toMatchObject({
       ok: true,
       released: false,
     });
+
+    // Pointed at the stack, backup-status checks each of its nodes and records them in the wallet.
+    const refreshed = await run([
+      'wallet',
+      'backup-status',
+      '--wallet',
+      singlePath,
+      '--stack',
+      dataDir,
+      '--json',
+    ]);
+    expect(refreshed.code, refreshed.output).toBe(0);
+    const report = jsonLine(refreshed.output);
+    expect(report.recordedVaultUrls).toEqual((first.info.vaultUrls as string[]).slice(1));
+    expect((await loadWallet(singlePath, 'correct horse')).vaultUrls).toEqual(first.info.vaultUrls);
     second.stack.child.kill('SIGINT');
     expect(await second.stack.exited).toBe(0);
   }, 420_000);

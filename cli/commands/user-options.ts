@@ -1,6 +1,6 @@
 /**
  * What the user commands share: their exit codes (docs/client.md §7), the mapping from client-lib
- * errors to them, the --wallet/--password-file/--vault options, and opening the wallet.
+ * errors to them, the --wallet/--password-file/--vault/--stack options, and opening the wallet.
  */
 import type { Command } from 'commander';
 import {
@@ -15,6 +15,7 @@ import {
   type Wallet,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
+import { readStack } from '../stack.ts';
 
 /** Exit codes of the user commands (docs/client.md). */
 export const EXIT = {
@@ -46,6 +47,7 @@ export interface WalletFlags {
   wallet: string;
   passwordFile?: string;
   vault?: string[];
+  stack?: string;
 }
 
 export function addWalletOptions(c: Command, vault = true): Command {
@@ -59,6 +61,7 @@ export function addWalletOptions(c: Command, vault = true): Command {
       "a vault node URL (repeatable; default: the wallet's vault URLs)",
       (v: string, acc: string[] = []) => [...acc, v],
     );
+    c.option('--stack <dir>', "a running local stack's data folder: its vault nodes (npm start)");
   }
   return c;
 }
@@ -66,18 +69,39 @@ export function addWalletOptions(c: Command, vault = true): Command {
 export async function openWallet(
   command: string,
   flags: WalletFlags,
-): Promise<{ wallet: Wallet; password: string; vault: VaultClient; scrypt: ScryptParams }> {
+): Promise<{
+  wallet: Wallet;
+  password: string;
+  vault: VaultClient;
+  scrypt: ScryptParams;
+  /** Vault URLs given by --vault or --stack that the wallet does not record yet. */
+  newUrls: string[];
+}> {
+  const given = flags.vault?.length ? flags.vault : await stackUrls(command, flags.stack);
   try {
     const password = await readPassword(
       flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
     );
     const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(flags.vault?.length ? flags.vault : wallet.vaultUrls);
+    const vault = new VaultClient(given ?? wallet.vaultUrls);
+    const newUrls = (given ?? []).filter((u) => !wallet.vaultUrls.includes(u));
     // The claim state is encrypted with the same password at the wallet file's own cost.
     const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
     const { n, r, p } = parseEnvelope(text, 'wallet').header.kdf;
-    return { wallet, password, vault, scrypt: { n, r, p } };
+    return { wallet, password, vault, scrypt: { n, r, p }, newUrls };
   } catch (err) {
     exitFor(command, err);
   }
+}
+
+async function stackUrls(command: string, dir: string | undefined): Promise<string[] | undefined> {
+  if (dir === undefined) return undefined;
+  const stack = await readStack(dir);
+  if (!stack) {
+    throw new CliExit(
+      EXIT.usage,
+      `${command}: no running local stack in ${dir} (no stack.json): start one with \`npm start\``,
+    );
+  }
+  return stack.vaultUrls;
 }

@@ -11,6 +11,7 @@ import {
   walletAddresses,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
+import { recordVerifiedNodes } from './record-nodes.ts';
 import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
 import { registerWalletCreateCommand } from './wallet-create.ts';
 
@@ -32,14 +33,23 @@ export function registerWalletCommands(program: Command): void {
   )
     .option('--json', 'print one JSON object')
     .action(async (o: WalletFlags & { json?: boolean }) => {
-      const { wallet: w, vault } = await openWallet('vigil wallet backup-status', o);
+      const opened = await openWallet('vigil wallet backup-status', o);
+      const { wallet: w, vault } = opened;
       try {
         const r = await verifyBackup({ wallet: w, vault, random: systemRandom });
         const live = r.status.liveClaim;
+        const recorded = await recordVerifiedNodes({
+          walletPath: o.wallet,
+          wallet: w,
+          password: opened.password,
+          scrypt: opened.scrypt,
+          urls: opened.newUrls,
+        });
         if (o.json) {
           out(
             JSON.stringify({
               ok: true,
+              recordedVaultUrls: recorded,
               attestation: r.attestationKind,
               insecure: r.insecure,
               tenant: r.receipt.tenant,
@@ -61,6 +71,9 @@ export function registerWalletCommands(program: Command): void {
             ? 'attestation: INSECURE development attestation (proves nothing about the node)'
             : `attestation: ${r.attestationKind}, measurements as pinned in the wallet`,
         );
+        if (recorded.length > 0) {
+          out(`recorded in the wallet file (each verified on its own): ${recorded.join(', ')}`);
+        }
         if (r.status.released) out('WARNING: the vault has already released this share');
         if (live)
           out(
