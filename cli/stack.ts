@@ -146,7 +146,9 @@ export async function startStack(opts: {
     };
     await writeFile(join(dataDir, STACK_FILE), `${JSON.stringify(info, null, 2)}\n`);
     let stopping: Promise<void> | undefined;
-    const clusterDown = cluster.exited.then(() => opts.log('the cluster supervisor exited'));
+    const clusterDown = cluster.exited.then(() => {
+      if (!stopping) opts.log('the cluster supervisor exited');
+    });
     // A cosigner that dies leaves the stack up (the vault still serves claims) but must not go
     // unnoticed: the banner said it pings every 2 s.
     void cosigner.exited.then((code) => {
