@@ -27,8 +27,16 @@ import { verifyBackup } from './backup.ts';
 import { cosignerFailure } from './cosigner-errors.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
+import { timedFetch } from './timed-fetch.ts';
 import { VaultClient } from './vault-client.ts';
 import type { AttestationTrust, EcdsaShareData, Wallet } from './wallet.ts';
+
+/**
+ * One cosigner request's deadline: generous, since a keygen may wait for the provider to make a
+ * Paillier key, but finite, so a cosigner that hangs is reported (as unreachable, with the hint
+ * to `vigil recover`) instead of leaving the user waiting forever.
+ */
+export const COSIGNER_TIMEOUT_MS = 120_000;
 
 function shareData(share: ClientKeyShare, setup: ClientSetup): EcdsaShareData {
   const rp = setup.rp;
@@ -89,12 +97,15 @@ export async function createWallet(args: {
   securityPolicy?: SecurityPolicy;
   /** Vault URLs to record and verify against (default: the one the cosigner reports). */
   vaultUrls?: string[];
+  /** How long one cosigner request may take (default COSIGNER_TIMEOUT_MS). */
+  cosignerTimeoutMs?: number;
 }): Promise<Wallet> {
   const authKey = secretScalar(args.random);
   let client: CosignerClient;
   try {
     client = await CosignerClient.register({
       baseUrl: args.cosignerUrl,
+      fetch: timedFetch(fetch, args.cosignerTimeoutMs ?? COSIGNER_TIMEOUT_MS),
       authSecretKey: authKey,
       scheme: args.kind,
       policy: args.policy,
@@ -174,6 +185,7 @@ function clientFor(w: Wallet, random: RandomBytes, securityPolicy?: SecurityPoli
   }
   return new CosignerClient({
     baseUrl: w.cosigner.url,
+    fetch: timedFetch(fetch, COSIGNER_TIMEOUT_MS),
     walletId: w.cosigner.walletId,
     authSecretKey: w.cosigner.authKey,
     rng: random,

@@ -76,6 +76,7 @@ export {
   measureThisMachine,
   type TimeLockView,
 } from './time-lock.ts';
+export { timedFetch } from './timed-fetch.ts';
 export {
   type AttestationResponse,
   type ClaimInfo,

@@ -15,6 +15,9 @@ import {
 } from '../vault/index.ts';
 import { ClientError } from './errors.ts';
 import { networkCause } from './network-error.ts';
+import { type Fetch, timedFetch } from './timed-fetch.ts';
+
+export type { Fetch };
 
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
@@ -51,8 +54,6 @@ export interface AttestationResponse {
   document: Uint8Array;
   cluster: { clusterId: string; clusterEncryptionKey: string; receiptKey: string };
 }
-
-export type Fetch = typeof fetch;
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
@@ -112,6 +113,8 @@ export interface VaultClientOptions {
 export class VaultClient {
   readonly urls: readonly string[];
   readonly #fetch: Fetch;
+  /** The fetch given, before the deadline is added (singleRound() passes it on). */
+  readonly #baseFetch: Fetch;
   readonly #retryDelaysMs: readonly number[];
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #timeoutMs: number;
@@ -119,10 +122,11 @@ export class VaultClient {
   constructor(urls: readonly string[], opts: VaultClientOptions = {}) {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
     this.urls = urls.map((u) => u.replace(/\/+$/, ''));
-    this.#fetch = opts.fetch ?? fetch;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#baseFetch = opts.fetch ?? fetch;
+    this.#fetch = timedFetch(this.#baseFetch, this.#timeoutMs);
     this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
   }
 
   /**
@@ -131,7 +135,7 @@ export class VaultClient {
    */
   singleRound(): VaultClient {
     return new VaultClient(this.urls, {
-      fetch: this.#fetch,
+      fetch: this.#baseFetch,
       retryDelaysMs: [],
       sleep: this.#sleep,
       requestTimeoutMs: this.#timeoutMs,
@@ -160,20 +164,11 @@ export class VaultClient {
     for (const base of this.urls) {
       let res: Response;
       let text: string;
-      // A ref'd timer, unlike AbortSignal.timeout's: a peer that accepts a connection and drops it
-      // can leave fetch pending with no handle open, and a CLI waiting on it would then exit
-      // mid-await (code 13) instead of reporting that the vault did not answer.
-      const deadline = new AbortController();
-      const timer = setTimeout(
-        () => deadline.abort(new DOMException('no answer in time', 'TimeoutError')),
-        this.#timeoutMs,
-      );
       try {
         res = await this.#fetch(`${base}${path}`, {
           method,
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: deadline.signal,
         });
         text = await res.text();
       } catch (err) {
@@ -182,8 +177,6 @@ export class VaultClient {
           cause: err,
         });
         continue;
-      } finally {
-        clearTimeout(timer);
       }
       if (text.length > MAX_RESPONSE_BYTES) {
         throw new ClientError('VAULT_RESPONSE', `vault response from ${base} is too large`);
