@@ -29,6 +29,8 @@ import type { StackInfo } from './stack.ts';
 
 export interface DemoOptions {
   stack: StackInfo;
+  /** The demo's own cosigner: step 5 stops it. */
+  provider: { url: string; pid: number };
   iterations: number;
   say: (line: string) => void;
 }
@@ -71,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const setup = makeEcdsaSetup(2048, systemRandom);
     const newWallet = () =>
       createWallet({
-        cosignerUrl: stack.cosignerUrl,
+        cosignerUrl: o.provider.url,
         kind: 'ecdsa-2p',
         policy: { group: 'rsa2048', iterations: o.iterations },
         attestation: {
@@ -123,11 +125,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     });
     say('      the cosigner pinged: the claim is cancelled');
 
-    step(5, `The provider vanishes: stopping the cosigner (pid ${stack.cosignerPid})`);
-    if (isProcessAlive(stack.cosignerPid)) process.kill(stack.cosignerPid, 'SIGTERM');
-    await waitFor('the cosigner to stop', 30, async () =>
-      isProcessAlive(stack.cosignerPid) ? undefined : true,
-    );
+    const { pid } = o.provider;
+    step(5, `The provider vanishes: stopping the demo's cosigner (pid ${pid})`);
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGTERM');
+    await waitFor('the cosigner to stop', 30, async () => (isProcessAlive(pid) ? undefined : true));
     say('      the cosigner is gone; no more pings');
 
     step(6, 'Recover: claim, solve the time lock, submit, open x2, rebuild the key');

@@ -12,11 +12,11 @@ describe('vigil CLI', () => {
     expect(program.helpInformation()).toContain('Usage: vigil');
   });
 
-  it('returns a non-zero code for an unknown command', async () => {
+  it('exits 2 (usage) for an unknown command', async () => {
     const quiet = process.stderr.write;
     process.stderr.write = () => true;
     try {
-      expect(await main(['node', 'vigil', 'no-such-command'])).not.toBe(0);
+      expect(await main(['node', 'vigil', 'no-such-command'])).toBe(2);
     } finally {
       process.stderr.write = quiet;
     }

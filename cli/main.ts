@@ -1,6 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { isNetworkFailure, networkCause } from '../client-lib/index.ts';
 import { registerCommands } from './commands/index.ts';
 import { CliExit } from './exit.ts';
+import { CommanderError, checkRequiredOptionsLast, commanderExitCode } from './usage.ts';
 
 export function buildProgram(): Command {
   const program = new Command('vigil')
@@ -9,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
+  checkRequiredOptionsLast(program);
   return program;
 }
 
@@ -22,8 +25,11 @@ export async function main(argv: string[]): Promise<number> {
       if (err.message) process.stderr.write(`${err.message}\n`);
       return err.code;
     }
-    if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof CommanderError) return commanderExitCode(err);
+    // An error no command turned into words: at least say what fetch() hid in its cause.
+    const text = err instanceof Error ? err.message : String(err);
+    const why = isNetworkFailure(err) ? ` (${networkCause(err)})` : '';
+    process.stderr.write(`vigil: ${text}${why}\n`);
     return 1;
   }
 }

@@ -8,7 +8,6 @@ import {
   type ClientKeyShare,
   type ClientSetup,
   CosignerClient,
-  CosignerHttpError,
   generateSafePrime,
   makeClientSetup,
   ringPedersenFromPrimes,
@@ -25,10 +24,19 @@ import {
   scalarToBytes,
 } from '../vault/index.ts';
 import { verifyBackup } from './backup.ts';
+import { cosignerFailure } from './cosigner-errors.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
+import { timedFetch } from './timed-fetch.ts';
 import { VaultClient } from './vault-client.ts';
 import type { AttestationTrust, EcdsaShareData, Wallet } from './wallet.ts';
+
+/**
+ * One cosigner request's deadline: generous, since a keygen may wait for the provider to make a
+ * Paillier key, but finite, so a cosigner that hangs is reported (as unreachable, with the hint
+ * to `vigil recover`) instead of leaving the user waiting forever.
+ */
+export const COSIGNER_TIMEOUT_MS = 120_000;
 
 function shareData(share: ClientKeyShare, setup: ClientSetup): EcdsaShareData {
   const rp = setup.rp;
@@ -62,13 +70,6 @@ function secretScalar(random: RandomBytes): Uint8Array {
   }
 }
 
-function cosignerFailure(err: unknown, what: string): never {
-  if (err instanceof ClientError) throw err;
-  const detail =
-    err instanceof CosignerHttpError ? `${err.code}: ${err.message}` : (err as Error).message;
-  throw new ClientError('VAULT_ERROR', `cosigner ${what} failed: ${detail}`, { cause: err });
-}
-
 /**
  * The client's ring-Pedersen parameters for two-party ECDSA keygen (two safe primes of
  * bits/2 each). At the default 2048 bits this takes a while: generate once per device.
@@ -87,17 +88,24 @@ export async function createWallet(args: {
   /** Which vault attestation to trust: pinned dev keys (local) or Nitro PCRs (production). */
   attestation: AttestationTrust;
   random: RandomBytes;
-  /** ECDSA only: the client's ring-Pedersen setup (makeEcdsaSetup). */
-  setup?: ClientSetup;
+  /**
+   * ECDSA only: the client's ring-Pedersen setup (makeEcdsaSetup), or a function that makes it:
+   * called only once the cosigner has accepted the registration and the policy, so a cosigner
+   * that is down or a policy it refuses is known before tens of seconds of safe primes.
+   */
+  setup?: ClientSetup | (() => ClientSetup);
   securityPolicy?: SecurityPolicy;
   /** Vault URLs to record and verify against (default: the one the cosigner reports). */
   vaultUrls?: string[];
+  /** How long one cosigner request may take (default COSIGNER_TIMEOUT_MS). */
+  cosignerTimeoutMs?: number;
 }): Promise<Wallet> {
   const authKey = secretScalar(args.random);
   let client: CosignerClient;
   try {
     client = await CosignerClient.register({
       baseUrl: args.cosignerUrl,
+      fetch: timedFetch(fetch, args.cosignerTimeoutMs ?? COSIGNER_TIMEOUT_MS),
       authSecretKey: authKey,
       scheme: args.kind,
       policy: args.policy,
@@ -105,7 +113,7 @@ export async function createWallet(args: {
       ...(args.securityPolicy ? { securityPolicy: args.securityPolicy } : {}),
     });
   } catch (err) {
-    cosignerFailure(err, 'registration');
+    cosignerFailure(err, 'registration', args.cosignerUrl, { walletExists: false });
   }
   let x1: Uint8Array;
   let key: Awaited<ReturnType<CosignerClient['keygenMusig']>>['key'];
@@ -113,17 +121,18 @@ export async function createWallet(args: {
   try {
     if (args.kind === 'ecdsa-2p') {
       if (!args.setup) throw new ClientError('NOT_IMPLEMENTED', 'ECDSA keygen needs a setup');
-      const kg = await client.keygen(args.setup);
+      const setup = typeof args.setup === 'function' ? args.setup() : args.setup;
+      const kg = await client.keygen(setup);
       x1 = scalarToBytes(kg.share.xClient);
       key = kg.key;
-      ecdsa = shareData(kg.share, args.setup);
+      ecdsa = shareData(kg.share, setup);
     } else {
       const kg = await client.keygenMusig();
       x1 = kg.secretKey;
       key = kg.key;
     }
   } catch (err) {
-    cosignerFailure(err, 'keygen');
+    cosignerFailure(err, 'keygen', client.baseUrl, { walletExists: false });
   }
   let receipt: Wallet['receipt'];
   let wallet: Wallet;
@@ -176,6 +185,7 @@ function clientFor(w: Wallet, random: RandomBytes, securityPolicy?: SecurityPoli
   }
   return new CosignerClient({
     baseUrl: w.cosigner.url,
+    fetch: timedFetch(fetch, COSIGNER_TIMEOUT_MS),
     walletId: w.cosigner.walletId,
     authSecretKey: w.cosigner.authKey,
     rng: random,
@@ -201,7 +211,7 @@ export async function signEcdsa(args: {
   try {
     sig = await clientFor(w, args.random).signEcdsa({ share, messageHash: args.messageHash });
   } catch (err) {
-    cosignerFailure(err, 'ECDSA signing');
+    cosignerFailure(err, 'ECDSA signing', w.cosigner.url, { walletExists: true });
   }
   const signature = signatureToCompact(sig);
   if (!secp256k1.verify(signature, args.messageHash, w.q, { prehash: false })) {
@@ -229,7 +239,7 @@ export async function signSchnorr(args: {
       message: args.message,
     });
   } catch (err) {
-    cosignerFailure(err, 'MuSig2 signing');
+    cosignerFailure(err, 'MuSig2 signing', w.cosigner.url, { walletExists: true });
   }
   if (!schnorr.verify(sig, args.message, w.q.subarray(1))) {
     throw new ClientError('KEY_MISMATCH', 'the MuSig2 signature does not verify under Q');
@@ -263,7 +273,7 @@ export async function refreshWallet(args: {
       setup,
     });
   } catch (err) {
-    cosignerFailure(err, 'refresh');
+    cosignerFailure(err, 'refresh', w.cosigner.url, { walletExists: true });
   }
   const key = r.key;
   const c = key.vault.cluster;

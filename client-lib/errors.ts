@@ -13,6 +13,8 @@ export type ClientErrorCode =
   | 'VAULT_UNREACHABLE'
   | 'VAULT_ERROR'
   | 'VAULT_RESPONSE'
+  | 'COSIGNER_UNREACHABLE'
+  | 'COSIGNER_ERROR'
   | 'CLAIM_CANCELLED'
   | 'CLAIM_CONFLICT'
   | 'CLAIM_STATE'
@@ -23,19 +25,27 @@ export type ClientErrorCode =
 
 export class ClientError extends Error {
   readonly code: ClientErrorCode;
-  /** For VAULT_ERROR: the vault's own error code and HTTP status. */
+  /** For VAULT_ERROR and COSIGNER_ERROR: the server's own error code and HTTP status. */
   readonly vaultCode: string | undefined;
   readonly status: number | undefined;
+  /** For CLAIM_CANCELLED: whether a ping cancelled the claim or a cluster restart voided it. */
+  readonly claimStatus: 'cancelled' | 'voided' | undefined;
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    details: { vaultCode?: string; status?: number; cause?: unknown } = {},
+    details: {
+      vaultCode?: string;
+      status?: number;
+      claimStatus?: 'cancelled' | 'voided';
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ClientError';
     this.code = code;
     this.vaultCode = details.vaultCode;
     this.status = details.status;
+    this.claimStatus = details.claimStatus;
   }
 }

@@ -21,6 +21,7 @@ export {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
+export { type ClaimWatchEvents, isVaultUnavailable, watchClaim } from './claim-watch.ts';
 export {
   createWallet,
   makeEcdsaSetup,
@@ -50,7 +51,13 @@ export {
   musig2Coefficients,
   reconstructPrivateKey,
 } from './keys.ts';
+export { isNetworkFailure, networkCause } from './network-error.ts';
 export { PASSWORD_ENV, readPassword } from './password.ts';
+export {
+  type PasswordStrength,
+  passwordStrength,
+  WEAK_BELOW_SCORE,
+} from './password-strength.ts';
 export { type RandomBytes, systemRandom } from './random.ts';
 export {
   beginClaim,
@@ -63,6 +70,13 @@ export {
   solveClaim,
   submitSolution,
 } from './recovery.ts';
+export {
+  DESKTOP_RATE,
+  describeTimeLock,
+  measureThisMachine,
+  type TimeLockView,
+} from './time-lock.ts';
+export { timedFetch } from './timed-fetch.ts';
 export {
   type AttestationResponse,
   type ClaimInfo,

@@ -5,7 +5,8 @@
  * Ctrl-C at any point resumes where it stopped; once the release is stored nothing needs the network.
  */
 
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   bytesEqual,
@@ -22,6 +23,7 @@ import {
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
+import { isVaultUnavailable, watchClaim } from './claim-watch.ts';
 import type { ScryptParams } from './envelope.ts';
 import { ClientError } from './errors.ts';
 import { type ExportedKey, exportPrivateKey, reconstructPrivateKey } from './keys.ts';
@@ -41,9 +43,20 @@ export interface RecoveryFiles {
 export type RecoveryEvent =
   | { type: 'claim-sent'; resumed: boolean }
   | { type: 'claim-committed'; claim: CommittedClaim; existing: boolean }
+  /** A claim committed in an earlier run, taken up again from the claim state. */
+  | { type: 'claim-resumed'; claim: CommittedClaim }
+  /** The first progress of this run: `done` > 0 when the checkpoints held earlier work. */
+  | { type: 'solve-started'; done: number; total: number; phase: SolveProgress['phase'] }
   | { type: 'solve-progress'; progress: SolveProgress }
   | { type: 'solved' }
-  | { type: 'released'; offline: boolean };
+  /** The vault did not answer (once per outage); the solve, or the wait to submit, goes on. */
+  | { type: 'vault-unreachable'; reason: string; while: 'solving' | 'submitting' }
+  | { type: 'vault-reachable' }
+  /** A claim ended without a release; with `renewing`, a new claim follows. */
+  | { type: 'claim-ended'; claimId: Uint8Array; status: 'cancelled' | 'voided'; renewing: boolean }
+  | { type: 'released'; offline: boolean }
+  /** The solver's files for the released claim were deleted (they can run to hundreds of MB). */
+  | { type: 'checkpoints-removed'; path: string };
 
 export function defaultRecoveryPaths(walletPath: string): {
   claimStatePath: string;
@@ -62,6 +75,13 @@ function fromInfo(c: ClaimInfo): CommittedClaim {
   };
 }
 
+function solveAborted(): ClientError {
+  return new ClientError(
+    'SOLVE_ABORTED',
+    'solve interrupted; run again to resume from the checkpoints',
+  );
+}
+
 function cancelled(status: ClaimStatus): ClientError {
   const why =
     status === 'cancelled'
@@ -72,7 +92,9 @@ function cancelled(status: ClaimStatus): ClientError {
         ? 'the vault cluster restarted and voided every pending claim (rollback protection); ' +
           'start a new claim (vigil recover --new-claim).'
         : `the claim is ${status}`;
-  return new ClientError('CLAIM_CANCELLED', `claim no longer live: ${why}`);
+  return new ClientError('CLAIM_CANCELLED', `claim no longer live: ${why}`, {
+    ...(status === 'cancelled' || status === 'voided' ? { claimStatus: status } : {}),
+  });
 }
 
 /**
@@ -112,7 +134,10 @@ export async function beginClaim(args: {
       state = undefined;
     }
   }
-  if (state?.claim) return state;
+  if (state?.claim) {
+    args.onEvent?.({ type: 'claim-resumed', claim: state.claim });
+    return state;
+  }
   const resumed = state !== undefined;
   if (!state) {
     const ephemeralSecretKey = args.random(32);
@@ -156,41 +181,42 @@ export async function beginClaim(args: {
 
 /**
  * Solves the claim's VDF in `checkpointDir/<claimId>`, resuming from what is there. With `watch`,
- * polls the claim and stops early with CLAIM_CANCELLED when a ping ends it.
+ * polls the claim and stops early with CLAIM_CANCELLED when a ping or a restart ends it; a vault
+ * it cannot reach does not stop the solve (`onUnreachable` / `onReachable` say so).
  */
 export async function solveClaim(args: {
   claim: CommittedClaim;
   checkpointDir: string;
   signal?: AbortSignal;
   onProgress?: (p: SolveProgress) => void;
-  watch?: { vault: VaultClient; intervalMs: number };
+  watch?: {
+    vault: VaultClient;
+    intervalMs: number;
+    onUnreachable?: (reason: string) => void;
+    onReachable?: () => void;
+  };
   workers?: 'auto' | 'never' | number;
 }): Promise<VdfProofRecord> {
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   args.signal?.addEventListener('abort', onAbort);
   if (args.signal?.aborted) controller.abort();
-  let ended: ClaimStatus | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  if (args.watch) {
-    const { vault, intervalMs } = args.watch;
-    const poll = async () => {
-      try {
-        const c = await vault.getClaim(args.claim.claimId);
-        if (c.status !== 'live' && c.status !== 'released') {
-          ended = c.status;
-          controller.abort();
-          return;
-        }
-      } catch {
-        // The vault being briefly unreachable must not stop a week-long solve.
-      }
-      timer = setTimeout(poll, intervalMs);
-      timer.unref();
-    };
-    timer = setTimeout(poll, intervalMs);
-    timer.unref();
-  }
+  let ended: 'cancelled' | 'voided' | undefined;
+  const watch = args.watch
+    ? watchClaim({
+        vault: args.watch.vault,
+        claimId: args.claim.claimId,
+        intervalMs: args.watch.intervalMs,
+        events: {
+          onEnded: (status) => {
+            ended = status;
+            controller.abort();
+          },
+          ...(args.watch.onUnreachable ? { onUnreachable: args.watch.onUnreachable } : {}),
+          ...(args.watch.onReachable ? { onReachable: args.watch.onReachable } : {}),
+        },
+      })
+    : undefined;
   try {
     return await solve({
       group: args.claim.group,
@@ -203,15 +229,10 @@ export async function solveClaim(args: {
     });
   } catch (err) {
     if (ended) throw cancelled(ended);
-    if (err instanceof VdfError && err.code === 'VDF_ABORTED') {
-      throw new ClientError(
-        'SOLVE_ABORTED',
-        'solve interrupted; run again to resume from the checkpoints',
-      );
-    }
+    if (err instanceof VdfError && err.code === 'VDF_ABORTED') throw solveAborted();
     throw err;
   } finally {
-    clearTimeout(timer);
+    watch?.stop();
     args.signal?.removeEventListener('abort', onAbort);
   }
 }
@@ -272,7 +293,11 @@ export interface RecoveryResult {
   offline: boolean;
 }
 
-/** The whole recovery, resumable at every step. */
+/**
+ * The whole recovery, resumable at every step. With `renew`, a claim voided by a cluster restart
+ * is replaced by a new one and the recovery goes on; a claim cancelled by a ping still ends it,
+ * because the provider is alive and would cancel the next claim too.
+ */
 export async function recoverWallet(args: {
   wallet: Wallet;
   vault?: VaultClient;
@@ -280,50 +305,172 @@ export async function recoverWallet(args: {
   random: RandomBytes;
   signal?: AbortSignal;
   fresh?: boolean;
+  renew?: boolean;
   watchIntervalMs?: number;
   workers?: 'auto' | 'never' | number;
   onEvent?: (e: RecoveryEvent) => void;
 }): Promise<RecoveryResult> {
   const { wallet, files } = args;
+  const emit = (e: RecoveryEvent) => args.onEvent?.(e);
   const saved = await loadClaimState(files.claimStatePath, files.password);
   if (saved?.release && saved.claim && bytesEqual(saved.walletId, wallet.walletId)) {
-    args.onEvent?.({ type: 'released', offline: true });
-    return finish(wallet, saved, true);
+    emit({ type: 'released', offline: true });
+    const result = finish(wallet, saved, true);
+    await removeCheckpoints(files.checkpointDir, saved.claim.claimId, emit);
+    return result;
   }
   const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
-  let state = await beginClaim({
-    wallet,
-    vault,
-    files,
-    random: args.random,
-    ...(args.fresh ? { fresh: true } : {}),
-    ...(args.onEvent ? { onEvent: args.onEvent } : {}),
-  });
-  const claim = state.claim as CommittedClaim;
-  if (!state.release) {
-    const info = await vault.getClaim(claim.claimId);
-    if (info.status === 'released' && info.release) {
-      state = { ...state, release: info.release };
-    } else {
-      if (info.status !== 'live') throw cancelled(info.status);
-      const solution = await solveClaim({
-        claim,
-        checkpointDir: files.checkpointDir,
-        ...(args.signal ? { signal: args.signal } : {}),
-        onProgress: (progress) => args.onEvent?.({ type: 'solve-progress', progress }),
-        ...(args.watchIntervalMs ? { watch: { vault, intervalMs: args.watchIntervalMs } } : {}),
-        ...(args.workers ? { workers: args.workers } : {}),
-      });
-      args.onEvent?.({ type: 'solved' });
-      state = { ...state, release: await submitSolution({ vault, claim, solution }) };
-    }
-    await saveClaimState(files.claimStatePath, state, files.password, {
+  const reach = reachability(emit);
+  let fresh = args.fresh === true;
+  for (;;) {
+    const state = await beginClaim({
+      wallet,
+      vault,
+      files,
       random: args.random,
-      ...(files.scrypt ? { scrypt: files.scrypt } : {}),
+      ...(fresh ? { fresh: true } : {}),
+      ...(args.onEvent ? { onEvent: args.onEvent } : {}),
     });
+    try {
+      const release = state.release ?? (await solveAndSubmit(args, vault, state, reach));
+      const done = { ...state, release };
+      if (!state.release) {
+        await saveClaimState(files.claimStatePath, done, files.password, {
+          random: args.random,
+          ...(files.scrypt ? { scrypt: files.scrypt } : {}),
+        });
+      }
+      emit({ type: 'released', offline: false });
+      const result = finish(wallet, done, false);
+      await removeCheckpoints(files.checkpointDir, (done.claim as CommittedClaim).claimId, emit);
+      return result;
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.code !== 'CLAIM_CANCELLED' || !err.claimStatus) {
+        throw err;
+      }
+      const renewing = args.renew === true && err.claimStatus === 'voided';
+      emit({
+        type: 'claim-ended',
+        claimId: (state.claim as CommittedClaim).claimId,
+        status: err.claimStatus,
+        renewing,
+      });
+      if (!renewing) throw err;
+      fresh = true;
+    }
   }
-  args.onEvent?.({ type: 'released', offline: false });
-  return finish(wallet, state, false);
+}
+
+/**
+ * Deletes a released claim's checkpoints, and their root when nothing else is in it. Only once
+ * the key is rebuilt and checked: the release is then in the claim state, and nothing the solver
+ * wrote can be needed again.
+ */
+async function removeCheckpoints(
+  root: string,
+  claimId: Uint8Array,
+  emit: (e: RecoveryEvent) => void,
+): Promise<void> {
+  const path = join(root, toHex(claimId));
+  if (!existsSync(path)) return;
+  await rm(path, { recursive: true, force: true });
+  await rmdir(root).catch(() => {}); // not empty (another claim's files): leave it
+  emit({ type: 'checkpoints-removed', path });
+}
+
+/** Turns failed and good vault answers into one event per outage and one per return. */
+function reachability(emit: (e: RecoveryEvent) => void) {
+  let down = false;
+  return {
+    down(reason: string, phase: 'solving' | 'submitting') {
+      if (down) return;
+      down = true;
+      emit({ type: 'vault-unreachable', reason, while: phase });
+    },
+    up() {
+      if (!down) return;
+      down = false;
+      emit({ type: 'vault-reachable' });
+    },
+  };
+}
+
+/** Checks the claim, solves it (watched), and submits; the vault may be away for any of it. */
+async function solveAndSubmit(
+  args: Parameters<typeof recoverWallet>[0],
+  vault: VaultClient,
+  state: ClaimState,
+  reach: ReturnType<typeof reachability>,
+): Promise<Release> {
+  const claim = state.claim as CommittedClaim;
+  try {
+    const info = await vault.getClaim(claim.claimId);
+    reach.up();
+    if (info.status === 'released' && info.release) return info.release;
+    if (info.status !== 'live') throw cancelled(info.status);
+  } catch (err) {
+    // A saved claim is solved even while the vault is away: the watch checks it later.
+    if (!isVaultUnavailable(err)) throw err;
+    reach.down(err.message, 'solving');
+  }
+  let started = false;
+  const solution = await solveClaim({
+    claim,
+    checkpointDir: args.files.checkpointDir,
+    ...(args.signal ? { signal: args.signal } : {}),
+    onProgress: (progress) => {
+      if (!started) {
+        started = true;
+        args.onEvent?.({
+          type: 'solve-started',
+          done: progress.done,
+          total: progress.total,
+          phase: progress.phase,
+        });
+      }
+      args.onEvent?.({ type: 'solve-progress', progress });
+    },
+    ...(args.watchIntervalMs
+      ? {
+          watch: {
+            vault,
+            intervalMs: args.watchIntervalMs,
+            onUnreachable: (reason: string) => reach.down(reason, 'solving'),
+            onReachable: () => reach.up(),
+          },
+        }
+      : {}),
+    ...(args.workers ? { workers: args.workers } : {}),
+  });
+  args.onEvent?.({ type: 'solved' });
+  // The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing.
+  for (;;) {
+    try {
+      const release = await submitSolution({ vault, claim, solution });
+      reach.up();
+      return release;
+    } catch (err) {
+      if (!isVaultUnavailable(err)) throw err;
+      reach.down(err.message, 'submitting');
+      await pause(args.watchIntervalMs ?? 30_000, args.signal);
+    }
+  }
+}
+
+/** Waits `ms`, or throws SOLVE_ABORTED as soon as the signal fires. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(solveAborted());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(solveAborted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function finish(wallet: Wallet, state: ClaimState, offline: boolean): RecoveryResult {

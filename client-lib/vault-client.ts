@@ -14,6 +14,10 @@ import {
   toHex,
 } from '../vault/index.ts';
 import { ClientError } from './errors.ts';
+import { networkCause } from './network-error.ts';
+import { type Fetch, timedFetch } from './timed-fetch.ts';
+
+export type { Fetch };
 
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
@@ -50,8 +54,6 @@ export interface AttestationResponse {
   document: Uint8Array;
   cluster: { clusterId: string; clusterEncryptionKey: string; receiptKey: string };
 }
-
-export type Fetch = typeof fetch;
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
@@ -104,20 +106,40 @@ export interface VaultClientOptions {
    *  unavailable (an election, a restart). Default 0.5 s, 1 s, 2 s, 4 s. */
   retryDelaysMs?: readonly number[];
   sleep?: (ms: number) => Promise<void>;
+  /** How long one request may take before the node counts as unreachable. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 export class VaultClient {
   readonly urls: readonly string[];
   readonly #fetch: Fetch;
+  /** The fetch given, before the deadline is added (singleRound() passes it on). */
+  readonly #baseFetch: Fetch;
   readonly #retryDelaysMs: readonly number[];
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #timeoutMs: number;
 
   constructor(urls: readonly string[], opts: VaultClientOptions = {}) {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
     this.urls = urls.map((u) => u.replace(/\/+$/, ''));
-    this.#fetch = opts.fetch ?? fetch;
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#baseFetch = opts.fetch ?? fetch;
+    this.#fetch = timedFetch(this.#baseFetch, this.#timeoutMs);
     this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * The same client with a single pass over the URLs: for a caller that checks again on its own
+   * schedule (a claim watch), so an outage is noticed at once instead of after the backoff rounds.
+   */
+  singleRound(): VaultClient {
+    return new VaultClient(this.urls, {
+      fetch: this.#baseFetch,
+      retryDelaysMs: [],
+      sleep: this.#sleep,
+      requestTimeoutMs: this.#timeoutMs,
+    });
   }
 
   /** Writes reaching a follower are redirected (307) to the leader; fetch follows them. */
@@ -138,22 +160,24 @@ export class VaultClient {
     body?: unknown,
   ): Promise<{ ok: true; value: unknown } | { ok: false; error: ClientError | undefined }> {
     let lastError: ClientError | undefined;
+    const unreachable: string[] = [];
     for (const base of this.urls) {
       let res: Response;
+      let text: string;
       try {
         res = await this.#fetch(`${base}${path}`, {
           method,
           headers: body === undefined ? {} : { 'content-type': 'application/json' },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
         });
+        text = await res.text();
       } catch (err) {
+        unreachable.push(`${base} (${networkCause(err)})`);
         lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${base}`, {
           cause: err,
         });
         continue;
       }
-      const text = await res.text();
       if (text.length > MAX_RESPONSE_BYTES) {
         throw new ClientError('VAULT_RESPONSE', `vault response from ${base} is too large`);
       }
@@ -167,7 +191,7 @@ export class VaultClient {
       const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const vaultCode = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
       const message = typeof e?.message === 'string' ? e.message : res.statusText;
-      const err = new ClientError('VAULT_ERROR', `vault: ${vaultCode}: ${message}`, {
+      const err = new ClientError('VAULT_ERROR', `vault at ${base}: ${vaultCode}: ${message}`, {
         vaultCode,
         status: res.status,
       });
@@ -176,6 +200,14 @@ export class VaultClient {
         continue;
       }
       throw err;
+    }
+    if (lastError?.code === 'VAULT_UNREACHABLE') {
+      // Every node failed on the network: name each with its own cause, not just the last.
+      const where =
+        unreachable.length > 1 ? `any of its nodes: ${unreachable.join('; ')}` : unreachable[0];
+      lastError = new ClientError('VAULT_UNREACHABLE', `cannot reach the vault at ${where}`, {
+        cause: lastError.cause,
+      });
     }
     return { ok: false, error: lastError };
   }

@@ -1,17 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  beginClaim,
-  decodeWif,
-  saveWallet,
-  systemRandom,
-  VaultClient,
-  type Wallet,
-} from '../client-lib/index.ts';
+import { decodeWif, saveWallet, systemRandom, type Wallet } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { encodePoint, Point } from '../vault/index.ts';
+import { claimBeside } from './support/claims.ts';
 import { runCli } from './support/cli.ts';
 import { startVigil } from './support/processes.ts';
 
@@ -193,17 +187,7 @@ describe('vigil wallet / recover / claim (in-process)', () => {
 
   it('exits 3 with a clear message when a ping cancelled the claim, and --new-claim starts over', async () => {
     const { path, wallet } = await walletFile();
-    await beginClaim({
-      wallet,
-      vault: new VaultClient([vault.url]),
-      files: {
-        claimStatePath: `${path}.claim`,
-        checkpointDir: `${path}.vdf`,
-        password: 'hunter22',
-        scrypt: fast.scrypt,
-      },
-      random: systemRandom,
-    });
+    await claimBeside(path, wallet, vault.url, 'hunter22');
     expect(await vault.ping()).toHaveLength(1);
     const r = await runCli('recover', '--wallet', path, '--password-file', passwordFile);
     expect(r.code).toBe(3);
@@ -248,6 +232,33 @@ describe('vigil wallet / recover / claim (in-process)', () => {
   });
 });
 
+describe('usage errors (real processes)', () => {
+  it('exit 2 and name the first real mistake: an unknown flag before a missing required one', async () => {
+    const run = async (...args: string[]) => {
+      const p = startVigil(args);
+      return { code: await p.exited, output: p.output() };
+    };
+    const [misspelt, missing, unknownCommand, badValue, help] = await Promise.all([
+      run('recover', '--walet', 'x'),
+      run('claim', 'status'),
+      run('no-such-command'),
+      run('recover', '--wallet'),
+      run('recover', '--help'),
+    ]);
+    expect(misspelt.code, misspelt.output).toBe(2);
+    expect(misspelt.output).toMatch(/unknown option '--walet'/);
+    expect(misspelt.output).toMatch(/Did you mean --wallet\?/);
+    expect(misspelt.output).not.toMatch(/required option/);
+    expect(missing.code, missing.output).toBe(2);
+    expect(missing.output).toMatch(/required option '--wallet <file>' not specified/);
+    expect(unknownCommand.code, unknownCommand.output).toBe(2);
+    expect(unknownCommand.output).toMatch(/unknown command 'no-such-command'/);
+    expect(badValue.code, badValue.output).toBe(2);
+    expect(badValue.output).toMatch(/argument missing/);
+    expect(help.code, help.output).toBe(0);
+  }, 60_000);
+});
+
 describe('vigil recover as a real process', () => {
   it('survives SIGKILL mid-solve and resumes from the checkpoints to the right key', async () => {
     const { path, wallet } = await walletFile('additive', {
@@ -280,10 +291,17 @@ describe('vigil recover as a real process', () => {
     const code = await second.exited;
     expect(code, second.output()).toBe(0);
     expect(second.output()).not.toMatch(/claim sent/); // the saved claim was resumed, not re-sent
+    expect(second.output()).toMatch(/resuming the saved claim [0-9a-f]{64}/);
+    expect(second.output()).toMatch(
+      /resuming from \d+\.\d% \([1-9]\d* of 1500000 squarings already done\)/,
+    );
     const line = second
       .output()
       .split('\n')
       .find((l) => l.startsWith('{'));
     expect(pointOf(JSON.parse(line as string).hex)).toEqual(wallet.q);
+    // Recovered: the solver's checkpoints are gone, and the user is told.
+    expect(second.output()).toMatch(/removed the solver's checkpoints/);
+    expect(existsSync(vdfDir)).toBe(false);
   }, 60_000);
 });

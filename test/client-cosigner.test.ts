@@ -6,6 +6,7 @@
  */
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
@@ -31,6 +32,16 @@ import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test
 import { type Cosigner, openCosigner } from '../cosigner/index.ts';
 import { DevAttestationVerifier, encodePoint, KeyFileSealer, Point } from '../vault/index.ts';
 import { runCli } from './support/cli.ts';
+import { startVigil } from './support/processes.ts';
+
+/** A loopback URL where nothing listens (a port just released). */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return `http://127.0.0.1:${port}`;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-client-cosigner-'));
 const securityPolicy = { paillierBits: 2048, ringPedersenBits: 1024 };
@@ -284,6 +295,46 @@ describe('client-lib with a real cosigner', () => {
     expect(badHash.code).toBe(2);
   }, 120_000);
 
+  it('vigil wallet create checks the cosigner and the policy before generating safe primes', async () => {
+    const pwFile = join(dir, 'pw-create');
+    writeFileSync(pwFile, 'pw\n');
+    const devKey = Buffer.from(vault.devKey).toString('hex');
+    const create = (cosigner: string, iterations: string) =>
+      startVigil([
+        'wallet',
+        'create',
+        '--cosigner',
+        cosigner,
+        '--iterations',
+        iterations,
+        '--out',
+        join(dir, `never-${iterations}.vigil`),
+        '--dev-attestation-key',
+        devKey,
+        '--password-file',
+        pwFile,
+        '--scrypt-log-n',
+        '10',
+      ]);
+    // The cosigner's limits stop at 5000 squarings; the refusal comes before any safe prime.
+    const refused = create(cosignerUrl, '1000000');
+    expect(await refused.exited, refused.output()).toBe(1);
+    expect(refused.output()).toMatch(
+      new RegExp(`cosigner at ${cosignerUrl}: registration failed: COSIGNER_POLICY_REJECTED`),
+    );
+    expect(refused.output()).not.toMatch(/safe primes/);
+    // The password ("pw") is weak: said before the cosigner is asked, without echoing it.
+    expect(refused.output()).toMatch(
+      /WARNING: this password is easy to guess \(strength [0-2] of 4\)/,
+    );
+    const down = create(await deadUrl(), '64');
+    expect(await down.exited, down.output()).toBe(1);
+    expect(down.output()).toMatch(
+      /cannot reach the cosigner at http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED/,
+    );
+    expect(down.output()).not.toMatch(/safe primes|vigil recover/);
+  }, 60_000);
+
   it('recovers both keys after the cosigner is gone; the keys sign on their own', async () => {
     await cosigner.close();
     for (const [name, w] of [
@@ -305,4 +356,18 @@ describe('client-lib with a real cosigner', () => {
       expect(checkKeyIndependently(r.secretKey, w.q).opensslEcdsa).toBe(true);
     }
   }, 60_000);
+
+  it('vigil wallet sign names the cosigner that is gone and points to vigil recover', async () => {
+    const path = join(dir, 'gone.vigil');
+    await saveWallet(path, musigWallet, 'pw', fast);
+    const sign = startVigil(['wallet', 'sign', '--wallet', path, '--message', 'hello'], {
+      VIGIL_WALLET_PASSWORD: 'pw',
+    });
+    expect(await sign.exited, sign.output()).toBe(1);
+    expect(sign.output()).toMatch(
+      new RegExp(`cannot reach the cosigner at ${cosignerUrl} \\(connect ECONNREFUSED`),
+    );
+    expect(sign.output()).toMatch(/vigil recover --wallet/);
+    expect(sign.output()).not.toMatch(/fetch failed/);
+  }, 30_000);
 });

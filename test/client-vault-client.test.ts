@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ClientError, type Fetch, VaultClient } from '../client-lib/index.ts';
+import { repoRoot } from './support/processes.ts';
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -55,14 +57,24 @@ describe('VaultClient', () => {
   });
 
   it('gives up after its rounds with VAULT_UNREACHABLE, and rejects malformed or huge answers', async () => {
-    const down = scripted(Array.from({ length: 6 }, () => () => new TypeError('refused')));
+    const refused = () => {
+      const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+        code: 'ECONNREFUSED',
+      });
+      return new TypeError('fetch failed', { cause });
+    };
+    const down = scripted(Array.from({ length: 6 }, () => refused));
     const v = new VaultClient(['http://a', 'http://b'], {
       fetch: down.f,
       retryDelaysMs: [1, 1],
       sleep: async () => {},
     });
-    expect(await v.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe(
-      'VAULT_UNREACHABLE',
+    const err = (await v.claimNonce(walletId).catch((e: unknown) => e)) as ClientError;
+    expect(err.code).toBe('VAULT_UNREACHABLE');
+    // Each node is named with the reason fetch hid in its `cause`, not "fetch failed".
+    expect(err.message).toBe(
+      'cannot reach the vault at any of its nodes: http://a (connect ECONNREFUSED 127.0.0.1:1); ' +
+        'http://b (connect ECONNREFUSED 127.0.0.1:1)',
     );
     expect(down.calls).toHaveLength(6);
 
@@ -73,4 +85,37 @@ describe('VaultClient', () => {
     const v3 = new VaultClient(['http://a'], { fetch: huge.f });
     expect(await v3.claimNonce(walletId).catch((e: ClientError) => e.code)).toBe('VAULT_RESPONSE');
   });
+
+  it('times out a request left hanging, so a process waiting on nothing else does not just exit', async () => {
+    // A peer that accepts and drops the connection can leave fetch pending with no handle open;
+    // with an unref'd timeout the child below exited with code 13 and printed nothing.
+    const code = [
+      "import { createServer } from 'node:net';",
+      "import { VaultClient } from './client-lib/index.ts';",
+      'const server = createServer((c) => c.destroy());',
+      "await new Promise((r) => server.listen(0, '127.0.0.1', r));",
+      'server.unref();',
+      "const v = new VaultClient(['http://127.0.0.1:' + server.address().port], {",
+      '  retryDelaysMs: [],',
+      '  requestTimeoutMs: 500,',
+      '});',
+      'try { await v.claimNonce(new Uint8Array(32)); } catch (e) { console.log(e.code, e.message); }',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exit = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(exit, out).toBe(0);
+    expect(out).toMatch(
+      /VAULT_UNREACHABLE cannot reach the vault at http:\/\/127\.0\.0\.1:\d+ \((no answer within the time limit|read ECONNRESET|other side closed)\)/,
+    );
+  }, 30_000);
 });

@@ -94,7 +94,7 @@ describe('vigil cosigner start', () => {
         child.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /cosigner listening on (\S+)/.exec(out);
-          if (m && /ping key [0-9a-f]{64}/.test(out)) {
+          if (m && /ping key [0-9a-f]{64}/.test(out) && /time locks offered/.test(out)) {
             clearTimeout(timer);
             resolve(m[1] as string);
           }
@@ -104,6 +104,10 @@ describe('vigil cosigner start', () => {
       const tenant = (await (await fetch(`${url}/v1/tenant`)).json()) as Record<string, string>;
       expect(tenant.tenant).toBe('acme');
       expect(out).toContain(tenant.pingKey as string);
+      // The offered policy in time, not only squarings (defaults: rsa2048 and class1024).
+      expect(out).toMatch(
+        /rsa2048: [\d,]+ to [\d,]+ squarings = .* for the fastest known attacker; a user on a typical desktop waits .* to /,
+      );
       // The tenant is not registered at the vault, so pings are refused and counted as such.
       let metrics = '';
       for (

@@ -1,7 +1,7 @@
 /** `vigil claim status`: the saved claim and what the vault says about it. */
 import type { Command } from 'commander';
 import { defaultRecoveryPaths, loadClaimState } from '../../client-lib/index.ts';
-import { addWalletOptions, exitFor, openWallet, type WalletFlags } from './recover.ts';
+import { addWalletOptions, exitFor, openWallet, type WalletFlags } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CosignerError, parseCosignerConfig, startCosignerServer } from '../../cosigner/index.ts';
 import { CliExit } from '../exit.ts';
 import { runUntilSignal } from '../signals.ts';
+import { policyRangeLines } from '../time-lock-report.ts';
 
 export function registerCosignerCommands(program: Command): void {
   const cosigner = program.command('cosigner').description("run the wallet provider's cosigner");
@@ -64,8 +65,10 @@ export function registerCosignerCommands(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env VIGIL_LOG_LEVEL)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       let running: Awaited<ReturnType<typeof startCosignerServer>>;
+      let config: ReturnType<typeof parseCosignerConfig>;
       try {
-        running = await startCosignerServer(parseCosignerConfig(flags, process.env));
+        config = parseCosignerConfig(flags, process.env);
+        running = await startCosignerServer(config);
       } catch (err) {
         if (err instanceof CosignerError) {
           throw new CliExit(2, `vigil cosigner start: ${err.message}`);
@@ -75,6 +78,16 @@ export function registerCosignerCommands(program: Command): void {
       const t = running.cosigner.tenantKeys;
       process.stdout.write(
         `cosigner listening on ${running.url}\ntenant ${t.tenant}\ntenant key ${t.tenantKey}\nping key ${t.pingKey}\n`,
+      );
+      // What the offered policies mean for the provider's users, in time rather than squarings.
+      process.stdout.write(
+        [
+          'time locks offered to wallets:',
+          ...config.groups.flatMap((g) =>
+            policyRangeLines(g, config.minIterations, config.maxIterations),
+          ),
+          '',
+        ].join('\n'),
       );
       await runUntilSignal(() => running.close());
     });

@@ -1,91 +1,20 @@
 /**
  * `vigil recover`: claim, solve with a progress bar and ETA (resumable), submit, and export the
- * private key. A thin shell over client-lib; shared option handling for the user commands.
+ * private key. A thin shell over client-lib.
  */
 import type { Command } from 'commander';
 import {
   ClientError,
   checkKeyIndependently,
   defaultRecoveryPaths,
-  loadWallet,
-  MAX_ENVELOPE_BYTES,
-  parseEnvelope,
-  readBoundedFile,
-  readPassword,
   recoverWallet,
-  type ScryptParams,
   systemRandom,
-  VaultClient,
-  type Wallet,
 } from '../../client-lib/index.ts';
+import { askYesNo } from '../ask.ts';
 import { CliExit } from '../exit.ts';
-import { formatDuration, progressBar } from '../progress.ts';
-
-/** Exit codes of the user commands (docs/client.md). */
-export const EXIT = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  claimCancelled: 3,
-  backupInvalid: 4,
-  interrupted: 130,
-} as const;
-
-export function exitFor(command: string, err: unknown): never {
-  if (err instanceof CliExit) throw err;
-  if (!(err instanceof ClientError)) throw err;
-  const code =
-    err.code === 'CLAIM_CANCELLED'
-      ? EXIT.claimCancelled
-      : err.code === 'ATTESTATION_INVALID' || err.code === 'BACKUP_INVALID'
-        ? EXIT.backupInvalid
-        : err.code === 'SOLVE_ABORTED'
-          ? EXIT.interrupted
-          : err.code.startsWith('WALLET_') || err.code === 'PASSWORD_UNAVAILABLE'
-            ? EXIT.usage
-            : EXIT.failed;
-  throw new CliExit(code, `${command}: ${err.message}`);
-}
-
-export interface WalletFlags {
-  wallet: string;
-  passwordFile?: string;
-  vault?: string[];
-}
-
-export function addWalletOptions(c: Command, vault = true): Command {
-  c.requiredOption('--wallet <file>', 'the encrypted wallet file').option(
-    '--password-file <file>',
-    'read the wallet password from this file (else VIGIL_WALLET_PASSWORD or a prompt)',
-  );
-  if (vault) {
-    c.option(
-      '--vault <url>',
-      "a vault node URL (repeatable; default: the wallet's vault URLs)",
-      (v: string, acc: string[] = []) => [...acc, v],
-    );
-  }
-  return c;
-}
-
-export async function openWallet(
-  command: string,
-  flags: WalletFlags,
-): Promise<{ wallet: Wallet; password: string; vault: VaultClient; scrypt: ScryptParams }> {
-  try {
-    const password = await readPassword(
-      flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
-    );
-    const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(flags.vault?.length ? flags.vault : wallet.vaultUrls);
-    // The claim state is encrypted with the same password at the wallet file's own cost.
-    const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
-    const { n, r, p } = parseEnvelope(text, 'wallet').header.kdf;
-    return { wallet, password, vault, scrypt: { n, r, p } };
-  } catch (err) {
-    exitFor(command, err);
-  }
-}
+import { progressBar } from '../progress.ts';
+import { recoveryReporter } from './recover-report.ts';
+import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -99,7 +28,11 @@ export function registerRecoverCommand(program: Command): void {
   addWalletOptions(cmd)
     .option('--checkpoint-dir <dir>', 'VDF checkpoints (default: <wallet>.vdf)')
     .option('--claim-file <file>', 'encrypted claim state (default: <wallet>.claim)')
-    .option('--new-claim', 'discard a cancelled or voided claim and start a new one')
+    .option(
+      '--new-claim',
+      'start a new claim when the saved one was cancelled or voided, and again whenever a ' +
+        'vault cluster restart voids the claim while solving',
+    )
     .option('--watch-seconds <s>', 'how often to check that the claim is still live', '30')
     .option('--json', 'print the result as one JSON object')
     .action(
@@ -123,10 +56,8 @@ export function registerRecoverCommand(program: Command): void {
         const onSigint = () => controller.abort();
         process.once('SIGINT', onSigint);
         process.once('SIGTERM', onSigint);
-        const note = (line: string) => process.stderr.write(`${line}\n`);
-        let lastLine = 0;
-        try {
-          const r = await recoverWallet({
+        const recover = (fresh: boolean) =>
+          recoverWallet({
             wallet,
             vault,
             files: {
@@ -138,39 +69,33 @@ export function registerRecoverCommand(program: Command): void {
             random: systemRandom,
             signal: controller.signal,
             watchIntervalMs: watch * 1000,
-            ...(o.newClaim ? { fresh: true } : {}),
-            onEvent: (e) => {
-              if (e.type === 'claim-sent')
-                note(e.resumed ? 'resending the saved claim' : 'claim sent');
-              if (e.type === 'claim-committed') {
-                note(
-                  `claim ${Buffer.from(e.claim.claimId).toString('hex')} live: ` +
-                    `${e.claim.iterations} squarings (${e.claim.group})`,
-                );
-              }
-              if (e.type === 'solve-progress') {
-                const p = e.progress;
-                // Off a terminal (a log file, a service), one line a minute instead of a bar.
-                const now = Date.now();
-                if (!process.stderr.isTTY && now - lastLine >= 60_000) {
-                  lastLine = now;
-                  note(
-                    `${p.phase} ${((100 * p.done) / p.total).toFixed(1)}% ` +
-                      `${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
-                  );
-                }
-                bar.update(
-                  p.done,
-                  p.total,
-                  `${p.phase} ${Math.round(p.rate)}/s eta ${formatDuration(p.etaSeconds)}`,
-                );
-              }
-              if (e.type === 'solved') bar.finish('solved; submitting');
-              if (e.type === 'released') {
-                note(e.offline ? 'release already stored: recovering offline' : 'share released');
-              }
-            },
+            ...(fresh ? { fresh: true } : {}),
+            ...(o.newClaim ? { renew: true } : {}),
+            onEvent: recoveryReporter({ bar, stream: process.stderr, watchSeconds: watch }),
           });
+        try {
+          let r: Awaited<ReturnType<typeof recover>>;
+          for (let fresh = o.newClaim === true; ; fresh = true) {
+            try {
+              r = await recover(fresh);
+              break;
+            } catch (err) {
+              // A claim that ended: say why, and offer a new one to a person at a terminal
+              // (elsewhere, exit 3 and the message name --new-claim).
+              if (!(err instanceof ClientError) || err.code !== 'CLAIM_CANCELLED' || o.json) {
+                throw err;
+              }
+              bar.finish();
+              const yes = await askYesNo(`${err.message}\nStart a new claim now?`);
+              if (yes === undefined) throw err;
+              if (!yes) {
+                throw new CliExit(
+                  EXIT.claimCancelled,
+                  'vigil recover: no new claim started; `vigil recover --new-claim` starts one',
+                );
+              }
+            }
+          }
           const check = checkKeyIndependently(r.secretKey, wallet.q);
           if (o.json) {
             out(
