@@ -6,11 +6,16 @@
  * say once that the vault is away and once that it is back (recovery.ts does).
  */
 import { ClientError } from './errors.ts';
-import type { ClaimStatus, VaultClient } from './vault-client.ts';
+import {
+  type ClaimStatus,
+  claimEnded,
+  type EndedClaimStatus,
+  type VaultClient,
+} from './vault-client.ts';
 
 export interface ClaimWatchEvents {
   /** The claim ended without a release; the watcher stops after this. */
-  onEnded: (status: 'cancelled' | 'voided') => void;
+  onEnded: (status: EndedClaimStatus) => void;
   /** A check the vault did not answer; `reason` names the URL(s) and the cause. */
   onUnreachable?: (reason: string) => void;
   /** A check the vault answered. */
@@ -52,7 +57,7 @@ export function watchClaim(args: {
     }
     if (stopped) return;
     args.events.onReachable?.();
-    if (status === 'cancelled' || status === 'voided') {
+    if (claimEnded(status)) {
       stopped = true;
       args.events.onEnded(status);
       return;

@@ -28,8 +28,8 @@ export class ClientError extends Error {
   /** For VAULT_ERROR and COSIGNER_ERROR: the server's own error code and HTTP status. */
   readonly vaultCode: string | undefined;
   readonly status: number | undefined;
-  /** For CLAIM_CANCELLED: whether a ping cancelled the claim or a cluster restart voided it. */
-  readonly claimStatus: 'cancelled' | 'voided' | undefined;
+  /** For CLAIM_CANCELLED: a ping cancelled the claim, a cluster restart voided it, or it expired. */
+  readonly claimStatus: 'cancelled' | 'voided' | 'expired' | undefined;
 
   constructor(
     code: ClientErrorCode,
@@ -37,7 +37,7 @@ export class ClientError extends Error {
     details: {
       vaultCode?: string;
       status?: number;
-      claimStatus?: 'cancelled' | 'voided';
+      claimStatus?: 'cancelled' | 'voided' | 'expired';
       cause?: unknown;
     } = {},
   ) {

@@ -28,7 +28,13 @@ import type { ScryptParams } from './envelope.ts';
 import { ClientError } from './errors.ts';
 import { type ExportedKey, exportPrivateKey, reconstructPrivateKey } from './keys.ts';
 import type { RandomBytes } from './random.ts';
-import { type ClaimInfo, type ClaimStatus, VaultClient } from './vault-client.ts';
+import {
+  type ClaimInfo,
+  type ClaimStatus,
+  claimEnded,
+  type EndedClaimStatus,
+  VaultClient,
+} from './vault-client.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface RecoveryFiles {
@@ -53,7 +59,7 @@ export type RecoveryEvent =
   | { type: 'vault-unreachable'; reason: string; while: 'solving' | 'submitting' }
   | { type: 'vault-reachable' }
   /** A claim ended without a release; with `renewing`, a new claim follows. */
-  | { type: 'claim-ended'; claimId: Uint8Array; status: 'cancelled' | 'voided'; renewing: boolean }
+  | { type: 'claim-ended'; claimId: Uint8Array; status: EndedClaimStatus; renewing: boolean }
   | { type: 'released'; offline: boolean }
   /** The solver's files for the released claim were deleted (they can run to hundreds of MB). */
   | { type: 'checkpoints-removed'; path: string };
@@ -91,9 +97,12 @@ function cancelled(status: ClaimStatus): ClientError {
       : status === 'voided'
         ? 'the vault cluster restarted and voided every pending claim (rollback protection); ' +
           'start a new claim (vigil recover --new-claim).'
-        : `the claim is ${status}`;
+        : status === 'expired'
+          ? 'the claim outlived its lifetime (eight times the slowest supported solver, at ' +
+            'least a week); start a new claim (vigil recover --new-claim).'
+          : `the claim is ${status}`;
   return new ClientError('CLAIM_CANCELLED', `claim no longer live: ${why}`, {
-    ...(status === 'cancelled' || status === 'voided' ? { claimStatus: status } : {}),
+    ...(claimEnded(status) ? { claimStatus: status } : {}),
   });
 }
 
@@ -126,7 +135,7 @@ export async function beginClaim(args: {
     // Only a claim that can no longer release is discarded: dropping a live claim's ephemeral
     // key would leave a claim this device can never open, blocking the wallet until it ends.
     const info = await args.vault.getClaim(state.claim.claimId);
-    if (info.status === 'cancelled' || info.status === 'voided') {
+    if (claimEnded(info.status)) {
       await rm(join(files.checkpointDir, toHex(state.claim.claimId)), {
         recursive: true,
         force: true,
@@ -201,7 +210,7 @@ export async function solveClaim(args: {
   const onAbort = () => controller.abort();
   args.signal?.addEventListener('abort', onAbort);
   if (args.signal?.aborted) controller.abort();
-  let ended: 'cancelled' | 'voided' | undefined;
+  let ended: EndedClaimStatus | undefined;
   const watch = args.watch
     ? watchClaim({
         vault: args.watch.vault,
@@ -348,7 +357,9 @@ export async function recoverWallet(args: {
       if (!(err instanceof ClientError) || err.code !== 'CLAIM_CANCELLED' || !err.claimStatus) {
         throw err;
       }
-      const renewing = args.renew === true && err.claimStatus === 'voided';
+      // a ping proves the provider alive (a new claim would be cancelled too); a restart or the
+      // claim's lifetime says nothing about it, so --new-claim starts over
+      const renewing = args.renew === true && err.claimStatus !== 'cancelled';
       emit({
         type: 'claim-ended',
         claimId: (state.claim as CommittedClaim).claimId,

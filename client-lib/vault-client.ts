@@ -21,7 +21,13 @@ export type { Fetch };
 
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
-export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'released';
+export type ClaimStatus = 'live' | EndedClaimStatus | 'released';
+/** How a claim can end without a release: a ping, a cluster restart, or its lifetime. */
+export type EndedClaimStatus = 'cancelled' | 'voided' | 'expired';
+
+export function claimEnded(status: ClaimStatus): status is EndedClaimStatus {
+  return status === 'cancelled' || status === 'voided' || status === 'expired';
+}
 
 export interface ClaimInfo {
   claimId: Uint8Array;
@@ -69,8 +75,8 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
   if (typeof o !== 'object' || o === null) {
     throw new ClientError('VAULT_RESPONSE', 'vault response: claim is not an object');
   }
-  const status = o.status;
-  if (status !== 'live' && status !== 'cancelled' && status !== 'voided' && status !== 'released') {
+  const status = o.status as ClaimStatus;
+  if (status !== 'live' && status !== 'released' && !claimEnded(status)) {
     throw new ClientError('VAULT_RESPONSE', 'vault response: unknown claim status');
   }
   if (o.group !== 'rsa2048' && o.group !== 'class1024') {

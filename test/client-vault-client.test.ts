@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ClientError, type Fetch, VaultClient } from '../client-lib/index.ts';
+import { ClientError, type Fetch, VaultClient, watchClaim } from '../client-lib/index.ts';
 import { repoRoot } from './support/processes.ts';
 
 const json = (status: number, body: unknown) =>
@@ -118,4 +118,37 @@ describe('VaultClient', () => {
       /VAULT_UNREACHABLE cannot reach the vault at http:\/\/127\.0\.0\.1:\d+ \((no answer within the time limit|read ECONNRESET|other side closed)\)/,
     );
   }, 30_000);
+});
+
+describe('a claim that outlived its lifetime (issue 11 item 3)', () => {
+  const claim = (status: string) => ({
+    claimId: 'cc'.repeat(32),
+    walletId: 'aa'.repeat(32),
+    ephemeralKey: 'dd'.repeat(32),
+    group: 'rsa2048',
+    iterations: 1000,
+    seed: 'ee'.repeat(32),
+    logIndex: 7,
+    expiresAt: 604_800_000,
+    status,
+    release: null,
+  });
+
+  it('reads as ended: the watch stops on `expired`, and an unknown status is refused', async () => {
+    const live = scripted([() => json(200, claim('live')), () => json(200, claim('expired'))]);
+    const vault = new VaultClient(['http://a'], { fetch: live.f });
+    const ended = await new Promise<string>((resolve) => {
+      watchClaim({
+        vault,
+        claimId: new Uint8Array(32).fill(0xcc),
+        intervalMs: 1,
+        events: { onEnded: resolve },
+      });
+    });
+    expect(ended).toBe('expired');
+    const odd = scripted([() => json(200, claim('forgotten'))]);
+    const v2 = new VaultClient(['http://a'], { fetch: odd.f });
+    const err = (await v2.getClaim(new Uint8Array(32)).catch((e: unknown) => e)) as ClientError;
+    expect(err.code).toBe('VAULT_RESPONSE');
+  });
 });

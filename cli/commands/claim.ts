@@ -77,6 +77,8 @@ export function registerClaimCommands(program: Command): void {
             );
           else if (info.status === 'voided')
             out('voided by a vault cluster restart; start over with `vigil recover --new-claim`');
+          else if (info.status === 'expired')
+            out('expired (it outlived its lifetime); start over with `vigil recover --new-claim`');
           else if (info.status === 'live')
             out('live: `vigil recover` solves (or resumes) and submits');
         }

@@ -70,8 +70,8 @@ export function recoveryReporter(opts: {
       case 'claim-ended':
         if (e.renewing)
           note(
-            `claim ${hex(e.claimId)} was voided by a vault cluster restart; starting a new claim ` +
-              '(--new-claim)',
+            `claim ${hex(e.claimId)} ${e.status === 'expired' ? 'expired' : 'was voided by a vault cluster restart'}; ` +
+              'starting a new claim (--new-claim)',
           );
         break;
       case 'checkpoints-removed':
