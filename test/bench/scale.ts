@@ -243,8 +243,9 @@ export async function measureSize(wallets: number): Promise<ScaleFigures> {
       const cmd = tenant.deposit(keys, tenant.newWallet(), POLICY);
       deposits.push((await timed(() => leader.submit(cmd)))[1]);
     }
-    // bulk: commands signed ahead of time, 32 in flight
-    const bulk = Array.from({ length: 240 }, () =>
+    // bulk: commands signed ahead of time, 32 in flight; enough of them (several seconds) that
+    // the rate is not one scheduling hiccup
+    const bulk = Array.from({ length: 960 }, () =>
       tenant.deposit(keys, tenant.newWallet(), POLICY),
     );
     const [, bulkMs] = await timed(async () => {
