@@ -168,9 +168,18 @@ async function recoveredVault(
   };
 }
 
+/** Bytes in a LevelDB directory; a table file that a compaction removes meanwhile counts 0. */
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  for (const name of await readdir(dir)) {
+    total += await stat(join(dir, name)).then(
+      (s) => s.size,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return 0;
+        throw e;
+      },
+    );
+  }
   return total;
 }
 
