@@ -12,7 +12,9 @@ import { encodeCommand, type UnsignedReceipt } from '../machine/index.ts';
 import type { Deposit, DepositReceipt } from '../protocol/index.ts';
 import type { DepositAnswer, DepositJob, DepositWorkerData } from './deposit-worker.ts';
 
-type Job = DepositJob extends infer J ? (J extends DepositJob ? Omit<J, 'id'> : never) : never;
+/** A job before the pool numbers it (`Omit` taken over each member of the union). */
+type Unnumbered<J> = J extends unknown ? Omit<J, 'id'> : never;
+type Job = Unnumbered<DepositJob>;
 
 interface Pending {
   resolve: (receipt: DepositReceipt | undefined) => void;

@@ -390,7 +390,7 @@ export class ClusterMember {
   }
 
   /**
-   * On the leader, a deposit's stateless checks run once, in the precheck workers; true when
+   * On the leader, a deposit's stateless checks run once, in the deposit workers; true when
    * they passed (the entry says so and no replica repeats them). False when they could not run
    * (no vault yet, unknown tenant, workers unavailable): every replica then checks in apply.
    */
