@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeMessage } from './codec.ts';
 import type { KvWrite } from './kv.ts';
 import { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 import { RaftStorage, type StateReader } from './storage.ts';
+import type { Message } from './types.ts';
 
 /** A key/value machine: command "k=v" sets k and replies with the number of keys. */
 class KvMachine implements DurableStateMachine {
@@ -178,6 +180,40 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     await leader.whenApplyDurable(); // nothing left to write: resolves without a write
     expect(log.at(-1)).toEqual({ entries: 0, applied });
     expect(log.length).toBe(11);
+    for (const n of nodes) await n.stop();
+  });
+
+  it('answers a proposal before the commit-only appends that tell the followers it committed', async () => {
+    const ids = ['n1', 'n2', 'n3'];
+    const hub = new Hub();
+    const sent: { from: string; m: Message }[] = [];
+    const nodes: RaftNode[] = [];
+    for (const id of ids) {
+      const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
+      dirs.push(d);
+      const transport = hub.transport(id);
+      const send = transport.send;
+      transport.send = (to, bytes) => {
+        sent.push({ from: id, m: decodeMessage(bytes) });
+        send(to, bytes);
+      };
+      nodes.push(await startNode(hub, id, await RaftStorage.open(d), ids, { transport }));
+    }
+    await until(() => nodes.some((n) => n.status().role === 'leader'));
+    const leader = nodes.find((n) => n.status().role === 'leader')!;
+    const id = leader.status().id;
+    await leader.propose(new TextEncoder().encode('warm=up'));
+    const commitNotices = (index: number) =>
+      sent.filter(
+        ({ from, m }) =>
+          from === id && m.type === 'append' && m.entries.length === 0 && m.commit >= index,
+      ).length;
+    for (let i = 0; i < 5; i++) {
+      const at = leader.status().lastIndex + 1;
+      await leader.propose(new TextEncoder().encode(`k${i}=${i}`));
+      expect(commitNotices(at)).toBe(0); // answered first
+      await until(() => commitNotices(at) === 2); // then each follower learns the commit
+    }
     for (const n of nodes) await n.stop();
   });
 

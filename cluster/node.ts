@@ -287,8 +287,12 @@ export class RaftNode {
 
   private async handleReady(rd: Ready): Promise<void> {
     const { storage, transport } = this.opts;
-    // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
-    for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(m);
+    // The leader's appends go out while it writes (thesis §10.2.1); everything else waits. An
+    // append without entries only tells a follower the new commit index: when this Ready answers
+    // proposals, it goes after the replies, off the client's wait.
+    const answering = rd.committed.length > 0 && this.waiters.size > 0;
+    const later = (m: Message) => answering && m.type === 'append' && m.entries.length === 0;
+    for (const m of rd.messages) if (canSendBeforePersist(m) && !later(m)) this.send(m);
     transport.flush?.();
     for (const c of rd.snapshotChunks) await storage.stageChunk(c.seq, c.chunk);
     // Only the commit index moved: losing it in a crash is harmless (the leader repeats it), so
@@ -322,6 +326,8 @@ export class RaftNode {
       const index = rd.committed.at(-1)!.index;
       storage.overlayWrites(writes); // reads see them from now on, sealed or not
       if (this.settle(results)) await new Promise((r) => setImmediate(r));
+      for (const m of rd.messages) if (later(m)) this.send(m);
+      transport.flush?.();
       this.deferred.push(storage.prepare({ index, writes }, hardState));
       hardState = null;
     }

@@ -31,7 +31,8 @@ export function checkPoint(field: string, bytes: Uint8Array): Uint8Array {
   return bytes;
 }
 
-function checkCompressedShape(field: string, bytes: Uint8Array): void {
+/** The shape of a compressed point (33 bytes, prefix 02 or 03), not whether it is on the curve. */
+export function checkCompressedShape(field: string, bytes: Uint8Array): void {
   if (bytes.length !== 33 || (bytes[0] !== 2 && bytes[0] !== 3)) {
     throw new VaultError('BAD_POINT', `${field}: expected a 33-byte compressed secp256k1 point`);
   }
