@@ -5,22 +5,27 @@
  * - recovery: claim, solve (checkpoints, progress, resume, cancel), submit, open and check x2,
  *   rebuild the private key and check it against Q;
  * - export (hex, WIF, Ethereum address) and an independent check that the key signs.
+ * This is the Node face (files, the solver, Nitro attestation, the cosigner). `sdk.ts` is the
+ * portable face a wallet app embeds in a browser or React Native (docs/sdk.md).
  */
 
+export { systemRandom } from '../cosigner/index.ts';
 export { type WalletAddresses, walletAddresses } from './addresses.ts';
 export {
   type BackupReport,
   checkReceipt,
-  verifierFor,
+  portableVerifierFor,
   verifyBackup,
   verifyVaultAttestation,
 } from './backup.ts';
+export { newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
 export {
   type ClaimState,
   type CommittedClaim,
-  loadClaimState,
-  saveClaimState,
+  openClaimState,
+  sealClaimState,
 } from './claim-state.ts';
+export { loadClaimState, saveClaimState } from './claim-state-file.ts';
 export { type ClaimWatchEvents, isVaultUnavailable, watchClaim } from './claim-watch.ts';
 export {
   createWallet,
@@ -52,23 +57,22 @@ export {
   reconstructPrivateKey,
 } from './keys.ts';
 export { isNetworkFailure, networkCause } from './network-error.ts';
+export { verifierFor } from './nitro-trust.ts';
 export { PASSWORD_ENV, readPassword } from './password.ts';
 export {
   type PasswordStrength,
   passwordStrength,
   WEAK_BELOW_SCORE,
 } from './password-strength.ts';
-export { type RandomBytes, systemRandom } from './random.ts';
+export { type RandomBytes, webCryptoRandom } from './random.ts';
 export {
   beginClaim,
   defaultRecoveryPaths,
   type RecoveryEvent,
   type RecoveryFiles,
   type RecoveryResult,
-  recoverKey,
   recoverWallet,
   solveClaim,
-  submitSolution,
 } from './recovery.ts';
 export {
   DESKTOP_RATE,
@@ -91,9 +95,10 @@ export {
   type ClusterKeys,
   type CosignerLink,
   type EcdsaShareData,
-  loadWallet,
-  saveWallet,
+  openWallet,
+  sealWallet,
   type Wallet,
   walletFromJson,
   walletToJson,
 } from './wallet.ts';
+export { loadWallet, saveWallet } from './wallet-file.ts';

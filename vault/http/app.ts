@@ -12,8 +12,10 @@ import { VaultError } from '../errors.ts';
 import type { Answer, Command, IssuedNonce, VaultMachine } from '../machine/index.ts';
 
 import {
+  type ClusterKeys,
   canonicalHash,
   capConnectionsPerAddress,
+  clusterKeysBinding,
   DEFAULT_SERVER_LIMITS,
   type DepositReceipt,
   depositReceiptToJson,
@@ -50,11 +52,7 @@ import {
 } from './schemas.ts';
 import { claimJson, walletJson } from './views.ts';
 
-export interface ClusterKeys {
-  clusterId: Uint8Array;
-  clusterEncryptionKey: Uint8Array;
-  receiptKey: Uint8Array;
-}
+export type { ClusterKeys };
 
 /** A client's retry identity: the same (client, seq) is applied at most once (replicated backend). */
 export interface ClientSession {
@@ -126,15 +124,6 @@ export interface VaultAppOptions {
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const BENCH_PUT_MAX_BYTES = 1024;
 const MAX_ATTESTATION_NONCE_BYTES = 64;
-
-/** What a node's attestation document vouches for in user_data: the cluster's public keys. */
-export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
-  return canonicalHash('vigil/v1/attestation/cluster-keys', [
-    keys.clusterId,
-    keys.clusterEncryptionKey,
-    keys.receiptKey,
-  ]);
-}
 
 function expect<T extends Answer['type']>(r: Answer, type: T) {
   if (r.type !== type) throw new Error(`backend returned ${r.type} for ${type}`);
