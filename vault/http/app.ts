@@ -35,6 +35,7 @@ import {
   serverTimeouts,
   toHex,
 } from '../protocol/index.ts';
+import { registerCors } from './cors.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
 import {
@@ -119,6 +120,8 @@ export interface VaultAppOptions {
   logger?: boolean | object;
   /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Origins whose pages may call the browser-facing routes (cors.ts); default none. */
+  corsOrigins?: readonly string[];
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -211,6 +214,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     }
   }
 
+  registerCors(app, opts.corsOrigins ?? []);
   const cluster = opts.cluster;
   cluster?.registerMetrics(metrics.registry);
   // A node that is starting, has no vault yet or is still catching up says so (503 and a retry
