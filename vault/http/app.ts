@@ -13,7 +13,6 @@ import type { Answer, Command, IssuedNonce, VaultMachine } from '../machine/inde
 
 import {
   type ClusterKeys,
-  canonicalHash,
   capConnectionsPerAddress,
   clusterKeysBinding,
   DEFAULT_SERVER_LIMITS,
