@@ -9,6 +9,7 @@ import {
   saveWallet,
   systemRandom,
   VaultClient,
+  verifierFor,
   verifyBackup,
   type Wallet,
 } from '../../client-lib/index.ts';
@@ -27,6 +28,7 @@ export async function recordVerifiedNodes(args: {
         wallet: args.wallet,
         vault: new VaultClient([url], { retryDelaysMs: [] }),
         random: systemRandom,
+        verifier: verifierFor(args.wallet.attestation),
       });
       verified.push(url);
     } catch {

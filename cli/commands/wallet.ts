@@ -7,6 +7,7 @@ import {
   signEcdsa,
   signSchnorr,
   systemRandom,
+  verifierFor,
   verifyBackup,
   walletAddresses,
 } from '../../client-lib/index.ts';
@@ -36,7 +37,12 @@ export function registerWalletCommands(program: Command): void {
       const opened = await openWallet('vigil wallet backup-status', o);
       const { wallet: w, vault } = opened;
       try {
-        const r = await verifyBackup({ wallet: w, vault, random: systemRandom });
+        const r = await verifyBackup({
+          wallet: w,
+          vault,
+          random: systemRandom,
+          verifier: verifierFor(w.attestation),
+        });
         const live = r.status.liveClaim;
         const recorded = await recordVerifiedNodes({
           walletPath: o.wallet,
