@@ -16,12 +16,30 @@ export {
   verifyVaultAttestation,
 } from './backup.ts';
 export {
+  CHALLENGE_FORMAT,
+  type ChallengeFile,
+  challengeFor,
+  checkProofForClaim,
+  encodeChallengeFile,
+  MAX_CHALLENGE_FILE_BYTES,
+  parseChallengeFile,
+  proofFromChiavdf,
+} from './challenge-file.ts';
+export {
   type ClaimState,
   type CommittedClaim,
   loadClaimState,
   saveClaimState,
 } from './claim-state.ts';
 export { type ClaimWatchEvents, isVaultUnavailable, watchClaim } from './claim-watch.ts';
+export {
+  type LearnedNodes,
+  learnClusterNodes,
+  MAX_MEMBERS_ANSWER,
+  MAX_WALLET_NODES,
+  nodeOrigin,
+  parseMemberUrls,
+} from './cluster-nodes.ts';
 export {
   createWallet,
   makeEcdsaSetup,
@@ -70,6 +88,7 @@ export {
   solveClaim,
   submitSolution,
 } from './recovery.ts';
+export { prepareChallenge } from './solve-elsewhere.ts';
 export {
   DESKTOP_RATE,
   describeTimeLock,

@@ -14,7 +14,13 @@ import { askYesNo } from '../ask.ts';
 import { CliExit } from '../exit.ts';
 import { progressBar } from '../progress.ts';
 import { recoveryReporter } from './recover-report.ts';
-import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
+import {
+  addWalletOptions,
+  EXIT,
+  exitFor,
+  openWalletOnline,
+  type WalletFlags,
+} from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -49,7 +55,7 @@ export function registerRecoverCommand(program: Command): void {
         if (!Number.isFinite(watch) || watch <= 0) {
           throw new CliExit(EXIT.usage, 'vigil recover: --watch-seconds must be a positive number');
         }
-        const { wallet, password, vault, scrypt } = await openWallet('vigil recover', o);
+        const { wallet, password, vault, scrypt } = await openWalletOnline('vigil recover', o);
         const paths = defaultRecoveryPaths(o.wallet);
         const bar = progressBar(process.stderr, 'solving ');
         const controller = new AbortController();
