@@ -188,6 +188,9 @@ function responses(
   if (kind !== 'read') {
     all[307] = redirectToLeader;
     add(413, 'BODY_TOO_LARGE (over 64 KiB)');
+    if (kind === 'write') {
+      add(409, 'SESSION_CONFLICT, STALE_RETRY (x-vigil-client/x-vigil-seq misused)');
+    }
     add(503, 'NOT_LEADER (no leader known; retry), NODE_CLOSED');
   }
   add(503, 'NOT_READY (node starting or catching up; Retry-After)');
