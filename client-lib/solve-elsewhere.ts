@@ -6,20 +6,13 @@
 import { type ChallengeFile, challengeFor } from './challenge-file.ts';
 import type { CommittedClaim } from './claim-state.ts';
 import { ClientError } from './errors.ts';
-import type { RandomBytes } from './random.ts';
-import { beginClaim, type RecoveryEvent, type RecoveryFiles } from './recovery.ts';
-import { claimEnded, type VaultClient } from './vault-client.ts';
-import type { Wallet } from './wallet.ts';
+import { beginClaim } from './recovery.ts';
+import { claimEnded } from './vault-client.ts';
 
-export async function prepareChallenge(args: {
-  wallet: Wallet;
-  vault: VaultClient;
-  files: RecoveryFiles;
-  random: RandomBytes;
-  /** Replace a saved claim that was cancelled, voided or expired. */
-  fresh?: boolean;
-  onEvent?: (e: RecoveryEvent) => void;
-}): Promise<ChallengeFile> {
+/** `fresh` replaces a saved claim that was cancelled, voided or expired (as for beginClaim). */
+export async function prepareChallenge(
+  args: Parameters<typeof beginClaim>[0],
+): Promise<ChallengeFile> {
   const state = await beginClaim(args);
   if (state.release) {
     throw new ClientError(

@@ -175,16 +175,18 @@ describe('vigil vdf from-chiavdf', () => {
     const outputPath = join(dir, 'chiavdf-output.hex');
     writeFileSync(outputPath, `${fx.chiavdfOutput}\n`);
     const proofPath = join(dir, 'chia-proof.json');
-    const converted = await vigil(
-      'vdf',
-      'from-chiavdf',
-      '--challenge',
-      challengePath,
-      '--chiavdf-output',
-      outputPath,
-      '--out',
-      proofPath,
-    );
+    const convert = () =>
+      vigil(
+        'vdf',
+        'from-chiavdf',
+        '--challenge',
+        challengePath,
+        '--chiavdf-output',
+        outputPath,
+        '--out',
+        proofPath,
+      );
+    const converted = await convert();
     expect(converted.code, converted.output).toBe(0);
     expect(converted.output).toMatch(/valid: wrote .* \(class1024, 100000 squarings, depth 0\)/);
     const verified = await vigil('vdf', 'verify', proofPath);
@@ -193,32 +195,10 @@ describe('vigil vdf from-chiavdf', () => {
     // the raw bytes are accepted too; a flipped byte is not
     const raw = Buffer.from(fx.chiavdfOutput, 'hex');
     writeFileSync(outputPath, raw);
-    expect(
-      (
-        await vigil(
-          'vdf',
-          'from-chiavdf',
-          '--challenge',
-          challengePath,
-          '--chiavdf-output',
-          outputPath,
-          '--out',
-          proofPath,
-        )
-      ).code,
-    ).toBe(0);
+    expect((await convert()).code).toBe(0);
     raw[120] = (raw[120] ?? 0) ^ 1;
     writeFileSync(outputPath, raw.toString('hex'));
-    const bad = await vigil(
-      'vdf',
-      'from-chiavdf',
-      '--challenge',
-      challengePath,
-      '--chiavdf-output',
-      outputPath,
-      '--out',
-      proofPath,
-    );
+    const bad = await convert();
     expect(bad.code, bad.output).toBe(1);
     expect(bad.output).toMatch(/does not verify/);
   }, 120_000);
