@@ -11,7 +11,25 @@
  */
 
 export { systemRandom } from '../cosigner/index.ts';
+export {
+  CHALLENGE_FORMAT,
+  type ChallengeFile,
+  challengeFor,
+  checkProofForClaim,
+  encodeChallengeFile,
+  MAX_CHALLENGE_FILE_BYTES,
+  parseChallengeFile,
+  proofFromChiavdf,
+} from './challenge-file.ts';
 export { loadClaimState, saveClaimState } from './claim-state-file.ts';
+export {
+  type LearnedNodes,
+  learnClusterNodes,
+  MAX_MEMBERS_ANSWER,
+  MAX_WALLET_NODES,
+  nodeOrigin,
+  parseMemberUrls,
+} from './cluster-nodes.ts';
 export {
   createWallet,
   makeEcdsaSetup,
@@ -40,6 +58,7 @@ export {
   solveClaim,
 } from './recovery.ts';
 export * from './sdk.ts';
+export { prepareChallenge } from './solve-elsewhere.ts';
 export {
   DESKTOP_RATE,
   describeTimeLock,

@@ -10,6 +10,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesEqual, type Release, toHex } from '../vault/index.ts';
 import { type SolveProgress, solve, VdfError, type VdfProofRecord } from '../vdf/index.ts';
+import { checkProofForClaim } from './challenge-file.ts';
 import { cancelled, newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
 import type { ClaimState, CommittedClaim } from './claim-state.ts';
 import { loadClaimState, saveClaimState } from './claim-state-file.ts';
@@ -201,6 +202,11 @@ export async function recoverWallet(args: {
   renew?: boolean;
   watchIntervalMs?: number;
   workers?: 'auto' | 'never' | number;
+  /**
+   * A proof made elsewhere for the saved claim (challenge-file.ts): it is checked and submitted
+   * instead of solving here. The claim must have been begun first (prepareChallenge).
+   */
+  proof?: VdfProofRecord;
   onEvent?: (e: RecoveryEvent) => void;
 }): Promise<RecoveryResult> {
   const { wallet, files } = args;
@@ -211,6 +217,12 @@ export async function recoverWallet(args: {
     const result = finish(wallet, saved, true);
     await removeCheckpoints(files.checkpointDir, saved.claim.claimId, emit);
     return result;
+  }
+  if (args.proof && !(saved?.claim && bytesEqual(saved.walletId, wallet.walletId))) {
+    throw new ClientError(
+      'CLAIM_STATE',
+      'no claim is saved for this wallet: export its challenge first (vigil recover --export-challenge)',
+    );
   }
   const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
   const reach = reachability(emit);
@@ -243,7 +255,8 @@ export async function recoverWallet(args: {
       }
       // a ping proves the provider alive (a new claim would be cancelled too); a restart or the
       // claim's lifetime says nothing about it, so --new-claim starts over
-      const renewing = args.renew === true && err.claimStatus !== 'cancelled';
+      // (a proof made elsewhere answers this claim only: a new claim needs a new proof)
+      const renewing = args.renew === true && err.claimStatus !== 'cancelled' && !args.proof;
       emit({
         type: 'claim-ended',
         claimId: (state.claim as CommittedClaim).claimId,
@@ -308,6 +321,10 @@ async function solveAndSubmit(
     if (!isVaultUnavailable(err)) throw err;
     reach.down(err.message, 'solving');
   }
+  if (args.proof) {
+    checkProofForClaim(claim, args.proof);
+    return submitUntilAnswered(args, vault, claim, args.proof, reach);
+  }
   let started = false;
   const solution = await solveClaim({
     claim,
@@ -338,7 +355,17 @@ async function solveAndSubmit(
     ...(args.workers ? { workers: args.workers } : {}),
   });
   args.onEvent?.({ type: 'solved' });
-  // The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing.
+  return submitUntilAnswered(args, vault, claim, solution, reach);
+}
+
+/** The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing. */
+async function submitUntilAnswered(
+  args: Parameters<typeof recoverWallet>[0],
+  vault: VaultClient,
+  claim: CommittedClaim,
+  solution: VdfProofRecord,
+  reach: ReturnType<typeof reachability>,
+): Promise<Release> {
   for (;;) {
     try {
       const release = await submitSolution({ vault, claim, solution });

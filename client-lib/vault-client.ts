@@ -245,6 +245,19 @@ export class VaultClient {
     };
   }
 
+  /**
+   * The cluster's membership as the answering node sees it (`GET /v1/cluster/members`), unparsed:
+   * cluster-nodes.ts validates it. null when the node serves none (a single node: 404).
+   */
+  async members(): Promise<unknown> {
+    try {
+      return await this.#request('GET', '/v1/cluster/members');
+    } catch (err) {
+      if (err instanceof ClientError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
   async wallet(walletId: Uint8Array): Promise<WalletStatus> {
     const w = (await this.#request('GET', `/v1/wallets/${toHex(walletId)}`)) as WalletStatus & {
       liveClaim: unknown;
