@@ -9,7 +9,6 @@ import { usePrimitives } from './primitives.ts';
 
 usePrimitives(nodePrimitives);
 
-export { nodePrimitives } from './node-primitives.ts';
 export * from './portable.ts';
 export {
   capConnectionsPerAddress,

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from './hex.ts';
 import { open, seal } from './hpke.ts';
 import { nodePrimitives } from './node-primitives.ts';
-import { noblePrimitives, type Primitives, usePrimitives } from './primitives.ts';
+import { noblePrimitives, type Primitives, primitives, usePrimitives } from './primitives.ts';
 import { signMessage, verifyMessage } from './signatures.ts';
 
 const RUNS = { numRuns: 48 };
@@ -121,4 +121,12 @@ describe('a box or a signature made with one set opens or verifies with the othe
       );
     });
   }
+});
+
+describe('which primitives a process runs', () => {
+  it("the Node ones once the protocol's full face (what every Node shell loads) is loaded", async () => {
+    expect(primitives()).toBe(noblePrimitives);
+    await import('./index.ts');
+    expect(primitives()).toBe(nodePrimitives);
+  });
 });
