@@ -133,6 +133,8 @@ export async function startLocalCluster(opts: {
   /** A recovered vault instead of new keys: the same for every founder, or each slot's copy. */
   recovered?: RecoveredRecords | ((slot: string) => RecoveredRecords | undefined);
   httpUrl?: (slot: string) => string;
+  /** The host peers dial for each slot (default: the listen host, 127.0.0.1). */
+  advertiseHost?: (slot: string) => string | undefined;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
@@ -169,7 +171,9 @@ export async function startLocalCluster(opts: {
     );
   }
   const founders = await Promise.all(
-    members.map((m) => m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`)),
+    members.map((m) =>
+      m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`, opts.advertiseHost?.(m.slot)),
+    ),
   );
   for (const m of members) m.setFounders(founders);
   await Promise.all(members.map((m) => m.start()));
