@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  MAX_INTRODUCTION_BYTES,
   type NodeId,
   type PeerAddress,
   PeerNetwork,
@@ -591,7 +592,9 @@ export class ClusterMember {
   #introduction(): Uint8Array {
     const clusterId = this.state.secrets?.clusterId;
     if (this.#self === undefined || clusterId === undefined) return new Uint8Array(0);
-    return encodeIntroduction({ clusterId, record: this.#self });
+    const intro = encodeIntroduction({ clusterId, record: this.#self });
+    // a document too large for the handshake: links still work, only to known peers
+    return intro.length <= MAX_INTRODUCTION_BYTES ? intro : new Uint8Array(0);
   }
 
   /**
