@@ -2,9 +2,9 @@
  * Encrypted, mutually authenticated links between cluster members. Each node dials every peer and
  * sends only on its own outbound link; inbound links only receive. A message from a key that is
  * not a current member never reaches the caller, unless the dialer's introduction (sent inside
- * the handshake, authenticated by its key) vouches for it and the caller's `vouch` accepts it:
- * a member that lags behind the addition of a newer one can still hear it. Sends never block: each peer has a bounded queue,
- * and what overflows is dropped and counted (Raft retransmits).
+ * the handshake, authenticated by its key) is accepted by the caller's `vouch`: so a member that
+ * lags behind the addition of a newer one can still hear it. Sends never block: each peer has a
+ * bounded queue, and what overflows is dropped and counted (Raft retransmits).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';

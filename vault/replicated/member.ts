@@ -604,8 +604,7 @@ export class ClusterMember {
    */
   #vouch(remoteStatic: Uint8Array, bytes: Uint8Array): string | undefined {
     const second = Math.floor(Date.now() / 1_000);
-    const budget = this.#introductions;
-    if (budget.second !== second) this.#introductions = { second, count: 0 };
+    if (this.#introductions.second !== second) this.#introductions = { second, count: 0 };
     if (++this.#introductions.count > INTRODUCTIONS_PER_SECOND) return undefined;
     const intro = decodeIntroduction(bytes);
     const refusal = introductionRefusal(intro, {
