@@ -14,7 +14,7 @@ import {
   introductionRefusal,
   type VouchContext,
 } from './introductions.ts';
-import { devAttestation, listenLocalMember, startLocalCluster } from './local.ts';
+import { devAttestation, listenNextGeneration, startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
 
 const dev = devAttestation(randomBytes(32));
@@ -125,14 +125,7 @@ describe('a founder that lags behind the addition of a newer member, which then 
     // node-3 hears nobody from now on; the other follower is replaced by a new generation
     await proxy.down();
     const old = members.find((m) => m !== first && m !== lagging)!;
-    const replacement = await listenLocalMember({
-      dir,
-      slot: old.slot,
-      generation: old.generation + 1,
-      attestation: c.attestation,
-      storageKey: c.storageKey,
-      clusterId: c.clusterId,
-    });
+    const replacement = await listenNextGeneration({ dir, ...c }, old);
     members.push(replacement);
     await replacement.start(await first.admit(await replacement.record('http://r.invalid')));
     // promoted, and the identity it replaces removed (by the leader's housekeeping)

@@ -8,8 +8,10 @@
  * third message, encrypted and authenticated by the keys that prove the dialer's static key, and
  * the record's attestation binds that key to a trusted image. So the statement comes from our own
  * code inside an enclave, which names only the cluster whose genesis it applied, a fact the host
- * cannot change (the genesis id is random and travels only in the log). A node of another cluster
- * founded by the same image (even under the same configured cluster name) names another id.
+ * cannot change (the id is random, made by the first leader, and a node learns it only from the
+ * genesis it applies, never from its configuration; it is public, which does not matter: what
+ * counts is who says it). A node of another cluster founded by the same image (even under the
+ * same configured cluster name) names another id.
  */
 import { Reader, Writer } from '../../cluster/index.ts';
 import type { AttestationVerifier } from '../enclave/index.ts';

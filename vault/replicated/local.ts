@@ -124,6 +124,18 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
   });
 }
 
+/**
+ * A new identity for `old`'s slot, one generation on, listening but not started (a restarted
+ * node: it must be admitted, then `start`ed with the directory its admission answered).
+ */
+export function listenNextGeneration(
+  c: Pick<LocalMemberOptions, 'dir' | 'attestation' | 'storageKey' | 'clusterId'>,
+  old: { slot: string; generation: number },
+  more: Partial<LocalMemberOptions> = {},
+): Promise<ClusterMember> {
+  return listenLocalMember({ ...c, slot: old.slot, generation: old.generation + 1, ...more });
+}
+
 /** Founds a cluster of `n` members in this process; `httpUrl` names each one's API address. */
 export async function startLocalCluster(opts: {
   n: number;
