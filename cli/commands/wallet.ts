@@ -7,6 +7,7 @@ import {
   signEcdsa,
   signSchnorr,
   systemRandom,
+  verifierFor,
   verifyBackup,
   walletAddresses,
 } from '../../client-lib/index.ts';
@@ -41,7 +42,12 @@ export function registerWalletCommands(program: Command): void {
     .action(async (o: WalletFlags & { json?: boolean }) => {
       const { wallet: w, vault, nodes } = await openWalletOnline('vigil wallet backup-status', o);
       try {
-        const r = await verifyBackup({ wallet: w, vault, random: systemRandom });
+        const r = await verifyBackup({
+          wallet: w,
+          vault,
+          random: systemRandom,
+          verifier: verifierFor(w.attestation),
+        });
         const live = r.status.liveClaim;
         const recorded = nodes.added;
         if (o.json) {

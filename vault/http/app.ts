@@ -12,8 +12,9 @@ import { VaultError } from '../errors.ts';
 import type { Answer, Command, IssuedNonce, VaultMachine } from '../machine/index.ts';
 
 import {
-  canonicalHash,
+  type ClusterKeys,
   capConnectionsPerAddress,
+  clusterKeysBinding,
   DEFAULT_SERVER_LIMITS,
   type DepositReceipt,
   depositReceiptToJson,
@@ -33,6 +34,7 @@ import {
   serverTimeouts,
   toHex,
 } from '../protocol/index.ts';
+import { registerCors } from './cors.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
 import {
@@ -58,11 +60,7 @@ import {
 } from './schemas.ts';
 import { claimJson, walletJson } from './views.ts';
 
-export interface ClusterKeys {
-  clusterId: Uint8Array;
-  clusterEncryptionKey: Uint8Array;
-  receiptKey: Uint8Array;
-}
+export type { ClusterKeys };
 
 /** A client's retry identity: the same (client, seq) is applied at most once (replicated backend). */
 export interface ClientSession {
@@ -129,20 +127,13 @@ export interface VaultAppOptions {
   logger?: boolean | object;
   /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Origins whose pages may call the browser-facing routes (cors.ts); default none. */
+  corsOrigins?: readonly string[];
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const BENCH_PUT_MAX_BYTES = 1024;
 const MAX_ATTESTATION_NONCE_BYTES = 64;
-
-/** What a node's attestation document vouches for in user_data: the cluster's public keys. */
-export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
-  return canonicalHash('vigil/v1/attestation/cluster-keys', [
-    keys.clusterId,
-    keys.clusterEncryptionKey,
-    keys.receiptKey,
-  ]);
-}
 
 /** `{ <field>: string }`: a one-field answer. */
 const object1 = (field: string, description: string) => ({
@@ -276,6 +267,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     }
   }
 
+  registerCors(app, opts.corsOrigins ?? []);
   const cluster = opts.cluster;
   cluster?.registerMetrics(metrics.registry);
   // A node that is starting, has no vault yet or is still catching up says so (503 and a retry
