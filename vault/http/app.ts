@@ -167,6 +167,7 @@ function responses(
   kind: 'read' | 'write' | 'nonce',
   success: Record<number, object>,
   errors: Record<number, string>,
+  withPathParams = false,
 ): Record<number, object> {
   const all: Record<number, object> = { ...success };
   const add = (status: number, codes: string) => {
@@ -176,6 +177,7 @@ function responses(
   add(400, 'MALFORMED (the schema or the strict parser refused it)');
   for (const [status, codes] of Object.entries(errors)) add(Number(status), codes);
   add(429, 'RATE_LIMITED (per client address; retry later)');
+  if (withPathParams) add(414, 'URL_TOO_LONG (an over-long path parameter)');
   if (kind !== 'read') {
     all[307] = redirectToLeader;
     add(413, 'BODY_TOO_LARGE (over 64 KiB)');
@@ -459,7 +461,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Does the vault hold this wallet, under which policy, is a claim live?',
         params: walletIdParams,
-        response: responses('read', { 200: walletViewSchema }, { 404: 'WALLET_NOT_FOUND' }),
+        response: responses('read', { 200: walletViewSchema }, { 404: 'WALLET_NOT_FOUND' }, true),
       },
     },
     async (req) => {
@@ -482,6 +484,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             200: { type: 'object', required: ['receipt'], properties: { receipt: receiptSchema } },
           },
           { 404: 'WALLET_NOT_FOUND' },
+          true,
         ),
       },
     },
@@ -503,6 +506,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
           'nonce',
           { 200: nonceResponseSchema('tenant') },
           { 404: 'TENANT_UNKNOWN' },
+          true,
         ),
       },
     },
@@ -556,6 +560,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             409: 'WALLET_RELEASED',
             503: 'EPOCH_MISMATCH (the epoch is not current yet; retry)',
           },
+          true,
         ),
       },
     },
@@ -602,7 +607,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'A claim: its VDF challenge and status',
         params: claimIdParams,
-        response: responses('read', { 200: claimViewSchema }, { 404: 'CLAIM_NOT_FOUND' }),
+        response: responses('read', { 200: claimViewSchema }, { 404: 'CLAIM_NOT_FOUND' }, true),
       },
     },
     async (req) => {
@@ -632,6 +637,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             429: 'SOLVE_RATE (10 attempts a minute per claim and node)',
             503: 'EPOCH_MISMATCH',
           },
+          true,
         ),
       },
     },
