@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bucket_pass.h"
+#include "class_form.h"
 #include "square_chain.h"
 
 namespace {
@@ -306,6 +307,72 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+constexpr size_t kMaxDiscriminantBytes = 128;
+
+// classSquareChain(discriminant, bound, form, offset, count, interval) -> Uint8Array: D = -|D|
+// from `discriminant` (|D| ≡ 3 mod 4, at most 1024 bits), L = `bound` (NUDUPL's partial bound,
+// at most 512 bits), `form` one reduced-form record (class_form.h); returns the records after
+// each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
+napi_value ClassSquareChain(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[6];
+  if (!argsOf(env, info, 6, 6, argv, &argc,
+              "classSquareChain(discriminant, bound, form, offset, count, interval)"))
+    return nullptr;
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  vigil::cg::Int D, L;
+  if (!bytesArg(env, argv[0], "discriminant", &bytes, &len)) return nullptr;
+  if (len == 0 || len > kMaxDiscriminantBytes || bytes[0] == 0 || (bytes[len - 1] & 3) != 3 ||
+      !vigil::cg::fromBytes(D, bytes, len, 16)) {
+    napi_throw_range_error(env, nullptr,
+                           "discriminant must be |D| as 1..128 big-endian bytes without a leading "
+                           "zero, |D| ≡ 3 (mod 4)");
+    return nullptr;
+  }
+  D.negate();
+  if (!bytesArg(env, argv[1], "bound", &bytes, &len)) return nullptr;
+  if (len == 0 || len > 64 || bytes[0] == 0 || !vigil::cg::fromBytes(L, bytes, len, 8)) {
+    napi_throw_range_error(env, nullptr,
+                           "bound must be 1..64 big-endian bytes without a leading zero");
+    return nullptr;
+  }
+  if (!bytesArg(env, argv[2], "form", &bytes, &len)) return nullptr;
+  if (len != vigil::cg::kFormRecordBytes) {
+    napi_throw_range_error(
+        env, nullptr,
+        ("form must be " + std::to_string(vigil::cg::kFormRecordBytes) + " bytes").c_str());
+    return nullptr;
+  }
+  vigil::cg::Form form;
+  std::string error;
+  if (!vigil::cg::formFromRecord(bytes, D, &form, &error)) {
+    napi_throw_range_error(env, nullptr, error.c_str());
+    return nullptr;
+  }
+  uint64_t offset = 0, count = 0, interval = 0;
+  if (!wholeArg(env, argv[3], "offset", 0, kMaxSafe, &offset) ||
+      !wholeArg(env, argv[4], "count", 1, kMaxChainSquarings, &count) ||
+      !wholeArg(env, argv[5], "interval", 1, kMaxSafe, &interval))
+    return nullptr;
+  if (count / interval > kMaxChainRecords) {
+    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
+    return nullptr;
+  }
+  std::vector<uint8_t> out;
+  out.reserve((count / interval + 2) * vigil::cg::kFormRecordBytes);
+  if (!vigil::cg::squareChain(L, form, offset, count, interval, &out, &error)) {
+    napi_throw_error(env, nullptr, error.c_str());
+    return nullptr;
+  }
+  void* raw = nullptr;
+  napi_value buffer;
+  if (throwIfPending(env, napi_create_buffer_copy(env, out.size(), out.data(), &raw, &buffer),
+                     "out of memory"))
+    return nullptr;
+  return buffer;
+}
+
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
 napi_value PassArithmetic(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -348,6 +415,7 @@ NAPI_MODULE_INIT() {
       {"feedPass", nullptr, Guarded<FeedPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"finishPass", nullptr, Guarded<FinishPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"squareChain", nullptr, Guarded<SquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classSquareChain", nullptr, Guarded<ClassSquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };
