@@ -1,5 +1,11 @@
 /** Squaring-rate measurement per backend (CLI bench/calibrate and npm run bench). */
-import { class1024Group, naiveOps } from './class1024/index.ts';
+import {
+  class1024Group,
+  discriminantFromSeed,
+  type Form,
+  naiveOps,
+  nativeFormChain,
+} from './class1024/index.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { decodeRsa, encodeRsa, rsa2048Group } from './rsa2048/group.ts';
 import { nativeAddon } from './rsa2048/native.ts';
@@ -33,6 +39,22 @@ function nativeRsa2048(seed: Uint8Array): VdfGroup<unknown> {
   } as VdfGroup<unknown>;
 }
 
+/** The solver's own class1024 evaluation: NUDUPL in the native addon (native/class_form.cc). */
+function nativeClass1024(seed: Uint8Array): VdfGroup<unknown> {
+  const g = class1024Group(seed);
+  const chain = nativeFormChain(nativeAddon()!, discriminantFromSeed(seed));
+  const CALL_MAX = 2 ** 24;
+  return {
+    ...g,
+    squareTimes: (a: Form, k: number) => {
+      let f = a;
+      for (let left = k; left > 0; left -= CALL_MAX)
+        f = chain(f, 0, Math.min(left, CALL_MAX), 2 ** 53).pop()!;
+      return f;
+    },
+  } as VdfGroup<unknown>;
+}
+
 export const BACKENDS: readonly Backend[] = [
   {
     group: 'rsa2048',
@@ -55,6 +77,14 @@ export const BACKENDS: readonly Backend[] = [
     naive: true,
     step: 2000,
     make: (s) => rsa2048Group(s, 'bigint') as VdfGroup<unknown>,
+  },
+  {
+    group: 'class1024',
+    name: 'native',
+    naive: false,
+    step: 4096,
+    available: () => nativeAddon() !== undefined,
+    make: nativeClass1024,
   },
   {
     group: 'class1024',

@@ -1,0 +1,71 @@
+/**
+ * The class1024 evaluation in the native addon (native/class_form.cc): NUDUPL squarings on
+ * fixed-width limbs, many per call, with the reduced forms at checkpoints. Same group, same
+ * reduced forms, so the same encodings as the TypeScript backend (fast.ts), which stays the
+ * reference and the fallback.
+ */
+import { bigintToBytes, bigintToMinimalBytes, bytesEqual, bytesToBigint } from '../bytes.ts';
+import { VdfError } from '../errors.ts';
+import type { SquareChain } from '../group.ts';
+import type { NativeAddon } from '../rsa2048/native.ts';
+import { decodeForm, encodeForm } from './bqfc.ts';
+import { partialBound } from './fast.ts';
+import { type Form, formFromAB } from './form.ts';
+
+const HALF = 64;
+/** a (64 bytes) ‖ sign of b (0 or 1) ‖ |b| (64 bytes), big-endian: native/class_form.h. */
+export const FORM_RECORD_BYTES = 2 * HALF + 1;
+
+export function formToRecord(f: Form): Uint8Array {
+  const out = new Uint8Array(FORM_RECORD_BYTES);
+  out.set(bigintToBytes(f.a, HALF), 0);
+  out[HALF] = f.b < 0n ? 1 : 0;
+  out.set(bigintToBytes(f.b < 0n ? -f.b : f.b, HALF), HALF + 1);
+  return out;
+}
+
+export function formFromRecord(record: Uint8Array, D: bigint): Form {
+  const a = bytesToBigint(record.subarray(0, HALF));
+  const b = bytesToBigint(record.subarray(HALF + 1, FORM_RECORD_BYTES));
+  return formFromAB(a, record[HALF] === 1 ? -b : b, D);
+}
+
+/** Squares of reduced forms in the addon: the reduced forms the chain records, as forms. */
+export type FormChain = (f: Form, offset: number, count: number, interval: number) => Form[];
+
+export function nativeFormChain(addon: NativeAddon, D: bigint): FormChain {
+  const discriminant = bigintToMinimalBytes(-D);
+  const bound = bigintToMinimalBytes(partialBound(D));
+  return (f, offset, count, interval) => {
+    let out: Uint8Array;
+    try {
+      out = addon.classSquareChain(discriminant, bound, formToRecord(f), offset, count, interval);
+    } catch (err) {
+      throw new VdfError(
+        'VDF_CHECKPOINT',
+        `native class1024 evaluation: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const forms: Form[] = [];
+    for (let at = 0; at < out.length; at += FORM_RECORD_BYTES)
+      forms.push(formFromRecord(out.subarray(at, at + FORM_RECORD_BYTES), D));
+    return forms;
+  };
+}
+
+/**
+ * The solver's chain on BQFC encodings. The element a call returns last is the one the next
+ * call starts from, so its form is kept and the BQFC decoding skipped.
+ */
+export function nativeClass1024SquareChain(addon: NativeAddon, D: bigint): SquareChain {
+  const chain = nativeFormChain(addon, D);
+  let last: { encoded: Uint8Array; form: Form } | undefined;
+  return (current, offset, count, interval) => {
+    const start =
+      last !== undefined && bytesEqual(last.encoded, current) ? last.form : decodeForm(D, current);
+    const forms = chain(start, offset, count, interval);
+    const encoded = forms.map(encodeForm);
+    last = { encoded: encoded[encoded.length - 1]!, form: forms[forms.length - 1]! };
+    return encoded;
+  };
+}
