@@ -27,6 +27,15 @@ void reduce(Form& f);
 // f <- f² by NUDUPL with partial-reduction bound L = floor(|D|^(1/4)); f is left unreduced.
 void nudupl(Form& f, const Int& L);
 
+// out <- f1·f2 by NUCOMP (forms of one discriminant, out distinct from both); out is reduced.
+void nucomp(Form& out, const Form& f1, const Form& f2, const Int& L);
+
+// The reduced form of ∏ bases[i]^exps[i] (exponents >= 0, big-endian bytes): one shared run of
+// squarings with interleaved width-4 sliding windows, as vdf/class1024/pow.ts. `identity` is the
+// result when every exponent is zero.
+void multiExp(Form& out, const Form* bases, const std::vector<std::vector<uint8_t>>& exps,
+              const Form& identity, const Int& L);
+
 // Parses a record into a reduced form of discriminant D (D < 0, D ≡ 1 mod 4); false with *error
 // when the bytes do not hold one.
 bool formFromRecord(const uint8_t* record, const Int& D, Form* f, std::string* error);

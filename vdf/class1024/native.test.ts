@@ -7,13 +7,14 @@ import { nativeAddon, nativeStatus } from '../rsa2048/native.ts';
 import { decodeForm, encodeForm } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
 import { opsFor, partialBound } from './fast.ts';
-import { type Form, generatorForm, identityForm } from './form.ts';
+import { type Form, generatorForm, identityForm, reduce } from './form.ts';
 import {
   FORM_RECORD_BYTES,
   formFromRecord,
   formToRecord,
   nativeClass1024SquareChain,
   nativeFormChain,
+  nativeFormOps,
 } from './native.ts';
 import { multiExp } from './pow.ts';
 
@@ -149,6 +150,81 @@ describeNative('native class1024 chain against the TypeScript backend, byte for 
       expect(() => call(d, L, good, o, c, i)).toThrow(/must be a whole number/);
     expect(() => call(d, L, good, 0, 2 ** 20, 8)).toThrow(/checkpoints in one call/);
     expect(() => call(d, L, 'x', 0, 1, 1)).toThrow(/Uint8Array/);
+  });
+});
+
+describeNative('native NUCOMP and multi-exponentiation against the TypeScript backend', () => {
+  it('multiplies like NUCOMP in TypeScript, including equal, inverse and small-a operands', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 7 }),
+        fc.constantFrom(64, 256, 1024),
+        fc.bigInt({ min: 1n, max: (1n << 80n) - 1n }),
+        fc.bigInt({ min: 1n, max: (1n << 80n) - 1n }),
+        (seed, bits, e1, e2) => {
+          const D = cachedDiscriminant(seed, bits);
+          const ts = opsFor(D);
+          const ops = nativeFormOps(nativeAddon()!, D);
+          const f = formOf(D, e1);
+          const g = formOf(D, e2);
+          const inverse = reduce({ a: f.a, b: -f.b, c: f.c });
+          for (const [x, y] of [
+            [f, g],
+            [f, f],
+            [f, inverse],
+            [f, generatorForm(D)],
+            [generatorForm(D), g],
+            [identityForm(D), g],
+          ] as const)
+            expect(ops.mul(x, y)).toEqual(ts.mul(x, y));
+          expect(ops.square(f)).toEqual(ts.square(f));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('computes ∏ f_i^e_i like the TypeScript multiExp', () => {
+    const D = discriminantFromSeed(Uint8Array.of(0xbe, 0x7c));
+    const ts = opsFor(D);
+    const ops = nativeFormOps(nativeAddon()!, D);
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+            fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: (1n << 270n) - 1n })),
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (pairs) => {
+          const bases = pairs.map(([e]) => formOf(D, e));
+          const exps = pairs.map(([, x]) => x);
+          expect(multiExp(ops, bases, exps)).toEqual(multiExp(ts, bases, exps));
+        },
+      ),
+      { numRuns: 25 },
+    );
+    expect(multiExp(ops, [generatorForm(D)], [0n])).toBeUndefined();
+    expect(() => multiExp(ops, [generatorForm(D)], [-1n])).toThrow(RangeError);
+  });
+
+  it('refuses malformed operands', () => {
+    const addon = nativeAddon()!;
+    const D = discriminantFromSeed(Uint8Array.of(0x52, 0x01));
+    const d = bigintToMinimalBytes(-D);
+    const L = bigintToMinimalBytes(partialBound(D));
+    const g = formToRecord(generatorForm(D));
+    expect(() => addon.classMul(d, L, g, g.subarray(1))).toThrow(/129 bytes/);
+    expect(() => addon.classMultiExp(d, L, g, [])).toThrow(/as many/);
+    expect(() => addon.classMultiExp(d, L, new Uint8Array(0), [])).toThrow(/as many/);
+    expect(() =>
+      addon.classMultiExp(d, L, new Uint8Array(9 * FORM_RECORD_BYTES), new Array(9).fill(g)),
+    ).toThrow(/as many/);
+    expect(() => addon.classMultiExp(d, L, g, [new Uint8Array(1025)])).toThrow(/1024 bytes/);
+    const bad = g.slice();
+    bad[64] = 7;
+    expect(() => addon.classMultiExp(d, L, bad, [Uint8Array.of(1)])).toThrow(/sign/);
   });
 });
 

@@ -1,16 +1,17 @@
 /**
- * The class1024 evaluation in the native addon (native/class_form.cc): NUDUPL squarings on
- * fixed-width limbs, many per call, with the reduced forms at checkpoints. Same group, same
- * reduced forms, so the same encodings as the TypeScript backend (fast.ts), which stays the
- * reference and the fallback.
+ * class1024 in the native addon (native/class_form.cc): the evaluation (NUDUPL squarings on
+ * fixed-width limbs, many per call, with the reduced forms at checkpoints), and NUCOMP and
+ * multi-exponentiation for the prover and the verifier. Same group, same reduced forms, so the
+ * same encodings as the TypeScript backend (fast.ts), which stays the reference and the fallback.
  */
 import { bigintToBytes, bigintToMinimalBytes, bytesEqual, bytesToBigint } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { SquareChain } from '../group.ts';
-import type { NativeAddon } from '../rsa2048/native.ts';
+import { type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
 import { decodeForm, encodeForm } from './bqfc.ts';
-import { partialBound } from './fast.ts';
+import { opsFor, partialBound } from './fast.ts';
 import { type Form, formFromAB } from './form.ts';
+import type { FormOps } from './pow.ts';
 
 const HALF = 64;
 /** a (64 bytes) ‖ sign of b (0 or 1) ‖ |b| (64 bytes), big-endian: native/class_form.h. */
@@ -68,4 +69,67 @@ export function nativeClass1024SquareChain(addon: NativeAddon, D: bigint): Squar
     last = { encoded: encoded[encoded.length - 1]!, form: forms[forms.length - 1]! };
     return encoded;
   };
+}
+
+/**
+ * The group operations in the addon, one call each (NUCOMP; NUDUPL then a full reduction), and a
+ * whole multi-exponentiation in one call (the verifier's π^B · x^r).
+ */
+export function nativeFormOps(addon: NativeAddon, D: bigint): FormOps {
+  const discriminant = bigintToMinimalBytes(-D);
+  const bound = bigintToMinimalBytes(partialBound(D));
+  const call = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw new VdfError(
+        'VDF_MALFORMED',
+        `native class1024 ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+  return {
+    square: (f) =>
+      formFromRecord(
+        call('square', () =>
+          addon.classSquareChain(discriminant, bound, formToRecord(f), 0, 1, 2 ** 53),
+        ),
+        D,
+      ),
+    mul: (f, g) =>
+      formFromRecord(
+        call('mul', () => addon.classMul(discriminant, bound, formToRecord(f), formToRecord(g))),
+        D,
+      ),
+    multiExp(bases, exps) {
+      if (exps.every((e) => e === 0n)) return undefined;
+      const records = new Uint8Array(bases.length * FORM_RECORD_BYTES);
+      bases.forEach((f, i) => {
+        records.set(formToRecord(f), i * FORM_RECORD_BYTES);
+      });
+      const exponents = exps.map((e) => {
+        if (e < 0n) throw new RangeError('multiExp: negative exponent');
+        return bigintToMinimalBytes(e);
+      });
+      return formFromRecord(
+        call('multiExp', () => addon.classMultiExp(discriminant, bound, records, exponents)),
+        D,
+      );
+    },
+  };
+}
+
+const cache = new Map<bigint, FormOps>();
+
+/** The operations group code uses for D: the addon's when it is built, else TypeScript's. */
+export function class1024Ops(D: bigint): FormOps {
+  const addon = nativeAddon();
+  if (addon === undefined) return opsFor(D);
+  let ops = cache.get(D);
+  if (ops === undefined) {
+    ops = nativeFormOps(addon, D);
+    if (cache.size >= 8) cache.delete(cache.keys().next().value!);
+    cache.set(D, ops);
+  }
+  return ops;
 }

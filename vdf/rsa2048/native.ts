@@ -54,6 +54,15 @@ export interface NativeAddon {
     count: number,
     interval: number,
   ): Uint8Array;
+  /** The reduced f·g (NUCOMP) of two 129-byte records, as a record. */
+  classMul(discriminant: Uint8Array, bound: Uint8Array, f: Uint8Array, g: Uint8Array): Uint8Array;
+  /** The reduced ∏ bases[i]^exponents[i]: 1..8 records back to back, big-endian exponents. */
+  classMultiExp(
+    discriminant: Uint8Array,
+    bound: Uint8Array,
+    bases: Uint8Array,
+    exponents: Uint8Array[],
+  ): Uint8Array;
   /** The arithmetic a pass runs on. */
   passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
   /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
@@ -84,6 +93,8 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
       'finishPass',
       'squareChain',
       'classSquareChain',
+      'classMul',
+      'classMultiExp',
       'passArithmetic',
       'ifma52Supported',
     ] as const)

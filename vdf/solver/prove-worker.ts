@@ -49,9 +49,12 @@ function open(job: WorkerJob) {
 }
 
 function run(
-  { job, group, store }: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
+  opened: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
   task: WorkerTask,
 ): void {
+  const { job, store } = opened;
+  // class1024's operations follow the task's choice too (the solver's native: false).
+  const group = task.native ? opened.group : groupFor(job.group, fromHexStrict(job.seed)!, false);
   try {
     store.refresh();
     const read = function* () {

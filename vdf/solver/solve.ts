@@ -67,7 +67,7 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
   checkIterations(o.iterations);
   checkSeed(o.seed);
   const T = o.iterations;
-  const group = groupFor(o.group, o.seed);
+  const group = groupFor(o.group, o.seed, o.native !== false);
   const params = proofParams(o.group, T);
   const store = o.checkpointDir
     ? diskCheckpoints(o.checkpointDir, {

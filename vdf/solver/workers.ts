@@ -36,7 +36,7 @@ export interface WorkerTask {
   challenge: string;
   from: number;
   to: number;
-  /** Use the native rsa2048 pass when the worker can load it. */
+  /** Use the native rsa2048 pass and class1024 operations when the worker can load them. */
   native: boolean;
 }
 
