@@ -375,7 +375,8 @@ void multiExp(Form& out, const Form* bases, const std::vector<std::vector<uint8_
               const Form& identity, const Int& L) {
   const size_t count = exps.size();
   std::vector<std::vector<uint8_t>> windows(count);
-  std::vector<std::vector<Form>> tables(count);
+  constexpr size_t kTable = 1 << (kWindow - 1);
+  std::vector<Form> tables(count * kTable);
   int top = -1;
   for (size_t k = 0; k < count; k++) {
     const Exponent e{&exps[k]};
@@ -384,12 +385,11 @@ void multiExp(Form& out, const Form* bases, const std::vector<std::vector<uint8_
     windows[k] = slidingWindows(e);
     if (bits - 1 > top) top = bits - 1;
     // f, f³, f⁵, …, f^(2^kWindow − 1)
-    auto& table = tables[k];
-    table.resize(1 << (kWindow - 1));
+    Form* table = &tables[k * kTable];
     table[0] = bases[k];
     Form f2 = bases[k];
     square(f2, L);
-    for (size_t i = 1; i < table.size(); i++) nucomp(table[i], table[i - 1], f2, L);
+    for (size_t i = 1; i < kTable; i++) nucomp(table[i], table[i - 1], f2, L);
   }
   bool started = false;
   Form next;
@@ -399,7 +399,7 @@ void multiExp(Form& out, const Form* bases, const std::vector<std::vector<uint8_
       if (static_cast<size_t>(i) >= windows[k].size()) continue;
       const uint8_t w = windows[k][static_cast<size_t>(i)];
       if (w == 0) continue;
-      const Form& term = tables[k][(w - 1) >> 1];
+      const Form& term = tables[k * kTable + ((w - 1) >> 1)];
       if (started) {
         nucomp(next, out, term, L);
         out = next;
