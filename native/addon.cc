@@ -261,6 +261,30 @@ constexpr double kMaxSafe = 9007199254740992.0;  // 2^53
 constexpr double kMaxChainSquarings = 1 << 24;
 constexpr uint64_t kMaxChainRecords = 1 << 16;
 
+// offset, count and interval of a chain call (argv[0..2]), with the records it would return
+// bounded.
+bool chainArgs(napi_env env, const napi_value* argv, uint64_t* offset, uint64_t* count,
+               uint64_t* interval) {
+  if (!wholeArg(env, argv[0], "offset", 0, kMaxSafe, offset) ||
+      !wholeArg(env, argv[1], "count", 1, kMaxChainSquarings, count) ||
+      !wholeArg(env, argv[2], "interval", 1, kMaxSafe, interval))
+    return false;
+  if (*count / *interval > kMaxChainRecords) {
+    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
+    return false;
+  }
+  return true;
+}
+
+napi_value bufferOf(napi_env env, const uint8_t* data, size_t size) {
+  void* raw = nullptr;
+  napi_value buffer;
+  if (throwIfPending(env, napi_create_buffer_copy(env, size, data, &raw, &buffer),
+                     "out of memory"))
+    return nullptr;
+  return buffer;
+}
+
 // squareChain(modulus, x, offset, count, interval) -> Uint8Array: the canonical elements after
 // each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
 napi_value SquareChain(napi_env env, napi_callback_info info) {
@@ -284,14 +308,7 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   uint64_t offset = 0, count = 0, interval = 0;
-  if (!wholeArg(env, argv[2], "offset", 0, kMaxSafe, &offset) ||
-      !wholeArg(env, argv[3], "count", 1, kMaxChainSquarings, &count) ||
-      !wholeArg(env, argv[4], "interval", 1, kMaxSafe, &interval))
-    return nullptr;
-  if (count / interval > kMaxChainRecords) {
-    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
-    return nullptr;
-  }
+  if (!chainArgs(env, argv + 2, &offset, &count, &interval)) return nullptr;
   std::vector<uint8_t> out;
   out.reserve((count / interval + 2) * len);
   std::string error;
@@ -299,12 +316,7 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, error.c_str());
     return nullptr;
   }
-  void* raw = nullptr;
-  napi_value buffer;
-  if (throwIfPending(env, napi_create_buffer_copy(env, out.size(), out.data(), &raw, &buffer),
-                     "out of memory"))
-    return nullptr;
-  return buffer;
+  return bufferOf(env, out.data(), out.size());
 }
 
 constexpr size_t kMaxDiscriminantBytes = 128;
@@ -366,12 +378,7 @@ napi_value recordValue(napi_env env, const vigil::cg::Form& f) {
     napi_throw_error(env, nullptr, "a reduced form does not fit 512 bits");
     return nullptr;
   }
-  void* raw = nullptr;
-  napi_value buffer;
-  if (throwIfPending(env, napi_create_buffer_copy(env, sizeof(record), record, &raw, &buffer),
-                     "out of memory"))
-    return nullptr;
-  return buffer;
+  return bufferOf(env, record, sizeof(record));
 }
 
 // classMul(discriminant, bound, f, g) -> record of the reduced f·g.
@@ -458,26 +465,14 @@ napi_value ClassSquareChain(napi_env env, napi_callback_info info) {
   std::string error;
   if (!formArg(env, argv[2], "form", D, &form)) return nullptr;
   uint64_t offset = 0, count = 0, interval = 0;
-  if (!wholeArg(env, argv[3], "offset", 0, kMaxSafe, &offset) ||
-      !wholeArg(env, argv[4], "count", 1, kMaxChainSquarings, &count) ||
-      !wholeArg(env, argv[5], "interval", 1, kMaxSafe, &interval))
-    return nullptr;
-  if (count / interval > kMaxChainRecords) {
-    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
-    return nullptr;
-  }
+  if (!chainArgs(env, argv + 3, &offset, &count, &interval)) return nullptr;
   std::vector<uint8_t> out;
   out.reserve((count / interval + 2) * vigil::cg::kFormRecordBytes);
   if (!vigil::cg::squareChain(L, form, offset, count, interval, &out, &error)) {
     napi_throw_error(env, nullptr, error.c_str());
     return nullptr;
   }
-  void* raw = nullptr;
-  napi_value buffer;
-  if (throwIfPending(env, napi_create_buffer_copy(env, out.size(), out.data(), &raw, &buffer),
-                     "out of memory"))
-    return nullptr;
-  return buffer;
+  return bufferOf(env, out.data(), out.size());
 }
 
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)

@@ -40,6 +40,21 @@ inline bool outsideNormal(const Form& f) {
   return m > 0 || (m == 0 && f.b.neg);
 }
 
+// Euclid on (r0, r1) carrying the cofactors of r1 from (0, 1): to the end (bound == nullptr), or
+// NUDUPL/NUCOMP's partial run stopped at the bound, after which r1 and s1 are negated when the
+// number of steps is odd (the sign convention of their formulas, as in vdf/class1024/fast.ts).
+void cofactorEuclid(EuclidState& e, const Int& r0, const Int& r1, const Int* bound) {
+  e.r0.copy(r0);
+  e.r1.copy(r1);
+  e.s0.setZero();
+  e.s1.setU(1);
+  euclid(e, bound);
+  if (bound != nullptr && (e.steps & 1)) {
+    e.s1.negate();
+    e.r1.negate();
+  }
+}
+
 }  // namespace
 
 void reduce(Form& f) {
@@ -75,11 +90,7 @@ void nudupl(Form& f, const Int& L) {
   // u·b ≡ d1 (mod a), d1 = gcd(a, b).
   tdivQR(nullptr, &x, absB, f.a);
   EuclidState g;
-  g.r0.copy(f.a);
-  g.r1.copy(x);
-  g.s0.setZero();
-  g.s1.setU(1);
-  euclid(g, nullptr);
+  cofactorEuclid(g, f.a, x, nullptr);
   const Int& d1 = g.r0;
   u.copy(g.s0);
   if (f.b.neg) u.negate();
@@ -97,19 +108,11 @@ void nudupl(Form& f, const Int& L) {
   fdivQR(nullptr, &C, t, A);
 
   EuclidState p;
-  p.r0.copy(A);
-  p.r1.copy(C);
-  p.s0.setZero();
-  p.s1.setU(1);
-  euclid(p, &L);
+  cofactorEuclid(p, A, C, &L);
   Int& d = p.r0;
   Int& v3 = p.r1;
   Int& v = p.s0;
   Int& v2 = p.s1;
-  if (p.steps & 1) {
-    v2.negate();
-    v3.negate();
-  }
   Int e, gg, s, w;
   if (p.steps == 0) {
     // g = (B·v3 + c) / d; a2 = d²; c2 = v3² + g·d1; b2 = b + 2·d·v3.
@@ -209,11 +212,7 @@ void nucomp(Form& out, const Form& f1, const Form& f2, const Int& L) {
   // u·a2 ≡ g0 (mod a1).
   modPos(t, a2, a1);
   EuclidState g;
-  g.r0.copy(a1);
-  g.r1.copy(t);
-  g.s0.setZero();
-  g.s1.setU(1);
-  euclid(g, nullptr);
+  cofactorEuclid(g, a1, t, nullptr);
   const Int& g0 = g.r0;
   const Int& u = g.s0;
   if (g0.isOne()) {
@@ -257,19 +256,11 @@ void nucomp(Form& out, const Form& f1, const Form& f2, const Int& L) {
   }
   modPos(t, A, a1);
   EuclidState p;
-  p.r0.copy(a1);
-  p.r1.copy(t);
-  p.s0.setZero();
-  p.s1.setU(1);
-  euclid(p, &L);
+  cofactorEuclid(p, a1, t, &L);
   Int& dd = p.r0;
   Int& v3 = p.r1;
   Int& v = p.s0;
   Int& v2 = p.s1;
-  if (p.steps & 1) {
-    v2.negate();
-    v3.negate();
-  }
   Int q1, q2, ff, gg, bb, e, q3, q4;
   if (p.steps == 0) {
     // a = dd·a2, b = 2·q1 + b2, c = v3·f + g·d1 with q1 = a2·v3, f = (q1 + n)/dd,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 namespace vigil::cg {
 
@@ -34,12 +35,8 @@ inline int bitLen(const limb* a, int n) { return n == 0 ? 0 : 64 * n - __builtin
 // r = a + b (r may alias a or b).
 inline int addMag(limb* r, const limb* a, int an, const limb* b, int bn) {
   if (an < bn) {
-    const limb* t = a;
-    a = b;
-    b = t;
-    int tn = an;
-    an = bn;
-    bn = tn;
+    std::swap(a, b);
+    std::swap(an, bn);
   }
   unsigned char carry = 0;
   int i = 0;
@@ -92,12 +89,8 @@ inline int mul1Mag(limb* r, const limb* a, int an, limb m) {
 inline int mulMag(limb* r, const limb* a, int an, const limb* b, int bn) {
   if (an == 0 || bn == 0) return 0;
   if (an < bn) {
-    const limb* t = a;
-    a = b;
-    b = t;
-    int tn = an;
-    an = bn;
-    bn = tn;
+    std::swap(a, b);
+    std::swap(an, bn);
   }
   for (int i = 0; i < an + bn; i++) r[i] = 0;
   for (int j = 0; j < bn; j++) {
