@@ -23,35 +23,35 @@ export interface Backend {
   available?: () => boolean;
 }
 
+/** The most squarings one native chain call takes. */
+const CALL_MAX = 2 ** 24;
+
+/** squareTimes over a native chain: `run(e, count)` squares e count times (count ≤ CALL_MAX). */
+function chainedSquareTimes<E>(run: (e: E, count: number) => E): (a: E, k: number) => E {
+  return (a, k) => {
+    let e = a;
+    for (let left = k; left > 0; left -= CALL_MAX) e = run(e, Math.min(left, CALL_MAX));
+    return e;
+  };
+}
+
 /** The solver's own rsa2048 evaluation: OpenSSL's squaring inside the native addon. */
 function nativeRsa2048(seed: Uint8Array): VdfGroup<unknown> {
-  const g = rsa2048Group(seed, 'openssl');
   const chain = nativeRsaSquareChain(nativeAddon()!);
-  const CALL_MAX = 2 ** 24;
   return {
-    ...g,
-    squareTimes: (a: bigint, k: number) => {
-      let v = a;
-      for (let left = k; left > 0; left -= CALL_MAX)
-        v = decodeRsa(chain(encodeRsa(v), 0, Math.min(left, CALL_MAX), 2 ** 53).pop()!);
-      return v;
-    },
+    ...rsa2048Group(seed, 'openssl'),
+    squareTimes: chainedSquareTimes<bigint>((v, count) =>
+      decodeRsa(chain(encodeRsa(v), 0, count, 2 ** 53).pop()!),
+    ),
   } as VdfGroup<unknown>;
 }
 
 /** The solver's own class1024 evaluation: NUDUPL in the native addon (native/class_form.cc). */
 function nativeClass1024(seed: Uint8Array): VdfGroup<unknown> {
-  const g = class1024Group(seed);
   const chain = nativeFormChain(nativeAddon()!, discriminantFromSeed(seed));
-  const CALL_MAX = 2 ** 24;
   return {
-    ...g,
-    squareTimes: (a: Form, k: number) => {
-      let f = a;
-      for (let left = k; left > 0; left -= CALL_MAX)
-        f = chain(f, 0, Math.min(left, CALL_MAX), 2 ** 53).pop()!;
-      return f;
-    },
+    ...class1024Group(seed),
+    squareTimes: chainedSquareTimes<Form>((f, count) => chain(f, 0, count, 2 ** 53).pop()!),
   } as VdfGroup<unknown>;
 }
 
