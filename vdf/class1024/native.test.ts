@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { haveVectors, readVectorText } from '../../test/support/vectors.ts';
 import { bigintToMinimalBytes } from '../bytes.ts';
+import { VdfError } from '../errors.ts';
 import { hashPrime } from '../primes/index.ts';
 import { nativeAddon, nativeStatus } from '../rsa2048/native.ts';
 import { decodeForm, encodeForm } from './bqfc.ts';
@@ -97,6 +98,10 @@ describeNative('native class1024 chain against the TypeScript backend, byte for 
     expect(formToRecord(f).length).toBe(FORM_RECORD_BYTES);
     const neg = { ...f, b: -f.b };
     expect(formFromRecord(formToRecord(neg), D)).toEqual(neg);
+    // A record of another discriminant, or with a = 0, is no form of D.
+    const other = discriminantFromSeed(Uint8Array.of(0x51, 0x01));
+    expect(() => formFromRecord(formToRecord(formOf(other, 5n)), D)).toThrow(VdfError);
+    expect(() => formFromRecord(new Uint8Array(FORM_RECORD_BYTES), D)).toThrow(/not a form/);
   });
 
   it('the solver chain works on BQFC encodings and resumes from any element', () => {

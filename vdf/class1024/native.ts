@@ -10,7 +10,7 @@ import type { SquareChain } from '../group.ts';
 import { type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
 import { decodeForm, encodeForm } from './bqfc.ts';
 import { opsFor, partialBound } from './fast.ts';
-import { type Form, formFromAB } from './form.ts';
+import type { Form } from './form.ts';
 import type { FormOps } from './pow.ts';
 
 const HALF = 64;
@@ -25,10 +25,17 @@ export function formToRecord(f: Form): Uint8Array {
   return out;
 }
 
+/** The form a record holds; c = (b² − D)/4a with one division (a product checks it). */
 export function formFromRecord(record: Uint8Array, D: bigint): Form {
   const a = bytesToBigint(record.subarray(0, HALF));
-  const b = bytesToBigint(record.subarray(HALF + 1, FORM_RECORD_BYTES));
-  return formFromAB(a, record[HALF] === 1 ? -b : b, D);
+  const magnitude = bytesToBigint(record.subarray(HALF + 1, FORM_RECORD_BYTES));
+  const b = record[HALF] === 1 ? -magnitude : magnitude;
+  const num = b * b - D;
+  const den = 4n * a;
+  const c = a > 0n ? num / den : 0n;
+  if (a <= 0n || c * den !== num)
+    throw new VdfError('VDF_MALFORMED', 'class1024 record: not a form of this discriminant');
+  return { a, b, c };
 }
 
 /** Squares of reduced forms in the addon: the reduced forms the chain records, as forms. */
