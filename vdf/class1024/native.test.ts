@@ -156,6 +156,30 @@ describeNative('native class1024 chain against the TypeScript backend, byte for 
     expect(() => call(d, L, good, 0, 2 ** 20, 8)).toThrow(/checkpoints in one call/);
     expect(() => call(d, L, 'x', 0, 1, 1)).toThrow(/Uint8Array/);
   });
+
+  it('answers random records with a RangeError or a valid chain, never a crash', () => {
+    const addon = nativeAddon()!;
+    const D = discriminantFromSeed(Uint8Array.of(0x52, 0x01));
+    const d = bigintToMinimalBytes(-D);
+    const L = bigintToMinimalBytes(partialBound(D));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 129, maxLength: 129 }), (bytes) => {
+        let out: Uint8Array | undefined;
+        try {
+          out = addon.classSquareChain(d, L, bytes, 0, 3, 2);
+        } catch (err) {
+          expect(err).toBeInstanceOf(RangeError);
+          return;
+        }
+        const f = formFromRecord(bytes, D);
+        expect(out.length).toBe(3 * FORM_RECORD_BYTES);
+        expect(formFromRecord(out.subarray(2 * FORM_RECORD_BYTES), D)).toEqual(
+          tsChain(D, f, 0, 3, 2).at(-1),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describeNative('native NUCOMP and multi-exponentiation against the TypeScript backend', () => {
