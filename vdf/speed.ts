@@ -5,6 +5,7 @@ import {
   type Form,
   naiveOps,
   nativeFormChain,
+  opsFor,
 } from './class1024/index.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { decodeRsa, encodeRsa, rsa2048Group } from './rsa2048/group.ts';
@@ -91,7 +92,8 @@ export const BACKENDS: readonly Backend[] = [
     name: 'ts-nudupl',
     naive: false,
     step: 200,
-    make: (s) => class1024Group(s) as VdfGroup<unknown>,
+    // The TypeScript operations even where the addon is built (the group's default is native).
+    make: (s) => class1024Group(s, opsFor(discriminantFromSeed(s))) as VdfGroup<unknown>,
   },
   {
     group: 'class1024',

@@ -17,11 +17,20 @@ const HALF = 64;
 /** a (64 bytes) ‖ sign of b (0 or 1) ‖ |b| (64 bytes), big-endian: native/class_form.h. */
 export const FORM_RECORD_BYTES = 2 * HALF + 1;
 
+/**
+ * Records of forms already seen: a form the addon returned, or one just converted, crosses back
+ * without a conversion (the prover multiplies each product again at once). Forms are immutable.
+ */
+const records = new WeakMap<Form, Uint8Array>();
+
 export function formToRecord(f: Form): Uint8Array {
+  const known = records.get(f);
+  if (known !== undefined) return known;
   const out = new Uint8Array(FORM_RECORD_BYTES);
   out.set(bigintToBytes(f.a, HALF), 0);
   out[HALF] = f.b < 0n ? 1 : 0;
   out.set(bigintToBytes(f.b < 0n ? -f.b : f.b, HALF), HALF + 1);
+  records.set(f, out);
   return out;
 }
 
@@ -35,7 +44,9 @@ export function formFromRecord(record: Uint8Array, D: bigint): Form {
   const c = a > 0n ? num / den : 0n;
   if (a <= 0n || c * den !== num)
     throw new VdfError('VDF_MALFORMED', 'class1024 record: not a form of this discriminant');
-  return { a, b, c };
+  const f = { a, b, c };
+  records.set(f, record.slice());
+  return f;
 }
 
 /** Squares of reduced forms in the addon: the reduced forms the chain records, as forms. */
