@@ -121,6 +121,24 @@ describe.skipIf(!native.available)('solver, class1024 on the native chain', () =
     expect(verifyProof(viaNative)).toEqual({ valid: true });
   }, 60_000);
 
+  it('splits the proof over worker threads (native operations there too) with the same result', async () => {
+    const a = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: 3000,
+      checkpointDir: tempDir(),
+      workers: 2,
+    });
+    const b = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: 3000,
+      workers: 'never',
+      native: false,
+    });
+    expect(a).toEqual(b);
+  }, 60_000);
+
   it('cancels with VDF_ABORTED, keeps checkpoints, and resumes to the same result', async () => {
     const dir = tempDir();
     const controller = new AbortController();

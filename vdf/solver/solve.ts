@@ -10,7 +10,12 @@ import { checkIterations, checkSeed } from '../limits.ts';
 import { nativeSquareChain } from '../native-chain.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
-import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
+import {
+  CACHE_DECODED_MAX,
+  type CheckpointStore,
+  diskCheckpoints,
+  memoryCheckpoints,
+} from './checkpoints.ts';
 import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
 
 export interface SolveProgress {
@@ -80,7 +85,7 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
     : memoryCheckpoints();
   if (o.signal?.aborted) throw aborted(store);
 
-  const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, T, params);
+  const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, o.group, T, params);
   let workers: ProofWorkers | undefined;
   const startWorkers = (): ProofWorkers => {
     workers ??= new ProofWorkers(proofWorkerCount(o.workers, params.l), {
@@ -193,9 +198,6 @@ async function evaluate<E>(
   report(performance.now());
   return current;
 }
-
-/** Decoded checkpoints stay in memory when few; otherwise each pass re-reads and decodes them. */
-const CACHE_DECODED_MAX = 2 ** 15;
 
 async function proveStored<E>(
   group: VdfGroup<E>,
