@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Reader, Writer } from '../bytes.ts';
-import { HostError, type OpCode, readResponse, request } from './protocol.ts';
+import { HostError, Op, type OpCode, readResponse, request } from './protocol.ts';
 import type { HostAddress } from './socket.ts';
 import { type FromWorker, SYNC, type ToWorker, type WorkerData } from './worker-messages.ts';
 
@@ -105,6 +105,14 @@ export class HostClient {
       Atomics.store(this.#ctrl, 0, SYNC.waiting);
       this.#worker.postMessage({ kind: 'buffer', id, buffer: this.#buffer } satisfies ToWorker);
     }
+  }
+
+  /** The parent's current credentials, as the host agent encodes them (HOST_NO_CREDENTIALS if none). */
+  async credentials(): Promise<Uint8Array> {
+    const r = await this.call(Op.credentials);
+    const bytes = r.bytes(64 << 10);
+    r.end();
+    return bytes;
   }
 
   #id(): number {
