@@ -122,6 +122,14 @@ export function registerClusterCommands(program: Command): void {
       '--insecure-dev-attestation',
       'use the INSECURE development attestation instead of Nitro (env VIGIL_INSECURE_DEV_ATTESTATION=1)',
     )
+    .option(
+      '--storage <where>',
+      'local (LevelDB under --data-dir) or host:<unix:/path | host:port> of `vigil host` (env VIGIL_STORAGE)',
+    )
+    .option(
+      '--kms-credentials <source>',
+      "default (the SDK's chain) or host (passed by the host agent) (env VIGIL_KMS_CREDENTIALS)",
+    )
     .action(async (flags: RawFlags) => {
       const log = (l: string) => console.log(l);
       let node: Awaited<ReturnType<typeof runNodeProcess>>;

@@ -14,6 +14,8 @@ const SYNC_BUFFER = 1 << 20;
 export interface HostClientOptions {
   /** How long a synchronous read may block the thread before the store gives up (ms). */
   readonly syncTimeoutMs?: number;
+  /** Told once when the connection fails (not when closed): the store on it is gone for good. */
+  readonly onLost?: (e: HostError) => void;
 }
 
 export class HostClient {
@@ -27,11 +29,13 @@ export class HostClient {
   #next = 0;
   #lost: HostError | null = null;
   readonly #syncTimeoutMs: number;
+  readonly #onLost: ((e: HostError) => void) | undefined;
 
   private constructor(worker: Worker, control: SharedArrayBuffer, o: HostClientOptions) {
     this.#worker = worker;
     this.#ctrl = new Int32Array(control);
     this.#syncTimeoutMs = o.syncTimeoutMs ?? 30_000;
+    this.#onLost = o.onLost;
   }
 
   static async connect(address: HostAddress, o: HostClientOptions = {}): Promise<HostClient> {
@@ -127,15 +131,18 @@ export class HostClient {
     p.resolve(body);
   }
 
-  #fail(message: string): HostError {
-    this.#lost ??= new HostError('HOST_UNAVAILABLE', message);
+  #fail(message: string, closing = false): HostError {
+    if (this.#lost === null) {
+      this.#lost = new HostError('HOST_UNAVAILABLE', message);
+      if (!closing) this.#onLost?.(this.#lost);
+    }
     for (const p of this.#pending.values()) p.reject(this.#lost);
     this.#pending.clear();
     return this.#lost;
   }
 
   async close(): Promise<void> {
-    this.#fail('closed');
+    this.#fail('closed', true);
     await this.#worker.terminate();
   }
 }

@@ -4,6 +4,7 @@
  *   unix:/path/to/socket      a Unix socket (same machine)
  *   host:port, [v6]:port      TCP
  */
+import { unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { HostError } from './protocol.ts';
 
@@ -47,8 +48,29 @@ export function dialHost(a: HostAddress): Promise<Socket> {
   });
 }
 
-/** Listens for nodes; resolves with the server once bound (TCP port 0: any, see `address()`). */
-export function listenHost(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
+/**
+ * Listens for nodes; resolves with the server once bound (TCP port 0: any, see `address()`).
+ * A Unix socket file left by a process that died is removed, one that answers is not.
+ */
+export async function listenHost(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
+  try {
+    return await bind(a, onSocket);
+  } catch (e) {
+    if (a.kind !== 'unix' || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    const alive = await dialHost(a).then(
+      (s) => {
+        s.destroy();
+        return true;
+      },
+      () => false,
+    );
+    if (alive) throw e;
+    await unlink(a.path);
+    return bind(a, onSocket);
+  }
+}
+
+function bind(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((s) => {
       s.setNoDelay?.(true);

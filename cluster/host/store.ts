@@ -30,6 +30,8 @@ export interface HostStoreOptions {
   readonly cachedLists?: number;
   /** Records per iteration page (default 1,000). */
   readonly pageRecords?: number;
+  /** Told once when the store breaks (a wrong answer, or a write of unknown outcome). */
+  readonly onBroken?: (e: ClusterError) => void;
 }
 
 const PAGE_BYTES = 4 << 20;
@@ -56,12 +58,14 @@ export class HostKvStore implements KvStore {
   readonly #pageRecords: number;
   #writing: Promise<void> = Promise.resolve();
   #broken: ClusterError | null = null;
+  readonly #onBroken: ((e: ClusterError) => void) | undefined;
 
   private constructor(client: HostClient, o: HostStoreOptions) {
     this.#client = client;
     this.#index = new BucketIndex(o.buckets ?? 1 << 16);
     this.#maxLists = o.cachedLists ?? 4_096;
     this.#pageRecords = o.pageRecords ?? 1_000;
+    this.#onBroken = o.onBroken;
   }
 
   /**
@@ -85,10 +89,13 @@ export class HostKvStore implements KvStore {
   }
 
   #break(e: unknown): never {
-    this.#broken ??=
-      e instanceof ClusterError && e.code === 'CLUSTER_STORAGE'
-        ? e
-        : new ClusterError('CLUSTER_STORAGE', `host agent: ${(e as Error).message}`);
+    if (this.#broken === null) {
+      this.#broken =
+        e instanceof ClusterError && e.code === 'CLUSTER_STORAGE'
+          ? e
+          : new ClusterError('CLUSTER_STORAGE', `host agent: ${(e as Error).message}`);
+      this.#onBroken?.(this.#broken);
+    }
     throw this.#broken;
   }
 
