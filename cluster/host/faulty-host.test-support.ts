@@ -21,6 +21,8 @@ export interface Faults {
   thinPages: boolean;
   /** Forward the next write, then cut the node off before it is answered. */
   dieOnNextWrite: boolean;
+  /** Only connections that opened this namespace misbehave (default: all). */
+  onlyNamespace?: string;
 }
 
 export interface FaultyHost {
@@ -59,6 +61,9 @@ export async function startFaultyHost(
     void dialHost(upstream).then((real) => {
       sockets.add(real);
       const asked = new Map<number, { op: number; payload: Uint8Array }>();
+      let namespace = '';
+      const honest = () =>
+        host.faults.onlyNamespace !== undefined && host.faults.onlyNamespace !== namespace;
       const fromNode = new FrameReader();
       const fromHost = new FrameReader();
       node.on('data', (chunk: Buffer) => {
@@ -66,6 +71,12 @@ export async function startFaultyHost(
           const id = bodyId(body);
           const op = body[4]!;
           const payload = body.subarray(5);
+          if (op === Op.open) namespace = new Reader(payload).str(255);
+          if (honest()) {
+            asked.set(id, { op, payload });
+            real.write(frame(body));
+            continue;
+          }
           if (op === Op.write) {
             host.writes++;
             if (host.faults.dropWrites) {
@@ -81,7 +92,7 @@ export async function startFaultyHost(
             }
           }
           if (op === Op.get && host.faults.staleReads) {
-            const old = firstReplies.get(hex(payload));
+            const old = firstReplies.get(namespace + hex(payload));
             if (old) {
               node.write(frame(okResponse(id, old)));
               continue;
@@ -103,9 +114,10 @@ export async function startFaultyHost(
           let out = body;
           if (q && body[4] === 0) {
             const reply = body.subarray(5);
-            if (q.op === Op.get && !firstReplies.has(hex(q.payload)))
-              firstReplies.set(hex(q.payload), reply);
-            if (q.op === Op.iterate) out = okResponse(id, tamperPage(reply, host.faults));
+            const seen = namespace + hex(q.payload);
+            if (q.op === Op.get && !firstReplies.has(seen)) firstReplies.set(seen, reply);
+            if (q.op === Op.iterate && !honest())
+              out = okResponse(id, tamperPage(reply, host.faults));
           }
           node.write(frame(out));
         }
