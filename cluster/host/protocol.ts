@@ -9,8 +9,10 @@
  * read sent after a write sees it. Integers are big-endian; strings and byte fields carry a u32
  * length (cluster/bytes.ts). The host is untrusted: the node checks every answer (authenticated.ts).
  */
+import type { Socket } from 'node:net';
 import { Reader, Writer } from '../bytes.ts';
 import { ClusterError } from '../errors.ts';
+import { encodeFrame, FrameDecoder, FrameTooLarge } from '../net/framing.ts';
 
 export const Op = {
   /** str namespace → (nothing). Binds the connection to one store. */
@@ -63,12 +65,8 @@ export class HostError extends Error {
   }
 }
 
-export function frame(body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length);
-  out.set(body, 4);
-  return out;
-}
+/** A frame: u32 length ‖ body (the peer links' framing, cluster/net/framing.ts). */
+export const frame = encodeFrame;
 
 export function request(id: number, op: OpCode, payload?: Writer): Uint8Array {
   const head = new Writer().u32(id).u8(op).finish();
@@ -106,60 +104,50 @@ export function readResponse(body: Uint8Array): Reader {
   throw new HostError(code, r.str(1000));
 }
 
-/**
- * Cuts a byte stream into frame bodies. A declared length above the cap is refused at once,
- * before anything of it is buffered; the stream cannot be resynchronised after that.
- */
+/** Cuts a byte stream into frame bodies; a length above the cap is refused from the header alone. */
 export class FrameReader {
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  readonly #max: number;
+  readonly #decoder: FrameDecoder;
 
   constructor(max = MAX_FRAME) {
-    this.#max = max;
+    this.#decoder = new FrameDecoder(max);
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#decoder.push(chunk);
     const out: Uint8Array[] = [];
-    for (;;) {
-      if (this.#buffered < 4) return out;
-      const head = this.#peek(4);
-      const length = new DataView(head.buffer, head.byteOffset).getUint32(0);
-      if (length > this.#max) {
-        throw new HostError('HOST_TOO_LARGE', `frame of ${length} bytes above cap ${this.#max}`);
-      }
-      if (this.#buffered < 4 + length) return out;
-      out.push(this.#take(4 + length).subarray(4));
+    try {
+      for (let f = this.#decoder.next(); f !== undefined; f = this.#decoder.next()) out.push(f);
+    } catch (e) {
+      if (e instanceof FrameTooLarge) throw new HostError('HOST_TOO_LARGE', e.message);
+      throw e;
     }
-  }
-
-  #peek(n: number): Uint8Array {
-    const first = this.#chunks[0]!;
-    if (first.length >= n) return first.subarray(0, n);
-    return this.#join().subarray(0, n);
-  }
-
-  #join(): Uint8Array {
-    const all = new Uint8Array(this.#buffered);
-    let at = 0;
-    for (const c of this.#chunks) {
-      all.set(c, at);
-      at += c.length;
-    }
-    this.#chunks = [all];
-    return all;
-  }
-
-  #take(n: number): Uint8Array {
-    const all = this.#chunks[0]!.length >= n ? this.#chunks[0]! : this.#join();
-    const out = all.slice(0, n);
-    const rest = all.subarray(n);
-    this.#chunks = rest.length > 0 ? [rest, ...this.#chunks.slice(1)] : this.#chunks.slice(1);
-    this.#buffered -= n;
     return out;
   }
+}
+
+/**
+ * Hands each frame body arriving on `socket` to `each`, in order. A stream that cannot be cut
+ * into frames any more goes to `bad` once, and nothing after it is read.
+ */
+export function onFrames(
+  socket: Socket,
+  each: (body: Uint8Array) => void,
+  bad: (e: HostError) => void,
+): void {
+  const frames = new FrameReader();
+  let broken = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (broken) return;
+    let bodies: Uint8Array[];
+    try {
+      bodies = frames.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    } catch (e) {
+      broken = true;
+      bad(asHostError(e));
+      return;
+    }
+    for (const body of bodies) each(body);
+  });
 }
 
 /** Decoding errors of the cluster codec, as the host reports them. */

@@ -14,7 +14,6 @@ import {
   asHostError,
   bodyId,
   errorResponse,
-  FrameReader,
   frame,
   HostError,
   MAX_KEY,
@@ -26,6 +25,7 @@ import {
   MAX_VIEWS,
   Op,
   okResponse,
+  onFrames,
 } from './protocol.ts';
 import { type HostAddress, listenHost } from './socket.ts';
 
@@ -103,19 +103,14 @@ class Session {
   constructor(agent: HostAgent, socket: Socket) {
     this.#agent = agent;
     this.#socket = socket;
-    const frames = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      let bodies: Uint8Array[];
-      try {
-        bodies = frames.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-      } catch (e) {
-        // a stream that cannot be cut into frames any more: say why, then hang up
-        const err = asHostError(e);
-        socket.end(frame(errorResponse(0, err.code, err.message)));
-        return;
-      }
-      for (const body of bodies) this.#queue = this.#queue.then(() => this.#answer(body));
-    });
+    onFrames(
+      socket,
+      (body) => {
+        this.#queue = this.#queue.then(() => this.#answer(body));
+      },
+      // a stream that cannot be cut into frames any more: say why, then hang up
+      (err) => socket.end(frame(errorResponse(0, err.code, err.message))),
+    );
     socket.on('error', () => {});
     socket.on('close', () => {
       this.#queue = this.#queue.then(() => this.#close());

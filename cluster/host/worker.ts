@@ -5,7 +5,7 @@
  * thread fills when the host's answer arrives. Asynchronous requests are answered by message.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bodyId, FrameReader, frame } from './protocol.ts';
+import { bodyId, frame, onFrames } from './protocol.ts';
 import { dialHost } from './socket.ts';
 import { type FromWorker, SYNC, type ToWorker, type WorkerData } from './worker-messages.ts';
 
@@ -43,25 +43,21 @@ function fail(message: string): void {
 
 try {
   const socket = await dialHost(address);
-  const frames = new FrameReader();
-  socket.on('data', (chunk: Buffer) => {
-    let bodies: Uint8Array[];
-    try {
-      bodies = frames.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-    } catch (e) {
-      socket.destroy();
-      fail(`host agent sent an unreadable frame: ${(e as Error).message}`);
-      return;
-    }
-    for (const body of bodies) {
+  onFrames(
+    socket,
+    (body) => {
       const id = bodyId(body);
       if (syncWaits.has(id)) deliverSync(id, body);
       else
         port.postMessage({ kind: 'answer', id, body } satisfies FromWorker, [
           body.buffer as ArrayBuffer,
         ]);
-    }
-  });
+    },
+    (e) => {
+      socket.destroy();
+      fail(`host agent sent an unreadable frame: ${e.message}`);
+    },
+  );
   socket.on('error', (e) => fail(`host agent connection failed: ${e.message}`));
   socket.on('close', () => fail('host agent closed the connection'));
   port.on('message', (m: ToWorker) => {
