@@ -11,6 +11,7 @@ export {
 export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './conf.ts';
 export { ClusterError, type ClusterErrorCode } from './errors.ts';
 export {
+  bumpHostCounter,
   formatHostAddress,
   type HostAddress,
   HostAgent,

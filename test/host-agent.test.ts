@@ -169,6 +169,11 @@ describe('vigil cluster node --storage host: nodes whose disk is a host agent', 
     await nodes[slotIndex]!.waitFor(new RegExp(`ready ${victim.slot}`), 60_000);
     members = await until('the cluster with the new member', converged, 90_000);
     expect(members.find((n) => n.slot === victim.slot)!.id).not.toBe(victim.id);
+    // its generation came from the host agent (an enclave keeps nothing of its own)
+    expect((await readHello(dataDir, victim.slot as string))!.generation).toBe(2);
+    await expect(readdir(join(dataDir, victim.slot as string))).resolves.not.toContain(
+      'generation',
+    );
     live = members.map((n) => n.url as string);
     await until('5 more deposits', async () => acked.length >= before + 10);
     stop = true;

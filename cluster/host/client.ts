@@ -69,6 +69,8 @@ export class HostClient {
   call(op: OpCode, payload?: Writer): Promise<Reader> {
     if (this.#lost) return Promise.reject(this.#lost);
     const id = this.#id();
+    // an answer awaited keeps the process alive; an idle connection does not
+    if (this.#pending.size === 0) this.#worker.ref();
     return new Promise<Uint8Array>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({
@@ -128,6 +130,7 @@ export class HostClient {
     const p = this.#pending.get(id);
     if (!p) return;
     this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker.unref();
     p.resolve(body);
   }
 
@@ -138,6 +141,7 @@ export class HostClient {
     }
     for (const p of this.#pending.values()) p.reject(this.#lost);
     this.#pending.clear();
+    this.#worker.unref();
     return this.#lost;
   }
 

@@ -11,12 +11,19 @@
  *   D/<slot>/hello.json     this slot's current identity, URLs and pid (for peers and status)
  *   D/<slot>/recovered/     a recovered vault (sealed records) waiting to found a new cluster
  * With `--storage host:<address>` the Raft directories live with the host agent instead, under
- * the same relative names (<slot>/raft-<id>) in its own data directory.
+ * the same relative names (<slot>/raft-<id>) in its own data directory, and so does the
+ * generation (<slot>/meta).
  */
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { HostClient, HostError, HostKvStore, type KvStore } from '../../cluster/index.ts';
+import {
+  bumpHostCounter,
+  HostClient,
+  HostError,
+  HostKvStore,
+  type KvStore,
+} from '../../cluster/index.ts';
 import {
   hostCredentialProvider,
   KeyFileSealer,
@@ -228,7 +235,11 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   }
   const storageKey = await sealer.storageKey();
   const box = new StorageBox(storageKey);
-  const generation = await nextGeneration(slotDir);
+  // an enclave's own disk is memory: its generation is kept by the host agent
+  const generation =
+    o.storage.kind === 'host'
+      ? await bumpHostCounter(o.storage.address, `${o.slot}/meta`, 'generation')
+      : await nextGeneration(slotDir);
   const finder = o.peers ? httpFinder(o) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
