@@ -128,6 +128,23 @@ describe('host agent protocol', () => {
     await new Promise((r) => (s.destroyed ? r(null) : s.once('close', r)));
   });
 
+  it('listens on a Unix socket only this user may open, or loopback TCP, never beyond', async () => {
+    const { stat } = await import('node:fs/promises');
+    expect((await stat(socketPath())).mode & 0o777).toBe(0o600);
+    await expect(
+      HostAgent.start({
+        dir: join(dir, 'x'),
+        address: { kind: 'tcp', host: '0.0.0.0', port: 7599 },
+      }),
+    ).rejects.toMatchObject({ code: 'HOST_BAD_ADDRESS' });
+    const local = await HostAgent.start({
+      dir: join(dir, 'y'),
+      address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+    });
+    expect(local.port).toBeGreaterThan(0);
+    await local.close();
+  });
+
   it('parses addresses strictly', () => {
     expect(parseHostAddress('unix:/run/vigil.sock')).toEqual({
       kind: 'unix',

@@ -54,6 +54,7 @@ export type HostErrorCode =
   | 'HOST_TOO_MANY_VIEWS'
   | 'HOST_NO_CREDENTIALS'
   | 'HOST_STORAGE' // LevelDB failed
+  | 'HOST_BAD_ADDRESS' // an agent asked to listen beyond this machine
   | 'HOST_UNAVAILABLE'; // the connection is gone (client side)
 
 export class HostError extends Error {

@@ -27,7 +27,7 @@ import {
   okResponse,
   onFrames,
 } from './protocol.ts';
-import { type HostAddress, listenHost } from './socket.ts';
+import { type HostAddress, isLoopback, listenHost } from './socket.ts';
 
 type Db = Level<string, Uint8Array>;
 type Snapshot = ReturnType<Db['snapshot']>;
@@ -279,6 +279,12 @@ export class HostAgent {
   }
 
   static async start(options: HostAgentOptions): Promise<HostAgent> {
+    if (!isLoopback(options.address)) {
+      throw new HostError(
+        'HOST_BAD_ADDRESS',
+        'the host agent listens on a Unix socket or loopback TCP only: whoever connects gets the stores and the credentials',
+      );
+    }
     await mkdir(options.dir, { recursive: true, mode: 0o700 });
     let agent: HostAgent | undefined;
     const pending: Socket[] = [];

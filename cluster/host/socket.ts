@@ -4,7 +4,7 @@
  *   unix:/path/to/socket      a Unix socket (same machine)
  *   host:port, [v6]:port      TCP
  */
-import { unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { HostError } from './protocol.ts';
 
@@ -70,7 +70,22 @@ export async function listenHost(a: HostAddress, onSocket: (s: Socket) => void):
   }
 }
 
-function bind(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
+/** Loopback only for TCP: whoever connects gets the stores and the credentials. */
+export function isLoopback(a: HostAddress): boolean {
+  if (a.kind === 'unix') return true;
+  return (
+    a.host === 'localhost' || a.host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a.host)
+  );
+}
+
+async function bind(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
+  const server = await listen(a, onSocket);
+  // only this user may connect to a Unix socket (the default would follow the umask)
+  if (a.kind === 'unix') await chmod(a.path, 0o600);
+  return server;
+}
+
+function listen(a: HostAddress, onSocket: (s: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer((s) => {
       s.setNoDelay?.(true);
