@@ -118,6 +118,29 @@ describe('HostKvStore on an honest host agent', () => {
     await store.close();
   });
 
+  it('a view resumes a pass once: a second stream at the same spot starts over', async () => {
+    const { store } = await openStore({}, 'direct');
+    const keys = Array.from({ length: 10 }, (_, i) => ({ key: `s0/${i}`, value: b(`${i}`) }));
+    await store.write(keys, { sync: true });
+    const view = store.view();
+    const take = async (from?: { after: string }) => {
+      const out: string[] = [];
+      for await (const [k] of view.iterate(prefixRange('s0/'), from)) {
+        if (out.length === 3) break;
+        out.push(k);
+      }
+      return out;
+    };
+    const first = await take();
+    expect(await take()).toEqual(first); // a second stream, served the same records
+    expect(await take({ after: first[2]! })).toEqual(['s0/3', 's0/4', 's0/5']);
+    expect(await storageError(() => take({ after: first[2]! }))).toBe('CLUSTER_STORAGE');
+    expect(await storageError(() => take({ after: 's0/7' }))).toBe('CLUSTER_STORAGE');
+    // refusing a resume is not a lie of the host: the store goes on
+    expect(text(store.get('s0/9'))).toBe('9');
+    await view.close();
+  });
+
   it('carries Raft storage: a snapshot streamed in chunks from a view, staged and installed', async () => {
     const { store } = await openStore({}, 'direct');
     const storage = RaftStorage.on(store);

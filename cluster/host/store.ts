@@ -246,33 +246,52 @@ export class HostKvStore implements KvStore {
     }
   }
 
+  /**
+   * A point-in-time view. Snapshot chunks are read from it in passes that resume where the last
+   * chunk ended; each pass is checked in full at its end, before its last chunk goes out. A
+   * resume is believed only where a pass stands, and only once: streams at the same spot must
+   * have been served the same records (else the host lied), and a spot already resumed from or
+   * whose pass was dropped is refused (that sender starts over), so no stream can finish on
+   * another's check.
+   */
   view(): KvView {
     this.#check();
     const view = this.#openView();
     const passes: Pass[] = [];
+    const dropped = new Set<string>();
     const self = this;
+    const resume = (range: KvRange, after: string): Pass => {
+      const same = (p: Pass) => p.range.gte === range.gte && p.range.lt === range.lt;
+      const here = passes.filter(
+        (p) => same(p) && (p.committed === after || p.pending?.key === after),
+      );
+      if (here.length === 0 || dropped.has(after)) {
+        throw new ClusterError(
+          'CLUSTER_STORAGE',
+          'a host view resumed where no pass stands; start over',
+        );
+      }
+      for (const p of here) {
+        if (p.pending?.key === after) commit(p);
+        p.pending = null;
+      }
+      if (here.some((p) => !sameChains(p.chains, here[0]!.chains))) {
+        self.#break(storageFault('one view served two streams different records'));
+      }
+      // this stream goes on with the pass; any other stream at this spot must start over
+      for (const p of here) passes.splice(passes.indexOf(p), 1);
+      dropped.add(after);
+      return here[0]!;
+    };
     return {
       iterate(range, from) {
-        let pass: Pass;
-        if (from === undefined) pass = newPass(range, undefined);
-        else {
-          const found = passes.find(
-            (p) => p.committed === from.after || p.pending?.key === from.after,
-          );
-          // a resume this view did not see the start of could hide what came before
-          if (!found || found.range.gte !== range.gte || found.range.lt !== range.lt) {
-            throw new ClusterError(
-              'CLUSTER_STORAGE',
-              'a host view resumed where no pass stopped; start over',
-            );
-          }
-          pass = found;
-          if (pass.pending?.key === from.after) commit(pass);
-          pass.pending = null;
-          passes.splice(passes.indexOf(pass), 1);
-        }
+        const pass = from === undefined ? newPass(range, undefined) : resume(range, from.after);
         passes.push(pass);
-        if (passes.length > MAX_PASSES) passes.shift();
+        if (passes.length > MAX_PASSES) {
+          const old = passes.shift()!;
+          if (old.committed !== null) dropped.add(old.committed);
+          if (old.pending !== null) dropped.add(old.pending.key);
+        }
         return {
           [Symbol.asyncIterator]: () =>
             self.#pass(view.id, view.digests, pass)[Symbol.asyncIterator](),
@@ -388,6 +407,15 @@ function newPass(range: KvRange, from: { after: string } | undefined): Pass {
     committed: null,
     pending: null,
   };
+}
+
+function sameChains(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    if (w === undefined || !sameBytes(v, w)) return false;
+  }
+  return true;
 }
 
 /** The pending record was taken: it joins its bucket's chain. */
