@@ -14,11 +14,10 @@ import {
   clusterKeysBinding,
   type DepositReceipt,
   DevAttestationVerifier,
-  NitroAttestationVerifier,
   toHex,
   VaultError,
   verifyDepositReceipt,
-} from '../vault/index.ts';
+} from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
 import type { VaultClient, WalletStatus } from './vault-client.ts';
@@ -32,8 +31,13 @@ export interface BackupReport {
   status: WalletStatus;
 }
 
-/** The verifier and policy for a wallet's attestation trust. */
-export function verifierFor(trust: AttestationTrust): AttestationVerifier {
+/**
+ * The verifier for a wallet's attestation trust that runs on every platform: the INSECURE dev
+ * verifier. AWS Nitro documents need X.509 chain validation, which is Node-only here: in Node,
+ * pass `verifier: verifierFor(wallet.attestation)` (nitro-trust.ts); elsewhere, a verifier of
+ * your own, or verify in Node.
+ */
+export function portableVerifierFor(trust: AttestationTrust): AttestationVerifier {
   if (trust.kind === 'insecure-dev') {
     return new DevAttestationVerifier({
       insecureDevAttestation: true,
@@ -41,7 +45,11 @@ export function verifierFor(trust: AttestationTrust): AttestationVerifier {
       warn: () => {},
     });
   }
-  return new NitroAttestationVerifier({ expectedPcrs: trust.pcrs });
+  throw new ClientError(
+    'ATTESTATION_INVALID',
+    'this wallet trusts AWS Nitro attestation, and verifying a Nitro document needs a Nitro ' +
+      'verifier: pass `verifier` (in Node, verifierFor(wallet.attestation) from client-lib)',
+  );
 }
 
 /** Checks the vault's attested document binds `cluster`; returns what kind of document it was. */
@@ -55,7 +63,7 @@ export async function verifyVaultAttestation(args: {
 }): Promise<{ kind: string; insecure: boolean }> {
   const nonce = args.random(32);
   const att = await args.vault.attestation(nonce);
-  const verifier = args.verifier ?? verifierFor(args.trust);
+  const verifier = args.verifier ?? portableVerifierFor(args.trust);
   let verified: Awaited<ReturnType<AttestationVerifier['verify']>>;
   try {
     verified = verifier.verify(att.document, {

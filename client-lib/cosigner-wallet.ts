@@ -26,6 +26,7 @@ import {
 import { verifyBackup } from './backup.ts';
 import { cosignerFailure } from './cosigner-errors.ts';
 import { ClientError } from './errors.ts';
+import { verifierFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
 import { timedFetch } from './timed-fetch.ts';
 import { VaultClient } from './vault-client.ts';
@@ -175,7 +176,12 @@ export async function createWallet(args: {
   }
   // P6 with the client's own trust anchor: the cluster keys the cosigner reported must be the
   // ones the vault attests to, and the receipt must be theirs for exactly our Q, Q1, Q2, policy.
-  await verifyBackup({ wallet, vault: new VaultClient(wallet.vaultUrls), random: args.random });
+  await verifyBackup({
+    wallet,
+    vault: new VaultClient(wallet.vaultUrls),
+    random: args.random,
+    verifier: verifierFor(wallet.attestation),
+  });
   return wallet;
 }
 
@@ -295,6 +301,11 @@ export async function refreshWallet(args: {
   if (!Point.fromBytes(next.q).equals(Point.fromBytes(w.q))) {
     throw new ClientError('KEY_MISMATCH', 'the refresh changed the wallet key Q');
   }
-  await verifyBackup({ wallet: next, vault: new VaultClient(next.vaultUrls), random: args.random });
+  await verifyBackup({
+    wallet: next,
+    vault: new VaultClient(next.vaultUrls),
+    random: args.random,
+    verifier: verifierFor(next.attestation),
+  });
   return next;
 }

@@ -4,6 +4,8 @@
  * failure or a 503 (a node whose epoch lags, or that is restarting). Responses are size-capped and
  * parsed strictly by the wire protocol's parsers.
  */
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
 import {
   type Claim,
   claimToJson,
@@ -12,7 +14,7 @@ import {
   parseRelease,
   type Release,
   toHex,
-} from '../vault/index.ts';
+} from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 import { networkCause } from './network-error.ts';
 import { type Fetch, timedFetch } from './timed-fetch.ts';
@@ -67,7 +69,15 @@ function hexBytes(v: unknown, what: string, len?: number): Uint8Array {
   if (typeof v !== 'string' || !HEX.test(v) || (len !== undefined && v.length !== len * 2)) {
     throw new ClientError('VAULT_RESPONSE', `vault response: ${what} is not valid hex`);
   }
-  return new Uint8Array(Buffer.from(v, 'hex'));
+  return hexToBytes(v);
+}
+
+function decodeBase64(v: string): Uint8Array {
+  try {
+    return base64.decode(v);
+  } catch {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: the attestation is not base64');
+  }
 }
 
 export function parseClaimInfo(v: unknown): ClaimInfo {
@@ -230,9 +240,22 @@ export class VaultClient {
     return {
       kind: String(r.kind),
       insecure: r.insecure === true,
-      document: new Uint8Array(Buffer.from(r.document, 'base64')),
+      document: decodeBase64(r.document),
       cluster,
     };
+  }
+
+  /**
+   * The cluster's membership as the answering node sees it (`GET /v1/cluster/members`), unparsed:
+   * cluster-nodes.ts validates it. null when the node serves none (a single node: 404).
+   */
+  async members(): Promise<unknown> {
+    try {
+      return await this.#request('GET', '/v1/cluster/members');
+    } catch (err) {
+      if (err instanceof ClientError && err.status === 404) return null;
+      throw err;
+    }
   }
 
   async wallet(walletId: Uint8Array): Promise<WalletStatus> {

@@ -33,6 +33,7 @@ export {
 } from './kv.ts';
 export {
   keyPairFromPrivate,
+  MAX_INTRODUCTION_BYTES,
   type PeerAddress,
   type PeerLinkStats,
   PeerNetwork,

@@ -6,3 +6,4 @@ export {
   PeerNetwork,
   type PeerNetworkOptions,
 } from './peer-network.ts';
+export { MAX_INTRODUCTION_BYTES } from './secure-socket.ts';

@@ -76,6 +76,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
       backend: node,
       attestation,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      corsOrigins: config.corsOrigins,
       logger: { level: config.logLevel },
     });
     for (const m of startWarnings) app.log.warn(m);
