@@ -53,7 +53,9 @@ async function openStore(o: HostStoreOptions = {}, via: 'faulty' | 'direct' = 'f
   });
   clients.push(client);
   const ns = `node-1/raft-${++namespaces}`;
-  return { store: await HostKvStore.open(client, ns, { buckets: 16, ...o }), ns };
+  // through the faulty host, reads must reach it: no values kept in memory
+  const cache = via === 'faulty' ? { cachedValues: 0 } : {};
+  return { store: await HostKvStore.open(client, ns, { buckets: 16, ...cache, ...o }), ns };
 }
 
 async function storageError(run: () => unknown): Promise<string> {

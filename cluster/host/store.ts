@@ -28,6 +28,8 @@ export interface HostStoreOptions {
   readonly buckets?: number;
   /** Verified bucket lists kept in memory (default 4,096). */
   readonly cachedLists?: number;
+  /** Values kept in memory, the most recently read or written (default 4,096). */
+  readonly cachedValues?: number;
   /** Records per iteration page (default 1,000). */
   readonly pageRecords?: number;
   /** Told once when the store breaks (a wrong answer, or a write of unknown outcome). */
@@ -55,6 +57,9 @@ export class HostKvStore implements KvStore {
   readonly #index: BucketIndex;
   readonly #lists = new Map<number, IndexEntry[]>();
   readonly #maxLists: number;
+  /** Values this process wrote or read and checked, newest last: a read of one asks nobody. */
+  readonly #values = new Map<string, Uint8Array>();
+  readonly #maxValues: number;
   readonly #pageRecords: number;
   #writing: Promise<void> = Promise.resolve();
   #broken: ClusterError | null = null;
@@ -64,6 +69,7 @@ export class HostKvStore implements KvStore {
     this.#client = client;
     this.#index = new BucketIndex(o.buckets ?? 1 << 16);
     this.#maxLists = o.cachedLists ?? 4_096;
+    this.#maxValues = o.cachedValues ?? 4_096;
     this.#pageRecords = o.pageRecords ?? 1_000;
     this.#onBroken = o.onBroken;
   }
@@ -100,13 +106,18 @@ export class HostKvStore implements KvStore {
   }
 
   #cache(bucket: number, list: IndexEntry[]): void {
-    this.#lists.delete(bucket);
-    this.#lists.set(bucket, list);
-    if (this.#lists.size > this.#maxLists) this.#lists.delete(this.#lists.keys().next().value!);
+    lruSet(this.#lists, bucket, list, this.#maxLists);
+  }
+
+  #remember(key: string, value: Uint8Array | null): void {
+    if (value === null) this.#values.delete(key);
+    else lruSet(this.#values, key, value, this.#maxValues);
   }
 
   get(key: string): Uint8Array | undefined {
     this.#check();
+    const known = this.#values.get(key);
+    if (known !== undefined) return known;
     const bucket = this.#index.bucketOf(key);
     if (BucketIndex.isEmpty(this.#index.digestOf(bucket))) return undefined;
     try {
@@ -116,7 +127,9 @@ export class HostKvStore implements KvStore {
       const values = this.#getSync(keys);
       const list = cached ?? this.#index.verifiedList(bucket, values[1]);
       if (!cached) this.#cache(bucket, list);
-      return this.#believed(key, findInList(list, key), values[0]);
+      const value = this.#believed(key, findInList(list, key), values[0]);
+      if (value !== undefined) this.#remember(key, value);
+      return value;
     } catch (e) {
       this.#break(e);
     }
@@ -194,6 +207,7 @@ export class HostKvStore implements KvStore {
         w.str(o.key);
         if (o.value === null) w.u8(0);
         else w.u8(1).bytes(o.value);
+        this.#remember(o.key, o.value);
       }
       for (const [b, list] of touched) {
         const encoded = this.#index.commitList(b, list);
@@ -407,6 +421,12 @@ function newPass(range: KvRange, from: { after: string } | undefined): Pass {
     committed: null,
     pending: null,
   };
+}
+
+function lruSet<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value!);
 }
 
 function sameChains(a: Map<number, Uint8Array>, b: Map<number, Uint8Array>): boolean {

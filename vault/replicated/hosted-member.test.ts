@@ -72,6 +72,7 @@ async function startCluster(
       snapshotEvery,
       openStore: (d) =>
         HostKvStore.open(client, relative(dir, d), {
+          cachedValues: 0, // every read goes to the host, to be checked
           onBroken: (e) => broken.set(relative(dir, d), e),
         }),
     });
