@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { depositToJson, readHello, tenantRegistrationToJson } from '../vault/index.ts';
 import { Operator, Tenant } from '../vault/node/actors.test-support.ts';
+import { runCli } from './support/cli.ts';
 import type { ClusterKeys } from './support/cluster.ts';
 import { fetchJson, type Json, postJson, sleep } from './support/http.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
@@ -39,6 +40,39 @@ async function until<T>(
     await sleep(100);
   }
 }
+
+describe('vigil host and --storage host: at start', () => {
+  it('refuses to listen beyond this machine, and a node refuses to start without its host agent', async () => {
+    const where = await mkdtemp(join(tmpdir(), 'vigil-hosted-start-'));
+    try {
+      const open = await runCli('host', '--data-dir', join(where, 'h'), '--listen', '0.0.0.0:7599');
+      expect(open.code).toBe(2);
+      expect(open.stderr).toContain('Unix socket or loopback TCP only');
+      const bad = await runCli('host', '--listen', 'nowhere');
+      expect([bad.code, bad.stderr.includes('neither unix:<path> nor <host>:<port>')]).toEqual([
+        2,
+        true,
+      ]);
+      const node = await runCli(
+        'cluster',
+        'node',
+        '--data-dir',
+        join(where, 'd'),
+        '--slot',
+        'node-1',
+        '--cluster-id',
+        'c',
+        '--insecure-dev-attestation',
+        '--storage',
+        `host:unix:${join(where, 'absent.sock')}`,
+      );
+      expect(node.code).toBe(2);
+      expect(node.stderr).toContain('cannot reach the host agent');
+    } finally {
+      await rm(where, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('vigil cluster node --storage host: nodes whose disk is a host agent', () => {
   it('acknowledges deposits, survives a host agent killed under load, and loses nothing', async () => {

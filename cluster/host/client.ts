@@ -44,18 +44,25 @@ export class HostClient {
       workerData: { address, control } satisfies WorkerData,
     });
     const client = new HostClient(worker, control, o);
+    // a failure before the connection is up rejects the connect; after, it is a loss (onLost)
+    let up = false;
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
-        if (m.kind === 'ready') resolve();
-        else if (m.kind === 'lost') {
+        if (m.kind === 'ready') {
+          up = true;
+          resolve();
+        } else if (m.kind === 'lost') {
           reject(new HostError('HOST_UNAVAILABLE', m.message));
-          client.#fail(m.message);
+          client.#fail(m.message, !up);
         } else client.#answer(m.id, m.body);
       });
       worker.on('error', (e) => {
         reject(e);
-        client.#fail(`host connection thread failed: ${e.message}`);
+        client.#fail(`host connection thread failed: ${e.message}`, !up);
       });
+    }).catch(async (e) => {
+      await worker.terminate();
+      throw e;
     });
     worker.unref();
     return client;
@@ -134,10 +141,10 @@ export class HostClient {
     p.resolve(body);
   }
 
-  #fail(message: string, closing = false): HostError {
+  #fail(message: string, quiet = false): HostError {
     if (this.#lost === null) {
       this.#lost = new HostError('HOST_UNAVAILABLE', message);
-      if (!closing) this.#onLost?.(this.#lost);
+      if (!quiet) this.#onLost?.(this.#lost);
     }
     for (const p of this.#pending.values()) p.reject(this.#lost);
     this.#pending.clear();
