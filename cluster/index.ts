@@ -11,6 +11,19 @@ export {
 export { applyConfChange, decodeConfChange, encodeConfChange, quorum } from './conf.ts';
 export { ClusterError, type ClusterErrorCode } from './errors.ts';
 export {
+  bumpHostCounter,
+  formatHostAddress,
+  type HostAddress,
+  HostAgent,
+  type HostAgentOptions,
+  HostClient,
+  HostError,
+  type HostErrorCode,
+  HostKvStore,
+  type HostStoreOptions,
+  parseHostAddress,
+} from './host/index.ts';
+export {
   type KvRange,
   type KvStore,
   type KvView,

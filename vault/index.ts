@@ -10,6 +10,7 @@ export {
   DevAttestationProvider,
   DevAttestationVerifier,
   devPcr,
+  encodeAwsCredentials,
   KeyFileSealer,
   KmsSealer,
   NitroAttestationProvider,

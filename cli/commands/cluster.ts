@@ -135,6 +135,14 @@ export function registerClusterCommands(program: Command): void {
       '--cors-origins <list>',
       'origins whose web pages may call the read-only and claim routes (env VIGIL_CORS_ORIGINS; default none)',
     )
+    .option(
+      '--storage <where>',
+      'local (LevelDB under --data-dir) or host:<unix:/path | host:port> of `vigil host` (env VIGIL_STORAGE)',
+    )
+    .option(
+      '--kms-credentials <source>',
+      "default (the SDK's chain) or host (passed by the host agent) (env VIGIL_KMS_CREDENTIALS)",
+    )
     .action(async (flags: RawFlags) => {
       const log = (l: string) => console.log(l);
       let node: Awaited<ReturnType<typeof runNodeProcess>>;

@@ -3,6 +3,7 @@ import { registerClaimCommands } from './claim.ts';
 import { registerClusterCommands } from './cluster.ts';
 import { registerCosignerCommands } from './cosigner.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerHostCommand } from './host.ts';
 import { registerRecoverCommand } from './recover.ts';
 import { registerStartCommand } from './start.ts';
 import { registerVaultCommands } from './vault.ts';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerVdfCommands(program);
   registerVaultCommands(program);
   registerClusterCommands(program);
+  registerHostCommand(program);
   registerCosignerCommands(program);
   registerWalletCommands(program);
   registerRecoverCommand(program);

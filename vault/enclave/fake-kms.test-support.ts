@@ -14,6 +14,12 @@ import { envelopeTo } from './cms-builder.test-support.ts';
 export interface FakeKmsOptions {
   readonly keyIds: readonly string[];
   readonly accessKeyId: string;
+  /**
+   * Temporary credentials, as an instance role's: session token → its access key id and expiry
+   * (ms since the epoch). A request signed with one must carry its token (X-Amz-Security-Token)
+   * and is refused with ExpiredTokenException once it has expired.
+   */
+  readonly sessions?: ReadonlyMap<string, { accessKeyId: string; expiresAt: number }>;
   /** Verifies the attestation document and returns the recipient's RSA SPKI (DER). Throwing a
    *  VaultError with code ATTESTATION_PCR_MISMATCH models a key-policy denial. */
   readonly recipientKey: (document: Uint8Array) => Uint8Array;
@@ -28,6 +34,8 @@ export interface RecordedRequest {
 export interface FakeKms {
   readonly endpoint: string;
   readonly requests: RecordedRequest[];
+  /** The error type of every refused request, in order. */
+  readonly refusals: string[];
   /** Makes the server return Plaintext instead of CiphertextForRecipient (a broken proxy). */
   leakPlaintext: boolean;
   close(): Promise<void>;
@@ -176,7 +184,16 @@ export async function startFakeKms(options: FakeKmsOptions): Promise<FakeKms> {
       if (req.method !== 'POST' || req.url !== '/')
         throw new KmsError('UnknownOperationException', '');
       const auth = String(req.headers.authorization ?? '');
-      if (!auth.startsWith(`AWS4-HMAC-SHA256 Credential=${options.accessKeyId}/`)) {
+      const token = req.headers['x-amz-security-token'];
+      const session = typeof token === 'string' ? options.sessions?.get(token) : undefined;
+      if (session !== undefined && session.expiresAt <= Date.now()) {
+        throw new KmsError(
+          'ExpiredTokenException',
+          'The security token included in the request is expired',
+        );
+      }
+      const accessKeyId = session?.accessKeyId ?? options.accessKeyId;
+      if (!auth.startsWith(`AWS4-HMAC-SHA256 Credential=${accessKeyId}/`)) {
         throw new KmsError(
           'UnrecognizedClientException',
           'The security token included in the request is invalid.',
@@ -200,6 +217,7 @@ export async function startFakeKms(options: FakeKmsOptions): Promise<FakeKms> {
       if (operation === undefined) throw new KmsError('UnknownOperationException', '');
       respond(res, 200, operation(body));
     } catch (err) {
+      fake.refusals.push(err instanceof KmsError ? err.type : 'KMSInternalException');
       if (err instanceof KmsError) respond(res, 400, { __type: err.type, message: err.message });
       else respond(res, 500, { __type: 'KMSInternalException', message: 'internal error' });
     }
@@ -211,6 +229,7 @@ export async function startFakeKms(options: FakeKmsOptions): Promise<FakeKms> {
   const fake: FakeKms = {
     endpoint: `http://127.0.0.1:${port}`,
     requests: [],
+    refusals: [],
     leakPlaintext: false,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -24,6 +24,14 @@ export {
   devPcr,
 } from './dev-attestation.ts';
 export { createFileExclusive } from './durable-file.ts';
+export {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  decodeAwsCredentials,
+  encodeAwsCredentials,
+  type HostCredentialOptions,
+  hostCredentialProvider,
+} from './host-credentials.ts';
 export { KeyFileSealer, type KeyFileSealerOptions } from './key-file-sealer.ts';
 export { KmsSealer, type KmsSealerOptions, type RecipientKeyPair } from './kms-sealer.ts';
 export { MAX_DOCUMENT_BYTES } from './limits.ts';

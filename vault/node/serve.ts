@@ -5,6 +5,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
 import {
   type AttestationProvider,
+  type AwsCredentialsProvider,
   DevAttestationProvider,
   KeyFileSealer,
   KmsSealer,
@@ -40,12 +41,15 @@ export function sealerFor(
   s: VaultConfig['sealer'],
   dataDir: string,
   attestation: AttestationProvider,
+  /** Credentials for KMS other than the SDK's default chain (an enclave's, from its host agent). */
+  credentials?: AwsCredentialsProvider,
 ): Sealer {
   if (s.kind === 'key-file') return new KeyFileSealer({ path: s.path });
   return new KmsSealer({
     client: new KMSClient({
       ...(s.region ? { region: s.region } : {}),
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
     }),
     keyId: s.keyId,
     blobPath: join(dataDir, 'kms-data-key.blob'),

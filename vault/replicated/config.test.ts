@@ -116,6 +116,37 @@ describe('cluster node configuration', () => {
     ]);
   });
 
+  it('keeps storage locally by default, or with a host agent; KMS credentials from the host need both', () => {
+    const dev = { ...base, insecureDevAttestation: true };
+    expect(parseClusterNodeConfig(dev, {})).toMatchObject({
+      storage: { kind: 'local' },
+      kmsCredentials: 'default',
+    });
+    expect(
+      parseClusterNodeConfig({ ...dev, storage: 'host:unix:/run/vigil/host.sock' }, {}).storage,
+    ).toEqual({
+      kind: 'host',
+      address: { kind: 'unix', path: '/run/vigil/host.sock' },
+    });
+    const nitro = { ...base, sealer: 'aws-kms', kmsKeyId: 'k', expectedPcrs: `0=${PCR0}` };
+    const c = parseClusterNodeConfig(nitro, {
+      VIGIL_STORAGE: 'host:127.0.0.1:7500',
+      VIGIL_KMS_CREDENTIALS: 'host',
+    });
+    expect(c).toMatchObject({
+      storage: { kind: 'host', address: { kind: 'tcp', host: '127.0.0.1', port: 7500 } },
+      kmsCredentials: 'host',
+    });
+    expect(problemsOf({ ...dev, storage: 'host:nowhere', kmsCredentials: 'host' })).toEqual([
+      '--storage: "nowhere" is neither unix:<path> nor <host>:<port>',
+      '--kms-credentials host needs --sealer aws-kms and --storage host:<address> (the agent that passes them)',
+    ]);
+    expect(problemsOf({ ...dev, storage: 's3', kmsCredentials: 'instance' })).toEqual([
+      '--storage must be local or host:<unix:/path or host:port of vigil host>',
+      '--kms-credentials must be default or host',
+    ]);
+  });
+
   it('takes several trusted images for a rolling upgrade, each naming PCR0', () => {
     const c = parseClusterNodeConfig(
       { ...base, sealer: 'aws-kms', kmsKeyId: 'k', expectedPcrs: `0=${PCR0},1=${PCR1};0=${PCR1}` },

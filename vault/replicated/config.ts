@@ -5,6 +5,7 @@
  * where its peers are.
  */
 import { join, resolve } from 'node:path';
+import { type HostAddress, parseHostAddress } from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import {
   readCorsOrigins,
@@ -26,7 +27,12 @@ export const CLUSTER_NODE_ENV = {
   expectedPcrs: 'VIGIL_EXPECTED_PCRS',
   found: 'VIGIL_FOUND',
   boot: 'VIGIL_BOOT',
+  storage: 'VIGIL_STORAGE',
+  kmsCredentials: 'VIGIL_KMS_CREDENTIALS',
 } as const;
+
+/** Where the node's Raft directory lives: a local LevelDB, or with a host agent (`vigil host`). */
+export type NodeStorageConfig = { kind: 'local' } | { kind: 'host'; address: HostAddress };
 
 /** Another node, by its slot name and the address of its HTTP API. */
 export interface NodeAddress {
@@ -63,6 +69,23 @@ export interface ClusterNodeConfig {
   peers: NodeAddress[] | undefined;
   /** Found a new cluster with these slots (every founder must use the same boot token). */
   found: { slots: string[]; boot: string } | undefined;
+  storage: NodeStorageConfig;
+  /** Whose credentials sign KMS requests: the SDK's default chain, or the host agent's. */
+  kmsCredentials: 'default' | 'host';
+}
+
+function readStorage(text: string, problems: string[]): NodeStorageConfig {
+  if (text === 'local') return { kind: 'local' };
+  if (text.startsWith('host:')) {
+    try {
+      return { kind: 'host', address: parseHostAddress(text.slice(5)) };
+    } catch (e) {
+      problems.push(`--storage: ${(e as Error).message}`);
+      return { kind: 'local' };
+    }
+  }
+  problems.push('--storage must be local or host:<unix:/path or host:port of vigil host>');
+  return { kind: 'local' };
 }
 
 const SLOT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -188,10 +211,22 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     found = { slots, boot: pick('boot', 'boot') ?? '' };
   }
 
+  const storage = readStorage(pick('storage', 'storage') ?? 'local', problems);
+  const kmsCredentials = pick('kmsCredentials', 'kmsCredentials') ?? 'default';
+  if (kmsCredentials !== 'default' && kmsCredentials !== 'host') {
+    problems.push('--kms-credentials must be default or host');
+  } else if (kmsCredentials === 'host' && (storage.kind !== 'host' || sealer.kind !== 'aws-kms')) {
+    problems.push(
+      '--kms-credentials host needs --sealer aws-kms and --storage host:<address> (the agent that passes them)',
+    );
+  }
+
   if (problems.length > 0) {
     throw new VaultError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, 500);
   }
   return {
+    storage,
+    kmsCredentials: kmsCredentials === 'host' ? 'host' : 'default',
     dataDir,
     slot,
     clusterId,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import type { RaftConfig } from '../../cluster/index.ts';
+import type { KvStore, RaftConfig } from '../../cluster/index.ts';
 import {
   type AttestationProvider,
   DevAttestationProvider,
@@ -86,6 +86,8 @@ export interface LocalMemberOptions {
   generation: number;
   attestation: NodeAttestation;
   storageKey: Uint8Array;
+  /** The store of a Raft directory when it is not a local LevelDB (a host agent's). */
+  openStore?: (dir: string) => Promise<KvStore>;
   clusterId: string;
   /** Peer-link listen address and port (default 127.0.0.1, any port). */
   host?: string;
@@ -108,6 +110,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     slot: o.slot,
     generation: o.generation,
     dir: join(o.dir, o.slot, `raft-${identity.id}`),
+    openStore: o.openStore,
     cipher: new StorageBox(o.storageKey),
     verifier: o.attestation.verifier,
     host: o.host ?? '127.0.0.1',

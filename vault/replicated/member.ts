@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type KvStore,
   MAX_INTRODUCTION_BYTES,
   type NodeId,
   type PeerAddress,
@@ -73,6 +74,8 @@ export interface MemberOptions {
   generation: number;
   /** Raft storage directory (fresh per identity). */
   dir: string;
+  /** Where the store for `dir` lives when not in a local LevelDB there (a host agent's). */
+  openStore?: (dir: string) => Promise<KvStore>;
   cipher: ValueCipher;
   verifier: AttestationVerifier;
   host: string;
@@ -231,7 +234,10 @@ export class ClusterMember {
         this.#raftHandler = h;
       },
     };
-    const storage = await RaftStorage.open(this.#opts.dir, this.#opts.cipher);
+    const { dir, cipher, openStore } = this.#opts;
+    const storage = openStore
+      ? RaftStorage.on(await openStore(dir), cipher)
+      : await RaftStorage.open(dir, cipher);
     const recovered = this.#opts.recovered;
     // a founder of a recovered vault starts with its copy of the records, marked as pending
     if (recovered)

@@ -10,11 +10,22 @@
  *   D/<slot>/raft-<id>/     the Raft log and applied state of one identity (sealed LevelDB)
  *   D/<slot>/hello.json     this slot's current identity, URLs and pid (for peers and status)
  *   D/<slot>/recovered/     a recovered vault (sealed records) waiting to found a new cluster
+ * With `--storage host:<address>` the Raft directories live with the host agent instead, under
+ * the same relative names (<slot>/raft-<id>) in its own data directory, and so does the
+ * generation (<slot>/meta).
  */
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import {
+  bumpHostCounter,
+  HostClient,
+  HostError,
+  HostKvStore,
+  type KvStore,
+} from '../../cluster/index.ts';
+import {
+  hostCredentialProvider,
   KeyFileSealer,
   NitroAttestationProvider,
   NitroAttestationVerifier,
@@ -185,17 +196,50 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
+/** The host agent of `--storage host:<address>`: its connection, and the store it keeps for a dir. */
+async function hostAgent(
+  o: NodeProcessOptions,
+): Promise<{ client: HostClient; openStore: (dir: string) => Promise<KvStore> } | null> {
+  if (o.storage.kind !== 'host') return null;
+  // Without its store the node cannot go on; it exits, and comes back as a new member (P4).
+  const fatal = (e: Error) => {
+    console.error(`vigil cluster node ${o.slot}: storage failed, exiting: ${e.message}`);
+    setImmediate(() => process.exit(1));
+  };
+  let client: HostClient;
+  try {
+    client = await HostClient.connect(o.storage.address, { onLost: fatal });
+  } catch (e) {
+    const why = e instanceof HostError ? e.message : String(e);
+    throw new VaultError('HOST_UNAVAILABLE', `cannot reach the host agent: ${why}`, 503);
+  }
+  o.log('storage: the Raft log and vault records are kept by the host agent (sealed, checked)');
+  return {
+    client,
+    openStore: (dir) => HostKvStore.open(client, relative(o.dataDir, dir), { onBroken: fatal }),
+  };
+}
+
 export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode> {
   const attestation = await nodeAttestation(o);
   const slotDir = join(o.dataDir, o.slot);
   await mkdir(slotDir, { recursive: true, mode: 0o700 });
-  const sealer = sealerFor(o.sealer, slotDir, attestation.provider);
+  const host = await hostAgent(o);
+  const credentials =
+    host && o.kmsCredentials === 'host'
+      ? hostCredentialProvider(() => host.client.credentials())
+      : undefined;
+  const sealer = sealerFor(o.sealer, slotDir, attestation.provider, credentials);
   if (sealer.insecure) {
     o.log('storage key sealed by a local key file: for development only, not for production');
   }
   const storageKey = await sealer.storageKey();
   const box = new StorageBox(storageKey);
-  const generation = await nextGeneration(slotDir);
+  // an enclave's own disk is memory: its generation is kept by the host agent
+  const generation =
+    o.storage.kind === 'host'
+      ? await bumpHostCounter(o.storage.address, `${o.slot}/meta`, 'generation')
+      : await nextGeneration(slotDir);
   const finder = o.peers ? httpFinder(o) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
@@ -217,6 +261,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     generation,
     attestation,
     storageKey,
+    openStore: host?.openStore,
     clusterId: o.clusterId,
     host: bare(o.host),
     port: o.raftPort,
@@ -255,6 +300,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     await app.listen({ host: bare(o.host), port: o.port });
   } catch (e) {
     await member.close();
+    await host?.client.close();
     throw e;
   }
   const address = app.server.address();
@@ -295,6 +341,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     async close() {
       await app.close();
       await member.close();
+      await host?.client.close();
     },
   };
 }
