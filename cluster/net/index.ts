@@ -6,3 +6,13 @@ export {
   PeerNetwork,
   type PeerNetworkOptions,
 } from './peer-network.ts';
+export {
+  bareHost,
+  type Endpoint,
+  type ListenTarget,
+  relaySocketName,
+  type ServiceName,
+  type SocketTransport,
+  tcpTransport,
+  vsockTransport,
+} from './transport.ts';

@@ -4,10 +4,11 @@
  * not a current member never reaches the caller. Sends never block: each peer has a bounded queue,
  * and what overflows is dropped and counted (Raft retransmits).
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { StaticKeyPair } from './noise.ts';
 import { establish, type SecureSocket } from './secure-socket.ts';
+import { type SocketTransport, tcpTransport } from './transport.ts';
 
 export interface PeerAddress {
   /** The peer's static X25519 key, as bound in its attestation document. */
@@ -37,6 +38,8 @@ export interface PeerNetworkOptions {
   maxQueueBytes?: number;
   handshakeTimeoutMs?: number;
   onLinkChange?: (peerId: string, connected: boolean) => void;
+  /** How links are listened for and dialled (default TCP; vsock in an enclave). */
+  transport?: SocketTransport;
 }
 
 interface OutboundLink {
@@ -66,6 +69,7 @@ export class PeerNetwork {
       maxFrameBytes: 8 * 1024 * 1024,
       maxQueueBytes: 64 * 1024 * 1024,
       handshakeTimeoutMs: 5_000,
+      transport: tcpTransport(),
       ...opts,
     };
     this.setPeers(opts.peers);
@@ -81,7 +85,7 @@ export class PeerNetwork {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#opts.listen.port, this.#opts.listen.host, () => resolve());
+      server.listen(this.#opts.transport.listenTarget('raft', this.#opts.listen), () => resolve());
     });
     for (const id of this.#links.keys()) this.#dial(id);
     const address = server.address();
@@ -200,7 +204,7 @@ export class PeerNetwork {
     if (!link || link.connecting || link.channel || this.#closed) return;
     link.connecting = true;
     const expected = bytesToHex(link.address.publicKey);
-    const socket = connect({ host: link.address.host, port: link.address.port });
+    const socket = this.#opts.transport.connect(link.address);
     socket.setNoDelay(true);
     socket.on('error', () => {});
     establish(
