@@ -33,6 +33,7 @@ import {
   serverTimeouts,
   toHex,
 } from '../protocol/index.ts';
+import type { TlsIdentity } from '../tls/certificate.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
 import {
@@ -121,11 +122,31 @@ export interface VaultAppOptions {
   logger?: boolean | object;
   /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Serve HTTPS with this attested key (`GET /v1/attestation/tls` vouches for it). */
+  tls?: TlsIdentity;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const BENCH_PUT_MAX_BYTES = 1024;
 const MAX_ATTESTATION_NONCE_BYTES = 64;
+/** Answered even before the node has a vault: peers and clients need it to reach the node. */
+const TLS_ATTESTATION_PATH = '/v1/attestation/tls';
+
+const nonceQuery = {
+  type: 'object',
+  properties: {
+    nonce: {
+      type: 'string',
+      pattern: '^([0-9a-f]{2})+$',
+      maxLength: MAX_ATTESTATION_NONCE_BYTES * 2,
+    },
+  },
+} as const;
+
+function parseNonce(query: unknown): { nonce?: Uint8Array } {
+  const { nonce } = query as { nonce?: string };
+  return nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {};
+}
 
 /** What a node's attestation document vouches for in user_data: the cluster's public keys. */
 export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
@@ -187,7 +208,8 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: frameworkError,
     ...serverTimeouts(limits),
-  });
+    ...(opts.tls ? { https: { key: opts.tls.keyPem, cert: opts.tls.certPem } } : {}),
+  }) as unknown as FastifyInstance;
   capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
   enforceRequestDeadline(app, limits.requestTimeoutMs);
   const metrics = createVaultMetrics();
@@ -230,7 +252,10 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   if (notReady) {
     app.addHook('onRequest', (req, reply, done) => {
       const reason =
-        req.url.startsWith('/v1/') && !req.url.startsWith('/v1/cluster/') && notReady();
+        req.url.startsWith('/v1/') &&
+        !req.url.startsWith('/v1/cluster/') &&
+        !req.url.startsWith(TLS_ATTESTATION_PATH) &&
+        notReady();
       if (!reason) return done();
       reply.header('retry-after', '1').code(503).send(errorBody('NOT_READY', reason));
     });
@@ -283,25 +308,15 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     {
       schema: {
         summary: "This node's attestation document, binding the cluster's public keys",
-        querystring: {
-          type: 'object',
-          properties: {
-            nonce: {
-              type: 'string',
-              pattern: '^([0-9a-f]{2})+$',
-              maxLength: MAX_ATTESTATION_NONCE_BYTES * 2,
-            },
-          },
-        },
+        querystring: nonceQuery,
         response: { 400: errorSchema },
       },
     },
     async (req) => {
-      const { nonce } = req.query as { nonce?: string };
       const keys = backend.publicKeys;
       const document = await attestation.attest({
         userData: clusterKeysBinding(keys),
-        ...(nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {}),
+        ...parseNonce(req.query),
       });
       return {
         kind: attestation.kind,
@@ -318,6 +333,32 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       };
     },
   );
+
+  const tls = opts.tls;
+  if (tls) {
+    app.get(
+      TLS_ATTESTATION_PATH,
+      {
+        schema: {
+          summary: "This node's attestation document binding the key of its TLS certificate",
+          querystring: nonceQuery,
+          response: { 400: errorSchema },
+        },
+      },
+      async (req) => {
+        const document = await attestation.attest({
+          userData: tls.binding,
+          ...parseNonce(req.query),
+        });
+        return {
+          kind: attestation.kind,
+          insecure: attestation.insecure,
+          document: Buffer.from(document).toString('base64'),
+          spki: toHex(tls.spki),
+        };
+      },
+    );
+  }
 
   app.post(
     '/v1/tenants',

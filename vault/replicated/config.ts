@@ -9,7 +9,9 @@ import { VaultError } from '../errors.ts';
 import {
   readInsecureDevAttestation,
   readOperatorKey,
+  readTlsAndTransport,
   readVaultSealer,
+  type TransportConfig,
   VAULT_ENV,
   type VaultConfig,
 } from '../node/config.ts';
@@ -60,6 +62,9 @@ export interface ClusterNodeConfig {
   peers: NodeAddress[] | undefined;
   /** Found a new cluster with these slots (every founder must use the same boot token). */
   found: { slots: string[]; boot: string } | undefined;
+  /** Serve attested HTTPS (plain HTTP only with the insecure dev attestation). */
+  tls: boolean;
+  transport: TransportConfig;
 }
 
 const SLOT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -162,6 +167,12 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     }
     attestation = { kind: 'nitro', images: images ?? [] };
   }
+  const { tls, transport } = readTlsAndTransport(reader, insecure);
+  if (transport.kind === 'vsock' && (port === 0 || raftPort === 0)) {
+    problems.push(
+      '--port and --raft-port must be fixed with --transport vsock (the parent instance forwards them)',
+    );
+  }
 
   const peersText = pick('peers', 'peers');
   const peers = peersText === undefined ? undefined : parsePeers(peersText, problems);
@@ -200,5 +211,7 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     attestation,
     peers,
     found,
+    tls,
+    transport,
   };
 }
