@@ -222,6 +222,9 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
+    // Behind the vsock relays (a Unix socket) a request has no client address: every client
+    // then counts as the one relay (docs/operator-guide.md, "Transport").
+    keyGenerator: (req) => req.ip ?? 'relay',
   });
 
   async function run<T extends Answer['type']>(
