@@ -13,10 +13,10 @@ import {
   bytesEqual,
   clusterKeysBinding,
   type DepositReceipt,
-  DevAttestationVerifier,
-  NitroAttestationVerifier,
   toHex,
+  trustVerifier,
   VaultError,
+  type VaultTrust,
   verifyDepositReceipt,
 } from '../vault/index.ts';
 import { ClientError } from './errors.ts';
@@ -32,16 +32,19 @@ export interface BackupReport {
   status: WalletStatus;
 }
 
+/** A wallet's attestation trust in the vault's plain-string form (for attested TLS too). */
+export function vaultTrustOf(trust: AttestationTrust): VaultTrust {
+  if (trust.kind === 'insecure-dev') {
+    return { kind: 'insecure-dev', devKeys: trust.devKeys.map((k) => toHex(k)) };
+  }
+  const pcrs: Record<number, string> = {};
+  for (const [i, v] of Object.entries(trust.pcrs)) pcrs[Number(i)] = toHex(v);
+  return { kind: 'nitro', pcrs };
+}
+
 /** The verifier and policy for a wallet's attestation trust. */
 export function verifierFor(trust: AttestationTrust): AttestationVerifier {
-  if (trust.kind === 'insecure-dev') {
-    return new DevAttestationVerifier({
-      insecureDevAttestation: true,
-      trustedKeys: trust.devKeys,
-      warn: () => {},
-    });
-  }
-  return new NitroAttestationVerifier({ expectedPcrs: trust.pcrs });
+  return trustVerifier(vaultTrustOf(trust), () => {});
 }
 
 /** Checks the vault's attested document binds `cluster`; returns what kind of document it was. */

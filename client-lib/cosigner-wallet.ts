@@ -175,7 +175,11 @@ export async function createWallet(args: {
   }
   // P6 with the client's own trust anchor: the cluster keys the cosigner reported must be the
   // ones the vault attests to, and the receipt must be theirs for exactly our Q, Q1, Q2, policy.
-  await verifyBackup({ wallet, vault: new VaultClient(wallet.vaultUrls), random: args.random });
+  await verifyBackup({
+    wallet,
+    vault: new VaultClient(wallet.vaultUrls, { trust: wallet.attestation }),
+    random: args.random,
+  });
   return wallet;
 }
 
@@ -295,6 +299,10 @@ export async function refreshWallet(args: {
   if (!Point.fromBytes(next.q).equals(Point.fromBytes(w.q))) {
     throw new ClientError('KEY_MISMATCH', 'the refresh changed the wallet key Q');
   }
-  await verifyBackup({ wallet: next, vault: new VaultClient(next.vaultUrls), random: args.random });
+  await verifyBackup({
+    wallet: next,
+    vault: new VaultClient(next.vaultUrls, { trust: next.attestation }),
+    random: args.random,
+  });
   return next;
 }

@@ -328,7 +328,7 @@ export async function recoverWallet(args: {
     await removeCheckpoints(files.checkpointDir, saved.claim.claimId, emit);
     return result;
   }
-  const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
+  const vault = args.vault ?? new VaultClient(wallet.vaultUrls, { trust: wallet.attestation });
   const reach = reachability(emit);
   let fresh = args.fresh === true;
   for (;;) {

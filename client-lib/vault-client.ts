@@ -5,6 +5,7 @@
  * parsed strictly by the wire protocol's parsers.
  */
 import {
+  attestedTlsFor,
   type Claim,
   claimToJson,
   type DepositReceipt,
@@ -13,9 +14,11 @@ import {
   type Release,
   toHex,
 } from '../vault/index.ts';
+import { vaultTrustOf } from './backup.ts';
 import { ClientError } from './errors.ts';
 import { networkCause } from './network-error.ts';
 import { type Fetch, timedFetch } from './timed-fetch.ts';
+import type { AttestationTrust } from './wallet.ts';
 
 export type { Fetch };
 
@@ -108,6 +111,11 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
 
 export interface VaultClientOptions {
   fetch?: Fetch;
+  /**
+   * Without `fetch`: the vault image trusted for attested TLS. Each node's HTTPS key is then
+   * pinned through its attestation document; plain http:// only with a dev trust.
+   */
+  trust?: AttestationTrust;
   /** Pauses before each further round over the URLs when every node was unreachable or
    *  unavailable (an election, a restart). Default 0.5 s, 1 s, 2 s, 4 s. */
   retryDelaysMs?: readonly number[];
@@ -129,7 +137,8 @@ export class VaultClient {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
     this.urls = urls.map((u) => u.replace(/\/+$/, ''));
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
-    this.#baseFetch = opts.fetch ?? fetch;
+    this.#baseFetch =
+      opts.fetch ?? (opts.trust ? attestedTlsFor(vaultTrustOf(opts.trust), () => {}).fetch : fetch);
     this.#fetch = timedFetch(this.#baseFetch, this.#timeoutMs);
     this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaultClient } from '../client-lib/index.ts';
 import { DevAttestationProvider, DevAttestationVerifier, toHex } from '../vault/index.ts';
 import { AttestedTls, newTlsIdentity } from '../vault/tls/index.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
@@ -22,6 +23,7 @@ let dir: string;
 let node: VigilProcess;
 let url: string;
 let verifier: DevAttestationVerifier;
+let devKey: Uint8Array;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
@@ -48,6 +50,7 @@ beforeAll(async () => {
     signingKey,
     warn: () => {},
   });
+  devKey = publicKey;
   verifier = new DevAttestationVerifier({
     insecureDevAttestation: true,
     trustedKeys: [publicKey],
@@ -198,5 +201,16 @@ describe('attested TLS between real processes', () => {
     closers.push(() => strict.close());
     const cause = await refusal(strict.fetch(`${url}/healthz`));
     expect(cause.code).toBe('TLS_NOT_ATTESTED');
+  });
+
+  it("a wallet's VaultClient reaches the node through its trust, and only through it", async () => {
+    const good = new VaultClient([url], { trust: { kind: 'insecure-dev', devKeys: [devKey] } });
+    const att = await good.attestation(randomBytes(32));
+    expect(att.insecure).toBe(true);
+    const wrong = new VaultClient([url], {
+      trust: { kind: 'insecure-dev', devKeys: [randomBytes(32)] },
+      retryDelaysMs: [],
+    });
+    await expect(wrong.attestation(randomBytes(32))).rejects.toThrow(/TLS_NOT_ATTESTED/);
   });
 });

@@ -25,7 +25,7 @@ export async function recordVerifiedNodes(args: {
     try {
       await verifyBackup({
         wallet: args.wallet,
-        vault: new VaultClient([url], { retryDelaysMs: [] }),
+        vault: new VaultClient([url], { retryDelaysMs: [], trust: args.wallet.attestation }),
         random: systemRandom,
       });
       verified.push(url);

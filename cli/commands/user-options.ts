@@ -83,7 +83,7 @@ export async function openWallet(
       flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
     );
     const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(given ?? wallet.vaultUrls);
+    const vault = new VaultClient(given ?? wallet.vaultUrls, { trust: wallet.attestation });
     const newUrls = (given ?? []).filter((u) => !wallet.vaultUrls.includes(u));
     // The claim state is encrypted with the same password at the wallet file's own cost.
     const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
