@@ -12,6 +12,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+// undici at exactly the version Node 20.20 bundles for its fetch: importing it installs its
+// Agent as fetch's global dispatcher when none is set yet, so any other version would change
+// how every plain fetch in the process behaves.
 import { Agent, type buildConnector, fetch as undiciFetch } from 'undici';
 import { type SocketTransport, tcpTransport } from '../../cluster/index.ts';
 import type { AttestationVerifier } from '../enclave/index.ts';
