@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient } from '../client-lib/index.ts';
 import { DevAttestationProvider, DevAttestationVerifier, toHex } from '../vault/index.ts';
 import { AttestedTls, newTlsIdentity } from '../vault/tls/index.ts';
+import { startPausableProxy } from './support/pausable-proxy.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
 
 let dir: string;
@@ -104,36 +104,6 @@ async function impostor(): Promise<string> {
   return `https://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-/** A TCP proxy whose target can be switched (dropping open connections). */
-async function switchableProxy(target: string) {
-  let to = new URL(target);
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection({ host: to.hostname, port: Number(to.port) });
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on('close', () => open.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  closers.push(async () => {
-    for (const s of open) s.destroy();
-    await new Promise((r) => server.close(r));
-  });
-  return {
-    url: `https://127.0.0.1:${(server.address() as { port: number }).port}`,
-    switchTo(next: string) {
-      to = new URL(next);
-      for (const s of open) s.destroy();
-    },
-  };
-}
-
 describe('attested TLS between real processes', () => {
   it('serves HTTPS whose key the node attests; the client pins it and talks', async () => {
     const client = tlsClient();
@@ -163,20 +133,22 @@ describe('attested TLS between real processes', () => {
   });
 
   it('refuses a swapped certificate after pinning (re-attests, and the impostor fails)', async () => {
-    const proxy = await switchableProxy(url);
+    const proxy = await startPausableProxy(url);
+    closers.push(() => proxy.close());
+    const proxied = proxy.url.replace('http:', 'https:');
     const client = tlsClient();
-    expect((await client.fetch(`${proxy.url}/healthz`)).status).toBe(200);
-    const pinned = client.pinned(proxy.url);
+    expect((await client.fetch(`${proxied}/healthz`)).status).toBe(200);
+    const pinned = client.pinned(proxied);
     expect(pinned).toBeDefined();
-    proxy.switchTo(await impostor());
-    const cause = await refusal(client.fetch(`${proxy.url}/healthz`));
+    proxy.retarget(await impostor());
+    const cause = await refusal(client.fetch(`${proxied}/healthz`));
     expect(cause.code).toBe('TLS_NOT_ATTESTED');
     expect(cause.message).toMatch(/not the attested one/);
-    expect(client.pinned(proxy.url)).toBeUndefined();
+    expect(client.pinned(proxied)).toBeUndefined();
     // the real node again: attested again, pinned again, to the same key
-    proxy.switchTo(url);
-    expect((await client.fetch(`${proxy.url}/healthz`)).status).toBe(200);
-    expect(client.pinned(proxy.url)).toEqual(pinned);
+    proxy.retarget(url);
+    expect((await client.fetch(`${proxied}/healthz`)).status).toBe(200);
+    expect(client.pinned(proxied)).toEqual(pinned);
   });
 
   it('refuses plain HTTP unless the caller allows the insecure dev mode', async () => {

@@ -10,12 +10,14 @@ export interface PausableProxy {
   url: string;
   /** Drops every open connection and stops listening until `up()`. */
   down(): Promise<void>;
+  /** Sends new connections to another target, dropping the open ones. */
+  retarget(target: string): void;
   up(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startPausableProxy(target: string): Promise<PausableProxy> {
-  const { hostname, port } = new URL(target);
+  let { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = createConnection({ host: hostname, port: Number(port) });
@@ -45,6 +47,10 @@ export async function startPausableProxy(target: string): Promise<PausableProxy>
   return {
     url: `http://127.0.0.1:${own}`,
     down: stop,
+    retarget(next) {
+      ({ hostname, port } = new URL(next));
+      for (const s of open) s.destroy();
+    },
     async up() {
       await listen(own);
     },

@@ -5,6 +5,7 @@
  * SubjectPublicKeyInfo (`tlsKeyBinding`). The certificate is only the form TLS carries it in.
  */
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { oid, tlv } from '../enclave/der-writer.ts';
 import { canonicalHash, toHex } from '../protocol/index.ts';
 
 export interface TlsIdentity {
@@ -22,30 +23,15 @@ export function tlsKeyBinding(spki: Uint8Array): Uint8Array {
   return canonicalHash('vigil/v1/attestation/tls-key', [spki]);
 }
 
-// Minimal DER: just what one self-signed v1 certificate needs.
-function der(tag: number, ...parts: Uint8Array[]): Uint8Array {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  const len =
-    n < 0x80
-      ? [n]
-      : n < 0x100
-        ? [0x81, n]
-        : n < 0x10000
-          ? [0x82, n >> 8, n & 0xff]
-          : (() => {
-              throw new Error('DER value too long');
-            })();
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const seq = (...p: Uint8Array[]) => der(0x30, ...p);
-const ECDSA_SHA256 = seq(Buffer.from([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]));
-const COMMON_NAME = Buffer.from([0x06, 0x03, 0x55, 0x04, 0x03]);
+// DER, just what one self-signed v1 certificate needs.
+const seq = (...p: Uint8Array[]) => tlv(0x30, ...p);
+const ECDSA_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
+const COMMON_NAME = oid('2.5.4.3');
 
 function utcTime(d: Date): Uint8Array {
   const s = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const t = `${s.slice(2, 4)}${s.slice(5, 7)}${s.slice(8, 10)}${s.slice(11, 13)}${s.slice(14, 16)}${s.slice(17, 19)}Z`;
-  return der(0x17, Buffer.from(t, 'ascii'));
+  return tlv(0x17, Buffer.from(t, 'ascii'));
 }
 
 export function newTlsIdentity(now = new Date()): TlsIdentity {
@@ -53,9 +39,9 @@ export function newTlsIdentity(now = new Date()): TlsIdentity {
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   const binding = tlsKeyBinding(spki);
   const name = seq(
-    der(
+    tlv(
       0x31,
-      seq(COMMON_NAME, der(0x0c, Buffer.from(`vigil node ${toHex(binding).slice(0, 16)}`))),
+      seq(COMMON_NAME, tlv(0x0c, Buffer.from(`vigil node ${toHex(binding).slice(0, 16)}`))),
     ),
   );
   const serial = randomBytes(16);
@@ -64,7 +50,7 @@ export function newTlsIdentity(now = new Date()): TlsIdentity {
   // clocks, and the key dies with the process long before the end.
   const day = 86_400_000;
   const tbs = seq(
-    der(0x02, serial),
+    tlv(0x02, serial),
     ECDSA_SHA256,
     name,
     seq(utcTime(new Date(now.getTime() - day)), utcTime(new Date(now.getTime() + 3650 * day))),
@@ -72,7 +58,7 @@ export function newTlsIdentity(now = new Date()): TlsIdentity {
     spki,
   );
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
-  const cert = seq(tbs, ECDSA_SHA256, der(0x03, Buffer.from([0]), signature));
+  const cert = seq(tbs, ECDSA_SHA256, tlv(0x03, Buffer.from([0]), signature));
   const b64 = Buffer.from(cert).toString('base64').replace(/.{64}/g, '$&\n');
   return {
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
