@@ -1,6 +1,6 @@
 /** Receiving addresses of a wallet key Q: derived offline from public data only. */
 import { NETWORK, p2tr, p2wpkh, TEST_NETWORK } from '@scure/btc-signer';
-import { decodePoint, type Scheme, toHex } from '../vault/index.ts';
+import { decodePoint, type Scheme, toHex } from '../vault/portable.ts';
 import { ethereumAddress } from './keys.ts';
 
 export interface WalletAddresses {

@@ -13,12 +13,11 @@ import {
   bytesEqual,
   clusterKeysBinding,
   type DepositReceipt,
+  DevAttestationVerifier,
   toHex,
-  trustVerifier,
   VaultError,
-  type VaultTrust,
   verifyDepositReceipt,
-} from '../vault/index.ts';
+} from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
 import type { VaultClient, WalletStatus } from './vault-client.ts';
@@ -32,19 +31,25 @@ export interface BackupReport {
   status: WalletStatus;
 }
 
-/** A wallet's attestation trust in the vault's plain-string form (for attested TLS too). */
-export function vaultTrustOf(trust: AttestationTrust): VaultTrust {
+/**
+ * The verifier for a wallet's attestation trust that runs on every platform: the INSECURE dev
+ * verifier. AWS Nitro documents need X.509 chain validation, which is Node-only here: in Node,
+ * pass `verifier: verifierFor(wallet.attestation)` (nitro-trust.ts); elsewhere, a verifier of
+ * your own, or verify in Node.
+ */
+export function portableVerifierFor(trust: AttestationTrust): AttestationVerifier {
   if (trust.kind === 'insecure-dev') {
-    return { kind: 'insecure-dev', devKeys: trust.devKeys.map((k) => toHex(k)) };
+    return new DevAttestationVerifier({
+      insecureDevAttestation: true,
+      trustedKeys: trust.devKeys,
+      warn: () => {},
+    });
   }
-  const pcrs: Record<number, string> = {};
-  for (const [i, v] of Object.entries(trust.pcrs)) pcrs[Number(i)] = toHex(v);
-  return { kind: 'nitro', pcrs };
-}
-
-/** The verifier and policy for a wallet's attestation trust. */
-export function verifierFor(trust: AttestationTrust): AttestationVerifier {
-  return trustVerifier(vaultTrustOf(trust), () => {});
+  throw new ClientError(
+    'ATTESTATION_INVALID',
+    'this wallet trusts AWS Nitro attestation, and verifying a Nitro document needs a Nitro ' +
+      'verifier: pass `verifier` (in Node, verifierFor(wallet.attestation) from client-lib)',
+  );
 }
 
 /** Checks the vault's attested document binds `cluster`; returns what kind of document it was. */
@@ -58,7 +63,7 @@ export async function verifyVaultAttestation(args: {
 }): Promise<{ kind: string; insecure: boolean }> {
   const nonce = args.random(32);
   const att = await args.vault.attestation(nonce);
-  const verifier = args.verifier ?? verifierFor(args.trust);
+  const verifier = args.verifier ?? portableVerifierFor(args.trust);
   let verified: Awaited<ReturnType<AttestationVerifier['verify']>>;
   try {
     verified = verifier.verify(att.document, {

@@ -1,12 +1,12 @@
 /**
- * The claim state on disk, encrypted with the wallet password (never in plaintext: it holds the
- * ephemeral secret key the release is sealed to). It is written before the claim is sent, so a
- * crash at any moment leaves either nothing or a state that resumes the same claim.
+ * The claim state, encrypted with the wallet password (never in plaintext: it holds the ephemeral
+ * secret key the release is sealed to). It is kept before the claim is sent, so a crash at any
+ * moment leaves either nothing or a state that resumes the same claim. claim-state-file.ts keeps
+ * it on disk.
  */
-import { parseHex, parseRelease, type Release, releaseToJson, toHex } from '../vault/index.ts';
-import { MAX_ENVELOPE_BYTES, openEnvelope, type ScryptParams, sealEnvelope } from './envelope.ts';
+import { parseHex, parseRelease, type Release, releaseToJson, toHex } from '../vault/portable.ts';
+import { openEnvelope, type ScryptParams, sealEnvelope } from './envelope.ts';
 import { ClientError } from './errors.ts';
-import { readBoundedFile, writeFileAtomic } from './files.ts';
 import type { RandomBytes } from './random.ts';
 
 export interface CommittedClaim {
@@ -75,28 +75,21 @@ function fromJson(v: unknown): ClaimState {
   }
 }
 
-export async function saveClaimState(
-  path: string,
+/** The claim state encrypted with the wallet password, as text to keep wherever the app keeps it. */
+export async function sealClaimState(
   state: ClaimState,
   password: string,
   opts: { random: RandomBytes; scrypt?: ScryptParams },
-): Promise<void> {
-  const text = await sealEnvelope({
+): Promise<string> {
+  return sealEnvelope({
     kind: 'claim',
     payload: toJson(state),
     password,
     random: opts.random,
     ...(opts.scrypt ? { scrypt: opts.scrypt } : {}),
   });
-  await writeFileAtomic(path, text);
 }
 
-/** The saved claim state, or undefined when there is none. */
-export async function loadClaimState(
-  path: string,
-  password: string,
-): Promise<ClaimState | undefined> {
-  const text = await readBoundedFile(path, MAX_ENVELOPE_BYTES);
-  if (text === undefined) return undefined;
+export async function openClaimState(text: string, password: string): Promise<ClaimState> {
   return fromJson(await openEnvelope(text, 'claim', password));
 }

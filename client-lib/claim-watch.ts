@@ -38,14 +38,15 @@ export function watchClaim(args: {
   intervalMs: number;
   events: ClaimWatchEvents;
 }): { stop: () => void } {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   const vault = args.vault.singleRound();
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(poll, args.intervalMs);
-    // A watch never keeps the process alive on its own: the solve does.
-    timer.unref();
+    // A watch never keeps a Node process alive on its own: the solve does. (Browser and React
+    // Native timers are plain numbers, with nothing to unref.)
+    (timer as { unref?: () => void }).unref?.();
   };
   const poll = async () => {
     let status: ClaimStatus;

@@ -26,6 +26,7 @@ import {
 import { verifyBackup } from './backup.ts';
 import { cosignerFailure } from './cosigner-errors.ts';
 import { ClientError } from './errors.ts';
+import { vaultFetchFor, verifierFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
 import { timedFetch } from './timed-fetch.ts';
 import { VaultClient } from './vault-client.ts';
@@ -177,8 +178,9 @@ export async function createWallet(args: {
   // ones the vault attests to, and the receipt must be theirs for exactly our Q, Q1, Q2, policy.
   await verifyBackup({
     wallet,
-    vault: new VaultClient(wallet.vaultUrls, { trust: wallet.attestation }),
+    vault: new VaultClient(wallet.vaultUrls, { fetch: vaultFetchFor(wallet.attestation) }),
     random: args.random,
+    verifier: verifierFor(wallet.attestation),
   });
   return wallet;
 }
@@ -301,8 +303,9 @@ export async function refreshWallet(args: {
   }
   await verifyBackup({
     wallet: next,
-    vault: new VaultClient(next.vaultUrls, { trust: next.attestation }),
+    vault: new VaultClient(next.vaultUrls, { fetch: vaultFetchFor(next.attestation) }),
     random: args.random,
+    verifier: verifierFor(next.attestation),
   });
   return next;
 }

@@ -7,7 +7,7 @@
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
-import { canonical, parseHex, toHex, u32, u64, utf8 } from '../vault/index.ts';
+import { canonical, parseHex, toHex, u32, u64, utf8 } from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
 

@@ -19,7 +19,7 @@ import {
   scalarToBytes,
   toHex,
   utf8,
-} from '../vault/index.ts';
+} from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 
 const mod = (a: bigint) => ((a % CURVE_ORDER) + CURVE_ORDER) % CURVE_ORDER;

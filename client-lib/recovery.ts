@@ -8,33 +8,19 @@
 import { existsSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  bytesEqual,
-  makeClaim,
-  openRelease,
-  type Release,
-  toHex,
-  x25519PublicKey,
-} from '../vault/index.ts';
+import { bytesEqual, type Release, toHex } from '../vault/index.ts';
 import { type SolveProgress, solve, VdfError, type VdfProofRecord } from '../vdf/index.ts';
-import {
-  type ClaimState,
-  type CommittedClaim,
-  loadClaimState,
-  saveClaimState,
-} from './claim-state.ts';
+import { checkProofForClaim } from './challenge-file.ts';
+import { cancelled, newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
+import type { ClaimState, CommittedClaim } from './claim-state.ts';
+import { loadClaimState, saveClaimState } from './claim-state-file.ts';
 import { isVaultUnavailable, watchClaim } from './claim-watch.ts';
 import type { ScryptParams } from './envelope.ts';
 import { ClientError } from './errors.ts';
-import { type ExportedKey, exportPrivateKey, reconstructPrivateKey } from './keys.ts';
+import { type ExportedKey, exportPrivateKey } from './keys.ts';
+import { vaultFetchFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
-import {
-  type ClaimInfo,
-  type ClaimStatus,
-  claimEnded,
-  type EndedClaimStatus,
-  VaultClient,
-} from './vault-client.ts';
+import { claimEnded, type EndedClaimStatus, VaultClient } from './vault-client.ts';
 import type { Wallet } from './wallet.ts';
 
 export interface RecoveryFiles {
@@ -71,39 +57,11 @@ export function defaultRecoveryPaths(walletPath: string): {
   return { claimStatePath: `${walletPath}.claim`, checkpointDir: `${walletPath}.vdf` };
 }
 
-function fromInfo(c: ClaimInfo): CommittedClaim {
-  return {
-    claimId: c.claimId,
-    seed: c.seed,
-    group: c.group,
-    iterations: c.iterations,
-    logIndex: c.logIndex,
-  };
-}
-
 function solveAborted(): ClientError {
   return new ClientError(
     'SOLVE_ABORTED',
     'solve interrupted; run again to resume from the checkpoints',
   );
-}
-
-function cancelled(status: ClaimStatus): ClientError {
-  const why =
-    status === 'cancelled'
-      ? 'the wallet provider sent a proof of life (a ping) after the claim began, so the vault ' +
-        'cancelled it: your provider is still alive and your wallet works with it. If it goes ' +
-        'away again, start a new claim (vigil recover --new-claim).'
-      : status === 'voided'
-        ? 'the vault cluster restarted and voided every pending claim (rollback protection); ' +
-          'start a new claim (vigil recover --new-claim).'
-        : status === 'expired'
-          ? 'the claim outlived its lifetime (eight times the slowest supported solver, at ' +
-            'least a week); start a new claim (vigil recover --new-claim).'
-          : `the claim is ${status}`;
-  return new ClientError('CLAIM_CANCELLED', `claim no longer live: ${why}`, {
-    ...(claimEnded(status) ? { claimStatus: status } : {}),
-  });
 }
 
 /**
@@ -149,41 +107,17 @@ export async function beginClaim(args: {
   }
   const resumed = state !== undefined;
   if (!state) {
-    const ephemeralSecretKey = args.random(32);
-    state = {
-      walletId: wallet.walletId,
-      ephemeralSecretKey,
-      ephemeralKey: x25519PublicKey(ephemeralSecretKey),
-      claim: null,
-      release: null,
-    };
+    state = newClaimState(wallet, args.random);
     await save(state);
   }
-  const claimNonce = await args.vault.claimNonce(wallet.walletId);
-  const claim = makeClaim({
-    clusterId: wallet.cluster.clusterId,
-    walletId: wallet.walletId,
-    ephemeralKey: state.ephemeralKey,
-    claimNonce,
-    x1: wallet.x1,
-    q1: wallet.q1,
-    aux: args.random(32),
-  });
   args.onEvent?.({ type: 'claim-sent', resumed });
-  const r = await args.vault.claim(claim);
-  if (!bytesEqual(r.claim.ephemeralKey, state.ephemeralKey)) {
-    throw new ClientError(
-      'CLAIM_CONFLICT',
-      'another claim on this wallet is already live with a key this device does not hold; ' +
-        'it ends when the provider pings or when it is released',
-    );
-  }
-  state = { ...state, claim: fromInfo(r.claim) };
+  const sent = await sendClaim({ wallet, vault: args.vault, state, random: args.random });
+  state = sent.state;
   await save(state);
   args.onEvent?.({
     type: 'claim-committed',
     claim: state.claim as CommittedClaim,
-    existing: r.existing,
+    existing: sent.existing,
   });
   return state;
 }
@@ -246,54 +180,6 @@ export async function solveClaim(args: {
   }
 }
 
-/** Submits the solution; a lost response is recovered from the claim's stored release. */
-export async function submitSolution(args: {
-  vault: VaultClient;
-  claim: CommittedClaim;
-  solution: VdfProofRecord;
-}): Promise<Release> {
-  try {
-    return await args.vault.submitSolution(
-      args.claim.claimId,
-      args.solution.output,
-      args.solution.proof,
-    );
-  } catch (err) {
-    if (!(err instanceof ClientError) || err.code !== 'VAULT_ERROR') throw err;
-    if (err.vaultCode !== 'CLAIM_NOT_LIVE' && err.vaultCode !== 'EPOCH_MISMATCH') throw err;
-    const c = await args.vault.getClaim(args.claim.claimId);
-    if (c.status === 'released' && c.release) return c.release;
-    throw cancelled(c.status);
-  }
-}
-
-/** Opens the release with the ephemeral key, checks x2·G == Q2, rebuilds x and checks x·G == Q. */
-export function recoverKey(wallet: Wallet, state: ClaimState): Uint8Array {
-  if (!state.claim || !state.release) {
-    throw new ClientError('CLAIM_STATE', 'no release stored for this claim yet');
-  }
-  const x2 = openRelease({
-    clusterId: wallet.cluster.clusterId,
-    release: state.release,
-    seed: state.claim.seed,
-    ephemeralSecretKey: state.ephemeralSecretKey,
-    ephemeralKey: state.ephemeralKey,
-    q2: wallet.q2,
-  });
-  try {
-    return reconstructPrivateKey({
-      scheme: wallet.scheme,
-      x1: wallet.x1,
-      x2,
-      q: wallet.q,
-      q1: wallet.q1,
-      q2: wallet.q2,
-    });
-  } finally {
-    x2.fill(0);
-  }
-}
-
 export interface RecoveryResult {
   secretKey: Uint8Array;
   exported: ExportedKey;
@@ -317,6 +203,11 @@ export async function recoverWallet(args: {
   renew?: boolean;
   watchIntervalMs?: number;
   workers?: 'auto' | 'never' | number;
+  /**
+   * A proof made elsewhere for the saved claim (challenge-file.ts): it is checked and submitted
+   * instead of solving here. The claim must have been begun first (prepareChallenge).
+   */
+  proof?: VdfProofRecord;
   onEvent?: (e: RecoveryEvent) => void;
 }): Promise<RecoveryResult> {
   const { wallet, files } = args;
@@ -328,7 +219,14 @@ export async function recoverWallet(args: {
     await removeCheckpoints(files.checkpointDir, saved.claim.claimId, emit);
     return result;
   }
-  const vault = args.vault ?? new VaultClient(wallet.vaultUrls, { trust: wallet.attestation });
+  if (args.proof && !(saved?.claim && bytesEqual(saved.walletId, wallet.walletId))) {
+    throw new ClientError(
+      'CLAIM_STATE',
+      'no claim is saved for this wallet: export its challenge first (vigil recover --export-challenge)',
+    );
+  }
+  const vault =
+    args.vault ?? new VaultClient(wallet.vaultUrls, { fetch: vaultFetchFor(wallet.attestation) });
   const reach = reachability(emit);
   let fresh = args.fresh === true;
   for (;;) {
@@ -359,7 +257,8 @@ export async function recoverWallet(args: {
       }
       // a ping proves the provider alive (a new claim would be cancelled too); a restart or the
       // claim's lifetime says nothing about it, so --new-claim starts over
-      const renewing = args.renew === true && err.claimStatus !== 'cancelled';
+      // (a proof made elsewhere answers this claim only: a new claim needs a new proof)
+      const renewing = args.renew === true && err.claimStatus !== 'cancelled' && !args.proof;
       emit({
         type: 'claim-ended',
         claimId: (state.claim as CommittedClaim).claimId,
@@ -424,6 +323,10 @@ async function solveAndSubmit(
     if (!isVaultUnavailable(err)) throw err;
     reach.down(err.message, 'solving');
   }
+  if (args.proof) {
+    checkProofForClaim(claim, args.proof);
+    return submitUntilAnswered(args, vault, claim, args.proof, reach);
+  }
   let started = false;
   const solution = await solveClaim({
     claim,
@@ -454,7 +357,17 @@ async function solveAndSubmit(
     ...(args.workers ? { workers: args.workers } : {}),
   });
   args.onEvent?.({ type: 'solved' });
-  // The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing.
+  return submitUntilAnswered(args, vault, claim, solution, reach);
+}
+
+/** The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing. */
+async function submitUntilAnswered(
+  args: Parameters<typeof recoverWallet>[0],
+  vault: VaultClient,
+  claim: CommittedClaim,
+  solution: VdfProofRecord,
+  reach: ReturnType<typeof reachability>,
+): Promise<Release> {
   for (;;) {
     try {
       const release = await submitSolution({ vault, claim, solution });

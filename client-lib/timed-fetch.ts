@@ -10,11 +10,8 @@ export type Fetch = typeof fetch;
 export function timedFetch(base: Fetch, timeoutMs: number): Fetch {
   return async (input, init = {}) => {
     const deadline = new AbortController();
-    const timer = setTimeout(
-      () => deadline.abort(new DOMException('no answer in time', 'TimeoutError')),
-      timeoutMs,
-    );
-    const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
+    const timer = setTimeout(() => deadline.abort(timeoutError()), timeoutMs);
+    const signal = init.signal ? either(init.signal, deadline) : deadline.signal;
     try {
       const res = await base(input, { ...init, signal });
       // Read the body under the same deadline; callers get it already in memory.
@@ -28,4 +25,19 @@ export function timedFetch(base: Fetch, timeoutMs: number): Fetch {
       clearTimeout(timer);
     }
   };
+}
+
+/** A TimeoutError, as a DOMException where there is one (not in React Native). */
+function timeoutError(): Error {
+  if (typeof DOMException === 'function')
+    return new DOMException('no answer in time', 'TimeoutError');
+  return Object.assign(new Error('no answer in time'), { name: 'TimeoutError' });
+}
+
+/** Aborts with the first of the caller's signal and the deadline (AbortSignal.any where it exists). */
+function either(caller: AbortSignal, deadline: AbortController): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([caller, deadline.signal]);
+  if (caller.aborted) deadline.abort(caller.reason);
+  else caller.addEventListener('abort', () => deadline.abort(caller.reason), { once: true });
+  return deadline.signal;
 }

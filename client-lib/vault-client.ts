@@ -4,8 +4,9 @@
  * failure or a 503 (a node whose epoch lags, or that is restarting). Responses are size-capped and
  * parsed strictly by the wire protocol's parsers.
  */
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
 import {
-  attestedTlsFor,
   type Claim,
   claimToJson,
   type DepositReceipt,
@@ -13,12 +14,10 @@ import {
   parseRelease,
   type Release,
   toHex,
-} from '../vault/index.ts';
-import { vaultTrustOf } from './backup.ts';
+} from '../vault/portable.ts';
 import { ClientError } from './errors.ts';
 import { networkCause } from './network-error.ts';
 import { type Fetch, timedFetch } from './timed-fetch.ts';
-import type { AttestationTrust } from './wallet.ts';
 
 export type { Fetch };
 
@@ -70,7 +69,15 @@ function hexBytes(v: unknown, what: string, len?: number): Uint8Array {
   if (typeof v !== 'string' || !HEX.test(v) || (len !== undefined && v.length !== len * 2)) {
     throw new ClientError('VAULT_RESPONSE', `vault response: ${what} is not valid hex`);
   }
-  return new Uint8Array(Buffer.from(v, 'hex'));
+  return hexToBytes(v);
+}
+
+function decodeBase64(v: string): Uint8Array {
+  try {
+    return base64.decode(v);
+  } catch {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: the attestation is not base64');
+  }
 }
 
 export function parseClaimInfo(v: unknown): ClaimInfo {
@@ -111,11 +118,6 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
 
 export interface VaultClientOptions {
   fetch?: Fetch;
-  /**
-   * Without `fetch`: the vault image trusted for attested TLS. Each node's HTTPS key is then
-   * pinned through its attestation document; plain http:// only with a dev trust.
-   */
-  trust?: AttestationTrust;
   /** Pauses before each further round over the URLs when every node was unreachable or
    *  unavailable (an election, a restart). Default 0.5 s, 1 s, 2 s, 4 s. */
   retryDelaysMs?: readonly number[];
@@ -137,8 +139,7 @@ export class VaultClient {
     if (urls.length === 0) throw new ClientError('VAULT_UNREACHABLE', 'no vault URL given');
     this.urls = urls.map((u) => u.replace(/\/+$/, ''));
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
-    this.#baseFetch =
-      opts.fetch ?? (opts.trust ? attestedTlsFor(vaultTrustOf(opts.trust), () => {}).fetch : fetch);
+    this.#baseFetch = opts.fetch ?? fetch;
     this.#fetch = timedFetch(this.#baseFetch, this.#timeoutMs);
     this.#retryDelaysMs = opts.retryDelaysMs ?? [500, 1000, 2000, 4000];
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -149,11 +150,23 @@ export class VaultClient {
    * schedule (a claim watch), so an outage is noticed at once instead of after the backoff rounds.
    */
   singleRound(): VaultClient {
-    return new VaultClient(this.urls, {
+    return this.forNodes(this.urls, { retryDelaysMs: [] });
+  }
+
+  /**
+   * A client for other nodes of the same vault, through the same fetch (in Node, one that pins
+   * each node's attested TLS key); `opts` overrides the retries and the deadline.
+   */
+  forNodes(
+    urls: readonly string[],
+    opts: Pick<VaultClientOptions, 'retryDelaysMs' | 'requestTimeoutMs'> = {},
+  ): VaultClient {
+    return new VaultClient(urls, {
       fetch: this.#baseFetch,
-      retryDelaysMs: [],
+      retryDelaysMs: this.#retryDelaysMs,
       sleep: this.#sleep,
       requestTimeoutMs: this.#timeoutMs,
+      ...opts,
     });
   }
 
@@ -239,9 +252,22 @@ export class VaultClient {
     return {
       kind: String(r.kind),
       insecure: r.insecure === true,
-      document: new Uint8Array(Buffer.from(r.document, 'base64')),
+      document: decodeBase64(r.document),
       cluster,
     };
+  }
+
+  /**
+   * The cluster's membership as the answering node sees it (`GET /v1/cluster/members`), unparsed:
+   * cluster-nodes.ts validates it. null when the node serves none (a single node: 404).
+   */
+  async members(): Promise<unknown> {
+    try {
+      return await this.#request('GET', '/v1/cluster/members');
+    } catch (err) {
+      if (err instanceof ClientError && err.status === 404) return null;
+      throw err;
+    }
   }
 
   async wallet(walletId: Uint8Array): Promise<WalletStatus> {

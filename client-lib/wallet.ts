@@ -18,10 +18,9 @@ import {
   type Scheme,
   toHex,
   VDF_GROUPS,
-} from '../vault/index.ts';
-import { MAX_ENVELOPE_BYTES, openEnvelope, type ScryptParams, sealEnvelope } from './envelope.ts';
+} from '../vault/portable.ts';
+import { openEnvelope, type ScryptParams, sealEnvelope } from './envelope.ts';
 import { ClientError } from './errors.ts';
-import { readBoundedFile, writeFileAtomic } from './files.ts';
 import type { RandomBytes } from './random.ts';
 
 export interface ClusterKeys {
@@ -303,25 +302,23 @@ export function walletFromJson(v: unknown): Wallet {
   };
 }
 
-export async function saveWallet(
-  path: string,
+/** The wallet encrypted with its password: the wallet file's text, wherever it is kept. */
+export async function sealWallet(
   wallet: Wallet,
   password: string,
   opts: { random: RandomBytes; scrypt?: ScryptParams },
-): Promise<void> {
+): Promise<string> {
   walletFromJson(walletToJson(wallet));
-  const text = await sealEnvelope({
+  return sealEnvelope({
     kind: 'wallet',
     payload: walletToJson(wallet),
     password,
     random: opts.random,
     ...(opts.scrypt ? { scrypt: opts.scrypt } : {}),
   });
-  await writeFileAtomic(path, text);
 }
 
-export async function loadWallet(path: string, password: string): Promise<Wallet> {
-  const text = await readBoundedFile(path, MAX_ENVELOPE_BYTES);
-  if (text === undefined) throw new ClientError('WALLET_IO', `no wallet file at ${path}`);
+/** The wallet in a wallet file's text, checked as `walletFromJson` checks it. */
+export async function openWallet(text: string, password: string): Promise<Wallet> {
   return walletFromJson(await openEnvelope(text, 'wallet', password));
 }

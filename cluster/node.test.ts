@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeMessage } from './codec.ts';
 import type { KvWrite } from './kv.ts';
 import { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 import { RaftStorage, type StateReader } from './storage.ts';
+import type { Message } from './types.ts';
 
 /** A key/value machine: command "k=v" sets k and replies with the number of keys. */
 class KvMachine implements DurableStateMachine {
@@ -178,6 +180,46 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     await leader.whenApplyDurable(); // nothing left to write: resolves without a write
     expect(log.at(-1)).toEqual({ entries: 0, applied });
     expect(log.length).toBe(11);
+    for (const n of nodes) await n.stop();
+  });
+
+  it('answers before telling the followers what committed; under steady writes the next append tells them', async () => {
+    const ids = ['n1', 'n2', 'n3'];
+    const hub = new Hub();
+    const sent: { from: string; m: Message }[] = [];
+    const nodes: RaftNode[] = [];
+    for (const id of ids) {
+      const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
+      dirs.push(d);
+      const transport = hub.transport(id);
+      const send = transport.send;
+      transport.send = (to, bytes) => {
+        sent.push({ from: id, m: decodeMessage(bytes) });
+        send(to, bytes);
+      };
+      const storage = await RaftStorage.open(d);
+      nodes.push(await startNode(hub, id, storage, ids, { transport, commitNoticeMs: 200 }));
+    }
+    await until(() => nodes.some((n) => n.status().role === 'leader'));
+    const leader = nodes.find((n) => n.status().role === 'leader')!;
+    const id = leader.status().id;
+    await leader.propose(new TextEncoder().encode('warm=up'));
+    const commitNotices = (index: number) =>
+      sent.filter(
+        ({ from, m }) =>
+          from === id && m.type === 'append' && m.entries.length === 0 && m.commit >= index,
+      ).length;
+    for (let i = 0; i < 5; i++) {
+      const at = leader.status().lastIndex + 1;
+      await leader.propose(new TextEncoder().encode(`k${i}=${i}`));
+      expect(commitNotices(at)).toBe(0); // answered first
+      await until(() => commitNotices(at) === 2); // then each follower learns the commit
+    }
+    // back to back, each write's append carries the previous commit: no notice of its own
+    const first = leader.status().lastIndex + 1;
+    for (let i = 0; i < 10; i++) await leader.propose(new TextEncoder().encode(`b${i}=${i}`));
+    await until(() => nodes.every((n) => n.status().appliedIndex === first + 9));
+    expect(commitNotices(first)).toBeLessThanOrEqual(4); // the last write's, and slack
     for (const n of nodes) await n.stop();
   });
 

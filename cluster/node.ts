@@ -51,9 +51,14 @@ export interface NodeOptions {
   readonly bootstrap?: ConfState;
   /** Take a snapshot and compact once this many entries are applied beyond the last one. */
   readonly snapshotEvery?: number;
+  /** How long a commit notice waits for an append that makes it moot (default 5 ms). */
+  readonly commitNoticeMs?: number;
   /** Seconds each synced write took (for the fsync histogram). */
   readonly onFsync?: (seconds: number) => void;
 }
+
+/** How long a commit notice may wait for an append that makes it moot (`holdCommitNotice`). */
+const COMMIT_NOTICE_MS = 5;
 
 interface Waiter {
   term: number;
@@ -83,6 +88,8 @@ export class RaftNode {
    */
   private deferred: PreparedWrites[] = [];
   private durableWaiters: { index: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly commitNotices = new Map<NodeId, Message>();
+  private commitNoticeTimer: NodeJS.Timeout | null = null;
   private running = false;
   private stopped = false;
   private failed = false;
@@ -211,6 +218,7 @@ export class RaftNode {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.commitNoticeTimer !== null) clearTimeout(this.commitNoticeTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
     for (const w of this.waiters.values())
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
@@ -241,6 +249,7 @@ export class RaftNode {
     this.stopped = true;
     this.failed = true;
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.commitNoticeTimer !== null) clearTimeout(this.commitNoticeTimer);
     const err = e instanceof Error ? e : new Error(String(e));
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
@@ -287,8 +296,10 @@ export class RaftNode {
 
   private async handleReady(rd: Ready): Promise<void> {
     const { storage, transport } = this.opts;
-    // The leader's appends go out while it writes (thesis §10.2.1); everything else waits.
-    for (const m of rd.messages) if (canSendBeforePersist(m)) this.send(m);
+    // The leader's appends go out while it writes (thesis §10.2.1); everything else waits. An
+    // append without entries that only carries a new commit index is held (`holdCommitNotice`).
+    const later = (m: Message) => m.type === 'append' && m.entries.length === 0;
+    for (const m of rd.messages) if (canSendBeforePersist(m) && !later(m)) this.send(m);
     transport.flush?.();
     for (const c of rd.snapshotChunks) await storage.stageChunk(c.seq, c.chunk);
     // Only the commit index moved: losing it in a crash is harmless (the leader repeats it), so
@@ -326,6 +337,7 @@ export class RaftNode {
       hardState = null;
     }
     if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));
+    for (const m of rd.messages) if (later(m)) this.holdCommitNotice(m);
     this.raft.advance(rd);
     const every = this.opts.snapshotEvery ?? 10_000;
     const wanted = this.opts.machine.compactNow?.() ?? false;
@@ -350,7 +362,30 @@ export class RaftNode {
 
   private send(m: Message): void {
     if (m.type === 'snapshot') void this.sendSnapshotChunk(m);
-    else this.opts.transport.send(m.to, encodeMessage(m));
+    else {
+      // an append with entries carries the newer commit index: the held notice is moot
+      if (m.type === 'append' && m.entries.length > 0) this.commitNotices.delete(m.to);
+      this.opts.transport.send(m.to, encodeMessage(m));
+    }
+  }
+
+  /**
+   * A commit notice (an append with no entries) is held a few ms and dropped if an
+   * append with entries goes to that follower meanwhile, as it does under steady writes: a
+   * single client's next write then tells the followers what committed, and the cluster pays
+   * two messages per write instead of four (the notice and its reply, per follower). Dropping
+   * one is a message lost, which Raft tolerates; a follower applies at most this much later.
+   */
+  private holdCommitNotice(m: Message): void {
+    this.commitNotices.set(m.to, m);
+    this.commitNoticeTimer ??= setTimeout(() => {
+      this.commitNoticeTimer = null;
+      if (this.stopped) return;
+      const due = [...this.commitNotices.values()];
+      this.commitNotices.clear();
+      for (const n of due) this.opts.transport.send(n.to, encodeMessage(n));
+      this.opts.transport.flush?.();
+    }, this.opts.commitNoticeMs ?? COMMIT_NOTICE_MS);
   }
 
   /**

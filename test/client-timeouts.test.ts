@@ -33,6 +33,30 @@ describe('deadlines on every request', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
   });
 
+  it('does the same where there is no DOMException or AbortSignal.any (React Native), with a caller signal', async () => {
+    const g = globalThis as { DOMException?: unknown };
+    const saved = { DOMException: g.DOMException, any: AbortSignal.any };
+    delete g.DOMException;
+    (AbortSignal as { any?: unknown }).any = undefined;
+    try {
+      const caller = new AbortController();
+      const err = await timedFetch(fetch, 300)(`${url}/x`, { signal: caller.signal }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as Error).name).toBe('TimeoutError');
+      expect(networkCause(err)).toBe('no answer within the time limit');
+      const cancelled = new AbortController();
+      const pending = timedFetch(fetch, 60_000)(`${url}/x`, { signal: cancelled.signal }).catch(
+        (e: unknown) => e,
+      );
+      cancelled.abort(new Error('the caller gave up'));
+      expect(((await pending) as Error).message).toBe('the caller gave up');
+    } finally {
+      g.DOMException = saved.DOMException;
+      AbortSignal.any = saved.any;
+    }
+  });
+
   it('a cosigner that never answers is reported by URL, not waited on forever', async () => {
     const err = await createWallet({
       cosignerUrl: url,

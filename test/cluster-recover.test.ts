@@ -108,5 +108,5 @@ describe('vigil cluster recover', () => {
     expect(after.status).toBe('voided');
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
-  }, 90_000);
+  }, 180_000);
 });

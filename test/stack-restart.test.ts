@@ -3,7 +3,9 @@
  * attestation key and the pids; `vigil wallet create --stack` finds the cosigner, every vault
  * node and the key in the data folder, and shows a time lock in days before anything slow; after
  * Ctrl-C and `vigil start` again the vault answers at the same URLs, so the wallet's backup still
- * checks without any --vault.
+ * checks without any --vault. Each command that talks to the vault refreshes the wallet's nodes
+ * from the cluster's membership, so a wallet that knew one node reaches the vault after that
+ * node is killed.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +105,7 @@ describe('the local stack across a restart', () => {
 
     const second = await startStack();
     expect(second.info.vaultUrls).toEqual(first.info.vaultUrls);
+    const frontUrls = first.info.vaultUrls as string[];
     const status = await run(['wallet', 'backup-status', '--wallet', walletPath, '--json']);
     expect(status.code, status.output).toBe(0);
     expect(jsonLine(status.output)).toMatchObject({
@@ -110,7 +113,19 @@ describe('the local stack across a restart', () => {
       released: false,
     });
 
-    // Pointed at the stack, backup-status checks each of its nodes and records them in the wallet.
+    // Talking to the vault, a wallet learns the cluster's members (the nodes' own URLs, which
+    // change with each start) and records each one that passes the backup check on its own.
+    const nodeUrls = (second.info.nodes as { nodeUrl: string }[]).map((n) => n.nodeUrl);
+    const learned = await run(['wallet', 'backup-status', '--wallet', singlePath, '--json']);
+    expect(learned.code, learned.output).toBe(0);
+    expect(new Set(jsonLine(learned.output).recordedVaultUrls as string[])).toEqual(
+      new Set(nodeUrls),
+    );
+    const afterLearning = (await loadWallet(singlePath, 'correct horse')).vaultUrls;
+    expect(new Set(afterLearning)).toEqual(new Set([frontUrls[0]!, ...nodeUrls]));
+    expect(new Set(afterLearning.slice(0, 3))).toEqual(new Set(nodeUrls)); // members first
+
+    // Pointed at the stack, backup-status checks each of its nodes and records them too.
     const refreshed = await run([
       'wallet',
       'backup-status',
@@ -122,8 +137,17 @@ describe('the local stack across a restart', () => {
     ]);
     expect(refreshed.code, refreshed.output).toBe(0);
     const report = jsonLine(refreshed.output);
-    expect(report.recordedVaultUrls).toEqual((first.info.vaultUrls as string[]).slice(1));
-    expect((await loadWallet(singlePath, 'correct horse')).vaultUrls).toEqual(first.info.vaultUrls);
+    expect(report.recordedVaultUrls).toEqual(frontUrls.slice(1));
+    expect(new Set((await loadWallet(singlePath, 'correct horse')).vaultUrls)).toEqual(
+      new Set([...frontUrls, ...nodeUrls]),
+    );
+
+    // The node the wallet was made with goes away: the wallet reaches the vault through the others.
+    const node1 = (second.info.nodes as { pid: number }[])[0]!.pid;
+    process.kill(node1, 'SIGKILL');
+    const claim = await run(['claim', 'status', '--wallet', singlePath, '--json']);
+    expect(claim.code, claim.output).toBe(0);
+    expect(jsonLine(claim.output)).toMatchObject({ saved: false, vaultLiveClaim: false });
     second.stack.child.kill('SIGINT');
     expect(await second.stack.exited).toBe(0);
   }, 420_000);

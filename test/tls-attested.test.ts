@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VaultClient } from '../client-lib/index.ts';
+import { VaultClient, vaultFetchFor } from '../client-lib/index.ts';
 import { DevAttestationProvider, DevAttestationVerifier, toHex } from '../vault/index.ts';
 import { AttestedTls, newTlsIdentity } from '../vault/tls/index.ts';
 import { startPausableProxy } from './support/pausable-proxy.ts';
@@ -176,11 +176,13 @@ describe('attested TLS between real processes', () => {
   });
 
   it("a wallet's VaultClient reaches the node through its trust, and only through it", async () => {
-    const good = new VaultClient([url], { trust: { kind: 'insecure-dev', devKeys: [devKey] } });
+    const good = new VaultClient([url], {
+      fetch: vaultFetchFor({ kind: 'insecure-dev', devKeys: [devKey] }),
+    });
     const att = await good.attestation(randomBytes(32));
     expect(att.insecure).toBe(true);
     const wrong = new VaultClient([url], {
-      trust: { kind: 'insecure-dev', devKeys: [randomBytes(32)] },
+      fetch: vaultFetchFor({ kind: 'insecure-dev', devKeys: [randomBytes(32)] }),
       retryDelaysMs: [],
     });
     await expect(wrong.attestation(randomBytes(32))).rejects.toThrow(/TLS_NOT_ATTESTED/);

@@ -19,7 +19,7 @@ export {
   verifyNitroAttestation,
 } from './enclave/index.ts';
 export { VaultError } from './errors.ts';
-export { buildVaultApp, clusterKeysBinding, type VaultBackend } from './http/app.ts';
+export { buildVaultApp, type VaultBackend } from './http/app.ts';
 export {
   type ApplyContext,
   type ClaimStatus,

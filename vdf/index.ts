@@ -1,9 +1,11 @@
 /** The VDF module's public face (docs/vdf.md). */
 
+import { discriminantFromSeed } from './class1024/index.ts';
 import type { GroupName } from './group.ts';
 import { groupFor } from './groups.ts';
 import { checkSeed } from './limits.ts';
 import type { VdfProofRecord } from './proof-file.ts';
+import { N as RSA2048_MODULUS } from './rsa2048/modulus.ts';
 import { type SolveOptions, solve as solveWithCheckpoints } from './solver/solve.ts';
 
 export { VdfError, type VdfErrorCode } from './errors.ts';
@@ -24,6 +26,15 @@ export function deriveInput(group: GroupName, seed: Uint8Array): Uint8Array {
   checkSeed(seed);
   const g = groupFor(group, seed);
   return g.encode(g.input);
+}
+
+/**
+ * What a third-party solver needs besides the seed to check it computes the same challenge: the
+ * class group's discriminant D (negative) for class1024, the RSA modulus N for rsa2048.
+ */
+export function groupParameter(group: GroupName, seed: Uint8Array): bigint {
+  checkSeed(seed);
+  return group === 'class1024' ? discriminantFromSeed(seed) : RSA2048_MODULUS;
 }
 
 /** y = x^(2^T) and its Wesolowski proof; resumable with `checkpointDir`, cancellable with `signal`. */

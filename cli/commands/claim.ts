@@ -1,7 +1,7 @@
 /** `vigil claim status`: the saved claim and what the vault says about it. */
 import type { Command } from 'commander';
 import { defaultRecoveryPaths, loadClaimState } from '../../client-lib/index.ts';
-import { addWalletOptions, exitFor, openWallet, type WalletFlags } from './user-options.ts';
+import { addWalletOptions, exitFor, openWalletOnline, type WalletFlags } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -15,7 +15,7 @@ export function registerClaimCommands(program: Command): void {
     .option('--claim-file <file>', 'encrypted claim state (default: <wallet>.claim)')
     .option('--json', 'print one JSON object')
     .action(async (o: WalletFlags & { claimFile?: string; json?: boolean }) => {
-      const { wallet, password, vault } = await openWallet('vigil claim status', o);
+      const { wallet, password, vault } = await openWalletOnline('vigil claim status', o);
       try {
         const path = o.claimFile ?? defaultRecoveryPaths(o.wallet).claimStatePath;
         const state = await loadClaimState(path, password);

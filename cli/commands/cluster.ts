@@ -45,6 +45,9 @@ async function slotsOf(dataDir: string): Promise<string[]> {
     .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
 }
 
+/** A local (dev) cluster answers pages served from this machine, on any port. */
+const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
+
 export function registerClusterCommands(program: Command): void {
   const cluster = program
     .command('cluster')
@@ -58,6 +61,11 @@ export function registerClusterCommands(program: Command): void {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--operator-key <hex>', "the operator's BIP-340 key (required for a new vault)")
     .option('--insecure-dev-attestation', 'use the INSECURE development attestation')
+    .option(
+      '--cors-origins <list>',
+      'origins whose web pages may call the read-only and claim routes',
+      LOCAL_CORS_ORIGINS,
+    )
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       requireDevMode(flags);
       const nodes = Number(flags.nodes);
@@ -70,6 +78,7 @@ export function registerClusterCommands(program: Command): void {
           nodes,
           host: String(flags.host),
           operatorKeyHex: flags.operatorKey as string | undefined,
+          corsOrigins: flags.corsOrigins as string,
           vigilScript: process.argv[1]!,
           log: (l) => console.log(l),
         });
@@ -121,6 +130,10 @@ export function registerClusterCommands(program: Command): void {
     .option(
       '--insecure-dev-attestation',
       'use the INSECURE development attestation instead of Nitro (env VIGIL_INSECURE_DEV_ATTESTATION=1)',
+    )
+    .option(
+      '--cors-origins <list>',
+      'origins whose web pages may call the read-only and claim routes (env VIGIL_CORS_ORIGINS; default none)',
     )
     .action(async (flags: RawFlags) => {
       const log = (l: string) => console.log(l);

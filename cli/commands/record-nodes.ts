@@ -1,44 +1,46 @@
 /**
- * A wallet keeps every vault node it has seen serve its cluster, so that a node that moves or
- * goes away does not cut it off. URLs a user points a command at (--vault, --stack) are added to
- * the wallet file only once each one, asked on its own, passes the whole backup check: attested
- * cluster keys, this wallet's receipt and status. A URL that fails is simply not recorded.
+ * Each user command that talks to the vault first refreshes the wallet's list of nodes from the
+ * cluster's membership (client-lib/cluster-nodes.ts: a URL is recorded only once it passes the
+ * whole backup check on its own, and none is ever removed) and rewrites the wallet file when the
+ * list changed. A failure here never stops the command: it goes on with the nodes it has.
  */
 import {
+  type LearnedNodes,
+  learnClusterNodes,
   type ScryptParams,
   saveWallet,
   systemRandom,
-  VaultClient,
-  verifyBackup,
+  type VaultClient,
   type Wallet,
 } from '../../client-lib/index.ts';
 
-export async function recordVerifiedNodes(args: {
+export async function recordClusterNodes(args: {
   walletPath: string;
   wallet: Wallet;
   password: string;
   scrypt: ScryptParams;
-  urls: string[];
-}): Promise<string[]> {
-  const verified: string[] = [];
-  for (const url of args.urls) {
-    try {
-      await verifyBackup({
-        wallet: args.wallet,
-        vault: new VaultClient([url], { retryDelaysMs: [], trust: args.wallet.attestation }),
-        random: systemRandom,
-      });
-      verified.push(url);
-    } catch {
-      // Not this one (down, or not this wallet's cluster): the wallet stays as it was for it.
-    }
+  vault: VaultClient;
+  /** URLs the user named (--vault, --stack). */
+  given: string[];
+}): Promise<LearnedNodes & { wallet: Wallet; saveError: string | null }> {
+  const learned = await learnClusterNodes({
+    wallet: args.wallet,
+    // one pass over the nodes: a vault that is away is the command's to report, not this step's
+    vault: args.vault.singleRound(),
+    random: systemRandom,
+    given: args.given,
+  });
+  if (learned.vaultUrls.join(' ') === args.wallet.vaultUrls.join(' ')) {
+    return { ...learned, wallet: args.wallet, saveError: null };
   }
-  if (verified.length > 0) {
-    const next = { ...args.wallet, vaultUrls: [...args.wallet.vaultUrls, ...verified] };
-    await saveWallet(args.walletPath, next, args.password, {
+  const wallet = { ...args.wallet, vaultUrls: learned.vaultUrls };
+  try {
+    await saveWallet(args.walletPath, wallet, args.password, {
       random: systemRandom,
       scrypt: args.scrypt,
     });
+    return { ...learned, wallet, saveError: null };
+  } catch (err) {
+    return { ...learned, wallet, saveError: err instanceof Error ? err.message : String(err) };
   }
-  return verified;
 }

@@ -13,8 +13,15 @@ import {
 import { askYesNo } from '../ask.ts';
 import { CliExit } from '../exit.ts';
 import { progressBar } from '../progress.ts';
+import { exportChallenge, readProof } from './recover-elsewhere.ts';
 import { recoveryReporter } from './recover-report.ts';
-import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
+import {
+  addWalletOptions,
+  EXIT,
+  exitFor,
+  openWalletOnline,
+  type WalletFlags,
+} from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -34,6 +41,14 @@ export function registerRecoverCommand(program: Command): void {
         'vault cluster restart voids the claim while solving',
     )
     .option('--watch-seconds <s>', 'how often to check that the claim is still live', '30')
+    .option(
+      '--export-challenge <file>',
+      'claim (or resume the saved claim) and write its VDF challenge to this file for a solver on another machine, then stop',
+    )
+    .option(
+      '--proof <file>',
+      'submit a proof made elsewhere (vigil vdf solve --challenge, or converted from chiavdf) for the saved claim',
+    )
     .option('--json', 'print the result as one JSON object')
     .action(
       async (
@@ -42,6 +57,8 @@ export function registerRecoverCommand(program: Command): void {
           claimFile?: string;
           newClaim?: boolean;
           watchSeconds: string;
+          exportChallenge?: string;
+          proof?: string;
           json?: boolean;
         },
       ) => {
@@ -49,8 +66,31 @@ export function registerRecoverCommand(program: Command): void {
         if (!Number.isFinite(watch) || watch <= 0) {
           throw new CliExit(EXIT.usage, 'vigil recover: --watch-seconds must be a positive number');
         }
-        const { wallet, password, vault, scrypt } = await openWallet('vigil recover', o);
+        if (o.exportChallenge !== undefined && o.proof !== undefined) {
+          throw new CliExit(
+            EXIT.usage,
+            'vigil recover: give --export-challenge or --proof, not both',
+          );
+        }
+        if (o.proof !== undefined && o.newClaim) {
+          throw new CliExit(
+            EXIT.usage,
+            'vigil recover: --proof answers the saved claim; a new claim needs a new proof',
+          );
+        }
+        const proof = o.proof === undefined ? undefined : await readProof(o.proof);
+        const { wallet, password, vault, scrypt } = await openWalletOnline('vigil recover', o);
         const paths = defaultRecoveryPaths(o.wallet);
+        const files = {
+          claimStatePath: o.claimFile ?? paths.claimStatePath,
+          checkpointDir: o.checkpointDir ?? paths.checkpointDir,
+          password,
+          scrypt,
+        };
+        if (o.exportChallenge !== undefined) {
+          await exportChallenge({ wallet, vault, files, to: o.exportChallenge, o });
+          return;
+        }
         const bar = progressBar(process.stderr, 'solving ');
         const controller = new AbortController();
         const onSigint = () => controller.abort();
@@ -60,13 +100,9 @@ export function registerRecoverCommand(program: Command): void {
           recoverWallet({
             wallet,
             vault,
-            files: {
-              claimStatePath: o.claimFile ?? paths.claimStatePath,
-              checkpointDir: o.checkpointDir ?? paths.checkpointDir,
-              password,
-              scrypt,
-            },
+            files,
             random: systemRandom,
+            ...(proof ? { proof } : {}),
             signal: controller.signal,
             watchIntervalMs: watch * 1000,
             ...(fresh ? { fresh: true } : {}),

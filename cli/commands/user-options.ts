@@ -12,10 +12,12 @@ import {
   readPassword,
   type ScryptParams,
   VaultClient,
+  vaultFetchFor,
   type Wallet,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
 import { readStack } from '../stack.ts';
+import { recordClusterNodes } from './record-nodes.ts';
 
 /** Exit codes of the user commands (docs/client.md). */
 export const EXIT = {
@@ -74,8 +76,8 @@ export async function openWallet(
   password: string;
   vault: VaultClient;
   scrypt: ScryptParams;
-  /** Vault URLs given by --vault or --stack that the wallet does not record yet. */
-  newUrls: string[];
+  /** Vault URLs given by --vault or --stack. */
+  given: string[];
 }> {
   const given = flags.vault?.length ? flags.vault : await stackUrls(command, flags.stack);
   try {
@@ -83,15 +85,38 @@ export async function openWallet(
       flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
     );
     const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(given ?? wallet.vaultUrls, { trust: wallet.attestation });
-    const newUrls = (given ?? []).filter((u) => !wallet.vaultUrls.includes(u));
+    const vault = new VaultClient(given ?? wallet.vaultUrls, {
+      fetch: vaultFetchFor(wallet.attestation),
+    });
     // The claim state is encrypted with the same password at the wallet file's own cost.
     const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
     const { n, r, p } = parseEnvelope(text, 'wallet').header.kdf;
-    return { wallet, password, vault, scrypt: { n, r, p }, newUrls };
+    return { wallet, password, vault, scrypt: { n, r, p }, given: given ?? [] };
   } catch (err) {
     exitFor(command, err);
   }
+}
+
+/**
+ * openWallet for a command that talks to the vault: the wallet's list of nodes is refreshed
+ * from the cluster's membership first (record-nodes.ts), and the vault client uses it.
+ */
+export async function openWalletOnline(command: string, flags: WalletFlags) {
+  const opened = await openWallet(command, flags);
+  const nodes = await recordClusterNodes({
+    walletPath: flags.wallet,
+    wallet: opened.wallet,
+    password: opened.password,
+    scrypt: opened.scrypt,
+    vault: opened.vault,
+    given: opened.given,
+  });
+  if (nodes.saveError) {
+    process.stderr.write(`${command}: could not record the vault nodes: ${nodes.saveError}\n`);
+  }
+  const vault =
+    opened.given.length > 0 ? opened.vault : opened.vault.forNodes(nodes.wallet.vaultUrls);
+  return { ...opened, wallet: nodes.wallet, vault, nodes };
 }
 
 async function stackUrls(command: string, dir: string | undefined): Promise<string[] | undefined> {

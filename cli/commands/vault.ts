@@ -34,6 +34,10 @@ export function registerVaultCommands(program: Command): void {
       'requests per minute per client (env VIGIL_RATE_LIMIT; default 600)',
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env VIGIL_LOG_LEVEL)')
+    .option(
+      '--cors-origins <list>',
+      'origins whose web pages may call the read-only and claim routes (env VIGIL_CORS_ORIGINS; default none)',
+    )
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       let running: Awaited<ReturnType<typeof startVaultServer>>;
       try {

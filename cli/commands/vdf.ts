@@ -4,6 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
+  type ChallengeFile,
+  ClientError,
+  MAX_CHALLENGE_FILE_BYTES,
+  parseChallengeFile,
+  proofFromChiavdf,
+} from '../../client-lib/index.ts';
+import {
   backendsFor,
   calibrateIterations,
   DEFAULT_ATTACKER_RATE,
@@ -42,6 +49,65 @@ function positiveNumber(name: string, v: string): number {
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
+/** A file of at most `max` bytes, or a usage error naming it. */
+function readSmallFile(command: string, path: string, max: number): Buffer {
+  try {
+    if (statSync(path).size > max) {
+      throw new CliExit(2, `${command}: ${path} is larger than ${max} bytes`);
+    }
+    return readFileSync(path);
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    throw new CliExit(2, `${command}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function readChallenge(path: string): ChallengeFile {
+  const text = readSmallFile('vigil vdf', path, MAX_CHALLENGE_FILE_BYTES).toString('utf8');
+  try {
+    return parseChallengeFile(text);
+  } catch (err) {
+    if (err instanceof ClientError) throw new CliExit(2, `vigil vdf: ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** chiavdf's result as hex text (what `result.hex()` prints) or as the raw bytes. */
+function readChiavdfOutput(path: string): Uint8Array {
+  const raw = readSmallFile('vigil vdf from-chiavdf', path, 2 * MAX_PROOF_FILE_BYTES);
+  const text = raw.toString('latin1').trim();
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
+  return new Uint8Array(raw);
+}
+
+/** What to solve: a challenge file, or --group, --seed and --iterations. */
+function solveTarget(o: {
+  challenge?: string;
+  group?: string;
+  seed?: string;
+  iterations?: string;
+}): { group: GroupName; seed: Uint8Array; iterations: number } {
+  if (o.challenge !== undefined) {
+    if (o.group !== undefined || o.seed !== undefined || o.iterations !== undefined) {
+      throw new CliExit(
+        2,
+        'vigil vdf solve: --challenge names the group, seed and iterations; give no others',
+      );
+    }
+    const c = readChallenge(o.challenge);
+    return { group: c.group, seed: c.seed, iterations: c.iterations };
+  }
+  const group = groupOption(o.group, true)!;
+  if (o.seed === undefined || !/^(?:[0-9a-fA-F]{2})+$/.test(o.seed))
+    throw new CliExit(2, 'vigil vdf solve: --seed must be hex bytes (or give --challenge)');
+  if (o.iterations === undefined || !/^\d+$/.test(o.iterations))
+    throw new CliExit(2, 'vigil vdf solve: --iterations must be an integer (or give --challenge)');
+  const iterations = Number(o.iterations);
+  if (iterations < 1 || iterations > MAX_ITERATIONS)
+    throw new CliExit(2, `vigil vdf solve: --iterations must be in 1..${MAX_ITERATIONS}`);
+  return { group, seed: new Uint8Array(Buffer.from(o.seed, 'hex')), iterations };
+}
+
 export function registerVdfCommands(program: Command): void {
   const vdf = program
     .command('vdf')
@@ -77,28 +143,26 @@ export function registerVdfCommands(program: Command): void {
 
   vdf
     .command('solve')
-    .description('compute y = x^(2^T) and its Wesolowski proof; resumable with --checkpoint-dir')
-    .requiredOption('--group <group>', 'rsa2048 or class1024')
-    .requiredOption('--seed <hex>', 'challenge seed (hex)')
-    .requiredOption('--iterations <T>', 'number of squarings')
+    .description(
+      'compute y = x^(2^T) and its Wesolowski proof; resumable with --checkpoint-dir. The ' +
+        'challenge is --group/--seed/--iterations, or a file from `vigil recover --export-challenge`',
+    )
+    .option('--challenge <file>', 'a challenge file (vigil recover --export-challenge)')
+    .option('--group <group>', 'rsa2048 or class1024')
+    .option('--seed <hex>', 'challenge seed (hex)')
+    .option('--iterations <T>', 'number of squarings')
     .requiredOption('--out <file>', 'proof file to write')
     .option('--checkpoint-dir <dir>', 'directory for checkpoints (resume after a crash or Ctrl-C)')
     .action(
       async (o: {
-        group: string;
-        seed: string;
-        iterations: string;
+        challenge?: string;
+        group?: string;
+        seed?: string;
+        iterations?: string;
         out: string;
         checkpointDir?: string;
       }) => {
-        const group = groupOption(o.group, true)!;
-        if (!/^(?:[0-9a-fA-F]{2})+$/.test(o.seed))
-          throw new CliExit(2, 'vigil vdf solve: --seed must be hex bytes');
-        if (!/^\d+$/.test(o.iterations))
-          throw new CliExit(2, 'vigil vdf solve: --iterations must be an integer');
-        const iterations = Number(o.iterations);
-        if (iterations < 1 || iterations > MAX_ITERATIONS)
-          throw new CliExit(2, `vigil vdf solve: --iterations must be in 1..${MAX_ITERATIONS}`);
+        const { group, seed, iterations } = solveTarget(o);
         const bar = progressBar(process.stderr, `${group} `);
         const controller = new AbortController();
         const onSigint = () => controller.abort();
@@ -109,7 +173,7 @@ export function registerVdfCommands(program: Command): void {
         try {
           const record = await solve({
             group,
-            seed: new Uint8Array(Buffer.from(o.seed, 'hex')),
+            seed,
             iterations,
             checkpointDir,
             signal: controller.signal,
@@ -137,6 +201,35 @@ export function registerVdfCommands(program: Command): void {
         }
       },
     );
+
+  vdf
+    .command('from-chiavdf')
+    .description(
+      "turn chiavdf's output for a class1024 challenge (y ‖ π ‖ segments, as prove() returns " +
+        'it) into a proof file, checked against the challenge',
+    )
+    .requiredOption('--challenge <file>', 'the challenge file (vigil recover --export-challenge)')
+    .requiredOption(
+      '--chiavdf-output <file>',
+      "chiavdf's result: hex text (result.hex()) or the raw bytes",
+    )
+    .requiredOption('--out <file>', 'proof file to write')
+    .action((o: { challenge: string; chiavdfOutput: string; out: string }) => {
+      const challenge = readChallenge(o.challenge);
+      const blob = readChiavdfOutput(o.chiavdfOutput);
+      let record: ReturnType<typeof proofFromChiavdf>;
+      try {
+        record = proofFromChiavdf(challenge, blob);
+      } catch (err) {
+        if (err instanceof ClientError)
+          throw new CliExit(1, `vigil vdf from-chiavdf: ${err.message}`);
+        throw err;
+      }
+      writeFileSync(o.out, encodeProofFile(record), { mode: 0o644 });
+      out(
+        `valid: wrote ${o.out} (class1024, ${record.iterations} squarings, depth ${(record.proof.length - 100) / 141})`,
+      );
+    });
 
   vdf
     .command('verify')

@@ -7,12 +7,19 @@ import {
   signEcdsa,
   signSchnorr,
   systemRandom,
+  verifierFor,
   verifyBackup,
   walletAddresses,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
-import { recordVerifiedNodes } from './record-nodes.ts';
-import { addWalletOptions, EXIT, exitFor, openWallet, type WalletFlags } from './user-options.ts';
+import {
+  addWalletOptions,
+  EXIT,
+  exitFor,
+  openWallet,
+  openWalletOnline,
+  type WalletFlags,
+} from './user-options.ts';
 import { registerWalletCreateCommand } from './wallet-create.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -33,23 +40,22 @@ export function registerWalletCommands(program: Command): void {
   )
     .option('--json', 'print one JSON object')
     .action(async (o: WalletFlags & { json?: boolean }) => {
-      const opened = await openWallet('vigil wallet backup-status', o);
-      const { wallet: w, vault } = opened;
+      const { wallet: w, vault, nodes } = await openWalletOnline('vigil wallet backup-status', o);
       try {
-        const r = await verifyBackup({ wallet: w, vault, random: systemRandom });
-        const live = r.status.liveClaim;
-        const recorded = await recordVerifiedNodes({
-          walletPath: o.wallet,
+        const r = await verifyBackup({
           wallet: w,
-          password: opened.password,
-          scrypt: opened.scrypt,
-          urls: opened.newUrls,
+          vault,
+          random: systemRandom,
+          verifier: verifierFor(w.attestation),
         });
+        const live = r.status.liveClaim;
+        const recorded = nodes.added;
         if (o.json) {
           out(
             JSON.stringify({
               ok: true,
               recordedVaultUrls: recorded,
+              refusedVaultUrls: nodes.refused,
               attestation: r.attestationKind,
               insecure: r.insecure,
               tenant: r.receipt.tenant,
@@ -73,6 +79,9 @@ export function registerWalletCommands(program: Command): void {
         );
         if (recorded.length > 0) {
           out(`recorded in the wallet file (each verified on its own): ${recorded.join(', ')}`);
+        }
+        if (nodes.refused.length > 0) {
+          out(`not recorded (failed the backup check on its own): ${nodes.refused.join(', ')}`);
         }
         if (r.status.released) out('WARNING: the vault has already released this share');
         if (live)

@@ -19,6 +19,7 @@ import { AUTH_COUNTER_HEADER, AUTH_SIGNATURE_HEADER, type RegisterRequest } from
 import { cosignerError } from '../errors.ts';
 import { errorBody, frameworkError, handleError } from './http-errors.ts';
 import type { CosignerMetrics } from './metrics.ts';
+import { errorsOf, responses, success } from './response-schemas.ts';
 import type { AuthInput, CosignerService } from './service.ts';
 import type { CosignerStore, WalletRecord } from './store.ts';
 
@@ -31,19 +32,6 @@ const path = {
   maxItems: 255,
   items: { type: 'integer', minimum: 0, maximum: 0xffffffff },
 };
-const errorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-      required: ['code', 'message'],
-    },
-  },
-};
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
-/** Keygen and refresh starts: quotas (429) and an empty key pool (503) say when to retry. */
-const startErrors = { ...errors, 429: errorSchema, 503: errorSchema };
 const policySchema = {
   type: 'object',
   additionalProperties: false,
@@ -101,6 +89,8 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
   capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
   enforceRequestDeadline(app as unknown as FastifyInstance, limits.requestTimeoutMs);
   app.setErrorHandler(handleError);
+  // Response schemas document the bodies (OpenAPI); bodies are sent as the service builds them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     const raw = text as string;
@@ -157,7 +147,12 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
 
   app.get(
     '/v1/tenant',
-    { schema: { summary: "The cosigner's vault tenant name, tenant key and ping key" } },
+    {
+      schema: {
+        summary: "The cosigner's vault tenant name, tenant key and ping key",
+        response: responses({ method: 'GET', wallet: false }, { 200: success.tenant }),
+      },
+    },
     async () => opts.tenant,
   );
 
@@ -171,11 +166,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
           scheme: { type: 'string', enum: ['ecdsa-2p', 'musig2'] },
           policy: policySchema,
         }),
-        response: {
-          201: { type: 'object', properties: { walletId: { type: 'string' } } },
-          ...errors,
-          429: errorSchema,
-        },
+        response: responses(
+          { method: 'POST', wallet: false },
+          { 201: success.registered },
+          errorsOf.register,
+        ),
       },
     },
     async (req, reply) => {
@@ -188,7 +183,14 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
 
   app.get(
     '/v1/wallets/:walletId',
-    { ...wallet, schema: { summary: 'Wallet status', params: walletParams, response: errors } },
+    {
+      ...wallet,
+      schema: {
+        summary: 'Wallet status',
+        params: walletParams,
+        response: responses({ method: 'GET', wallet: true }, { 200: success.status }),
+      },
+    },
     async (req) => service.status(walletOf(req)),
   );
 
@@ -199,7 +201,7 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
       schema: {
         summary: "The wallet's hash-chained audit log",
         params: walletParams,
-        response: errors,
+        response: responses({ method: 'GET', wallet: true }, { 200: success.audit }),
       },
     },
     async (req) => ({ records: await opts.store.audit(walletOf(req).walletId) }),
@@ -213,7 +215,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Two-party ECDSA keygen, message 1 → 2',
         params: walletParams,
         body: body(['sessionId', 'message'], { sessionId: hexOf(32), message }),
-        response: startErrors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.message('keygen message 2') },
+          errorsOf.start,
+        ),
       },
     },
     async (req) => {
@@ -230,7 +236,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Two-party ECDSA keygen, message 3; deposits x2 in the vault; returns the key',
         params: sessionParams,
         body: body(['message'], { message }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.keyState },
+          errorsOf.finish,
+        ),
       },
     },
     async (req) => service.keygenFinish(walletOf(req), sessionOf(req), msg(req)),
@@ -244,7 +254,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: "MuSig2 keygen: the client's public key in; Q2, the aggregate and the deposit out",
         params: walletParams,
         body: body(['publicKey'], { publicKey: hexOf(33) }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.keyState },
+          { ...errorsOf.finish, 404: 'COSIGNER_WALLET_NOT_FOUND' },
+        ),
       },
     },
     async (req) =>
@@ -264,7 +278,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
           path,
           message,
         }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.message('signing message 2') },
+          errorsOf.sign,
+        ),
       },
     },
     async (req) => ({
@@ -283,7 +301,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Two-party ECDSA signing, message 3 → the verified signature',
         params: sessionParams,
         body: body(['message'], { message }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.signature },
+          errorsOf.sign,
+        ),
       },
     },
     async (req) => service.signFinish(walletOf(req), sessionOf(req), msg(req)),
@@ -303,7 +325,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
           xOnlyTweak: hexOf(32),
           nonce: hexOf(66),
         }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.musigSignature },
+          errorsOf.sign,
+        ),
       },
     },
     async (req) =>
@@ -321,7 +347,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Refresh keeping Q, message 1 → 2',
         params: walletParams,
         body: body(['sessionId', 'message'], { sessionId: hexOf(32), message }),
-        response: startErrors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.message('refresh message 2') },
+          errorsOf.start,
+        ),
       },
     },
     async (req) => {
@@ -338,7 +368,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Refresh, message 3 → 4 (the new encrypted share with its proofs)',
         params: sessionParams,
         body: body(['message'], { message }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.message('refresh message 4') },
+          errorsOf.step,
+        ),
       },
     },
     async (req) => ({ message: service.refreshOpen(walletOf(req), sessionOf(req), msg(req)) }),
@@ -352,7 +386,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'Refresh, message 5: deposit the new share, switch, delete the old deposit',
         params: sessionParams,
         body: body(['message'], { message }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.keyState },
+          errorsOf.finish,
+        ),
       },
     },
     async (req) => service.refreshFinish(walletOf(req), sessionOf(req), msg(req)),
@@ -366,7 +404,11 @@ export async function buildCosignerApp(opts: CosignerAppOptions): Promise<Fastif
         summary: 'The public key at a non-hardened derivation path',
         params: walletParams,
         body: body(['path'], { path }),
-        response: errors,
+        response: responses(
+          { method: 'POST', wallet: true },
+          { 200: success.derived },
+          errorsOf.derive,
+        ),
       },
     },
     async (req) => service.derive(walletOf(req), (req.body as { path: number[] }).path),

@@ -33,7 +33,7 @@ export function startVigil(args: string[], env: NodeJS.ProcessEnv = {}): VigilPr
     child,
     output: () => text,
     exited,
-    waitFor(pattern, timeoutMs = 20_000) {
+    waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolvePromise, reject) => {
         const check = () => {
           const m = text.match(pattern);

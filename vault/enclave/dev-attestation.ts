@@ -55,7 +55,7 @@ const DEV_PCR_TAG = utf8ToBytes('vigil/insecure-dev-attestation/pcr/v1');
 export interface DevAttestationOptions {
   /** Must be exactly true: the caller has chosen insecure mode on purpose. */
   readonly insecureDevAttestation: boolean;
-  /** Receives the loud warning once, at construction. Default: process.emitWarning. */
+  /** Receives the loud warning once, at construction. Default: process.emitWarning (console.warn without Node). */
   readonly warn?: (message: string) => void;
 }
 
@@ -81,10 +81,15 @@ function requireInsecureFlag(options: DevAttestationOptions, what: string): void
       500,
     );
   }
-  (
-    options.warn ??
-    ((m: string) => process.emitWarning(m, { code: 'VIGIL_INSECURE_DEV_ATTESTATION' }))
-  )(DEV_ATTESTATION_WARNING);
+  (options.warn ?? emitWarning)(DEV_ATTESTATION_WARNING);
+}
+
+/** Node's process warning, or the console where there is no `process` (a browser, an app). */
+function emitWarning(message: string): void {
+  type Warn = (m: string, o: { code: string }) => void;
+  const proc = (globalThis as { process?: { emitWarning?: Warn } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message, { code: 'VIGIL_INSECURE_DEV_ATTESTATION' });
+  else console.warn(message);
 }
 
 /** The fixed fake measurement of dev PCR `index`: SHA-384(tag ‖ index). */

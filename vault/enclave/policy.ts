@@ -1,13 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { VaultError } from '../errors.ts';
+import { bytesEqual } from '../protocol/hex.ts';
 import type { AttestationPolicy } from './attestation.ts';
 import { PCR_BYTES } from './limits.ts';
 import { type AttestationFields, isDebugMeasurement } from './payload.ts';
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 function expectedPcrBytes(index: number, value: Uint8Array | string): Uint8Array {
   let bytes: Uint8Array;
@@ -37,7 +33,7 @@ function checkBinding(
   expected: Uint8Array | undefined,
 ): void {
   if (expected === undefined) return;
-  if (actual === null || !equalBytes(actual, expected)) {
+  if (actual === null || !bytesEqual(actual, expected)) {
     throw new VaultError(
       'ATTESTATION_BINDING_MISMATCH',
       `attestation ${name} does not match the expected value`,
@@ -73,7 +69,7 @@ export function applyPolicy(fields: AttestationFields, policy: AttestationPolicy
     const index = Number(key);
     const expected = expectedPcrBytes(index, value);
     const actual = fields.pcrs.get(index);
-    if (actual === undefined || !equalBytes(actual, expected)) {
+    if (actual === undefined || !bytesEqual(actual, expected)) {
       throw new VaultError(
         'ATTESTATION_PCR_MISMATCH',
         `attestation PCR${index} does not match the policy`,
@@ -81,7 +77,7 @@ export function applyPolicy(fields: AttestationFields, policy: AttestationPolicy
     }
   }
   if (policy.expectedNonce !== undefined) {
-    if (fields.nonce === null || !equalBytes(fields.nonce, policy.expectedNonce)) {
+    if (fields.nonce === null || !bytesEqual(fields.nonce, policy.expectedNonce)) {
       throw new VaultError(
         'ATTESTATION_NONCE_MISMATCH',
         'attestation nonce does not match the issued nonce',

@@ -12,8 +12,9 @@ import { VaultError } from '../errors.ts';
 import type { Answer, Command, IssuedNonce, VaultMachine } from '../machine/index.ts';
 
 import {
-  canonicalHash,
+  type ClusterKeys,
   capConnectionsPerAddress,
+  clusterKeysBinding,
   DEFAULT_SERVER_LIMITS,
   type DepositReceipt,
   depositReceiptToJson,
@@ -34,28 +35,34 @@ import {
   toHex,
 } from '../protocol/index.ts';
 import type { TlsIdentity } from '../tls/certificate.ts';
+import { registerCors } from './cors.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
 import {
+  attestationResponseSchema,
   claimIdParams,
   claimSchema,
+  claimViewSchema,
   clusterMembersSchema,
   deletionSchema,
   depositSchema,
-  errorSchema,
+  errorOf,
+  nonceResponseSchema,
+  pingResponseSchema,
   pingSchema,
+  receiptSchema,
+  redirectToLeader,
   registrationSchema,
+  releaseSchema,
   solutionSchema,
   tenantParams,
+  tlsAttestationResponseSchema,
   walletIdParams,
+  walletViewSchema,
 } from './schemas.ts';
 import { claimJson, walletJson } from './views.ts';
 
-export interface ClusterKeys {
-  clusterId: Uint8Array;
-  clusterEncryptionKey: Uint8Array;
-  receiptKey: Uint8Array;
-}
+export type { ClusterKeys };
 
 /** A client's retry identity: the same (client, seq) is applied at most once (replicated backend). */
 export interface ClientSession {
@@ -122,6 +129,8 @@ export interface VaultAppOptions {
   logger?: boolean | object;
   /** Request and idle timeouts, connections per address (DEFAULT_SERVER_LIMITS). */
   limits?: Partial<ServerLimits>;
+  /** Origins whose pages may call the browser-facing routes (cors.ts); default none. */
+  corsOrigins?: readonly string[];
   /** Serve HTTPS with this attested key (`GET /v1/attestation/tls` vouches for it). */
   tls?: TlsIdentity;
 }
@@ -148,26 +157,58 @@ function parseNonce(query: unknown): { nonce?: Uint8Array } {
   return nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {};
 }
 
-/** What a node's attestation document vouches for in user_data: the cluster's public keys. */
-export function clusterKeysBinding(keys: ClusterKeys): Uint8Array {
-  return canonicalHash('vigil/v1/attestation/cluster-keys', [
-    keys.clusterId,
-    keys.clusterEncryptionKey,
-    keys.receiptKey,
-  ]);
-}
+/** `{ <field>: string }`: a one-field answer. */
+const object1 = (field: string, description: string) => ({
+  type: 'object',
+  required: [field],
+  additionalProperties: false,
+  properties: { [field]: { type: 'string', description } },
+});
+
+const claimAnswer = (description: string) => ({
+  type: 'object',
+  required: ['existing', 'claim'],
+  additionalProperties: false,
+  description,
+  properties: { existing: { type: 'boolean' }, claim: claimViewSchema },
+});
 
 function expect<T extends Answer['type']>(r: Answer, type: T) {
   if (r.type !== type) throw new Error(`backend returned ${r.type} for ${type}`);
   return r as Extract<Answer, { type: T }>;
 }
 
-const errors: Record<number, object> = {
-  400: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  413: errorSchema,
-};
+/**
+ * Each route's responses: its success body and the error statuses it really answers with (the
+ * codes each carries there). Every /v1 route may also answer 429 RATE_LIMITED (the per-address
+ * limit) and 503 NOT_READY (a replicated node that is starting or catching up); every write
+ * goes through the log, so on a replicated node it may also meet 307 (a follower that knows the
+ * leader) or 503 (no leader known, the epoch not current, the node closing); a POST may be 413.
+ */
+function responses(
+  kind: 'read' | 'write' | 'nonce',
+  success: Record<number, object>,
+  errors: Record<number, string>,
+): Record<number, object> {
+  const all: Record<number, object> = { ...success };
+  const add = (status: number, codes: string) => {
+    const before = (all[status] as { description?: string } | undefined)?.description;
+    all[status] = errorOf(before ? `${before}; ${codes}` : codes);
+  };
+  add(400, 'MALFORMED (the schema or the strict parser refused it)');
+  for (const [status, codes] of Object.entries(errors)) add(Number(status), codes);
+  add(429, 'RATE_LIMITED (per client address; retry later)');
+  if (kind !== 'read') {
+    all[307] = redirectToLeader;
+    add(413, 'BODY_TOO_LARGE (over 64 KiB)');
+    if (kind === 'write') {
+      add(409, 'SESSION_CONFLICT, STALE_RETRY (x-vigil-client/x-vigil-seq misused)');
+    }
+    add(503, 'NOT_LEADER (no leader known; retry), NODE_CLOSED');
+  }
+  add(503, 'NOT_READY (node starting or catching up; Retry-After)');
+  return all;
+}
 
 /**
  * The benchmark's raw put measures the cluster's write path, so its route costs as little as
@@ -214,6 +255,9 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   enforceRequestDeadline(app, limits.requestTimeoutMs);
   const metrics = createVaultMetrics();
   app.setErrorHandler(handleError);
+  // Response schemas document the bodies (OpenAPI); the bodies are sent as the views build them,
+  // so a schema can neither drop nor coerce a field (test/api-contract.test.ts checks they agree).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(swagger, {
     openapi: {
       info: { title: 'Vigil vault API', version: '1', description: 'docs/protocol.md' },
@@ -247,6 +291,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     }
   }
 
+  registerCors(app, opts.corsOrigins ?? []);
   const cluster = opts.cluster;
   cluster?.registerMetrics(metrics.registry);
   // A node that is starting, has no vault yet or is still catching up says so (503 and a retry
@@ -283,7 +328,10 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       {
         schema: {
           summary: "The cluster's members and leader (this node's view), for client failover",
-          response: { 200: clusterMembersSchema },
+          response: {
+            200: clusterMembersSchema,
+            429: errorOf('RATE_LIMITED (per client address; retry later)'),
+          },
         },
       },
       async () => cluster.members(),
@@ -312,7 +360,14 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: "This node's attestation document, binding the cluster's public keys",
         querystring: nonceQuery,
-        response: { 400: errorSchema },
+        response: responses(
+          'read',
+          { 200: attestationResponseSchema },
+          {
+            502: 'ATTESTATION_UNAVAILABLE (the Nitro NSM answered with a malformed response)',
+            503: 'ATTESTATION_UNAVAILABLE (the NSM refused or failed)',
+          },
+        ),
       },
     },
     async (req) => {
@@ -345,7 +400,14 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
         schema: {
           summary: "This node's attestation document binding the key of its TLS certificate",
           querystring: nonceQuery,
-          response: { 400: errorSchema },
+          response: responses(
+            'read',
+            { 200: tlsAttestationResponseSchema },
+            {
+              502: 'ATTESTATION_UNAVAILABLE (the Nitro NSM answered with a malformed response)',
+              503: 'ATTESTATION_UNAVAILABLE (the NSM refused or failed)',
+            },
+          ),
         },
       },
       async (req) => {
@@ -369,7 +431,15 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Register a tenant (operator-signed)',
         body: registrationSchema,
-        response: errors,
+        response: responses(
+          'write',
+          { 201: object1('tenant', 'the registered tenant name') },
+          {
+            401: 'BAD_SIGNATURE (not signed by the operator key)',
+            403: 'TENANT_LIMIT',
+            409: 'TENANT_EXISTS',
+          },
+        ),
       },
     },
     async (req, reply) => {
@@ -389,7 +459,19 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Deposit a sealed server share (tenant-signed)',
         body: depositSchema,
-        response: errors,
+        response: responses(
+          'write',
+          {
+            201: { type: 'object', required: ['receipt'], properties: { receipt: receiptSchema } },
+          },
+          {
+            400: 'BAD_POINT, BAD_LENGTH, SCHEME_MISMATCH, SHARE_MISMATCH (x2·G ≠ Q2), POLICY_REJECTED, DECRYPT_FAILED, OUT_OF_RANGE',
+            401: 'BAD_SIGNATURE (not the tenant key)',
+            403: 'WALLET_LIMIT',
+            404: 'TENANT_UNKNOWN',
+            409: 'WALLET_EXISTS, STALE_SEQUENCE (seq not above the last committed one)',
+          },
+        ),
       },
     },
     async (req, reply) => {
@@ -405,7 +487,15 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Delete a deposit (tenant-signed)',
         body: deletionSchema,
-        response: errors,
+        response: responses(
+          'write',
+          { 200: object1('walletId', 'the deleted wallet (32 bytes, hex)') },
+          {
+            401: 'BAD_SIGNATURE',
+            404: 'TENANT_UNKNOWN, WALLET_NOT_FOUND',
+            409: 'STALE_SEQUENCE',
+          },
+        ),
       },
     },
     async (req) => {
@@ -421,7 +511,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Does the vault hold this wallet, under which policy, is a claim live?',
         params: walletIdParams,
-        response: errors,
+        response: responses('read', { 200: walletViewSchema }, { 404: 'WALLET_NOT_FOUND' }),
       },
     },
     async (req) => {
@@ -438,7 +528,13 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'The cluster-signed deposit receipt',
         params: walletIdParams,
-        response: errors,
+        response: responses(
+          'read',
+          {
+            200: { type: 'object', required: ['receipt'], properties: { receipt: receiptSchema } },
+          },
+          { 404: 'WALLET_NOT_FOUND' },
+        ),
       },
     },
     async (req) => {
@@ -455,7 +551,11 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'A fresh single-use nonce for the next ping',
         params: tenantParams,
-        response: errors,
+        response: responses(
+          'nonce',
+          { 200: nonceResponseSchema('tenant') },
+          { 404: 'TENANT_UNKNOWN' },
+        ),
       },
     },
     async (req) => {
@@ -471,7 +571,16 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Proof of life (ping-key signed); cancels live claims',
         body: pingSchema,
-        response: errors,
+        response: responses(
+          'write',
+          { 200: pingResponseSchema },
+          {
+            401: 'BAD_SIGNATURE (not the ping key)',
+            404: 'TENANT_UNKNOWN',
+            409: 'PING_NONCE_INVALID (unknown, used or expired)',
+            429: 'PING_RATE',
+          },
+        ),
       },
     },
     async (req) => {
@@ -491,7 +600,15 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'A fresh single-use nonce for a claim',
         params: walletIdParams,
-        response: errors,
+        response: responses(
+          'nonce',
+          { 200: nonceResponseSchema('walletId') },
+          {
+            404: 'WALLET_NOT_FOUND',
+            409: 'WALLET_RELEASED',
+            503: 'EPOCH_MISMATCH (the epoch is not current yet; retry)',
+          },
+        ),
       },
     },
     async (req) => {
@@ -507,7 +624,19 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Claim a wallet with a proof of knowledge of x1',
         body: claimSchema,
-        response: errors,
+        response: responses(
+          'write',
+          {
+            200: claimAnswer('the live claim this key already holds (existing: true)'),
+            201: claimAnswer('a new claim (existing: false)'),
+          },
+          {
+            401: 'BAD_CLAIM_PROOF',
+            404: 'WALLET_NOT_FOUND',
+            409: 'CLAIM_NONCE_INVALID, WALLET_RELEASED',
+            429: 'CLAIM_RATE (one claim a wallet per interval), CLAIM_LIMIT (live claims of the tenant)',
+          },
+        ),
       },
     },
     async (req, reply) => {
@@ -525,7 +654,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'A claim: its VDF challenge and status',
         params: claimIdParams,
-        response: errors,
+        response: responses('read', { 200: claimViewSchema }, { 404: 'CLAIM_NOT_FOUND' }),
       },
     },
     async (req) => {
@@ -543,7 +672,19 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
         summary: 'Submit the VDF solution; returns x2 sealed to the claim key',
         params: claimIdParams,
         body: solutionSchema,
-        response: errors,
+        response: responses(
+          'write',
+          {
+            200: { type: 'object', required: ['release'], properties: { release: releaseSchema } },
+          },
+          {
+            400: 'BAD_LENGTH, VDF_PROOF_INVALID',
+            404: 'CLAIM_NOT_FOUND',
+            409: 'CLAIM_NOT_LIVE (cancelled by a ping, voided, expired or already released)',
+            429: 'SOLVE_RATE (10 attempts a minute per claim and node)',
+            503: 'EPOCH_MISMATCH',
+          },
+        ),
       },
     },
     async (req) => {

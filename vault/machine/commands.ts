@@ -44,7 +44,8 @@ export function commandToJson(c: Command): unknown {
   }
 }
 
-export function decodeCommand(bytes: Uint8Array): Command {
+/** `prechecked`: a log entry whose deposit the leader verified (see `parseDeposit`). */
+export function decodeCommand(bytes: Uint8Array, prechecked = false): Command {
   let o: { type?: unknown; body?: unknown };
   try {
     o = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -56,7 +57,7 @@ export function decodeCommand(bytes: Uint8Array): Command {
     case 'registerTenant':
       return { type: 'registerTenant', registration: parseTenantRegistration(body) };
     case 'deposit':
-      return { type: 'deposit', deposit: parseDeposit(body) };
+      return { type: 'deposit', deposit: parseDeposit(body, prechecked) };
     case 'delete':
       return { type: 'delete', deletion: parseDeletion(body) };
     case 'ping':

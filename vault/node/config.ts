@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { VaultError } from '../errors.ts';
+import { parseCorsOrigins } from '../http/cors.ts';
 import { ConfigReader, type LogLevel, type RawFlags, readSealerChoice } from './config-reader.ts';
 
 export interface VaultConfig {
@@ -20,6 +21,8 @@ export interface VaultConfig {
   transport: TransportConfig;
   rateLimitPerMinute: number;
   logLevel: LogLevel;
+  /** Origins whose web pages may call the browser-facing routes (vault/http/cors.ts). */
+  corsOrigins: string[];
 }
 
 /** How the node's sockets are opened (cluster/net/transport.ts). */
@@ -41,6 +44,7 @@ export const VAULT_ENV = {
   relayDir: 'VIGIL_RELAY_DIR',
   rateLimit: 'VIGIL_RATE_LIMIT',
   logLevel: 'VIGIL_LOG_LEVEL',
+  corsOrigins: 'VIGIL_CORS_ORIGINS',
 } as const;
 
 /** The settings a vault node and a cluster node read alike (same flags, same variables). */
@@ -66,6 +70,16 @@ export function readVaultSealer(
     region: reader.pick('kmsRegion', 'kmsRegion'),
     endpoint: reader.pick('kmsEndpoint', 'kmsEndpoint'),
   };
+}
+
+/** `--cors-origins` / VIGIL_CORS_ORIGINS: none unless given. */
+export function readCorsOrigins(reader: ConfigReader<SharedKey>): string[] {
+  try {
+    return parseCorsOrigins(reader.pick('corsOrigins', 'corsOrigins') ?? '');
+  } catch (err) {
+    reader.problems.push((err as Error).message);
+    return [];
+  }
 }
 
 export function readInsecureDevAttestation(
@@ -132,6 +146,7 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     1_000_000,
   );
   const logLevel = reader.logLevel(pick('logLevel', 'logLevel') ?? 'info');
+  const corsOrigins = readCorsOrigins(reader);
 
   if (problems.length > 0) {
     throw new VaultError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, 500);
@@ -147,5 +162,6 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     transport,
     rateLimitPerMinute,
     logLevel,
+    corsOrigins,
   };
 }

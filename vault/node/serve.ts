@@ -97,6 +97,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
       backend: node,
       attestation,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      corsOrigins: config.corsOrigins,
       logger: { level: config.logLevel },
       ...(tls ? { tls } : {}),
     });

@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { isPointCompressed, isPrivate, isXOnlyPoint, pointFromScalar } from 'tiny-secp256k1';
 import { VaultError } from '../errors.ts';
+import { primitives } from './primitives.ts';
 
 /** secp256k1 helpers: every point and scalar entering Vigil passes through one of these. */
 export const Point = secp256k1.Point;
@@ -22,16 +22,17 @@ export function decodePoint(field: string, bytes: Uint8Array): Point {
 }
 
 /**
- * `decodePoint`'s checks, for a caller that needs only the bytes: libsecp256k1 parses a point
- * in a third of the time noble takes to decompress it.
+ * `decodePoint`'s checks, for a caller that needs only the bytes: with the Node primitives,
+ * libsecp256k1 parses a point in a third of the time noble takes to decompress it.
  */
 export function checkPoint(field: string, bytes: Uint8Array): Uint8Array {
   checkCompressedShape(field, bytes);
-  if (!isPointCompressed(bytes)) throw notOnCurve(field);
+  if (!primitives().isPointCompressed(bytes)) throw notOnCurve(field);
   return bytes;
 }
 
-function checkCompressedShape(field: string, bytes: Uint8Array): void {
+/** The shape of a compressed point (33 bytes, prefix 02 or 03), not whether it is on the curve. */
+export function checkCompressedShape(field: string, bytes: Uint8Array): void {
   if (bytes.length !== 33 || (bytes[0] !== 2 && bytes[0] !== 3)) {
     throw new VaultError('BAD_POINT', `${field}: expected a 33-byte compressed secp256k1 point`);
   }
@@ -43,7 +44,7 @@ const notOnCurve = (field: string) =>
 /** A 32-byte BIP-340 x-only public key that lifts to a curve point. */
 export function checkXOnlyKey(field: string, bytes: Uint8Array): Uint8Array {
   if (bytes.length !== 32) throw new VaultError('BAD_POINT', `${field}: expected 32 bytes`);
-  if (!isXOnlyPoint(bytes)) {
+  if (!primitives().isXOnlyPoint(bytes)) {
     throw new VaultError('BAD_POINT', `${field}: not an x-only secp256k1 public key`);
   }
   return bytes;
@@ -75,12 +76,9 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
   return v;
 }
 
-/**
- * x·G as a 33-byte compressed point, for a secret x in [1, n) as 32 bytes: libsecp256k1's
- * constant-time ecmult_gen, five times faster here than noble's `Point.BASE.multiply`.
- */
+/** x·G as a 33-byte compressed point, for a secret x in [1, n) as 32 bytes, in constant time. */
 export function mulBase(x: Uint8Array): Uint8Array {
-  const p = isPrivate(x) ? pointFromScalar(x, true) : null;
+  const p = primitives().mulBase(x);
   if (p === null) throw new VaultError('BAD_SCALAR', 'scalar must be 32 bytes in [1, n)');
   return p;
 }

@@ -1,10 +1,9 @@
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { VaultError } from '../errors.ts';
 import { canonical, utf8 } from './canonical.ts';
-import { concatBytes } from './hex.ts';
+import { primitives, type X25519KeyPair } from './primitives.ts';
 
 /**
  * HPKE-style single-shot encryption (docs/protocol.md "Encryption"): X25519 with a fresh sender
@@ -12,8 +11,8 @@ import { concatBytes } from './hex.ts';
  * ChaCha20-Poly1305 with the transcript as associated data. Every sender key is fresh, so each
  * derived (key, nonce) pair is used exactly once.
  *
- * X25519 runs in node:crypto (OpenSSL), about nine times faster than noble's on the same bytes;
- * the tests keep noble as the reference.
+ * X25519 runs in the process's primitives (primitives.ts): OpenSSL in the Node shells, noble in
+ * the client SDK; the tests keep noble as the reference.
  */
 export type SealPurpose = 'deposit' | 'release';
 
@@ -27,34 +26,15 @@ export interface Sealed {
 export const X25519_KEY_BYTES = 32;
 export const AEAD_TAG_BYTES = 16;
 
+export type { X25519KeyPair };
+
 /**
  * A recipient's X25519 key, parsed and with its public key derived once: a long-lived key (the
  * cluster's) should pay for that once, not on every `open`.
  */
-export interface X25519KeyPair {
-  readonly publicKey: Uint8Array;
-  readonly privateKey: KeyObject;
-}
-
-// RFC 8410's DER header: a raw 32-byte secret appended to it is a PKCS#8 X25519 private key.
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
-
 export function x25519KeyPair(secretKey: Uint8Array): X25519KeyPair {
   if (secretKey.length !== X25519_KEY_BYTES) throw new Error('X25519 secret key: 32 bytes');
-  const der = concatBytes(PKCS8_PREFIX, secretKey);
-  try {
-    const privateKey = createPrivateKey({
-      key: Buffer.from(der.buffer),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
-    return { privateKey, publicKey: new Uint8Array(Buffer.from(jwk.x as string, 'base64url')) };
-  } finally {
-    der.fill(0);
-  }
+  return primitives().x25519KeyPair(secretKey);
 }
 
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
@@ -62,17 +42,12 @@ export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
 }
 
 /**
- * X25519(own secret, peer public key). Throws on a low-order peer key: OpenSSL refuses the
- * all-zero shared secret such a key yields (RFC 7748 §6.1), as noble does.
+ * X25519(own secret, peer public key). Throws on a low-order peer key: the all-zero shared
+ * secret such a key yields is refused (RFC 7748 §6.1).
  */
 export function x25519SharedSecret(own: X25519KeyPair, peerPublicKey: Uint8Array): Uint8Array {
   if (peerPublicKey.length !== X25519_KEY_BYTES) throw new Error('X25519 public key: 32 bytes');
-  // A JWK imports in a tenth of the time of the same key as DER (no OpenSSL decoder lookup).
-  const publicKey = createPublicKey({
-    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peerPublicKey).toString('base64url') },
-    format: 'jwk',
-  });
-  return new Uint8Array(diffieHellman({ privateKey: own.privateKey, publicKey }));
+  return own.sharedSecret(peerPublicKey);
 }
 
 /** Rejects X25519 public keys of low order: a shared secret with them would be all zeros. */
@@ -86,10 +61,16 @@ export function checkX25519PublicKey(field: string, key: Uint8Array): Uint8Array
 }
 
 // Any fixed non-zero scalar works: clamping makes it a multiple of the cofactor, so the product
-// is zero exactly for low-order inputs. Prepared on first use, not at import.
-let probe: X25519KeyPair | undefined;
+// is zero exactly for low-order inputs. Prepared on first use (per set of primitives), not at
+// import.
+const probes = new WeakMap<object, X25519KeyPair>();
 const lowOrderProbe = () => {
-  probe ??= x25519KeyPair(new Uint8Array(32).fill(0x5a));
+  const ec = primitives();
+  let probe = probes.get(ec);
+  if (!probe) {
+    probe = x25519KeyPair(new Uint8Array(32).fill(0x5a));
+    probes.set(ec, probe);
+  }
   return probe;
 };
 

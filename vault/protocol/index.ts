@@ -1,49 +1,15 @@
-/** The vault wire protocol (docs/protocol.md): shared by the vault, the cosigner and client-lib. */
+/**
+ * The vault wire protocol (docs/protocol.md): shared by the vault, the cosigner and client-lib.
+ * Loading this face switches the process to the Node primitives (libsecp256k1, OpenSSL X25519):
+ * every Node shell (vault, cosigner, CLI) gets them without asking. The client SDK reaches the
+ * protocol through `portable.ts` instead, and keeps noble's.
+ */
+import { nodePrimitives } from './node-primitives.ts';
+import { usePrimitives } from './primitives.ts';
 
-export { canonical, canonicalHash, list, u32, u64, utf8 } from './canonical.ts';
-export { challengeSeed, claimIdFor } from './challenge.ts';
-export {
-  makeClaim,
-  makeDeposit,
-  openRelease,
-  signDeletion,
-  signPing,
-  signTenantRegistration,
-  verifyDepositReceipt,
-} from './client.ts';
-export {
-  bytesToBigInt,
-  CURVE_ORDER,
-  checkPoint,
-  checkXOnlyKey,
-  decodePoint,
-  decodeScalar,
-  encodePoint,
-  mulBase,
-  Point,
-  scalarToBytes,
-} from './curve.ts';
-export { bytesEqual, concatBytes, parseHex, toHex } from './hex.ts';
-export {
-  checkX25519PublicKey,
-  open,
-  type Sealed,
-  type SealPurpose,
-  seal,
-  type X25519KeyPair,
-  x25519KeyPair,
-  x25519PublicKey,
-} from './hpke.ts';
-export * from './messages.ts';
-export { type ClaimBinding, type ClaimProof, proveClaim, verifyClaimProof } from './pok.ts';
-export {
-  checkDepositShare,
-  checkSchemeCombination,
-  combinePublic,
-  isScheme,
-  SCHEMES,
-  type Scheme,
-} from './schemes.ts';
+usePrimitives(nodePrimitives);
+
+export * from './portable.ts';
 export {
   capConnectionsPerAddress,
   DEFAULT_SERVER_LIMITS,
@@ -52,17 +18,3 @@ export {
   type ServerLimits,
   serverTimeouts,
 } from './server-limits.ts';
-export {
-  proveShareProduct,
-  SHARE_PROOF_BYTES,
-  type ShareStatement,
-  verifyShareProduct,
-} from './share-proof.ts';
-export {
-  requireSignature,
-  SigningKey,
-  signMessage,
-  verifyMessage,
-  xOnlyPublicKey,
-} from './signatures.ts';
-export * from './wire.ts';

@@ -1,11 +1,13 @@
 /**
  * The fast paths (node:crypto's X25519, libsecp256k1's x·G, BIP-340 written out over
  * libsecp256k1) against noble, the reference, on the same bytes; and the deposit share check.
+ * The Node primitives are installed here as `index.ts` installs them in every Node shell;
+ * primitives.test.ts holds noble's own primitives (the client SDK's) to the same answers.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
 import { canonicalHash } from './canonical.ts';
 import { codeOf } from './code-of.test-support.ts';
@@ -29,9 +31,13 @@ import {
   x25519PublicKey,
   x25519SharedSecret,
 } from './hpke.ts';
+import { nodePrimitives } from './node-primitives.ts';
+import { usePrimitives } from './primitives.ts';
 import { checkDepositShare } from './schemes.ts';
 import { proveShareProduct, verifyShareProduct } from './share-proof.ts';
 import { SigningKey, signMessage, verifyMessage, xOnlyPublicKey } from './signatures.ts';
+
+beforeAll(() => usePrimitives(nodePrimitives));
 
 const RUNS = { numRuns: 64 };
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });

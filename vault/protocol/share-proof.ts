@@ -1,4 +1,3 @@
-import { pointAdd, pointAddScalar, pointMultiply } from 'tiny-secp256k1';
 import { canonicalHash } from './canonical.ts';
 import {
   bytesToBigInt,
@@ -11,6 +10,7 @@ import {
   scalarToBytes,
 } from './curve.ts';
 import { bytesEqual, concatBytes } from './hex.ts';
+import { primitives } from './primitives.ts';
 
 /**
  * The multiplicative scheme's share proof (docs/protocol.md §5): a Chaum–Pedersen proof, made
@@ -66,12 +66,13 @@ export function verifyShareProduct(statement: ShareStatement, proof: Uint8Array)
   const minusE = scalarToBytes(CURVE_ORDER - e);
   try {
     // R1 = s·G − e·Q2 and R2 = s·Q1 − e·Q, public data only
-    const eQ2 = pointMultiply(statement.q2, minusE, true);
-    const sQ1 = pointMultiply(statement.q1, sBytes, true);
-    const eQ = pointMultiply(statement.q, minusE, true);
+    const ec = primitives();
+    const eQ2 = ec.pointMultiply(statement.q2, minusE);
+    const sQ1 = ec.pointMultiply(statement.q1, sBytes);
+    const eQ = ec.pointMultiply(statement.q, minusE);
     if (eQ2 === null || sQ1 === null || eQ === null) return false;
-    const r1 = pointAddScalar(eQ2, sBytes, true);
-    const r2 = pointAdd(sQ1, eQ, true);
+    const r1 = ec.pointAddScalar(eQ2, sBytes);
+    const r2 = ec.pointAdd(sQ1, eQ);
     if (r1 === null || r2 === null) return false;
     return bytesEqual(scalarToBytes(challenge(statement, r1, r2)), eBytes);
   } catch {

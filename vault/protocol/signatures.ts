@@ -1,18 +1,18 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { isPoint, pointAddScalar, pointMultiply } from 'tiny-secp256k1';
 import { VaultError } from '../errors.ts';
 import { bytesToBigInt, CURVE_ORDER, mod, mulBase, scalarToBytes } from './curve.ts';
 import { bytesEqual, concatBytes } from './hex.ts';
+import { primitives } from './primitives.ts';
 
 /**
  * BIP-340 Schnorr over the canonical message bytes. The message is the full canonical encoding
  * (domain tag included), so a signature for one message type can never verify as another.
  * `auxRand` is BIP-340's auxiliary randomness: an input, so signing is deterministic under test.
  *
- * The curve arithmetic is libsecp256k1's (tiny-secp256k1); the BIP-340 steps are written out
- * here because its sign and verify take 32-byte messages only, and ours are longer. Secret
- * scalars meet the curve only in its constant-time ecmult_gen; verification handles public data
- * alone, so its variable-time multiplication is fine. The tests check every step against noble
+ * The curve arithmetic is the process's primitives (primitives.ts: libsecp256k1 in Node shells,
+ * noble in the client SDK); the BIP-340 steps are written out here because libsecp256k1's sign
+ * and verify take 32-byte messages only, and ours are longer. Secret scalars meet the curve only
+ * in the constant-time `mulBase`; verification handles public data alone. The tests check every step against noble
  * and the BIP-340 vectors.
  */
 
@@ -83,11 +83,12 @@ export function verifyMessage(
   const sv = bytesToBigInt(s);
   if (r === 0n || r >= FIELD_PRIME || sv === 0n || sv >= CURVE_ORDER) return false;
   const p = concatBytes(Uint8Array.of(EVEN_Y), publicKey);
-  if (!isPoint(p)) return false;
+  const ec = primitives();
+  if (!ec.isPointCompressed(p)) return false;
   const e = challenge(rx, publicKey, message);
   // R = s·G − e·P = s·G + (n − e)·P
-  const negEP = e === 0n ? null : pointMultiply(p, scalarToBytes(CURVE_ORDER - e), true);
-  const rPoint = negEP === null ? mulBase(s) : pointAddScalar(negEP, s, true);
+  const negEP = e === 0n ? null : ec.pointMultiply(p, scalarToBytes(CURVE_ORDER - e));
+  const rPoint = negEP === null ? mulBase(s) : ec.pointAddScalar(negEP, s);
   return rPoint !== null && rPoint[0] === EVEN_Y && bytesEqual(rPoint.subarray(1), rx);
 }
 

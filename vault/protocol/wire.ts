@@ -1,5 +1,5 @@
 import { VaultError } from '../errors.ts';
-import { checkPoint, checkXOnlyKey, decodeScalar } from './curve.ts';
+import { checkCompressedShape, checkPoint, checkXOnlyKey, decodeScalar } from './curve.ts';
 import { parseHex, parseHexOneOf, toHex } from './hex.ts';
 import { AEAD_TAG_BYTES, checkX25519PublicKey, X25519_KEY_BYTES } from './hpke.ts';
 import {
@@ -82,8 +82,11 @@ function group(field: string, value: unknown): VdfGroupName {
   return value as VdfGroupName;
 }
 
-function point(field: string, value: unknown): Uint8Array {
-  return checkPoint(field, parseHex(field, value, 33));
+function point(field: string, value: unknown, onCurveChecked = false): Uint8Array {
+  const bytes = parseHex(field, value, 33);
+  if (!onCurveChecked) return checkPoint(field, bytes);
+  checkCompressedShape(field, bytes);
+  return bytes;
 }
 
 function xOnlyKey(field: string, value: unknown): Uint8Array {
@@ -164,7 +167,11 @@ export function parseTenantRegistration(value: unknown): TenantRegistration {
   };
 }
 
-export function parseDeposit(value: unknown): Deposit {
+/**
+ * `pointsChecked`: the deposit's points were already found on the curve by whoever produced
+ * these bytes (a log entry the leader prechecked), so only their shape is checked here.
+ */
+export function parseDeposit(value: unknown, pointsChecked = false): Deposit {
   const o = object(
     'deposit',
     value,
@@ -188,9 +195,9 @@ export function parseDeposit(value: unknown): Deposit {
     seq: integer('seq', o.seq, 1, Number.MAX_SAFE_INTEGER),
     walletId: parseWalletId('walletId', o.walletId),
     scheme,
-    q: point('q', o.q),
-    q1: point('q1', o.q1),
-    q2: point('q2', o.q2),
+    q: point('q', o.q, pointsChecked),
+    q1: point('q1', o.q1, pointsChecked),
+    q2: point('q2', o.q2, pointsChecked),
     policy: policy('policy', o.policy),
     share: sealedShare('share', o.share),
     shareProof: proved ? parseHex('shareProof', o.shareProof, SHARE_PROOF_BYTES) : new Uint8Array(),

@@ -190,13 +190,14 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
       const random = r.bytes(RANDOM_BYTES);
       if (epochId.length !== EPOCH_ID_BYTES || random.length !== RANDOM_BYTES)
         throw new Error('context lengths');
+      const prechecked = kind === KIND.vaultPrechecked;
       out = {
         kind: 'vault',
         timestamp,
         epochId,
         random,
-        command: decodeCommand(r.bytes(MAX_BLOB)),
-        ...(kind === KIND.vaultPrechecked ? { prechecked: true } : {}),
+        command: decodeCommand(r.bytes(MAX_BLOB), prechecked),
+        ...(prechecked ? { prechecked: true } : {}),
       };
     } else if (kind === KIND.addMember) out = { kind: 'addMember', member: readMember(r) };
     else if (kind === KIND.removeMember) out = { kind: 'removeMember', id: r.str(256) };

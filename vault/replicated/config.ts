@@ -7,6 +7,7 @@
 import { join, resolve } from 'node:path';
 import { VaultError } from '../errors.ts';
 import {
+  readCorsOrigins,
   readInsecureDevAttestation,
   readOperatorKey,
   readTlsAndTransport,
@@ -58,6 +59,8 @@ export interface ClusterNodeConfig {
   operatorKey: Uint8Array | undefined;
   sealer: VaultConfig['sealer'];
   attestation: NodeAttestationConfig;
+  /** Origins whose web pages may call the browser-facing routes (vault/http/cors.ts). */
+  corsOrigins: string[];
   /** The other nodes' HTTP addresses; absent: siblings under the same `dataDir` (local cluster). */
   peers: NodeAddress[] | undefined;
   /** Found a new cluster with these slots (every founder must use the same boot token). */
@@ -154,6 +157,7 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
   const sealer = readVaultSealer(reader, join(dataDir, slot));
 
   const insecure = readInsecureDevAttestation(reader, flags, env);
+  const corsOrigins = readCorsOrigins(reader);
   const pcrText = pick('expectedPcrs', 'expectedPcrs');
   const images = pcrText === undefined ? undefined : parseImages(pcrText, problems);
   let attestation: NodeAttestationConfig;
@@ -213,5 +217,6 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     found,
     tls,
     transport,
+    corsOrigins,
   };
 }

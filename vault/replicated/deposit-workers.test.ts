@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../../test/support/until.ts';
 import type { Command } from '../machine/index.ts';
@@ -73,6 +74,45 @@ describe('deposit workers: prechecks run once by the proposer, receipts signed, 
     expect(checked.ok ? 'accepted' : checked.error.code).toBe('BAD_SIGNATURE');
     expect(apply({ ...entry(true), command: forged }).ok).toBe(true);
   }, 30_000);
+
+  it('a prechecked entry is decoded without decompressing its points again, but keeps their shape', async () => {
+    const d = deposit();
+    // the first x with no point above it: well formed, not on secp256k1
+    let offCurve = new Uint8Array(33);
+    for (let x = 1; ; x++) {
+      offCurve = new Uint8Array(33);
+      offCurve[0] = 2;
+      offCurve[32] = x;
+      try {
+        secp256k1.Point.fromBytes(offCurve);
+      } catch {
+        break;
+      }
+    }
+    const badShape = Uint8Array.from(offCurve, (b, i) => (i === 0 ? 5 : b));
+    const entry = (q1: Uint8Array, prechecked: boolean): LogCommand => ({
+      kind: 'vault',
+      timestamp: Date.now(),
+      epochId: randomBytes(16),
+      random: randomBytes(32),
+      command: { ...d, deposit: { ...d.deposit, q1 } },
+      prechecked,
+    });
+    const decoded = (c: LogCommand) => {
+      try {
+        const out = decodeLogCommand(encodeLogCommand(c));
+        return out.kind === 'vault' && out.command.type === 'deposit'
+          ? out.command.deposit.q1
+          : null;
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    expect(decoded(entry(offCurve, false))).toBe('BAD_POINT');
+    expect(decoded(entry(offCurve, true))).toEqual(offCurve);
+    expect(decoded(entry(badShape, true))).toBe('BAD_POINT');
+    expect(decoded(entry(d.deposit.q1, false))).toEqual(d.deposit.q1);
+  });
 });
 
 describe('receipts are signed where they are answered', () => {

@@ -266,6 +266,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     attestation: attestation.provider,
     cluster: clusterApi(member, metrics, () => url),
     rateLimitPerMinute: 1_000_000,
+    corsOrigins: o.corsOrigins,
     logger: { level: 'warn' }, // unexpected errors are logged (never request bodies)
   });
   // How peers started with --peers learn this node's attested record (verified before use).

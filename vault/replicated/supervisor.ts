@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   nodes: number;
   host: string;
   operatorKeyHex: string | undefined;
+  /** Passed to every node as `--cors-origins` (absent: none). */
+  corsOrigins?: string;
   /** The `vigil` entry script to run children with. */
   vigilScript: string;
   log: (line: string) => void;
@@ -82,6 +84,7 @@ export async function superviseCluster(o: SupervisorOptions): Promise<{ stop(): 
     args.push('--host', o.host, '--cluster-id', clusterId, '--insecure-dev-attestation');
     if (founding) args.push('--found', slots.join(','), '--boot', boot);
     if (o.operatorKeyHex) args.push('--operator-key', o.operatorKeyHex);
+    if (o.corsOrigins) args.push('--cors-origins', o.corsOrigins);
     const child = spawn(process.execPath, args, {
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,76 @@
+/**
+ * The client SDK (`vigil/sdk`): what a wallet app embeds in a browser, in React Native or in
+ * Node. It imports no server code and no Node built-in; its crypto is noble's and scure's
+ * (docs/sdk.md). It covers the user's side of the story after the wallet exists:
+ * - the wallet and the claim state as password-encrypted text (scrypt + XChaCha20-Poly1305),
+ *   stored wherever the app keeps its files;
+ * - backup verification (attestation, receipt, wallet status: P6);
+ * - the claim, watching it, submitting a solution made by any solver, opening the release;
+ * - rebuilding the private key, checking it against Q, and exporting it (hex, WIF, addresses).
+ * Solving the VDF takes a Node process (`vigil vdf solve`, or client-lib's Node face), and so do
+ * creating a wallet with a cosigner and verifying AWS Nitro attestation documents.
+ */
+
+export type {
+  AttestationPolicy,
+  AttestationVerifier,
+  DepositPolicy,
+  DepositReceipt,
+  Release,
+  Scheme,
+  VerifiedAttestation,
+} from '../vault/portable.ts';
+export { type WalletAddresses, walletAddresses } from './addresses.ts';
+export {
+  type BackupReport,
+  checkReceipt,
+  portableVerifierFor,
+  verifyBackup,
+  verifyVaultAttestation,
+} from './backup.ts';
+export { newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
+export {
+  type ClaimState,
+  type CommittedClaim,
+  openClaimState,
+  sealClaimState,
+} from './claim-state.ts';
+export { type ClaimWatchEvents, isVaultUnavailable, watchClaim } from './claim-watch.ts';
+export {
+  checkScryptParams,
+  DEFAULT_SCRYPT,
+  MAX_ENVELOPE_BYTES,
+  SCRYPT_LIMITS,
+  type ScryptParams,
+} from './envelope.ts';
+export { ClientError, type ClientErrorCode } from './errors.ts';
+export {
+  bip340SecretKey,
+  decodeWif,
+  type ExportedKey,
+  ethereumAddress,
+  exportPrivateKey,
+  reconstructPrivateKey,
+} from './keys.ts';
+export { type RandomBytes, webCryptoRandom } from './random.ts';
+export {
+  type AttestationResponse,
+  type ClaimInfo,
+  type ClaimStatus,
+  type EndedClaimStatus,
+  type Fetch,
+  VaultClient,
+  type VaultClientOptions,
+  type WalletStatus,
+} from './vault-client.ts';
+export {
+  type AttestationTrust,
+  type ClusterKeys,
+  type CosignerLink,
+  type EcdsaShareData,
+  openWallet,
+  sealWallet,
+  type Wallet,
+  walletFromJson,
+  walletToJson,
+} from './wallet.ts';

@@ -1,0 +1,73 @@
+// A wallet app's recovery, as a web page runs it with the browser bundle of the client SDK
+// (served beside this file as sdk.js). test/sdk-browser.test.ts drives it in Chromium; every call
+// to the vault is a cross-origin fetch from the page, under the vault's CORS rules.
+import * as sdk from './sdk.js';
+
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const bytes = (h) => Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
+const random = sdk.webCryptoRandom;
+// the claim state is kept sealed, as an app keeps it in its storage
+const fastScrypt = { n: 1024, r: 8, p: 1 };
+let kept;
+
+/** Opens the wallet file's text, verifies the backup, claims, and watches the claim once. */
+async function backupAndClaim({ walletText, password }) {
+  const wallet = await sdk.openWallet(walletText, password);
+  const vault = new sdk.VaultClient(wallet.vaultUrls);
+  const backup = await sdk.verifyBackup({ wallet, vault, random });
+  const fresh = sdk.newClaimState(wallet, random);
+  kept = await sdk.sealClaimState(fresh, password, { random, scrypt: fastScrypt });
+  const sent = await sdk.sendClaim({ wallet, vault, state: fresh, random });
+  kept = await sdk.sealClaimState(sent.state, password, { random, scrypt: fastScrypt });
+  const watched = await new Promise((resolve, reject) => {
+    const watch = sdk.watchClaim({
+      vault,
+      claimId: sent.state.claim.claimId,
+      intervalMs: 100,
+      events: {
+        onReachable: () => {
+          watch.stop();
+          resolve('live');
+        },
+        onEnded: (status) => {
+          watch.stop();
+          reject(new Error(`the claim ended: ${status}`));
+        },
+      },
+    });
+  });
+  const { claim } = sent.state;
+  return {
+    backup: {
+      kind: backup.attestationKind,
+      insecure: backup.insecure,
+      tenant: backup.receipt.tenant,
+      released: backup.status.released,
+    },
+    claim: {
+      claimId: hex(claim.claimId),
+      group: claim.group,
+      iterations: claim.iterations,
+      seed: hex(claim.seed),
+    },
+    watched,
+  };
+}
+
+/** Submits a solution made elsewhere, opens the release and rebuilds the key, in the page. */
+async function finish({ walletText, password, output, proof }) {
+  const wallet = await sdk.openWallet(walletText, password);
+  const vault = new sdk.VaultClient(wallet.vaultUrls);
+  const state = await sdk.openClaimState(kept, password);
+  const release = await sdk.submitSolution({
+    vault,
+    claim: state.claim,
+    solution: { output: bytes(output), proof: bytes(proof) },
+  });
+  const secretKey = sdk.recoverKey(wallet, { ...state, release });
+  const exported = sdk.exportPrivateKey(secretKey);
+  return { hex: exported.hex, wif: exported.wif, publicKey: exported.publicKey };
+}
+
+globalThis.vigilApp = { backupAndClaim, finish };
+globalThis.vigilAppReady = true;
