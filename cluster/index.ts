@@ -23,6 +23,7 @@ export {
   type Endpoint,
   keyPairFromPrivate,
   type ListenTarget,
+  MAX_INTRODUCTION_BYTES,
   type PeerAddress,
   type PeerLinkStats,
   PeerNetwork,

@@ -6,6 +6,7 @@ export {
   PeerNetwork,
   type PeerNetworkOptions,
 } from './peer-network.ts';
+export { MAX_INTRODUCTION_BYTES } from './secure-socket.ts';
 export {
   bareHost,
   type Endpoint,

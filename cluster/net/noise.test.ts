@@ -80,6 +80,26 @@ describe('Noise XX handshake', () => {
     }
   });
 
+  it('carries the initiator’s introduction in the third message, sealed and authenticated', () => {
+    const { i, r } = pair();
+    const intro = new TextEncoder().encode('my attested record');
+    r.readMessage(i.writeMessage());
+    i.readMessage(r.writeMessage());
+    const m3 = i.writeMessage(intro);
+    expect(Buffer.from(m3).includes(Buffer.from(intro))).toBe(false);
+    const tampered = pair();
+    tampered.r.readMessage(tampered.i.writeMessage());
+    tampered.i.readMessage(tampered.r.writeMessage());
+    const t3 = tampered.i.writeMessage(intro);
+    t3[t3.length - 20]! ^= 1; // inside the sealed introduction
+    expect(() => tampered.r.readMessage(t3)).toThrow(NoiseError);
+    r.readMessage(m3);
+    expect(new TextDecoder().decode(r.remotePayload)).toBe('my attested record');
+    // only the third message may carry one
+    const early = pair();
+    expect(() => early.i.writeMessage(intro)).toThrow(NoiseError);
+  });
+
   it('rejects messages of the wrong length or out of turn', () => {
     const { i, r } = pair();
     expect(() => r.readMessage(new Uint8Array(31))).toThrow(NoiseError);

@@ -151,8 +151,11 @@ function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
  * The XX pattern, driven message by message:
  *   -> e
  *   <- e, ee, s, es
- *   -> s, se
- * Handshake payloads are empty; identity is the static key alone.
+ *   -> s, se, payload
+ * The first two payloads are empty. The third may carry the initiator's introduction (what it
+ * says about itself, e.g. its attested directory record): it is encrypted and authenticated by
+ * the keys that prove the initiator's static key, so only the holder of that key could have
+ * sent it.
  */
 export class XXHandshake {
   readonly initiator: boolean;
@@ -161,6 +164,7 @@ export class XXHandshake {
   #e: StaticKeyPair;
   #re: Uint8Array | undefined;
   #rs: Uint8Array | undefined;
+  #remotePayload: Uint8Array = new Uint8Array(0);
   #step = 0;
 
   constructor(opts: {
@@ -175,7 +179,10 @@ export class XXHandshake {
     this.#e = keyPairFromPrivate(opts.ephemeralPrivateKey);
   }
 
-  /** Length of the next message this side must read, or undefined when it must write. */
+  /**
+   * Length of the next message this side must read (the least length for the third, whose
+   * payload may follow), or undefined when it must write.
+   */
   expectedLength(): number | undefined {
     const reading = this.initiator ? this.#step === 1 : this.#step === 0 || this.#step === 2;
     if (!reading) return undefined;
@@ -188,7 +195,11 @@ export class XXHandshake {
     return this.#step === 3;
   }
 
-  writeMessage(): Uint8Array {
+  /** `payload` goes in the third message only (the initiator's introduction). */
+  writeMessage(payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+    if (payload.length > 0 && !(this.initiator && this.#step === 2)) {
+      throw new NoiseError('handshake: only the third message carries a payload');
+    }
     const ss = this.#ss;
     if (this.initiator && this.#step === 0) {
       ss.mixHash(this.#e.publicKey);
@@ -208,9 +219,9 @@ export class XXHandshake {
     if (this.initiator && this.#step === 2) {
       const s = ss.encryptAndHash(this.#s.publicKey);
       ss.mixKey(dh(this.#s.privateKey, this.#re!));
-      const payload = ss.encryptAndHash(new Uint8Array(0));
+      const sealed = ss.encryptAndHash(payload);
       this.#step = 3;
-      return concatBytes(s, payload);
+      return concatBytes(s, sealed);
     }
     throw new NoiseError('handshake: not this side’s turn to write');
   }
@@ -218,7 +229,10 @@ export class XXHandshake {
   readMessage(message: Uint8Array): void {
     const expected = this.expectedLength();
     if (expected === undefined) throw new NoiseError('handshake: not this side’s turn to read');
-    if (message.length !== expected) throw new NoiseError('handshake: wrong message length');
+    const third = !this.initiator && this.#step === 2;
+    if (third ? message.length < expected : message.length !== expected) {
+      throw new NoiseError('handshake: wrong message length');
+    }
     const ss = this.#ss;
     if (!this.initiator && this.#step === 0) {
       this.#re = message.slice(0, DH_LEN);
@@ -239,8 +253,13 @@ export class XXHandshake {
     }
     this.#rs = ss.decryptAndHash(message.subarray(0, DH_LEN + TAG_LEN));
     ss.mixKey(dh(this.#e.privateKey, this.#rs));
-    ss.decryptAndHash(message.subarray(DH_LEN + TAG_LEN));
+    this.#remotePayload = ss.decryptAndHash(message.subarray(DH_LEN + TAG_LEN));
     this.#step = 3;
+  }
+
+  /** What the initiator sent in the third message (empty on the initiator's side). */
+  get remotePayload(): Uint8Array {
+    return this.#remotePayload;
   }
 
   result(): HandshakeResult {

@@ -97,6 +97,64 @@ describe('PeerNetwork over loopback TCP', () => {
     expect(a.inbox).toEqual([]);
   });
 
+  it('hears a stranger only when its handshake introduction is vouched for', async () => {
+    const { nodes, peers } = await cluster(1);
+    const [a] = nodes as [TestNode];
+    const vouched: string[] = [];
+    const key = keyPairFromPrivate(randomBytes(32));
+    const port = await freePort();
+    // n1 again, now willing to vouch for an introduction that says "n9 ok"
+    await a.net.close();
+    const inbox: Array<[string, string]> = [];
+    const n1 = new PeerNetwork({
+      clusterId: 'c1',
+      selfId: 'n1',
+      staticKey: a.key,
+      listen: { host: '127.0.0.1', port: a.port },
+      peers: new Map(),
+      onMessage: (from, m) => inbox.push([from, Buffer.from(m).toString()]),
+      vouch: (remote, intro) => {
+        const said = Buffer.from(intro).toString();
+        vouched.push(said);
+        if (said !== 'n9 ok' || Buffer.compare(remote, key.publicKey) !== 0) return undefined;
+        n1.setPeers(new Map([['n9', { publicKey: remote, host: '127.0.0.1', port }]]));
+        return 'n9';
+      },
+    });
+    open.push(n1);
+    await n1.start();
+    const dialer = (introduction: string, staticKey = key) => {
+      const net = new PeerNetwork({
+        clusterId: 'c1',
+        selfId: 'n9',
+        staticKey,
+        listen: { host: '127.0.0.1', port: 0 },
+        peers: new Map([['n1', peers.get('n1')!]]),
+        onMessage: () => {},
+        introduction: () => Buffer.from(introduction),
+      });
+      open.push(net);
+      return net;
+    };
+    // refused by the vouch, or no introduction at all: never heard
+    const refused = dialer('n9 not ok');
+    await refused.start();
+    refused.send('n1', Buffer.from('refused'));
+    await until(() => (refused.stats().get('n1')?.reconnects ?? 0) >= 2);
+    const silent = dialer('', keyPairFromPrivate(randomBytes(32)));
+    await silent.start();
+    silent.send('n1', Buffer.from('silent'));
+    await until(() => (silent.stats().get('n1')?.reconnects ?? 0) >= 2);
+    expect(vouched.every((v) => v === 'n9 not ok')).toBe(true);
+    expect(inbox).toEqual([]);
+    await refused.close();
+    const accepted = dialer('n9 ok');
+    await accepted.start();
+    accepted.send('n1', Buffer.from('hello'));
+    await until(() => inbox.length === 1);
+    expect(inbox).toEqual([['n9', 'hello']]);
+  });
+
   it('refuses a peer of another cluster (prologue binds the cluster id)', async () => {
     const { nodes, peers } = await cluster(2, 'c1');
     const [a, b] = nodes as [TestNode, TestNode];

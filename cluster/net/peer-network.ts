@@ -1,8 +1,10 @@
 /**
  * Encrypted, mutually authenticated links between cluster members. Each node dials every peer and
  * sends only on its own outbound link; inbound links only receive. A message from a key that is
- * not a current member never reaches the caller. Sends never block: each peer has a bounded queue,
- * and what overflows is dropped and counted (Raft retransmits).
+ * not a current member never reaches the caller, unless the dialer's introduction (sent inside
+ * the handshake, authenticated by its key) is accepted by the caller's `vouch`: so a member that
+ * lags behind the addition of a newer one can still hear it. Sends never block: each peer has a
+ * bounded queue, and what overflows is dropped and counted (Raft retransmits).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -40,6 +42,13 @@ export interface PeerNetworkOptions {
   onLinkChange?: (peerId: string, connected: boolean) => void;
   /** How links are listened for and dialled (default TCP; vsock in an enclave). */
   transport?: SocketTransport;
+  /** What this node says about itself when it dials (empty: nothing); read on every dial. */
+  introduction?: () => Uint8Array;
+  /**
+   * Asked when a key that is not a peer dials in with an introduction: the peer id to accept it
+   * as (the caller makes it a peer first, see `setPeers`), or undefined to refuse it.
+   */
+  vouch?: (remoteStatic: Uint8Array, introduction: Uint8Array) => string | undefined;
 }
 
 interface OutboundLink {
@@ -56,8 +65,8 @@ const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 3_000;
 
 export class PeerNetwork {
-  readonly #opts: Required<Omit<PeerNetworkOptions, 'onLinkChange'>> &
-    Pick<PeerNetworkOptions, 'onLinkChange'>;
+  readonly #opts: Required<Omit<PeerNetworkOptions, 'onLinkChange' | 'introduction' | 'vouch'>> &
+    Pick<PeerNetworkOptions, 'onLinkChange' | 'introduction' | 'vouch'>;
   readonly #links = new Map<string, OutboundLink>();
   readonly #inbound = new Set<Socket>();
   readonly #received = new Map<string, number>();
@@ -161,12 +170,16 @@ export class PeerNetwork {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  #authorize = (remoteStatic: Uint8Array): string | undefined => {
+  #authorize = (remoteStatic: Uint8Array, introduction: Uint8Array): string | undefined => {
     const hex = bytesToHex(remoteStatic);
     for (const [id, peer] of this.#opts.peers) {
       if (id !== this.#opts.selfId && bytesToHex(peer.publicKey) === hex) return id;
     }
-    return undefined;
+    if (introduction.length === 0 || this.#opts.vouch === undefined) return undefined;
+    const id = this.#opts.vouch(remoteStatic, introduction);
+    // accepted only as the peer the caller made of it, with that very key
+    const peer = id === undefined ? undefined : this.#opts.peers.get(id);
+    return peer && bytesToHex(peer.publicKey) === hex ? id : undefined;
   };
 
   #deliver = (from: string, message: Uint8Array): void => {
@@ -214,6 +227,7 @@ export class PeerNetwork {
         staticKey: this.#opts.staticKey,
         prologue: this.#prologue,
         authorize: (remote) => (bytesToHex(remote) === expected ? id : undefined),
+        introduction: this.#opts.introduction?.(),
         maxFrameBytes: this.#opts.maxFrameBytes,
         handshakeTimeoutMs: this.#opts.handshakeTimeoutMs,
       },

@@ -10,14 +10,22 @@ import { type CipherState, type StaticKeyPair, XXHandshake } from './noise.ts';
 
 const HANDSHAKE_FRAME_MAX = 128;
 const TAG_BYTES = 16;
+/** Noise's message limit (65,535 bytes) less the third message's key and two tags. */
+export const MAX_INTRODUCTION_BYTES = 65_535 - 32 - 2 * TAG_BYTES;
 
 export interface SecureSocketOptions {
   socket: Socket;
   initiator: boolean;
   staticKey: StaticKeyPair;
   prologue: Uint8Array;
-  /** Returns the peer id for an acceptable static key, or undefined to refuse the peer. */
-  authorize: (remoteStatic: Uint8Array) => string | undefined;
+  /**
+   * Returns the peer id for an acceptable static key, or undefined to refuse the peer. On the
+   * responder's side `introduction` is what the initiator said about itself in the handshake
+   * (empty if nothing), authenticated by the initiator's static key.
+   */
+  authorize: (remoteStatic: Uint8Array, introduction: Uint8Array) => string | undefined;
+  /** The initiator's introduction, sent in the third handshake message (at most MAX_INTRODUCTION_BYTES). */
+  introduction?: Uint8Array;
   maxFrameBytes: number;
   handshakeTimeoutMs: number;
 }
@@ -74,6 +82,11 @@ export function establish(
     prologue: opts.prologue,
   });
   const decoder = new FrameDecoder(HANDSHAKE_FRAME_MAX);
+  const introduction = opts.initiator ? opts.introduction : undefined;
+  if ((introduction?.length ?? 0) > MAX_INTRODUCTION_BYTES) {
+    socket.destroy();
+    return Promise.reject(new Error('introduction exceeds the handshake limit'));
+  }
   let receive: CipherState | undefined;
   let channel: SecureSocket | undefined;
 
@@ -86,7 +99,7 @@ export function establish(
     const timer = setTimeout(() => fail(new Error('handshake timed out')), opts.handshakeTimeoutMs);
     const finish = () => {
       const result = hs.result();
-      const peerId = opts.authorize(result.remoteStatic);
+      const peerId = opts.authorize(result.remoteStatic, hs.remotePayload);
       if (peerId === undefined) return fail(new Error('peer is not a cluster member'));
       clearTimeout(timer);
       receive = result.receive;
@@ -100,7 +113,10 @@ export function establish(
         return;
       }
       hs.readMessage(frame);
-      if (!hs.complete) socket.write(encodeFrame(hs.writeMessage()));
+      if (!hs.complete) socket.write(encodeFrame(hs.writeMessage(introduction)));
+      // the responder's last handshake frame may carry the initiator's introduction
+      if (!opts.initiator && !hs.complete)
+        decoder.maxFrameBytes = HANDSHAKE_FRAME_MAX + MAX_INTRODUCTION_BYTES;
       if (hs.complete) finish();
     };
     socket.on('data', (chunk: Buffer) => {

@@ -53,6 +53,13 @@ export interface SimOptions {
    * it was admitted with), as vault/replicated did. Some seeds must then fail to converge.
    */
   readonly peersFromReplayOnly?: boolean;
+  /**
+   * Negative control for the link introduction (issue 11 item 11): a node never admits a link
+   * from outside its allow-list on the strength of the dialer's attested record, so a member
+   * lagging behind the addition of a newer member that then leads cannot hear it. Implied by
+   * `peersFromReplayOnly` (the code it models had neither).
+   */
+  readonly noIntroductions?: boolean;
   readonly raft: Partial<RaftConfig>;
 }
 
@@ -118,7 +125,8 @@ interface SimNode {
   compactWanted: boolean;
   /**
    * The links vault/replicated allows (its peer allow-list, modelled): the directory this node
-   * was admitted with, and every member id its replay has named so far.
+   * was admitted with (plus every member whose introduction it admitted), and every member id
+   * its replay has named so far.
    */
   admittedWith: string[];
   replayedIds: Set<string>;
@@ -391,7 +399,24 @@ export class Sim {
     if (replayed.includes(from)) return true;
     if (this.opts.peersFromReplayOnly)
       return replayed.length === 0 && n.admittedWith.includes(from);
-    return n.admittedWith.includes(from) && !n.replayedIds.has(from);
+    if (n.admittedWith.includes(from) && !n.replayedIds.has(from)) return true;
+    if (this.opts.noIntroductions || !this.introductionAdmitted(n, from, replayed)) return false;
+    n.admittedWith.push(from);
+    return true;
+  }
+
+  /**
+   * member.ts `#vouch` (vault/replicated/introductions.ts): every simulated node is attested and
+   * of this cluster; the receiver must have applied something (it knows the cluster), and the
+   * dialer must be neither removed by its replay nor stale by generation in its slot.
+   */
+  private introductionAdmitted(n: SimNode, from: string, replayed: string[]): boolean {
+    if (n.raft!.log.applied === 0 || !this.nodes.has(from) || n.replayedIds.has(from)) return false;
+    const [slot, gen] = slotOf(from);
+    return !replayed.some((m) => {
+      const [s, g] = slotOf(m);
+      return s === slot && m !== from && g >= gen;
+    });
   }
 
   private crash(n: SimNode): void {
@@ -793,6 +818,12 @@ export class Sim {
   appliedIndex(id: string): number {
     return this.nodes.get(id)?.raft?.log.applied ?? 0;
   }
+}
+
+/** A simulated identity's slot and generation: `n2#7` is generation 7 of slot n2 (n2 is 0). */
+function slotOf(id: string): [string, number] {
+  const [slot, gen] = id.split('#');
+  return [slot!, gen === undefined ? 0 : Number(gen)];
 }
 
 /** Options for a scripted scenario: no random faults and no background client load. */

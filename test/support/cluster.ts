@@ -3,6 +3,7 @@
  * start it, read every node's status, wait for convergence, stream deposits and claims at it,
  * claim and solve a wallet, and leave no process or directory behind.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -257,6 +258,44 @@ export class WriteStream {
     this.#stop = true;
     await Promise.all(this.#writers);
   }
+}
+
+const NOT_PROPOSED = new Set(['OVERLOADED', 'EPOCH_NOT_READY', 'NOT_READY']);
+
+/**
+ * Deposits `perTenant` new wallets for each of `tenants` (registered already) through `url`, one
+ * writer per tenant (a tenant's deposits must arrive in sequence order), each deposit prepared
+ * just before it is sent: the curve work of the next overlaps the cluster's work on the others.
+ * Every deposit must be acknowledged (201); returns how many were.
+ */
+export async function depositMany(
+  url: string,
+  keys: ClusterKeys,
+  tenants: Tenant[],
+  perTenant: number,
+): Promise<number> {
+  let acked = 0;
+  const wallet = tenants[0]!.newWallet(); // one key set, a fresh wallet id per deposit
+  await Promise.all(
+    tenants.map(async (t) => {
+      for (let i = 0; i < perTenant; i++) {
+        const w = { ...wallet, walletId: randomBytes(32) };
+        const d = t.deposit(keys, w, { group: 'rsa2048', iterations: 64 });
+        if (d.type !== 'deposit') throw new Error('unreachable');
+        const body = depositToJson(d.deposit);
+        let res = await postJson(`${url}/v1/deposits`, body);
+        // refused before it was proposed (busy, or no epoch yet): the same deposit again
+        while (res.status === 503 && NOT_PROPOSED.has(res.json.error?.code)) {
+          await sleep(100);
+          res = await postJson(`${url}/v1/deposits`, body);
+        }
+        if (res.status !== 201)
+          throw new Error(`deposit: ${res.status} ${JSON.stringify(res.json)}`);
+        acked += 1;
+      }
+    }),
+  );
+  return acked;
 }
 
 /** Every node in `nodes` holds every acknowledged deposit and knows every acknowledged claim. */

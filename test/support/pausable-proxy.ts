@@ -16,7 +16,11 @@ export interface PausableProxy {
   close(): Promise<void>;
 }
 
-export async function startPausableProxy(target: string): Promise<PausableProxy> {
+/** `at`: where the proxy listens (default: any port on 127.0.0.1). */
+export async function startPausableProxy(
+  target: string,
+  at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
+): Promise<PausableProxy> {
   let { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   const server = createServer((client) => {
@@ -34,7 +38,7 @@ export async function startPausableProxy(target: string): Promise<PausableProxy>
   const listen = (p: number) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(p, '127.0.0.1', () => {
+      server.listen(p, at.host, () => {
         server.off('error', reject);
         resolve((server.address() as { port: number }).port);
       });
@@ -43,9 +47,9 @@ export async function startPausableProxy(target: string): Promise<PausableProxy>
     for (const s of open) s.destroy();
     return new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
   };
-  const own = await listen(0);
+  const own = await listen(at.port);
   return {
-    url: `http://127.0.0.1:${own}`,
+    url: `http://${at.host}:${own}`,
     down: stop,
     retarget(next) {
       ({ hostname, port } = new URL(next));

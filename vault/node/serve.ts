@@ -90,6 +90,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
     dataDir: join(config.dataDir, 'db'),
     cipher: new StorageBox(storageKey),
     operatorKey: config.operatorKey,
+    sockets,
   });
   let app: FastifyInstance;
   try {

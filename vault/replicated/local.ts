@@ -126,6 +126,18 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
   });
 }
 
+/**
+ * A new identity for `old`'s slot, one generation on, listening but not started (a restarted
+ * node: it must be admitted, then `start`ed with the directory its admission answered).
+ */
+export function listenNextGeneration(
+  c: Pick<LocalMemberOptions, 'dir' | 'attestation' | 'storageKey' | 'clusterId'>,
+  old: { slot: string; generation: number },
+  more: Partial<LocalMemberOptions> = {},
+): Promise<ClusterMember> {
+  return listenLocalMember({ ...c, slot: old.slot, generation: old.generation + 1, ...more });
+}
+
 /** Founds a cluster of `n` members in this process; `httpUrl` names each one's API address. */
 export async function startLocalCluster(opts: {
   n: number;
@@ -135,6 +147,8 @@ export async function startLocalCluster(opts: {
   /** A recovered vault instead of new keys: the same for every founder, or each slot's copy. */
   recovered?: RecoveredRecords | ((slot: string) => RecoveredRecords | undefined);
   httpUrl?: (slot: string) => string;
+  /** The host peers dial for each slot (default: the listen host, 127.0.0.1). */
+  advertiseHost?: (slot: string) => string | undefined;
   onFsync?: (s: number) => void;
   commitTimeoutMs?: number;
   snapshotEvery?: number;
@@ -171,7 +185,9 @@ export async function startLocalCluster(opts: {
     );
   }
   const founders = await Promise.all(
-    members.map((m) => m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`)),
+    members.map((m) =>
+      m.record(opts.httpUrl?.(m.slot) ?? `http://${m.slot}.invalid`, opts.advertiseHost?.(m.slot)),
+    ),
   );
   for (const m of members) m.setFounders(founders);
   await Promise.all(members.map((m) => m.start()));

@@ -6,7 +6,7 @@ import { until } from '../../test/support/until.ts';
 import { NotLeaderError } from '../http/errors.ts';
 import type { Answer } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
-import { listenLocalMember, startLocalCluster } from './local.ts';
+import { listenNextGeneration, startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
 import type { RecoveredRecords } from './recover.ts';
 
@@ -130,15 +130,7 @@ describe('the vault on Raft (in-process, 3 members, loopback links)', () => {
     const oldRecord = await victim.record('http://victim.invalid');
     await victim.close();
     members = members.filter((m) => m !== victim);
-    const joiner = await listenLocalMember({
-      dir,
-      slot: victim.slot,
-      generation: victim.generation + 1,
-      attestation: c.attestation,
-      storageKey: c.storageKey,
-      clusterId: c.clusterId,
-      snapshotEvery: 4,
-    });
+    const joiner = await listenNextGeneration({ dir, ...c }, victim, { snapshotEvery: 4 });
     members.push(joiner);
     expect(joiner.id).not.toBe(oldId);
     const record = await joiner.record('http://joiner.invalid');
@@ -190,15 +182,7 @@ describe('a replacement member whose replay predates the current leader (issue 1
     const replace = async (old: ClusterMember, admitter: ClusterMember) => {
       await old.close();
       members = members.filter((m) => m !== old);
-      const joiner = await listenLocalMember({
-        dir,
-        slot: old.slot,
-        generation: old.generation + 1,
-        attestation: c.attestation,
-        storageKey: c.storageKey,
-        clusterId: c.clusterId,
-        raft,
-      });
+      const joiner = await listenNextGeneration({ dir, ...c }, old, { raft });
       members.push(joiner);
       await joiner.start(await admitter.admit(await joiner.record(`http://${old.slot}.invalid`)));
       return joiner;
@@ -472,14 +456,7 @@ describe('recovering a vault larger than one Raft entry', () => {
     const victim = members.find((m) => m !== leader)!;
     await victim.close();
     members = members.filter((m) => m !== victim);
-    const joiner = await listenLocalMember({
-      dir,
-      slot: victim.slot,
-      generation: victim.generation + 1,
-      attestation: c.attestation,
-      storageKey: c.storageKey,
-      clusterId: c.clusterId,
-    });
+    const joiner = await listenNextGeneration({ dir, ...c }, victim);
     members.push(joiner);
     await joiner.start(await leader.admit(await joiner.record('http://joiner.invalid')));
     await until(() => joiner.state.machine?.wallet(w.walletId), 20_000);

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  MAX_INTRODUCTION_BYTES,
   type NodeId,
   type PeerAddress,
   PeerNetwork,
@@ -53,6 +54,7 @@ import {
 import { DepositWorkers } from './deposit-workers.ts';
 import { EpochKeeper } from './epochs.ts';
 import { attestMember, type Identity, memberAttested } from './identity.ts';
+import { decodeIntroduction, encodeIntroduction, introductionRefusal } from './introductions.ts';
 import {
   decodeEpochs,
   encodeEpochAck,
@@ -109,6 +111,11 @@ export interface MemberOptions {
 const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
 /** Solution attempts one claim may make per minute on one node. */
 const SOLVE_ATTEMPTS = 10;
+/**
+ * Introductions of unknown dialers checked per second (each may cost an attestation check): an
+ * honest dialer refused for want of budget retries within 3 s.
+ */
+const INTRODUCTIONS_PER_SECOND = 20;
 
 export class ClusterMember {
   readonly id: NodeId;
@@ -133,13 +140,17 @@ export class ClusterMember {
   #pendingEpoch: { epochId: Uint8Array; since: number } | null = null;
   #founders: readonly Member[] | undefined;
   /**
-   * The directory this member was admitted with, and every member id its replayed log has named.
-   * A joiner replaying an old part of the log sees an old membership, which may not list the
-   * leader that admitted it (issue 11 item 11): directory members stay peers until the replay
-   * has added and then removed them.
+   * The directory this member was admitted with (plus members that introduced themselves on a
+   * link, `#vouch`), and every member id its replayed log has named. A joiner replaying an old
+   * part of the log sees an old membership, which may not list the leader that admitted it, and
+   * a lagging member has not yet seen a newer member that now leads (issue 11 item 11): these
+   * stay peers until the replay has added and then removed them.
    */
   #directory = new Map<string, Member>();
   readonly #replayedIds = new Set<string>();
+  /** This node's attested record, sent in the handshake of every link it dials. */
+  #self: Member | undefined;
+  #introductions = { second: 0, count: 0 };
   #leaderSeenAt = Date.now();
   #quorumState: QuorumView['state'] = 'ok';
   #depositWorkers: DepositWorkers | undefined;
@@ -177,6 +188,8 @@ export class ClusterMember {
       onLinkChange: (peer, up) => {
         if (up) m.#sendEpochs(peer);
       },
+      introduction: () => m.#introduction(),
+      vouch: (key, intro) => m.#vouch(key, intro),
     });
     m.#port = await m.#network.start();
     return m;
@@ -196,22 +209,23 @@ export class ClusterMember {
    * This node's directory record (for joining and for founders' lists), attested: its document
    * binds every field. `host` is the address peers dial (default: the listen host).
    */
-  record(httpUrl: string, host: string = this.#opts.host): Promise<Member> {
+  async record(httpUrl: string, host: string = this.#opts.host): Promise<Member> {
     this.#httpUrl = httpUrl;
-    return attestMember(this.#opts.identity, {
+    this.#self = await attestMember(this.#opts.identity, {
       host,
       port: this.#port,
       httpUrl,
       slot: this.slot,
       generation: this.generation,
     });
+    return this.#self;
   }
 
   /** Starts Raft; a joiner first learns the directory from the member that admitted it. */
   async start(directory?: readonly Member[]): Promise<void> {
     this.#phase = 'starting Raft';
     if (directory) {
-      this.#directory = new Map(directory.map((d) => [d.id, d]));
+      for (const d of directory) this.#directory.set(d.id, d);
       this.#setPeers(this.state.members);
     }
     const transport: Transport = {
@@ -576,6 +590,38 @@ export class ClusterMember {
       peers.set(m.id, { publicKey: m.publicKey, host: m.host, port: m.port });
     }
     this.#network.setPeers(peers);
+  }
+
+  /** What this node says when it dials: its cluster and attested record (nothing before both). */
+  #introduction(): Uint8Array {
+    const clusterId = this.state.secrets?.clusterId;
+    if (this.#self === undefined || clusterId === undefined) return new Uint8Array(0);
+    const intro = encodeIntroduction({ clusterId, record: this.#self });
+    // a document too large for the handshake: links still work, only to known peers
+    return intro.length <= MAX_INTRODUCTION_BYTES ? intro : new Uint8Array(0);
+  }
+
+  /**
+   * A key outside the peer set dialled in with an introduction (introductions.ts): a member this
+   * node's replay has not reached yet, e.g. a newer member that now leads (issue 11 item 11). It
+   * becomes a peer like a member of the admission directory: until the replay adds and removes it.
+   */
+  #vouch(remoteStatic: Uint8Array, bytes: Uint8Array): string | undefined {
+    const second = Math.floor(Date.now() / 1_000);
+    if (this.#introductions.second !== second) this.#introductions = { second, count: 0 };
+    if (++this.#introductions.count > INTRODUCTIONS_PER_SECOND) return undefined;
+    const intro = decodeIntroduction(bytes);
+    const refusal = introductionRefusal(intro, {
+      remoteStatic,
+      clusterId: this.state.secrets?.clusterId ?? null,
+      members: this.state.members,
+      replayedIds: this.#replayedIds,
+      verifier: this.#opts.verifier,
+    });
+    if (refusal !== null || intro === null) return undefined;
+    this.#directory.set(intro.record.id, intro.record);
+    this.#setPeers(this.state.members);
+    return intro.record.id;
   }
 
   #onLink(from: string, bytes: Uint8Array): void {
