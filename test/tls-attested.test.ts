@@ -14,6 +14,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient, vaultFetchFor } from '../client-lib/index.ts';
+import { parseCosignerConfig, startCosignerServer } from '../cosigner/index.ts';
 import { DevAttestationProvider, DevAttestationVerifier, toHex } from '../vault/index.ts';
 import { AttestedTls, newTlsIdentity } from '../vault/tls/index.ts';
 import { startPausableProxy } from './support/pausable-proxy.ts';
@@ -186,5 +187,27 @@ describe('attested TLS between real processes', () => {
       retryDelaysMs: [],
     });
     await expect(wrong.attestation(randomBytes(32))).rejects.toThrow(/TLS_NOT_ATTESTED/);
+  });
+
+  it('a cosigner started against an https:// node reaches it through its attestation trust', async () => {
+    const running = await startCosignerServer(
+      parseCosignerConfig(
+        {
+          dataDir: join(dir, 'cosigner'),
+          port: '0',
+          vault: url,
+          tenant: 'tls-test',
+          insecureDevAttestation: true,
+          devAttestationKey: toHex(devKey),
+          poolSize: '0',
+          pingInterval: '3600',
+        },
+        { VIGIL_COSIGNER_LOG_LEVEL: 'silent' },
+      ),
+    );
+    closers.push(() => running.close());
+    const { keys, kind } = await running.cosigner.vault.attestedClusterKeys();
+    expect(kind).toBe('insecure-dev');
+    expect(keys.clusterId).toHaveLength(32);
   });
 });
