@@ -6,7 +6,8 @@
  * after the client has pinned the real key.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +15,14 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultClient, vaultFetchFor } from '../client-lib/index.ts';
+import { vsockTransport } from '../cluster/index.ts';
 import { parseCosignerConfig, startCosignerServer } from '../cosigner/index.ts';
 import { DevAttestationProvider, DevAttestationVerifier, toHex } from '../vault/index.ts';
 import { AttestedTls, newTlsIdentity } from '../vault/tls/index.ts';
 import { startPausableProxy } from './support/pausable-proxy.ts';
 import { startVigil, type VigilProcess } from './support/processes.ts';
+import { socat, socatMissing, stopBridges } from './support/socat.ts';
+import { until } from './support/until.ts';
 
 let dir: string;
 let node: VigilProcess;
@@ -61,6 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await c();
+  await stopBridges();
   node?.child.kill('SIGTERM');
   await node?.exited;
   await rm(dir, { recursive: true, force: true });
@@ -210,4 +215,19 @@ describe('attested TLS between real processes', () => {
     expect(kind).toBe('insecure-dev');
     expect(keys.clusterId).toHaveLength(32);
   });
+
+  it.skipIf(socatMissing() !== null)(
+    'reaches an https:// node on the default port through the vsock transport',
+    async () => {
+      const relay = join(dir, 'relay');
+      await mkdir(relay);
+      const socket = join(relay, 'to-vault.vigil.invalid-443.sock');
+      socat(`UNIX-LISTEN:${socket},fork,unlink-early`, `TCP:127.0.0.1:${new URL(url).port}`);
+      await until(() => existsSync(socket), 10_000, 'the relay socket');
+      const t = new AttestedTls({ verifier, sockets: vsockTransport(relay) });
+      closers.push(() => t.close());
+      expect((await t.fetch('https://vault.vigil.invalid/healthz')).status).toBe(200);
+      expect(t.pinned('https://vault.vigil.invalid:443')).toBeDefined();
+    },
+  );
 });

@@ -39,10 +39,12 @@ const MAX_ATTESTATION_BYTES = 64 * 1024;
 
 type Check = (spki: Uint8Array | undefined, origin: string) => Error | undefined;
 
+const portOf = (protocol: string, port: string | number) =>
+  Number(port) || (protocol === 'https:' ? 443 : 80);
+
 function originOf(protocol: string, hostname: string, port: string | number): string {
   const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  const p = Number(port) || (protocol === 'https:' ? 443 : 80);
-  return `${protocol}//${host.includes(':') ? `[${host}]` : host}:${p}`;
+  return `${protocol}//${host.includes(':') ? `[${host}]` : host}:${portOf(protocol, port)}`;
 }
 
 function refusal(origin: string, why: string): TypeError {
@@ -61,7 +63,7 @@ function connector(sockets: SocketTransport, check: Check): buildConnector.conne
       else callback(null, socket as TLSSocket);
     };
     const origin = originOf(opts.protocol, opts.hostname, opts.port);
-    const raw = sockets.connect({ host: opts.hostname, port: Number(new URL(origin).port) });
+    const raw = sockets.connect({ host: opts.hostname, port: portOf(opts.protocol, opts.port) });
     if (opts.protocol !== 'https:') {
       raw.once('connect', () => once(null, raw as unknown as TLSSocket));
       raw.once('error', (e) => once(e, null));
