@@ -10,6 +10,7 @@
 #include <string>
 
 #include "bucket_pass.h"
+#include "class_form.h"
 #include "square_chain.h"
 
 namespace {
@@ -260,6 +261,30 @@ constexpr double kMaxSafe = 9007199254740992.0;  // 2^53
 constexpr double kMaxChainSquarings = 1 << 24;
 constexpr uint64_t kMaxChainRecords = 1 << 16;
 
+// offset, count and interval of a chain call (argv[0..2]), with the records it would return
+// bounded.
+bool chainArgs(napi_env env, const napi_value* argv, uint64_t* offset, uint64_t* count,
+               uint64_t* interval) {
+  if (!wholeArg(env, argv[0], "offset", 0, kMaxSafe, offset) ||
+      !wholeArg(env, argv[1], "count", 1, kMaxChainSquarings, count) ||
+      !wholeArg(env, argv[2], "interval", 1, kMaxSafe, interval))
+    return false;
+  if (*count / *interval > kMaxChainRecords) {
+    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
+    return false;
+  }
+  return true;
+}
+
+napi_value bufferOf(napi_env env, const uint8_t* data, size_t size) {
+  void* raw = nullptr;
+  napi_value buffer;
+  if (throwIfPending(env, napi_create_buffer_copy(env, size, data, &raw, &buffer),
+                     "out of memory"))
+    return nullptr;
+  return buffer;
+}
+
 // squareChain(modulus, x, offset, count, interval) -> Uint8Array: the canonical elements after
 // each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
 napi_value SquareChain(napi_env env, napi_callback_info info) {
@@ -283,14 +308,7 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   uint64_t offset = 0, count = 0, interval = 0;
-  if (!wholeArg(env, argv[2], "offset", 0, kMaxSafe, &offset) ||
-      !wholeArg(env, argv[3], "count", 1, kMaxChainSquarings, &count) ||
-      !wholeArg(env, argv[4], "interval", 1, kMaxSafe, &interval))
-    return nullptr;
-  if (count / interval > kMaxChainRecords) {
-    napi_throw_range_error(env, nullptr, "more than 65536 checkpoints in one call");
-    return nullptr;
-  }
+  if (!chainArgs(env, argv + 2, &offset, &count, &interval)) return nullptr;
   std::vector<uint8_t> out;
   out.reserve((count / interval + 2) * len);
   std::string error;
@@ -298,12 +316,163 @@ napi_value SquareChain(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, error.c_str());
     return nullptr;
   }
-  void* raw = nullptr;
-  napi_value buffer;
-  if (throwIfPending(env, napi_create_buffer_copy(env, out.size(), out.data(), &raw, &buffer),
-                     "out of memory"))
+  return bufferOf(env, out.data(), out.size());
+}
+
+constexpr size_t kMaxDiscriminantBytes = 128;
+constexpr size_t kMaxExponentBytes = 1024;
+constexpr uint32_t kMaxBases = 8;
+
+// D = -|discriminant| (|D| ≡ 3 mod 4, at most 1024 bits) and NUDUPL's bound L (at most 512 bits).
+bool classParams(napi_env env, napi_value dv, napi_value lv, vigil::cg::Int* D,
+                 vigil::cg::Int* L) {
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, dv, "discriminant", &bytes, &len)) return false;
+  if (len == 0 || len > kMaxDiscriminantBytes || bytes[0] == 0 || (bytes[len - 1] & 3) != 3 ||
+      !vigil::cg::fromBytes(*D, bytes, len, 16)) {
+    napi_throw_range_error(env, nullptr,
+                           "discriminant must be |D| as 1..128 big-endian bytes without a leading "
+                           "zero, |D| ≡ 3 (mod 4)");
+    return false;
+  }
+  D->negate();
+  if (!bytesArg(env, lv, "bound", &bytes, &len)) return false;
+  if (len == 0 || len > 64 || bytes[0] == 0 || !vigil::cg::fromBytes(*L, bytes, len, 8)) {
+    napi_throw_range_error(env, nullptr,
+                           "bound must be 1..64 big-endian bytes without a leading zero");
+    return false;
+  }
+  return true;
+}
+
+// One reduced-form record (class_form.h) of discriminant D.
+bool formRecord(napi_env env, const uint8_t* bytes, const vigil::cg::Int& D,
+                vigil::cg::Form* form) {
+  std::string error;
+  if (!vigil::cg::formFromRecord(bytes, D, form, &error)) {
+    napi_throw_range_error(env, nullptr, error.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool formArg(napi_env env, napi_value v, const char* name, const vigil::cg::Int& D,
+             vigil::cg::Form* form) {
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, v, name, &bytes, &len)) return false;
+  if (len != vigil::cg::kFormRecordBytes) {
+    napi_throw_range_error(env, nullptr,
+                           (std::string(name) + " must be " +
+                            std::to_string(vigil::cg::kFormRecordBytes) + " bytes")
+                               .c_str());
+    return false;
+  }
+  return formRecord(env, bytes, D, form);
+}
+
+napi_value recordValue(napi_env env, const vigil::cg::Form& f) {
+  uint8_t record[vigil::cg::kFormRecordBytes];
+  if (!vigil::cg::formToRecord(f, record)) {
+    napi_throw_error(env, nullptr, "a reduced form does not fit 512 bits");
     return nullptr;
-  return buffer;
+  }
+  return bufferOf(env, record, sizeof(record));
+}
+
+// classMul(discriminant, bound, f, g) -> record of the reduced f·g.
+napi_value ClassMul(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[4];
+  if (!argsOf(env, info, 4, 4, argv, &argc, "classMul(discriminant, bound, f, g)"))
+    return nullptr;
+  vigil::cg::Int D, L;
+  vigil::cg::Form f, g, out;
+  if (!classParams(env, argv[0], argv[1], &D, &L) || !formArg(env, argv[2], "f", D, &f) ||
+      !formArg(env, argv[3], "g", D, &g))
+    return nullptr;
+  vigil::cg::nucomp(out, f, g, L);
+  return recordValue(env, out);
+}
+
+// classMultiExp(discriminant, bound, bases, exponents) -> record of the reduced
+// ∏ bases[i]^exponents[i]: bases n records back to back (1 <= n <= 8), exponents an array of n
+// big-endian Uint8Arrays (at most 1024 bytes each).
+napi_value ClassMultiExp(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[4];
+  if (!argsOf(env, info, 4, 4, argv, &argc, "classMultiExp(discriminant, bound, bases, exponents)"))
+    return nullptr;
+  vigil::cg::Int D, L;
+  if (!classParams(env, argv[0], argv[1], &D, &L)) return nullptr;
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!bytesArg(env, argv[2], "bases", &bytes, &len)) return nullptr;
+  const size_t n = len / vigil::cg::kFormRecordBytes;
+  bool isArray = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, argv[3], &isArray) != napi_ok || !isArray ||
+      napi_get_array_length(env, argv[3], &count) != napi_ok || len % vigil::cg::kFormRecordBytes != 0 ||
+      n == 0 || n > kMaxBases || count != n) {
+    napi_throw_range_error(env, nullptr,
+                           "bases must be 1..8 records and exponents an array of as many");
+    return nullptr;
+  }
+  std::vector<vigil::cg::Form> bases(n);
+  std::vector<std::vector<uint8_t>> exps(n);
+  for (size_t i = 0; i < n; i++) {
+    if (!formRecord(env, bytes + i * vigil::cg::kFormRecordBytes, D, &bases[i])) return nullptr;
+    napi_value e;
+    const uint8_t* eb = nullptr;
+    size_t el = 0;
+    if (throwIfPending(env, napi_get_element(env, argv[3], static_cast<uint32_t>(i), &e),
+                       "bad exponents") ||
+        !bytesArg(env, e, "exponent", &eb, &el))
+      return nullptr;
+    if (el > kMaxExponentBytes) {
+      napi_throw_range_error(env, nullptr, "an exponent is longer than 1024 bytes");
+      return nullptr;
+    }
+    exps[i].assign(eb, eb + el);
+  }
+  // The identity (1, 1, (1 - D)/4) for an all-zero exponent list.
+  vigil::cg::Form identity, out;
+  identity.a.setU(1);
+  identity.b.setU(1);
+  vigil::cg::Int one, four;
+  one.setU(1);
+  four.setU(4);
+  vigil::cg::sub(one, one, D);
+  vigil::cg::tdivQR(&identity.c, nullptr, one, four);
+  vigil::cg::multiExp(out, bases.data(), exps, identity, L);
+  return recordValue(env, out);
+}
+
+// classSquareChain(discriminant, bound, form, offset, count, interval) -> Uint8Array: D = -|D|
+// from `discriminant` (|D| ≡ 3 mod 4, at most 1024 bits), L = `bound` (NUDUPL's partial bound,
+// at most 512 bits), `form` one reduced-form record (class_form.h); returns the records after
+// each squaring i with (offset + i) % interval == 0, then the one after `count` squarings.
+napi_value ClassSquareChain(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[6];
+  if (!argsOf(env, info, 6, 6, argv, &argc,
+              "classSquareChain(discriminant, bound, form, offset, count, interval)"))
+    return nullptr;
+  vigil::cg::Int D, L;
+  if (!classParams(env, argv[0], argv[1], &D, &L)) return nullptr;
+  vigil::cg::Form form;
+  std::string error;
+  if (!formArg(env, argv[2], "form", D, &form)) return nullptr;
+  uint64_t offset = 0, count = 0, interval = 0;
+  if (!chainArgs(env, argv + 3, &offset, &count, &interval)) return nullptr;
+  std::vector<uint8_t> out;
+  out.reserve((count / interval + 2) * vigil::cg::kFormRecordBytes);
+  if (!vigil::cg::squareChain(L, form, offset, count, interval, &out, &error)) {
+    napi_throw_error(env, nullptr, error.c_str());
+    return nullptr;
+  }
+  return bufferOf(env, out.data(), out.size());
 }
 
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
@@ -348,6 +517,9 @@ NAPI_MODULE_INIT() {
       {"feedPass", nullptr, Guarded<FeedPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"finishPass", nullptr, Guarded<FinishPass>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"squareChain", nullptr, Guarded<SquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classSquareChain", nullptr, Guarded<ClassSquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classMul", nullptr, Guarded<ClassMul>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classMultiExp", nullptr, Guarded<ClassMultiExp>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };

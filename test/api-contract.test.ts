@@ -12,34 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recoverWallet, systemRandom, VaultClient, verifyBackup } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { claimToJson, makeClaim, toHex, x25519PublicKey } from '../vault/index.ts';
-import { type SchemaNode, schemaProblems } from './support/schema-check.ts';
+import {
+  checkAgainst,
+  type OpenApiDoc,
+  recordingFetch,
+  type Seen,
+} from './support/api-contract.ts';
 
-interface Seen {
-  method: string;
-  path: string;
-  status: number;
-  body: unknown;
-}
 const seen: Seen[] = [];
 const realFetch = globalThis.fetch;
 let vault: LocalVault;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-api-contract-'));
 
 beforeAll(async () => {
-  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    const res = await realFetch(input, { ...init, redirect: 'manual' });
-    const url = new URL(String(input));
-    if (url.pathname.startsWith('/v1/')) {
-      const text = await res.clone().text();
-      seen.push({
-        method: (init?.method ?? 'GET').toUpperCase(),
-        path: url.pathname,
-        status: res.status,
-        body: text ? JSON.parse(text) : undefined,
-      });
-    }
-    return res;
-  }) as typeof fetch;
+  globalThis.fetch = recordingFetch(seen, realFetch);
   vault = await startLocalVault();
 }, 60_000);
 
@@ -57,15 +43,9 @@ const call = (method: 'GET' | 'POST', path: string, body?: unknown) =>
       : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
 
-interface OpenApiResponse {
-  content?: { 'application/json'?: { schema?: SchemaNode } };
-}
-
 describe('the vault API against its OpenAPI document', () => {
   it('answers only with declared statuses and bodies that fit their schemas', async () => {
-    const doc = (await (await realFetch(`${vault.url}/docs/json`)).json()) as {
-      paths: Record<string, Record<string, { responses: Record<string, OpenApiResponse> }>>;
-    };
+    const doc = (await (await realFetch(`${vault.url}/docs/json`)).json()) as OpenApiDoc;
     // the story: deposit, check the backup, claim, solve, release; a second claim, a ping
     const { wallet } = await vault.deposit('additive', { group: 'rsa2048', iterations: 64 });
     const client = new VaultClient([vault.url], { retryDelaysMs: [] });
@@ -118,37 +98,8 @@ describe('the vault API against its OpenAPI document', () => {
       await call('GET', `/v1/wallets/${toHex(wallet.walletId)}`);
     }
 
-    const routes = Object.entries(doc.paths).flatMap(([template, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({
-        key: `${method.toUpperCase()} ${template}`,
-        method: method.toUpperCase(),
-        match: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-        responses: op.responses,
-      })),
-    );
-    const observed = new Map<string, Set<number>>();
-    const problems: string[] = [];
-    for (const s of seen) {
-      const route = routes.find((r) => r.method === s.method && r.match.test(s.path));
-      if (!route) {
-        problems.push(`${s.method} ${s.path}: no such route in the document`);
-        continue;
-      }
-      if (!observed.has(route.key)) observed.set(route.key, new Set());
-      observed.get(route.key)!.add(s.status);
-      const declared = route.responses[String(s.status)];
-      if (!declared) {
-        problems.push(`${route.key}: answered ${s.status}, which it does not declare`);
-        continue;
-      }
-      const schema = declared.content?.['application/json']?.schema;
-      if (schema) {
-        for (const p of schemaProblems(schema, s.body))
-          problems.push(`${route.key} ${s.status} ${p}`);
-      }
-    }
+    const { problems, statuses } = checkAgainst(doc, seen);
     expect(problems).toEqual([]);
-    const statuses = (key: string) => [...(observed.get(key) ?? [])].sort();
     expect(statuses('POST /v1/tenants')).toEqual([201, 400]);
     expect(statuses('POST /v1/deposits')).toEqual([201, 413]);
     expect(statuses('POST /v1/deletions')).toEqual([400]); // (a deletion needs the tenant key)

@@ -63,7 +63,13 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     stream.live = running;
     process.kill(paused.pid, 'SIGSTOP');
     // P2 under the fault: beta's ping cancels beta's live claim, and its solution is then refused
-    const pn = await postJson(`${running[0]}/v1/tenants/beta/ping-nonce`, {});
+    // (a 503 here is the documented transient, e.g. a leader that just took over and does not
+    // hold the epoch yet: a client retries it, and so does this one)
+    const pn = await cluster.until('a ping nonce from the majority', async () => {
+      const r = await postJson(`${running[0]}/v1/tenants/beta/ping-nonce`, {});
+      if (r.status === 503) return undefined;
+      return r;
+    });
     expect(pn.status).toBe(200);
     const ping = beta.ping(keys, Buffer.from(pn.json.nonce, 'hex'));
     if (ping.type !== 'ping') throw new Error('unreachable');

@@ -40,6 +40,12 @@ import {
   VaultNode,
   x25519PublicKey,
 } from '../vault/index.ts';
+import {
+  checkAgainst,
+  type OpenApiDoc,
+  recordingFetch,
+  type Seen,
+} from './support/api-contract.ts';
 import { errorOf, smallClientSetup } from './support/cosigner.ts';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
@@ -119,7 +125,16 @@ async function registerTenant(t: Cosigner['tenantKeys']): Promise<void> {
   );
 }
 
+/** Every answer of the cosigner in this file, checked against its OpenAPI document at the end. */
+const seen: Seen[] = [];
+const realFetch = globalThis.fetch;
+
 beforeAll(async () => {
+  globalThis.fetch = recordingFetch(
+    seen,
+    realFetch,
+    (u) => base !== undefined && u.origin === base,
+  );
   dir = await mkdtemp(join(tmpdir(), 'vigil-cosigner-'));
   devKey = rng(32);
   node = await VaultNode.open({
@@ -144,6 +159,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  globalThis.fetch = realFetch;
   await cosigner?.close();
   await vaultApp?.close();
   await node?.close();
@@ -477,6 +493,41 @@ describe('cosigner server against a vault node', () => {
     expect(raw.includes(Buffer.from(xServer))).toBe(false);
     expect(raw.includes(Buffer.from(xServer, 'hex'))).toBe(false);
   });
+  it('answered only with statuses and bodies its OpenAPI document declares', async () => {
+    const doc = (await (await realFetch(`${base}/docs/json`)).json()) as OpenApiDoc;
+    const big = await fetch(`${base}/v1/wallets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(300_000) }),
+    });
+    expect(big.status).toBe(413);
+    await fetch(`${base}/v1/tenant`);
+    await (await newClient()).call('GET', '/audit'); // (the cosigner restarted: a new client)
+    const { problems, statuses } = checkAgainst(doc, seen);
+    expect(problems).toEqual([]);
+    expect(seen.length).toBeGreaterThan(30);
+    expect(statuses('GET /v1/tenant')).toEqual([200]);
+    expect(statuses('POST /v1/wallets')).toContain(201);
+    expect(statuses('POST /v1/wallets')).toContain(413);
+    for (const [route, ok] of [
+      ['GET /v1/wallets/{walletId}', 200],
+      ['GET /v1/wallets/{walletId}/audit', 200],
+      ['POST /v1/wallets/{walletId}/keygen', 200],
+      ['POST /v1/wallets/{walletId}/keygen/{sessionId}/finish', 200],
+      ['POST /v1/wallets/{walletId}/keygen-musig2', 200],
+      ['POST /v1/wallets/{walletId}/sign', 200],
+      ['POST /v1/wallets/{walletId}/sign/{sessionId}/finish', 200],
+      ['POST /v1/wallets/{walletId}/sign-musig2', 200],
+      ['POST /v1/wallets/{walletId}/refresh', 200],
+      ['POST /v1/wallets/{walletId}/refresh/{sessionId}/open', 200],
+      ['POST /v1/wallets/{walletId}/refresh/{sessionId}/finish', 200],
+      ['POST /v1/wallets/{walletId}/derive', 200],
+    ] as const) {
+      expect(statuses(route), route).toContain(ok);
+    }
+    // the error answers the tests above provoke were declared too (problems is empty)
+    expect(seen.filter((s) => s.status >= 400).length).toBeGreaterThan(5);
+  }, 30_000);
 });
 
 let clientKey: Uint8Array = new Uint8Array(32);

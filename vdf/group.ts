@@ -24,3 +24,15 @@ export interface VdfGroup<E> {
   /** The Fiat–Shamir prime ℓ for (T, x, y) in this group's rule (docs/vdf.md). */
   challengePrime(iterations: number, x: E, y: E): bigint;
 }
+
+/**
+ * A native evaluation loop: squares `current` (an encoded element) `count` times and returns the
+ * encodings after each squaring i with (offset + i) a multiple of `interval`, then the encoding
+ * after the last squaring.
+ */
+export type SquareChain = (
+  current: Uint8Array,
+  offset: number,
+  count: number,
+  interval: number,
+) => Uint8Array[];

@@ -1,6 +1,6 @@
 /** Group instances by name: the one place that knows every group. */
 
-import { class1024Group } from './class1024/index.ts';
+import { class1024Group, discriminantFromSeed, opsFor } from './class1024/index.ts';
 import { VdfError } from './errors.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { rsa2048Group } from './rsa2048/group.ts';
@@ -11,9 +11,14 @@ export function isGroupName(v: unknown): v is GroupName {
   return typeof v === 'string' && (GROUP_NAMES as readonly string[]).includes(v);
 }
 
-export function groupFor(name: GroupName, seed: Uint8Array): VdfGroup<unknown> {
+/** `native` false keeps class1024 on the TypeScript operations (the solver's `native: false`). */
+export function groupFor(name: GroupName, seed: Uint8Array, native = true): VdfGroup<unknown> {
   if (name === 'rsa2048') return rsa2048Group(seed) as VdfGroup<unknown>;
-  if (name === 'class1024') return class1024Group(seed) as VdfGroup<unknown>;
+  if (name === 'class1024')
+    return class1024Group(
+      seed,
+      native ? undefined : opsFor(discriminantFromSeed(seed)),
+    ) as VdfGroup<unknown>;
   throw new VdfError('VDF_UNKNOWN_GROUP', `unknown VDF group ${String(name)}`);
 }
 

@@ -1,5 +1,12 @@
 /** Squaring-rate measurement per backend (CLI bench/calibrate and npm run bench). */
-import { class1024Group, naiveOps } from './class1024/index.ts';
+import {
+  class1024Group,
+  discriminantFromSeed,
+  type Form,
+  naiveOps,
+  nativeFormChain,
+  opsFor,
+} from './class1024/index.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { decodeRsa, encodeRsa, rsa2048Group } from './rsa2048/group.ts';
 import { nativeAddon } from './rsa2048/native.ts';
@@ -17,19 +24,35 @@ export interface Backend {
   available?: () => boolean;
 }
 
+/** The most squarings one native chain call takes. */
+const CALL_MAX = 2 ** 24;
+
+/** squareTimes over a native chain: `run(e, count)` squares e count times (count ≤ CALL_MAX). */
+function chainedSquareTimes<E>(run: (e: E, count: number) => E): (a: E, k: number) => E {
+  return (a, k) => {
+    let e = a;
+    for (let left = k; left > 0; left -= CALL_MAX) e = run(e, Math.min(left, CALL_MAX));
+    return e;
+  };
+}
+
 /** The solver's own rsa2048 evaluation: OpenSSL's squaring inside the native addon. */
 function nativeRsa2048(seed: Uint8Array): VdfGroup<unknown> {
-  const g = rsa2048Group(seed, 'openssl');
   const chain = nativeRsaSquareChain(nativeAddon()!);
-  const CALL_MAX = 2 ** 24;
   return {
-    ...g,
-    squareTimes: (a: bigint, k: number) => {
-      let v = a;
-      for (let left = k; left > 0; left -= CALL_MAX)
-        v = decodeRsa(chain(encodeRsa(v), 0, Math.min(left, CALL_MAX), 2 ** 53).pop()!);
-      return v;
-    },
+    ...rsa2048Group(seed, 'openssl'),
+    squareTimes: chainedSquareTimes<bigint>((v, count) =>
+      decodeRsa(chain(encodeRsa(v), 0, count, 2 ** 53).pop()!),
+    ),
+  } as VdfGroup<unknown>;
+}
+
+/** The solver's own class1024 evaluation: NUDUPL in the native addon (native/class_form.cc). */
+function nativeClass1024(seed: Uint8Array): VdfGroup<unknown> {
+  const chain = nativeFormChain(nativeAddon()!, discriminantFromSeed(seed));
+  return {
+    ...class1024Group(seed),
+    squareTimes: chainedSquareTimes<Form>((f, count) => chain(f, 0, count, 2 ** 53).pop()!),
   } as VdfGroup<unknown>;
 }
 
@@ -58,10 +81,19 @@ export const BACKENDS: readonly Backend[] = [
   },
   {
     group: 'class1024',
+    name: 'native',
+    naive: false,
+    step: 4096,
+    available: () => nativeAddon() !== undefined,
+    make: nativeClass1024,
+  },
+  {
+    group: 'class1024',
     name: 'ts-nudupl',
     naive: false,
     step: 200,
-    make: (s) => class1024Group(s) as VdfGroup<unknown>,
+    // The TypeScript operations even where the addon is built (the group's default is native).
+    make: (s) => class1024Group(s, opsFor(discriminantFromSeed(s))) as VdfGroup<unknown>,
   },
   {
     group: 'class1024',

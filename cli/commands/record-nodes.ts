@@ -10,9 +10,12 @@ import {
   type ScryptParams,
   saveWallet,
   systemRandom,
-  type VaultClient,
+  VaultClient,
   type Wallet,
 } from '../../client-lib/index.ts';
+
+/** How long one node may take to say who the members are. */
+const MEMBERSHIP_TIMEOUT_MS = 5_000;
 
 export async function recordClusterNodes(args: {
   walletPath: string;
@@ -25,8 +28,12 @@ export async function recordClusterNodes(args: {
 }): Promise<LearnedNodes & { wallet: Wallet; saveError: string | null }> {
   const learned = await learnClusterNodes({
     wallet: args.wallet,
-    // one pass over the nodes: a vault that is away is the command's to report, not this step's
-    vault: args.vault.singleRound(),
+    // one quick pass over the nodes: a vault that is away is the command's to report, not this
+    // step's, and an offline `recover` of a stored release must not wait on dead hosts
+    vault: new VaultClient(args.vault.urls, {
+      retryDelaysMs: [],
+      requestTimeoutMs: MEMBERSHIP_TIMEOUT_MS,
+    }),
     random: systemRandom,
     given: args.given,
   });

@@ -61,6 +61,13 @@ const keyState = object(
   'the wallet key: what the client needs to verify its backup and to claim',
 );
 
+/** The protocol's integers: minimal lowercase hex (no leading zeros), here below the order n. */
+const wireInt = {
+  type: 'string',
+  pattern: '^[0-9a-f]{1,64}$',
+  description: 'an integer in minimal lowercase hex (no leading zeros)',
+};
+
 const protocolMessage = (what: string) =>
   object(['message'], {
     message: { type: 'object', description: `${what} (docs/two-party-ecdsa.md)` },
@@ -98,8 +105,8 @@ export const success = {
   message: protocolMessage,
   signature: object(['signature', 'publicKey'], {
     signature: object(['r', 's', 'recovery'], {
-      r: hex(32),
-      s: hex(32),
+      r: wireInt,
+      s: wireInt,
       recovery: { type: 'integer', enum: [0, 1] },
     }),
     publicKey: hex(33, 'the derived public key the signature verifies under'),
@@ -133,6 +140,7 @@ export function responses(
     add(401, AUTH);
     add(404, 'COSIGNER_WALLET_NOT_FOUND');
     add(409, 'COSIGNER_REPLAYED (the auth counter did not increase)');
+    add(414, 'COSIGNER_URL_TOO_LONG (an over-long path parameter)');
   }
   for (const [status, codes] of Object.entries(errors)) add(Number(status), codes);
   if (kind.method === 'POST') add(413, 'COSIGNER_BODY_TOO_LARGE');

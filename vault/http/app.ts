@@ -189,6 +189,7 @@ function responses(
   kind: 'read' | 'write' | 'nonce',
   success: Record<number, object>,
   errors: Record<number, string>,
+  withPathParams = false,
 ): Record<number, object> {
   const all: Record<number, object> = { ...success };
   const add = (status: number, codes: string) => {
@@ -198,6 +199,7 @@ function responses(
   add(400, 'MALFORMED (the schema or the strict parser refused it)');
   for (const [status, codes] of Object.entries(errors)) add(Number(status), codes);
   add(429, 'RATE_LIMITED (per client address; retry later)');
+  if (withPathParams) add(414, 'URL_TOO_LONG (an over-long path parameter)');
   if (kind !== 'read') {
     all[307] = redirectToLeader;
     add(413, 'BODY_TOO_LARGE (over 64 KiB)');
@@ -511,7 +513,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'Does the vault hold this wallet, under which policy, is a claim live?',
         params: walletIdParams,
-        response: responses('read', { 200: walletViewSchema }, { 404: 'WALLET_NOT_FOUND' }),
+        response: responses('read', { 200: walletViewSchema }, { 404: 'WALLET_NOT_FOUND' }, true),
       },
     },
     async (req) => {
@@ -534,6 +536,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             200: { type: 'object', required: ['receipt'], properties: { receipt: receiptSchema } },
           },
           { 404: 'WALLET_NOT_FOUND' },
+          true,
         ),
       },
     },
@@ -555,6 +558,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
           'nonce',
           { 200: nonceResponseSchema('tenant') },
           { 404: 'TENANT_UNKNOWN' },
+          true,
         ),
       },
     },
@@ -608,6 +612,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             409: 'WALLET_RELEASED',
             503: 'EPOCH_MISMATCH (the epoch is not current yet; retry)',
           },
+          true,
         ),
       },
     },
@@ -654,7 +659,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       schema: {
         summary: 'A claim: its VDF challenge and status',
         params: claimIdParams,
-        response: responses('read', { 200: claimViewSchema }, { 404: 'CLAIM_NOT_FOUND' }),
+        response: responses('read', { 200: claimViewSchema }, { 404: 'CLAIM_NOT_FOUND' }, true),
       },
     },
     async (req) => {
@@ -684,6 +689,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
             429: 'SOLVE_RATE (10 attempts a minute per claim and node)',
             503: 'EPOCH_MISMATCH',
           },
+          true,
         ),
       },
     },

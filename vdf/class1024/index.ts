@@ -12,6 +12,16 @@ export {
 } from './form.ts';
 export { class1024Group } from './group.ts';
 export { naiveCompose, naiveSquare } from './naive.ts';
+export {
+  class1024Ops,
+  FORM_RECORD_BYTES,
+  type FormChain,
+  formFromRecord,
+  formToRecord,
+  nativeClass1024SquareChain,
+  nativeFormChain,
+  nativeFormOps,
+} from './native.ts';
 export type { FormOps } from './pow.ts';
 export {
   B_BYTES,

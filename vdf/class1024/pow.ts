@@ -4,6 +4,8 @@ import type { Form } from './form.ts';
 export interface FormOps {
   square(f: Form): Form;
   mul(f: Form, g: Form): Form;
+  /** A backend's own multiExp (same contract as the function below), when it has one. */
+  multiExp?(bases: readonly Form[], exps: readonly bigint[]): Form | undefined;
 }
 
 const WINDOW = 4;
@@ -47,6 +49,7 @@ export function multiExp(
   bases: readonly Form[],
   exps: readonly bigint[],
 ): Form | undefined {
+  if (ops.multiExp) return ops.multiExp(bases, exps);
   const windows = exps.map((e) => (e === 0n ? new Map<number, number>() : slidingWindows(e)));
   const tables = bases.map((f, i) => (exps[i] === 0n ? [] : oddPowers(ops, f)));
   const top = Math.max(...exps.map((e) => e.toString(2).length)) - 1;

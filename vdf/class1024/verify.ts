@@ -2,8 +2,8 @@ import { VdfError } from '../errors.ts';
 import { hashPrime, modPow } from '../primes/index.ts';
 import { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
-import { opsFor } from './fast.ts';
 import { type Form, formsEqual, identityForm } from './form.ts';
+import { class1024Ops } from './native.ts';
 import { type FormOps, multiExp } from './pow.ts';
 
 /** chiavdf B_bytes: the Fiat–Shamir prime B is 264 bits, carried as 33 bytes in segments. */
@@ -33,7 +33,7 @@ export function wesolowskiClaim(
   proof: Form,
   B: bigint,
   iterations: bigint,
-  ops: FormOps = opsFor(D),
+  ops: FormOps = class1024Ops(D),
 ): Form {
   if (B <= 1n) throw new VdfError('VDF_MALFORMED', 'class1024: B must be above 1');
   const r = modPow(2n, iterations, B);
@@ -76,7 +76,7 @@ export function verifyChiaBlob(
   blob: Uint8Array,
   iterations: number | bigint,
   depth: number,
-  ops: FormOps = opsFor(D),
+  ops: FormOps = class1024Ops(D),
 ): void {
   let remaining = checkIterations(iterations);
   if (!Number.isInteger(depth) || depth < 0 || depth > MAX_DEPTH) {

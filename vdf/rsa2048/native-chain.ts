@@ -6,22 +6,11 @@
  */
 import { bigintToMinimalBytes } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
-import type { GroupName } from '../group.ts';
+import type { SquareChain } from '../group.ts';
 import { ELEMENT_BYTES, N } from './modulus.ts';
-import { type NativeAddon, nativeAddon } from './native.ts';
+import type { NativeAddon } from './native.ts';
 
 const MODULUS_BYTES = bigintToMinimalBytes(N);
-
-/**
- * Squares `current` (an encoded element) `count` times; returns the encodings after each squaring
- * i with (offset + i) a multiple of `interval`, then the encoding after the last squaring.
- */
-export type SquareChain = (
-  current: Uint8Array,
-  offset: number,
-  count: number,
-  interval: number,
-) => Uint8Array[];
 
 export function nativeRsaSquareChain(addon: NativeAddon): SquareChain {
   return (current, offset, count, interval) => {
@@ -39,11 +28,4 @@ export function nativeRsaSquareChain(addon: NativeAddon): SquareChain {
       records.push(out.subarray(at, at + ELEMENT_BYTES));
     return records;
   };
-}
-
-/** The solver's choice, like nativeBucketSum: rsa2048 with the addon built and `enabled`. */
-export function nativeSquareChain(group: GroupName, enabled: boolean): SquareChain | undefined {
-  if (!enabled || group !== 'rsa2048') return undefined;
-  const addon = nativeAddon();
-  return addon === undefined ? undefined : nativeRsaSquareChain(addon);
 }

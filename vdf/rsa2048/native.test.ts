@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { bigintToBytes, bigintToMinimalBytes, concatBytes } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
+import { nativeSquareChain } from '../native-chain.ts';
 import { hashPrime } from '../primes/index.ts';
 import { solve } from '../solver/solve.ts';
 import { verifyProof } from '../verify.ts';
@@ -12,7 +13,7 @@ import { bucketSum, type PassPlan } from '../wesolowski/index.ts';
 import { rsa2048Group } from './group.ts';
 import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
 import { type NativeArithmetic, nativeAddon, nativeArithmetic, nativeStatus } from './native.ts';
-import { nativeRsaSquareChain, nativeSquareChain } from './native-chain.ts';
+import { nativeRsaSquareChain } from './native-chain.ts';
 import {
   fuseFactor,
   nativeBucketSum,
@@ -352,10 +353,12 @@ describe.skipIf(!status.available)('native rsa2048 evaluation chain', () => {
     expect(() => call(m, enc(5n), 0, 2 ** 20, 8)).toThrow(/checkpoints in one call/);
   });
 
-  it('is chosen for rsa2048 only, and only when enabled', () => {
-    expect(nativeSquareChain('rsa2048', true)).toBeDefined();
-    expect(nativeSquareChain('rsa2048', false)).toBeUndefined();
-    expect(nativeSquareChain('class1024', true)).toBeUndefined();
+  it('is chosen for both groups, and only when enabled', () => {
+    const seed = Uint8Array.of(1, 2, 3);
+    expect(nativeSquareChain('rsa2048', seed, true)).toBeDefined();
+    expect(nativeSquareChain('rsa2048', seed, false)).toBeUndefined();
+    expect(nativeSquareChain('class1024', seed, true)).toBeDefined();
+    expect(nativeSquareChain('class1024', seed, false)).toBeUndefined();
   });
 });
 

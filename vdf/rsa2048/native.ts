@@ -1,5 +1,6 @@
 /**
- * Loader for the optional native prover pass (native/, built by `npm ci` through node-gyp). It
+ * Loader for the optional native addon (native/, built by `npm ci` through node-gyp): the rsa2048
+ * evaluation and prover pass, and the class1024 evaluation (vdf/class1024/native.ts). It
  * runs the bucket pass in Montgomery arithmetic: an AVX-512 IFMA multiplier where the CPU has one,
  * else OpenSSL's BN code, reached through the BN_* symbols the Node binary exports. When the addon
  * is missing, fails to load, or VIGIL_VDF_NATIVE=0, everything uses the TypeScript path, which
@@ -41,6 +42,27 @@ export interface NativeAddon {
     count: number,
     interval: number,
   ): Uint8Array;
+  /**
+   * The class1024 evaluation (native/class_form.h): D = −|discriminant|, NUDUPL's bound L, and
+   * `form` one 129-byte record of a reduced form; returns records as squareChain does.
+   */
+  classSquareChain(
+    discriminant: Uint8Array,
+    bound: Uint8Array,
+    form: Uint8Array,
+    offset: number,
+    count: number,
+    interval: number,
+  ): Uint8Array;
+  /** The reduced f·g (NUCOMP) of two 129-byte records, as a record. */
+  classMul(discriminant: Uint8Array, bound: Uint8Array, f: Uint8Array, g: Uint8Array): Uint8Array;
+  /** The reduced ∏ bases[i]^exponents[i]: 1..8 records back to back, big-endian exponents. */
+  classMultiExp(
+    discriminant: Uint8Array,
+    bound: Uint8Array,
+    bases: Uint8Array,
+    exponents: Uint8Array[],
+  ): Uint8Array;
   /** The arithmetic a pass runs on. */
   passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
   /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
@@ -70,6 +92,9 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
       'feedPass',
       'finishPass',
       'squareChain',
+      'classSquareChain',
+      'classMul',
+      'classMultiExp',
       'passArithmetic',
       'ifma52Supported',
     ] as const)

@@ -13,6 +13,9 @@ import { VdfError } from '../errors.ts';
 import type { GroupName } from '../group.ts';
 import { writeFileAtomic } from './atomic.ts';
 
+/** Decoded checkpoints stay in memory when few; otherwise each pass re-reads and decodes them. */
+export const CACHE_DECODED_MAX = 2 ** 15;
+
 export interface CheckpointJob {
   group: GroupName;
   seed: Uint8Array;

@@ -6,7 +6,7 @@ import type { VdfGroup } from '../group.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { proveRange } from '../wesolowski/index.ts';
-import { type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
+import { CACHE_DECODED_MAX, type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
 import type { WorkerInbound, WorkerJob, WorkerMessage, WorkerTask } from './workers.ts';
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
@@ -49,13 +49,22 @@ function open(job: WorkerJob) {
 }
 
 function run(
-  { job, group, store }: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
+  opened: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
   task: WorkerTask,
 ): void {
+  const { job, store } = opened;
+  // class1024's operations follow the task's choice too (the solver's native: false).
+  const group = task.native ? opened.group : groupFor(job.group, fromHexStrict(job.seed)!, false);
   try {
     store.refresh();
+    // As on the main thread: few checkpoints are decoded once (at the first pass that reads
+    // them), not in every pass.
+    let decoded: unknown[] | undefined;
     const read = function* () {
-      for (const bytes of store.read()) yield group.decode(bytes);
+      if (decoded === undefined && store.count <= CACHE_DECODED_MAX)
+        decoded = [...store.read()].map((b) => group.decode(b));
+      if (decoded) yield* decoded;
+      else for (const bytes of store.read()) yield group.decode(bytes);
     };
     const challenge = BigInt(`0x${task.challenge}`);
     const sum = nativeBucketSum<unknown>(job.group, task.native, challenge, job.params.k, () =>

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VdfError } from '../errors.ts';
+import { nativeStatus } from '../rsa2048/native.ts';
 import { verifyProof } from '../verify.ts';
 import { diskCheckpoints } from './checkpoints.ts';
 import { type SolveProgress, solve } from './solve.ts';
@@ -99,6 +100,77 @@ describe('solver', () => {
     const b = await solve({ group: 'rsa2048', seed, iterations: 20_000, workers: 'never' });
     expect(a.proof).toEqual(b.proof);
   }, 30_000);
+});
+
+const native = nativeStatus();
+if (!native.available)
+  console.warn(`[solver] skipping the native class1024 runs: ${native.reason}`);
+
+describe.skipIf(!native.available)('solver, class1024 on the native chain', () => {
+  const classSeed = new Uint8Array([7, 8, 9]);
+
+  it("gives the TypeScript path's output and proof, which verify", async () => {
+    const viaNative = await solve({ group: 'class1024', seed: classSeed, iterations: 3000 });
+    const viaTs = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: 3000,
+      native: false,
+    });
+    expect(viaNative).toEqual(viaTs);
+    expect(verifyProof(viaNative)).toEqual({ valid: true });
+  }, 60_000);
+
+  it('splits the proof over worker threads (native operations there too) with the same result', async () => {
+    const a = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: 3000,
+      checkpointDir: tempDir(),
+      workers: 2,
+    });
+    const b = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: 3000,
+      workers: 'never',
+      native: false,
+    });
+    expect(a).toEqual(b);
+  }, 60_000);
+
+  it('cancels with VDF_ABORTED, keeps checkpoints, and resumes to the same result', async () => {
+    const dir = tempDir();
+    const controller = new AbortController();
+    const T = 40_000;
+    const started = solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: T,
+      checkpointDir: dir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.phase === 'evaluate' && p.done > 4000) controller.abort();
+      },
+    });
+    await expect(started).rejects.toMatchObject({ code: 'VDF_ABORTED' });
+    expect(readdirSync(dir).some((n) => n.startsWith('seg-'))).toBe(true);
+    let first = -1;
+    const resumed = await solve({
+      group: 'class1024',
+      seed: classSeed,
+      iterations: T,
+      checkpointDir: dir,
+      onProgress: (p) => {
+        if (first < 0) first = p.done;
+      },
+    });
+    expect(first).toBeGreaterThan(4000);
+    expect(first).toBeLessThan(T);
+    const straight = await solve({ group: 'class1024', seed: classSeed, iterations: T });
+    expect(resumed).toEqual(straight);
+    expect(verifyProof(straight)).toEqual({ valid: true });
+  }, 120_000);
 });
 
 describe('checkpoint store refresh (a proof worker opens the directory during the evaluation)', () => {

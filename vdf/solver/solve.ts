@@ -7,10 +7,15 @@ import { VdfError } from '../errors.ts';
 import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
-import { nativeSquareChain } from '../rsa2048/native-chain.ts';
+import { nativeSquareChain } from '../native-chain.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
-import { type CheckpointStore, diskCheckpoints, memoryCheckpoints } from './checkpoints.ts';
+import {
+  CACHE_DECODED_MAX,
+  type CheckpointStore,
+  diskCheckpoints,
+  memoryCheckpoints,
+} from './checkpoints.ts';
 import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
 
 export interface SolveProgress {
@@ -32,8 +37,8 @@ export interface SolveOptions {
   /** Spread the proof over worker threads: 'auto' does so for long runs. */
   workers?: 'auto' | 'never' | number;
   /**
-   * Use the native rsa2048 evaluation and prover pass when the addon is built (default); false
-   * forces the TypeScript paths (same squarings through node:crypto, same proof).
+   * Use the native addon when it is built (default): the rsa2048 evaluation and prover pass and
+   * the class1024 evaluation; false forces the TypeScript paths (same elements, same proof).
    */
   native?: boolean;
 }
@@ -49,6 +54,8 @@ export interface SolveResult {
 
 /** Squarings between progress/abort checks: ≈ 10–20 ms of work. */
 const SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 128 };
+/** The same through the native chain (class1024: ≈ 10 µs a squaring natively). */
+const NATIVE_SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 2048 };
 const PERSIST_EVERY_MS = 1000;
 const PROGRESS_EVERY_MS = 100;
 /** Proof workers start this long before the evaluation is expected to end (their boot time). */
@@ -65,7 +72,7 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
   checkIterations(o.iterations);
   checkSeed(o.seed);
   const T = o.iterations;
-  const group = groupFor(o.group, o.seed);
+  const group = groupFor(o.group, o.seed, o.native !== false);
   const params = proofParams(o.group, T);
   const store = o.checkpointDir
     ? diskCheckpoints(o.checkpointDir, {
@@ -78,7 +85,7 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
     : memoryCheckpoints();
   if (o.signal?.aborted) throw aborted(store);
 
-  const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, T, params);
+  const inWorkers = o.checkpointDir !== undefined && useWorkers(o.workers, o.group, T, params);
   let workers: ProofWorkers | undefined;
   const startWorkers = (): ProofWorkers => {
     workers ??= new ProofWorkers(proofWorkerCount(o.workers, params.l), {
@@ -127,6 +134,8 @@ async function evaluate<E>(
   if (saved) return group.decode(saved);
   if (store.count === 0) store.append(group.encode(group.input));
   let current = group.decode(store.last()!);
+  // The native chain works on encodings: the element is decoded once, at the end.
+  let currentBytes = store.last()!;
   let done = (store.count - 1) * params.interval;
   const startDone = done;
   const started = performance.now();
@@ -143,20 +152,19 @@ async function evaluate<E>(
       phase: 'evaluate',
     });
   };
-  const chain = nativeSquareChain(o.group, o.native !== false);
+  const chain = nativeSquareChain(o.group, o.seed, o.native !== false);
   // Up to a chunk of squarings: through the native chain, many checkpoints per call; otherwise
   // up to the next checkpoint.
   const advance = (): void => {
     if (chain) {
-      const step = Math.min(SUB_CHUNK[o.group], T - done);
-      const records = chain(group.encode(current), done, step, params.interval);
-      const last = records.pop()!;
+      const step = Math.min(NATIVE_SUB_CHUNK[o.group], T - done);
+      const records = chain(currentBytes, done, step, params.interval);
+      currentBytes = records.pop()!;
       let at = (Math.floor(done / params.interval) + 1) * params.interval;
       for (const r of records) {
         if (at < T) store.append(r);
         at += params.interval;
       }
-      current = group.decode(last);
       done += step;
       return;
     }
@@ -184,14 +192,12 @@ async function evaluate<E>(
     }
   }
   store.flush();
+  if (chain) current = group.decode(currentBytes);
   const output = group.encode(current);
   store.saveResult('output', output);
   report(performance.now());
   return current;
 }
-
-/** Decoded checkpoints stay in memory when few; otherwise each pass re-reads and decodes them. */
-const CACHE_DECODED_MAX = 2 ** 15;
 
 async function proveStored<E>(
   group: VdfGroup<E>,

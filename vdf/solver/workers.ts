@@ -9,17 +9,22 @@ import type { GroupName, VdfGroup } from '../group.ts';
 import { combineRanges, type ProofParams } from '../wesolowski/index.ts';
 import type { CheckpointStore } from './checkpoints.ts';
 
-/** Below this T a worker's start-up (≈ 0.5 s under tsx) costs more than it saves. */
-const WORKER_MIN_ITERATIONS = 2 ** 22;
+/**
+ * Below this T a worker's start-up (≈ 0.5 s under tsx) costs more than it saves: about 3 s of
+ * evaluation either way (rsa2048 ≈ 1.4M squarings/s; class1024 ≈ 60–100K/s natively, and its
+ * proof, per product a NUCOMP call, is a larger share of the run).
+ */
+const WORKER_MIN_ITERATIONS: Record<GroupName, number> = { rsa2048: 2 ** 22, class1024: 2 ** 18 };
 
 export function useWorkers(
   setting: 'auto' | 'never' | number | undefined,
+  group: GroupName,
   iterations: number,
   params: ProofParams,
 ): boolean {
   if (params.l < 2 || setting === 'never') return false;
   if (typeof setting === 'number') return setting >= 2;
-  return iterations >= WORKER_MIN_ITERATIONS;
+  return iterations >= WORKER_MIN_ITERATIONS[group];
 }
 
 /** What a worker learns at start: the job whose checkpoints it opens (and verifies) early. */
@@ -36,7 +41,7 @@ export interface WorkerTask {
   challenge: string;
   from: number;
   to: number;
-  /** Use the native rsa2048 pass when the worker can load it. */
+  /** Use the native rsa2048 pass and class1024 operations when the worker can load them. */
   native: boolean;
 }
 

@@ -22,9 +22,13 @@ export const MAX_CHECKPOINTS = 2 ** 22;
 
 /**
  * Relative costs in µs (measured on the 2-core VM); they shape the choice, not correctness.
- * rsa2048 is costed for the native addon (docs/vdf.md §8), the product path: its evaluation
- * records a checkpoint for about two squarings' time, and a prover step (digit and product) costs
- * about 1.3 squarings. Without the addon the same parameters hold, at a higher cost per step.
+ * Both groups are costed for the native addon (docs/vdf.md §8, §9), the product path. rsa2048:
+ * its evaluation records a checkpoint for about two squarings' time, and a prover step (digit and
+ * product) costs about 1.3 squarings. class1024: a native squaring ≈ 10 µs, a checkpoint ≈ 20
+ * squarings (its BQFC encoding, in TypeScript), a prover multiplication ≈ 2 squarings (one
+ * native NUCOMP per call). Left out: above 2^15 checkpoints the prover decodes each checkpoint
+ * again in every pass (≈ 10 squarings, TypeScript BQFC). Without the addon the same parameters
+ * hold, at a higher cost per step.
  */
 interface CostModel {
   square: number;
@@ -35,7 +39,7 @@ interface CostModel {
 
 const COSTS: Record<GroupName, CostModel> = {
   rsa2048: { square: 0.72, stepOverhead: 2, mul: 1 },
-  class1024: { square: 60, stepOverhead: 1, mul: 120 },
+  class1024: { square: 10, stepOverhead: 200, mul: 20 },
 };
 
 /** The proof's passes run on two worker threads once the evaluation has freed its core. */
