@@ -14,7 +14,7 @@
 import { verifyBackup } from './backup.ts';
 import { ClientError } from './errors.ts';
 import type { RandomBytes } from './random.ts';
-import { VaultClient } from './vault-client.ts';
+import type { VaultClient } from './vault-client.ts';
 import type { Wallet } from './wallet.ts';
 
 /** The wallet file's own bound on vaultUrls. */
@@ -98,7 +98,7 @@ export async function learnClusterNodes(args: {
   const room = Math.max(0, MAX_WALLET_NODES - recorded.length);
   const checked = await Promise.all(
     candidates.slice(0, room).map(async (url) => {
-      const node = new VaultClient([url], {
+      const node = args.vault.forNodes([url], {
         retryDelaysMs: [],
         requestTimeoutMs: CANDIDATE_TIMEOUT_MS,
       });

@@ -26,7 +26,7 @@ import {
 import { verifyBackup } from './backup.ts';
 import { cosignerFailure } from './cosigner-errors.ts';
 import { ClientError } from './errors.ts';
-import { verifierFor } from './nitro-trust.ts';
+import { vaultFetchFor, verifierFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
 import { timedFetch } from './timed-fetch.ts';
 import { VaultClient } from './vault-client.ts';
@@ -178,7 +178,7 @@ export async function createWallet(args: {
   // ones the vault attests to, and the receipt must be theirs for exactly our Q, Q1, Q2, policy.
   await verifyBackup({
     wallet,
-    vault: new VaultClient(wallet.vaultUrls),
+    vault: new VaultClient(wallet.vaultUrls, { fetch: vaultFetchFor(wallet.attestation) }),
     random: args.random,
     verifier: verifierFor(wallet.attestation),
   });
@@ -303,7 +303,7 @@ export async function refreshWallet(args: {
   }
   await verifyBackup({
     wallet: next,
-    vault: new VaultClient(next.vaultUrls),
+    vault: new VaultClient(next.vaultUrls, { fetch: vaultFetchFor(next.attestation) }),
     random: args.random,
     verifier: verifierFor(next.attestation),
   });

@@ -41,7 +41,7 @@ export { openEnvelope, parseEnvelope, sealEnvelope } from './envelope.ts';
 export { readBoundedFile, writeFileAtomic } from './files.ts';
 export { keyAggCoefficients, musig2Coefficients } from './keys.ts';
 export { isNetworkFailure, networkCause } from './network-error.ts';
-export { verifierFor } from './nitro-trust.ts';
+export { vaultFetchFor, verifierFor } from './nitro-trust.ts';
 export { PASSWORD_ENV, readPassword } from './password.ts';
 export {
   type PasswordStrength,

@@ -18,6 +18,7 @@ import { isVaultUnavailable, watchClaim } from './claim-watch.ts';
 import type { ScryptParams } from './envelope.ts';
 import { ClientError } from './errors.ts';
 import { type ExportedKey, exportPrivateKey } from './keys.ts';
+import { vaultFetchFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
 import { claimEnded, type EndedClaimStatus, VaultClient } from './vault-client.ts';
 import type { Wallet } from './wallet.ts';
@@ -224,7 +225,8 @@ export async function recoverWallet(args: {
       'no claim is saved for this wallet: export its challenge first (vigil recover --export-challenge)',
     );
   }
-  const vault = args.vault ?? new VaultClient(wallet.vaultUrls);
+  const vault =
+    args.vault ?? new VaultClient(wallet.vaultUrls, { fetch: vaultFetchFor(wallet.attestation) });
   const reach = reachability(emit);
   let fresh = args.fresh === true;
   for (;;) {

@@ -150,11 +150,23 @@ export class VaultClient {
    * schedule (a claim watch), so an outage is noticed at once instead of after the backoff rounds.
    */
   singleRound(): VaultClient {
-    return new VaultClient(this.urls, {
+    return this.forNodes(this.urls, { retryDelaysMs: [] });
+  }
+
+  /**
+   * A client for other nodes of the same vault, through the same fetch (in Node, one that pins
+   * each node's attested TLS key); `opts` overrides the retries and the deadline.
+   */
+  forNodes(
+    urls: readonly string[],
+    opts: Pick<VaultClientOptions, 'retryDelaysMs' | 'requestTimeoutMs'> = {},
+  ): VaultClient {
+    return new VaultClient(urls, {
       fetch: this.#baseFetch,
-      retryDelaysMs: [],
+      retryDelaysMs: this.#retryDelaysMs,
       sleep: this.#sleep,
       requestTimeoutMs: this.#timeoutMs,
+      ...opts,
     });
   }
 

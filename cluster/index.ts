@@ -32,13 +32,21 @@ export {
   prefixRange,
 } from './kv.ts';
 export {
+  bareHost,
+  type Endpoint,
   keyPairFromPrivate,
+  type ListenTarget,
   MAX_INTRODUCTION_BYTES,
   type PeerAddress,
   type PeerLinkStats,
   PeerNetwork,
   type PeerNetworkOptions,
+  relaySocketName,
+  type ServiceName,
+  type SocketTransport,
   type StaticKeyPair,
+  tcpTransport,
+  vsockTransport,
 } from './net/index.ts';
 export { type DurableStateMachine, type NodeOptions, RaftNode, type Transport } from './node.ts';
 export {

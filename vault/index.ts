@@ -59,3 +59,12 @@ export {
   slotStorageKey,
   superviseCluster,
 } from './replicated/index.ts';
+export {
+  AttestedTls,
+  attestedTlsFor,
+  newTlsIdentity,
+  type TlsIdentity,
+  tlsKeyBinding,
+  trustVerifier,
+  type VaultTrust,
+} from './tls/index.ts';

@@ -20,6 +20,7 @@ import {
 } from '../../vault/index.ts';
 import { CliExit } from '../exit.ts';
 import { isProcessAlive, runUntilSignal } from '../signals.ts';
+import { withTransportOptions } from './transport-options.ts';
 
 function operatorKey(hex: string | undefined): Uint8Array | undefined {
   if (hex === undefined) return undefined;
@@ -92,8 +93,7 @@ export function registerClusterCommands(program: Command): void {
       console.log('cluster stopped');
     });
 
-  cluster
-    .command('node')
+  withTransportOptions(cluster.command('node'))
     .description(
       'run one cluster node: on its own machine with --peers (production: Nitro, KMS), ' +
         'or spawned by `vigil cluster start` (docs/cluster.md, docs/configuration.md)',

@@ -12,6 +12,7 @@ import {
   readPassword,
   type ScryptParams,
   VaultClient,
+  vaultFetchFor,
   type Wallet,
 } from '../../client-lib/index.ts';
 import { CliExit } from '../exit.ts';
@@ -84,7 +85,9 @@ export async function openWallet(
       flags.passwordFile ? { passwordFile: flags.passwordFile } : {},
     );
     const wallet = await loadWallet(flags.wallet, password);
-    const vault = new VaultClient(given ?? wallet.vaultUrls);
+    const vault = new VaultClient(given ?? wallet.vaultUrls, {
+      fetch: vaultFetchFor(wallet.attestation),
+    });
     // The claim state is encrypted with the same password at the wallet file's own cost.
     const text = (await readBoundedFile(flags.wallet, MAX_ENVELOPE_BYTES)) ?? '';
     const { n, r, p } = parseEnvelope(text, 'wallet').header.kdf;
@@ -111,7 +114,8 @@ export async function openWalletOnline(command: string, flags: WalletFlags) {
   if (nodes.saveError) {
     process.stderr.write(`${command}: could not record the vault nodes: ${nodes.saveError}\n`);
   }
-  const vault = opened.given.length > 0 ? opened.vault : new VaultClient(nodes.wallet.vaultUrls);
+  const vault =
+    opened.given.length > 0 ? opened.vault : opened.vault.forNodes(nodes.wallet.vaultUrls);
   return { ...opened, wallet: nodes.wallet, vault, nodes };
 }
 

@@ -3,12 +3,12 @@ import type { Command } from 'commander';
 import { parseVaultConfig, startVaultServer, VaultError } from '../../vault/index.ts';
 import { CliExit } from '../exit.ts';
 import { runUntilSignal } from '../signals.ts';
+import { withTransportOptions } from './transport-options.ts';
 
 export function registerVaultCommands(program: Command): void {
   const vault = program.command('vault').description('run and inspect a vault node');
 
-  vault
-    .command('start')
+  withTransportOptions(vault.command('start'))
     .description('start a vault node: sealed LevelDB storage, attestation, the HTTP API under /v1')
     .option('--data-dir <dir>', 'where the node keeps its data (env VIGIL_DATA_DIR)', undefined)
     .option('--host <host>', 'listen address (env VIGIL_HOST; default 127.0.0.1)')

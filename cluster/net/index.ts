@@ -7,3 +7,13 @@ export {
   type PeerNetworkOptions,
 } from './peer-network.ts';
 export { MAX_INTRODUCTION_BYTES } from './secure-socket.ts';
+export {
+  bareHost,
+  type Endpoint,
+  type ListenTarget,
+  relaySocketName,
+  type ServiceName,
+  type SocketTransport,
+  tcpTransport,
+  vsockTransport,
+} from './transport.ts';

@@ -6,10 +6,11 @@
  * lags behind the addition of a newer one can still hear it. Sends never block: each peer has a
  * bounded queue, and what overflows is dropped and counted (Raft retransmits).
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { StaticKeyPair } from './noise.ts';
 import { establish, type SecureSocket } from './secure-socket.ts';
+import { type SocketTransport, tcpTransport } from './transport.ts';
 
 export interface PeerAddress {
   /** The peer's static X25519 key, as bound in its attestation document. */
@@ -39,6 +40,8 @@ export interface PeerNetworkOptions {
   maxQueueBytes?: number;
   handshakeTimeoutMs?: number;
   onLinkChange?: (peerId: string, connected: boolean) => void;
+  /** How links are listened for and dialled (default TCP; vsock in an enclave). */
+  transport?: SocketTransport;
   /** What this node says about itself when it dials (empty: nothing); read on every dial. */
   introduction?: () => Uint8Array;
   /**
@@ -75,6 +78,7 @@ export class PeerNetwork {
       maxFrameBytes: 8 * 1024 * 1024,
       maxQueueBytes: 64 * 1024 * 1024,
       handshakeTimeoutMs: 5_000,
+      transport: tcpTransport(),
       ...opts,
     };
     this.setPeers(opts.peers);
@@ -90,7 +94,7 @@ export class PeerNetwork {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#opts.listen.port, this.#opts.listen.host, () => resolve());
+      server.listen(this.#opts.transport.listenTarget('raft', this.#opts.listen), () => resolve());
     });
     for (const id of this.#links.keys()) this.#dial(id);
     const address = server.address();
@@ -213,7 +217,7 @@ export class PeerNetwork {
     if (!link || link.connecting || link.channel || this.#closed) return;
     link.connecting = true;
     const expected = bytesToHex(link.address.publicKey);
-    const socket = connect({ host: link.address.host, port: link.address.port });
+    const socket = this.#opts.transport.connect(link.address);
     socket.setNoDelay(true);
     socket.on('error', () => {});
     establish(

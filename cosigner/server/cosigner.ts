@@ -9,7 +9,13 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { type AttestationVerifier, type Sealer, StorageBox } from '../../vault/index.ts';
+import {
+  type AttestationVerifier,
+  attestedTlsFor,
+  type Sealer,
+  StorageBox,
+  type VaultTrust,
+} from '../../vault/index.ts';
 import type { SecurityPolicy } from '../ecdsa2p/types.ts';
 import { PaillierKeyPool } from '../paillier-pool.ts';
 import { buildCosignerApp } from './app.ts';
@@ -55,6 +61,11 @@ export interface CosignerOptions {
   now?: () => number;
   /** How the cosigner reaches the vault (tests put a tampering proxy here). */
   vaultFetch?: typeof fetch;
+  /**
+   * The vault image trusted for attested TLS: without `vaultFetch`, every request to the vault
+   * (pings included) goes through a fetch that pins each node's attested TLS key.
+   */
+  vaultTrust?: VaultTrust;
 }
 
 export interface Cosigner {
@@ -109,6 +120,8 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
   const metrics = createCosignerMetrics();
   // `--vault` may list several nodes; the cluster's membership is learned from them.
   const vaultUrls = o.vaultUrl.split(',').filter((u) => u.length > 0);
+  const tls = !o.vaultFetch && o.vaultTrust ? attestedTlsFor(o.vaultTrust, () => {}) : undefined;
+  const vaultFetch = o.vaultFetch ?? tls?.fetch;
   const vault = new VaultLink(
     {
       urls: vaultUrls,
@@ -116,7 +129,7 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
       store,
       metrics,
       log,
-      ...(o.vaultFetch ? { fetch: o.vaultFetch } : {}),
+      ...(vaultFetch ? { fetch: vaultFetch } : {}),
     },
     tenant,
   );
@@ -162,6 +175,7 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
     tenant: tenant.tenant,
     pingSecretKey: tenant.pingSecretKey,
     intervalMs: o.pingIntervalMs,
+    ...(o.vaultTrust ? { trust: o.vaultTrust } : {}),
     metrics,
     log,
     attestClusterId: async () => (await vault.attestedClusterKeys()).keys.clusterId,
@@ -182,6 +196,7 @@ export async function openCosigner(o: CosignerOptions): Promise<Cosigner> {
       pool.stop();
       await app.close();
       await store.close();
+      await tls?.close();
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { VaultTrust } from '../../vault/index.ts';
 import type { CosignerMetrics } from './metrics.ts';
 import { reportPing } from './ping-report.ts';
 import type { FromPingWorker, PingWorkerConfig, ToPingWorker } from './ping-worker.ts';
@@ -15,6 +16,8 @@ export interface PingThreadOptions {
   tenant: string;
   pingSecretKey: string;
   intervalMs: number;
+  /** The vault image the ping thread's own attested-TLS fetch trusts. */
+  trust?: VaultTrust;
   metrics: CosignerMetrics;
   log: Logger;
   /** The cluster id from a verified attestation (VaultLink.attestedClusterKeys). */
@@ -69,6 +72,7 @@ export class PingThread {
       tenant: this.#o.tenant,
       pingSecretKey: this.#o.pingSecretKey,
       intervalMs: this.#intervalMs,
+      ...(this.#o.trust ? { trust: this.#o.trust } : {}),
       membersEveryMs: Math.max(30_000, this.#intervalMs * 6),
     };
     const worker = new Worker(new URL('../worker-boot.mjs', import.meta.url), {

@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseHex } from '../../vault/protocol/index.ts';
+import { attestedTlsFor, type VaultTrust } from '../../vault/tls/index.ts';
 import { type PingRoundResult, pingRound, refreshMembers } from './ping-round.ts';
 import { VaultRoute } from './vault-route.ts';
 
@@ -17,6 +18,8 @@ export interface PingWorkerConfig {
   /** hex; crosses the thread boundary in memory only, never logged */
   pingSecretKey: string;
   intervalMs: number;
+  /** Nodes' TLS keys are pinned through their attestation, checked in this thread. */
+  trust?: VaultTrust;
   /** How often the cluster's membership is asked for (also after any failed round). */
   membersEveryMs: number;
 }
@@ -33,6 +36,7 @@ if (!port) throw new Error('ping-worker runs in a worker thread');
 const cfg = (workerData as { config: PingWorkerConfig }).config;
 const post = (m: FromPingWorker) => port.postMessage(m);
 const route = new VaultRoute(cfg.seeds);
+const vaultFetch = cfg.trust ? attestedTlsFor(cfg.trust, () => {}).fetch : fetch;
 const pingSecretKey = parseHex('pingSecretKey', cfg.pingSecretKey, 32);
 let clusterId: Uint8Array | undefined;
 let stopped = false;
@@ -89,6 +93,7 @@ async function roundBody(started: number): Promise<void> {
       pingSecretKey,
       clusterId,
       budgetMs: cfg.intervalMs,
+      fetch: vaultFetch,
     });
     post({ type: 'round', result, seconds: (performance.now() - started) / 1000 });
     if (!result.ok) membersAt = Number.NEGATIVE_INFINITY; // a node went: ask who is left
@@ -97,7 +102,8 @@ async function roundBody(started: number): Promise<void> {
   if (performance.now() - membersAt >= cfg.membersEveryMs) {
     membersAt = performance.now();
     const timeout = Math.min(2_000, Math.max(250, cfg.intervalMs / 4));
-    if (await refreshMembers(route, timeout)) post({ type: 'members', urls: route.urls });
+    if (await refreshMembers(route, timeout, vaultFetch))
+      post({ type: 'members', urls: route.urls });
   }
 }
 

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import pino from 'pino';
 import {
-  type AttestationVerifier,
-  DevAttestationVerifier,
   KeyFileSealer,
   KmsSealer,
   NitroAttestationProvider,
-  NitroAttestationVerifier,
   type Sealer,
+  toHex,
+  trustVerifier,
+  type VaultTrust,
 } from '../../vault/index.ts';
 import type { CosignerConfig } from './config.ts';
 import { type Cosigner, openCosigner } from './cosigner.ts';
@@ -20,14 +20,12 @@ export interface RunningCosigner {
   close(): Promise<void>;
 }
 
-function verifierFor(c: CosignerConfig): AttestationVerifier {
+/** The vault image this cosigner trusts: its attestation and its nodes' TLS keys. */
+function trustOf(c: CosignerConfig): VaultTrust {
   if (c.insecureDevAttestation) {
-    return new DevAttestationVerifier({
-      insecureDevAttestation: true,
-      trustedKeys: c.devAttestationKeys,
-    });
+    return { kind: 'insecure-dev', devKeys: c.devAttestationKeys.map((k) => toHex(k)) };
   }
-  return new NitroAttestationVerifier({ expectedPcrs: c.expectedPcrs });
+  return { kind: 'nitro', pcrs: c.expectedPcrs };
 }
 
 function sealerFor(c: CosignerConfig): Sealer {
@@ -48,7 +46,8 @@ export async function startCosignerServer(c: CosignerConfig): Promise<RunningCos
     dataDir: c.dataDir,
     sealer: sealerFor(c),
     vaultUrl: c.vaultUrl,
-    verifier: verifierFor(c),
+    verifier: trustVerifier(trustOf(c)),
+    vaultTrust: trustOf(c),
     tenant: c.tenant,
     pingIntervalMs: c.pingIntervalMs,
     limits: { groups: c.groups, minIterations: c.minIterations, maxIterations: c.maxIterations },

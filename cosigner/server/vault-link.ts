@@ -109,7 +109,12 @@ export class VaultLink {
       });
     } catch (err) {
       this.#o.metrics.vaultUnreachable.inc();
-      this.#o.log.warn({ vault: url, path }, 'vault unreachable');
+      // TLS_NOT_ATTESTED (a node whose certificate its attestation does not vouch for),
+      // ECONNREFUSED, ...: what an operator needs to tell a refused node from a down one
+      const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const reason = typeof cause?.code === 'string' ? cause.code : (err as Error).name;
+      const detail = reason === 'TLS_NOT_ATTESTED' ? { detail: String(cause?.message) } : {};
+      this.#o.log.warn({ vault: url, path, reason, ...detail }, 'vault unreachable');
       const error = cosignerError('COSIGNER_VAULT_UNAVAILABLE', 'the vault could not be reached');
       // a read may go elsewhere after a timeout; a write may have happened, so it may not
       const tryNext = method === 'GET' || (err as Error).name !== 'TimeoutError';

@@ -9,7 +9,13 @@ import { join, resolve } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { parseCosignerConfig, startCosignerServer } from '../../cosigner/index.ts';
-import { KeyFileSealer, parseVaultConfig, startVaultServer } from '../../vault/index.ts';
+import {
+  attestedTlsFor,
+  KeyFileSealer,
+  parseVaultConfig,
+  startVaultServer,
+  toHex,
+} from '../../vault/index.ts';
 
 export interface OpenApi {
   info: { title: string; description?: string };
@@ -149,6 +155,7 @@ export async function fetchApiDocuments(): Promise<{ vault: OpenApi; cosigner: O
         dataDir: join(dir, 'vault'),
         port: '0',
         insecureDevAttestation: true,
+        tls: 'on', // so that the TLS attestation route is documented too
         operatorKey: Buffer.from(schnorr.getPublicKey(schnorr.utils.randomSecretKey())).toString(
           'hex',
         ),
@@ -175,11 +182,13 @@ export async function fetchApiDocuments(): Promise<{ vault: OpenApi; cosigner: O
         quiet,
       ),
     );
+    const vaultTls = attestedTlsFor({ kind: 'insecure-dev', devKeys: [toHex(devKey)] }, () => {});
     try {
-      const get = async (url: string) =>
-        (await (await fetch(`${url}/docs/json`)).json()) as OpenApi;
-      return { vault: await get(vault.url), cosigner: await get(cosigner.url) };
+      const get = async (url: string, f: typeof fetch = fetch) =>
+        (await (await f(`${url}/docs/json`)).json()) as OpenApi;
+      return { vault: await get(vault.url, vaultTls.fetch), cosigner: await get(cosigner.url) };
     } finally {
+      await vaultTls.close();
       await cosigner.close();
     }
   } finally {

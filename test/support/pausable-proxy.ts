@@ -10,6 +10,8 @@ export interface PausableProxy {
   url: string;
   /** Drops every open connection and stops listening until `up()`. */
   down(): Promise<void>;
+  /** Sends new connections to another target, dropping the open ones. */
+  retarget(target: string): void;
   up(): Promise<void>;
   close(): Promise<void>;
 }
@@ -19,7 +21,7 @@ export async function startPausableProxy(
   target: string,
   at: { host: string; port: number } = { host: '127.0.0.1', port: 0 },
 ): Promise<PausableProxy> {
-  const { hostname, port } = new URL(target);
+  let { hostname, port } = new URL(target);
   const open = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = createConnection({ host: hostname, port: Number(port) });
@@ -49,6 +51,10 @@ export async function startPausableProxy(
   return {
     url: `http://${at.host}:${own}`,
     down: stop,
+    retarget(next) {
+      ({ hostname, port } = new URL(next));
+      for (const s of open) s.destroy();
+    },
     async up() {
       await listen(own);
     },

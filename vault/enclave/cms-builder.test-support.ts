@@ -6,39 +6,15 @@ import {
   publicEncrypt,
   randomBytes,
 } from 'node:crypto';
+import { oid, tlv } from './der-writer.ts';
 
 /**
  * Test support only: writes CMS EnvelopedData shaped exactly like KMS's CiphertextForRecipient
  * (BER, indefinite lengths, 32-byte subjectKeyIdentifier, RSAES-OAEP-SHA-256 + MGF1-SHA-256,
  * AES-256-CBC). Used by the loopback KMS fake and the padding tests; never by production code.
  */
-function tlv(tag: number, content: Uint8Array): Buffer {
-  const n = content.length;
-  const length =
-    n < 0x80
-      ? [n]
-      : n < 0x100
-        ? [0x81, n]
-        : n < 0x10000
-          ? [0x82, n >> 8, n & 0xff]
-          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.of(tag, ...length), content]);
-}
-
 function indefinite(tag: number, ...children: Uint8Array[]): Buffer {
   return Buffer.concat([Buffer.of(tag, 0x80), ...children, Buffer.of(0, 0)]);
-}
-
-function oid(dotted: string): Buffer {
-  const [a, b, ...rest] = dotted.split('.').map(Number);
-  const bytes = [40 * a! + b!];
-  for (const arc of rest) {
-    const groups = [arc & 0x7f];
-    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128))
-      groups.unshift((v & 0x7f) | 0x80);
-    bytes.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(bytes));
 }
 
 const NULL = Buffer.of(0x05, 0x00);

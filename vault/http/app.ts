@@ -34,6 +34,7 @@ import {
   serverTimeouts,
   toHex,
 } from '../protocol/index.ts';
+import type { TlsIdentity } from '../tls/certificate.ts';
 import { registerCors } from './cors.ts';
 import { errorBody, frameworkError, handleError } from './errors.ts';
 import { createVaultMetrics } from './metrics.ts';
@@ -55,6 +56,7 @@ import {
   releaseSchema,
   solutionSchema,
   tenantParams,
+  tlsAttestationResponseSchema,
   walletIdParams,
   walletViewSchema,
 } from './schemas.ts';
@@ -129,11 +131,31 @@ export interface VaultAppOptions {
   limits?: Partial<ServerLimits>;
   /** Origins whose pages may call the browser-facing routes (cors.ts); default none. */
   corsOrigins?: readonly string[];
+  /** Serve HTTPS with this attested key (`GET /v1/attestation/tls` vouches for it). */
+  tls?: TlsIdentity;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 export const BENCH_PUT_MAX_BYTES = 1024;
 const MAX_ATTESTATION_NONCE_BYTES = 64;
+/** Answered even before the node has a vault: peers and clients need it to reach the node. */
+const TLS_ATTESTATION_PATH = '/v1/attestation/tls';
+
+const nonceQuery = {
+  type: 'object',
+  properties: {
+    nonce: {
+      type: 'string',
+      pattern: '^([0-9a-f]{2})+$',
+      maxLength: MAX_ATTESTATION_NONCE_BYTES * 2,
+    },
+  },
+} as const;
+
+function parseNonce(query: unknown): { nonce?: Uint8Array } {
+  const { nonce } = query as { nonce?: string };
+  return nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {};
+}
 
 /** `{ <field>: string }`: a one-field answer. */
 const object1 = (field: string, description: string) => ({
@@ -229,7 +251,8 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     frameworkErrors: frameworkError,
     ...serverTimeouts(limits),
-  });
+    ...(opts.tls ? { https: { key: opts.tls.keyPem, cert: opts.tls.certPem } } : {}),
+  }) as unknown as FastifyInstance;
   capConnectionsPerAddress(app.server, limits.maxConnectionsPerAddress);
   enforceRequestDeadline(app, limits.requestTimeoutMs);
   const metrics = createVaultMetrics();
@@ -245,6 +268,9 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 600,
     timeWindow: 60_000,
+    // Behind the vsock relays (a Unix socket) a request has no client address: every client
+    // then counts as the one relay (docs/operator-guide.md, "Transport").
+    keyGenerator: (req) => req.ip ?? 'relay',
   });
 
   async function run<T extends Answer['type']>(
@@ -276,7 +302,10 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
   if (notReady) {
     app.addHook('onRequest', (req, reply, done) => {
       const reason =
-        req.url.startsWith('/v1/') && !req.url.startsWith('/v1/cluster/') && notReady();
+        req.url.startsWith('/v1/') &&
+        !req.url.startsWith('/v1/cluster/') &&
+        !req.url.startsWith(TLS_ATTESTATION_PATH) &&
+        notReady();
       if (!reason) return done();
       reply.header('retry-after', '1').code(503).send(errorBody('NOT_READY', reason));
     });
@@ -332,16 +361,7 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
     {
       schema: {
         summary: "This node's attestation document, binding the cluster's public keys",
-        querystring: {
-          type: 'object',
-          properties: {
-            nonce: {
-              type: 'string',
-              pattern: '^([0-9a-f]{2})+$',
-              maxLength: MAX_ATTESTATION_NONCE_BYTES * 2,
-            },
-          },
-        },
+        querystring: nonceQuery,
         response: responses(
           'read',
           { 200: attestationResponseSchema },
@@ -353,11 +373,10 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       },
     },
     async (req) => {
-      const { nonce } = req.query as { nonce?: string };
       const keys = backend.publicKeys;
       const document = await attestation.attest({
         userData: clusterKeysBinding(keys),
-        ...(nonce ? { nonce: parseHex('nonce', nonce, nonce.length / 2) } : {}),
+        ...parseNonce(req.query),
       });
       return {
         kind: attestation.kind,
@@ -374,6 +393,39 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
       };
     },
   );
+
+  const tls = opts.tls;
+  if (tls) {
+    app.get(
+      TLS_ATTESTATION_PATH,
+      {
+        schema: {
+          summary: "This node's attestation document binding the key of its TLS certificate",
+          querystring: nonceQuery,
+          response: responses(
+            'read',
+            { 200: tlsAttestationResponseSchema },
+            {
+              502: 'ATTESTATION_UNAVAILABLE (the Nitro NSM answered with a malformed response)',
+              503: 'ATTESTATION_UNAVAILABLE (the NSM refused or failed)',
+            },
+          ),
+        },
+      },
+      async (req) => {
+        const document = await attestation.attest({
+          userData: tls.binding,
+          ...parseNonce(req.query),
+        });
+        return {
+          kind: attestation.kind,
+          insecure: attestation.insecure,
+          document: Buffer.from(document).toString('base64'),
+          spki: toHex(tls.spki),
+        };
+      },
+    );
+  }
 
   app.post(
     '/v1/tenants',

@@ -314,6 +314,23 @@ export const attestationResponseSchema = object(['kind', 'insecure', 'document',
   }),
 });
 
+export const tlsAttestationResponseSchema = object(['kind', 'insecure', 'document', 'spki'], {
+  kind: { type: 'string', enum: ['aws-nitro', 'insecure-dev'] },
+  insecure: { type: 'boolean', description: 'true for the development attestation' },
+  document: {
+    type: 'string',
+    description:
+      'base64: a Nitro COSE_Sign1 document (or the dev document) whose user_data is SHA-256 of ' +
+      'vigil/v1/attestation/tls-key over the DER SubjectPublicKeyInfo of the TLS certificate ' +
+      'this node serves',
+  },
+  spki: {
+    type: 'string',
+    pattern: '^([0-9a-f]{2})+$',
+    description: 'hex: that SubjectPublicKeyInfo (a client checks the one its connection saw)',
+  },
+});
+
 export const nonceResponseSchema = (subject: 'tenant' | 'walletId') =>
   object([subject, 'nonce', 'expiresAt'], {
     [subject]: subject === 'tenant' ? tenantName : hex(32),

@@ -16,11 +16,17 @@ export interface VaultConfig {
     | { kind: 'key-file'; path: string }
     | { kind: 'aws-kms'; keyId: string; region: string | undefined; endpoint: string | undefined };
   insecureDevAttestation: boolean;
+  /** Serve attested HTTPS (always, except a dev node that chose plain HTTP). */
+  tls: boolean;
+  transport: TransportConfig;
   rateLimitPerMinute: number;
   logLevel: LogLevel;
   /** Origins whose web pages may call the browser-facing routes (vault/http/cors.ts). */
   corsOrigins: string[];
 }
+
+/** How the node's sockets are opened (cluster/net/transport.ts). */
+export type TransportConfig = { kind: 'tcp' } | { kind: 'vsock'; relayDir: string };
 
 export const VAULT_ENV = {
   dataDir: 'VIGIL_DATA_DIR',
@@ -33,6 +39,9 @@ export const VAULT_ENV = {
   kmsRegion: 'VIGIL_KMS_REGION',
   kmsEndpoint: 'VIGIL_KMS_ENDPOINT',
   insecureDevAttestation: 'VIGIL_INSECURE_DEV_ATTESTATION',
+  tls: 'VIGIL_TLS',
+  transport: 'VIGIL_TRANSPORT',
+  relayDir: 'VIGIL_RELAY_DIR',
   rateLimit: 'VIGIL_RATE_LIMIT',
   logLevel: 'VIGIL_LOG_LEVEL',
   corsOrigins: 'VIGIL_CORS_ORIGINS',
@@ -85,6 +94,33 @@ export function readInsecureDevAttestation(
   return flags.insecureDevAttestation === true || insecureEnv === '1';
 }
 
+/**
+ * `--tls on|off` (default: on, and off by default only with the insecure dev attestation, which
+ * alone may serve plain HTTP) and `--transport tcp|vsock` with its `--relay-dir`.
+ */
+export function readTlsAndTransport(
+  reader: ConfigReader<SharedKey>,
+  insecureDevAttestation: boolean,
+): { tls: boolean; transport: TransportConfig } {
+  const tlsText = reader.pick('tls', 'tls') ?? (insecureDevAttestation ? 'off' : 'on');
+  if (tlsText !== 'on' && tlsText !== 'off') {
+    reader.problems.push(`--tls must be on or off, got "${tlsText.slice(0, 20)}"`);
+  } else if (tlsText === 'off' && !insecureDevAttestation) {
+    reader.problems.push(
+      '--tls off (plain HTTP) needs --insecure-dev-attestation: a production node serves attested HTTPS',
+    );
+  }
+  const kind = reader.pick('transport', 'transport') ?? 'tcp';
+  if (kind === 'vsock') {
+    return {
+      tls: tlsText !== 'off',
+      transport: { kind, relayDir: resolve(reader.pick('relayDir', 'relayDir') ?? '/run/vigil') },
+    };
+  }
+  if (kind !== 'tcp') reader.problems.push(`--transport must be tcp or vsock, got "${kind}"`);
+  return { tls: tlsText !== 'off', transport: { kind: 'tcp' } };
+}
+
 export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): VaultConfig {
   const reader = new ConfigReader(flags, env, VAULT_ENV);
   const { problems } = reader;
@@ -98,6 +134,10 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
   const operatorKey = readOperatorKey(reader);
   const sealer = readVaultSealer(reader, dataDir);
   const insecureDevAttestation = readInsecureDevAttestation(reader, flags, env);
+  const { tls, transport } = readTlsAndTransport(reader, insecureDevAttestation);
+  if (transport.kind === 'vsock' && port === 0) {
+    problems.push('--port must be fixed with --transport vsock (the parent instance forwards it)');
+  }
 
   const rateLimitPerMinute = integer(
     'rate limit',
@@ -118,6 +158,8 @@ export function parseVaultConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Vault
     operatorKey,
     sealer,
     insecureDevAttestation,
+    tls,
+    transport,
     rateLimitPerMinute,
     logLevel,
     corsOrigins,

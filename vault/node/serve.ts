@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { FastifyInstance } from 'fastify';
+import { type SocketTransport, tcpTransport, vsockTransport } from '../../cluster/index.ts';
 import {
   type AttestationProvider,
   type AwsCredentialsProvider,
@@ -14,7 +15,8 @@ import {
   StorageBox,
 } from '../enclave/index.ts';
 import { buildVaultApp } from '../http/app.ts';
-import type { VaultConfig } from './config.ts';
+import { agentsThrough, newTlsIdentity, type TlsIdentity } from '../tls/index.ts';
+import type { TransportConfig, VaultConfig } from './config.ts';
 import { VaultNode } from './vault-node.ts';
 
 export interface RunningVault {
@@ -36,11 +38,31 @@ async function attestationFor(
   return new DevAttestationProvider({ insecureDevAttestation: true, signingKey, warn });
 }
 
-/** The configured sealer; the KMS one keeps its wrapped data key in `dataDir`. */
+export function socketsFor(t: TransportConfig): SocketTransport {
+  return t.kind === 'vsock' ? vsockTransport(t.relayDir) : tcpTransport();
+}
+
+/**
+ * The node's TLS key (generated here, in memory only), or none for a dev node on plain HTTP,
+ * which says so.
+ */
+export function tlsFor(tls: boolean, warn: (m: string) => void): TlsIdentity | undefined {
+  if (tls) return newTlsIdentity();
+  warn(
+    'plain HTTP (--tls off, allowed only with --insecure-dev-attestation): for development only',
+  );
+  return undefined;
+}
+
+/**
+ * The configured sealer; the KMS one keeps its wrapped data key in `dataDir` and reaches KMS
+ * through the transport seam (in an enclave: vsock to the parent's vsock-proxy).
+ */
 export function sealerFor(
   s: VaultConfig['sealer'],
   dataDir: string,
   attestation: AttestationProvider,
+  sockets: SocketTransport = tcpTransport(),
   /** Credentials for KMS other than the SDK's default chain (an enclave's, from its host agent). */
   credentials?: AwsCredentialsProvider,
 ): Sealer {
@@ -50,6 +72,7 @@ export function sealerFor(
       ...(s.region ? { region: s.region } : {}),
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       ...(credentials ? { credentials } : {}),
+      requestHandler: agentsThrough(sockets),
     }),
     keyId: s.keyId,
     blobPath: join(dataDir, 'kms-data-key.blob'),
@@ -63,12 +86,15 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
   const attestation = await attestationFor(config, (m) => startWarnings.push(m));
   // Fail at start, not at the first client: outside a Nitro enclave there is no NSM to attest.
   if (!attestation.insecure) await attestation.attest({ nonce: new Uint8Array(32) });
-  const sealer = sealerFor(config.sealer, config.dataDir, attestation);
+  const sockets = socketsFor(config.transport);
+  const sealer = sealerFor(config.sealer, config.dataDir, attestation, sockets);
+  const tls = tlsFor(config.tls, (m) => startWarnings.push(m));
   const storageKey = await sealer.storageKey();
   const node = await VaultNode.open({
     dataDir: join(config.dataDir, 'db'),
     cipher: new StorageBox(storageKey),
     operatorKey: config.operatorKey,
+    sockets,
   });
   let app: FastifyInstance;
   try {
@@ -78,6 +104,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
       rateLimitPerMinute: config.rateLimitPerMinute,
       corsOrigins: config.corsOrigins,
       logger: { level: config.logLevel },
+      ...(tls ? { tls } : {}),
     });
     for (const m of startWarnings) app.log.warn(m);
     if (sealer.insecure) {
@@ -85,7 +112,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
         'storage key sealed by a local key file: for development only, not for production',
       );
     }
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen(sockets.listenTarget('http', { host: config.host, port: config.port }));
   } catch (err) {
     await node.close();
     throw err;
@@ -93,7 +120,7 @@ export async function startVaultServer(config: VaultConfig): Promise<RunningVaul
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
-    url: `http://${config.host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${config.host}:${port}`,
     node,
     app,
     async close() {

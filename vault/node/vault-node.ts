@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ValueCipher } from '../../cluster/index.ts';
+import type { SocketTransport, ValueCipher } from '../../cluster/index.ts';
 import {
   type AttestationProvider,
   type AttestationVerifier,
@@ -36,6 +36,8 @@ export interface VaultNodeOptions {
   /** The operator's BIP-340 key; required when the data directory is new. */
   operatorKey?: Uint8Array;
   limits?: Partial<ClusterSecrets['limits']>;
+  /** Where its (unused) peer-link listener goes: in an enclave, a relay socket, not TCP. */
+  sockets?: SocketTransport;
   /**
    * Attests the member's link key. A one-member cluster has no peer to show it to, so the default
    * is a throwaway dev provider; the HTTP API's attestation is configured separately.
@@ -88,6 +90,7 @@ export class VaultNode {
       verifier: NO_PEERS,
       host: '127.0.0.1',
       port: 0,
+      ...(opts.sockets ? { sockets: opts.sockets } : {}),
       clusterId: 'single',
       genesis: fresh ? newGenesis(opts.operatorKey!, opts.limits) : undefined,
       voidUnknownEpochs: true,

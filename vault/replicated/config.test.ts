@@ -230,3 +230,38 @@ describe('cluster node configuration', () => {
     ]);
   });
 });
+
+describe('cluster node TLS and transport', () => {
+  const nitro = { ...base, expectedPcrs: `0=${PCR0}`, port: '7400', raftPort: '7401' };
+
+  it('serves attested HTTPS over TCP by default; dev mode defaults to plain HTTP', () => {
+    const c = parseClusterNodeConfig(nitro, {});
+    expect(c.tls).toBe(true);
+    expect(c.transport).toEqual({ kind: 'tcp' });
+    const dev = parseClusterNodeConfig({ ...base, insecureDevAttestation: true }, {});
+    expect(dev.tls).toBe(false);
+    expect(
+      parseClusterNodeConfig({ ...base, insecureDevAttestation: true, tls: 'on' }, {}).tls,
+    ).toBe(true);
+  });
+
+  it('refuses plain HTTP without the insecure dev attestation, and unknown values', () => {
+    expect(problemsOf({ ...nitro, tls: 'off' })).toEqual([
+      '--tls off (plain HTTP) needs --insecure-dev-attestation: a production node serves attested HTTPS',
+    ]);
+    expect(problemsOf({ ...nitro }, { VIGIL_TLS: 'yes', VIGIL_TRANSPORT: 'udp' })).toEqual([
+      '--tls must be on or off, got "yes"',
+      '--transport must be tcp or vsock, got "udp"',
+    ]);
+  });
+
+  it('reads the vsock transport with its relay directory, and needs fixed ports for it', () => {
+    const c = parseClusterNodeConfig({ ...nitro, transport: 'vsock', relayDir: '/run/x' }, {});
+    expect(c.transport).toEqual({ kind: 'vsock', relayDir: '/run/x' });
+    const d = parseClusterNodeConfig(nitro, { VIGIL_TRANSPORT: 'vsock' });
+    expect(d.transport).toEqual({ kind: 'vsock', relayDir: '/run/vigil' });
+    expect(problemsOf({ ...nitro, raftPort: '0', transport: 'vsock' })).toEqual([
+      '--port and --raft-port must be fixed with --transport vsock (the parent instance forwards them)',
+    ]);
+  });
+});

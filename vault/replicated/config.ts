@@ -11,7 +11,9 @@ import {
   readCorsOrigins,
   readInsecureDevAttestation,
   readOperatorKey,
+  readTlsAndTransport,
   readVaultSealer,
+  type TransportConfig,
   VAULT_ENV,
   type VaultConfig,
 } from '../node/config.ts';
@@ -72,6 +74,9 @@ export interface ClusterNodeConfig {
   storage: NodeStorageConfig;
   /** Whose credentials sign KMS requests: the SDK's default chain, or the host agent's. */
   kmsCredentials: 'default' | 'host';
+  /** Serve attested HTTPS (plain HTTP only with the insecure dev attestation). */
+  tls: boolean;
+  transport: TransportConfig;
 }
 
 function readStorage(text: string, problems: string[]): NodeStorageConfig {
@@ -189,6 +194,12 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     }
     attestation = { kind: 'nitro', images: images ?? [] };
   }
+  const { tls, transport } = readTlsAndTransport(reader, insecure);
+  if (transport.kind === 'vsock' && (port === 0 || raftPort === 0)) {
+    problems.push(
+      '--port and --raft-port must be fixed with --transport vsock (the parent instance forwards them)',
+    );
+  }
 
   const peersText = pick('peers', 'peers');
   const peers = peersText === undefined ? undefined : parsePeers(peersText, problems);
@@ -239,6 +250,8 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     attestation,
     peers,
     found,
+    tls,
+    transport,
     corsOrigins,
   };
 }

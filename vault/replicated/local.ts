@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
-import type { KvStore, RaftConfig } from '../../cluster/index.ts';
+import type { KvStore, RaftConfig, SocketTransport } from '../../cluster/index.ts';
 import {
   type AttestationProvider,
   DevAttestationProvider,
@@ -92,6 +92,7 @@ export interface LocalMemberOptions {
   /** Peer-link listen address and port (default 127.0.0.1, any port). */
   host?: string;
   port?: number;
+  sockets?: SocketTransport;
   genesis?: LogCommand;
   /** This founder's copy of a recovered vault (see `MemberOptions.recovered`). */
   recovered?: RecoveredRecords;
@@ -115,6 +116,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     verifier: o.attestation.verifier,
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 0,
+    ...(o.sockets ? { sockets: o.sockets } : {}),
     clusterId: o.clusterId,
     genesis: o.genesis,
     recovered: o.recovered,

@@ -17,6 +17,7 @@ import {
   RaftNode,
   RaftStorage,
   SESSION_CONFLICT,
+  type SocketTransport,
   type Status,
   type Transport,
   type ValueCipher,
@@ -81,6 +82,8 @@ export interface MemberOptions {
   host: string;
   /** Peer-link port (0: any). */
   port: number;
+  /** How peer links are listened for and dialled (default TCP). */
+  sockets?: SocketTransport;
   clusterId: string;
   /** What the first leader proposes as genesis: new keys (ignored when `recovered` is set). */
   genesis?: LogCommand;
@@ -182,6 +185,7 @@ export class ClusterMember {
       selfId: m.id,
       staticKey: opts.identity.staticKey,
       listen: { host: opts.host, port: opts.port },
+      ...(opts.sockets ? { transport: opts.sockets } : {}),
       peers: new Map(),
       onMessage: (from, bytes) => m.#onLink(from, bytes),
       onLinkChange: (peer, up) => {

@@ -33,7 +33,8 @@ import {
 } from '../enclave/index.ts';
 import { VaultError } from '../errors.ts';
 import { buildVaultApp } from '../http/app.ts';
-import { sealerFor } from '../node/serve.ts';
+import { sealerFor, socketsFor, tlsFor } from '../node/serve.ts';
+import { AttestedTls } from '../tls/index.ts';
 import { clusterApi, memberFromJson, memberToJson, RaftMetrics } from './api.ts';
 import type { LogCommand, Member } from './codec.ts';
 import type { ClusterNodeConfig } from './config.ts';
@@ -45,6 +46,8 @@ import { openRecovered, type RecoveredRecords, retireRecovered } from './recover
 export interface NodeProcessOptions extends ClusterNodeConfig {
   log: (line: string) => void;
 }
+
+type Fetch = typeof fetch;
 
 export interface Hello {
   slot: string;
@@ -162,15 +165,18 @@ export function helloFromJson(v: unknown): Hello {
   };
 }
 
-function httpFinder(o: NodeProcessOptions): PeerFinder {
+function httpFinder(o: NodeProcessOptions, peerFetch: Fetch): PeerFinder {
   const others = (o.peers ?? []).filter((p) => p.slot !== o.slot);
-  const base = (p: { host: string; port: number }) => `http://${urlHost(p.host)}:${p.port}`;
+  // every node of a cluster serves the same scheme: attested HTTPS, or plain HTTP in dev
+  const scheme = o.tls ? 'https' : 'http';
+  const refusals = new Set<string>();
+  const base = (p: { host: string; port: number }) => `${scheme}://${urlHost(p.host)}:${p.port}`;
   return {
     async hello(slot) {
       const p = others.find((x) => x.slot === slot);
       if (!p) return null;
       try {
-        const res = await fetch(`${base(p)}/v1/cluster/hello`, {
+        const res = await peerFetch(`${base(p)}/v1/cluster/hello`, {
           signal: AbortSignal.timeout(5_000),
         });
         const text = await res.text();
@@ -181,8 +187,15 @@ function httpFinder(o: NodeProcessOptions): PeerFinder {
           return null;
         }
         return h;
-      } catch {
-        return null; // not up yet, or not a vault node: asked again
+      } catch (e) {
+        // not up yet, or not a vault node: asked again; a node whose TLS key is not attested
+        // is refused, and said once
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        if (cause?.code === 'TLS_NOT_ATTESTED' && !refusals.has(cause.message ?? '')) {
+          refusals.add(cause.message ?? '');
+          o.log(`refused ${slot}: TLS_NOT_ATTESTED: ${cause.message}`);
+        }
+        return null;
       }
     },
     joinUrls: async () => others.map(base),
@@ -229,7 +242,8 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     host && o.kmsCredentials === 'host'
       ? hostCredentialProvider(() => host.client.credentials())
       : undefined;
-  const sealer = sealerFor(o.sealer, slotDir, attestation.provider, credentials);
+  const sockets = socketsFor(o.transport);
+  const sealer = sealerFor(o.sealer, slotDir, attestation.provider, sockets, credentials);
   if (sealer.insecure) {
     o.log('storage key sealed by a local key file: for development only, not for production');
   }
@@ -240,7 +254,13 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     o.storage.kind === 'host'
       ? await bumpHostCounter(o.storage.address, `${o.slot}/meta`, 'generation')
       : await nextGeneration(slotDir);
-  const finder = o.peers ? httpFinder(o) : siblingFinder(o);
+  // Peers' HTTPS keys are trusted through their attestation, judged by this node's peer policy.
+  const peerTls = new AttestedTls({
+    verifier: attestation.verifier,
+    sockets,
+    allowPlainHttp: o.attestation.kind === 'insecure-dev',
+  });
+  const finder = o.peers ? httpFinder(o, peerTls.fetch) : siblingFinder(o);
 
   let genesis: LogCommand | undefined;
   let recovered: RecoveredRecords | undefined;
@@ -265,6 +285,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     clusterId: o.clusterId,
     host: bare(o.host),
     port: o.raftPort,
+    sockets,
     genesis,
     recovered,
     onHalt: (e) => {
@@ -283,7 +304,9 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   metrics.attach(member);
   let url = '';
   let hello: Hello | null = null;
+  const tls = tlsFor(o.tls, o.log);
   const app = await buildVaultApp({
+    ...(tls ? { tls } : {}),
     backend: member,
     attestation: attestation.provider,
     cluster: clusterApi(member, metrics, () => url),
@@ -297,7 +320,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     return hello;
   });
   try {
-    await app.listen({ host: bare(o.host), port: o.port });
+    await app.listen(sockets.listenTarget('http', { host: o.host, port: o.port }));
   } catch (e) {
     await member.close();
     await host?.client.close();
@@ -305,7 +328,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
-  url = `http://${urlHost(o.advertiseHost)}:${port}`;
+  url = `${tls ? 'https' : 'http'}://${urlHost(o.advertiseHost)}:${port}`;
   // peers dial the advertised address, not the (possibly wildcard) listen address
   const record: Member = await member.record(url, bare(o.advertiseHost));
   const boot = o.found?.boot ?? '';
@@ -331,7 +354,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   } else {
     member.setPhase('asking the cluster to admit this node');
     o.log(`${o.slot}: asking the cluster to admit ${member.id}`);
-    await member.start(await join_(finder, record));
+    await member.start(await join_(finder, record, peerTls.fetch));
   }
   o.log(`ready ${o.slot} ${member.id} ${url}`);
   return {
@@ -342,6 +365,7 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
       await app.close();
       await member.close();
       await host?.client.close();
+      await peerTls.close();
     },
   };
 }
@@ -383,12 +407,12 @@ async function founders(
 }
 
 /** Asks the live members (through their HTTP API; a follower redirects to the leader) to admit us. */
-async function join_(finder: PeerFinder, self: Member): Promise<Member[]> {
+async function join_(finder: PeerFinder, self: Member, peerFetch: Fetch): Promise<Member[]> {
   const body = JSON.stringify({ member: memberToJson(self) });
   for (let attempt = 0; ; attempt++) {
     for (const url of await finder.joinUrls()) {
       try {
-        const res = await fetch(`${url}/v1/cluster/join`, {
+        const res = await peerFetch(`${url}/v1/cluster/join`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,
