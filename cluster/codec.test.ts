@@ -26,9 +26,9 @@ const samples: Message[] = [
     commit: 4,
     entries: [entry(5, [1, 2]), entry(6, [])],
   },
-  { type: 'appendResp', ...h, reject: true, index: 9, hint: 3 },
+  { type: 'appendResp', ...h, reject: true, index: 9, hint: 3, clock: 12_345 },
   { type: 'heartbeat', ...h, commit: 12 },
-  { type: 'heartbeatResp', ...h },
+  { type: 'heartbeatResp', ...h, clock: 7 },
   {
     type: 'snapshot',
     ...h,
@@ -57,14 +57,14 @@ describe('message codec', () => {
 
   it('is versioned and strict', () => {
     const bytes = encodeMessage(samples[0]!);
-    expect(bytes[0]).toBe(1);
+    expect(bytes[0]).toBe(2);
     expect(code(() => decodeMessage(Uint8Array.of(...bytes, 0)))).toBe('CLUSTER_MALFORMED'); // trailing
     expect(code(() => decodeMessage(bytes.subarray(0, bytes.length - 1)))).toBe(
       'CLUSTER_MALFORMED',
     );
-    const v2 = bytes.slice();
-    v2[0] = 2;
-    expect(code(() => decodeMessage(v2))).toBe('CLUSTER_MALFORMED');
+    const v1 = bytes.slice();
+    v1[0] = 1; // before the responses carried the clock
+    expect(code(() => decodeMessage(v1))).toBe('CLUSTER_MALFORMED');
     const badType = bytes.slice();
     badType[1] = 200;
     expect(code(() => decodeMessage(badType))).toBe('CLUSTER_MALFORMED');

@@ -9,7 +9,7 @@ import type { ConfState, Entry, EntryType, Message, MessageType, SnapshotMeta } 
  * ids u32-length-prefixed. Decoding is strict: unknown versions or types, oversized fields,
  * non-canonical booleans and trailing bytes are rejected.
  */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const MAX_MESSAGE_BYTES = 64 << 20;
 export const MAX_ENTRY_BYTES = 1 << 20;
 export const MAX_ENTRIES_PER_MESSAGE = 65_536;
@@ -104,12 +104,15 @@ export function encodeMessage(m: Message): Uint8Array {
     case 'appendResp':
       w.u8(m.reject ? 1 : 0)
         .u64(m.index)
-        .u64(m.hint);
+        .u64(m.hint)
+        .u64(m.clock);
       break;
     case 'heartbeat':
       w.u64(m.commit);
       break;
     case 'heartbeatResp':
+      w.u64(m.clock);
+      break;
     case 'timeoutNow':
       break;
     case 'snapshot':
@@ -169,12 +172,14 @@ export function decodeMessage(bytes: Uint8Array): Message {
       break;
     }
     case 'appendResp':
-      m = { type, ...h, reject: r.bool(), index: r.u64(), hint: r.u64() };
+      m = { type, ...h, reject: r.bool(), index: r.u64(), hint: r.u64(), clock: r.u64() };
       break;
     case 'heartbeat':
       m = { type, ...h, commit: r.u64() };
       break;
     case 'heartbeatResp':
+      m = { type, ...h, clock: r.u64() };
+      break;
     case 'timeoutNow':
       m = { type, ...h };
       break;

@@ -11,6 +11,8 @@ export class Progress {
   state: 'probe' | 'replicate' | 'snapshot' = 'probe';
   /** In probe state: an append is outstanding, wait for a reply or the next heartbeat. */
   probeSent = false;
+  /** The highest clock reading the peer reported (`Raft.quorumClock`). */
+  clock = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   /** Last index of each in-flight append with its byte size, oldest first. */

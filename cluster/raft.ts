@@ -77,6 +77,14 @@ export interface RaftInit {
    * node that will join as a learner. Persisted through the first Ready as a snapshot at index 0.
    */
   readonly bootstrap?: ConfState;
+  /**
+   * Admission of an entry not yet known committed (docs/raft.md §Admission): a follower stores
+   * and acknowledges an append only up to the first entry this refuses, and a leader counts its
+   * own copy only up to there. The vault refuses a quorum-clock entry beyond the node's own clock,
+   * so such an entry commits only once a majority's clocks have reached it. Must be cheap; its
+   * answer may change from false to true as the node's clock advances, never back.
+   */
+  readonly admit?: (entry: Entry) => boolean;
 }
 
 export interface Proposal {
@@ -99,6 +107,7 @@ export class Raft {
   readonly id: NodeId;
   readonly config: RaftConfig;
   private readonly random: (n: number) => number;
+  private readonly admit: (entry: Entry) => boolean;
 
   term: number;
   vote: NodeId;
@@ -125,11 +134,16 @@ export class Raft {
   private stagedChunks: StagedChunk[] = [];
   /** Highest index known durable on this node (the leader counts itself only up to here). */
   private stableLast: number;
+  /** The shell's clock reading (`setClock`), reported in every response. */
+  private clock = 0;
+  /** Leader: entries below this index passed its own `admit` (see `selfAdmitted`). */
+  private selfAdmittedTo = 0;
 
   constructor(init: RaftInit) {
     this.id = init.id;
     this.config = { ...DEFAULT_RAFT_CONFIG, ...init.config };
     this.random = init.random;
+    this.admit = init.admit ?? (() => true);
     let snapshot = init.snapshot;
     let entries = init.entries;
     let commit = init.hardState.commit;
@@ -255,6 +269,7 @@ export class Raft {
     this.resetTerm(this.term);
     this.role = 'leader';
     this.leader = this.id;
+    this.selfAdmittedTo = this.log.committed + 1;
     this.syncProgress();
     // Conservative: no membership change until an entry of this term has committed.
     this.pendingConfIndex = this.log.lastIndex();
@@ -346,6 +361,32 @@ export class Raft {
   campaignNow(): void {
     if (this.role !== 'leader' && this.isVoter())
       this.campaign(this.config.preVote ? 'pre' : 'real', false);
+  }
+
+  /**
+   * The shell's clock reading (any monotonic unit; the vault uses ms of its epoch-relative
+   * estimate). It goes out in this node's responses; a leader may now count its own copy of
+   * entries its `admit` refused before.
+   */
+  setClock(now: number): void {
+    if (now <= this.clock) return;
+    this.clock = now;
+    if (this.role === 'leader' && this.maybeCommit()) this.needBroadcast = true;
+  }
+
+  /**
+   * Leader only (0 elsewhere): the highest reading a majority of voters have reported reaching,
+   * this node's own reading included. A value proposed at or below it can be admitted by that
+   * majority at once.
+   */
+  quorumClock(): number {
+    if (this.role !== 'leader') return 0;
+    const voters = this.conf().voters;
+    if (voters.length === 0) return 0;
+    const clocks = voters
+      .map((v) => (v === this.id ? this.clock : (this.progress.get(v)?.clock ?? 0)))
+      .sort((a, b) => b - a);
+    return clocks[quorum(voters.length) - 1]!;
   }
 
   propose(p: Proposal): { index: number; term: number } {
@@ -489,6 +530,7 @@ export class Raft {
           reject: true,
           index: 0,
           hint: 0,
+          clock: this.clock,
         });
       } else if (m.type === 'preVote') {
         this.send({
@@ -582,7 +624,22 @@ export class Raft {
   }
 
   private reply(m: Message, fields: Pick<AppendResponse, 'reject' | 'index' | 'hint'>): void {
-    this.send({ type: 'appendResp', term: this.term, from: this.id, to: m.from, ...fields });
+    const h = { term: this.term, from: this.id, to: m.from, clock: this.clock };
+    this.send({ type: 'appendResp', ...h, ...fields });
+  }
+
+  /**
+   * The prefix of an append's entries this follower may store: an entry the leader already
+   * reports committed, or one this log holds in the same term, was admitted by a majority; any
+   * other must pass `admit`, and the append is cut before the first that does not.
+   */
+  private admitted(m: AppendRequest): readonly Entry[] {
+    for (let i = 0; i < m.entries.length; i++) {
+      const e = m.entries[i]!;
+      if (e.index <= m.commit || this.log.matchTerm(e.index, e.term)) continue;
+      if (!this.admit(e)) return m.entries.slice(0, i);
+    }
+    return m.entries;
   }
 
   private handleAppend(m: AppendRequest): void {
@@ -590,7 +647,7 @@ export class Raft {
       this.reply(m, { reject: false, index: this.log.committed, hint: 0 });
       return;
     }
-    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, m.entries);
+    const lastNew = this.log.maybeAppend(m.prevIndex, m.prevTerm, this.admitted(m));
     if (lastNew < 0) {
       this.reply(m, {
         reject: true,
@@ -606,7 +663,8 @@ export class Raft {
 
   private handleHeartbeat(m: Heartbeat): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResp', term: this.term, from: this.id, to: m.from });
+    const h = { term: this.term, from: this.id, to: m.from, clock: this.clock };
+    this.send({ type: 'heartbeatResp', ...h });
   }
 
   private handleSnapshotChunk(m: SnapshotChunk): void {
@@ -663,6 +721,8 @@ export class Raft {
   private stepLeader(m: Message): void {
     const pr = this.progress.get(m.from);
     if (pr === undefined) return; // not a member (anymore)
+    if (m.type === 'appendResp' || m.type === 'heartbeatResp')
+      pr.clock = Math.max(pr.clock, m.clock);
     switch (m.type) {
       case 'appendResp': {
         pr.recentActive = true;
@@ -801,7 +861,7 @@ export class Raft {
     const voters = this.conf().voters;
     if (voters.length === 0) return false;
     const matches = voters
-      .map((v) => (v === this.id ? this.stableLast : (this.progress.get(v)?.match ?? 0)))
+      .map((v) => (v === this.id ? this.selfAdmitted() : (this.progress.get(v)?.match ?? 0)))
       .sort((a, b) => b - a);
     const index = matches[quorum(voters.length) - 1]!;
     if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
@@ -811,6 +871,14 @@ export class Raft {
     if (this.uncommittedBytes < 0) this.uncommittedBytes = 0;
     this.log.commitTo(index);
     return true;
+  }
+
+  /** The leader's own acknowledgement: durable entries up to the first its `admit` refuses. */
+  private selfAdmitted(): number {
+    let i = Math.max(this.selfAdmittedTo, this.log.committed + 1);
+    while (i <= this.stableLast && this.admit(this.log.entry(i)!)) i++;
+    this.selfAdmittedTo = i;
+    return i - 1;
   }
 
   // ---------------------------------------------------------------- outputs

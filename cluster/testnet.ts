@@ -72,6 +72,8 @@ export class TestNet {
   queue: Message[] = [];
   /** Return false to drop a message. */
   filter: (m: Message) => boolean = () => true;
+  /** Each node's admission hook (`RaftInit.admit`), read at every call. */
+  admit: (id: NodeId, e: Entry) => boolean = () => true;
   private readonly config: Partial<RaftConfig>;
   private readonly seed: number;
 
@@ -93,6 +95,7 @@ export class TestNet {
       entries: [...store.entries],
       applied: store.applied,
       bootstrap,
+      admit: (e) => this.admit(id, e),
     });
     this.nodes.set(id, raft);
     if (!this.applied.has(id)) this.applied.set(id, []);

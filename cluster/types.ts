@@ -85,6 +85,8 @@ export interface AppendResponse extends Header {
   readonly index: number;
   /** Rejected: the follower's last index, so the leader can skip back quickly. */
   readonly hint: number;
+  /** The sender's clock as its shell last set it (`Raft.setClock`): the quorum clock's input. */
+  readonly clock: number;
 }
 
 export interface Heartbeat extends Header {
@@ -94,6 +96,8 @@ export interface Heartbeat extends Header {
 
 export interface HeartbeatResponse extends Header {
   readonly type: 'heartbeatResp';
+  /** As in `AppendResponse`. */
+  readonly clock: number;
 }
 
 /**
