@@ -55,6 +55,10 @@ export interface NodeOptions {
   readonly commitNoticeMs?: number;
   /** Seconds each synced write took (for the fsync histogram). */
   readonly onFsync?: (seconds: number) => void;
+  /** This node's clock reading, handed to the core before every tick (`Raft.setClock`). */
+  readonly clock?: () => number;
+  /** The core's admission hook (`RaftInit.admit`). */
+  readonly admit?: (entry: Entry) => boolean;
 }
 
 /** How long a commit notice may wait for an append that makes it moot (`holdCommitNotice`). */
@@ -123,10 +127,12 @@ export class RaftNode {
       entries: stored.entries,
       applied: stored.applied,
       bootstrap: opts.bootstrap,
+      admit: opts.admit,
     });
     const node = new RaftNode(opts, raft, applier);
     opts.transport.onMessage((from, bytes) => node.receive(from, bytes));
     node.timer = setInterval(() => {
+      if (opts.clock) node.raft.setClock(opts.clock());
       node.raft.tick();
       node.kick();
     }, opts.tickMs ?? 100);

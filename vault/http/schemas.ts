@@ -29,11 +29,21 @@ const iterations = {
   maximum: 2 ** 48,
   description: 'VDF squarings T, 1..2^48 (and within the tenant limits)',
 };
+/** Checked by the protocol parser, which names an unknown kind `POLICY_KIND_UNKNOWN`. */
+const kind = {
+  type: 'string',
+  maxLength: 32,
+  description: "'strict' (the default: T from the fastest attacker) or 'clock-gated'",
+};
+const delaySeconds = {
+  type: 'integer',
+  description: "clock-gated only: the wait on the cluster's quorum clock, 1 s to 366 days",
+};
 const policy = {
   type: 'object',
   required: ['group', 'iterations'],
   additionalProperties: false,
-  properties: { group, iterations },
+  properties: { group, iterations, kind, delaySeconds },
 };
 /** x2 sealed (HPKE-style): X25519 `enc`, then the 32-byte scalar + 16-byte tag = 48 bytes. */
 const sealed = {
@@ -72,6 +82,12 @@ export const registrationSchema = {
       additionalProperties: false,
       properties: {
         groups: { type: 'array', items: group, maxItems: 2 },
+        kinds: {
+          type: 'array',
+          items: kind,
+          maxItems: 2,
+          description: "offered; absent: ['strict']",
+        },
         minIterations: { type: 'integer', minimum: 1 },
         maxIterations: { type: 'integer', minimum: 1 },
         maxWallets: { type: 'integer', minimum: 0 },
@@ -214,7 +230,7 @@ const object = (required: string[], properties: Record<string, unknown>, descrip
   properties,
   ...(description ? { description } : {}),
 });
-const policyOut = object(['group', 'iterations'], { group, iterations });
+const policyOut = object(['group', 'iterations'], { group, iterations, kind, delaySeconds });
 const sealedOut = object(['enc', 'ciphertext'], { enc: hex(32), ciphertext: hex(48) });
 
 export const receiptSchema = object(
@@ -261,6 +277,8 @@ export const claimViewSchema = object(
     'seed',
     'logIndex',
     'expiresAt',
+    'releaseAfter',
+    'quorumTime',
     'status',
     'release',
   ],
@@ -276,6 +294,14 @@ export const claimViewSchema = object(
     },
     logIndex,
     expiresAt: millis,
+    releaseAfter: {
+      type: ['integer', 'null'],
+      description: 'clock-gated: the quorum time (ms of the epoch) a release needs; null if strict',
+    },
+    quorumTime: {
+      type: 'integer',
+      description: "the cluster's committed quorum time, ms since its epoch began",
+    },
     status: { type: 'string', enum: ['live', 'cancelled', 'voided', 'expired', 'released'] },
     release: { anyOf: [releaseSchema, { type: 'null' }] },
   },

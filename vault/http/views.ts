@@ -12,6 +12,8 @@ export function claimJson(c: ClaimView) {
     seed: toHex(c.seed),
     logIndex: c.logIndex,
     expiresAt: c.expiresAt,
+    releaseAfter: c.releaseAfter,
+    quorumTime: c.quorumTime,
     status: c.status,
     release: c.release ? releaseToJson(c.release) : null,
   };

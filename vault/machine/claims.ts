@@ -5,6 +5,7 @@ import {
   challengeSeed,
   checkX25519PublicKey,
   claimIdFor,
+  policyKind,
   type VdfGroupName,
   verifyClaimProof,
 } from '../protocol/index.ts';
@@ -130,6 +131,10 @@ export function claim(step: Step, c: Claim): CommandResult {
     logIndex: ctx.logIndex,
     epochId,
     expiresAt: now + claimLifetimeMs(w.policy.group, w.policy.iterations),
+    releaseAfter:
+      policyKind(w.policy) === 'clock-gated'
+        ? (epoch.quorumTime ?? 0) + (w.policy.delaySeconds ?? 0) * 1000
+        : null,
     status: 'live',
     release: null,
   };

@@ -41,7 +41,23 @@ export function commandToJson(c: Command): unknown {
       return solutionToJson(c.solution);
     case 'beginEpoch':
       return {};
+    case 'time':
+      return { quorumTime: c.quorumTime };
   }
+}
+
+/** The largest quorum time a command may carry: 400 days of ms, far beyond any epoch's life. */
+export const MAX_QUORUM_TIME_MS = 400 * 86_400_000;
+
+function parseQuorumTime(body: Record<string, unknown> | null): number {
+  const t = body?.quorumTime;
+  if (body === null || Object.keys(body).length !== 1 || typeof t !== 'number') {
+    throw new VaultError('MALFORMED', 'time: expected {quorumTime}');
+  }
+  if (!Number.isSafeInteger(t) || t < 1 || t > MAX_QUORUM_TIME_MS) {
+    throw new VaultError('OUT_OF_RANGE', `time: quorumTime must be in [1, ${MAX_QUORUM_TIME_MS}]`);
+  }
+  return t;
 }
 
 /** `prechecked`: a log entry whose deposit the leader verified (see `parseDeposit`). */
@@ -68,6 +84,8 @@ export function decodeCommand(bytes: Uint8Array, prechecked = false): Command {
       return { type: 'solve', solution: parseSolution(body) };
     case 'beginEpoch':
       return { type: 'beginEpoch' };
+    case 'time':
+      return { type: 'time', quorumTime: parseQuorumTime(body) };
     default:
       throw new VaultError('MALFORMED', 'unknown command type');
   }

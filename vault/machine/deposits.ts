@@ -8,8 +8,10 @@ import {
   deletionBytes,
   depositAad,
   depositBytes,
+  policyKind,
   requireSignature,
   shareDigest,
+  tenantKinds,
   type X25519KeyPair,
 } from '../protocol/index.ts';
 import { deriveRandom } from './derive.ts';
@@ -29,6 +31,10 @@ export function deposit(step: Step, d: Deposit): CommandResult {
     throw new VaultError('WALLET_LIMIT', 'tenant holds its maximum number of wallets', 403);
   }
   const { group, iterations } = d.policy;
+  const kind = policyKind(d.policy);
+  if (!tenantKinds(t.limits).includes(kind)) {
+    throw new VaultError('POLICY_REJECTED', `policy kind ${kind} is not offered by this tenant`);
+  }
   if (!t.limits.groups.includes(group)) {
     throw new VaultError('POLICY_REJECTED', `group ${group} is not allowed for this tenant`);
   }

@@ -6,6 +6,7 @@ import {
   CURVE_ORDER,
   combinePublic,
   type Deposit,
+  type DepositPolicy,
   depositAad,
   depositBytes,
   encodePoint,
@@ -196,6 +197,8 @@ export class Harness {
       iterations?: number;
       seq?: number;
       group?: VdfGroupName;
+      /** A clock-gated policy's kind and delay (strict when absent). */
+      gate?: Pick<DepositPolicy, 'kind' | 'delaySeconds'>;
     } = {},
   ): Deposit {
     const tenant = opts.tenant ?? 'acme';
@@ -211,7 +214,11 @@ export class Harness {
         q: w.q,
         q1: w.q1,
         q2: w.q2,
-        policy: { group: opts.group ?? 'rsa2048', iterations: opts.iterations ?? ITERATIONS },
+        policy: {
+          group: opts.group ?? 'rsa2048',
+          iterations: opts.iterations ?? ITERATIONS,
+          ...opts.gate,
+        },
       },
       x2: scalarToBytes(w.x2),
       tenantSecretKey: secrets.tenant(tenant),

@@ -8,7 +8,7 @@ import {
 } from '../protocol/index.ts';
 import { claim } from './claims.ts';
 import { deleteWallet, deposit } from './deposits.ts';
-import { beginEpoch } from './epochs.ts';
+import { advanceQuorumTime, beginEpoch } from './epochs.ts';
 import { mintNonce, type NonceKind } from './nonces.ts';
 import { ping } from './pings.ts';
 import { ReceiptSigner } from './receipts.ts';
@@ -105,6 +105,11 @@ export class VaultMachine {
 
   get epochId(): Uint8Array | null {
     return new View(this.#store).epoch().epochId;
+  }
+
+  /** The current epoch's committed quorum time (ms; 0 before its first reading). */
+  get quorumTime(): number {
+    return new View(this.#store).epoch().quorumTime ?? 0;
   }
 
   apply(command: Command, ctx: ApplyContext): ApplyOutcome {
@@ -285,6 +290,8 @@ function dispatch(step: Step, command: Command): CommandResult {
       return solve(step, command.solution);
     case 'beginEpoch':
       return beginEpoch(step);
+    case 'time':
+      return advanceQuorumTime(step, command.quorumTime);
     default:
       throw new VaultError('MALFORMED', 'unknown command type');
   }

@@ -211,6 +211,8 @@ export function claimView(
     seed: c.seed,
     logIndex: c.logIndex,
     expiresAt: c.expiresAt,
+    releaseAfter: c.releaseAfter ?? null,
+    quorumTime: epoch.quorumTime ?? 0,
     status: claimStatus(epoch, t, c, now),
     release: c.release ? { claimId: c.claimId, walletId: c.walletId, share: c.release } : null,
   };

@@ -41,6 +41,16 @@ export function solve(step: Step, sol: Solution): CommandResult {
     throw new VaultError('CLAIM_NOT_LIVE', 'the claim outlived its lifetime; claim again', 409);
   }
   if (status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${status}`, 409);
+  // clock-gated: checked before the costly VDF verification
+  const quorumTime = epoch.quorumTime ?? 0;
+  if (c.releaseAfter !== null && quorumTime < c.releaseAfter) {
+    const wait = Math.ceil((c.releaseAfter - quorumTime) / 1000);
+    throw new VaultError(
+      'CLOCK_NOT_REACHED',
+      `the policy's delay has not elapsed on the cluster's quorum clock (${wait} s to go)`,
+      409,
+    );
+  }
   const w = walletOf(view, c.walletId);
   const size = ELEMENT_BYTES[c.group];
   if (sol.y.length !== size) {

@@ -70,7 +70,9 @@ export type Command =
   | { type: 'ping'; ping: Ping }
   | { type: 'claim'; claim: Claim }
   | { type: 'solve'; solution: Solution }
-  | { type: 'beginEpoch' };
+  | { type: 'beginEpoch' }
+  /** A reading of the quorum clock (docs/cluster.md §Quorum clock), ms since the epoch began. */
+  | { type: 'time'; quorumTime: number };
 
 export type ClaimStatus = 'live' | 'cancelled' | 'voided' | 'expired' | 'released';
 
@@ -85,6 +87,10 @@ export interface ClaimView {
   logIndex: number;
   /** Machine time (ms) after which the claim is expired (claims.ts `claimLifetimeMs`). */
   expiresAt: number;
+  /** Clock-gated: the quorum time a release needs (ms of the claim's epoch); null if strict. */
+  releaseAfter: number | null;
+  /** The epoch's committed quorum time as of this answer. */
+  quorumTime: number;
   status: ClaimStatus;
   release: Release | null;
 }
@@ -128,7 +134,8 @@ export type CommandResult =
     }
   | { type: 'claim'; claim: ClaimView; existing: boolean }
   | { type: 'released'; release: Release }
-  | { type: 'epochStarted'; voidedClaims: number };
+  | { type: 'epochStarted'; voidedClaims: number }
+  | { type: 'time'; quorumTime: number };
 
 /** What happened, for audit logs, metrics and notifications. Never carries a secret. */
 export type Effect =
@@ -218,6 +225,11 @@ export interface ClaimRecord {
   epochId: Uint8Array;
   /** Machine time (ms) after which an unsolved claim is expired. */
   expiresAt: number;
+  /**
+   * Clock-gated: the quorum time a release needs, the epoch's committed quorum time when the
+   * claim committed plus the policy's delay; null under a strict policy.
+   */
+  releaseAfter: number | null;
   status: 'live' | 'released';
   release: SealedShare | null;
 }
@@ -232,4 +244,9 @@ export interface ClockRecord {
 export interface EpochRecord {
   epochId: Uint8Array | null;
   startIndex: number;
+  /**
+   * The epoch's committed quorum time, ms since it began: a reading a majority of the nodes'
+   * clocks reached (absent: 0). Volatile like the epoch: a new epoch starts it at 0.
+   */
+  quorumTime?: number;
 }

@@ -13,6 +13,7 @@ import {
   depositReceiptBytes,
   type Ping,
   pingBytes,
+  policyKind,
   type Release,
   releaseAad,
   type TenantRegistration,
@@ -131,7 +132,9 @@ export function verifyDepositReceipt(args: {
     bytesEqual(r.q1, e.q1) &&
     bytesEqual(r.q2, e.q2) &&
     r.policy.group === e.policy.group &&
-    r.policy.iterations === e.policy.iterations;
+    r.policy.iterations === e.policy.iterations &&
+    policyKind(r.policy) === policyKind(e.policy) &&
+    (r.policy.delaySeconds ?? 0) === (e.policy.delaySeconds ?? 0);
   if (!matches) return false;
   const { signature, ...unsigned } = r;
   return verifyMessage(signature, depositReceiptBytes(args.clusterId, unsigned), args.receiptKey);

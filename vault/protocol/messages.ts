@@ -13,9 +13,22 @@ export type VdfGroupName = (typeof VDF_GROUPS)[number];
 /** Encoded VDF element sizes per group (docs/vdf.md). */
 export const ELEMENT_BYTES: Record<VdfGroupName, number> = { rsa2048: 256, class1024: 100 };
 
+/**
+ * Policy kinds (DESIGN.md §4): `strict` sets T from the fastest attacker and needs nothing else;
+ * `clock-gated` sets T from a typical honest solver and also needs `delaySeconds` elapsed on the
+ * cluster's quorum clock since the claim committed (docs/cluster.md §Quorum clock).
+ */
+export const POLICY_KINDS = ['strict', 'clock-gated'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+/** The range of a clock-gated policy's delay: one second to 366 days. */
+export const MIN_POLICY_DELAY_SECONDS = 1;
+export const MAX_POLICY_DELAY_SECONDS = 366 * 86_400;
+
 export interface TenantLimits {
   /** Groups this tenant's wallets may use, sorted, no duplicates. */
   groups: VdfGroupName[];
+  /** Policy kinds this tenant offers, sorted, no duplicates; absent means `['strict']`. */
+  kinds?: PolicyKind[];
   minIterations: number;
   maxIterations: number;
   maxWallets: number;
@@ -35,6 +48,23 @@ export interface TenantRegistration {
 export interface DepositPolicy {
   group: VdfGroupName;
   iterations: number;
+  /** Absent means `strict` (the default and the conservative choice). */
+  kind?: PolicyKind;
+  /** `clock-gated` only: the wait on the quorum clock, in seconds. */
+  delaySeconds?: number;
+}
+
+export function policyKind(p: DepositPolicy): PolicyKind {
+  return p.kind ?? 'strict';
+}
+
+export function tenantKinds(l: TenantLimits): PolicyKind[] {
+  return l.kinds ?? ['strict'];
+}
+
+/** A policy as signed and hashed: group, T, kind and delay (0 under `strict`). */
+function policyFields(p: DepositPolicy): Uint8Array[] {
+  return [utf8(p.group), u64(p.iterations), utf8(policyKind(p)), u64(p.delaySeconds ?? 0)];
 }
 
 export interface SealedShare {
@@ -130,6 +160,7 @@ export function tenantRegistrationBytes(
     u64(r.limits.maxIterations),
     u32(r.limits.maxWallets),
     u32(r.limits.maxClaims),
+    list(tenantKinds(r.limits).map(utf8)),
   ]);
 }
 
@@ -145,8 +176,7 @@ export function depositAad(clusterId: Uint8Array, d: DepositHeader): Uint8Array 
     d.q,
     d.q1,
     d.q2,
-    utf8(d.policy.group),
-    u64(d.policy.iterations),
+    ...policyFields(d.policy),
   ]);
 }
 
@@ -160,8 +190,7 @@ export function depositBytes(clusterId: Uint8Array, d: Omit<Deposit, 'signature'
     d.q,
     d.q1,
     d.q2,
-    utf8(d.policy.group),
-    u64(d.policy.iterations),
+    ...policyFields(d.policy),
     d.share.enc,
     d.share.ciphertext,
     d.shareProof,
@@ -211,8 +240,7 @@ export function depositReceiptBytes(
     r.q,
     r.q1,
     r.q2,
-    utf8(r.policy.group),
-    u64(r.policy.iterations),
+    ...policyFields(r.policy),
     u64(r.logIndex),
     r.shareDigest,
   ]);

@@ -9,7 +9,11 @@ import {
   type DepositPolicy,
   type DepositReceipt,
   ELEMENT_BYTES,
+  MAX_POLICY_DELAY_SECONDS,
+  MIN_POLICY_DELAY_SECONDS,
   type Ping,
+  POLICY_KINDS,
+  type PolicyKind,
   type Release,
   type SealedShare,
   type Solution,
@@ -82,6 +86,35 @@ function group(field: string, value: unknown): VdfGroupName {
   return value as VdfGroupName;
 }
 
+function kind(field: string, value: unknown): PolicyKind {
+  if (typeof value !== 'string' || !(POLICY_KINDS as readonly string[]).includes(value)) {
+    throw new VaultError(
+      'POLICY_KIND_UNKNOWN',
+      `${field}: expected one of ${POLICY_KINDS.join(', ')}`,
+    );
+  }
+  return value as PolicyKind;
+}
+
+/** A sorted list of distinct values of a fixed set (tenant groups and kinds). */
+function sortedSet<T extends string>(
+  field: string,
+  value: unknown,
+  all: readonly T[],
+  item: (field: string, value: unknown) => T,
+): T[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > all.length) {
+    throw new VaultError('MALFORMED', `${field}: expected a non-empty list`);
+  }
+  const out = value.map((v, i) => item(`${field}[${i}]`, v));
+  for (let i = 1; i < out.length; i++) {
+    if ((out[i - 1] as string) >= (out[i] as string)) {
+      throw new VaultError('MALFORMED', `${field}: must be sorted without duplicates`);
+    }
+  }
+  return out;
+}
+
 function point(field: string, value: unknown, onCurveChecked = false): Uint8Array {
   const bytes = parseHex(field, value, 33);
   if (!onCurveChecked) return checkPoint(field, bytes);
@@ -110,22 +143,15 @@ function sealedShare(field: string, value: unknown): SealedShare {
 }
 
 function limits(field: string, value: unknown): TenantLimits {
-  const o = object(field, value, [
-    'groups',
-    'minIterations',
-    'maxIterations',
-    'maxWallets',
-    'maxClaims',
-  ]);
-  if (!Array.isArray(o.groups) || o.groups.length === 0 || o.groups.length > VDF_GROUPS.length) {
-    throw new VaultError('MALFORMED', `${field}.groups: expected a non-empty list of groups`);
-  }
-  const groups = o.groups.map((g, i) => group(`${field}.groups[${i}]`, g));
-  for (let i = 1; i < groups.length; i++) {
-    if ((groups[i - 1] as string) >= (groups[i] as string)) {
-      throw new VaultError('MALFORMED', `${field}.groups: must be sorted without duplicates`);
-    }
-  }
+  const o = object(
+    field,
+    value,
+    ['groups', 'minIterations', 'maxIterations', 'maxWallets', 'maxClaims'],
+    ['kinds'],
+  );
+  const groups = sortedSet(`${field}.groups`, o.groups, VDF_GROUPS, group);
+  const kinds =
+    o.kinds === undefined ? [] : sortedSet(`${field}.kinds`, o.kinds, POLICY_KINDS, kind);
   const minIterations = integer(`${field}.minIterations`, o.minIterations, 1, MAX_WIRE_ITERATIONS);
   const maxIterations = integer(
     `${field}.maxIterations`,
@@ -139,15 +165,35 @@ function limits(field: string, value: unknown): TenantLimits {
     maxIterations,
     maxWallets: integer(`${field}.maxWallets`, o.maxWallets, 1, 0xffffffff),
     maxClaims: integer(`${field}.maxClaims`, o.maxClaims, 1, 0xffffffff),
+    // `['strict']` is the default: it is left out, so one set of limits has one shape
+    ...(kinds.length > 0 && kinds.join() !== 'strict' ? { kinds } : {}),
   };
 }
 
+/** `kind` absent or `strict`: no delay, and the policy is read without a kind (one shape each). */
 function policy(field: string, value: unknown): DepositPolicy {
-  const o = object(field, value, ['group', 'iterations']);
-  return {
+  const o = object(field, value, ['group', 'iterations'], ['kind', 'delaySeconds']);
+  const base = {
     group: group(`${field}.group`, o.group),
     iterations: integer(`${field}.iterations`, o.iterations, 1, MAX_WIRE_ITERATIONS),
   };
+  const k = o.kind === undefined ? 'strict' : kind(`${field}.kind`, o.kind);
+  if (k === 'strict') {
+    if (o.delaySeconds !== undefined) {
+      throw new VaultError('MALFORMED', `${field}.delaySeconds: only a clock-gated policy has one`);
+    }
+    return base;
+  }
+  if (o.delaySeconds === undefined) {
+    throw new VaultError('MALFORMED', `${field}: missing field delaySeconds`);
+  }
+  const delaySeconds = integer(
+    `${field}.delaySeconds`,
+    o.delaySeconds,
+    MIN_POLICY_DELAY_SECONDS,
+    MAX_POLICY_DELAY_SECONDS,
+  );
+  return { ...base, kind: k, delaySeconds };
 }
 
 export function parseTenantRegistration(value: unknown): TenantRegistration {

@@ -65,6 +65,11 @@ export type LogCommand =
     }
   | { kind: 'addMember'; member: Member }
   | { kind: 'removeMember'; id: string }
+  /**
+   * A quorum-clock reading for the epoch `epochId` (vault/replicated/quorum-clock.ts): its own
+   * kind, so a node's admission hook finds it from the first byte without decoding anything else.
+   */
+  | { kind: 'time'; epochId: Uint8Array; quorumTime: number }
   /** Benchmark-only (`npm run bench:cluster`): an opaque payload that changes no state. */
   | { kind: 'benchPut'; payload: Uint8Array };
 
@@ -77,7 +82,19 @@ const KIND = {
   recovered: 7,
   /** A vault command the proposer prechecked: the same layout as `vault`. */
   vaultPrechecked: 8,
+  time: 9,
 } as const;
+
+/** The reading a `time` entry carries, or null for any other entry (cheap: no full decode). */
+export function timeEntryReading(data: Uint8Array): number | null {
+  if (data[0] !== KIND.time) return null;
+  try {
+    const c = decodeLogCommand(data);
+    return c.kind === 'time' ? c.quorumTime : null;
+  } catch {
+    return null; // malformed: admitted, and rejected alike by every replica's apply
+  }
+}
 
 const RECOVERED_TAG = 'vigil/v1/cluster/recovered-state';
 
@@ -165,6 +182,9 @@ export function encodeLogCommand(c: LogCommand): Uint8Array {
     case 'removeMember':
       w.str(c.id);
       break;
+    case 'time':
+      w.bytes(c.epochId).u64(c.quorumTime);
+      break;
     case 'benchPut':
       w.bytes(c.payload);
       break;
@@ -201,7 +221,11 @@ export function decodeLogCommand(bytes: Uint8Array): LogCommand {
       };
     } else if (kind === KIND.addMember) out = { kind: 'addMember', member: readMember(r) };
     else if (kind === KIND.removeMember) out = { kind: 'removeMember', id: r.str(256) };
-    else if (kind === KIND.benchPut) out = { kind: 'benchPut', payload: r.bytes(64 * 1024) };
+    else if (kind === KIND.time) {
+      const epochId = r.bytes(EPOCH_ID_BYTES);
+      if (epochId.length !== EPOCH_ID_BYTES) throw new Error('epoch id length');
+      out = { kind: 'time', epochId, quorumTime: r.u64() };
+    } else if (kind === KIND.benchPut) out = { kind: 'benchPut', payload: r.bytes(64 * 1024) };
     else throw new Error('unknown kind');
     r.end();
     return out;

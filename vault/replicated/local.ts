@@ -102,6 +102,8 @@ export interface LocalMemberOptions {
   commitTimeoutMs?: number;
   snapshotEvery?: number;
   raft?: Partial<RaftConfig>;
+  /** This member's monotonic clock (tests skew or freeze it). */
+  monotonicClock?: () => number;
 }
 
 export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterMember> {
@@ -126,6 +128,7 @@ export async function listenLocalMember(o: LocalMemberOptions): Promise<ClusterM
     commitTimeoutMs: o.commitTimeoutMs,
     snapshotEvery: o.snapshotEvery,
     raft: o.raft,
+    monotonicClock: o.monotonicClock,
   });
 }
 
@@ -156,6 +159,8 @@ export async function startLocalCluster(opts: {
   commitTimeoutMs?: number;
   snapshotEvery?: number;
   snapshotChunkBytes?: number;
+  /** Each slot's monotonic clock (tests skew, speed up or freeze it; default the real one). */
+  clocks?: (slot: string) => (() => number) | undefined;
 }): Promise<{
   members: ClusterMember[];
   attestation: NodeAttestation;
@@ -184,6 +189,7 @@ export async function startLocalCluster(opts: {
         commitTimeoutMs: opts.commitTimeoutMs,
         snapshotEvery: opts.snapshotEvery,
         raft: opts.snapshotChunkBytes ? { snapshotChunkBytes: opts.snapshotChunkBytes } : undefined,
+        monotonicClock: opts.clocks?.(slot),
       }),
     );
   }

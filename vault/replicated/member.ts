@@ -66,6 +66,7 @@ import {
   tagged,
 } from './links.ts';
 import { type QuorumView, quorumView } from './quorum.ts';
+import { admitTimeEntries, ClockReading, nextQuorumTime } from './quorum-clock.ts';
 import type { RecoveredRecords } from './recover.ts';
 import { clusterPublicKeys, EPOCH_BOUND, ReplicatedState, recoveryRecord } from './state.ts';
 
@@ -109,6 +110,8 @@ export interface MemberOptions {
   snapshotEvery?: number;
   raft?: Partial<RaftConfig>;
   onFsync?: (seconds: number) => void;
+  /** This node's monotonic clock in ms (tests skew, speed up or freeze it; default the real one). */
+  monotonicClock?: () => number;
 }
 
 const NO_EPOCH = new Uint8Array(EPOCH_ID_BYTES);
@@ -159,6 +162,8 @@ export class ClusterMember {
   #depositWorkers: DepositWorkers | undefined;
   readonly #solveAttempts = new Map<string, { since: number; count: number }>();
   readonly #genesis: LogCommand | undefined;
+  readonly #reading: ClockReading;
+  #timePending = false;
 
   private constructor(opts: MemberOptions) {
     this.#opts = opts;
@@ -172,6 +177,7 @@ export class ClusterMember {
       onEffects: opts.onEffects,
       onHalt: opts.onHalt,
     });
+    this.#reading = new ClockReading(opts.monotonicClock);
     this.#genesis = opts.recovered
       ? { kind: 'recovered', digest: opts.recovered.digest, members: [] }
       : opts.genesis;
@@ -257,6 +263,8 @@ export class ClusterMember {
       bootstrap: founders ? { voters: founders.map((f) => f.id).sort(), learners: [] } : undefined,
       snapshotEvery: this.#opts.snapshotEvery ?? 5_000,
       onFsync: this.#opts.onFsync,
+      clock: () => this.clockReading(),
+      admit: admitTimeEntries(() => this.#reading.now()),
     });
     this.#timer = setInterval(() => void this.#housekeeping(), 200);
   }
@@ -304,6 +312,12 @@ export class ClusterMember {
 
   linkStats() {
     return this.#network.stats();
+  }
+
+  /** This node's quorum-clock reading (ms), raised to the committed quorum time it applied. */
+  clockReading(): number {
+    this.#reading.adopt(this.state.machine?.quorumTime ?? 0);
+    return this.#reading.now();
   }
 
   /** True once this node holds the secret of the vault's current epoch. */
@@ -702,6 +716,7 @@ export class ClusterMember {
       }
       // the leader's deposit workers boot (~0.5 s) before the first deposit needs them
       this.#workers();
+      this.#advanceQuorumTime();
       await this.#ensureEpoch(st);
       await this.#reconcile(st);
     } catch {
@@ -739,6 +754,24 @@ export class ClusterMember {
     if (this.state.machine?.epochId && bytesEqual(this.state.machine.epochId, pending.epochId)) {
       this.#pendingEpoch = null;
     }
+  }
+
+  /**
+   * The leader proposes the majority's clock reading as the next quorum time, one at a time and
+   * only in an epoch it holds (a time entry of another epoch is refused when applied).
+   */
+  #advanceQuorumTime(): void {
+    const machine = this.state.machine;
+    const epochId = machine?.epochId;
+    if (this.#timePending || !machine || !epochId || !this.epochs.has(epochId)) return;
+    const next = nextQuorumTime(this.#started().raft.quorumClock(), machine.quorumTime);
+    if (next === null) return;
+    this.#timePending = true;
+    void this.#propose({ kind: 'time', epochId, quorumTime: next })
+      .catch(() => {})
+      .finally(() => {
+        this.#timePending = false;
+      });
   }
 
   /** Promote caught-up learners; retire members replaced by a newer generation of their slot. */

@@ -319,32 +319,46 @@ export class ReplicatedState implements DurableStateMachine {
         return null;
       case 'benchPut':
         return null;
-      case 'vault': {
-        const machine = this.#machine;
-        const secrets = this.#secrets;
-        if (machine === null || secrets === null)
-          throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
-        let epochSecret = this.#opts.epochs.get(c.epochId);
-        if (epochSecret === undefined) {
-          // Only recovery gets here (prepare waits otherwise): that epoch's claims are void.
-          if (EPOCH_BOUND.has(c.command.type))
-            throw new VaultError('EPOCH_VOID', 'the epoch of this command has ended', 409);
-          epochSecret = new Uint8Array(32);
-        }
-        const outcome = machine.apply(c.command, {
-          logIndex: index + this.#offset,
-          timestamp: c.timestamp,
-          epochId: c.epochId,
-          epochSecret,
-          random: c.random,
-          prechecked: c.prechecked === true,
-          keys: { clusterSecretKey: secrets.clusterSecretKey },
-        });
-        if (!outcome.ok) throw outcome.error;
-        this.#opts.onEffects?.(outcome.effects);
-        return outcome.result;
-      }
+      case 'time':
+        return this.#applyVault(
+          { type: 'time', quorumTime: c.quorumTime },
+          { epochId: c.epochId, timestamp: 0, random: new Uint8Array(32) },
+          index,
+        );
+      case 'vault':
+        return this.#applyVault(c.command, c, index);
     }
+  }
+
+  /** A vault machine command with the context its entry carries (a `time` entry: none). */
+  #applyVault(
+    command: Command,
+    c: { epochId: Uint8Array; timestamp: number; random: Uint8Array; prechecked?: boolean },
+    index: number,
+  ) {
+    const machine = this.#machine;
+    const secrets = this.#secrets;
+    if (machine === null || secrets === null)
+      throw new VaultError('CLUSTER_NOT_READY', 'the vault is not initialised yet', 503);
+    let epochSecret = this.#opts.epochs.get(c.epochId);
+    if (epochSecret === undefined) {
+      // Only recovery gets here (prepare waits otherwise): that epoch's claims are void.
+      if (EPOCH_BOUND.has(command.type))
+        throw new VaultError('EPOCH_VOID', 'the epoch of this command has ended', 409);
+      epochSecret = new Uint8Array(32);
+    }
+    const outcome = machine.apply(command, {
+      logIndex: index + this.#offset,
+      timestamp: c.timestamp,
+      epochId: c.epochId,
+      epochSecret,
+      random: c.random,
+      prechecked: c.prechecked === true,
+      keys: { clusterSecretKey: secrets.clusterSecretKey },
+    });
+    if (!outcome.ok) throw outcome.error;
+    this.#opts.onEffects?.(outcome.effects);
+    return outcome.result;
   }
 
   /** The genesis entry carries the founding directory, so a joiner replaying the log learns it. */

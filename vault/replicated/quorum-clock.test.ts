@@ -1,0 +1,163 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { until } from '../../test/support/until.ts';
+import type { Answer } from '../machine/index.ts';
+import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
+import { startLocalCluster } from './local.ts';
+import type { ClusterMember } from './member.ts';
+import { ClockReading, nextQuorumTime, TIME_STEP_MS } from './quorum-clock.ts';
+
+/**
+ * The quorum clock on real members (loopback links, LevelDB): each slot's monotonic clock is
+ * skewed, fast (×50) or frozen, and the committed quorum time must follow the majority's.
+ */
+let dir: string;
+let members: ClusterMember[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vigil-quorum-clock-'));
+});
+afterEach(async () => {
+  await Promise.all(members.map((m) => m.close()));
+  members = [];
+  await rm(dir, { recursive: true, force: true });
+});
+
+type Rate = number; // 0 frozen, 1 real, 50 fast
+function clocks(rates: Rate[], offsets: number[] = []) {
+  const start = performance.now();
+  return (slot: string) => {
+    const i = Number(slot.split('-')[1]) - 1;
+    return () => (offsets[i] ?? 0) + (performance.now() - start) * rates[i]!;
+  };
+}
+
+function leaderOf(list: ClusterMember[]): ClusterMember | undefined {
+  return list.find(
+    (m) => m.isLeader && m.state.machine?.epochId && m.epochs.has(m.state.machine.epochId),
+  );
+}
+
+const quorumTime = (m: ClusterMember) => m.state.machine?.quorumTime ?? 0;
+
+async function cluster(rates: Rate[], offsets: number[] = []) {
+  const operator = new Operator();
+  const started = performance.now(); // the clocks' zero: the honest ones read time since this
+  const c = await startLocalCluster({
+    n: rates.length,
+    dir,
+    operatorKey: operator.publicKey,
+    limits: { claimIntervalMs: 0 },
+    clocks: clocks(rates, offsets),
+  });
+  members = c.members;
+  const leader = await until(() => leaderOf(members), 20_000, 'a leader holding the epoch');
+  return { operator, leader, started };
+}
+
+function kind<T extends Answer['type']>(r: Answer, type: T) {
+  expect(r.type).toBe(type);
+  return r as Extract<Answer, { type: T }>;
+}
+
+describe('quorum clock: pure parts', () => {
+  it('a reading never goes back and adopts committed times', () => {
+    let t = 100;
+    const r = new ClockReading(() => t);
+    expect(r.now()).toBe(100);
+    r.adopt(5_000);
+    expect(r.now()).toBe(5_000);
+    r.adopt(10); // never back
+    t = 150;
+    expect(r.now()).toBe(5_050);
+  });
+
+  it('the leader proposes only a step past the committed time', () => {
+    expect(nextQuorumTime(TIME_STEP_MS - 1, 0)).toBeNull();
+    expect(nextQuorumTime(4_000, 3_500)).toBeNull();
+    expect(nextQuorumTime(4_600, 3_500)).toBe(4_600);
+  });
+});
+
+describe('quorum clock on a 3-member cluster with skewed clocks', () => {
+  it('a fast and a frozen clock on a minority leave the quorum time at the honest pace', async () => {
+    // one fast (×50, and 1 h ahead), one frozen, one real: the majority's reading is the real one
+    for (const rates of [
+      [50, 1, 1],
+      [0, 1, 1],
+    ]) {
+      const { started } = await cluster(rates, [3_600_000, 0, 0]);
+      await until(() => members.every((m) => quorumTime(m) >= 2 * TIME_STEP_MS), 20_000);
+      const elapsed = performance.now() - started;
+      for (const m of members) {
+        expect(quorumTime(m)).toBeLessThanOrEqual(elapsed + 500);
+        expect(m.clockReading()).toBeGreaterThanOrEqual(quorumTime(m)); // frozen ones adopt it
+      }
+      await Promise.all(members.map((m) => m.close()));
+      members = [];
+    }
+  }, 90_000);
+
+  it('a fast majority runs the quorum clock fast (the case the VDF bounds)', async () => {
+    const { started } = await cluster([50, 50, 1]);
+    await until(() => quorumTime(members[0]!) > 60_000, 20_000);
+    expect(performance.now() - started).toBeLessThan(60_000);
+  }, 60_000);
+
+  it('a frozen majority stops the quorum clock, and every other command still commits', async () => {
+    const { operator, leader } = await cluster([0, 0, 1]);
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    kind(await leader.submit(operator.registerTenant(keys, tenant)), 'tenantRegistered');
+    const w = tenant.newWallet();
+    kind(
+      await leader.submit(tenant.deposit(keys, w, { group: 'rsa2048', iterations: 64 })),
+      'deposited',
+    );
+    // time passes on the one running clock, well past the steps a time entry would take
+    const running = members.find((m) => m.slot === 'node-3')!;
+    await until(() => running.clockReading() >= 3 * TIME_STEP_MS, 20_000);
+    for (const m of members) expect(quorumTime(m)).toBe(0);
+  }, 60_000);
+
+  it('a clock-gated release waits for the delay on the quorum clock, then releases', async () => {
+    const { solve } = await import('../../vdf/index.ts');
+    const { operator, leader } = await cluster([1, 1, 1]);
+    const keys = leader.publicKeys;
+    const tenant = new Tenant('acme');
+    const limits = { ...testLimits, kinds: ['clock-gated' as const, 'strict' as const] };
+    kind(await leader.submit(operator.registerTenant(keys, tenant, limits)), 'tenantRegistered');
+    const w = tenant.newWallet();
+    const policy = {
+      group: 'rsa2048' as const,
+      iterations: 64,
+      kind: 'clock-gated' as const,
+      delaySeconds: 3,
+    };
+    kind(await leader.submit(tenant.deposit(keys, w, policy)), 'deposited');
+    const claimant = new Claimant(w);
+    const nonce = leader.mintClaimNonce(w.walletId);
+    const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
+    expect(claim.releaseAfter).toBe(claim.quorumTime + 3_000);
+    const r = await solve({
+      group: claim.group,
+      seed: claim.seed,
+      iterations: claim.iterations,
+      workers: 'never',
+    });
+    const solveCmd = {
+      type: 'solve' as const,
+      solution: { claimId: claim.claimId, y: r.output, proof: r.proof },
+    };
+    // the proof alone is not enough yet
+    const early = await leader.submit(solveCmd).then(
+      () => 'released',
+      (e: { code?: string }) => e.code,
+    );
+    expect(early).toBe('CLOCK_NOT_REACHED');
+    await until(() => quorumTime(leader) >= claim.releaseAfter!, 20_000);
+    kind(await leader.submit(solveCmd), 'released');
+  }, 60_000);
+});
