@@ -3,7 +3,7 @@
  * floor a provider's delay stands for) and how long an honest user waits, on this machine and on
  * a typical desktop. Iterations alone hide that the second can be twenty times the first.
  */
-import { describeTimeLock, type TimeLockView } from '../client-lib/index.ts';
+import { describeTimeLock, type PolicyFigures, type TimeLockView } from '../client-lib/index.ts';
 import type { GroupName } from '../vdf/index.ts';
 import { formatDuration } from './progress.ts';
 
@@ -42,6 +42,29 @@ export function timeLockLines(v: TimeLockView): string[] {
   lines.push(
     `  honest wait on a typical desktop (${DESKTOP[v.group]}): about ${humanDuration(v.desktopSeconds)}`,
   );
+  return lines;
+}
+
+const KIND_NOTE = {
+  strict: 'T from the fastest known attacker (the default, the conservative choice)',
+  'clock-gated':
+    "T from a typical desktop, and the delay on the cluster's quorum clock (a majority of enclave clocks)",
+} as const;
+
+/** One policy kind and group: the floors, then the honest waits machine by machine. */
+export function policyFiguresLines(f: PolicyFigures): string[] {
+  const lines = [
+    `${f.kind} ${f.group}: T = ${f.iterations.toLocaleString('en-US')} squarings — ${KIND_NOTE[f.kind]}`,
+    `  attacker floor: ${humanDuration(f.attackerFloorSeconds)}` +
+      (f.kind === 'clock-gated'
+        ? `; if a majority of enclave clocks lie, the VDF alone: ${humanDuration(f.clockLieFloorSeconds)}`
+        : ''),
+  ];
+  for (const m of f.honest) {
+    lines.push(
+      `  honest wait, ${m.label} (${Math.round(m.rate).toLocaleString('en-US')}/s): ${humanDuration(m.seconds)}`,
+    );
+  }
   return lines;
 }
 

@@ -63,6 +63,11 @@ export {
   DESKTOP_RATE,
   describeTimeLock,
   measureThisMachine,
+  type PolicyFigures,
+  policyFigures,
+  policyIterations,
+  REFERENCE_MACHINES,
+  STRICT_MARGIN,
   type TimeLockView,
 } from './time-lock.ts';
 export { timedFetch } from './timed-fetch.ts';

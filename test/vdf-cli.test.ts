@@ -83,6 +83,15 @@ describe('vigil vdf', () => {
     const c = JSON.parse(r.stdout);
     expect(c.iterations).toBe(Math.ceil(7 * 86_400 * 1.5e7 * 2));
     expect(c.honestSeconds).toBeGreaterThan(0);
+    // per policy kind: clock-gated takes T from a typical desktop (GMP, 721,000/s)
+    const kinds = c.policies.map((p: { kind: string; iterations: number }) => [
+      p.kind,
+      p.iterations,
+    ]);
+    expect(kinds).toEqual([
+      ['strict', c.iterations],
+      ['clock-gated', 7 * 86_400 * 721_000],
+    ]);
     const text = await run(
       'vdf',
       'calibrate',
@@ -98,6 +107,9 @@ describe('vigil vdf', () => {
       '0.1',
     );
     expect(text.stdout).toContain('iterations T = 10800000');
+    // with so slow an attacker the VDF, not the delay, sets the clock-gated floor
+    expect(text.stdout).toContain('clock-gated rsa2048: T = 2,595,600,000 squarings');
+    expect(text.stdout).toContain('attacker floor: 30.0 days; if a majority of enclave clocks lie');
     expect((await run('vdf', 'calibrate', '--group', 'rsa2048', '--delay', 'soon')).code).toBe(2);
     expect(
       (

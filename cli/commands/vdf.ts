@@ -8,8 +8,11 @@ import {
   ClientError,
   MAX_CHALLENGE_FILE_BYTES,
   parseChallengeFile,
+  policyFigures,
   proofFromChiavdf,
+  STRICT_MARGIN,
 } from '../../client-lib/index.ts';
+import { POLICY_KINDS } from '../../vault/index.ts';
 import {
   backendsFor,
   calibrateIterations,
@@ -29,6 +32,7 @@ import {
 } from '../../vdf/index.ts';
 import { CliExit } from '../exit.ts';
 import { formatDuration, progressBar } from '../progress.ts';
+import { policyFiguresLines } from '../time-lock-report.ts';
 
 function groupOption(v: string | undefined, required: boolean): GroupName | undefined {
   if (v === undefined) {
@@ -270,70 +274,78 @@ export function registerVdfCommands(program: Command): void {
   vdf
     .command('calibrate')
     .description(
-      'iterations T for a delay against the fastest known attacker, and the honest wait here',
+      'iterations T for a delay under each policy kind (strict: against the fastest known ' +
+        'attacker; clock-gated: a typical desktop plus the quorum clock), with the attacker ' +
+        'floor and the honest wait here and on reference machines',
     )
-    .requiredOption('--group <group>', 'rsa2048 or class1024')
-    .requiredOption('--delay <duration>', 'delay against the attacker, e.g. 7d, 12h, 90m, 3600')
+    .option('--group <group>', 'rsa2048 or class1024 (default: both)')
+    .requiredOption('--delay <duration>', 'the delay, e.g. 7d, 12h, 90m, 3600')
     .option(
       '--attacker-rate <R>',
       'attacker squarings per second (default: FPGA 1.5e7 rsa2048, ASIC 714720 class1024)',
     )
-    .option('--margin <A>', 'safety factor on the attacker rate', '2')
-    .option('--seconds <s>', 'time to measure this machine', '2')
+    .option('--margin <A>', 'strict: safety factor on the attacker rate', String(STRICT_MARGIN))
+    .option('--seconds <s>', 'time to measure this machine, per group', '2')
     .option('--json', 'print JSON')
     .action(
       (o: {
-        group: string;
+        group?: string;
         delay: string;
         attackerRate?: string;
         margin: string;
         seconds: string;
         json?: boolean;
       }) => {
-        const group = groupOption(o.group, true)!;
         const delay = parseDelaySeconds(o.delay);
         if (delay === undefined)
           throw new CliExit(
             2,
             'vigil vdf calibrate: --delay must look like 7d, 12h, 90m, 30s or seconds',
           );
-        const attackerRate = o.attackerRate
-          ? positiveNumber('--attacker-rate', o.attackerRate)
-          : DEFAULT_ATTACKER_RATE[group];
         const margin = positiveNumber('--margin', o.margin);
-        const iterations = calibrateIterations(delay, attackerRate, margin);
-        if (iterations > MAX_ITERATIONS)
-          throw new CliExit(
-            2,
-            `vigil vdf calibrate: T = ${iterations} exceeds the cap ${MAX_ITERATIONS}`,
-          );
-        const backend = fastestBackend(group);
-        const honestRate = measureSquaringsPerSecond(
-          backend,
-          positiveNumber('--seconds', o.seconds),
-        );
-        const honestSeconds = iterations / honestRate;
-        if (o.json) {
-          out(
-            JSON.stringify({
-              group,
-              delaySeconds: delay,
+        const seconds = positiveNumber('--seconds', o.seconds);
+        const given = groupOption(o.group, false);
+        for (const group of given ? [given] : (['rsa2048', 'class1024'] as const)) {
+          const attackerRate = o.attackerRate
+            ? positiveNumber('--attacker-rate', o.attackerRate)
+            : DEFAULT_ATTACKER_RATE[group];
+          const iterations = calibrateIterations(delay, attackerRate, margin);
+          if (iterations > MAX_ITERATIONS)
+            throw new CliExit(
+              2,
+              `vigil vdf calibrate: T = ${iterations} exceeds the cap ${MAX_ITERATIONS}`,
+            );
+          const backend = fastestBackend(group);
+          const here = { rate: measureSquaringsPerSecond(backend, seconds), backend: backend.name };
+          const policies = POLICY_KINDS.map((kind) =>
+            policyFigures(kind, group, delay, {
               attackerRate,
-              margin,
-              iterations,
-              backend: backend.name,
-              honestRate: Math.round(honestRate),
-              honestSeconds: Math.round(honestSeconds),
+              here,
+              ...(kind === 'strict' ? { iterations } : {}),
             }),
           );
-          return;
+          if (o.json) {
+            // the strict figures stay at the top level (the shape before policy kinds)
+            out(
+              JSON.stringify({
+                group,
+                delaySeconds: delay,
+                attackerRate,
+                margin,
+                iterations,
+                backend: backend.name,
+                honestRate: Math.round(here.rate),
+                honestSeconds: Math.round(iterations / here.rate),
+                policies,
+              }),
+            );
+            continue;
+          }
+          out(
+            `iterations T = ${iterations}  (${formatDuration(delay)} x ${attackerRate} sq/s attacker x margin ${margin})`,
+          );
+          for (const p of policies) for (const line of policyFiguresLines(p)) out(line);
         }
-        out(
-          `iterations T = ${iterations}  (${formatDuration(delay)} x ${attackerRate} sq/s attacker x margin ${margin})`,
-        );
-        out(
-          `honest wait on this machine: ${formatDuration(honestSeconds)} at ${Math.round(honestRate)} sq/s (${backend.name}), excluding the proof`,
-        );
       },
     );
 }

@@ -10,12 +10,15 @@ import {
   makeEcdsaSetup,
   measureThisMachine,
   passwordStrength,
+  policyFigures,
   readPassword,
+  STRICT_MARGIN,
   saveWallet,
   systemRandom,
   WEAK_BELOW_SCORE,
   walletAddresses,
 } from '../../client-lib/index.ts';
+import { POLICY_KINDS } from '../../vault/index.ts';
 import {
   calibrateIterations,
   DEFAULT_ATTACKER_RATE,
@@ -26,7 +29,12 @@ import {
 } from '../../vdf/index.ts';
 import { CliExit } from '../exit.ts';
 import { readStack } from '../stack.ts';
-import { humanDuration, policyRangeLines, timeLockLines } from '../time-lock-report.ts';
+import {
+  humanDuration,
+  policyFiguresLines,
+  policyRangeLines,
+  timeLockLines,
+} from '../time-lock-report.ts';
 import { EXIT, exitFor } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -191,8 +199,11 @@ export function registerWalletCreateCommand(wallet: Command): void {
         throw usage('--scrypt-log-n is 10..20');
       if (existsSync(o.out)) throw usage(`${o.out} exists; refusing to overwrite a wallet`);
       // Before anything slow (password hardening, keygen, safe primes): what this lock means.
-      const timeLock = describeTimeLock(o.group, iterations, measureThisMachine(o.group));
+      const here = measureThisMachine(o.group);
+      const timeLock = describeTimeLock(o.group, iterations, here);
       for (const line of timeLockLines(timeLock)) process.stderr.write(`${line}\n`);
+      for (const line of policyKindLines(o.group, iterations, here))
+        process.stderr.write(`${line}\n`);
       if ((timeLock.here?.seconds ?? 0) > LONG_WAIT_SECONDS) {
         process.stderr.write(
           `WARNING: recovering this wallet without the provider would take about ` +
@@ -261,6 +272,27 @@ export function registerWalletCreateCommand(wallet: Command): void {
         exitFor('vigil wallet create', withPolicyInTime(err, o.group));
       }
     });
+}
+
+/**
+ * The same delay under each policy kind, machine by machine: a provider may offer clock-gated
+ * policies, whose honest wait is about the delay instead of the attacker's multiple.
+ */
+function policyKindLines(
+  group: GroupName,
+  iterations: number,
+  here: { rate: number; backend: string },
+): string[] {
+  const delay = iterations / (DEFAULT_ATTACKER_RATE[group] * STRICT_MARGIN);
+  const lines = [`the same delay (${humanDuration(delay)}) under each policy kind:`];
+  for (const kind of POLICY_KINDS) {
+    const f = policyFigures(kind, group, delay, {
+      here,
+      ...(kind === 'strict' ? { iterations } : {}),
+    });
+    lines.push(...policyFiguresLines(f).map((l) => `  ${l}`));
+  }
+  return lines;
 }
 
 /** A weak password is the user's call, but it must be an informed one: warn, never refuse. */
