@@ -13,9 +13,9 @@ const dec = (e: Entry) => new TextDecoder().decode(e.data);
 const timeOf = (e: Entry): number | null =>
   e.type === 'normal' && dec(e).startsWith('time:') ? Number(dec(e).slice(5)) : null;
 
-function clockNet(ids: NodeId[], seed = 1) {
+function clockNet(ids: NodeId[], seed = 1, admitPatienceTicks = 10_000) {
   const clocks = new Map<NodeId, number>(ids.map((id) => [id, 0]));
-  const net = new TestNet(ids, {}, seed);
+  const net = new TestNet(ids, { admitPatienceTicks }, seed);
   net.admit = (id, e) => (timeOf(e) ?? 0) <= clocks.get(id)!;
   const set = (id: NodeId, now: number) => {
     clocks.set(id, now);
@@ -73,6 +73,22 @@ describe('quorum clock (cluster core)', () => {
     net.propose('time:100');
     net.tickAll(6);
     expect(net.appliedData('c')).toEqual(['time:100']);
+  });
+
+  it('a refusal is patient, not endless: a frozen clock beside a crashed node delays, then commits', () => {
+    const { net, set, committed } = clockNet(['a', 'b', 'c'], 1, 20);
+    net.elect('a');
+    set('a', 100);
+    set('b', 0); // frozen
+    set('c', 100);
+    net.filter = (m) => m.to !== 'c' && m.from !== 'c'; // c is gone before the entry reaches it
+    const t = net.propose('time:100');
+    net.propose('after');
+    net.tickAll(10);
+    expect(committed('a')).toBeLessThan(t.index); // b still refuses
+    net.tickAll(30);
+    expect(committed('a')).toBeGreaterThanOrEqual(t.index + 1); // patience ran out: b admits
+    expect(net.appliedData('b')).toEqual(['time:100', 'after']);
   });
 
   it('negative control: with no admission hook the fast leader commits alone with one follower', () => {

@@ -47,6 +47,12 @@ export interface RaftConfig {
   /** The shell's target size for one streamed snapshot chunk (what each side holds at once). */
   readonly snapshotChunkBytes: number;
   readonly maxEntryBytes: number;
+  /**
+   * Ticks an entry `admit` refuses stays refused by this node (docs/raft.md §Admission): then it
+   * is admitted, so a refused entry delays the log but cannot stall it forever when the nodes
+   * that could admit it crashed and the rest cannot (a frozen clock beside a crashed node).
+   */
+  readonly admitPatienceTicks: number;
 }
 
 export const DEFAULT_RAFT_CONFIG: RaftConfig = {
@@ -61,6 +67,7 @@ export const DEFAULT_RAFT_CONFIG: RaftConfig = {
   maxApplyBytes: 4 << 20,
   snapshotChunkBytes: 1 << 20,
   maxEntryBytes: 1 << 20,
+  admitPatienceTicks: 30,
 };
 
 export interface RaftInit {
@@ -138,6 +145,8 @@ export class Raft {
   private clock = 0;
   /** Leader: entries below this index passed its own `admit` (see `selfAdmitted`). */
   private selfAdmittedTo = 0;
+  /** The entry this node's `admit` last refused, and for how many ticks since. */
+  private refused: { index: number; term: number; ticks: number } | null = null;
 
   constructor(init: RaftInit) {
     this.id = init.id;
@@ -319,6 +328,11 @@ export class Raft {
   // ---------------------------------------------------------------- inputs
 
   tick(): void {
+    if (this.refused !== null) {
+      this.refused.ticks++;
+      // the leader's own refusal may have run out of patience
+      if (this.role === 'leader' && this.maybeCommit()) this.needBroadcast = true;
+    }
     if (this.role === 'leader') {
       this.tickLeader();
       return;
@@ -637,7 +651,7 @@ export class Raft {
     for (let i = 0; i < m.entries.length; i++) {
       const e = m.entries[i]!;
       if (e.index <= m.commit || this.log.matchTerm(e.index, e.term)) continue;
-      if (!this.admit(e)) return m.entries.slice(0, i);
+      if (!this.admits(e)) return m.entries.slice(0, i);
     }
     return m.entries;
   }
@@ -873,10 +887,21 @@ export class Raft {
     return true;
   }
 
+  /** `admit`, or the entry has been refused for `admitPatienceTicks` already. */
+  private admits(e: Entry): boolean {
+    if (this.admit(e)) return true;
+    const r = this.refused;
+    if (r !== null && r.index === e.index && r.term === e.term) {
+      return r.ticks >= this.config.admitPatienceTicks;
+    }
+    this.refused = { index: e.index, term: e.term, ticks: 0 };
+    return false;
+  }
+
   /** The leader's own acknowledgement: durable entries up to the first its `admit` refuses. */
   private selfAdmitted(): number {
     let i = Math.max(this.selfAdmittedTo, this.log.committed + 1);
-    while (i <= this.stableLast && this.admit(this.log.entry(i)!)) i++;
+    while (i <= this.stableLast && this.admits(this.log.entry(i)!)) i++;
     this.selfAdmittedTo = i;
     return i - 1;
   }

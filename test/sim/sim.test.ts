@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from './rng.ts';
 import { Sim, SimFailure, scriptedOptions, swarmOptions } from './sim.ts';
 
 function runSeeds(from: number, count: number): string[] {
@@ -302,5 +303,104 @@ describe('simulator: a member lagging behind a newer member that then leads (iss
     const { sim, lagging, fresh } = lagBehindNewLeader(false);
     expect(sim.leaderId()).toBe(fresh);
     expect(sim.appliedIndex(lagging)).toBe(sim.appliedIndex(fresh));
+  });
+});
+
+describe('simulator: the quorum clock and clock-gated releases (faults on, invariants every step)', () => {
+  const GATE = 60;
+  /** Per seed: `faulty` slots get a frozen, fast or very fast clock; the rest drift slow. */
+  function clockSeed(seed: number, faulty: (nodes: number) => number) {
+    const opts = swarmOptions(seed);
+    const r = new Rng(seed ^ 0xc10c);
+    const bad = faulty(opts.nodes);
+    const rates = Array.from({ length: opts.nodes }, (_, i) =>
+      i < bad ? [0, 5, 40][r.int(3)]! : r.range(0.8, 1),
+    );
+    return new Sim({ ...opts, clock: { rates, gate: GATE, checkHonest: true } });
+  }
+
+  function runClockSeeds(count: number, faulty: (nodes: number) => number) {
+    const failures: string[] = [];
+    const totals = { times: 0, early: 0, gatedReleases: 0 };
+    for (let s = 1; s <= count; s++) {
+      const sim = clockSeed(s, faulty);
+      try {
+        sim.run();
+      } catch (e) {
+        failures.push(e instanceof Error ? e.message : String(e));
+      }
+      totals.times += sim.stats.times;
+      totals.early += sim.stats.early;
+      totals.gatedReleases += sim.stats.gatedReleases;
+    }
+    return { failures, totals };
+  }
+
+  it('skewed, frozen or fast clocks on a minority: quorum time never runs ahead of true time, releases wait for it', {
+    timeout: 120_000,
+  }, () => {
+    const { failures, totals } = runClockSeeds(60, (nodes) => (nodes - 1) / 2);
+    expect(failures).toEqual([]);
+    // the clock advanced, releases came both too early (refused) and in time
+    expect(totals.times).toBeGreaterThan(0);
+    expect(totals.early).toBeGreaterThan(0);
+    expect(totals.gatedReleases).toBeGreaterThan(0);
+  });
+
+  it('negative control: a fast majority runs the quorum clock ahead, and the checker sees it', {
+    timeout: 120_000,
+  }, () => {
+    const fast = (seed: number) => {
+      const opts = swarmOptions(seed);
+      const rates = Array.from({ length: opts.nodes }, (_, i) => (i <= opts.nodes / 2 ? 5 : 1));
+      return new Sim({ ...opts, clock: { rates, gate: GATE, checkHonest: true } });
+    };
+    const failures: string[] = [];
+    for (let s = 1; s <= 20; s++) {
+      try {
+        fast(s).run();
+      } catch (e) {
+        failures.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+    expect(failures.some((f) => f.includes('ahead of true time'))).toBe(true);
+  });
+
+  it('a frozen majority stops the quorum clock: no gated release, the rest of the log goes on', {
+    timeout: 120_000,
+  }, () => {
+    for (let s = 1; s <= 10; s++) {
+      const opts = scriptedOptions(s, 3);
+      const sim = new Sim({ ...opts, clock: { rates: [0, 0, 1], gate: GATE, checkHonest: true } });
+      const leader = settle(sim);
+      sim.submit({ op: 'deposit', target: 2 }, leader);
+      sim.runSteps(20);
+      sim.submit({ op: 'claim', target: 2 }, sim.leaderId());
+      sim.runSteps(200);
+      sim.submit({ op: 'release', target: 2 }, sim.leaderId());
+      sim.runSteps(20);
+      expect(sim.isAcked()).toBe(true); // commands still commit
+      expect(sim.replies.at(-1)).toBe('script/3:early');
+      expect(sim.stats.times).toBe(0);
+    }
+  });
+
+  it('an honest cluster releases a gated claim only once the gate has passed', () => {
+    const sim = new Sim({
+      ...scriptedOptions(7, 3),
+      clock: { rates: [1, 1, 1], gate: GATE, checkHonest: true },
+    });
+    settle(sim);
+    sim.submit({ op: 'deposit', target: 2 });
+    sim.runSteps(20);
+    sim.submit({ op: 'claim', target: 2 });
+    sim.runSteps(10);
+    sim.submit({ op: 'release', target: 2 });
+    sim.runSteps(10);
+    expect(sim.replies.at(-1)).toBe('script/3:early');
+    sim.runSteps(GATE);
+    sim.submit({ op: 'release', target: 2 });
+    sim.runSteps(10);
+    expect(sim.replies.at(-1)).toBe('script/4:released');
   });
 });

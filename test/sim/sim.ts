@@ -17,9 +17,11 @@ import { Checker } from './checker.ts';
 import { SimDisk } from './disk.ts';
 import { Rng } from './rng.ts';
 import {
+  decodeCommand,
   decodeReply,
   encodeCommand,
   TENANTS,
+  timeReading,
   type VaultCommand,
   VaultModel,
   WALLETS,
@@ -60,8 +62,31 @@ export interface SimOptions {
    * `peersFromReplayOnly` (the code it models had neither).
    */
   readonly noIntroductions?: boolean;
+  /** The quorum clock and clock-gated claims (absent: neither, as before). */
+  readonly clock?: SimClock;
   readonly raft: Partial<RaftConfig>;
 }
+
+/**
+ * Each node reads a clock (its slot's rate per step, restarting at 0 when it boots, raised to
+ * every committed quorum time it applies), reports it in Raft traffic and admits a `time` entry
+ * only once its reading reached it; the leader proposes the majority's reading (as
+ * vault/replicated/quorum-clock.ts). One step is one unit of true time.
+ */
+export interface SimClock {
+  /** Slot i's rate (slot n<i+1>): 1 honest, below 1 slow, 0 frozen, above 1 fast. */
+  readonly rates: readonly number[];
+  /** The quorum time a claim's release needs after the claim (every claim is clock-gated). */
+  readonly gate: number;
+  /**
+   * Check that no quorum time commits ahead of true time, so no gated release comes before
+   * its claim's quorum time plus the gate: holds while a majority's clocks are not fast.
+   */
+  readonly checkHonest: boolean;
+}
+
+/** The leader proposes a new reading once the majority's is this far past the committed one. */
+const TIME_STEP = 5;
 
 export function swarmOptions(seed: number, overrides: Partial<SimOptions> = {}): SimOptions {
   const r = new Rng(seed ^ 0x5eed);
@@ -130,6 +155,9 @@ interface SimNode {
    */
   admittedWith: string[];
   replayedIds: Set<string>;
+  /** The quorum clock (SimClock): the step it booted at, and what adopting has added. */
+  clockStart: number;
+  clockOffset: number;
 }
 
 interface KeptState {
@@ -181,6 +209,10 @@ export class Sim {
     snapshots: 0,
     installs: 0,
     snapshotFailures: 0,
+    /** Quorum-clock readings committed, and gated releases refused early and made. */
+    times: 0,
+    early: 0,
+    gatedReleases: 0,
   };
 
   constructor(opts: SimOptions) {
@@ -221,7 +253,7 @@ export class Sim {
 
   /** Reopen the model and the sessions on a saved state (boot, snapshot install). */
   private loadState(n: SimNode, data: Uint8Array, index: number): void {
-    n.model = new VaultModel(EPOCH);
+    n.model = new VaultModel(EPOCH, this.opts.clock?.gate);
     n.applier = new Applier(n.model);
     if (data.length === 0) {
       if (index !== 0) this.fail(`${n.id}: no applied state at ${index}`);
@@ -243,7 +275,7 @@ export class Sim {
   }
 
   private addNode(id: string, bootstrap: { voters: string[]; learners: string[] }): SimNode {
-    const model = new VaultModel(EPOCH);
+    const model = new VaultModel(EPOCH, this.opts.clock?.gate);
     const n: SimNode = {
       id,
       raft: null,
@@ -259,6 +291,8 @@ export class Sim {
       compactWanted: false,
       admittedWith: [...bootstrap.voters, ...bootstrap.learners],
       replayedIds: new Set(),
+      clockStart: this.step,
+      clockOffset: 0,
     };
     this.nodes.set(id, n);
     this.boot(n, bootstrap);
@@ -276,6 +310,8 @@ export class Sim {
       this.fail(`${n.id}: stored snapshot ${d.snapshot.meta.index} ahead of applied ${d.applied}`);
     }
     this.loadState(n, d.appliedState, d.applied);
+    n.clockStart = this.step; // the reading is volatile: it restarts with the node
+    n.clockOffset = 0;
     n.raft = new Raft({
       id: n.id,
       config: this.opts.raft,
@@ -285,6 +321,7 @@ export class Sim {
       entries: [...d.entries],
       applied: d.applied,
       bootstrap: bootstrap ?? { voters: [], learners: [] },
+      ...(this.opts.clock ? { admit: (e: Entry) => this.admits(n, e) } : {}),
     });
     this.checker.onBoot(n.id, n.raft);
     this.process(n);
@@ -371,7 +408,9 @@ export class Sim {
     }
     if (rd.committed.length === 0) return;
     for (const e of rd.committed) {
+      const claim = this.gatedClaimOf(n, e);
       const r = n.applier.apply(e);
+      if (this.opts.clock && r.reply !== null) this.checkClock(n, e, r.reply, claim);
       this.checker.onApply(n.id, e, r, n.raft!);
       this.ackClients(n, e, r.reply);
     }
@@ -649,12 +688,70 @@ export class Sim {
     }
   }
 
+  // ------------------------------------------------------------- the quorum clock
+
+  private reading(n: SimNode): number {
+    const slot = Number(slotOf(n.id)[0].slice(1)) - 1;
+    const rate = this.opts.clock?.rates[slot] ?? 1;
+    const raw = Math.floor(rate * (this.step - n.clockStart)) + n.clockOffset;
+    if (n.model.quorumTime <= raw) return raw;
+    n.clockOffset += n.model.quorumTime - raw; // a committed time: a majority reached it
+    return n.model.quorumTime;
+  }
+
+  private admits(n: SimNode, e: Entry): boolean {
+    const t = e.type === 'normal' ? timeReading(e.data) : null;
+    return t === null || t <= this.reading(n);
+  }
+
+  /** Every node reports its reading; the leader proposes the majority's now and then. */
+  private runClocks(): void {
+    if (!this.opts.clock) return;
+    for (const n of this.live()) n.raft!.setClock(this.reading(n));
+    const leader = this.live().find((n) => n.raft!.role === 'leader');
+    if (leader === undefined || this.step % 3 !== 0) return;
+    const q = leader.raft!.quorumClock();
+    if (q < leader.model.quorumTime + TIME_STEP) return;
+    const data = encodeCommand({ op: 'time', target: q });
+    this.tryRun(() => void leader.raft!.propose({ data }));
+    this.process(leader);
+  }
+
+  private gatedClaimOf(n: SimNode, e: Entry): { qt: number } | undefined {
+    if (!this.opts.clock || e.type !== 'normal') return undefined;
+    try {
+      const c = decodeCommand(e.data);
+      return c.op === 'release' ? n.model.claims.get(c.target) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private checkClock(n: SimNode, e: Entry, reply: Uint8Array, claim?: { qt: number }): void {
+    const clock = this.opts.clock!;
+    const r = decodeReply(reply);
+    const t = timeReading(e.data);
+    if (t !== null && r === 'ok') {
+      if (n.id === this.leaderId()) this.stats.times++;
+      if (clock.checkHonest && t > this.step)
+        this.fail(`${n.id}: quorum time ${t} committed ahead of true time ${this.step}`);
+    }
+    if (claim === undefined) return;
+    const counted = n.id === this.leaderId(); // stats once, checks on every replica
+    if (r === 'early' && counted) this.stats.early++;
+    if (r !== 'released') return;
+    if (counted) this.stats.gatedReleases++;
+    if (clock.checkHonest && this.step < claim.qt + clock.gate)
+      this.fail(`gated release at ${this.step}, before ${claim.qt} + ${clock.gate}`);
+  }
+
   // ------------------------------------------------------------- the loop
 
   runStep(): void {
     this.step++;
     if (this.faultsOn) this.faults();
     this.restarts();
+    this.runClocks();
     for (const n of this.live()) {
       n.tickAcc += this.faultsOn ? n.rate : 1;
       while (n.tickAcc >= 1 && n.raft !== null) {
