@@ -168,6 +168,14 @@ export class Claimant {
     };
   }
 
+  /** Solves the claim's VDF on this thread and returns the solve command. */
+  async solve(claim: ClaimView): Promise<Command> {
+    const { solve } = await import('../../vdf/index.ts');
+    const { group, seed, iterations, claimId } = claim;
+    const r = await solve({ group, seed, iterations, workers: 'never' });
+    return { type: 'solve', solution: { claimId, y: r.output, proof: r.proof } };
+  }
+
   openRelease(cluster: ClusterKeys, claim: ClaimView, release: Release): bigint {
     const x2 = openRelease({
       clusterId: cluster.clusterId,

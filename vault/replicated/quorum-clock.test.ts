@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { until } from '../../test/support/until.ts';
 import type { Answer } from '../machine/index.ts';
 import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
@@ -13,17 +13,7 @@ import { ClockReading, nextQuorumTime, TIME_STEP_MS } from './quorum-clock.ts';
  * The quorum clock on real members (loopback links, LevelDB): each slot's monotonic clock is
  * skewed, fast (×50) or frozen, and the committed quorum time must follow the majority's.
  */
-let dir: string;
 let members: ClusterMember[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'vigil-quorum-clock-'));
-});
-afterEach(async () => {
-  await Promise.all(members.map((m) => m.close()));
-  members = [];
-  await rm(dir, { recursive: true, force: true });
-});
 
 type Rate = number; // 0 frozen, 1 real, 50 fast
 function clocks(rates: Rate[], offsets: number[] = []) {
@@ -34,15 +24,16 @@ function clocks(rates: Rate[], offsets: number[] = []) {
   };
 }
 
-function leaderOf(list: ClusterMember[]): ClusterMember | undefined {
-  return list.find(
-    (m) => m.isLeader && m.state.machine?.epochId && m.epochs.has(m.state.machine.epochId),
-  );
-}
-
 const quorumTime = (m: ClusterMember) => m.state.machine?.quorumTime ?? 0;
 
+/** A cluster for this test only: closed and its directory removed when the test ends. */
 async function cluster(rates: Rate[], offsets: number[] = []) {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-quorum-clock-'));
+  onTestFinished(async () => {
+    await Promise.all(members.map((m) => m.close()));
+    members = [];
+    await rm(dir, { recursive: true, force: true });
+  });
   const operator = new Operator();
   const started = performance.now(); // the clocks' zero: the honest ones read time since this
   const c = await startLocalCluster({
@@ -53,7 +44,11 @@ async function cluster(rates: Rate[], offsets: number[] = []) {
     clocks: clocks(rates, offsets),
   });
   members = c.members;
-  const leader = await until(() => leaderOf(members), 20_000, 'a leader holding the epoch');
+  const leader = await until(
+    () => members.find((m) => m.isLeader && m.epochReady),
+    20_000,
+    'a leader holding the epoch',
+  );
   return { operator, leader, started };
 }
 
@@ -123,7 +118,6 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
   }, 60_000);
 
   it('a clock-gated release waits for the delay on the quorum clock, then releases', async () => {
-    const { solve } = await import('../../vdf/index.ts');
     const { operator, leader } = await cluster([1, 1, 1]);
     const keys = leader.publicKeys;
     const tenant = new Tenant('acme');
@@ -141,16 +135,7 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
     const nonce = leader.mintClaimNonce(w.walletId);
     const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
     expect(claim.releaseAfter).toBe(claim.quorumTime + 3_000);
-    const r = await solve({
-      group: claim.group,
-      seed: claim.seed,
-      iterations: claim.iterations,
-      workers: 'never',
-    });
-    const solveCmd = {
-      type: 'solve' as const,
-      solution: { claimId: claim.claimId, y: r.output, proof: r.proof },
-    };
+    const solveCmd = await claimant.solve(claim);
     // the proof alone is not enough yet
     const early = await leader.submit(solveCmd).then(
       () => 'released',
