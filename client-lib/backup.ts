@@ -120,6 +120,8 @@ export async function verifyBackup(args: {
     status.q2 === toHex(w.q2) &&
     status.policy.group === w.policy.group &&
     status.policy.iterations === w.policy.iterations &&
+    (status.policy.kind ?? 'strict') === (w.policy.kind ?? 'strict') &&
+    (status.policy.delaySeconds ?? 0) === (w.policy.delaySeconds ?? 0) &&
     status.tenant === receipt.tenant;
   if (!agrees) {
     throw new ClientError('BACKUP_INVALID', "the vault's wallet status disagrees with the wallet");

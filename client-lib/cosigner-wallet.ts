@@ -147,7 +147,7 @@ export async function createWallet(args: {
       q: parseHex('q', key.q, 33),
       q1: parseHex('q1', key.q1, 33),
       q2: parseHex('q2', key.q2, 33),
-      policy: { group: args.policy.group, iterations: args.policy.iterations },
+      policy: { ...args.policy },
       vaultUrls: args.vaultUrls ?? [key.vault.vaultUrl],
       cluster: {
         clusterId: parseHex('clusterId', c.clusterId, 32),

@@ -107,6 +107,7 @@ export async function startLocalVault(
             pingKey: pingPublic,
             limits: {
               groups: ['class1024', 'rsa2048'],
+              kinds: ['clock-gated', 'strict'],
               minIterations: 16,
               maxIterations: opts.maxIterations ?? 5_000_000,
               maxWallets: 1000,

@@ -50,7 +50,7 @@ export interface WalletStatus {
   q: string;
   q1: string;
   q2: string;
-  policy: { group: string; iterations: number };
+  policy: { group: string; iterations: number; kind?: string; delaySeconds?: number };
   logIndex: number;
   released: boolean;
   liveClaim: ClaimInfo | null;

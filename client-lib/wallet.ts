@@ -173,7 +173,11 @@ export function walletToJson(w: Wallet): Record<string, unknown> {
     q: toHex(w.q),
     q1: toHex(w.q1),
     q2: toHex(w.q2),
-    policy: { group: w.policy.group, iterations: w.policy.iterations },
+    // one shape per policy, as on the wire: strict carries no kind
+    policy:
+      w.policy.kind === 'clock-gated'
+        ? { ...w.policy }
+        : { group: w.policy.group, iterations: w.policy.iterations },
     vaultUrls: [...w.vaultUrls],
     cluster: {
       clusterId: toHex(w.cluster.clusterId),
@@ -244,7 +248,14 @@ export function walletFromJson(v: unknown): Wallet {
   }
   const q1 = point(o.q1, 'q1');
   if (!bytesEqual(encodePoint(Point.BASE.multiply(x1Scalar)), q1)) throw bad('x1·G is not Q1');
-  const policy = fields(o.policy, 'policy', ['group', 'iterations']);
+  const gated = (o.policy as { kind?: unknown } | null)?.kind === 'clock-gated';
+  const policy = fields(
+    o.policy,
+    'policy',
+    gated ? ['group', 'iterations', 'kind', 'delaySeconds'] : ['group', 'iterations'],
+  );
+  if (gated && (!Number.isSafeInteger(policy.delaySeconds) || (policy.delaySeconds as number) < 1))
+    throw bad('policy.delaySeconds is not a positive integer');
   if (!(VDF_GROUPS as readonly unknown[]).includes(policy.group)) throw bad('unknown VDF group');
   if (!Number.isSafeInteger(policy.iterations) || (policy.iterations as number) < 1) {
     throw bad('policy.iterations is not a positive integer');
@@ -289,6 +300,9 @@ export function walletFromJson(v: unknown): Wallet {
     policy: {
       group: policy.group as DepositPolicy['group'],
       iterations: policy.iterations as number,
+      ...(gated
+        ? { kind: 'clock-gated' as const, delaySeconds: policy.delaySeconds as number }
+        : {}),
     },
     vaultUrls: o.vaultUrls.map((u, i) => url(u, `vaultUrls[${i}]`)),
     cluster: {

@@ -22,6 +22,10 @@ export type WalletScheme = (typeof WALLET_SCHEMES)[number];
 export interface WalletPolicy {
   group: 'rsa2048' | 'class1024';
   iterations: number;
+  /** The vault's policy kind (docs/protocol.md §Deposit); absent means strict. */
+  kind?: 'strict' | 'clock-gated';
+  /** clock-gated only: the wait on the vault's quorum clock, in seconds. */
+  delaySeconds?: number;
 }
 
 /** Request headers of an authenticated call. */

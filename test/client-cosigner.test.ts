@@ -64,7 +64,12 @@ beforeAll(async () => {
     }),
     tenant: 'provider',
     pingIntervalMs: 0,
-    limits: { groups: ['rsa2048', 'class1024'], minIterations: 16, maxIterations: 5000 },
+    limits: {
+      groups: ['rsa2048', 'class1024'],
+      kinds: ['strict', 'clock-gated'],
+      minIterations: 16,
+      maxIterations: 5000,
+    },
     poolTarget: 1,
     securityPolicy,
   });
@@ -122,6 +127,31 @@ describe('client-lib with a real cosigner', () => {
     const path = join(dir, 'ecdsa.vigil');
     await saveWallet(path, ecdsaWallet, 'pw', fast);
     expect(walletToJson(await loadWallet(path, 'pw'))).toEqual(walletToJson(ecdsaWallet));
+  }, 120_000);
+
+  it('creates a wallet under a clock-gated policy: the kind and delay reach the vault and the receipt', async () => {
+    const gated = { ...policy, kind: 'clock-gated' as const, delaySeconds: 60 };
+    const w = await createWallet({
+      cosignerUrl,
+      kind: 'musig2',
+      policy: gated,
+      attestation: { kind: 'insecure-dev', devKeys: [vault.devKey] },
+      random: systemRandom,
+    });
+    expect(w.policy).toEqual(gated);
+    expect(w.receipt.policy).toEqual(gated); // signed by the cluster, checked by createWallet
+    const status = await new VaultClient([vault.url]).wallet(w.walletId);
+    expect(status.policy).toEqual(gated);
+    // the provider offers what it offers: a delay without the kind is refused before keygen
+    await expect(
+      createWallet({
+        cosignerUrl,
+        kind: 'musig2',
+        policy: { ...policy, delaySeconds: 60 },
+        attestation: { kind: 'insecure-dev', devKeys: [vault.devKey] },
+        random: systemRandom,
+      }),
+    ).rejects.toMatchObject({ vaultCode: 'COSIGNER_POLICY_REJECTED' });
   }, 120_000);
 
   it('refuses a wallet whose vault attestation is not signed by the pinned key', async () => {

@@ -55,6 +55,18 @@ describe('wallet file', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('keeps a clock-gated policy (kind and delay) and writes a strict one without a kind', async () => {
+    const gated: Wallet = {
+      ...wallet,
+      policy: { ...wallet.policy, kind: 'clock-gated', delaySeconds: 604_800 },
+    };
+    const path = join(dir, 'w-gated.vigil');
+    await saveWallet(path, gated, 'pw', fast);
+    expect((await loadWallet(path, 'pw')).policy).toEqual(gated.policy);
+    const strict: Wallet = { ...wallet, policy: { ...wallet.policy, kind: 'strict' } };
+    expect(walletToJson(strict)).toEqual(walletToJson(wallet));
+  });
+
   it('says so clearly on a wrong password', async () => {
     const path = join(dir, 'w2.vigil');
     await saveWallet(path, wallet, 'right', fast);

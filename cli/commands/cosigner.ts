@@ -36,6 +36,10 @@ export function registerCosignerCommands(program: Command): void {
     .option('--key-file <path>', 'storage key file (env VIGIL_COSIGNER_KEY_FILE)')
     .option('--kms-key-id <id>', 'KMS key for aws-kms (env VIGIL_COSIGNER_KMS_KEY_ID)')
     .option('--groups <list>', 'VDF groups offered to wallets (env VIGIL_COSIGNER_GROUPS)')
+    .option(
+      '--policy-kinds <list>',
+      'policy kinds offered to wallets: strict, clock-gated (env VIGIL_COSIGNER_POLICY_KINDS; strict)',
+    )
     .option('--min-iterations <n>', 'least VDF iterations a wallet may choose')
     .option('--max-iterations <n>', 'most VDF iterations a wallet may choose')
     .option('--pool-size <n>', 'pre-generated Paillier keys (env VIGIL_COSIGNER_POOL_SIZE; 4)')

@@ -11,6 +11,7 @@ import {
   measureThisMachine,
   passwordStrength,
   policyFigures,
+  policyIterations,
   readPassword,
   STRICT_MARGIN,
   saveWallet,
@@ -49,6 +50,7 @@ interface CreateFlags {
   group: string;
   iterations?: string;
   delay?: string;
+  policy: string;
   vault?: string[];
   devAttestationKey?: string[];
   pcr?: string[];
@@ -137,6 +139,12 @@ export function registerWalletCreateCommand(wallet: Command): void {
         'an honest user waits longer, and wallet create shows how long first',
     )
     .option(
+      '--policy <kind>',
+      'strict (T against the fastest attacker) or clock-gated (T for a typical desktop, and ' +
+        "--delay on the vault's quorum clock; the provider must offer it)",
+      'strict',
+    )
+    .option(
       '--vault <url>',
       'vault URL to record and verify against (repeatable; default: the one the cosigner uses)',
       (v: string, acc: string[] = []) => [...acc, v],
@@ -172,8 +180,17 @@ export function registerWalletCreateCommand(wallet: Command): void {
       if (o.scheme !== 'ecdsa-2p' && o.scheme !== 'musig2')
         throw usage('--scheme is ecdsa-2p or musig2');
       if (!isGroupName(o.group)) throw usage('--group is rsa2048 or class1024');
+      if (o.policy !== 'strict' && o.policy !== 'clock-gated')
+        throw usage('--policy is strict or clock-gated');
       let iterations: number;
-      if (o.iterations !== undefined) {
+      let gate: { kind: 'clock-gated'; delaySeconds: number } | undefined;
+      if (o.policy === 'clock-gated') {
+        const seconds = o.delay === undefined ? undefined : parseDelaySeconds(o.delay);
+        if (seconds === undefined || o.iterations !== undefined)
+          throw usage('--policy clock-gated takes --delay (like 90s, 12h, 30d), not --iterations');
+        gate = { kind: 'clock-gated', delaySeconds: Math.max(1, Math.round(seconds)) };
+        iterations = policyIterations('clock-gated', o.group, seconds);
+      } else if (o.iterations !== undefined) {
         if (!/^\d+$/.test(o.iterations) || Number(o.iterations) < 1)
           throw usage('--iterations must be a positive integer');
         iterations = Number(o.iterations);
@@ -202,7 +219,9 @@ export function registerWalletCreateCommand(wallet: Command): void {
       const here = measureThisMachine(o.group);
       const timeLock = describeTimeLock(o.group, iterations, here);
       for (const line of timeLockLines(timeLock)) process.stderr.write(`${line}\n`);
-      for (const line of policyKindLines(o.group, iterations, here))
+      const delay =
+        gate?.delaySeconds ?? iterations / (DEFAULT_ATTACKER_RATE[o.group] * STRICT_MARGIN);
+      for (const line of policyKindLines(o.group, delay, { kind: o.policy, iterations }, here))
         process.stderr.write(`${line}\n`);
       if ((timeLock.here?.seconds ?? 0) > LONG_WAIT_SECONDS) {
         process.stderr.write(
@@ -221,7 +240,7 @@ export function registerWalletCreateCommand(wallet: Command): void {
         const w = await createWallet({
           cosignerUrl: o.cosigner,
           kind: o.scheme,
-          policy: { group: o.group, iterations },
+          policy: { group: o.group, iterations, ...gate },
           attestation,
           random: systemRandom,
           // Made only after the cosigner accepted the registration and the policy: a cosigner
@@ -280,15 +299,15 @@ export function registerWalletCreateCommand(wallet: Command): void {
  */
 function policyKindLines(
   group: GroupName,
-  iterations: number,
+  delay: number,
+  chosen: { kind: string; iterations: number },
   here: { rate: number; backend: string },
 ): string[] {
-  const delay = iterations / (DEFAULT_ATTACKER_RATE[group] * STRICT_MARGIN);
   const lines = [`the same delay (${humanDuration(delay)}) under each policy kind:`];
   for (const kind of POLICY_KINDS) {
     const f = policyFigures(kind, group, delay, {
       here,
-      ...(kind === 'strict' ? { iterations } : {}),
+      ...(kind === chosen.kind ? { iterations: chosen.iterations } : {}),
     });
     lines.push(...policyFiguresLines(f).map((l) => `  ${l}`));
   }

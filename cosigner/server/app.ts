@@ -39,6 +39,8 @@ const policySchema = {
   properties: {
     group: { type: 'string', enum: ['rsa2048', 'class1024'] },
     iterations: { type: 'integer', minimum: 1, maximum: 2 ** 48 },
+    kind: { type: 'string', enum: ['strict', 'clock-gated'] },
+    delaySeconds: { type: 'integer', minimum: 1, maximum: 366 * 86_400 },
   },
 };
 const walletParams = {

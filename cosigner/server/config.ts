@@ -20,6 +20,8 @@ export interface CosignerConfig {
   expectedPcrs: Record<number, string>;
   sealer: { kind: 'key-file'; path: string } | { kind: 'aws-kms'; keyId: string };
   groups: ('rsa2048' | 'class1024')[];
+  /** Policy kinds offered to wallets (docs/protocol.md §Deposit). */
+  kinds: ('strict' | 'clock-gated')[];
   minIterations: number;
   maxIterations: number;
   poolSize: number;
@@ -48,6 +50,7 @@ export const COSIGNER_ENV = {
   keyFile: 'VIGIL_COSIGNER_KEY_FILE',
   kmsKeyId: 'VIGIL_COSIGNER_KMS_KEY_ID',
   groups: 'VIGIL_COSIGNER_GROUPS',
+  policyKinds: 'VIGIL_COSIGNER_POLICY_KINDS',
   minIterations: 'VIGIL_COSIGNER_MIN_ITERATIONS',
   maxIterations: 'VIGIL_COSIGNER_MAX_ITERATIONS',
   poolSize: 'VIGIL_COSIGNER_POOL_SIZE',
@@ -123,6 +126,10 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
   for (const g of groups) {
     if (!(GROUPS as readonly string[]).includes(g)) problems.push(`unknown VDF group "${g}"`);
   }
+  const kinds = (pick('policyKinds', 'policyKinds') ?? 'strict').split(',');
+  for (const k of kinds) {
+    if (k !== 'strict' && k !== 'clock-gated') problems.push(`unknown policy kind "${k}"`);
+  }
   const minIterations = integer(
     'min-iterations',
     pick('minIterations', 'minIterations') ?? '1000000',
@@ -179,6 +186,7 @@ export function parseCosignerConfig(flags: RawFlags, env: NodeJS.ProcessEnv): Co
     expectedPcrs,
     sealer,
     groups: groups as CosignerConfig['groups'],
+    kinds: kinds as CosignerConfig['kinds'],
     minIterations,
     maxIterations,
     poolSize,

@@ -29,6 +29,8 @@ const errorOf = (description: string) => ({ ...errorSchema, description });
 const policy = object(['group', 'iterations'], {
   group: { type: 'string', enum: ['rsa2048', 'class1024'] },
   iterations: { type: 'integer', minimum: 1, maximum: 2 ** 48 },
+  kind: { type: 'string', enum: ['strict', 'clock-gated'] },
+  delaySeconds: { type: 'integer', minimum: 1 },
 });
 
 const keyState = object(

@@ -50,7 +50,12 @@ export async function startCosignerServer(c: CosignerConfig): Promise<RunningCos
     vaultTrust: trustOf(c),
     tenant: c.tenant,
     pingIntervalMs: c.pingIntervalMs,
-    limits: { groups: c.groups, minIterations: c.minIterations, maxIterations: c.maxIterations },
+    limits: {
+      groups: c.groups,
+      kinds: c.kinds,
+      minIterations: c.minIterations,
+      maxIterations: c.maxIterations,
+    },
     poolTarget: c.poolSize,
     maxSessions: c.maxSessions,
     sessionTtlMs: c.sessionTtlMs,

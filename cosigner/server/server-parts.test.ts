@@ -77,7 +77,35 @@ describe('configuration', () => {
       },
       { VIGIL_COSIGNER_PORT: '7600' },
     );
-    expect(c).toMatchObject({ port: 7600, pingIntervalMs: 2000, tenant: 'acme' });
+    expect(c).toMatchObject({
+      port: 7600,
+      pingIntervalMs: 2000,
+      tenant: 'acme',
+      kinds: ['strict'],
+    });
+    const both = { VIGIL_COSIGNER_POLICY_KINDS: 'strict,clock-gated' };
+    const offered = parseCosignerConfig(
+      {
+        vault: 'http://x',
+        tenant: 'a',
+        insecureDevAttestation: true,
+        devAttestationKey: 'ab'.repeat(32),
+      },
+      both,
+    );
+    expect(offered.kinds).toEqual(['strict', 'clock-gated']);
+    expect(() =>
+      parseCosignerConfig(
+        {
+          vault: 'http://x',
+          tenant: 'a',
+          insecureDevAttestation: true,
+          devAttestationKey: 'ab'.repeat(32),
+          policyKinds: 'lenient',
+        },
+        {},
+      ),
+    ).toThrow(/unknown policy kind "lenient"/);
     expect(() =>
       parseCosignerConfig({ vault: 'http://x', tenant: 'acme', insecureDevAttestation: true }, {}),
     ).toThrow(/dev-attestation-key/);

@@ -63,6 +63,8 @@ export interface PolicyLimits {
   groups: readonly ('rsa2048' | 'class1024')[];
   minIterations: number;
   maxIterations: number;
+  /** Policy kinds offered to wallets (absent: strict only); the vault tenant must offer them. */
+  kinds?: readonly ('strict' | 'clock-gated')[];
 }
 
 /** Keygens and refreshes a wallet, and a client address, may start an hour (each spends a
@@ -137,6 +139,16 @@ export class CosignerService {
       throw cosignerError(
         'COSIGNER_POLICY_REJECTED',
         `iterations must be in [${l.minIterations}, ${l.maxIterations}]`,
+      );
+    }
+    const kind = p.kind ?? 'strict';
+    if (!(l.kinds ?? ['strict']).includes(kind)) {
+      throw cosignerError('COSIGNER_POLICY_REJECTED', `policy kind ${kind} is not offered`);
+    }
+    if ((kind === 'clock-gated') !== (p.delaySeconds !== undefined)) {
+      throw cosignerError(
+        'COSIGNER_POLICY_REJECTED',
+        'a clock-gated policy, and only it, carries delaySeconds',
       );
     }
   }
