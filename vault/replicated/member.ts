@@ -393,8 +393,8 @@ export class ClusterMember {
     if (EPOCH_BOUND.has(command.type) && !this.epochs.has(epochId)) {
       throw new VaultError('EPOCH_NOT_READY', 'this node does not hold the current epoch yet', 503);
     }
-    if (command.type === 'beginEpoch') {
-      throw new VaultError('FORBIDDEN', 'epochs are begun by the cluster itself', 403);
+    if (command.type === 'beginEpoch' || command.type === 'time') {
+      throw new VaultError('FORBIDDEN', "epochs and quorum time are the cluster's own", 403);
     }
     if (command.type === 'solve') this.#precheckSolution(command.solution);
     const prechecked = command.type === 'deposit' && (await this.#precheck(command.deposit));
