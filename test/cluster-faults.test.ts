@@ -7,7 +7,6 @@
  * membership converged back to 3 voters, and no process is left behind.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pingToJson } from '../vault/index.ts';
 import { Tenant, testLimits } from '../vault/node/actors.test-support.ts';
 import {
   claimStatuses,
@@ -15,13 +14,14 @@ import {
   depositClaimSolve,
   missingWrites,
   ProcessCluster,
+  pingTenant,
   releaseWithRetries,
   type SolvedClaim,
   submitSolution,
   urlsOf,
   WriteStream,
 } from './support/cluster.ts';
-import { fetchJson, type Json, postJson } from './support/http.ts';
+import { fetchJson, type Json } from './support/http.ts';
 
 afterAll(cleanupClusters);
 
@@ -65,15 +65,7 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     // P2 under the fault: beta's ping cancels beta's live claim, and its solution is then refused
     // (a 503 here is the documented transient, e.g. a leader that just took over and does not
     // hold the epoch yet: a client retries it, and so does this one)
-    const pn = await cluster.until('a ping nonce from the majority', async () => {
-      const r = await postJson(`${running[0]}/v1/tenants/beta/ping-nonce`, {});
-      if (r.status === 503) return undefined;
-      return r;
-    });
-    expect(pn.status).toBe(200);
-    const ping = beta.ping(keys, Buffer.from(pn.json.nonce, 'hex'));
-    if (ping.type !== 'ping') throw new Error('unreachable');
-    const pinged = await postJson(`${running[1]}/v1/pings`, pingToJson(ping.ping));
+    const pinged = await pingTenant(cluster, beta, running[0]!, running[1]!);
     expect(pinged.status).toBe(200);
     expect(pinged.json.cancelledClaims).toEqual([cancelled.claimId]);
     const late = await submitSolution(running[0]!, cancelled, { client: 'b', seq: 1 });
