@@ -124,12 +124,15 @@ describe.skipIf(missing !== null)('a 3-host cluster in network namespaces', () =
     net.link(f, true);
     all = await c.until('convergence after the link came back', () => c.converged(), 60_000);
 
-    // 3. the leader's link is slowed to 256 kbit/s (queued packets arrive late) under writes
+    // 3. the leader's link is slowed to 128 kbit/s under writes: packets over the rate wait in
+    // the queue (counted as overlimits), so they arrive late
     const slow = c.slots.indexOf(all.find((n) => n.role === 'leader')!.slot as string);
     stream.live = urlsOf(all);
-    net.throttle(slow, '256kbit');
+    net.throttle(slow, '128kbit');
     await stream.more(10, 'writes through a slowed leader link');
+    const heldBack = net.throttled(slow);
     net.throttle(slow);
+    expect(heldBack.overlimits).toBeGreaterThan(0);
     await stream.stop();
 
     // a majority again: the held claim is released, exactly as it would have been

@@ -137,6 +137,24 @@ export class NetLab {
     else tc('add', ...dev, 'tbf', 'rate', rate, 'burst', '4kb', 'latency', `${latencyMs}ms`);
   }
 
+  /** How many packets host i's rate limit held back (overlimits) or dropped so far. */
+  throttled(i: number): { overlimits: number; dropped: number } {
+    const out = run('ip', [
+      'netns',
+      'exec',
+      this.ns(i),
+      'tc',
+      '-s',
+      'qdisc',
+      'show',
+      'dev',
+      this.#inner(i),
+    ]);
+    const m = /dropped (\d+), overlimits (\d+)/.exec(out);
+    if (!m) throw new Error(`no tbf statistics for host ${i}: ${out}`);
+    return { dropped: Number(m[1]), overlimits: Number(m[2]) };
+  }
+
   destroy(): void {
     for (const undo of this.#made.splice(0).reverse()) {
       try {
