@@ -339,6 +339,12 @@ export async function claimStatuses(nodes: Json[], claimId: string): Promise<str
   );
 }
 
+/** The status of one claim that every node in `nodes` agrees on, or all of them when they differ. */
+export async function agreedClaimStatus(nodes: Json[], claimId: string): Promise<string> {
+  const all = await claimStatuses(nodes, claimId);
+  return new Set(all).size === 1 ? all[0]! : `nodes disagree: ${all.join(', ')}`;
+}
+
 /**
  * A ping by `tenant`: its nonce asked at `nonceUrl` (retried through the documented 503 of a
  * leader that does not hold the epoch yet), the signed ping posted at `pingUrl`.
