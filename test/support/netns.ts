@@ -27,11 +27,18 @@ export function netnsMissing(): string | null {
   if (!works('ip', ['-V'])) return 'no `ip` command (iproute2; .ci/run installs it)';
   if (!works('nft', ['--version'])) return 'no `nft` command (nftables; .ci/run installs it)';
   if (!works('tc', ['-V'])) return 'no `tc` command (iproute2; .ci/run installs it)';
-  const probe = `vgprobe${randomBytes(3).toString('hex')}`;
-  if (!works('ip', ['netns', 'add', probe])) return '`ip netns add` fails here';
-  const nft = works('ip', ['netns', 'exec', probe, 'nft', 'add', 'table', 'inet', 'probe']);
-  works('ip', ['netns', 'del', probe]);
-  return nft ? null : 'nft cannot make a table in a namespace (no nf_tables in this kernel)';
+  // everything the tests use, once: namespaces, veth, a bridge, an nft cut, a tbf limit
+  let lab: NetLab | undefined;
+  try {
+    lab = NetLab.create(2);
+    lab.isolate(0);
+    lab.throttle(1, '1mbit');
+    return null;
+  } catch (e) {
+    return `cannot build namespaces joined by a bridge here: ${(e as Error).message}`;
+  } finally {
+    lab?.destroy();
+  }
 }
 
 export class NetLab {
