@@ -64,14 +64,10 @@ describe('host agents and attested TLS together', () => {
     // the host agent of a follower is SIGKILLed: its node stops rather than run without a store
     const i = c.slots.indexOf(follower.slot as string);
     stream.live = urlsOf(first.filter((n) => n !== follower));
-    c.hosts[i]!.child.kill('SIGKILL');
-    await c.nodes[i]!.exited;
+    await c.killHost(i);
     expect(c.nodes[i]!.output()).toMatch(/storage failed, exiting/);
     await stream.more(5, 'deposits on the two others');
-    await c.startHost(i);
-    c.startNode(i, false);
-    await c.ready(i);
-    const rejoined = await c.until('the new member caught up', () => c.converged(), 90_000);
+    const rejoined = await c.rejoin(i);
     expect(rejoined.find((n) => n.slot === follower.slot)!.id).not.toBe(follower.id);
     stream.live = urlsOf(rejoined);
     await stream.more(5, 'deposits with the new member');

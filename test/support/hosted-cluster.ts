@@ -14,6 +14,7 @@ import {
 } from '../../vault/index.ts';
 import { AttestedTls } from '../../vault/tls/index.ts';
 import { NodeCluster } from './cluster.ts';
+import type { Json } from './http.ts';
 import { startVigil, type VigilProcess } from './processes.ts';
 
 /** Where slot i runs: a command prefix for its processes, and its node's network flags. */
@@ -123,6 +124,20 @@ export class HostedCluster extends NodeCluster {
     await Promise.all(
       which.map((k) => this.nodes[k]!.waitFor(new RegExp(`ready ${this.slots[k]} `), 90_000)),
     );
+  }
+
+  /** SIGKILLs slot i's host agent and waits for its node to exit (it never runs without it). */
+  async killHost(i: number): Promise<void> {
+    this.hosts[i]!.child.kill('SIGKILL');
+    await this.nodes[i]!.exited;
+  }
+
+  /** A fresh host agent on slot i's disk and its node restarted: waits until it is a member. */
+  async rejoin(i: number): Promise<Json[]> {
+    await this.startHost(i);
+    this.startNode(i, false);
+    await this.ready(i);
+    return this.until(`${this.slots[i]} back as a new member`, () => this.converged(), 90_000);
   }
 
   async destroy(): Promise<void> {
