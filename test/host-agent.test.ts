@@ -97,5 +97,11 @@ describe('vigil cluster node --storage host: nodes whose disk is a host agent', 
     expect(await missingWrites(end, stream)).toEqual([]);
     // the old identity's store is still on the host's disk; the new one has its own namespace
     expect(await raftDirs(join(c.hostDir(i), victim.slot as string))).toHaveLength(2);
+
+    // a whole-cluster stop of host-stored nodes: recover says it cannot read them, plainly
+    for (const p of [...c.nodes, ...c.hosts]) p!.child.kill('SIGKILL');
+    await Promise.all(c.nodes.map((p) => p!.exited));
+    const recover = await runCli('cluster', 'recover', '--data-dir', c.dataDir);
+    expect([recover.code, recover.stderr]).toEqual([1, expect.stringMatching(/host agent/)]);
   }, 240_000);
 });
