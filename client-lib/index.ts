@@ -15,6 +15,7 @@ export {
   CHALLENGE_FORMAT,
   type ChallengeFile,
   challengeFor,
+  checkProofFile,
   checkProofForClaim,
   encodeChallengeFile,
   MAX_CHALLENGE_FILE_BYTES,
