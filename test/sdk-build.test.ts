@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createContext, runInContext } from 'node:vm';
-import type { Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   challengeFor,
@@ -133,6 +133,21 @@ describe('the built SDK', () => {
       (err: Error) => err.message,
     );
     expect(String(failure)).toMatch(/node:|fastify|level|cosigner|vdf/);
+  });
+
+  it('stays small: minified for the browser, under 256 KiB (docs/sdk.md has the figure)', async () => {
+    const r = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+      nodePaths: [join(repoRoot, 'node_modules')],
+    });
+    expect(r.outputFiles[0]!.contents.length).toBeLessThan(256 * 1024);
   });
 
   it('runs where there is no Node: no process, Buffer or require', async () => {
