@@ -241,7 +241,7 @@ export function checkProofFile(claim: CommittedClaim, text: string): VdfProofRec
     record = parseProofFile(text);
   } catch (err) {
     if (!(err instanceof VdfError)) throw err;
-    throw new ClientError('PROOF_INVALID', `not a proof file: ${err.message} (${err.code})`);
+    throw new ClientError('PROOF_INVALID', `${err.message} (${err.code})`);
   }
   checkProofForClaim(claim, record);
   return record;
