@@ -91,7 +91,7 @@ async function run(args: string[], timeoutMs: number): Promise<string> {
 }
 
 describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stack', () => {
-  it('verifies the backup, claims, submits a proof the CLI made, and rebuilds the key in the page', async () => {
+  it('verifies the backup, claims, exports the challenge, checks and submits the proof the CLI made of it, and rebuilds the key in the page', async () => {
     const www = join(dir, 'www');
     const data = join(dir, 'data');
     const siteBuilt = buildSite(www);
