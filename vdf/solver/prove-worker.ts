@@ -4,10 +4,14 @@ import { fromHexStrict, toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { VdfGroup } from '../group.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
+import { installNodeAccelerators } from '../node-accelerators.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { proveRange } from '../wesolowski/index.ts';
 import { CACHE_DECODED_MAX, type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
 import type { WorkerInbound, WorkerJob, WorkerMessage, WorkerTask } from './workers.ts';
+
+// a worker is a fresh isolate: nothing the parent installed reaches it
+installNodeAccelerators();
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const fail = (err: unknown) =>

@@ -8,6 +8,7 @@ import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
 import { nativeSquareChain } from '../native-chain.ts';
+import { installNodeAccelerators } from '../node-accelerators.ts';
 import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import {
@@ -17,6 +18,9 @@ import {
   memoryCheckpoints,
 } from './checkpoints.ts';
 import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
+
+// the solver runs on Node's arithmetic whichever module loaded it first
+installNodeAccelerators();
 
 export interface SolveProgress {
   done: number;
