@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bigintToMinimalBytes } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
+import { solve } from '../index.ts';
 import { hashPrime } from '../primes/index.ts';
 import { nativeAddon, nativeStatus } from '../rsa2048/native.ts';
 import { type PassPlan, passPlan, prove, proveRange } from '../wesolowski/index.ts';
@@ -203,8 +205,34 @@ describeNative('native class1024 prover pass', () => {
   });
 
   it('fuses passes while their buckets stay within the budget', () => {
-    expect(classFuseFactor(16)).toBe(1);
-    expect(classFuseFactor(7)).toBeGreaterThan(100);
-    expect(classFuseFactor(1)).toBe(4096);
+    for (let k = 1; k <= 16; k++) {
+      const fuse = classFuseFactor(k);
+      expect(fuse).toBeGreaterThanOrEqual(1);
+      expect(fuse).toBeLessThanOrEqual(4096);
+      // Within 48 MiB of packed 264-byte forms, unless a single pass needs more.
+      if (fuse > 1) expect(fuse * 2 ** k * 264).toBeLessThanOrEqual(48 * 2 ** 20);
+    }
+    expect(classFuseFactor(7)).toBeGreaterThan(1000);
   });
+});
+
+describe('without the addon (VIGIL_VDF_NATIVE=0, a child process)', () => {
+  it('solves on the TypeScript path to the same output and proof', async () => {
+    const seed = Uint8Array.of(0x5e, 0x01);
+    const script = `
+      import { solve, nativeStatus } from ${JSON.stringify(new URL('../index.ts', import.meta.url).href)};
+      const r = await solve({ group: 'class1024', seed: Uint8Array.of(0x5e, 0x01), iterations: 700 });
+      console.log(JSON.stringify({ native: nativeStatus().available, output: Buffer.from(r.output).toString('hex'), proof: Buffer.from(r.proof).toString('hex') }));
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { env: { ...process.env, VIGIL_VDF_NATIVE: '0' }, timeout: 120_000 },
+    );
+    const child = JSON.parse(out.toString().trim().split('\n').at(-1)!);
+    expect(child.native).toBe(false);
+    const here = await solve({ group: 'class1024', seed, iterations: 700 });
+    expect(child.output).toBe(Buffer.from(here.output).toString('hex'));
+    expect(child.proof).toBe(Buffer.from(here.proof).toString('hex'));
+  }, 120_000);
 });

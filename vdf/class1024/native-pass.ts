@@ -7,7 +7,7 @@
 import { bigintToMinimalBytes } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { NativeAddon } from '../rsa2048/native.ts';
-import type { BucketSum, PassPlan } from '../wesolowski/index.ts';
+import { type BucketSum, fuseFactor, type PassPlan } from '../wesolowski/index.ts';
 import { FORM_BYTES } from './bqfc.ts';
 import { partialBound } from './fast.ts';
 import type { Form } from './form.ts';
@@ -18,14 +18,12 @@ import { formFromRecord } from './native.ts';
  * (≈ 10 µs each), so a call stays within tens of milliseconds and a terminated worker stops soon.
  */
 const BATCH_ELEMENTS = 64;
-/** Bucket tables one sweep may hold (a bucket is a packed reduced form, native/class_prover.h). */
-const FUSE_BYTES = 16 * 2 ** 20;
-const BUCKET_BYTES = 264;
 /** The addon's bound on passes per sweep. */
 const MAX_FUSE = 4096;
 
+/** Passes one sweep serves (the bucket budget is wesolowski/params.ts's). */
 export function classFuseFactor(k: number): number {
-  return Math.min(MAX_FUSE, Math.max(1, Math.floor(FUSE_BYTES / (2 ** k * BUCKET_BYTES))));
+  return Math.min(MAX_FUSE, fuseFactor('class1024', k));
 }
 
 /** Yields encoded checkpoints C_0, C_1, … (each chunk a whole number of 100-byte encodings). */
