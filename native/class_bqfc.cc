@@ -22,7 +22,7 @@ void shr1(Int& r, const Int& a) {
 // floor(sqrt(n)) for n >= 0 by Newton's iteration from above.
 void isqrt(Int& r, const Int& n) {
   if (n.isZero()) {
-    r.setZero();
+    r.setU(0);  // writes d[0] too, which keeps GCC's uninitialised-read warning quiet
     return;
   }
   Int x, y, q;
@@ -38,18 +38,14 @@ void isqrt(Int& r, const Int& n) {
   r.copy(x);
 }
 
-// gcd(a, |t|) for a > 0.
-void gcdWith(Int& g, const Int& a, const Int& t) {
-  Int absT;
-  absT.copy(t);
-  absT.neg = false;
-  EuclidState e;
-  e.r0.copy(a);
-  tdivQR(nullptr, &e.r1, absT, a);
+// Euclid to the end on (m, x mod m) for m > 0 (x mod m in [0, m)): r0 = gcd(m, x), and
+// s0·x ≡ r0 (mod m).
+void euclidMod(EuclidState& e, const Int& m, const Int& x) {
+  e.r0.copy(m);
+  fdivQR(nullptr, &e.r1, x, m);
   e.s0.setZero();
   e.s1.setU(1);
   euclid(e, nullptr);
-  g.copy(e.r0);
 }
 
 // |x| as `size` little-endian bytes; false when it does not fit.
@@ -95,11 +91,7 @@ bool decompress(Form* f, const Int& D, const Int& aPrime, const Int& t, const In
   }
   Int tInv, tmp, d, square, root;
   EuclidState e;
-  e.r0.copy(aPrime);
-  fdivQR(nullptr, &e.r1, t, aPrime);
-  e.s0.setZero();
-  e.s1.setU(1);
-  euclid(e, nullptr);
+  euclidMod(e, aPrime, t);
   if (!e.r0.isOne()) {
     *why = "t is not invertible";
     return false;
@@ -154,7 +146,10 @@ bool encodeBqfc(const Form& f, uint8_t* out, const char** why) {
     e.s1.setU(1);
     euclidTo(e, bound);
     t.copy(e.s1);
-    gcdWith(g, x.a, t);
+    // g = gcd(a, t), the sign of t aside.
+    EuclidState h;
+    euclidMod(h, x.a, t);
+    g.copy(h.r0);
     if (!g.isOne()) {
       Int q;
       tdivQR(&aPrime, nullptr, x.a, g);

@@ -6,7 +6,7 @@
  */
 import { bigintToMinimalBytes } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
-import type { NativeAddon } from '../rsa2048/native.ts';
+import { addonError, type NativeAddon } from '../rsa2048/native.ts';
 import { type BucketSum, fuseFactor, type PassPlan } from '../wesolowski/index.ts';
 import { FORM_BYTES } from './bqfc.ts';
 import { partialBound } from './fast.ts';
@@ -28,15 +28,6 @@ export function classFuseFactor(k: number): number {
 
 /** Yields encoded checkpoints C_0, C_1, … (each chunk a whole number of 100-byte encodings). */
 export type EncodedCheckpointReader = () => Iterable<Uint8Array>;
-
-function nativeError(err: unknown): VdfError {
-  const message = err instanceof Error ? err.message : String(err);
-  const code =
-    (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED'
-      ? 'VDF_MALFORMED'
-      : 'VDF_CHECKPOINT';
-  return new VdfError(code, `native class1024 prover pass: ${message}`);
-}
 
 /** S_j for each plan (undefined: the identity), in one sweep over the checkpoints. */
 export function nativeClassBucketSums(
@@ -72,7 +63,7 @@ export function nativeClassBucketSums(
     }
     outs = addon.classProverFinish(prover);
   } catch (err) {
-    throw err instanceof VdfError ? err : nativeError(err);
+    throw addonError(err, 'native class1024 prover pass', 'VDF_CHECKPOINT');
   }
   return outs.map((out) => (out === null ? undefined : formFromRecord(out, D)));
 }

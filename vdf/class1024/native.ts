@@ -7,7 +7,7 @@
 import { bigintToBytes, bigintToMinimalBytes, bytesEqual, bytesToBigint } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { SquareChain } from '../group.ts';
-import { type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
+import { addonError, type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
 import { FORM_BYTES } from './bqfc.ts';
 import { opsFor, partialBound } from './fast.ts';
 import type { Form } from './form.ts';
@@ -93,12 +93,7 @@ export function nativeClass1024SquareChain(addon: NativeAddon, D: bigint): Squar
       records = addon.classSquareChain(discriminant, bound, start, offset, count, interval);
       encoded = addon.classEncode(discriminant, records);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const code =
-        (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED'
-          ? 'VDF_MALFORMED'
-          : 'VDF_CHECKPOINT';
-      throw new VdfError(code, `native class1024 evaluation: ${message}`);
+      throw addonError(err, 'native class1024 evaluation', 'VDF_CHECKPOINT');
     }
     const out: Uint8Array[] = [];
     for (let at = 0; at < encoded.length; at += FORM_BYTES)

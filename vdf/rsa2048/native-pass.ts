@@ -10,6 +10,7 @@ import { type BucketSum, type PassPlan, fuseFactor as passFuse } from '../wesolo
 import { canonical } from './group.ts';
 import { ELEMENT_BYTES, N } from './modulus.ts';
 import {
+  addonError,
   type NativeAddon,
   type NativeArithmetic,
   nativeAddon,
@@ -22,15 +23,6 @@ const MODULUS_BYTES = bigintToMinimalBytes(N);
 
 /** Yields encoded checkpoints C_0, C_1, … (each chunk a whole number of 256-byte elements). */
 export type EncodedCheckpointReader = () => Iterable<Uint8Array>;
-
-function nativeError(err: unknown): VdfError {
-  const message = err instanceof Error ? err.message : String(err);
-  const code =
-    (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED'
-      ? 'VDF_MALFORMED'
-      : 'VDF_CHECKPOINT';
-  return new VdfError(code, `native prover pass: ${message}`);
-}
 
 /** Passes one sweep serves (the bucket budget is wesolowski/params.ts's). */
 export function fuseFactor(k: number): number {
@@ -94,7 +86,7 @@ export function nativeRsaBucketSums(
     flush();
     outs = passes.map((pass) => addon.finishPass(pass));
   } catch (err) {
-    throw err instanceof VdfError ? err : nativeError(err);
+    throw addonError(err, 'native prover pass', 'VDF_CHECKPOINT');
   }
   return outs.map((out) => (out === null ? undefined : canonical(bytesToBigint(out))));
 }

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { VdfError } from '../errors.ts';
+import { VdfError, type VdfErrorCode } from '../errors.ts';
 
 /** An opaque handle to one pass's native state (buckets, digit walk). */
 export type NativePassHandle = { readonly __nativePass: unique symbol };
@@ -160,4 +160,15 @@ export function nativeArithmetic(): NativeArithmetic {
     'VDF_CONFIG',
     `VIGIL_VDF_ARITH must be one of ${NATIVE_ARITHMETICS.join(', ')}, not ${v}`,
   );
+}
+
+/**
+ * An exception the addon threw, as a VdfError: VDF_MALFORMED where the addon marked the input
+ * malformed (a bad element), else `code`.
+ */
+export function addonError(err: unknown, context: string, code: VdfErrorCode): VdfError {
+  if (err instanceof VdfError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const malformed = (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED';
+  return new VdfError(malformed ? 'VDF_MALFORMED' : code, `${context}: ${message}`);
 }
