@@ -665,22 +665,31 @@ napi_value ClassProverFinish(napi_env env, napi_callback_info info) {
 
 constexpr size_t kMaxCodecElements = 1 << 16;
 
+// The arguments of classEncode/classDecode: D, then at most 65536 elements of `size` bytes.
+bool codecArgs(napi_env env, napi_callback_info info, const char* usage, const char* name,
+               size_t size, vigil::cg::Int* D, const uint8_t** data, size_t* count) {
+  size_t argc = 0;
+  napi_value argv[2];
+  if (!argsOf(env, info, 2, 2, argv, &argc, usage) || !classDiscriminant(env, argv[0], D) ||
+      !elementsArg(env, argv[1], name, size, data, count))
+    return false;
+  if (*count > kMaxCodecElements) {
+    napi_throw_range_error(env, nullptr,
+                           (std::string("more than 65536 ") + name + " in one call").c_str());
+    return false;
+  }
+  return true;
+}
+
 // classEncode(discriminant, records) -> the BQFC encodings (100 bytes each) of reduced-form
 // records (at most 65536).
 napi_value ClassEncode(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value argv[2];
-  if (!argsOf(env, info, 2, 2, argv, &argc, "classEncode(discriminant, records)")) return nullptr;
   vigil::cg::Int D;
-  if (!classDiscriminant(env, argv[0], &D)) return nullptr;
   const uint8_t* data = nullptr;
   size_t count = 0;
-  if (!elementsArg(env, argv[1], "records", vigil::cg::kFormRecordBytes, &data, &count))
+  if (!codecArgs(env, info, "classEncode(discriminant, records)", "records",
+                 vigil::cg::kFormRecordBytes, &D, &data, &count))
     return nullptr;
-  if (count > kMaxCodecElements) {
-    napi_throw_range_error(env, nullptr, "more than 65536 records in one call");
-    return nullptr;
-  }
   std::vector<uint8_t> out(count * vigil::cg::kBqfcBytes);
   vigil::cg::Form f;
   for (size_t i = 0; i < count; i++) {
@@ -697,20 +706,12 @@ napi_value ClassEncode(napi_env env, napi_callback_info info) {
 // classDecode(discriminant, encodings) -> the records of the reduced forms (strict: only the
 // canonical encoding of a form of D is accepted; VDF_MALFORMED otherwise), at most 65536.
 napi_value ClassDecode(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  napi_value argv[2];
-  if (!argsOf(env, info, 2, 2, argv, &argc, "classDecode(discriminant, encodings)"))
-    return nullptr;
   vigil::cg::Int D;
-  if (!classDiscriminant(env, argv[0], &D)) return nullptr;
   const uint8_t* data = nullptr;
   size_t count = 0;
-  if (!elementsArg(env, argv[1], "encodings", vigil::cg::kBqfcBytes, &data, &count))
+  if (!codecArgs(env, info, "classDecode(discriminant, encodings)", "encodings",
+                 vigil::cg::kBqfcBytes, &D, &data, &count))
     return nullptr;
-  if (count > kMaxCodecElements) {
-    napi_throw_range_error(env, nullptr, "more than 65536 encodings in one call");
-    return nullptr;
-  }
   std::vector<uint8_t> out(count * vigil::cg::kFormRecordBytes);
   vigil::cg::Form f;
   for (size_t i = 0; i < count; i++) {

@@ -59,25 +59,22 @@ bool ClassBucketPass::add(const Form& checkpoint, const Int& L) {
 void ClassBucketPass::finish(Form* out, bool* empty, const Int& L) {
   Form running, total, y, next;
   bool haveRunning = false, haveTotal = false;
+  // acc <- acc·x, or x when acc holds nothing yet.
+  const auto fold = [&](Form& acc, bool& have, const Form& x) {
+    if (have) {
+      nucomp(next, acc, x, L);
+      acc = next;
+    } else {
+      acc = x;
+      have = true;
+    }
+  };
   for (size_t b = buckets_.size() - 1; b >= 1; b--) {
     if (used_[b]) {
       unpack(y, buckets_[b]);
-      if (haveRunning) {
-        nucomp(next, running, y, L);
-        running = next;
-      } else {
-        running = y;
-        haveRunning = true;
-      }
+      fold(running, haveRunning, y);
     }
-    if (!haveRunning) continue;
-    if (haveTotal) {
-      nucomp(next, total, running, L);
-      total = next;
-    } else {
-      total = running;
-      haveTotal = true;
-    }
+    if (haveRunning) fold(total, haveTotal, running);
   }
   *empty = !haveTotal;
   if (haveTotal) *out = total;
