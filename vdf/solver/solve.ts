@@ -9,7 +9,6 @@ import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
 import { nativeSquareChain } from '../native-chain.ts';
 import { installNodeAccelerators } from '../node-accelerators.ts';
-import { nativeBucketSum } from '../rsa2048/native-pass.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import {
   CACHE_DECODED_MAX,
@@ -17,6 +16,7 @@ import {
   diskCheckpoints,
   memoryCheckpoints,
 } from './checkpoints.ts';
+import { solverBucketSum } from './native-sum.ts';
 import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
 
 // the solver runs on Node's arithmetic whichever module loaded it first
@@ -242,7 +242,7 @@ async function proveStored<E>(
       if (cached === needed) break;
       encoded.set(bytes, cached++ * group.elementBytes);
     }
-    const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => [encoded]);
+    const sum = solverBucketSum<E>(group, useNative, challenge, params.k, () => [encoded]);
     if (sum)
       return proveRange(group, o.iterations, challenge, params, 0, params.l, () => [], onPass, sum);
     const decoded: E[] = [];
@@ -252,7 +252,7 @@ async function proveStored<E>(
       );
     return proveRange(group, o.iterations, challenge, params, 0, params.l, () => decoded, onPass);
   }
-  const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => store.readChunks());
+  const sum = solverBucketSum<E>(group, useNative, challenge, params.k, () => store.readChunks());
   const read = function* () {
     for (const bytes of store.read()) yield group.decode(bytes);
   };
