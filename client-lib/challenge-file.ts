@@ -5,6 +5,7 @@
  * proof comes back to be checked here and submitted. The file carries no secret: the claim is
  * bound to the ephemeral key that stays in the device's claim state, so whoever solves it can
  * only hand the proof back. Parsing is strict and recomputes every derived field from the seed.
+ * Portable (the VDF's portable face): the client SDK runs this same code in browsers.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import {
@@ -13,9 +14,11 @@ import {
   groupParameter,
   isGroupName,
   MAX_ITERATIONS,
+  parseProofFile,
+  VdfError,
   type VdfProofRecord,
   verifyProof,
-} from '../vdf/index.ts';
+} from '../vdf/portable.ts';
 import type { CommittedClaim } from './claim-state.ts';
 import { nodeOrigin } from './cluster-nodes.ts';
 import { ClientError } from './errors.ts';
@@ -225,4 +228,21 @@ export function checkProofForClaim(claim: CommittedClaim, record: VdfProofRecord
       `the proof does not verify: ${outcome.reason} (${outcome.code})`,
     );
   }
+}
+
+/**
+ * A proof file (`vigil vdf solve --out`, `vigil vdf from-chiavdf --out`) for this claim: parsed
+ * strictly, then held to the claim's challenge and verified (checkProofForClaim). What it returns
+ * is the solution to submit.
+ */
+export function checkProofFile(claim: CommittedClaim, text: string): VdfProofRecord {
+  let record: VdfProofRecord;
+  try {
+    record = parseProofFile(text);
+  } catch (err) {
+    if (!(err instanceof VdfError)) throw err;
+    throw new ClientError('PROOF_INVALID', `${err.message} (${err.code})`);
+  }
+  checkProofForClaim(claim, record);
+  return record;
 }

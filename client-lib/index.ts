@@ -11,16 +11,6 @@
  */
 
 export { systemRandom } from '../cosigner/index.ts';
-export {
-  CHALLENGE_FORMAT,
-  type ChallengeFile,
-  challengeFor,
-  checkProofForClaim,
-  encodeChallengeFile,
-  MAX_CHALLENGE_FILE_BYTES,
-  parseChallengeFile,
-  proofFromChiavdf,
-} from './challenge-file.ts';
 export { loadClaimState, saveClaimState } from './claim-state-file.ts';
 export {
   type LearnedNodes,

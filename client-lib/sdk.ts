@@ -5,10 +5,11 @@
  * - the wallet and the claim state as password-encrypted text (scrypt + XChaCha20-Poly1305),
  *   stored wherever the app keeps its files;
  * - backup verification (attestation, receipt, wallet status: P6);
- * - the claim, watching it, submitting a solution made by any solver, opening the release;
+ * - the claim, watching it, its challenge as a file for a solver elsewhere, checking the proof
+ *   that comes back, submitting it, opening the release;
  * - rebuilding the private key, checking it against Q, and exporting it (hex, WIF, addresses).
- * Solving the VDF takes a Node process (`vigil vdf solve`, or client-lib's Node face), and so do
- * creating a wallet with a cosigner and verifying AWS Nitro attestation documents.
+ * Solving the VDF takes a Node process (`vigil vdf solve`, or client-lib's Node face) or chiavdf,
+ * and so do creating a wallet with a cosigner and verifying AWS Nitro attestation documents.
  */
 
 export type {
@@ -20,6 +21,7 @@ export type {
   Scheme,
   VerifiedAttestation,
 } from '../vault/portable.ts';
+export type { GroupName, VdfProofRecord } from '../vdf/portable.ts';
 export { type WalletAddresses, walletAddresses } from './addresses.ts';
 export {
   type BackupReport,
@@ -28,6 +30,17 @@ export {
   verifyBackup,
   verifyVaultAttestation,
 } from './backup.ts';
+export {
+  CHALLENGE_FORMAT,
+  type ChallengeFile,
+  challengeFor,
+  checkProofFile,
+  checkProofForClaim,
+  encodeChallengeFile,
+  MAX_CHALLENGE_FILE_BYTES,
+  parseChallengeFile,
+  proofFromChiavdf,
+} from './challenge-file.ts';
 export { newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
 export {
   type ClaimState,

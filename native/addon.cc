@@ -10,7 +10,9 @@
 #include <string>
 
 #include "bucket_pass.h"
+#include "class_bqfc.h"
 #include "class_form.h"
+#include "class_prover.h"
 #include "square_chain.h"
 
 namespace {
@@ -323,9 +325,8 @@ constexpr size_t kMaxDiscriminantBytes = 128;
 constexpr size_t kMaxExponentBytes = 1024;
 constexpr uint32_t kMaxBases = 8;
 
-// D = -|discriminant| (|D| ≡ 3 mod 4, at most 1024 bits) and NUDUPL's bound L (at most 512 bits).
-bool classParams(napi_env env, napi_value dv, napi_value lv, vigil::cg::Int* D,
-                 vigil::cg::Int* L) {
+// D = -|discriminant| (|D| ≡ 3 mod 4, at most 1024 bits).
+bool classDiscriminant(napi_env env, napi_value dv, vigil::cg::Int* D) {
   const uint8_t* bytes = nullptr;
   size_t len = 0;
   if (!bytesArg(env, dv, "discriminant", &bytes, &len)) return false;
@@ -337,6 +338,15 @@ bool classParams(napi_env env, napi_value dv, napi_value lv, vigil::cg::Int* D,
     return false;
   }
   D->negate();
+  return true;
+}
+
+// D as classDiscriminant, and NUDUPL's bound L (at most 512 bits).
+bool classParams(napi_env env, napi_value dv, napi_value lv, vigil::cg::Int* D,
+                 vigil::cg::Int* L) {
+  if (!classDiscriminant(env, dv, D)) return false;
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
   if (!bytesArg(env, lv, "bound", &bytes, &len)) return false;
   if (len == 0 || len > 64 || bytes[0] == 0 || !vigil::cg::fromBytes(*L, bytes, len, 8)) {
     napi_throw_range_error(env, nullptr,
@@ -475,6 +485,249 @@ napi_value ClassSquareChain(napi_env env, napi_callback_info info) {
   return bufferOf(env, out.data(), out.size());
 }
 
+constexpr napi_type_tag kClassProverTag = {0x76696769'6c636c73ULL, 0x70726f76'65723031ULL};
+
+struct ClassProverHandle {
+  std::unique_ptr<vigil::cg::ClassProver> impl;
+};
+
+void finalizeClassProver(napi_env, void* data, void*) {
+  delete static_cast<ClassProverHandle*>(data);
+}
+
+ClassProverHandle* classProverArg(napi_env env, napi_value v) {
+  napi_valuetype t;
+  bool tagged = false;
+  void* data = nullptr;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+      napi_check_object_type_tag(env, v, &kClassProverTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) {
+    napi_throw_type_error(env, nullptr, "prover must be a value returned by classProver");
+    return nullptr;
+  }
+  return static_cast<ClassProverHandle*>(data);
+}
+
+// The i-th element of a JS array, or a TypeError.
+bool elementOf(napi_env env, napi_value array, uint32_t i, napi_value* out) {
+  return !throwIfPending(env, napi_get_element(env, array, i, out), "bad plan arrays");
+}
+
+constexpr uint32_t kMaxClassPasses = 4096;
+constexpr double kMaxPassCheckpoints = 1 << 24;
+
+// classProver(discriminant, bound, challenge, k, rems, stepDowns, counts): one sweep's bucket
+// passes; rems and stepDowns arrays of big-endian Uint8Arrays (< challenge), counts the
+// checkpoints each pass reads (1..2^24); 1..4096 passes, 1 <= k <= 16.
+napi_value ClassProverCreate(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[7];
+  if (!argsOf(env, info, 7, 7, argv, &argc,
+              "classProver(discriminant, bound, challenge, k, rems, stepDowns, counts)"))
+    return nullptr;
+  vigil::cg::Int D, L;
+  if (!classParams(env, argv[0], argv[1], &D, &L)) return nullptr;
+  Bn ell = integerArg(env, argv[2], "challenge", kMaxChallengeBytes);
+  if (!ell) return nullptr;
+  if (!BN_is_odd(ell.get()) || BN_is_one(ell.get())) {
+    napi_throw_range_error(env, nullptr, "challenge must be odd and greater than 1");
+    return nullptr;
+  }
+  uint64_t k = 0;
+  if (!wholeArg(env, argv[3], "k", 1, vigil::cg::ClassBucketPass::kMaxBucketBits, &k))
+    return nullptr;
+  uint32_t n = 0, n2 = 0, n3 = 0;
+  bool a1 = false, a2 = false, a3 = false;
+  if (napi_is_array(env, argv[4], &a1) != napi_ok || napi_is_array(env, argv[5], &a2) != napi_ok ||
+      napi_is_array(env, argv[6], &a3) != napi_ok || !a1 || !a2 || !a3 ||
+      napi_get_array_length(env, argv[4], &n) != napi_ok ||
+      napi_get_array_length(env, argv[5], &n2) != napi_ok ||
+      napi_get_array_length(env, argv[6], &n3) != napi_ok || n == 0 || n > kMaxClassPasses ||
+      n2 != n || n3 != n) {
+    napi_throw_range_error(env, nullptr,
+                           "rems, stepDowns and counts must be arrays of 1..4096 passes each");
+    return nullptr;
+  }
+  std::vector<Bn> owned;
+  std::vector<vigil::cg::PassPlan> plans;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value rv, sv, cv;
+    if (!elementOf(env, argv[4], i, &rv) || !elementOf(env, argv[5], i, &sv) ||
+        !elementOf(env, argv[6], i, &cv))
+      return nullptr;
+    Bn rem = residueArg(env, rv, "rem", kMaxChallengeBytes);
+    if (!rem) return nullptr;
+    Bn step = residueArg(env, sv, "stepDown", kMaxChallengeBytes);
+    if (!step) return nullptr;
+    if (BN_ucmp(rem.get(), ell.get()) >= 0 || BN_ucmp(step.get(), ell.get()) >= 0) {
+      napi_throw_range_error(env, nullptr, "rem and stepDown must be below the challenge");
+      return nullptr;
+    }
+    uint64_t count = 0;
+    if (!wholeArg(env, cv, "count", 1, kMaxPassCheckpoints, &count)) return nullptr;
+    plans.push_back({rem.get(), step.get(), count});
+    owned.push_back(std::move(rem));
+    owned.push_back(std::move(step));
+  }
+  auto handle = std::make_unique<ClassProverHandle>();
+  handle->impl = std::make_unique<vigil::cg::ClassProver>(D, L, ell.get(),
+                                                           static_cast<unsigned>(k), plans);
+  if (!handle->impl->error().empty()) {
+    napi_throw_error(env, nullptr, handle->impl->error().c_str());
+    return nullptr;
+  }
+  napi_value external;
+  if (throwIfPending(env,
+                     napi_create_external(env, handle.get(), finalizeClassProver, nullptr, &external),
+                     "cannot create the prover"))
+    return nullptr;
+  handle.release();
+  if (throwIfPending(env, napi_type_tag_object(env, external, &kClassProverTag),
+                     "cannot tag the prover"))
+    return nullptr;
+  return external;
+}
+
+// Bytes holding a whole number of `size`-byte elements.
+bool elementsArg(napi_env env, napi_value v, const char* name, size_t size, const uint8_t** data,
+                 size_t* count) {
+  size_t len = 0;
+  if (!bytesArg(env, v, name, data, &len)) return false;
+  if (len % size != 0) {
+    napi_throw_range_error(
+        env, nullptr,
+        (std::string(name) + " must be a multiple of " + std::to_string(size) + " bytes").c_str());
+    return false;
+  }
+  *count = len / size;
+  return true;
+}
+
+// A malformed element of a batch: VDF_MALFORMED naming its index.
+void throwMalformed(napi_env env, size_t index, const std::string& why) {
+  napi_throw_error(env, "VDF_MALFORMED",
+                   ("checkpoint " + std::to_string(index) + " of this batch: " + why).c_str());
+}
+
+// classProverFeed(prover, checkpoints): BQFC encodings (100 bytes each), in order.
+napi_value ClassProverFeed(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[2];
+  if (!argsOf(env, info, 2, 2, argv, &argc, "classProverFeed(prover, checkpoints)"))
+    return nullptr;
+  ClassProverHandle* prover = classProverArg(env, argv[0]);
+  if (!prover) return nullptr;
+  const uint8_t* data = nullptr;
+  size_t count = 0;
+  if (!elementsArg(env, argv[1], "checkpoints", vigil::cg::kBqfcBytes, &data, &count))
+    return nullptr;
+  size_t bad = 0;
+  if (!prover->impl->feed(data, count, &bad)) {
+    const std::string& msg = prover->impl->error();
+    if (msg.rfind("element: ", 0) == 0)
+      throwMalformed(env, bad, msg.substr(9));
+    else
+      napi_throw_error(env, nullptr, msg.c_str());
+  }
+  return nullptr;
+}
+
+// classProverFinish(prover) -> (record | null)[]: S of each pass (null: the identity).
+napi_value ClassProverFinish(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[1];
+  if (!argsOf(env, info, 1, 1, argv, &argc, "classProverFinish(prover)")) return nullptr;
+  ClassProverHandle* prover = classProverArg(env, argv[0]);
+  if (!prover) return nullptr;
+  std::vector<vigil::cg::Form> sums;
+  std::vector<uint8_t> empty;
+  if (!prover->impl->finish(&sums, &empty)) {
+    napi_throw_error(env, nullptr, prover->impl->error().c_str());
+    return nullptr;
+  }
+  napi_value out;
+  if (throwIfPending(env, napi_create_array_with_length(env, sums.size(), &out), "out of memory"))
+    return nullptr;
+  for (size_t i = 0; i < sums.size(); i++) {
+    napi_value v;
+    if (empty[i]) {
+      napi_get_null(env, &v);
+    } else {
+      v = recordValue(env, sums[i]);
+      if (!v) return nullptr;
+    }
+    if (throwIfPending(env, napi_set_element(env, out, static_cast<uint32_t>(i), v),
+                       "out of memory"))
+      return nullptr;
+  }
+  return out;
+}
+
+constexpr size_t kMaxCodecElements = 1 << 16;
+
+// The arguments of classEncode/classDecode: D, then at most 65536 elements of `size` bytes.
+bool codecArgs(napi_env env, napi_callback_info info, const char* usage, const char* name,
+               size_t size, vigil::cg::Int* D, const uint8_t** data, size_t* count) {
+  size_t argc = 0;
+  napi_value argv[2];
+  if (!argsOf(env, info, 2, 2, argv, &argc, usage) || !classDiscriminant(env, argv[0], D) ||
+      !elementsArg(env, argv[1], name, size, data, count))
+    return false;
+  if (*count > kMaxCodecElements) {
+    napi_throw_range_error(env, nullptr,
+                           (std::string("more than 65536 ") + name + " in one call").c_str());
+    return false;
+  }
+  return true;
+}
+
+// classEncode(discriminant, records) -> the BQFC encodings (100 bytes each) of reduced-form
+// records (at most 65536).
+napi_value ClassEncode(napi_env env, napi_callback_info info) {
+  vigil::cg::Int D;
+  const uint8_t* data = nullptr;
+  size_t count = 0;
+  if (!codecArgs(env, info, "classEncode(discriminant, records)", "records",
+                 vigil::cg::kFormRecordBytes, &D, &data, &count))
+    return nullptr;
+  std::vector<uint8_t> out(count * vigil::cg::kBqfcBytes);
+  vigil::cg::Form f;
+  for (size_t i = 0; i < count; i++) {
+    const char* why = nullptr;
+    if (!formRecord(env, data + i * vigil::cg::kFormRecordBytes, D, &f)) return nullptr;
+    if (!vigil::cg::encodeBqfc(f, out.data() + i * vigil::cg::kBqfcBytes, &why)) {
+      napi_throw_error(env, "VDF_MALFORMED", why);
+      return nullptr;
+    }
+  }
+  return bufferOf(env, out.data(), out.size());
+}
+
+// classDecode(discriminant, encodings) -> the records of the reduced forms (strict: only the
+// canonical encoding of a form of D is accepted; VDF_MALFORMED otherwise), at most 65536.
+napi_value ClassDecode(napi_env env, napi_callback_info info) {
+  vigil::cg::Int D;
+  const uint8_t* data = nullptr;
+  size_t count = 0;
+  if (!codecArgs(env, info, "classDecode(discriminant, encodings)", "encodings",
+                 vigil::cg::kBqfcBytes, &D, &data, &count))
+    return nullptr;
+  std::vector<uint8_t> out(count * vigil::cg::kFormRecordBytes);
+  vigil::cg::Form f;
+  for (size_t i = 0; i < count; i++) {
+    const char* why = nullptr;
+    if (!vigil::cg::decodeBqfc(data + i * vigil::cg::kBqfcBytes, D, &f, &why)) {
+      throwMalformed(env, i, why);
+      return nullptr;
+    }
+    if (!vigil::cg::formToRecord(f, out.data() + i * vigil::cg::kFormRecordBytes)) {
+      napi_throw_error(env, nullptr, "a reduced form does not fit 512 bits");
+      return nullptr;
+    }
+  }
+  return bufferOf(env, out.data(), out.size());
+}
+
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
 napi_value PassArithmetic(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -520,6 +773,11 @@ NAPI_MODULE_INIT() {
       {"classSquareChain", nullptr, Guarded<ClassSquareChain>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"classMul", nullptr, Guarded<ClassMul>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"classMultiExp", nullptr, Guarded<ClassMultiExp>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classProver", nullptr, Guarded<ClassProverCreate>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classProverFeed", nullptr, Guarded<ClassProverFeed>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classProverFinish", nullptr, Guarded<ClassProverFinish>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classEncode", nullptr, Guarded<ClassEncode>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"classDecode", nullptr, Guarded<ClassDecode>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };

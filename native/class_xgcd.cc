@@ -224,4 +224,15 @@ void euclid(EuclidState& e, const Int* bound) {
   }
 }
 
+void euclidTo(EuclidState& e, const Int& bound) {
+  // Lehmer batches down to 2^64·bound: a batch's cofactors stay below 2^62, so it cannot pass
+  // the bound itself from there; exact steps finish. A state that did pass it is redone exactly.
+  const EuclidState start = e;
+  Int wide;
+  shl(wide, bound, 64);
+  euclid(e, &wide);
+  if (e.r1.n != 0 && cmp(e.r1, bound) <= 0) e = start;
+  while (e.r1.n != 0 && cmp(e.r1, bound) > 0) exactStep(e);
+}
+
 }  // namespace vigil::cg

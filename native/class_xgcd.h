@@ -20,4 +20,8 @@ struct EuclidState {
 // end). The stop may land a few quotients past the first remainder <= bound, never before it.
 void euclid(EuclidState& e, const Int* bound);
 
+// The same, stopped exactly at the first remainder r1 <= bound (or r1 = 0), as plain Euclid
+// would: the BQFC encoding depends on that cofactor bit for bit.
+void euclidTo(EuclidState& e, const Int& bound);
+
 }  // namespace vigil::cg

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type ChallengeFile,
+  type ClientError,
   challengeFor,
+  checkProofFile,
   checkProofForClaim,
   encodeChallengeFile,
   parseChallengeFile,
   proofFromChiavdf,
 } from '../client-lib/index.ts';
+import { encodeProofFile, MAX_PROOF_FILE_BYTES } from '../vdf/index.ts';
 import { describeWithVectors, readVectorText } from './support/vectors.ts';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -117,6 +120,34 @@ describe('a proof made with chiavdf', () => {
         record,
       ),
     ).toThrow(/another challenge/);
+  });
+
+  it('checkProofFile: the proof file from `vdf from-chiavdf` for this claim, or a named refusal', () => {
+    const fx = JSON.parse(
+      readFileSync(join(import.meta.dirname, 'fixtures', 'chiavdf-class1024-proof.json'), 'utf8'),
+    );
+    const c = classChallenge(hex(fx.seed), fx.iterations);
+    const text = encodeProofFile(proofFromChiavdf(c, hex(fx.chiavdfOutput)));
+    expect(checkProofFile(claimOf(c), text).output).toEqual(hex(fx.chiavdfOutput).slice(0, 100));
+    const refusal = (claim: ReturnType<typeof claimOf>, t: string) => {
+      try {
+        checkProofFile(claim, t);
+        return 'accepted';
+      } catch (err) {
+        return `${(err as ClientError).code}: ${(err as Error).message}`;
+      }
+    };
+    expect(refusal(claimOf(c), '{"group": "rsa2048"')).toBe(
+      'PROOF_INVALID: proof file is not valid JSON (VDF_MALFORMED)',
+    );
+    expect(refusal(claimOf(c), ' '.repeat(MAX_PROOF_FILE_BYTES + 1))).toMatch(
+      /^PROOF_INVALID: proof file larger than .* \(VDF_OUT_OF_RANGE\)$/,
+    );
+    expect(refusal(claimOf(c), text.replace(/"output": "../, '"output": "ff'))).toMatch(
+      /^PROOF_INVALID: the proof does not verify: /,
+    );
+    const other = claimOf(classChallenge(hex(fx.seed), fx.iterations + 1));
+    expect(refusal(other, text)).toMatch(/^PROOF_MISMATCH: the proof is for another challenge/);
   });
 });
 

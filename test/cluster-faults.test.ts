@@ -7,21 +7,22 @@
  * membership converged back to 3 voters, and no process is left behind.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { pingToJson } from '../vault/index.ts';
 import { Tenant, testLimits } from '../vault/node/actors.test-support.ts';
 import {
+  agreedClaimStatus,
   claimStatuses,
   cleanupClusters,
   depositClaimSolve,
   missingWrites,
   ProcessCluster,
+  pingTenant,
   releaseWithRetries,
   type SolvedClaim,
   submitSolution,
   urlsOf,
   WriteStream,
 } from './support/cluster.ts';
-import { fetchJson, type Json, postJson } from './support/http.ts';
+import { fetchJson, type Json } from './support/http.ts';
 
 afterAll(cleanupClusters);
 
@@ -65,15 +66,7 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     // P2 under the fault: beta's ping cancels beta's live claim, and its solution is then refused
     // (a 503 here is the documented transient, e.g. a leader that just took over and does not
     // hold the epoch yet: a client retries it, and so does this one)
-    const pn = await cluster.until('a ping nonce from the majority', async () => {
-      const r = await postJson(`${running[0]}/v1/tenants/beta/ping-nonce`, {});
-      if (r.status === 503) return undefined;
-      return r;
-    });
-    expect(pn.status).toBe(200);
-    const ping = beta.ping(keys, Buffer.from(pn.json.nonce, 'hex'));
-    if (ping.type !== 'ping') throw new Error('unreachable');
-    const pinged = await postJson(`${running[1]}/v1/pings`, pingToJson(ping.ping));
+    const pinged = await pingTenant(cluster, beta, running[0]!, running[1]!);
     expect(pinged.status).toBe(200);
     expect(pinged.json.cancelledClaims).toEqual([cancelled.claimId]);
     const late = await submitSolution(running[0]!, cancelled, { client: 'b', seq: 1 });
@@ -89,19 +82,11 @@ describe('a real 3-process cluster under SIGKILL and SIGSTOP', () => {
     expect(end.map((n) => n.id)).not.toContain(leader.id); // the killed identity is gone
     expect(await missingWrites(end, stream)).toEqual([]);
     expect(stream.acked.length).toBeGreaterThanOrEqual(60);
-    expect(await claimStatuses(end, released.claimId)).toEqual([
-      'released',
-      'released',
-      'released',
-    ]);
-    expect(await claimStatuses(end, cancelled.claimId)).toEqual([
-      'cancelled',
-      'cancelled',
-      'cancelled',
-    ]);
+    expect(await agreedClaimStatus(end, released.claimId)).toBe('released');
+    expect(await agreedClaimStatus(end, cancelled.claimId)).toBe('cancelled');
     // beta's ping left acme's claims alone
     for (const claimId of stream.claims) {
-      expect(await claimStatuses(end, claimId)).toEqual(['live', 'live', 'live']);
+      expect(await agreedClaimStatus(end, claimId)).toBe('live');
     }
 
     await majorityDown(cluster, end, await depositClaimSolve(end[0]!.url, keys, beta, T));

@@ -3,9 +3,11 @@
  * bundled for the browser, loaded by a page in headless Chromium (Debian's `chromium`, driven by
  * playwright-core), against a local stack of real processes (`vigil start`: three vault nodes
  * and a cosigner), whose cosigner is stopped once the wallet exists (a provider gone: its pings
- * would cancel the claim). The page verifies a wallet's backup, claims and watches the claim; the proof
- * is made outside the browser by `vigil vdf solve`; the page submits it, opens the release and
- * rebuilds the key, which is checked here, outside the browser. Every request of the page to the
+ * would cancel the claim). The page verifies a wallet's backup, claims and watches the claim, and
+ * exports the claim's challenge file; `vigil vdf solve --challenge` solves it outside the browser;
+ * the page checks the proof file against its claim (and refuses a tampered one and one for
+ * another challenge, sending nothing), submits it, opens the release and rebuilds the key, which
+ * is checked here, outside the browser. Every request of the page to the
  * vault is cross-origin, under the vault's CORS rules (the local cluster allows localhost pages).
  *
  * Skipped, with the reason printed, where Chromium is absent (.ci/run installs it).
@@ -17,7 +19,7 @@ import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkKeyIndependently, decodeWif } from '../client-lib/index.ts';
+import { checkKeyIndependently, decodeWif, parseChallengeFile } from '../client-lib/index.ts';
 import { parseHex, toHex } from '../vault/index.ts';
 import { fetchJson } from './support/http.ts';
 import { repoRoot, startVigil, type VigilProcess } from './support/processes.ts';
@@ -89,7 +91,7 @@ async function run(args: string[], timeoutMs: number): Promise<string> {
 }
 
 describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stack', () => {
-  it('verifies the backup, claims, submits a proof the CLI made, and rebuilds the key in the page', async () => {
+  it('verifies the backup, claims, exports the challenge, checks and submits the proof the CLI made of it, and rebuilds the key in the page', async () => {
     const www = join(dir, 'www');
     const data = join(dir, 'data');
     const siteBuilt = buildSite(www);
@@ -150,10 +152,14 @@ describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stac
 
     type App = {
       backupAndClaim(a: unknown): Promise<{
+        challengeFile: string;
         backup: { kind: string; insecure: boolean; tenant: string; released: boolean };
         claim: { claimId: string; group: string; iterations: number; seed: string };
         watched: string;
       }>;
+      checkProof(
+        a: unknown,
+      ): Promise<{ accepted: boolean; ms?: number; code?: string; message?: string }>;
       finish(a: unknown): Promise<{ hex: string; wif: string; publicKey: string }>;
     };
     const first = await page.evaluate(
@@ -171,28 +177,42 @@ describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stac
     const onVault = await fetchJson(`${info.vaultUrls[0]}/v1/claims/${first.claim.claimId}`);
     expect(onVault.json.status).toBe('live');
 
-    // The proof is made outside the browser, by the CLI's solver.
+    // The page's challenge file is the claim's, and the CLI's solver solves it outside the browser.
+    const challenge = parseChallengeFile(first.challengeFile);
+    expect(toHex(challenge.claimId)).toBe(first.claim.claimId);
+    expect(toHex(challenge.seed)).toBe(first.claim.seed);
+    expect(challenge.vault.urls.length).toBeGreaterThan(0);
+    const challengePath = join(dir, 'challenge.json');
+    writeFileSync(challengePath, first.challengeFile);
     const proofPath = join(dir, 'proof.json');
-    await run(
-      [
-        'vdf',
-        'solve',
-        '--group',
-        first.claim.group,
-        '--seed',
-        first.claim.seed,
-        '--iterations',
-        String(first.claim.iterations),
-        '--out',
-        proofPath,
-      ],
-      120_000,
-    );
-    const proof = JSON.parse(readFileSync(proofPath, 'utf8'));
+    await run(['vdf', 'solve', '--challenge', challengePath, '--out', proofPath], 120_000);
+    const proofText = readFileSync(proofPath, 'utf8');
+    const proof = JSON.parse(proofText);
+
+    // The page checks a proof before it sends it: a tampered one and one for another challenge
+    // are refused, say why, and leave the claim live; the CLI's is accepted.
+    const checkInPage = (text: string) =>
+      page.evaluate((a) => (globalThis as unknown as { vigilApp: App }).vigilApp.checkProof(a), {
+        password,
+        proofText: text,
+      });
+    const at = 100; // a nibble in the middle of π
+    const flipped = `${proof.proof.slice(0, at)}${proof.proof[at] === '0' ? '1' : '0'}${proof.proof.slice(at + 1)}`;
+    const tampered = await checkInPage(proofText.replace(proof.proof, flipped));
+    expect(tampered).toMatchObject({ accepted: false, code: 'PROOF_INVALID' });
+    expect(tampered.message).toMatch(/does not verify/);
+    const otherT = proofText.replace(/"iterations": \d+/, '"iterations": 20001');
+    const mismatch = await checkInPage(otherT);
+    expect(mismatch).toMatchObject({ accepted: false, code: 'PROOF_MISMATCH' });
+    expect(mismatch.message).toMatch(/another challenge .*20001 squarings.*20000 squarings/);
+    expect(
+      (await fetchJson(`${info.vaultUrls[0]}/v1/claims/${first.claim.claimId}`)).json.status,
+    ).toBe('live');
+    expect(await checkInPage(proofText)).toMatchObject({ accepted: true });
 
     const key = await page.evaluate(
       (a) => (globalThis as unknown as { vigilApp: App }).vigilApp.finish(a),
-      { walletText, password, output: proof.output, proof: proof.proof },
+      { walletText, password, proofText },
     );
 
     // The key, checked outside the browser: it is the wallet's, and it signs.

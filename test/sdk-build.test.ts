@@ -19,9 +19,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createContext, runInContext } from 'node:vm';
-import type { Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportPrivateKey, walletAddresses } from '../client-lib/index.ts';
+import {
+  challengeFor,
+  encodeChallengeFile,
+  exportPrivateKey,
+  walletAddresses,
+} from '../client-lib/index.ts';
+import { encodeProofFile, solve } from '../vdf/index.ts';
 import { repoRoot } from './support/processes.ts';
 import { bundleForBrowser, compileSdk, forbiddenInputs } from './support/sdk-build.ts';
 
@@ -106,6 +112,9 @@ describe('the built SDK', () => {
       'vault/protocol/primitives.js',
       'vault/enclave/dev-attestation.js',
       'client-lib/claim.js',
+      'client-lib/challenge-file.js',
+      'vdf/portable.js',
+      'vdf/class1024/verify.js',
       '@noble/curves',
     ]) {
       expect(
@@ -124,6 +133,21 @@ describe('the built SDK', () => {
       (err: Error) => err.message,
     );
     expect(String(failure)).toMatch(/node:|fastify|level|cosigner|vdf/);
+  });
+
+  it('stays small: minified for the browser, under 256 KiB (docs/sdk.md has the figure)', async () => {
+    const r = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+      nodePaths: [join(repoRoot, 'node_modules')],
+    });
+    expect(r.outputFiles[0]!.contents.length).toBeLessThan(256 * 1024);
   });
 
   it('runs where there is no Node: no process, Buffer or require', async () => {
@@ -168,5 +192,63 @@ describe('the built SDK', () => {
       context,
     );
     expect({ ...roundTrip }).toEqual({ same: true, wrong: 'WALLET_PASSWORD' });
+
+    // solving elsewhere: the challenge file the Node face writes, and a proof checked before it
+    // is sent (right, tampered, for another claim), all by the portable VDF code
+    const claim = {
+      claimId: new Uint8Array(32).fill(3),
+      seed: new Uint8Array(32).fill(4),
+      group: 'rsa2048' as const,
+      iterations: 600,
+      logIndex: 9,
+    };
+    const proof = await solve({ group: 'rsa2048', seed: claim.seed, iterations: 600 });
+    const other = await solve({ group: 'rsa2048', seed: claim.claimId, iterations: 600 });
+    const where = { walletId: new Uint8Array(32).fill(5), clusterId: new Uint8Array(32).fill(6) };
+    const vaultUrls = ['http://127.0.0.1:7001'];
+    Object.assign(context, {
+      plain: { ...claim, claimId: [...claim.claimId], seed: [...claim.seed] },
+      where: { walletId: [...where.walletId], clusterId: [...where.clusterId] },
+      vaultUrls,
+      proofText: encodeProofFile(proof),
+      tamperedText: encodeProofFile({ ...proof, proof: proof.output, output: proof.proof }),
+      otherText: encodeProofFile(other),
+    });
+    const elsewhere = runInContext(
+      `(() => {
+        const u8 = (a) => new Uint8Array(a);
+        const claim = { ...plain, claimId: u8(plain.claimId), seed: u8(plain.seed) };
+        const text = VigilSdk.encodeChallengeFile(VigilSdk.challengeFor({
+          claim, walletId: u8(where.walletId), clusterId: u8(where.clusterId), vaultUrls,
+        }));
+        const parsed = VigilSdk.parseChallengeFile(text);
+        const refusal = (proofFile) => {
+          try {
+            VigilSdk.checkProofFile(claim, proofFile);
+            return 'accepted';
+          } catch (e) {
+            return e.code;
+          }
+        };
+        return {
+          text,
+          parsedIterations: parsed.iterations,
+          good: refusal(proofText),
+          tampered: refusal(tamperedText),
+          other: refusal(otherText),
+          notJson: refusal('{'),
+        };
+      })()`,
+      context,
+    );
+    expect(elsewhere.text).toBe(encodeChallengeFile(challengeFor({ claim, ...where, vaultUrls })));
+    expect({ ...elsewhere, text: undefined }).toEqual({
+      text: undefined,
+      parsedIterations: 600,
+      good: 'accepted',
+      tampered: 'PROOF_INVALID',
+      other: 'PROOF_MISMATCH',
+      notJson: 'PROOF_INVALID',
+    });
   });
 });

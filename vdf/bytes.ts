@@ -1,8 +1,10 @@
-/** Big-endian integer and hex codecs shared by the VDF encodings. */
+/** Big-endian integer and hex codecs shared by the VDF encodings (portable: no Buffer). */
+
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
+  return BigInt(`0x${bytesToHex(bytes)}`);
 }
 
 /** Fixed-width big-endian; throws when `v` does not fit (a bug in the caller, not bad input). */
@@ -10,13 +12,13 @@ export function bigintToBytes(v: bigint, length: number): Uint8Array {
   if (v < 0n) throw new RangeError('negative integer has no unsigned encoding');
   const hex = v.toString(16);
   if (hex.length > length * 2) throw new RangeError(`integer does not fit in ${length} bytes`);
-  return new Uint8Array(Buffer.from(hex.padStart(length * 2, '0'), 'hex'));
+  return hexToBytes(hex.padStart(length * 2, '0'));
 }
 
 /** Minimal big-endian bytes (at least one byte). */
 export function bigintToMinimalBytes(v: bigint): Uint8Array {
   const hex = v.toString(16);
-  return new Uint8Array(Buffer.from(hex.length % 2 === 1 ? `0${hex}` : hex, 'hex'));
+  return hexToBytes(hex.length % 2 === 1 ? `0${hex}` : hex);
 }
 
 export function u64be(n: number): Uint8Array {
@@ -38,13 +40,13 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+  return bytesToHex(bytes);
 }
 
 /** Strict lowercase hex of even length; returns undefined for anything else. */
 export function fromHexStrict(hex: string): Uint8Array | undefined {
   if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) return undefined;
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  return hexToBytes(hex);
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

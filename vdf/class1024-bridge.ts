@@ -1,5 +1,6 @@
 /** The class1024 side of verifyProof: Chia's verifier handles π and the n-Wesolowski segments. */
-import { class1024Group, verifyClass1024 } from './class1024/index.ts';
+import { class1024Group } from './class1024/group.ts';
+import { verifyClass1024 } from './class1024/verify.ts';
 import type { VdfProofRecord } from './proof-file.ts';
 
 export function verifyClass1024Record(r: VdfProofRecord): void {

@@ -1,6 +1,8 @@
 /** Group instances by name: the one place that knows every group. */
 
-import { class1024Group, discriminantFromSeed, opsFor } from './class1024/index.ts';
+import { discriminantFromSeed } from './class1024/discriminant.ts';
+import { opsFor } from './class1024/fast.ts';
+import { class1024Group } from './class1024/group.ts';
 import { VdfError } from './errors.ts';
 import type { GroupName, VdfGroup } from './group.ts';
 import { rsa2048Group } from './rsa2048/group.ts';

@@ -3,7 +3,7 @@
  * hex. Parsing is strict (size cap before parsing, no unknown keys, exact lengths) and throws
  * VdfError; it checks shapes only, the verifier checks the maths.
  */
-import { fromHexStrict, toHex } from './bytes.ts';
+import { fromHexStrict, toHex, utf8 } from './bytes.ts';
 import { VdfError } from './errors.ts';
 import type { GroupName } from './group.ts';
 import { ELEMENT_BYTES, isGroupName } from './groups.ts';
@@ -74,7 +74,7 @@ function hexField(obj: Record<string, unknown>, key: string): Uint8Array {
 }
 
 export function parseProofFile(text: string): VdfProofRecord {
-  if (typeof text !== 'string' || Buffer.byteLength(text, 'utf8') > MAX_PROOF_FILE_BYTES)
+  if (typeof text !== 'string' || utf8(text).length > MAX_PROOF_FILE_BYTES)
     throw new VdfError('VDF_OUT_OF_RANGE', `proof file larger than ${MAX_PROOF_FILE_BYTES} bytes`);
   let parsed: unknown;
   try {

@@ -209,6 +209,16 @@ export function registerClusterCommands(program: Command): void {
           throw new CliExit(1, `${s} (pid ${h.pid}) is still running: stop the cluster first`);
       }
       for (const s of slots) {
+        // a node on a host agent keeps its Raft state (and its generation) with the agent, not
+        // here: recover reads only local Raft directories, so it would see "no disk" and mislead
+        const files = await readdir(join(dataDir, s)).catch(() => [] as string[]);
+        const hosted = !files.includes('generation') && !files.some((f) => f.startsWith('raft-'));
+        if (hosted && files.includes('hello.json')) {
+          throw new CliExit(
+            1,
+            `${s} kept its records with a host agent (--storage host:): recover reads local disks only, so a cluster of host-stored nodes cannot be recovered yet`,
+          );
+        }
         // recover unseals every slot here, which only a key-file sealer allows
         if (await stat(join(dataDir, s, 'kms-data-key.blob')).catch(() => null)) {
           throw new CliExit(

@@ -5,18 +5,10 @@
  * schemas document and never strip. The two-party protocol messages are described in
  * docs/two-party-ecdsa.md, not field by field here.
  */
-const hex = (bytes: number, description?: string) => ({
-  type: 'string',
-  pattern: `^[0-9a-f]{${bytes * 2}}$`,
-  ...(description ? { description } : {}),
-});
-const object = (required: string[], properties: Record<string, unknown>, description?: string) => ({
-  type: 'object',
-  required,
-  additionalProperties: false,
-  properties,
-  ...(description ? { description } : {}),
-});
+import { hexSchema, objectSchema } from '../../vault/protocol/index.ts';
+
+const hex = hexSchema;
+const object = objectSchema;
 
 export const errorSchema = object(['error'], {
   error: object(['code', 'message'], {

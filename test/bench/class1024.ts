@@ -1,7 +1,9 @@
 /**
- * class1024 micro-benchmarks beside their in-run baselines: NUDUPL/NUCOMP against plain
- * composition with full reduction, verification of chiavdf's depth-0 records against the same
- * verifier on the plain backend, and the HashPrime costs (264-bit ℓ, 1024-bit D).
+ * class1024 benchmarks beside their in-run baselines: NUDUPL/NUCOMP against plain composition
+ * with full reduction, the HashPrime costs (264-bit ℓ, 1024-bit D), the native chain beside
+ * chiavdf's (when VIGIL_CHIAVDF_BENCH names its vdf_bench), the proof's share of the evaluation
+ * (class1024-solve.ts), and verification of chiavdf's depth-0 records against the same verifier
+ * on the plain backend.
  * Suite 'class1024' of `npm run bench`; also runs on its own with
  * `node --import tsx test/bench/class1024.ts`.
  */
@@ -16,10 +18,16 @@ import {
   opsFor,
   verifyChiaBlob,
 } from '../../vdf/class1024/index.ts';
+import { installNodeAccelerators } from '../../vdf/node-accelerators.ts';
 import { hashPrime } from '../../vdf/primes/index.ts';
 import { nativeAddon } from '../../vdf/rsa2048/native.ts';
 import { haveVectors, readVectorText } from '../support/vectors.ts';
+import { class1024ProofShare } from './class1024-solve.ts';
 import { type BenchSuite, formatRow, percentile } from './report.ts';
+import { class1024VersusChiavdf } from './vdf.ts';
+
+// the figures are Node's: HashPrime and the verifier's 2^T mod B run on OpenSSL
+installNodeAccelerators();
 
 function ratePerSecond(step: () => void, seconds: number): number {
   let n = 0;
@@ -99,6 +107,9 @@ const suite: BenchSuite = async (report) => {
     unit: 'ms',
     target: 'chiavdf vdf_bench discr: 24.1 ms on the research 2-core VM (not measured here)',
   });
+
+  class1024VersusChiavdf(report);
+  await class1024ProofShare(report);
 
   if (!haveVectors('chia')) return;
   const lines = readVectorText('chia', 'vdf.txt').trim().split('\n');

@@ -1,7 +1,8 @@
 /**
- * A real local cluster (`vigil cluster start`, one process per node) for the process fault tests:
- * start it, read every node's status, wait for convergence, stream deposits and claims at it,
- * claim and solve a wallet, and leave no process or directory behind.
+ * Real local clusters for the process fault tests: `vigil cluster start` (one process per node),
+ * or nodes started one by one (test/support/hosted-cluster.ts) seen through the same base: read
+ * every node's status, wait for convergence, stream deposits and claims at it, claim and solve a
+ * wallet, and leave no process or directory behind.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import {
   depositToJson,
   openRelease,
   parseRelease,
+  pingToJson,
   readHello,
   solutionToJson,
   tenantRegistrationToJson,
@@ -37,10 +39,13 @@ export async function cleanupClusters(): Promise<void> {
   for (const c of started.splice(0)) await c.destroy();
 }
 
-export class ProcessCluster {
+/**
+ * What every multi-process cluster of these tests shares, however its nodes were started: each
+ * slot's node found through its hello file under `dataDir`, read, waited on and written to.
+ */
+export class NodeCluster {
   readonly size: number;
   readonly dataDir: string;
-  readonly supervisor: VigilProcess;
   readonly operator = new Operator();
   readonly slots: string[];
   /** Every node pid seen: after `stop()` none may be alive. */
@@ -49,36 +54,22 @@ export class ProcessCluster {
   keys!: ClusterKeys;
   #last: Json[] = [];
 
-  private constructor(size: number, dataDir: string) {
+  constructor(size: number, dataDir: string) {
     this.size = size;
     this.dataDir = dataDir;
     this.slots = Array.from({ length: size }, (_, i) => `node-${i + 1}`);
-    this.supervisor = startVigil([
-      'cluster',
-      'start',
-      '--nodes',
-      String(size),
-      '--data-dir',
-      dataDir,
-      '--operator-key',
-      hex(this.operator.publicKey),
-      '--insecure-dev-attestation',
-    ]);
   }
 
-  /** Starts `vigil cluster start --nodes <size>` and waits for the founding cluster to converge. */
-  static async start(size: 3 | 5): Promise<{ cluster: ProcessCluster; nodes: Json[] }> {
-    const c = new ProcessCluster(size, await mkdtemp(join(tmpdir(), `vigil-cluster${size}-`)));
-    started.push(c);
-    await c.supervisor.waitFor(new RegExp(`node-${size} http`), 60_000);
-    const nodes = await c.until('the founding cluster', () => c.converged(), 60_000);
+  /** Waits for the founding cluster to converge and reads the cluster's keys from it. */
+  async founded(ms = 60_000): Promise<Json[]> {
+    const nodes = await this.until('the founding cluster', () => this.converged(), ms);
     const att = (await fetchJson(`${nodes[0]!.url}/v1/attestation`)).json;
-    c.keys = {
+    this.keys = {
       clusterId: Buffer.from(att.cluster.clusterId, 'hex'),
       clusterEncryptionKey: Buffer.from(att.cluster.clusterEncryptionKey, 'hex'),
       receiptKey: Buffer.from(att.cluster.receiptKey, 'hex'),
     };
-    return { cluster: c, nodes };
+    return nodes;
   }
 
   /** Each slot's current node: its `/v1/cluster/status` plus pid, or `role: 'unreachable'`. */
@@ -153,6 +144,41 @@ export class ProcessCluster {
     return (await postJson(`${url}/v1/tenants`, tenantRegistrationToJson(reg.registration))).status;
   }
 
+  /** Records each slot's current node pid (from its hello file). */
+  protected async notePids(): Promise<void> {
+    for (const slot of this.slots) {
+      const h = await readHello(this.dataDir, slot);
+      if (h) this.pids.add(h.pid);
+    }
+  }
+}
+
+export class ProcessCluster extends NodeCluster {
+  readonly supervisor: VigilProcess;
+
+  private constructor(size: number, dataDir: string) {
+    super(size, dataDir);
+    this.supervisor = startVigil([
+      'cluster',
+      'start',
+      '--nodes',
+      String(size),
+      '--data-dir',
+      dataDir,
+      '--operator-key',
+      hex(this.operator.publicKey),
+      '--insecure-dev-attestation',
+    ]);
+  }
+
+  /** Starts `vigil cluster start --nodes <size>` and waits for the founding cluster to converge. */
+  static async start(size: 3 | 5): Promise<{ cluster: ProcessCluster; nodes: Json[] }> {
+    const c = new ProcessCluster(size, await mkdtemp(join(tmpdir(), `vigil-cluster${size}-`)));
+    started.push(c);
+    await c.supervisor.waitFor(new RegExp(`node-${size} http`), 60_000);
+    return { cluster: c, nodes: await c.founded() };
+  }
+
   /** `vigil cluster status --json`, run as its own process. */
   async statusCli(): Promise<Json[]> {
     const p = startVigil(['cluster', 'status', '--data-dir', this.dataDir, '--json']);
@@ -161,17 +187,9 @@ export class ProcessCluster {
     return (JSON.parse(p.output()) as { nodes: Json[] }).nodes;
   }
 
-  /** Records each slot's current node pid (from its hello file). */
-  async #notePids(): Promise<void> {
-    for (const slot of this.slots) {
-      const h = await readHello(this.dataDir, slot);
-      if (h) this.pids.add(h.pid);
-    }
-  }
-
   /** SIGTERM to the supervisor; returns its exit code and the node pids still alive after it. */
   async stop(): Promise<{ code: number | null; alive: number[] }> {
-    await this.#notePids();
+    await this.notePids();
     this.supervisor.child.kill('SIGTERM');
     const code = await this.supervisor.exited;
     return { code, alive: [...this.pids].filter(isAlive) };
@@ -180,7 +198,7 @@ export class ProcessCluster {
   async destroy(): Promise<void> {
     this.supervisor.child.kill('SIGKILL');
     // a SIGKILLed supervisor's children outlive it: kill every node we know of
-    await this.#notePids();
+    await this.notePids();
     for (const pid of this.pids) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -212,9 +230,9 @@ export class WriteStream {
   live: string[];
   #stop = false;
   readonly #writers: Promise<void>[];
-  readonly #cluster: ProcessCluster;
+  readonly #cluster: NodeCluster;
 
-  constructor(cluster: ProcessCluster, tenant: Tenant, live: string[], writers = 4) {
+  constructor(cluster: NodeCluster, tenant: Tenant, live: string[], writers = 4) {
     this.#cluster = cluster;
     this.live = live;
     this.#writers = Array.from({ length: writers }, (_, k) => this.#write(k, tenant));
@@ -321,6 +339,32 @@ export async function claimStatuses(nodes: Json[], claimId: string): Promise<str
   );
 }
 
+/** The status of one claim that every node in `nodes` agrees on, or all of them when they differ. */
+export async function agreedClaimStatus(nodes: Json[], claimId: string): Promise<string> {
+  const all = await claimStatuses(nodes, claimId);
+  return new Set(all).size === 1 ? all[0]! : `nodes disagree: ${all.join(', ')}`;
+}
+
+/**
+ * A ping by `tenant`: its nonce asked at `nonceUrl` (retried through the documented 503 of a
+ * leader that does not hold the epoch yet), the signed ping posted at `pingUrl`.
+ */
+export async function pingTenant(
+  cluster: NodeCluster,
+  tenant: Tenant,
+  nonceUrl: string,
+  pingUrl: string,
+): Promise<{ status: number; json: Json }> {
+  const pn = await cluster.until('a ping nonce', async () => {
+    const r = await postJson(`${nonceUrl}/v1/tenants/${tenant.name}/ping-nonce`, {});
+    return r.status !== 503 && r;
+  });
+  if (pn.status !== 200) throw new Error(`ping nonce: ${pn.status} ${JSON.stringify(pn.json)}`);
+  const ping = tenant.ping(cluster.keys, Buffer.from(pn.json.nonce, 'hex'));
+  if (ping.type !== 'ping') throw new Error('unreachable');
+  return postJson(`${pingUrl}/v1/pings`, pingToJson(ping.ping));
+}
+
 /** A wallet deposited, claimed and its VDF solved: the solution is ready to submit. */
 export interface SolvedClaim {
   wallet: TestWallet;
@@ -406,7 +450,7 @@ export function openReleaseJson(keys: ClusterKeys, s: SolvedClaim, release: unkn
  * stopped leader, which accepts the connection and never answers.
  */
 export async function releaseWithRetries(
-  cluster: ProcessCluster,
+  cluster: NodeCluster,
   urls: string[],
   s: SolvedClaim,
   session: { client: string; seq: number },

@@ -14,8 +14,17 @@ export interface VigilProcess {
   exited: Promise<number | null>;
 }
 
-export function startVigil(args: string[], env: NodeJS.ProcessEnv = {}): VigilProcess {
-  const child = spawn(process.execPath, [vigilBin, ...args], {
+/**
+ * Starts `vigil <args>`; `prefix` runs it under another command that execs it in place, e.g.
+ * `ip netns exec <ns>` (so the child's pid is still the node's).
+ */
+export function startVigil(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  prefix: string[] = [],
+): VigilProcess {
+  const [command, ...before] = [...prefix, process.execPath];
+  const child = spawn(command!, [...before, vigilBin, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

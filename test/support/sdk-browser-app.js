@@ -4,7 +4,6 @@
 import * as sdk from './sdk.js';
 
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const bytes = (h) => Uint8Array.from(h.match(/../g) ?? [], (x) => Number.parseInt(x, 16));
 const random = sdk.webCryptoRandom;
 // the claim state is kept sealed, as an app keeps it in its storage
 const fastScrypt = { n: 1024, r: 8, p: 1 };
@@ -37,7 +36,17 @@ async function backupAndClaim({ walletText, password }) {
     });
   });
   const { claim } = sent.state;
+  // the challenge leaves the device as a file for a solver elsewhere (it holds no secret)
+  const challengeFile = sdk.encodeChallengeFile(
+    sdk.challengeFor({
+      claim,
+      walletId: wallet.walletId,
+      clusterId: wallet.cluster.clusterId,
+      vaultUrls: vault.urls,
+    }),
+  );
   return {
+    challengeFile,
     backup: {
       kind: backup.attestationKind,
       insecure: backup.insecure,
@@ -54,20 +63,32 @@ async function backupAndClaim({ walletText, password }) {
   };
 }
 
-/** Submits a solution made elsewhere, opens the release and rebuilds the key, in the page. */
-async function finish({ walletText, password, output, proof }) {
+/** Checks a proof file made elsewhere against the kept claim, sending nothing. */
+async function checkProof({ password, proofText }) {
+  const state = await sdk.openClaimState(kept, password);
+  const started = performance.now();
+  try {
+    sdk.checkProofFile(state.claim, proofText);
+    return { accepted: true, ms: performance.now() - started };
+  } catch (e) {
+    return { accepted: false, code: e.code, message: e.message };
+  }
+}
+
+/**
+ * Checks the proof file made elsewhere, submits it, opens the release and rebuilds the key, in
+ * the page.
+ */
+async function finish({ walletText, password, proofText }) {
   const wallet = await sdk.openWallet(walletText, password);
   const vault = new sdk.VaultClient(wallet.vaultUrls);
   const state = await sdk.openClaimState(kept, password);
-  const release = await sdk.submitSolution({
-    vault,
-    claim: state.claim,
-    solution: { output: bytes(output), proof: bytes(proof) },
-  });
+  const solution = sdk.checkProofFile(state.claim, proofText);
+  const release = await sdk.submitSolution({ vault, claim: state.claim, solution });
   const secretKey = sdk.recoverKey(wallet, { ...state, release });
   const exported = sdk.exportPrivateKey(secretKey);
   return { hex: exported.hex, wif: exported.wif, publicKey: exported.publicKey };
 }
 
-globalThis.vigilApp = { backupAndClaim, finish };
+globalThis.vigilApp = { backupAndClaim, checkProof, finish };
 globalThis.vigilAppReady = true;

@@ -59,12 +59,20 @@ export const SDK_PACKAGES = new Set([
   'cborg',
 ]);
 
-/** Our modules the SDK must never reach: servers, storage, Raft, the solver, Node-only shells. */
+/**
+ * Our modules the SDK must never reach: servers, storage, Raft, the solver, Node-only shells. Of
+ * the VDF it may reach only what vdf/portable.ts does: not the full face, the solver, the native
+ * addon's glue, OpenSSL's paths or the speed tables.
+ */
 const FORBIDDEN_OWN = [
   /^cluster\//,
   /^cosigner\//,
   /^cli\//,
-  /^vdf\//,
+  /^vdf\/(index|node-accelerators|native-chain|speed)\.[jt]s$/,
+  /^vdf\/solver\//,
+  /^vdf\/class1024\/(index|native)\.[jt]s$/,
+  /^vdf\/rsa2048\/(native|native-chain|native-pass|openssl)\.[jt]s$/,
+  /^vdf\/primes\/openssl-pow\.[jt]s$/,
   /^vault\/(http|node|machine|replicated)\//,
   /^vault\/index\.[jt]s$/,
   /^vault\/protocol\/(index|node-primitives|server-limits)\.[jt]s$/,

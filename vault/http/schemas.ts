@@ -2,11 +2,9 @@
  * JSON schemas for the OpenAPI document and a first, cheap structural check (types, lengths,
  * sizes) before any parsing. The protocol's strict parsers remain the authority on validity.
  */
-const hex = (bytes: number) => ({
-  type: 'string',
-  pattern: `^[0-9a-f]{${bytes * 2}}$`,
-  description: `${bytes} bytes, lowercase hex`,
-});
+import { hexSchema, objectSchema } from '../protocol/index.ts';
+
+const hex = hexSchema;
 const hexUpTo = (bytes: number) => ({
   type: 'string',
   pattern: '^([0-9a-f]{2})+$',
@@ -223,13 +221,7 @@ const logIndex = {
   description: 'the Raft log index of the entry that committed it',
 };
 const millis = { type: 'integer', description: 'Unix time in milliseconds' };
-const object = (required: string[], properties: Record<string, unknown>, description?: string) => ({
-  type: 'object',
-  required,
-  additionalProperties: false,
-  properties,
-  ...(description ? { description } : {}),
-});
+const object = objectSchema;
 const policyOut = object(['group', 'iterations'], { group, iterations, kind, delaySeconds });
 const sealedOut = object(['enc', 'ciphertext'], { enc: hex(32), ciphertext: hex(48) });
 

@@ -12,6 +12,7 @@ import {
   encodePoint,
   makeClaim,
   makeDeposit,
+  messageDigest,
   Point,
   proveShareProduct,
   type Scheme,
@@ -255,7 +256,7 @@ export class Harness {
         : new Uint8Array();
     const unsigned = { ...header, share, shareProof };
     const signature = schnorr.sign(
-      depositBytes(clusterId, unsigned),
+      messageDigest(depositBytes(clusterId, unsigned)),
       secrets.tenant(tenant),
       seedBytes('aux'),
     );

@@ -6,6 +6,7 @@ import {
   canonicalHash,
   depositBytes,
   makeDeposit,
+  messageDigest,
   openRelease,
   type Scheme,
   scalarToBytes,
@@ -143,7 +144,7 @@ describe('deposits', () => {
     const resigned = { ...swapped, share: sealedFor64.share };
     const { signature: _, ...unsigned } = resigned;
     resigned.signature = schnorr.sign(
-      depositBytes(clusterId, unsigned),
+      messageDigest(depositBytes(clusterId, unsigned)),
       secrets.tenant('acme'),
       seedBytes('aux'),
     );
@@ -196,7 +197,7 @@ describe('deposits', () => {
     const forged = h.registerCommand('evil');
     if (forged.type !== 'registerTenant') throw new Error();
     forged.registration.signature = schnorr.sign(
-      new Uint8Array(1),
+      messageDigest(new Uint8Array(1)),
       secrets.tenant('evil'),
       seedBytes('aux'),
     );

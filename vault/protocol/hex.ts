@@ -1,3 +1,4 @@
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { VaultError } from '../errors.ts';
 
 const HEX = /^[0-9a-f]*$/;
@@ -30,15 +31,7 @@ export function parseHexOneOf(
 }
 
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
-
-function hexToBytes(value: string): Uint8Array {
-  const out = new Uint8Array(value.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(value.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return bytesToHex(bytes);
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {

@@ -9,6 +9,7 @@ import { usePrimitives } from './primitives.ts';
 
 usePrimitives(nodePrimitives);
 
+export { hexSchema, objectSchema } from './json-schema.ts';
 export * from './portable.ts';
 export {
   capConnectionsPerAddress,

@@ -7,6 +7,8 @@ import {
   pointAddScalar,
   pointFromScalar,
   pointMultiply,
+  signSchnorr,
+  verifySchnorr,
 } from 'tiny-secp256k1';
 import { concatBytes } from './hex.ts';
 import type { Primitives, X25519KeyPair } from './primitives.ts';
@@ -25,6 +27,15 @@ export const nodePrimitives: Primitives = {
   pointMultiply: (p, k) => pointMultiply(p, k, true),
   pointAdd: (a, b) => pointAdd(a, b, true),
   pointAddScalar: (p, t) => pointAddScalar(p, t, true),
+  schnorrSign: (digest, secretKey, auxRand) => signSchnorr(digest, secretKey, auxRand),
+  schnorrVerify(signature, digest, xOnlyKey) {
+    if (signature.length !== 64 || digest.length !== 32 || !isXOnlyPoint(xOnlyKey)) return false;
+    try {
+      return verifySchnorr(digest, xOnlyKey, signature);
+    } catch {
+      return false;
+    }
+  },
   x25519KeyPair,
 };
 

@@ -62,7 +62,9 @@ export {
   verifyShareProduct,
 } from './share-proof.ts';
 export {
+  messageDigest,
   requireSignature,
+  SIGNED_MESSAGE_TAG,
   SigningKey,
   signMessage,
   verifyMessage,

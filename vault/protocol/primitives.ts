@@ -25,6 +25,10 @@ export interface Primitives {
   pointAdd(a: Uint8Array, b: Uint8Array): Uint8Array | null;
   /** P + t·G (compressed); null at infinity. */
   pointAddScalar(p: Uint8Array, t: Uint8Array): Uint8Array | null;
+  /** BIP-340 Sign of a 32-byte digest (constant time in the secret); no check of the result. */
+  schnorrSign(digest: Uint8Array, secretKey: Uint8Array, auxRand: Uint8Array): Uint8Array;
+  /** BIP-340 Verify of a 32-byte digest; false (never a throw) for any malformed input. */
+  schnorrVerify(signature: Uint8Array, digest: Uint8Array, xOnlyKey: Uint8Array): boolean;
   /** An X25519 key pair from a 32-byte secret, prepared once for many agreements. */
   x25519KeyPair(secretKey: Uint8Array): X25519KeyPair;
 }
@@ -87,6 +91,14 @@ export const noblePrimitives: Primitives = {
     const s = scalar(t);
     if (s === null) throw new Error('expected a scalar in [1, n)');
     return compressed(decode(p).add(Point.BASE.multiply(s)));
+  },
+  schnorrSign: (digest, secretKey, auxRand) => schnorr.sign(digest, secretKey, auxRand),
+  schnorrVerify(signature, digest, xOnlyKey) {
+    try {
+      return schnorr.verify(signature, digest, xOnlyKey);
+    } catch {
+      return false;
+    }
   },
   x25519KeyPair(secretKey) {
     const secret = Uint8Array.from(secretKey);

@@ -7,6 +7,9 @@ import { verifyClaimProof } from './pok.ts';
 import { verifyShareProduct } from './share-proof.ts';
 import { computeVector, defaultVectors, type Vector } from './vectors.test-support.ts';
 
+/** The digest BIP-340 signs (docs/protocol.md §1), computed here with noble alone. */
+const signed = (m: Uint8Array) => schnorr.utils.taggedHash('vigil/v1/signed-message', m);
+
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 const docVectors: Vector[] = [...doc.matchAll(/```json vector\n([\s\S]*?)```/g)].map(
   (m) => JSON.parse(m[1] as string) as Vector,
@@ -30,7 +33,7 @@ describe('docs/protocol.md test vectors', () => {
       const i = v.inputs;
       const o = v.outputs;
       if (v.name === 'tenant-registration') {
-        expect(schnorr.verify(h(o.signature), h(o.message), h(o.operatorKey))).toBe(true);
+        expect(schnorr.verify(h(o.signature), signed(h(o.message)), h(o.operatorKey))).toBe(true);
       }
       if (v.name === 'deposit') {
         const x2 = open({
@@ -42,7 +45,11 @@ describe('docs/protocol.md test vectors', () => {
         });
         expect(Buffer.from(x2).toString('hex')).toBe(i.x2);
         expect(
-          schnorr.verify(h(o.signature), h(o.message), schnorr.getPublicKey(h(i.tenantSecretKey))),
+          schnorr.verify(
+            h(o.signature),
+            signed(h(o.message)),
+            schnorr.getPublicKey(h(i.tenantSecretKey)),
+          ),
         ).toBe(true);
         const statement = {
           clusterId: h(i.clusterId),
@@ -54,7 +61,7 @@ describe('docs/protocol.md test vectors', () => {
         expect(verifyShareProduct(statement, h(o.shareProof))).toBe(i.scheme === 'ecdsa-2p-mult');
       }
       if (v.name === 'receipt')
-        expect(schnorr.verify(h(o.signature), h(o.message), h(o.receiptKey))).toBe(true);
+        expect(schnorr.verify(h(o.signature), signed(h(o.message)), h(o.receiptKey))).toBe(true);
       if (v.name === 'claim') {
         const binding = {
           clusterId: h(i.clusterId),

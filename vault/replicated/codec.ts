@@ -62,6 +62,8 @@ export type LogCommand =
       command: Command;
       /** The proposer ran the command's stateless checks (a deposit's `verifyDeposit`). */
       prechecked?: boolean;
+      /** `encodeCommand(command)`, when the proposer already encoded it (for its workers). */
+      encoded?: Uint8Array;
     }
   | { kind: 'addMember'; member: Member }
   | { kind: 'removeMember'; id: string }
@@ -174,7 +176,8 @@ export function encodeLogCommand(c: LogCommand): Uint8Array {
       writeMembers(w, c.members);
       break;
     case 'vault':
-      w.u64(c.timestamp).bytes(c.epochId).bytes(c.random).bytes(encodeCommand(c.command));
+      w.u64(c.timestamp).bytes(c.epochId).bytes(c.random);
+      w.bytes(c.encoded ?? encodeCommand(c.command));
       break;
     case 'addMember':
       writeMember(w, c.member);

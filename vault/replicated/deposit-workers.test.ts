@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../../test/support/until.ts';
-import type { Command } from '../machine/index.ts';
+import { type Command, encodeCommand } from '../machine/index.ts';
 import { Operator, Tenant } from '../node/actors.test-support.ts';
-import { verifyDepositReceipt } from '../protocol/index.ts';
+import { type Deposit, verifyDepositReceipt } from '../protocol/index.ts';
 import { decodeLogCommand, decodeReply, encodeLogCommand, type LogCommand } from './codec.ts';
 import { DepositWorkers } from './deposit-workers.ts';
 import { EpochKeeper } from './epochs.ts';
@@ -20,6 +20,8 @@ const keys = clusterPublicKeys(genesis.secrets);
 const pool = new DepositWorkers({ ...genesis.secrets, receiptKey: keys.receiptKey }, 1);
 afterAll(() => pool.close());
 
+const bytesOf = (d: Deposit) => encodeCommand({ type: 'deposit', deposit: d });
+
 function deposit(): Extract<Command, { type: 'deposit' }> {
   return tenant.deposit(keys, tenant.newWallet(), policy) as Extract<Command, { type: 'deposit' }>;
 }
@@ -27,20 +29,22 @@ function deposit(): Extract<Command, { type: 'deposit' }> {
 describe('deposit workers: prechecks run once by the proposer, receipts signed, off the main thread', () => {
   it('passes a good deposit; refuses a forged signature and a share that does not open', async () => {
     const good = deposit();
-    await expect(pool.verify(good.deposit, tenant.publicKey)).resolves.toBeUndefined();
+    await expect(pool.verify(bytesOf(good.deposit), tenant.publicKey)).resolves.toBeUndefined();
     const forged = { ...good.deposit, signature: randomBytes(64) };
-    await expect(pool.verify(forged, tenant.publicKey)).rejects.toMatchObject({
+    await expect(pool.verify(bytesOf(forged), tenant.publicKey)).rejects.toMatchObject({
       code: 'BAD_SIGNATURE',
     });
     // signed by another tenant's key: refused against this tenant's
-    await expect(pool.verify(good.deposit, new Tenant('x').publicKey)).rejects.toMatchObject({
+    await expect(
+      pool.verify(bytesOf(good.deposit), new Tenant('x').publicKey),
+    ).rejects.toMatchObject({
       code: 'BAD_SIGNATURE',
     });
     // a properly signed deposit whose x2 is not Q2's: its share proof cannot show Q = x2·Q1
     const w = tenant.newWallet();
     const wrong = tenant.deposit(keys, { ...w, x2: w.x2 + 1n }, policy);
     if (wrong.type !== 'deposit') throw new Error('not a deposit');
-    await expect(pool.verify(wrong.deposit, tenant.publicKey)).rejects.toMatchObject({
+    await expect(pool.verify(bytesOf(wrong.deposit), tenant.publicKey)).rejects.toMatchObject({
       code: 'SCHEME_MISMATCH',
     });
   }, 30_000);

@@ -8,8 +8,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { VaultError } from '../errors.ts';
-import { encodeCommand, type UnsignedReceipt } from '../machine/index.ts';
-import type { Deposit, DepositReceipt } from '../protocol/index.ts';
+import type { UnsignedReceipt } from '../machine/index.ts';
+import type { DepositReceipt } from '../protocol/index.ts';
 import type { DepositAnswer, DepositJob, DepositWorkerData } from './deposit-worker.ts';
 
 /** A job before the pool numbers it (`Omit` taken over each member of the union). */
@@ -47,9 +47,11 @@ export class DepositWorkers {
     });
   }
 
-  /** Resolves if the deposit's stateless checks pass; rejects with their VaultError if not. */
-  async verify(deposit: Deposit, tenantKey: Uint8Array): Promise<void> {
-    const command = encodeCommand({ type: 'deposit', deposit });
+  /**
+   * Resolves if the deposit's stateless checks pass; rejects with their VaultError if not.
+   * `command` is the deposit command's `encodeCommand` bytes.
+   */
+  async verify(command: Uint8Array, tenantKey: Uint8Array): Promise<void> {
     await this.#run({ kind: 'precheck', command, tenantKey });
   }
 

@@ -31,6 +31,7 @@ import {
   type Command,
   type CommandResult,
   type Effect,
+  encodeCommand,
   type IssuedNonce,
   type UnsignedReceipt,
   type VaultMachine,
@@ -397,7 +398,10 @@ export class ClusterMember {
       throw new VaultError('FORBIDDEN', "epochs and quorum time are the cluster's own", 403);
     }
     if (command.type === 'solve') this.#precheckSolution(command.solution);
-    const prechecked = command.type === 'deposit' && (await this.#precheck(command.deposit));
+    // encoded once: the deposit workers check these bytes and the log entry carries them
+    const encoded = encodeCommand(command);
+    const prechecked =
+      command.type === 'deposit' && (await this.#precheck(command.deposit, encoded));
     const reply = await this.#propose(
       {
         kind: 'vault',
@@ -406,6 +410,7 @@ export class ClusterMember {
         random: randomBytes(RANDOM_BYTES),
         command,
         prechecked,
+        encoded,
       },
       session && { clientId: sessionKey(command, session.clientId), seq: session.seq },
     );
@@ -432,13 +437,13 @@ export class ClusterMember {
    * they passed (the entry says so and no replica repeats them). False when they could not run
    * (no vault yet, unknown tenant, workers unavailable): every replica then checks in apply.
    */
-  async #precheck(deposit: Deposit): Promise<boolean> {
+  async #precheck(deposit: Deposit, encoded: Uint8Array): Promise<boolean> {
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     const tenantKey = this.state.machine?.tenantKey(deposit.tenant) ?? null;
     const workers = this.#workers();
     if (tenantKey === null || workers === null) return false;
     try {
-      await workers.verify(deposit, tenantKey);
+      await workers.verify(encoded, tenantKey);
       return true;
     } catch (e) {
       if (e instanceof VaultError && e.code !== 'NODE_CLOSED' && e.code !== 'INTERNAL') throw e;

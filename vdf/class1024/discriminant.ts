@@ -1,3 +1,4 @@
+import { toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import { hashPrime } from '../primes/index.ts';
 
@@ -17,7 +18,7 @@ export function discriminantFromSeed(seed: Uint8Array): bigint {
   if (seed.length === 0 || seed.length > MAX_SEED_BYTES) {
     throw new VdfError('VDF_MALFORMED', `class1024 seed must be 1..${MAX_SEED_BYTES} bytes`);
   }
-  const key = Buffer.from(seed).toString('hex');
+  const key = toHex(seed);
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   let D: bigint;

@@ -2,7 +2,7 @@ import type { VdfGroup } from '../group.ts';
 import { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
 import { type Form, formsEqual, generatorForm, identityForm } from './form.ts';
-import { class1024Ops } from './native.ts';
+import { formOpsFor } from './ops.ts';
 import { type FormOps, multiExp } from './pow.ts';
 import { getB } from './verify.ts';
 
@@ -10,11 +10,12 @@ import { getB } from './verify.ts';
  * The class1024 group for one challenge seed (DESIGN.md §4): D = −HashPrime(seed, 1024,
  * {0, 1, 2, 1023}), input x = the form (2, 1), elements as 100-byte BQFC, and ℓ = Chia's GetB(x, y),
  * which does not bind T — accepted for byte compatibility with chiavdf. `backend` defaults to the
- * native addon's operations where it is built, else the TypeScript ones (the same forms).
+ * native addon's operations where Node installed them (accelerators.ts), else the TypeScript
+ * ones (the same forms).
  */
 export function class1024Group(seed: Uint8Array, backend?: FormOps): VdfGroup<Form> {
   const D = discriminantFromSeed(seed);
-  const ops = backend ?? class1024Ops(D);
+  const ops = backend ?? formOpsFor(D);
   return {
     name: 'class1024',
     elementBytes: FORM_BYTES,

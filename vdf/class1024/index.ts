@@ -2,6 +2,7 @@ export { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 export { DISCRIMINANT_BITS, discriminantFromSeed } from './discriminant.ts';
 export { naiveOps, nucomp, nudupl, opsFor, partialBound } from './fast.ts';
 export {
+  discriminantOf,
   type Form,
   formFromAB,
   formsEqual,
@@ -22,6 +23,7 @@ export {
   nativeFormChain,
   nativeFormOps,
 } from './native.ts';
+export { classFuseFactor, nativeClassBucketSum, nativeClassBucketSums } from './native-pass.ts';
 export type { FormOps } from './pow.ts';
 export {
   B_BYTES,

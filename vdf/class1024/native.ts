@@ -7,8 +7,8 @@
 import { bigintToBytes, bigintToMinimalBytes, bytesEqual, bytesToBigint } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { SquareChain } from '../group.ts';
-import { type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
-import { decodeForm, encodeForm } from './bqfc.ts';
+import { addonError, type NativeAddon, nativeAddon } from '../rsa2048/native.ts';
+import { FORM_BYTES } from './bqfc.ts';
 import { opsFor, partialBound } from './fast.ts';
 import type { Form } from './form.ts';
 import type { FormOps } from './pow.ts';
@@ -73,19 +73,36 @@ export function nativeFormChain(addon: NativeAddon, D: bigint): FormChain {
 }
 
 /**
- * The solver's chain on BQFC encodings. The element a call returns last is the one the next
- * call starts from, so its form is kept and the BQFC decoding skipped.
+ * The solver's chain on BQFC encodings, with no BigInt on the way: the addon squares a record,
+ * encodes the records it returns, and decodes a start element strictly. The element a call
+ * returns last is the one the next call starts from, so its record is kept and the decoding
+ * skipped.
  */
 export function nativeClass1024SquareChain(addon: NativeAddon, D: bigint): SquareChain {
-  const chain = nativeFormChain(addon, D);
-  let last: { encoded: Uint8Array; form: Form } | undefined;
+  const discriminant = bigintToMinimalBytes(-D);
+  const bound = bigintToMinimalBytes(partialBound(D));
+  let last: { encoded: Uint8Array; record: Uint8Array } | undefined;
   return (current, offset, count, interval) => {
-    const start =
-      last !== undefined && bytesEqual(last.encoded, current) ? last.form : decodeForm(D, current);
-    const forms = chain(start, offset, count, interval);
-    const encoded = forms.map(encodeForm);
-    last = { encoded: encoded[encoded.length - 1]!, form: forms[forms.length - 1]! };
-    return encoded;
+    let records: Uint8Array;
+    let encoded: Uint8Array;
+    try {
+      const start =
+        last !== undefined && bytesEqual(last.encoded, current)
+          ? last.record
+          : addon.classDecode(discriminant, current);
+      records = addon.classSquareChain(discriminant, bound, start, offset, count, interval);
+      encoded = addon.classEncode(discriminant, records);
+    } catch (err) {
+      throw addonError(err, 'native class1024 evaluation', 'VDF_CHECKPOINT');
+    }
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < encoded.length; at += FORM_BYTES)
+      out.push(new Uint8Array(encoded.subarray(at, at + FORM_BYTES)));
+    last = {
+      encoded: out[out.length - 1]!,
+      record: new Uint8Array(records.subarray(records.length - FORM_RECORD_BYTES)),
+    };
+    return out;
   };
 }
 

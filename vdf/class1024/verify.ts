@@ -3,7 +3,7 @@ import { hashPrime, modPow } from '../primes/index.ts';
 import { decodeForm, encodeForm, FORM_BYTES } from './bqfc.ts';
 import { discriminantFromSeed } from './discriminant.ts';
 import { type Form, formsEqual, identityForm } from './form.ts';
-import { class1024Ops } from './native.ts';
+import { formOpsFor } from './ops.ts';
 import { type FormOps, multiExp } from './pow.ts';
 
 /** chiavdf B_bytes: the Fiat–Shamir prime B is 264 bits, carried as 33 bytes in segments. */
@@ -33,7 +33,7 @@ export function wesolowskiClaim(
   proof: Form,
   B: bigint,
   iterations: bigint,
-  ops: FormOps = class1024Ops(D),
+  ops: FormOps = formOpsFor(D),
 ): Form {
   if (B <= 1n) throw new VdfError('VDF_MALFORMED', 'class1024: B must be above 1');
   const r = modPow(2n, iterations, B);
@@ -76,7 +76,7 @@ export function verifyChiaBlob(
   blob: Uint8Array,
   iterations: number | bigint,
   depth: number,
-  ops: FormOps = class1024Ops(D),
+  ops: FormOps = formOpsFor(D),
 ): void {
   let remaining = checkIterations(iterations);
   if (!Number.isInteger(depth) || depth < 0 || depth > MAX_DEPTH) {

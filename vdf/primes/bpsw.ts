@@ -1,3 +1,4 @@
+import { bigintToMinimalBytes } from '../bytes.ts';
 import { modPow } from './modpow.ts';
 
 /** Odd primes below 2000: trial division by these filters most HashPrime candidates cheaply. */
@@ -52,9 +53,7 @@ export function smallFactorOfBytes(bytes: Uint8Array): number {
 
 /** The smallest odd prime factor of n below 2000, or 0 if there is none. */
 export function smallFactor(n: bigint): number {
-  let hex = n.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  return smallFactorOfBytes(Buffer.from(hex, 'hex'));
+  return smallFactorOfBytes(bigintToMinimalBytes(n));
 }
 
 /** Strong probable-prime test to base 2 for odd n > 2. */

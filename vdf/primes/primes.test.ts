@@ -2,8 +2,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeWithVectors, readVectorText } from '../../test/support/vectors.ts';
+import { accelerators } from '../accelerators.ts';
 import { isStrongLucasProbablePrime, isStrongProbablePrimeBase2, jacobi } from './bpsw.ts';
 import { hashPrime, isProbablePrime, isqrt, modPow, modPowBigint } from './index.ts';
+import { opensslOddPow } from './openssl-pow.ts';
 
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 
@@ -161,6 +163,7 @@ describe('jacobi and modPow', () => {
   });
 
   it('the OpenSSL path equals BigInt square-and-multiply', () => {
+    expect(accelerators().oddModPow).toBe(opensslOddPow); // test/support/node-accelerators.ts
     fc.assert(
       fc.property(
         fc.bigInt({ min: 0n, max: (1n << 600n) - 1n }),

@@ -4,13 +4,13 @@
  * (−y, −π) would verify beside (y, π).
  */
 import { shake256 } from '@noble/hashes/sha3.js';
+import { accelerators } from '../accelerators.ts';
 import { bigintToBytes, bytesEqual, bytesToBigint, concatBytes, u64be, utf8 } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { VdfGroup } from '../group.ts';
 import { hashPrime } from '../primes/index.ts';
 import { mulMod, naivePow, naiveSquareTimes } from './arith.ts';
 import { ELEMENT_BYTES, HALF_N, N } from './modulus.ts';
-import { opensslPow, opensslSquareTimes } from './openssl.ts';
 
 export const RSA2048_INPUT_TAG = 'vigil/vdf/rsa2048/x/v1';
 export const RSA2048_PRIME_TAG = 'vigil/vdf/rsa2048/l/v1';
@@ -18,6 +18,7 @@ export const CHALLENGE_PRIME_BITS = 264;
 /** The hash-to-group output length: 8 bytes above N so the reduction's bias is 2^-64. */
 const INPUT_HASH_BYTES = 264;
 
+/** 'openssl' is OpenSSL's Montgomery code where Node installed it (accelerators.ts), else BigInt. */
 export type Rsa2048Backend = 'openssl' | 'bigint';
 
 export function canonical(v: bigint): bigint {
@@ -68,10 +69,11 @@ export function rsa2048Group(
   seed: Uint8Array,
   backend: Rsa2048Backend = 'openssl',
 ): VdfGroup<bigint> {
-  const squareTimes = backend === 'openssl' ? opensslSquareTimes : naiveSquareTimes;
+  const fast = backend === 'openssl' ? accelerators().rsa2048 : undefined;
+  const squareTimes = fast?.squareTimes ?? naiveSquareTimes;
   const pow = (a: bigint, e: bigint): bigint => {
     if (e === 0n) return 1n;
-    if (backend === 'openssl' && e < N) return canonical(opensslPow(a, e));
+    if (fast !== undefined && e < N) return canonical(fast.pow(a, e));
     return canonical(naivePow(a, e));
   };
   return {

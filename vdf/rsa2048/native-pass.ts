@@ -6,10 +6,11 @@
 import { bigintToMinimalBytes, bytesToBigint } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { GroupName } from '../group.ts';
-import type { BucketSum, PassPlan } from '../wesolowski/index.ts';
+import { type BucketSum, type PassPlan, fuseFactor as passFuse } from '../wesolowski/index.ts';
 import { canonical } from './group.ts';
 import { ELEMENT_BYTES, N } from './modulus.ts';
 import {
+  addonError,
   type NativeAddon,
   type NativeArithmetic,
   nativeAddon,
@@ -23,27 +24,9 @@ const MODULUS_BYTES = bigintToMinimalBytes(N);
 /** Yields encoded checkpoints C_0, C_1, … (each chunk a whole number of 256-byte elements). */
 export type EncodedCheckpointReader = () => Iterable<Uint8Array>;
 
-function nativeError(err: unknown): VdfError {
-  const message = err instanceof Error ? err.message : String(err);
-  const code =
-    (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED'
-      ? 'VDF_MALFORMED'
-      : 'VDF_CHECKPOINT';
-  return new VdfError(code, `native prover pass: ${message}`);
-}
-
-/**
- * Bucket tables a worker may hold at once. Fusing saves a sweep of disk reads per extra pass but
- * costs cache: measured on the VM, three fused k = 15 passes (31 MiB of buckets per worker, past
- * the 32 MiB L3 shared by both workers) ran 3–9 % slower than three sweeps. So passes fuse only
- * while both workers' tables stay within about three quarters of that L3.
- */
-const FUSE_BYTES = 12 * 2 ** 20;
-/** A bucket's residue: 40 limbs of 52 bits (IFMA), or a BIGNUM of about the same size. */
-const BUCKET_BYTES = 320;
-
+/** Passes one sweep serves (the bucket budget is wesolowski/params.ts's). */
 export function fuseFactor(k: number): number {
-  return Math.max(1, Math.floor(FUSE_BYTES / (2 ** k * BUCKET_BYTES)));
+  return passFuse('rsa2048', k);
 }
 
 /**
@@ -103,7 +86,7 @@ export function nativeRsaBucketSums(
     flush();
     outs = passes.map((pass) => addon.finishPass(pass));
   } catch (err) {
-    throw err instanceof VdfError ? err : nativeError(err);
+    throw addonError(err, 'native prover pass', 'VDF_CHECKPOINT');
   }
   return outs.map((out) => (out === null ? undefined : canonical(bytesToBigint(out))));
 }

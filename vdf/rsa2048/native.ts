@@ -8,10 +8,12 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { VdfError } from '../errors.ts';
+import { VdfError, type VdfErrorCode } from '../errors.ts';
 
 /** An opaque handle to one pass's native state (buckets, digit walk). */
 export type NativePassHandle = { readonly __nativePass: unique symbol };
+/** An opaque handle to one sweep of class1024 bucket passes. */
+export type NativeClassProverHandle = { readonly __nativeClassProver: unique symbol };
 
 /** `auto` takes IFMA when this CPU has it; `ifma52` fails where it does not. */
 export type NativeArithmetic = 'auto' | 'openssl' | 'ifma52';
@@ -63,6 +65,27 @@ export interface NativeAddon {
     bases: Uint8Array,
     exponents: Uint8Array[],
   ): Uint8Array;
+  /**
+   * One sweep's class1024 bucket passes (native/class_prover.h): pass i walks digits from
+   * rems[i] by stepDowns[i] (both below the challenge) over its first counts[i] checkpoints.
+   */
+  classProver(
+    discriminant: Uint8Array,
+    bound: Uint8Array,
+    challenge: Uint8Array,
+    k: number,
+    rems: Uint8Array[],
+    stepDowns: Uint8Array[],
+    counts: number[],
+  ): NativeClassProverHandle;
+  /** The next checkpoints, as 100-byte BQFC encodings (strictly decoded: VDF_MALFORMED). */
+  classProverFeed(prover: NativeClassProverHandle, checkpoints: Uint8Array): void;
+  /** Each pass's S as a 129-byte record, or null for the identity. */
+  classProverFinish(prover: NativeClassProverHandle): (Uint8Array | null)[];
+  /** The 100-byte BQFC encodings of reduced-form records (at most 65536). */
+  classEncode(discriminant: Uint8Array, records: Uint8Array): Uint8Array;
+  /** The records of the forms 100-byte BQFC encodings hold; strict as decodeForm (VDF_MALFORMED). */
+  classDecode(discriminant: Uint8Array, encodings: Uint8Array): Uint8Array;
   /** The arithmetic a pass runs on. */
   passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
   /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
@@ -95,6 +118,11 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
       'classSquareChain',
       'classMul',
       'classMultiExp',
+      'classProver',
+      'classProverFeed',
+      'classProverFinish',
+      'classEncode',
+      'classDecode',
       'passArithmetic',
       'ifma52Supported',
     ] as const)
@@ -132,4 +160,15 @@ export function nativeArithmetic(): NativeArithmetic {
     'VDF_CONFIG',
     `VIGIL_VDF_ARITH must be one of ${NATIVE_ARITHMETICS.join(', ')}, not ${v}`,
   );
+}
+
+/**
+ * An exception the addon threw, as a VdfError: VDF_MALFORMED where the addon marked the input
+ * malformed (a bad element), else `code`.
+ */
+export function addonError(err: unknown, context: string, code: VdfErrorCode): VdfError {
+  if (err instanceof VdfError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const malformed = (err as { code?: unknown } | null)?.code === 'VDF_MALFORMED';
+  return new VdfError(malformed ? 'VDF_MALFORMED' : code, `${context}: ${message}`);
 }

@@ -4,10 +4,14 @@ import { fromHexStrict, toHex } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
 import type { VdfGroup } from '../group.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
-import { nativeBucketSum } from '../rsa2048/native-pass.ts';
+import { installNodeAccelerators } from '../node-accelerators.ts';
 import { proveRange } from '../wesolowski/index.ts';
 import { CACHE_DECODED_MAX, type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
+import { solverBucketSum } from './native-sum.ts';
 import type { WorkerInbound, WorkerJob, WorkerMessage, WorkerTask } from './workers.ts';
+
+// a worker is a fresh isolate: nothing the parent installed reaches it
+installNodeAccelerators();
 
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const fail = (err: unknown) =>
@@ -67,7 +71,7 @@ function run(
       else for (const bytes of store.read()) yield group.decode(bytes);
     };
     const challenge = BigInt(`0x${task.challenge}`);
-    const sum = nativeBucketSum<unknown>(job.group, task.native, challenge, job.params.k, () =>
+    const sum = solverBucketSum<unknown>(group, task.native, challenge, job.params.k, () =>
       store.readChunks(),
     );
     const share = proveRange<unknown>(

@@ -8,7 +8,7 @@ import type { GroupName, VdfGroup } from '../group.ts';
 import { groupFor } from '../groups.ts';
 import { checkIterations, checkSeed } from '../limits.ts';
 import { nativeSquareChain } from '../native-chain.ts';
-import { nativeBucketSum } from '../rsa2048/native-pass.ts';
+import { installNodeAccelerators } from '../node-accelerators.ts';
 import { checkpointCount, type ProofParams, proofParams, proveRange } from '../wesolowski/index.ts';
 import {
   CACHE_DECODED_MAX,
@@ -16,7 +16,11 @@ import {
   diskCheckpoints,
   memoryCheckpoints,
 } from './checkpoints.ts';
+import { solverBucketSum } from './native-sum.ts';
 import { ProofWorkers, proofWorkerCount, proveInWorkers, useWorkers } from './workers.ts';
+
+// the solver runs on Node's arithmetic whichever module loaded it first
+installNodeAccelerators();
 
 export interface SolveProgress {
   done: number;
@@ -238,7 +242,7 @@ async function proveStored<E>(
       if (cached === needed) break;
       encoded.set(bytes, cached++ * group.elementBytes);
     }
-    const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => [encoded]);
+    const sum = solverBucketSum<E>(group, useNative, challenge, params.k, () => [encoded]);
     if (sum)
       return proveRange(group, o.iterations, challenge, params, 0, params.l, () => [], onPass, sum);
     const decoded: E[] = [];
@@ -248,7 +252,7 @@ async function proveStored<E>(
       );
     return proveRange(group, o.iterations, challenge, params, 0, params.l, () => decoded, onPass);
   }
-  const sum = nativeBucketSum<E>(o.group, useNative, challenge, params.k, () => store.readChunks());
+  const sum = solverBucketSum<E>(group, useNative, challenge, params.k, () => store.readChunks());
   const read = function* () {
     for (const bytes of store.read()) yield group.decode(bytes);
   };

@@ -1,4 +1,10 @@
-export { MAX_BUCKET_BITS, MAX_CHECKPOINTS, type ProofParams, proofParams } from './params.ts';
+export {
+  fuseFactor,
+  MAX_BUCKET_BITS,
+  MAX_CHECKPOINTS,
+  type ProofParams,
+  proofParams,
+} from './params.ts';
 export {
   type BucketSum,
   bucketSum,

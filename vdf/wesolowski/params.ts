@@ -21,34 +21,67 @@ export const MAX_BUCKET_BITS = 16;
 export const MAX_CHECKPOINTS = 2 ** 22;
 
 /**
- * Relative costs in µs (measured on the 2-core VM); they shape the choice, not correctness.
- * Both groups are costed for the native addon (docs/vdf.md §8, §9), the product path. rsa2048:
- * its evaluation records a checkpoint for about two squarings' time, and a prover step (digit and
- * product) costs about 1.3 squarings. class1024: a native squaring ≈ 10 µs, a checkpoint ≈ 20
- * squarings (its BQFC encoding, in TypeScript), a prover multiplication ≈ 2 squarings (one
- * native NUCOMP per call). Left out: above 2^15 checkpoints the prover decodes each checkpoint
- * again in every pass (≈ 10 squarings, TypeScript BQFC). Without the addon the same parameters
- * hold, at a higher cost per step.
+ * Relative costs in µs (measured on the 2-core VM, CPU time); they shape the choice, not
+ * correctness. Both groups are costed for the native addon (docs/vdf.md §8, §9), the product
+ * path. rsa2048: its evaluation records a checkpoint for about two squarings' time, and a prover
+ * step (digit and product) costs about 1.3 squarings; combining costs three products per bucket
+ * (running product, total, the bucket's Montgomery correction), and its checkpoints need no
+ * decoding. class1024 (2026-12-06, 2 vCPU AMD EPYC): a native squaring ≈ 6 µs, a checkpoint
+ * ≈ 25 µs (reduction and BQFC encoding in C++, the store's append), a bucket product (NUCOMP,
+ * reduced) ≈ 6.5 µs, two products per bucket when combining, and each sweep of the prover decodes
+ * every checkpoint strictly (≈ 20 µs). Without the addon the same parameters hold, at a higher
+ * cost per step.
  */
 interface CostModel {
   square: number;
   /** Fixed cost of one evaluation step between checkpoints (recording, bookkeeping). */
   stepOverhead: number;
   mul: number;
+  /** Products per bucket and pass when combining. */
+  combine: number;
+  /** Reading one checkpoint into a sweep of the prover. */
+  decode: number;
+}
+
+/**
+ * Bucket tables a native prover worker may hold at once, and one bucket's size, per group. Fusing
+ * passes into one sweep over the checkpoints saves reading them again, but costs cache and
+ * memory. rsa2048 (a residue: 40 limbs of 52 bits, or a BIGNUM of about that size): three fused
+ * k = 15 passes (31 MiB per worker, past the 32 MiB L3 both workers share) ran 3–9 % slower than
+ * three sweeps, so its tables stay within about three quarters of that L3. class1024 (a packed
+ * reduced form, native/class_prover.h): every sweep decodes each checkpoint again (≈ 3
+ * squarings) while a product costs about one, so its budget is wider.
+ */
+const FUSE_BUDGET: Record<GroupName, { bytes: number; bucketBytes: number }> = {
+  rsa2048: { bytes: 12 * 2 ** 20, bucketBytes: 320 },
+  class1024: { bytes: 48 * 2 ** 20, bucketBytes: 264 },
+};
+
+/** Passes one sweep of a native prover worker serves at k bits per digit. */
+export function fuseFactor(group: GroupName, k: number): number {
+  const { bytes, bucketBytes } = FUSE_BUDGET[group];
+  return Math.max(1, Math.floor(bytes / (2 ** k * bucketBytes)));
 }
 
 const COSTS: Record<GroupName, CostModel> = {
-  rsa2048: { square: 0.72, stepOverhead: 2, mul: 1 },
-  class1024: { square: 10, stepOverhead: 200, mul: 20 },
+  rsa2048: {
+    square: 0.72,
+    stepOverhead: 2,
+    mul: 1,
+    combine: 3,
+    decode: 0,
+  },
+  class1024: {
+    square: 6,
+    stepOverhead: 25,
+    mul: 6.5,
+    combine: 2,
+    decode: 20,
+  },
 };
 
 /** The proof's passes run on two worker threads once the evaluation has freed its core. */
 const PROOF_WORKERS = 2;
-/**
- * Products per bucket and pass when combining: the running product, the total, and the bucket's
- * Montgomery correction (native).
- */
-const COMBINE_PRODUCTS = 3;
 /**
  * From T = 10^8 on, the proof's share of the evaluation is bounded (≤ 5 %, the VDF issue): there
  * the parameters with the smallest proof among those whose modelled total time (evaluation +
@@ -63,18 +96,22 @@ const L_SCAN = 512;
 
 export function proofParams(group: GroupName, iterations: number): ProofParams {
   const c = COSTS[group];
+  const fuse = (k: number) => fuseFactor(group, k);
   const T = iterations;
   const candidates: (ProofParams & { total: number; proof: number })[] = [];
   for (let k = 1; k <= MAX_BUCKET_BITS; k++) {
     const blocks = Math.ceil(T / k);
-    const combine = COMBINE_PRODUCTS * 2 ** k;
+    const combine = c.combine * 2 ** k;
     const lMin = Math.max(1, Math.ceil(T / (k * MAX_CHECKPOINTS)));
     // Past the l minimising the total, both the total and the proof grow: no need to look.
     const lBalance = Math.sqrt((T * c.stepOverhead * PROOF_WORKERS) / (k * combine * c.mul));
     const lMax = Math.min(blocks, Math.max(lMin, Math.ceil(lBalance) + 1));
     for (let l = lMin, i = 0; l <= lMax; l = i < L_SCAN ? l + 1 : Math.ceil(l * 1.05), i++) {
       // Whole passes go to the workers, so an odd l leaves one worker a pass behind.
-      const proof = Math.ceil(l / PROOF_WORKERS) * (blocks / l + combine) * c.mul;
+      const perWorker = Math.ceil(l / PROOF_WORKERS);
+      const sweeps = Math.ceil(perWorker / fuse(k));
+      const proof =
+        perWorker * (blocks / l + combine) * c.mul + sweeps * Math.ceil(T / (k * l)) * c.decode;
       const evaluation = T * c.square + Math.ceil(T / (k * l)) * c.stepOverhead;
       candidates.push({ k, l, interval: k * l, total: proof + evaluation, proof });
     }
