@@ -1,0 +1,99 @@
+import { p384 } from '@noble/curves/nist.js';
+import { VaultError } from '../errors.ts';
+import { bytesEqual } from '../protocol/hex.ts';
+import { expectConstructed, expectOid, TAG_SEQUENCE } from './ber.ts';
+import {
+  chainLabels,
+  notIssuedBy,
+  notP384,
+  requireCaRole,
+  requirePinnedRoot,
+  requireValidAt,
+} from './chain-checks.ts';
+import type { NitroLeaf, NitroPki } from './nitro-pki.ts';
+import { type Certificate, certificateTime, parseCertificate } from './x509.ts';
+import { certificateConstraints, checkPathConstraints } from './x509-constraints.ts';
+
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+const SECP384R1 = '1.3.132.0.34';
+const ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
+/** The NSM does not normalise s (real documents carry high-s signatures): accept both halves. */
+const ECDSA_OPTIONS = { lowS: false } as const;
+
+/** The SEC1 point of a P-384 key, validated on the curve. */
+function p384Key(cert: Certificate, label: string): Uint8Array {
+  if (cert.keyAlgorithm !== EC_PUBLIC_KEY || cert.keyCurve !== SECP384R1) throw notP384(label);
+  const point = cert.keyBits.subarray(1);
+  try {
+    if (cert.keyBits[0] !== 0) throw new Error('unused bits in the key');
+    p384.Point.fromBytes(point).assertValidity();
+  } catch {
+    throw new VaultError('ATTESTATION_MALFORMED', `${label} holds no valid P-384 point`);
+  }
+  return point;
+}
+
+/** ecdsa-with-SHA384 with absent parameters (RFC 5758 §3.2). */
+function isEcdsaSha384(algorithm: Certificate['innerAlgorithm']): boolean {
+  try {
+    const parts = expectConstructed(algorithm, TAG_SEQUENCE, 'AlgorithmIdentifier');
+    return parts.length === 1 && expectOid(parts[0], 'algorithm') === ECDSA_WITH_SHA384;
+  } catch {
+    return false;
+  }
+}
+
+function issuedBy(cert: Certificate, issuer: Certificate, issuerKey: Uint8Array): boolean {
+  if (!bytesEqual(cert.issuer, issuer.subject)) return false;
+  if (!isEcdsaSha384(cert.innerAlgorithm)) return false;
+  if (!bytesEqual(cert.innerAlgorithm.raw, cert.outerAlgorithm.raw)) return false;
+  if (cert.signatureValue[0] !== 0) return false;
+  try {
+    const signature = cert.signatureValue.subarray(1);
+    return p384.verify(signature, cert.tbs, issuerKey, { ...ECDSA_OPTIONS, format: 'der' });
+  } catch {
+    return false;
+  }
+}
+
+/** Our DER reader and @noble/curves' p384: the NitroPki that runs everywhere (nitro-pki.ts). */
+export const portableNitroPki: NitroPki = {
+  verifyChain(leafDer, cabundle, at): NitroLeaf {
+    requirePinnedRoot(cabundle);
+    const ders = [...cabundle, leafDer];
+    const labels = chainLabels(cabundle);
+    const path = ders.map((der, i) => parseCertificate(der, labels[i]!));
+    const keys = path.map((cert, i) => p384Key(cert, labels[i]!));
+    const constraints = ders.map((der, i) => certificateConstraints(der, labels[i]!));
+    path.forEach((cert, i) => {
+      const { ca, keyCertSign } = constraints[i]!;
+      requireCaRole(ca && keyCertSign !== false, i === path.length - 1, labels[i]!);
+      const issuer = path[i - 1];
+      if (issuer !== undefined && !issuedBy(cert, issuer, keys[i - 1]!)) {
+        throw notIssuedBy(labels[i]!, labels[i - 1]!);
+      }
+    });
+    checkPathConstraints(constraints, labels);
+    path.forEach((cert, i) => {
+      requireValidAt(
+        labels[i]!,
+        certificateTime(cert.notBefore),
+        certificateTime(cert.notAfter),
+        at,
+      );
+    });
+    const leaf = path[path.length - 1]!;
+    const leafKey = keys[keys.length - 1]!;
+    return {
+      notBefore: certificateTime(leaf.notBefore),
+      notAfter: certificateTime(leaf.notAfter),
+      verifyEs384(message, signature) {
+        try {
+          return p384.verify(signature, message, leafKey, ECDSA_OPTIONS);
+        } catch {
+          return false;
+        }
+      },
+    };
+  },
+};

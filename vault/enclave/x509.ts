@@ -1,0 +1,165 @@
+import { VaultError } from '../errors.ts';
+import {
+  type BerNode,
+  expectConstructed,
+  expectOid,
+  isContext,
+  isUniversal,
+  parseDer,
+  TAG_INTEGER,
+  TAG_SEQUENCE,
+} from './ber.ts';
+
+/**
+ * An X.509 certificate (RFC 5280 §4.1) as far as the Nitro chain needs it, read with our own DER
+ * reader so it runs where node:crypto does not. The structure is checked when the certificate is
+ * read; the signature and the validity dates are kept as carried and judged by the chain check, in
+ * the order OpenSSL judges them, so both verifiers give the same verdict on the same bytes.
+ */
+export interface Certificate {
+  /** The DER of tbsCertificate: the bytes the issuer signed. */
+  readonly tbs: Uint8Array;
+  /** tbsCertificate.signature and Certificate.signatureAlgorithm, as encoded. */
+  readonly innerAlgorithm: BerNode;
+  readonly outerAlgorithm: BerNode;
+  /** The signatureValue BIT STRING's content (unused-bits byte first). */
+  readonly signatureValue: Uint8Array;
+  /** Issuer and subject Names as encoded: chaining compares them byte for byte. */
+  readonly issuer: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly notBefore: BerNode;
+  readonly notAfter: BerNode;
+  /** SubjectPublicKeyInfo's algorithm and curve OIDs and the key's BIT STRING content. */
+  readonly keyAlgorithm: string;
+  readonly keyCurve: string | null;
+  readonly keyBits: Uint8Array;
+}
+
+const TAG_BIT_STRING = 3;
+const TAG_UTC_TIME = 23;
+const TAG_GENERALIZED_TIME = 24;
+const X509_V3 = 2;
+
+function malformed(label: string, why: string): VaultError {
+  return new VaultError(
+    'ATTESTATION_MALFORMED',
+    `${label} is not a readable DER X.509 certificate (${why})`,
+  );
+}
+
+function bitString(node: BerNode | undefined, what: string): Uint8Array {
+  if (!isUniversal(node, TAG_BIT_STRING) || node.constructed || node.content.length === 0) {
+    throw new Error(`${what}: expected a BIT STRING`);
+  }
+  return node.content;
+}
+
+function algorithm(node: BerNode | undefined, what: string): BerNode {
+  const parts = expectConstructed(node, TAG_SEQUENCE, what);
+  expectOid(parts[0], `${what} algorithm`);
+  if (parts.length > 2) throw new Error(`${what}: extra fields`);
+  return node!;
+}
+
+function time(node: BerNode | undefined, what: string): BerNode {
+  const ok =
+    (isUniversal(node, TAG_UTC_TIME) || isUniversal(node, TAG_GENERALIZED_TIME)) &&
+    !node.constructed;
+  if (!ok) throw new Error(`${what}: expected a UTCTime or GeneralizedTime`);
+  return node;
+}
+
+function readCertificate(der: Uint8Array): Certificate {
+  const [tbsNode, outerAlgorithm, signature, ...extra] = expectConstructed(
+    parseDer(der),
+    TAG_SEQUENCE,
+    'Certificate',
+  );
+  if (extra.length > 0) throw new Error('Certificate has extra fields');
+  const fields = [...expectConstructed(tbsNode, TAG_SEQUENCE, 'TBSCertificate')];
+  const version = isContext(fields[0], 0) ? fields.shift()!.children : [];
+  const v = version[0];
+  if (version.length !== 1 || !isUniversal(v, TAG_INTEGER) || v.content.length !== 1) {
+    throw new Error('TBSCertificate must be version 3');
+  }
+  if (v.content[0] !== X509_V3) throw new Error('TBSCertificate must be version 3');
+  const [serial, innerAlgorithm, issuer, validity, subject, spki, ...rest] = fields;
+  if (!isUniversal(serial, TAG_INTEGER) || serial.constructed || serial.content.length === 0) {
+    throw new Error('serialNumber: expected an INTEGER');
+  }
+  const [notBefore, notAfter, ...extraTimes] = expectConstructed(
+    validity,
+    TAG_SEQUENCE,
+    'validity',
+  );
+  if (extraTimes.length > 0) throw new Error('validity has extra fields');
+  expectConstructed(issuer, TAG_SEQUENCE, 'issuer');
+  expectConstructed(subject, TAG_SEQUENCE, 'subject');
+  const [keyAlgorithmNode, keyBitsNode, ...extraKey] = expectConstructed(
+    spki,
+    TAG_SEQUENCE,
+    'subjectPublicKeyInfo',
+  );
+  if (extraKey.length > 0) throw new Error('subjectPublicKeyInfo has extra fields');
+  const keyParts = expectConstructed(keyAlgorithmNode, TAG_SEQUENCE, 'key algorithm');
+  const keyCurve = keyParts.length === 2 && isUniversal(keyParts[1], 6) ? keyParts[1] : undefined;
+  const optional = rest.map((node) => (node.tagClass === 2 ? node.tag : -1));
+  if (optional.some((tag, i) => tag < 1 || tag > 3 || (i > 0 && tag <= optional[i - 1]!))) {
+    throw new Error('TBSCertificate has unexpected fields after the key');
+  }
+  return {
+    tbs: tbsNode!.raw,
+    innerAlgorithm: algorithm(innerAlgorithm, 'signature'),
+    outerAlgorithm: algorithm(outerAlgorithm, 'signatureAlgorithm'),
+    signatureValue: bitString(signature, 'signatureValue'),
+    issuer: issuer!.raw,
+    subject: subject!.raw,
+    notBefore: time(notBefore, 'notBefore'),
+    notAfter: time(notAfter, 'notAfter'),
+    keyAlgorithm: expectOid(keyParts[0], 'key algorithm'),
+    keyCurve: keyCurve === undefined ? null : expectOid(keyCurve, 'key curve'),
+    keyBits: bitString(keyBitsNode, 'subjectPublicKey'),
+  };
+}
+
+/** Reads a DER certificate; ATTESTATION_MALFORMED naming `label` when it is not one. */
+export function parseCertificate(der: Uint8Array, label: string): Certificate {
+  try {
+    return readCertificate(der);
+  } catch (err) {
+    throw malformed(label, err instanceof Error ? err.message : 'unreadable');
+  }
+}
+
+const UTC_TIME = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+const GENERALIZED_TIME = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/;
+
+/**
+ * A validity time in milliseconds since the epoch (RFC 5280 §4.1.2.5: UTCTime YYMMDDHHMMSSZ with
+ * years 1950..2049, GeneralizedTime YYYYMMDDHHMMSSZ), or NaN when it is not a real instant.
+ */
+export function certificateTime(node: BerNode): number {
+  const text = String.fromCharCode(...node.content);
+  const utc = node.tag === TAG_UTC_TIME;
+  const match = (utc ? UTC_TIME : GENERALIZED_TIME).exec(text);
+  if (match === null) return Number.NaN;
+  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const year = utc ? (y < 50 ? 2000 + y : 1900 + y) : y;
+  const ms = Date.UTC(year, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  const real =
+    back.getUTCFullYear() === year &&
+    back.getUTCMonth() === mo - 1 &&
+    back.getUTCDate() === d &&
+    h < 24 &&
+    mi < 60 &&
+    s < 60;
+  return real ? ms : Number.NaN;
+}
