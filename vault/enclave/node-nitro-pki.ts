@@ -9,14 +9,20 @@ import {
   requireValidAt,
 } from './chain-checks.ts';
 import type { NitroLeaf, NitroPki } from './nitro-pki.ts';
+import { parseCertificate as requireDerCertificate } from './x509.ts';
 import { certificateConstraints, checkPathConstraints } from './x509-constraints.ts';
 
 /** Nitro's PKI is ECDSA P-384 from root to leaf. */
 const NITRO_CURVE = 'secp384r1';
 
-/** Parses a certificate and its key eagerly: OpenSSL may accept the outer DER of a damaged
- *  certificate and only fail when the key is read, and that must not escape as a crash. */
+/**
+ * Parses a certificate and its key eagerly: OpenSSL may accept the outer DER of a damaged
+ * certificate and only fail when the key is read, and that must not escape as a crash. Our DER
+ * reader sees it first: OpenSSL also takes BER lengths and ignores bytes after the certificate,
+ * which a strict verifier must not (and the portable one does not).
+ */
 function parseCertificate(der: Uint8Array, label: string): X509Certificate {
+  requireDerCertificate(der, label);
   let cert: X509Certificate;
   let key: KeyObject;
   try {

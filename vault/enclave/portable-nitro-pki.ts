@@ -1,4 +1,5 @@
-import { p384 } from '@noble/curves/nist.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { VaultError } from '../errors.ts';
 import { bytesEqual } from '../protocol/hex.ts';
 import { expectConstructed, expectOid, TAG_SEQUENCE } from './ber.ts';
@@ -20,16 +21,44 @@ const ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
 /** The NSM does not normalise s (real documents carry high-s signatures): accept both halves. */
 const ECDSA_OPTIONS = { lowS: false } as const;
 
-/** The SEC1 point of a P-384 key, validated on the curve. */
+/** Key algorithms that name a key other than EC: a wrong key, not a broken certificate. */
+const OTHER_KEY_ALGORITHMS = new Set([
+  '1.2.840.113549.1.1.1', // rsaEncryption
+  '1.2.840.113549.1.1.10', // RSASSA-PSS
+  '1.2.840.10040.4.1', // DSA
+  '1.3.101.110', // X25519
+  '1.3.101.111', // X448
+  '1.3.101.112', // Ed25519
+  '1.3.101.113', // Ed448
+]);
+/** Curves with a reader of their own: a valid point on one is a wrong key. */
+const CURVES = new Map<string, { Point: { fromBytes(bytes: Uint8Array): unknown } }>([
+  [SECP384R1, p384],
+  ['1.2.840.10045.3.1.7', p256],
+  ['1.3.132.0.35', p521],
+  ['1.3.132.0.10', secp256k1],
+]);
+
+/**
+ * The SEC1 point of a P-384 key, validated on the curve. A readable key of another kind is a bad
+ * chain; a key algorithm or curve we cannot read, or a point off its curve, is a broken
+ * certificate. Unused bits of the key's BIT STRING are not part of the key (X.690 §8.6.2): they
+ * are cleared before it is read, and their presence then makes it the wrong key.
+ */
 function p384Key(cert: Certificate, label: string): Uint8Array {
-  if (cert.keyAlgorithm !== EC_PUBLIC_KEY || cert.keyCurve !== SECP384R1) throw notP384(label);
-  const point = cert.keyBits.subarray(1);
+  const { keyAlgorithm, keyCurve, keyBits } = cert;
+  if (OTHER_KEY_ALGORITHMS.has(keyAlgorithm)) throw notP384(label);
+  const unused = keyBits[0]!;
+  const point = keyBits.slice(1);
+  if (unused > 0) point[point.length - 1]! &= 0xff << unused;
+  const curve = keyAlgorithm === EC_PUBLIC_KEY ? CURVES.get(keyCurve ?? '') : undefined;
   try {
-    if (cert.keyBits[0] !== 0) throw new Error('unused bits in the key');
-    p384.Point.fromBytes(point).assertValidity();
+    if (curve === undefined) throw new Error('unknown key type');
+    curve.Point.fromBytes(point);
   } catch {
-    throw new VaultError('ATTESTATION_MALFORMED', `${label} holds no valid P-384 point`);
+    throw new VaultError('ATTESTATION_MALFORMED', `${label} holds no readable key`);
   }
+  if (curve !== p384 || unused !== 0) throw notP384(label);
   return point;
 }
 
@@ -44,6 +73,7 @@ function isEcdsaSha384(algorithm: Certificate['innerAlgorithm']): boolean {
 }
 
 function issuedBy(cert: Certificate, issuer: Certificate, issuerKey: Uint8Array): boolean {
+  if (cert.version !== 3) return false;
   if (!bytesEqual(cert.issuer, issuer.subject)) return false;
   if (!isEcdsaSha384(cert.innerAlgorithm)) return false;
   if (!bytesEqual(cert.innerAlgorithm.raw, cert.outerAlgorithm.raw)) return false;

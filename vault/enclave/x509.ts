@@ -7,6 +7,7 @@ import {
   isUniversal,
   parseDer,
   TAG_INTEGER,
+  TAG_OCTET_STRING,
   TAG_SEQUENCE,
 } from './ber.ts';
 
@@ -17,6 +18,8 @@ import {
  * the order OpenSSL judges them, so both verifiers give the same verdict on the same bytes.
  */
 export interface Certificate {
+  /** 1, 2 or 3 (the field as carried, plus one): the chain accepts only v3. */
+  readonly version: number;
   /** The DER of tbsCertificate: the bytes the issuer signed. */
   readonly tbs: Uint8Array;
   /** tbsCertificate.signature and Certificate.signatureAlgorithm, as encoded. */
@@ -38,7 +41,6 @@ export interface Certificate {
 const TAG_BIT_STRING = 3;
 const TAG_UTC_TIME = 23;
 const TAG_GENERALIZED_TIME = 24;
-const X509_V3 = 2;
 
 function malformed(label: string, why: string): VaultError {
   return new VaultError(
@@ -47,11 +49,83 @@ function malformed(label: string, why: string): VaultError {
   );
 }
 
+/** A BIT STRING's content, unused-bits byte first (at most 7, and 0 when it is empty). */
 function bitString(node: BerNode | undefined, what: string): Uint8Array {
   if (!isUniversal(node, TAG_BIT_STRING) || node.constructed || node.content.length === 0) {
     throw new Error(`${what}: expected a BIT STRING`);
   }
+  const unused = node.content[0]!;
+  if (unused > 7 || (unused > 0 && node.content.length === 1)) {
+    throw new Error(`${what}: impossible count of unused bits`);
+  }
   return node.content;
+}
+
+/** A DER INTEGER (minimal two's complement) small enough to be a version, or its raw bytes. */
+function integer(node: BerNode | undefined, what: string): Uint8Array {
+  if (!isUniversal(node, TAG_INTEGER) || node.constructed || node.content.length === 0) {
+    throw new Error(`${what}: expected an INTEGER`);
+  }
+  const [a, b] = node.content;
+  if (b !== undefined && ((a === 0 && b < 0x80) || (a === 0xff && b >= 0x80))) {
+    throw new Error(`${what}: non-minimal INTEGER`);
+  }
+  return node.content;
+}
+
+const TAG_BOOLEAN = 1;
+const TAG_OID = 6;
+const TAG_UTF8_STRING = 12;
+const TAG_SET = 17;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Name (RFC 5280 §4.1.2.4): SEQUENCE OF non-empty SET OF {type OID, primitive string value}. */
+function name(node: BerNode | undefined, what: string): Uint8Array {
+  for (const rdn of expectConstructed(node, TAG_SEQUENCE, what)) {
+    if (!isUniversal(rdn, TAG_SET) || !rdn.constructed || rdn.children.length === 0) {
+      throw new Error(`${what}: expected a non-empty SET`);
+    }
+    for (const attribute of rdn.children) {
+      const [type, value, ...extra] = expectConstructed(
+        attribute,
+        TAG_SEQUENCE,
+        `${what} attribute`,
+      );
+      expectOid(type, `${what} attribute type`);
+      if (value === undefined || extra.length > 0 || value.tagClass !== 0 || value.constructed) {
+        throw new Error(`${what}: expected one string value per attribute`);
+      }
+      if (value.tag === TAG_UTF8_STRING) {
+        try {
+          utf8.decode(value.content);
+        } catch {
+          throw new Error(`${what}: UTF8String is not UTF-8`);
+        }
+      }
+    }
+  }
+  return node!.raw;
+}
+
+/** Extensions (RFC 5280 §4.1.2.9): SEQUENCE OF {extnID, critical BOOLEAN DEFAULT FALSE, extnValue}. */
+function extensions(wrapper: BerNode): void {
+  if (!wrapper.constructed || wrapper.children.length !== 1) {
+    throw new Error('extensions: expected one explicit SEQUENCE');
+  }
+  for (const extension of expectConstructed(wrapper.children[0], TAG_SEQUENCE, 'extensions')) {
+    const parts = [...expectConstructed(extension, TAG_SEQUENCE, 'Extension')];
+    expectOid(parts.shift(), 'extnID');
+    if (isUniversal(parts[0], TAG_BOOLEAN)) {
+      const critical = parts.shift()!;
+      if (critical.constructed || critical.content.length !== 1 || critical.content[0] !== 0xff) {
+        throw new Error('Extension: critical must be a DER TRUE (FALSE is the default, left out)');
+      }
+    }
+    const value = parts.shift();
+    if (!isUniversal(value, TAG_OCTET_STRING) || value.constructed || parts.length > 0) {
+      throw new Error('Extension: expected extnValue as one OCTET STRING');
+    }
+  }
 }
 
 function algorithm(node: BerNode | undefined, what: string): BerNode {
@@ -77,24 +151,23 @@ function readCertificate(der: Uint8Array): Certificate {
   );
   if (extra.length > 0) throw new Error('Certificate has extra fields');
   const fields = [...expectConstructed(tbsNode, TAG_SEQUENCE, 'TBSCertificate')];
-  const version = isContext(fields[0], 0) ? fields.shift()!.children : [];
-  const v = version[0];
-  if (version.length !== 1 || !isUniversal(v, TAG_INTEGER) || v.content.length !== 1) {
-    throw new Error('TBSCertificate must be version 3');
+  let version = 0;
+  if (isContext(fields[0], 0)) {
+    const wrapper = fields.shift()!;
+    const bytes = integer(wrapper.children[0], 'version');
+    if (!wrapper.constructed || wrapper.children.length !== 1 || bytes.length > 1) {
+      throw new Error('version: expected one small explicit INTEGER');
+    }
+    version = bytes[0]!;
   }
-  if (v.content[0] !== X509_V3) throw new Error('TBSCertificate must be version 3');
   const [serial, innerAlgorithm, issuer, validity, subject, spki, ...rest] = fields;
-  if (!isUniversal(serial, TAG_INTEGER) || serial.constructed || serial.content.length === 0) {
-    throw new Error('serialNumber: expected an INTEGER');
-  }
+  integer(serial, 'serialNumber');
   const [notBefore, notAfter, ...extraTimes] = expectConstructed(
     validity,
     TAG_SEQUENCE,
     'validity',
   );
   if (extraTimes.length > 0) throw new Error('validity has extra fields');
-  expectConstructed(issuer, TAG_SEQUENCE, 'issuer');
-  expectConstructed(subject, TAG_SEQUENCE, 'subject');
   const [keyAlgorithmNode, keyBitsNode, ...extraKey] = expectConstructed(
     spki,
     TAG_SEQUENCE,
@@ -102,18 +175,25 @@ function readCertificate(der: Uint8Array): Certificate {
   );
   if (extraKey.length > 0) throw new Error('subjectPublicKeyInfo has extra fields');
   const keyParts = expectConstructed(keyAlgorithmNode, TAG_SEQUENCE, 'key algorithm');
-  const keyCurve = keyParts.length === 2 && isUniversal(keyParts[1], 6) ? keyParts[1] : undefined;
+  const keyCurve =
+    keyParts.length === 2 && isUniversal(keyParts[1], TAG_OID) ? keyParts[1] : undefined;
   const optional = rest.map((node) => (node.tagClass === 2 ? node.tag : -1));
   if (optional.some((tag, i) => tag < 1 || tag > 3 || (i > 0 && tag <= optional[i - 1]!))) {
     throw new Error('TBSCertificate has unexpected fields after the key');
   }
+  for (const field of rest) {
+    if (field.tag === 3) extensions(field);
+    else if (field.constructed)
+      throw new Error('a unique identifier must be a primitive BIT STRING');
+  }
   return {
+    version: version + 1,
     tbs: tbsNode!.raw,
     innerAlgorithm: algorithm(innerAlgorithm, 'signature'),
     outerAlgorithm: algorithm(outerAlgorithm, 'signatureAlgorithm'),
     signatureValue: bitString(signature, 'signatureValue'),
-    issuer: issuer!.raw,
-    subject: subject!.raw,
+    issuer: name(issuer, 'issuer'),
+    subject: name(subject, 'subject'),
     notBefore: time(notBefore, 'notBefore'),
     notAfter: time(notAfter, 'notAfter'),
     keyAlgorithm: expectOid(keyParts[0], 'key algorithm'),
