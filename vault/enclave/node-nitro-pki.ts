@@ -1,16 +1,8 @@
 import { type KeyObject, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { VaultError } from '../errors.ts';
-import {
-  chainLabels,
-  notIssuedBy,
-  notP384,
-  requireCaRole,
-  requirePinnedRoot,
-  requireValidAt,
-} from './chain-checks.ts';
-import type { NitroLeaf, NitroPki } from './nitro-pki.ts';
+import { type CertificateReader, notP384, verifyChainWith } from './nitro-chain.ts';
+import type { NitroPki } from './nitro-pki.ts';
 import { parseCertificate as requireDerCertificate } from './x509.ts';
-import { certificateConstraints, checkPathConstraints } from './x509-constraints.ts';
 
 /** Nitro's PKI is ECDSA P-384 from root to leaf. */
 const NITRO_CURVE = 'secp384r1';
@@ -48,43 +40,21 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   }
 }
 
+const openSsl: CertificateReader<X509Certificate> = {
+  read: parseCertificate,
+  isCa: (cert) => cert.ca,
+  issuedBy,
+  validity: (cert) => [new Date(cert.validFrom).getTime(), new Date(cert.validTo).getTime()],
+  verifyEs384: (leaf, message, signature) =>
+    verifySignature(
+      'sha384',
+      message,
+      { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
+      signature,
+    ),
+};
+
 /** OpenSSL's X.509 through node:crypto: the Node shells' NitroPki (see nitro-pki.ts). */
 export const nodeNitroPki: NitroPki = {
-  verifyChain(leafDer, cabundle, at): NitroLeaf {
-    requirePinnedRoot(cabundle);
-    const ders = [...cabundle, leafDer];
-    const labels = chainLabels(cabundle);
-    const path = ders.map((der, i) => parseCertificate(der, labels[i]!));
-    path.forEach((cert, i) => {
-      requireCaRole(cert.ca, i === path.length - 1, labels[i]!);
-      const issuer = path[i - 1];
-      if (issuer !== undefined && !issuedBy(cert, issuer)) {
-        throw notIssuedBy(labels[i]!, labels[i - 1]!);
-      }
-    });
-    checkPathConstraints(
-      ders.map((der, i) => certificateConstraints(der, labels[i]!)),
-      labels,
-    );
-    path.forEach((cert, i) => {
-      requireValidAt(
-        labels[i]!,
-        new Date(cert.validFrom).getTime(),
-        new Date(cert.validTo).getTime(),
-        at,
-      );
-    });
-    const leaf = path[path.length - 1]!;
-    return {
-      notBefore: new Date(leaf.validFrom).getTime(),
-      notAfter: new Date(leaf.validTo).getTime(),
-      verifyEs384: (message, signature) =>
-        verifySignature(
-          'sha384',
-          message,
-          { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
-          signature,
-        ),
-    };
-  },
+  verifyChain: (leafDer, cabundle, at) => verifyChainWith(openSsl, leafDer, cabundle, at),
 };

@@ -3,17 +3,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { VaultError } from '../errors.ts';
 import { bytesEqual } from '../protocol/hex.ts';
 import { expectConstructed, expectOid, TAG_SEQUENCE } from './ber.ts';
-import {
-  chainLabels,
-  notIssuedBy,
-  notP384,
-  requireCaRole,
-  requirePinnedRoot,
-  requireValidAt,
-} from './chain-checks.ts';
-import type { NitroLeaf, NitroPki } from './nitro-pki.ts';
+import { type CertificateReader, notP384, verifyChainWith } from './nitro-chain.ts';
+import type { NitroPki } from './nitro-pki.ts';
 import { type Certificate, certificateTime, parseCertificate } from './x509.ts';
-import { certificateConstraints, checkPathConstraints } from './x509-constraints.ts';
 
 const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 const SECP384R1 = '1.3.132.0.34';
@@ -86,44 +78,29 @@ function issuedBy(cert: Certificate, issuer: Certificate, issuerKey: Uint8Array)
   }
 }
 
+interface ReadCertificate {
+  readonly cert: Certificate;
+  readonly key: Uint8Array;
+}
+
+const ours: CertificateReader<ReadCertificate> = {
+  read(der, label) {
+    const cert = parseCertificate(der, label);
+    return { cert, key: p384Key(cert, label) };
+  },
+  isCa: (_, { ca, keyCertSign }) => ca && keyCertSign !== false,
+  issuedBy: (child, issuer) => issuedBy(child.cert, issuer.cert, issuer.key),
+  validity: ({ cert }) => [certificateTime(cert.notBefore), certificateTime(cert.notAfter)],
+  verifyEs384(leaf, message, signature) {
+    try {
+      return p384.verify(signature, message, leaf.key, ECDSA_OPTIONS);
+    } catch {
+      return false;
+    }
+  },
+};
+
 /** Our DER reader and @noble/curves' p384: the NitroPki that runs everywhere (nitro-pki.ts). */
 export const portableNitroPki: NitroPki = {
-  verifyChain(leafDer, cabundle, at): NitroLeaf {
-    requirePinnedRoot(cabundle);
-    const ders = [...cabundle, leafDer];
-    const labels = chainLabels(cabundle);
-    const path = ders.map((der, i) => parseCertificate(der, labels[i]!));
-    const keys = path.map((cert, i) => p384Key(cert, labels[i]!));
-    const constraints = ders.map((der, i) => certificateConstraints(der, labels[i]!));
-    path.forEach((cert, i) => {
-      const { ca, keyCertSign } = constraints[i]!;
-      requireCaRole(ca && keyCertSign !== false, i === path.length - 1, labels[i]!);
-      const issuer = path[i - 1];
-      if (issuer !== undefined && !issuedBy(cert, issuer, keys[i - 1]!)) {
-        throw notIssuedBy(labels[i]!, labels[i - 1]!);
-      }
-    });
-    checkPathConstraints(constraints, labels);
-    path.forEach((cert, i) => {
-      requireValidAt(
-        labels[i]!,
-        certificateTime(cert.notBefore),
-        certificateTime(cert.notAfter),
-        at,
-      );
-    });
-    const leaf = path[path.length - 1]!;
-    const leafKey = keys[keys.length - 1]!;
-    return {
-      notBefore: certificateTime(leaf.notBefore),
-      notAfter: certificateTime(leaf.notAfter),
-      verifyEs384(message, signature) {
-        try {
-          return p384.verify(signature, message, leafKey, ECDSA_OPTIONS);
-        } catch {
-          return false;
-        }
-      },
-    };
-  },
+  verifyChain: (leafDer, cabundle, at) => verifyChainWith(ours, leafDer, cabundle, at),
 };
