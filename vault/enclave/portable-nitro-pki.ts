@@ -43,14 +43,23 @@ function p384Key(cert: Certificate, label: string): Uint8Array {
   const unused = keyBits[0]!;
   const point = keyBits.slice(1);
   if (unused > 0) point[point.length - 1]! &= 0xff << unused;
+  const hybrid = point[0] === 6 || point[0] === 7;
   const curve = keyAlgorithm === EC_PUBLIC_KEY ? CURVES.get(keyCurve ?? '') : undefined;
   try {
     if (curve === undefined) throw new Error('unknown key type');
-    curve.Point.fromBytes(point);
+    if (hybrid) {
+      // X9.62's hybrid form (y and its parity both given), which OpenSSL reads: a readable key,
+      // but not in the form Nitro's certificates use
+      const y = point[point.length - 1]!;
+      if ((y & 1) !== (point[0]! & 1)) throw new Error('hybrid point with the wrong parity');
+      curve.Point.fromBytes(Uint8Array.of(4, ...point.subarray(1)));
+    } else {
+      curve.Point.fromBytes(point);
+    }
   } catch {
     throw new VaultError('ATTESTATION_MALFORMED', `${label} holds no readable key`);
   }
-  if (curve !== p384 || unused !== 0) throw notP384(label);
+  if (curve !== p384 || unused !== 0 || hybrid) throw notP384(label);
   return point;
 }
 

@@ -77,9 +77,52 @@ const TAG_BOOLEAN = 1;
 const TAG_OID = 6;
 const TAG_UTF8_STRING = 12;
 const TAG_SET = 17;
+const TAG_UNIVERSAL_STRING = 28;
+const TAG_BMP_STRING = 30;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Name (RFC 5280 §4.1.2.4): SEQUENCE OF non-empty SET OF {type OID, primitive string value}. */
+/** UCS-4 (UniversalString): whole code points, none beyond Unicode. */
+function isUcs4(bytes: Uint8Array): boolean {
+  if (bytes.length % 4 !== 0) return false;
+  for (let i = 0; i < bytes.length; i += 4) {
+    if (bytes[i] !== 0 || bytes[i + 1]! > 0x10) return false;
+  }
+  return true;
+}
+
+/**
+ * The universal types an attribute value may have: the DirectoryString types and the others
+ * OpenSSL reads in a name (tags 7-9, 11, 13-15, 29: kept as bytes), and BIT STRING. Not BOOLEAN,
+ * INTEGER, NULL, OID, OCTET STRING, the time types, VideotexString, GraphicString, VisibleString
+ * or GeneralString: OpenSSL refuses those in a name, and so do we, to give the same answers.
+ */
+const ATTRIBUTE_VALUE_TAGS = new Set([3, 7, 8, 9, 11, 12, 13, 14, 15, 18, 19, 20, 22, 28, 29, 30]);
+
+/**
+ * An attribute value must be a readable primitive of an allowed type: UTF8String that decodes,
+ * UniversalString and BMPString of whole characters, a well-formed BIT STRING. The character sets
+ * of the 8-bit string types are not judged (OpenSSL does not; the signature covers the bytes).
+ */
+function attributeValue(value: BerNode, what: string): void {
+  const { tag, content } = value;
+  if (!ATTRIBUTE_VALUE_TAGS.has(tag)) throw new Error(`${what}: a type no name carries`);
+  if (tag === TAG_UTF8_STRING) {
+    try {
+      utf8.decode(content);
+    } catch {
+      throw new Error(`${what}: UTF8String is not UTF-8`);
+    }
+  }
+  if (tag === TAG_UNIVERSAL_STRING && !isUcs4(content)) {
+    throw new Error(`${what}: UniversalString is not UCS-4`);
+  }
+  if (tag === TAG_BMP_STRING && content.length % 2 !== 0) {
+    throw new Error(`${what}: BMPString of an odd length`);
+  }
+  if (tag === TAG_BIT_STRING) bitString(value, what);
+}
+
+/** Name (RFC 5280 §4.1.2.4): SEQUENCE OF non-empty SET OF {type OID, primitive value}. */
 function name(node: BerNode | undefined, what: string): Uint8Array {
   for (const rdn of expectConstructed(node, TAG_SEQUENCE, what)) {
     if (!isUniversal(rdn, TAG_SET) || !rdn.constructed || rdn.children.length === 0) {
@@ -93,15 +136,9 @@ function name(node: BerNode | undefined, what: string): Uint8Array {
       );
       expectOid(type, `${what} attribute type`);
       if (value === undefined || extra.length > 0 || value.tagClass !== 0 || value.constructed) {
-        throw new Error(`${what}: expected one string value per attribute`);
+        throw new Error(`${what}: expected one primitive value per attribute`);
       }
-      if (value.tag === TAG_UTF8_STRING) {
-        try {
-          utf8.decode(value.content);
-        } catch {
-          throw new Error(`${what}: UTF8String is not UTF-8`);
-        }
-      }
+      attributeValue(value, `${what} attribute value`);
     }
   }
   return node!.raw;
