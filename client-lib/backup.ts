@@ -14,6 +14,7 @@ import {
   clusterKeysBinding,
   type DepositReceipt,
   DevAttestationVerifier,
+  NitroAttestationVerifier,
   toHex,
   VaultError,
   verifyDepositReceipt,
@@ -32,24 +33,19 @@ export interface BackupReport {
 }
 
 /**
- * The verifier for a wallet's attestation trust that runs on every platform: the INSECURE dev
- * verifier. AWS Nitro documents need X.509 chain validation, which is Node-only here: in Node,
- * pass `verifier: verifierFor(wallet.attestation)` (nitro-trust.ts); elsewhere, a verifier of
- * your own, or verify in Node.
+ * The verifier for a wallet's attestation trust, on every platform: AWS Nitro with the wallet's
+ * PCRs (COSE ES384 and the X.509 chain to the pinned AWS root, checked with our DER reader and
+ * noble's P-384; a Node process that loads the vault's full face checks the chain with OpenSSL
+ * instead, to the same answers: docs/enclave.md), or the INSECURE dev verifier pinned to the
+ * wallet's dev keys.
  */
 export function portableVerifierFor(trust: AttestationTrust): AttestationVerifier {
-  if (trust.kind === 'insecure-dev') {
-    return new DevAttestationVerifier({
-      insecureDevAttestation: true,
-      trustedKeys: trust.devKeys,
-      warn: () => {},
-    });
-  }
-  throw new ClientError(
-    'ATTESTATION_INVALID',
-    'this wallet trusts AWS Nitro attestation, and verifying a Nitro document needs a Nitro ' +
-      'verifier: pass `verifier` (in Node, verifierFor(wallet.attestation) from client-lib)',
-  );
+  if (trust.kind === 'aws-nitro') return new NitroAttestationVerifier({ expectedPcrs: trust.pcrs });
+  return new DevAttestationVerifier({
+    insecureDevAttestation: true,
+    trustedKeys: trust.devKeys,
+    warn: () => {},
+  });
 }
 
 /** Checks the vault's attested document binds `cluster`; returns what kind of document it was. */

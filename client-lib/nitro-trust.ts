@@ -1,21 +1,19 @@
 /**
- * A wallet's attestation trust as a verifier, AWS Nitro included (Node: X.509 in node:crypto),
- * and as the fetch that reaches its vault's nodes over attested TLS (Node: TLS sockets).
+ * A wallet's attestation trust as a verifier and as the fetch that reaches its vault's nodes over
+ * attested TLS (Node: TLS sockets).
  */
 import {
   type AttestationVerifier,
   attestedTlsFor,
-  NitroAttestationVerifier,
   toHex,
   type VaultTrust,
 } from '../vault/index.ts';
 import { portableVerifierFor } from './backup.ts';
 import type { AttestationTrust } from './wallet.ts';
 
-export function verifierFor(trust: AttestationTrust): AttestationVerifier {
-  if (trust.kind === 'aws-nitro') return new NitroAttestationVerifier({ expectedPcrs: trust.pcrs });
-  return portableVerifierFor(trust);
-}
+/** The SDK's verifier; importing the vault's full face (above) has its Nitro chain checked by
+ *  OpenSSL in this process (vault/enclave/nitro-pki.ts). */
+export const verifierFor: (trust: AttestationTrust) => AttestationVerifier = portableVerifierFor;
 
 function vaultTrustOf(trust: AttestationTrust): VaultTrust {
   if (trust.kind === 'insecure-dev') {

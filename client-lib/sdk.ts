@@ -9,7 +9,8 @@
  *   that comes back, submitting it, opening the release;
  * - rebuilding the private key, checking it against Q, and exporting it (hex, WIF, addresses).
  * Solving the VDF takes a Node process (`vigil vdf solve`, or client-lib's Node face) or chiavdf,
- * and so do creating a wallet with a cosigner and verifying AWS Nitro attestation documents.
+ * and so does creating a wallet with a cosigner. AWS Nitro attestation documents are verified
+ * here, certificate chain included (vault/enclave/nitro-pki.ts).
  */
 
 export type {
@@ -21,6 +22,7 @@ export type {
   Scheme,
   VerifiedAttestation,
 } from '../vault/portable.ts';
+export { NitroAttestationVerifier } from '../vault/portable.ts';
 export type { GroupName, VdfProofRecord } from '../vdf/portable.ts';
 export { type WalletAddresses, walletAddresses } from './addresses.ts';
 export {

@@ -25,11 +25,15 @@ import {
   challengeFor,
   encodeChallengeFile,
   exportPrivateKey,
+  verifierFor,
   walletAddresses,
 } from '../client-lib/index.ts';
+import { loadNitroSamples } from '../vault/enclave/nitro-vectors.test-support.ts';
+import type { VaultError } from '../vault/index.ts';
 import { encodeProofFile, solve } from '../vdf/index.ts';
 import { repoRoot } from './support/processes.ts';
 import { bundleForBrowser, compileSdk, forbiddenInputs } from './support/sdk-build.ts';
+import { haveVectors } from './support/vectors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sdk-build-'));
 // the package as an app installs it: package.json, dist/, and its dependencies beside it
@@ -111,6 +115,8 @@ describe('the built SDK', () => {
     for (const part of [
       'vault/protocol/primitives.js',
       'vault/enclave/dev-attestation.js',
+      'vault/enclave/nitro-verifier.js',
+      'vault/enclave/portable-nitro-pki.js',
       'client-lib/claim.js',
       'client-lib/challenge-file.js',
       'vdf/portable.js',
@@ -250,5 +256,61 @@ describe('the built SDK', () => {
       other: 'PROOF_MISMATCH',
       notJson: 'PROOF_INVALID',
     });
+
+    // AWS Nitro: a real document verified by the SDK alone (COSE, chain to the pinned root, PCRs),
+    // with the answers OpenSSL's chain check gives this Node process, and a tampered one refused
+    if (!haveVectors('nitro')) return;
+    const nodeAnswer = (doc: Uint8Array, policy: object) => {
+      try {
+        const r = verifierFor({ kind: 'aws-nitro', pcrs: {} }).verify(doc, policy);
+        return { moduleId: r.moduleId, at: r.timestamp.getTime(), pcr0: r.pcrs.get(0)!.join() };
+      } catch (e) {
+        return { code: (e as VaultError).code };
+      }
+    };
+    for (const sample of loadNitroSamples().slice(1, 3)) {
+      const tampered = Uint8Array.from(sample.doc);
+      tampered[tampered.length - 1]! ^= 1;
+      Object.assign(context, {
+        nitro: { doc: [...sample.doc], tampered: [...tampered], at: sample.timestamp },
+      });
+      const inVmNitro = runInContext(
+        `(() => {
+          const verifier = VigilSdk.portableVerifierFor({ kind: 'aws-nitro', pcrs: {} });
+          const answer = (doc, policy) => {
+            try {
+              const r = verifier.verify(new Uint8Array(doc), policy);
+              return { moduleId: r.moduleId, at: r.timestamp.getTime(), pcr0: r.pcrs.get(0).join() };
+            } catch (e) {
+              return { code: e.code };
+            }
+          };
+          const at = new Date(nitro.at);
+          return [
+            answer(nitro.doc, { at, allowDebug: true }),
+            answer(nitro.tampered, { at, allowDebug: true }),
+            answer(nitro.doc, { allowDebug: true }),
+            answer(nitro.doc, { at }),
+          ];
+        })()`,
+        context,
+      );
+      const at = new Date(sample.timestamp);
+      const expected = [
+        nodeAnswer(sample.doc, { at, allowDebug: true }),
+        nodeAnswer(tampered, { at, allowDebug: true }),
+        nodeAnswer(sample.doc, { allowDebug: true }),
+        nodeAnswer(sample.doc, { at }),
+      ];
+      expect(JSON.parse(JSON.stringify(inVmNitro))).toEqual(expected);
+      expect(expected[0]).toMatchObject({ at: sample.timestamp });
+      expect(expected.slice(1, 3)).toEqual([
+        { code: 'ATTESTATION_BAD_SIGNATURE' },
+        { code: 'ATTESTATION_EXPIRED' },
+      ]);
+      expect(expected[3]).toEqual(
+        sample.debug ? { code: 'ATTESTATION_DEBUG_ENCLAVE' } : expected[0],
+      );
+    }
   });
 });

@@ -76,7 +76,7 @@ const FORBIDDEN_OWN = [
   /^vault\/(http|node|machine|replicated)\//,
   /^vault\/index\.[jt]s$/,
   /^vault\/protocol\/(index|node-primitives|server-limits)\.[jt]s$/,
-  /^vault\/enclave\/(index|nitro-|kms-|cms|nsm|key-file|durable-file|storage-box)/,
+  /^vault\/enclave\/(index|nitro-provider|node-|kms-|cms|nsm|key-file|durable-file|storage-box)/,
   /^client-lib\/(index|files|password|recovery|verify-key|wallet-file|claim-state-file|nitro-trust|cosigner-|time-lock)/,
 ];
 

@@ -12,6 +12,8 @@ export interface BerNode {
   /** Primitive content (empty for constructed nodes). */
   readonly content: Uint8Array;
   readonly children: readonly BerNode[];
+  /** The whole element as encoded (tag, length, content): what a signature covers. */
+  readonly raw: Uint8Array;
 }
 
 export const UNIVERSAL = 0;
@@ -32,9 +34,12 @@ function malformed(message: string): VaultError {
 
 class Reader {
   readonly bytes: Uint8Array;
+  /** DER (X.690 §10): definite, minimal lengths only. */
+  readonly der: boolean;
   nodes = 0;
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, der: boolean) {
     this.bytes = bytes;
+    this.der = der;
   }
 
   byteAt(pos: number): number {
@@ -48,6 +53,7 @@ class Reader {
     if (depth > MAX_DEPTH) throw malformed('BER nesting too deep');
     if (++this.nodes > MAX_NODES) throw malformed('BER input has too many elements');
     if (pos >= end) throw malformed('BER input ends early');
+    const start = pos;
     const first = this.byteAt(pos++);
     const tagClass = first >> 6;
     const constructed = (first & 0x20) !== 0;
@@ -63,11 +69,16 @@ class Reader {
     }
     const lengthByte = this.byteAt(pos++);
     if (lengthByte === 0x80) {
+      if (this.der) throw malformed('DER forbids indefinite lengths');
       if (!constructed) throw malformed('BER indefinite length on a primitive element');
       const children: BerNode[] = [];
       for (;;) {
         if (pos + 1 < end && this.bytes[pos] === 0 && this.bytes[pos + 1] === 0) {
-          return [{ tagClass, constructed, tag, content: new Uint8Array(0), children }, pos + 2];
+          const raw = this.bytes.subarray(start, pos + 2);
+          return [
+            { tagClass, constructed, tag, content: new Uint8Array(0), children, raw },
+            pos + 2,
+          ];
         }
         const [child, next] = this.read(pos, end, depth + 1);
         children.push(child);
@@ -80,15 +91,17 @@ class Reader {
       if (count > 4) throw malformed('BER length too large');
       length = 0;
       for (let i = 0; i < count; i++) length = length * 256 + this.byteAt(pos++);
+      if (this.der && (length < 0x80 || length < 256 ** (count - 1))) {
+        throw malformed('DER requires the shortest length encoding');
+      }
     }
     const contentEnd = pos + length;
     if (contentEnd > end) throw malformed('BER element runs past its container');
     if (!constructed) {
       if (tagClass === UNIVERSAL && tag === 0) throw malformed('unexpected BER end-of-contents');
-      return [
-        { tagClass, constructed, tag, content: this.bytes.subarray(pos, contentEnd), children: [] },
-        contentEnd,
-      ];
+      const content = this.bytes.subarray(pos, contentEnd);
+      const raw = this.bytes.subarray(start, contentEnd);
+      return [{ tagClass, constructed, tag, content, children: [], raw }, contentEnd];
     }
     const children: BerNode[] = [];
     while (pos < contentEnd) {
@@ -96,15 +109,24 @@ class Reader {
       children.push(child);
       pos = next;
     }
-    return [{ tagClass, constructed, tag, content: new Uint8Array(0), children }, contentEnd];
+    const raw = this.bytes.subarray(start, contentEnd);
+    return [{ tagClass, constructed, tag, content: new Uint8Array(0), children, raw }, contentEnd];
   }
 }
 
 /** Parses exactly one BER element covering all of `bytes`. */
 export function parseBer(bytes: Uint8Array): BerNode {
-  const reader = new Reader(bytes);
-  const [node, end] = reader.read(0, bytes.length, 0);
-  if (end !== bytes.length) throw malformed('trailing bytes after the BER element');
+  return parseWhole(new Reader(bytes, false));
+}
+
+/** Parses exactly one DER element covering all of `bytes`: BER without its freedoms of length. */
+export function parseDer(bytes: Uint8Array): BerNode {
+  return parseWhole(new Reader(bytes, true));
+}
+
+function parseWhole(reader: Reader): BerNode {
+  const [node, end] = reader.read(0, reader.bytes.length, 0);
+  if (end !== reader.bytes.length) throw malformed('trailing bytes after the BER element');
   return node;
 }
 

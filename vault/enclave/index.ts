@@ -4,6 +4,13 @@
  * attestation in production) and the authenticated-encryption box for values at rest.
  * See docs/enclave.md.
  */
+
+import { useNitroPki } from './nitro-pki.ts';
+import { nodeNitroPki } from './node-nitro-pki.ts';
+
+// Every Node process that loads this face checks Nitro chains with OpenSSL (nitro-pki.ts).
+useNitroPki(nodeNitroPki);
+
 export type {
   AttestationKind,
   AttestationPolicy,
@@ -35,6 +42,7 @@ export {
 export { KeyFileSealer, type KeyFileSealerOptions } from './key-file-sealer.ts';
 export { KmsSealer, type KmsSealerOptions, type RecipientKeyPair } from './kms-sealer.ts';
 export { MAX_DOCUMENT_BYTES } from './limits.ts';
+export { type NitroLeaf, type NitroPki, nitroPki, useNitroPki } from './nitro-pki.ts';
 export {
   NitroAttestationProvider,
   type NitroAttestationProviderOptions,

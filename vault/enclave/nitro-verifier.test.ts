@@ -8,62 +8,15 @@ import type { AttestationPolicy } from './attestation.ts';
 import { sign1SigStructure } from './cose.ts';
 import { MAX_DOCUMENT_BYTES } from './limits.ts';
 import { AWS_NITRO_ROOT_G1_SHA256 } from './nitro-root.ts';
+import {
+  embeddedDocument,
+  loadNitroSamples as loadSamples,
+  type NitroSample as Sample,
+} from './nitro-vectors.test-support.ts';
 import { NitroAttestationVerifier, verifyNitroAttestation } from './nitro-verifier.ts';
-
-/** The hex document in the second dNSName SAN of an Evervault cage certificate. */
-function embeddedDocument(pem: string): { doc: Uint8Array; cert: X509Certificate } {
-  const cert = new X509Certificate(pem);
-  const names = (cert.subjectAltName ?? '').split(', ').filter((n) => n.startsWith('DNS:'));
-  const hex = /^[0-9a-f]+/.exec(names[1]?.slice(4) ?? '')?.[0] ?? '';
-  return { doc: Buffer.from(hex, 'hex'), cert };
-}
 
 function spki(cert: X509Certificate): Uint8Array {
   return cert.publicKey.export({ type: 'spki', format: 'der' });
-}
-
-interface Sample {
-  name: string;
-  doc: Uint8Array;
-  timestamp: number;
-  debug: boolean;
-  bytes: number;
-}
-
-function loadSamples(): Sample[] {
-  const dir = 'nitro/evervault';
-  const base64 = Buffer.from(readVectorText(dir, 'valid-attestation-doc-base64'), 'base64');
-  const debugPem = embeddedDocument(
-    readVectorText(dir, 'debug-mode-cert-containing-attestation-doc-18-1-23.pem'),
-  ).doc;
-  const prodPem = embeddedDocument(
-    readVectorText(dir, 'non-debug-cert-containing-attestation-document-18-1-23.pem'),
-  ).doc;
-  return [
-    { name: 'ga base64 (debug)', doc: base64, timestamp: 1695049410860, debug: true, bytes: 4748 },
-    {
-      name: 'beta valid',
-      doc: readVector(dir, 'valid-attestation-doc-bytes'),
-      timestamp: 1665651482136,
-      debug: false,
-      bytes: 4654,
-    },
-    {
-      name: 'beta debug',
-      doc: readVector(dir, 'debug-mode-attestation-doc-bytes'),
-      timestamp: 1665582606081,
-      debug: true,
-      bytes: 4426,
-    },
-    {
-      name: 'cage cert (debug)',
-      doc: debugPem,
-      timestamp: 1674054632312,
-      debug: true,
-      bytes: 4776,
-    },
-    { name: 'cage cert', doc: prodPem, timestamp: 1674047239280, debug: false, bytes: 4775 },
-  ];
 }
 
 function codeOf(run: () => unknown): string {

@@ -1,9 +1,8 @@
-import { verify as verifySignature } from 'node:crypto';
 import { VaultError } from '../errors.ts';
 import type { AttestationPolicy, AttestationVerifier, VerifiedAttestation } from './attestation.ts';
 import { decodeCbor, headerIsExactly, parseCoseSign1, sign1SigStructure } from './cose.ts';
 import { MAX_CABUNDLE_LENGTH, MAX_CERTIFICATE_BYTES, MAX_DOCUMENT_BYTES } from './limits.ts';
-import { verifyNitroChain } from './nitro-chain.ts';
+import { nitroPki } from './nitro-pki.ts';
 import { bytesField, fieldOf, isDebugMeasurement, parseAttestationFields } from './payload.ts';
 import { applyPolicy } from './policy.ts';
 
@@ -66,23 +65,15 @@ export function verifyNitroAttestation(
   const leafDer = bytesField(map, 'certificate', MAX_CERTIFICATE_BYTES);
   const cabundle = parseCabundle(map);
 
-  const leaf = verifyNitroChain(leafDer, cabundle, at);
+  const leaf = nitroPki().verifyChain(leafDer, cabundle, at);
   const signed = sign1SigStructure(cose.protectedBytes, cose.payload);
-  const valid = verifySignature(
-    'sha384',
-    signed,
-    { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
-    cose.signature,
-  );
-  if (!valid) {
+  if (!leaf.verifyEs384(signed, cose.signature)) {
     throw new VaultError(
       'ATTESTATION_BAD_SIGNATURE',
       'COSE_Sign1 signature does not verify with the leaf certificate',
     );
   }
-  const leafFrom = new Date(leaf.validFrom).getTime();
-  const leafTo = new Date(leaf.validTo).getTime();
-  if (fields.timestampMs < leafFrom || fields.timestampMs > leafTo) {
+  if (fields.timestampMs < leaf.notBefore || fields.timestampMs > leaf.notAfter) {
     throw new VaultError(
       'ATTESTATION_INVALID',
       'attestation timestamp lies outside its leaf certificate validity',
