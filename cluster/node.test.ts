@@ -223,6 +223,33 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     for (const n of nodes) await n.stop();
   });
 
+  it('a clock that cannot be read stops the node (fail-stop), not as an exception in its timer', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'vigil-node-clock-'));
+    dirs.push(d);
+    let readable = true;
+    const clock = () => {
+      if (!readable) throw new Error('the store behind this clock found its host lying');
+      return Math.floor(performance.now());
+    };
+    const node = await startNode(new Hub(), 'n1', await RaftStorage.open(d), ['n1'], { clock });
+    await until(() => node.status().role === 'leader');
+    await node.propose(new TextEncoder().encode('a=1'));
+    readable = false;
+    // the next tick stops it: the pending write and every later one are refused
+    const propose = () =>
+      node.propose(new TextEncoder().encode('b=2')).then(
+        () => 'committed',
+        (e: { code?: string }) => e.code ?? 'error',
+      );
+    let outcome = await propose();
+    for (const end = Date.now() + 30_000; outcome === 'committed' && Date.now() < end; ) {
+      outcome = await propose();
+    }
+    expect(outcome).not.toBe('committed');
+    expect(await propose()).toBe('CLUSTER_STOPPED');
+    await node.stop();
+  });
+
   it('adds a learner (streamed a snapshot in small chunks), promotes it, and transfers leadership to it', async () => {
     const hub = new Hub();
     const nodes = new Map<string, RaftNode>();

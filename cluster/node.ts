@@ -131,13 +131,24 @@ export class RaftNode {
     });
     const node = new RaftNode(opts, raft, applier);
     opts.transport.onMessage((from, bytes) => node.receive(from, bytes));
-    node.timer = setInterval(() => {
-      if (opts.clock) node.raft.setClock(opts.clock());
-      node.raft.tick();
-      node.kick();
-    }, opts.tickMs ?? 100);
+    node.timer = setInterval(() => node.onTick(), opts.tickMs ?? 100);
     node.kick();
     return node;
+  }
+
+  /**
+   * A clock that cannot be read (the vault's reading reads the store, which may have found its
+   * host lying) stops the node like any storage failure, never as an exception in a timer.
+   */
+  private onTick(): void {
+    try {
+      if (this.opts.clock) this.raft.setClock(this.opts.clock());
+      this.raft.tick();
+    } catch (e) {
+      this.failStop(e);
+      return;
+    }
+    this.kick();
   }
 
   private receive(from: NodeId, bytes: Uint8Array): void {
