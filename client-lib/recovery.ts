@@ -44,6 +44,11 @@ export type RecoveryEvent =
   /** The vault did not answer (once per outage); the solve, or the wait to submit, goes on. */
   | { type: 'vault-unreachable'; reason: string; while: 'solving' | 'submitting' }
   | { type: 'vault-reachable' }
+  /**
+   * Clock-gated policy: the solution is ready before the delay has passed on the cluster's
+   * quorum clock; it is submitted again when the vault says the delay has passed.
+   */
+  | { type: 'waiting-for-delay'; seconds: number }
   /** A claim ended without a release; with `renewing`, a new claim follows. */
   | { type: 'claim-ended'; claimId: Uint8Array; status: EndedClaimStatus; renewing: boolean }
   | { type: 'released'; offline: boolean }
@@ -374,11 +379,29 @@ async function submitUntilAnswered(
       reach.up();
       return release;
     } catch (err) {
+      const gate = delayToGo(err);
+      if (gate !== null) {
+        reach.up();
+        args.onEvent?.({ type: 'waiting-for-delay', seconds: gate });
+        await pause(Math.min(gate * 1000, args.watchIntervalMs ?? 30_000), args.signal);
+        continue;
+      }
       if (!isVaultUnavailable(err)) throw err;
       reach.down(err.message, 'submitting');
       await pause(args.watchIntervalMs ?? 30_000, args.signal);
     }
   }
+}
+
+/**
+ * Seconds the vault says remain before a clock-gated release (409 `CLOCK_NOT_REACHED`, "… (N s to
+ * go)"); null for any other error. An answer without a number waits a second.
+ */
+export function delayToGo(err: unknown): number | null {
+  if (!(err instanceof ClientError) || err.code !== 'VAULT_ERROR') return null;
+  if (err.vaultCode !== 'CLOCK_NOT_REACHED') return null;
+  const n = Number(/\((\d+) s to go\)/.exec(err.message)?.[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : 1;
 }
 
 /** Waits `ms`, or throws SOLVE_ABORTED as soon as the signal fires. */

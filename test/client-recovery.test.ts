@@ -189,6 +189,35 @@ describe('recovery against a real vault node', () => {
     expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(wallet.q);
   });
 
+  it('a clock-gated wallet solved before its delay waits for the quorum clock, then releases', async () => {
+    const delaySeconds = 3;
+    const { wallet } = await vault.deposit('musig2', {
+      group: 'rsa2048',
+      iterations: 64,
+      kind: 'clock-gated',
+      delaySeconds,
+    });
+    const events: { type: string; seconds?: number }[] = [];
+    const started = Date.now();
+    const r = await recoverWallet({
+      wallet,
+      files: filesFor(),
+      random: systemRandom,
+      workers: 'never',
+      watchIntervalMs: 500,
+      onEvent: (e) => events.push(e),
+    });
+    expect(encodePoint(Point.BASE.multiply(BigInt(`0x${r.exported.hex}`)))).toEqual(wallet.q);
+    // T = 64 solves at once: the vault said how long the delay still had to run, and the
+    // release came only after it
+    const waits = events.filter((e) => e.type === 'waiting-for-delay');
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits[0]!.seconds).toBeGreaterThan(0);
+    expect(waits[0]!.seconds).toBeLessThanOrEqual(delaySeconds + 2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual((delaySeconds - 1) * 1000);
+    expect(events.map((e) => e.type)).toContain('released');
+  }, 60_000);
+
   it('gets a claim with a wrong x1 rejected by the vault', async () => {
     const { wallet } = await vault.deposit('additive');
     const forged: Wallet = { ...wallet, x1: scalarToBytes(424242n) };

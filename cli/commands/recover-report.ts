@@ -67,6 +67,12 @@ export function recoveryReporter(opts: {
       case 'vault-reachable':
         note('the vault answers again');
         break;
+      case 'waiting-for-delay':
+        note(
+          `solved before the policy's delay has passed on the cluster's clock: ` +
+            `${formatDuration(e.seconds)} to go; the solution is saved and is sent again then`,
+        );
+        break;
       case 'claim-ended':
         if (e.renewing)
           note(
