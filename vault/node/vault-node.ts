@@ -46,6 +46,8 @@ export interface VaultNodeOptions {
   onEffects?: (effects: Effect[]) => void;
   /** How long `open` waits for the member to lead, hold its vault and begin an epoch. */
   readyTimeoutMs?: number;
+  /** The quorum clock's monotonic source (ms); tests freeze it to keep the log still. */
+  monotonicClock?: () => number;
 }
 
 const LINK_KEY = 'link.key';
@@ -95,6 +97,7 @@ export class VaultNode {
       genesis: fresh ? newGenesis(opts.operatorKey!, opts.limits) : undefined,
       voidUnknownEpochs: true,
       onEffects: opts.onEffects,
+      ...(opts.monotonicClock ? { monotonicClock: opts.monotonicClock } : {}),
     });
     try {
       member.setFounders([await member.record('http://single.invalid')]);

@@ -176,6 +176,7 @@ describe('solutions are checked before they reach the log (issue 11 item 5)', ()
       dir,
       operatorKey: op.publicKey,
       limits: { claimIntervalMs: 0 },
+      clocks: () => () => 0, // frozen: no time entries, so the log index moves only for commands
     });
     try {
       const leader = await until(() => c.members.find((m) => m.isLeader && m.epochReady), 20_000);
