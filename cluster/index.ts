@@ -20,8 +20,11 @@ export {
   HostError,
   type HostErrorCode,
   HostKvStore,
+  HostMeta,
   type HostStoreOptions,
+  listHostStores,
   parseHostAddress,
+  withHostMeta,
 } from './host/index.ts';
 export {
   type KvRange,

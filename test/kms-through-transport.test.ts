@@ -13,7 +13,12 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { relaySocketName, vsockTransport } from '../cluster/index.ts';
 import { type FakeKms, startFakeKms } from '../vault/enclave/fake-kms.test-support.ts';
-import { DevAttestationProvider, DevAttestationVerifier, KmsSealer } from '../vault/index.ts';
+import {
+  DevAttestationProvider,
+  DevAttestationVerifier,
+  fileBlobKeeper,
+  KmsSealer,
+} from '../vault/index.ts';
 import { agentsThrough } from '../vault/tls/index.ts';
 import { socat, socatMissing, stopBridges } from './support/socat.ts';
 import { until } from './support/until.ts';
@@ -60,7 +65,7 @@ describe.skipIf(missing !== null)('KMS through the vsock transport', () => {
       new KmsSealer({
         client,
         keyId: KEY_ID,
-        blobPath: join(dir, 'kms.blob'),
+        blob: fileBlobKeeper(join(dir, 'kms.blob')),
         attestation: enclave,
       });
     const first = await sealer().storageKey();

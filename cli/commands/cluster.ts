@@ -3,14 +3,20 @@
  * manage a local development cluster (dev attestation, key-file sealing, one data directory);
  * `node` is also how an operator runs each production node on its own machine.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parseHostAddress } from '../../cluster/index.ts';
 import {
+  chooseFounder,
   parseClusterNodeConfig,
   type RawFlags,
+  type RecoveryView,
   readHello,
+  readRecoveryView,
+  recoverNodeProcess,
   recoverVault,
+  recoveryViewFromJson,
   retireRaftDirs,
   runNodeProcess,
   StorageBox,
@@ -143,11 +149,20 @@ export function registerClusterCommands(program: Command): void {
       '--kms-credentials <source>',
       "default (the SDK's chain) or host (passed by the host agent) (env VIGIL_KMS_CREDENTIALS)",
     )
+    .option(
+      '--recover',
+      "after a whole-cluster stop: rebuild this slot's vault from its host agent's stores, print its view as JSON and exit (env VIGIL_RECOVER=1)",
+    )
     .action(async (flags: RawFlags) => {
       const log = (l: string) => console.log(l);
       let node: Awaited<ReturnType<typeof runNodeProcess>>;
       try {
-        node = await runNodeProcess({ ...parseClusterNodeConfig(flags, process.env), log });
+        const config = { ...parseClusterNodeConfig(flags, process.env), log };
+        if (config.recover) {
+          process.stdout.write(`${JSON.stringify(await recoverNodeProcess(config))}\n`);
+          return;
+        }
+        node = await runNodeProcess(config);
       } catch (e) {
         if (e instanceof VaultError) throw new CliExit(2, `vigil cluster node: ${e.message}`);
         throw e;
@@ -195,12 +210,42 @@ export function registerClusterCommands(program: Command): void {
     });
 
   cluster
+    .command('recovery-view')
+    .description(
+      "print the view a host-stored node's --recover run left with its host agent (run on the parent instance)",
+    )
+    .requiredOption('--storage <where>', "host:<unix:/path | host:port> of the slot's `vigil host`")
+    .requiredOption('--slot <name>', 'the slot')
+    .action(async (flags: { storage: string; slot: string }) => {
+      if (!flags.storage.startsWith('host:')) throw new CliExit(2, '--storage: host:<address>');
+      let view: RecoveryView | null;
+      try {
+        view = await readRecoveryView(parseHostAddress(flags.storage.slice(5)), flags.slot);
+      } catch (e) {
+        throw new CliExit(1, `recovery-view: ${(e as Error).message}`);
+      }
+      if (view === null) throw new CliExit(1, `${flags.slot}: no --recover run left a view here`);
+      process.stdout.write(`${JSON.stringify(view)}\n`);
+    });
+
+  cluster
     .command('recover')
     .description(
-      'restart a stopped cluster from its disks: a new epoch, deposits kept, pending claims void',
+      'restart a stopped cluster from its disks: a new epoch, deposits kept, pending claims void; ' +
+        'host-stored nodes: choose the founder from their --recover views (docs/operator-guide.md §5)',
     )
-    .requiredOption('--data-dir <dir>', 'the cluster directory (its supervisor must be stopped)')
-    .action(async (flags: { dataDir: string }) => {
+    .option('--data-dir <dir>', 'the local cluster directory (its supervisor must be stopped)')
+    .option(
+      '--views <files>',
+      'host-stored nodes: the JSON views their `vigil cluster node --recover` printed, comma-separated',
+    )
+    .option('--slots <list>', 'with --views: every slot of the cluster, comma-separated')
+    .action(async (flags: { dataDir?: string; views?: string; slots?: string }) => {
+      if (flags.views !== undefined) {
+        await chooseFounderCommand(flags.views, flags.slots);
+        return;
+      }
+      if (flags.dataDir === undefined) throw new CliExit(2, 'recover: --data-dir or --views');
       const dataDir = resolve(flags.dataDir);
       const slots = await slotsOf(dataDir);
       for (const s of slots) {
@@ -216,7 +261,7 @@ export function registerClusterCommands(program: Command): void {
         if (hosted && files.includes('hello.json')) {
           throw new CliExit(
             1,
-            `${s} kept its records with a host agent (--storage host:): recover reads local disks only, so a cluster of host-stored nodes cannot be recovered yet`,
+            `${s} kept its records with a host agent (--storage host:): recover reads local disks only; start each node with --recover, then choose the founder with --views (docs/operator-guide.md §5)`,
           );
         }
         // recover unseals every slot here, which only a key-file sealer allows
@@ -241,9 +286,40 @@ export function registerClusterCommands(program: Command): void {
       }
       await retireRaftDirs(boxes.map((b) => join(dataDir, b.slot)));
       console.log(
-        `recovered from ${r.disks} disks: applied state of ${r.sourceDir} at index ${r.appliedIndex}, ` +
+        `recovered from ${r.disks} disks: applied state of ${r.source} at index ${r.appliedIndex}, ` +
           `${r.replayed} later log entries replayed; vault of ${r.records} records, digest ` +
           `${Buffer.from(r.digest).toString('hex')}; start the cluster again to begin a new epoch`,
       );
     });
+}
+
+/** Which slot founds the recovered cluster, from the views of a majority of slots. */
+async function chooseFounderCommand(files: string, slotList: string | undefined): Promise<void> {
+  if (slotList === undefined) throw new CliExit(2, 'recover --views needs --slots');
+  const slots = slotList.split(',').map((s) => s.trim());
+  const views: RecoveryView[] = [];
+  for (const file of files.split(',')) {
+    try {
+      views.push(recoveryViewFromJson(JSON.parse(await readFile(file.trim(), 'utf8'))));
+    } catch (e) {
+      throw new CliExit(2, `recover: ${file}: ${(e as Error).message}`);
+    }
+  }
+  let founder: string;
+  try {
+    founder = chooseFounder(views, slots);
+  } catch (e) {
+    throw new CliExit(1, `recover: ${(e as Error).message}`);
+  }
+  const v = views.find((x) => x.slot === founder)!;
+  process.stdout.write(
+    `${JSON.stringify({
+      founder,
+      digest: v.digest,
+      records: v.records,
+      lastTerm: v.lastTerm,
+      lastIndex: v.lastIndex,
+      join: slots.filter((s) => s !== founder),
+    })}\n`,
+  );
 }

@@ -30,6 +30,9 @@ export const Op = {
   release: 6,
   /** → bytes: the parent's current cloud credentials (encoded by the layer that uses them). */
   credentials: 7,
+  /** str parent → u32 n ‖ n × str name: the stores directly under namespace `parent`, sorted
+   *  (no `open` needed; what a recovering node asks to find its earlier identities' stores). */
+  list: 8,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -42,6 +45,7 @@ export const MAX_NAMESPACE = 255;
 export const MAX_VIEWS = 64;
 export const MAX_PAGE_RECORDS = 10_000;
 export const MAX_PAGE_BYTES = 16 << 20;
+export const MAX_LISTED = 4096;
 
 /** Stable codes the host answers with (and the client raises on a broken connection). */
 export type HostErrorCode =

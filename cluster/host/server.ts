@@ -5,7 +5,7 @@
  * the node trusts none of its answers (authenticated.ts). A synced write is fsynced before it
  * is acknowledged.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Level } from 'level';
@@ -18,6 +18,7 @@ import {
   HostError,
   MAX_KEY,
   MAX_KEYS_PER_GET,
+  MAX_LISTED,
   MAX_NAMESPACE,
   MAX_PAGE_BYTES,
   MAX_PAGE_RECORDS,
@@ -74,6 +75,23 @@ class Stores {
     }
     s.users++;
     return s.db;
+  }
+
+  /** The stores directly under `parent` (directories holding a LevelDB), sorted. */
+  async list(parent: string): Promise<Uint8Array> {
+    const found = await readdir(join(this.#dir, parent), { withFileTypes: true }).catch(() => []);
+    const names: string[] = [];
+    for (const d of found) {
+      if (!d.isDirectory() || !SEGMENT.test(d.name)) continue;
+      const current = await readdir(join(this.#dir, parent, d.name)).catch(() => [] as string[]);
+      if (current.includes('CURRENT')) names.push(d.name);
+    }
+    names.sort();
+    if (names.length > MAX_LISTED)
+      throw new HostError('HOST_TOO_LARGE', `more than ${MAX_LISTED} stores under ${parent}`);
+    const w = new Writer().u32(names.length);
+    for (const n of names) w.str(n);
+    return w.finish();
   }
 
   async release(ns: string): Promise<void> {
@@ -148,6 +166,12 @@ class Session {
         if (!source)
           throw new HostError('HOST_NO_CREDENTIALS', 'this host agent passes no credentials');
         return new Writer().bytes(await source()).finish();
+      }
+      case Op.list: {
+        const parent = r.str(MAX_NAMESPACE);
+        r.end();
+        checkNamespace(parent);
+        return this.#agent.stores.list(parent);
       }
       case Op.get:
         return this.#get(r);

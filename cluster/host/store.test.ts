@@ -13,6 +13,7 @@ import { prefixRange } from '../kv.ts';
 import { RaftStorage } from '../storage.ts';
 import { HostClient } from './client.ts';
 import { type Faults, type FaultyHostProcess, forkFaultyHost } from './faulty-host.test-support.ts';
+import { listHostStores } from './meta.ts';
 import { HostKvStore, type HostStoreOptions } from './store.ts';
 
 const enc = new TextEncoder();
@@ -294,5 +295,50 @@ describe('HostKvStore through a host that lies', () => {
     expect(await storageError(() => all(again.iterate(prefixRange('s0/'))))).toBe(
       'CLUSTER_STORAGE',
     );
+  });
+
+  it("an earlier process's store is adopted: read back whole, and checked from then on", async () => {
+    const first = await openStore({ pageRecords: 3 }, 'direct');
+    const records = Array.from({ length: 40 }, (_, i) => ({ key: `s0/${i}`, value: b(`v${i}`) }));
+    await first.store.write(records, { sync: true });
+    await first.store.write([{ key: 's0/7', value: null }], { sync: true });
+    // a new process (the recovering node): it never wrote this store, it adopts it
+    const address = { kind: 'unix' as const, path: join(dir, 'faulty.sock') };
+    const adopted = await HostKvStore.connect(address, first.ns, 'adopt', {
+      buckets: 16,
+      cachedValues: 0,
+    });
+    expect(text(adopted.get('s0/3'))).toBe('v3');
+    expect(adopted.get('s0/7')).toBeUndefined();
+    expect(await all(adopted.iterate(prefixRange('s0/')))).toHaveLength(39);
+    // from now on the host must keep answering what it held when adopted
+    await faults({ onlyNamespace: first.ns, dropWrites: true });
+    await adopted.write([{ key: 's0/3', value: b('changed') }], { sync: true });
+    await faults({ dropWrites: false });
+    expect(await storageError(() => adopted.get('s0/3'))).toBe('CLUSTER_STORAGE');
+    await adopted.close();
+  });
+
+  it("adopting refuses index lists that cannot be this store's", async () => {
+    // a store written with 16 buckets, adopted as if it had 4: its lists name buckets beyond 4
+    const first = await openStore({}, 'direct');
+    await first.store.write(
+      Array.from({ length: 40 }, (_, i) => ({ key: `k/${i}`, value: b('x') })),
+      { sync: true },
+    );
+    const address = { kind: 'unix' as const, path: join(dir, 'host.sock') };
+    expect(
+      await storageError(() => HostKvStore.connect(address, first.ns, 'adopt', { buckets: 4 })),
+    ).toBe('CLUSTER_STORAGE');
+  });
+
+  it('lists the stores under a namespace, and only stores', async () => {
+    const address = { kind: 'unix' as const, path: join(dir, 'host.sock') };
+    const { ns } = await openStore({}, 'direct');
+    const names = await listHostStores(address, 'node-1');
+    expect(names).toContain(ns.slice('node-1/'.length));
+    expect(names).toEqual([...names].sort());
+    expect(await listHostStores(address, 'node-9')).toEqual([]);
+    await expect(listHostStores(address, '../etc')).rejects.toThrow(/namespace/);
   });
 });

@@ -12,6 +12,7 @@ import {
   BucketIndex,
   chainStep,
   findInList,
+  HASH,
   INDEX_END,
   INDEX_PREFIX,
   type IndexEntry,
@@ -20,8 +21,9 @@ import {
   updateList,
   valueHash,
 } from './bucket-index.ts';
-import type { HostClient } from './client.ts';
+import { HostClient } from './client.ts';
 import { MAX_KEYS_PER_GET, Op } from './protocol.ts';
+import type { HostAddress } from './socket.ts';
 
 export interface HostStoreOptions {
   /** Buckets of the index: memory is 32 bytes each (default 2^16: 2 MiB). */
@@ -34,6 +36,8 @@ export interface HostStoreOptions {
   readonly pageRecords?: number;
   /** Told once when the store breaks (a wrong answer, or a write of unknown outcome). */
   readonly onBroken?: (e: ClusterError) => void;
+  /** The store's connection is its own: closing the store hangs it up. */
+  readonly ownsClient?: boolean;
 }
 
 const PAGE_BYTES = 4 << 20;
@@ -64,6 +68,7 @@ export class HostKvStore implements KvStore {
   #writing: Promise<void> = Promise.resolve();
   #broken: ClusterError | null = null;
   readonly #onBroken: ((e: ClusterError) => void) | undefined;
+  readonly #ownsClient: boolean;
 
   private constructor(client: HostClient, o: HostStoreOptions) {
     this.#client = client;
@@ -72,6 +77,7 @@ export class HostKvStore implements KvStore {
     this.#maxValues = o.cachedValues ?? 4_096;
     this.#pageRecords = o.pageRecords ?? 1_000;
     this.#onBroken = o.onBroken;
+    this.#ownsClient = o.ownsClient ?? false;
   }
 
   /**
@@ -86,6 +92,72 @@ export class HostKvStore implements KvStore {
   ): Promise<HostKvStore> {
     await client.call(Op.open, new Writer().str(namespace));
     return new HostKvStore(client, o);
+  }
+
+  /**
+   * Opens a store an earlier process of this node wrote (a recovering node reading its old
+   * identities' stores, a founder its recovered copy): the bucket digests are rebuilt from the
+   * lists the host holds now, so every later answer must agree with them. What this cannot
+   * tell is a host that serves the whole store as it was at an earlier point (a consistent
+   * rollback): after a whole-cluster stop nothing outside the store remembers later, and the
+   * recovery takes the most advanced of a majority's stores (docs/cluster.md §4).
+   */
+  static async adopt(
+    client: HostClient,
+    namespace: string,
+    o: HostStoreOptions = {},
+  ): Promise<HostKvStore> {
+    const store = await HostKvStore.open(client, namespace, o);
+    const index = store.#index;
+    let after: string | null = null;
+    for (;;) {
+      const w = new Writer()
+        .u32(0)
+        .u8(after === null ? 0 : 1)
+        .str(after ?? INDEX_PREFIX)
+        .str(INDEX_END)
+        .u32(store.#pageRecords)
+        .u32(PAGE_BYTES);
+      const r = await client.call(Op.iterate, w);
+      const count = r.u32();
+      for (let n = count; n > 0; n--) {
+        const key = r.str(1024);
+        const encoded = r.bytes(64 << 20);
+        if (after !== null && key <= after) throw storageFault(`${key} out of order`);
+        after = key;
+        const bucket = Number.parseInt(key.slice(INDEX_PREFIX.length), 16);
+        if (BucketIndex.listKey(bucket) !== key || bucket >= index.buckets)
+          throw storageFault(`${key} is not a bucket list of this store`);
+        index.digests.set(BucketIndex.listDigest(bucket, encoded), bucket * HASH);
+        for (const [k] of index.verifiedList(bucket, encoded)) {
+          if (index.bucketOf(k) !== bucket) throw storageFault(`${k} listed in the wrong bucket`);
+        }
+      }
+      const done = r.bool();
+      r.end();
+      if (done) break;
+      if (count === 0) throw storageFault('an empty page that is not the last');
+    }
+    return store;
+  }
+
+  /** A store on a connection of its own, new (`open`) or written by an earlier process (`adopt`). */
+  static async connect(
+    address: HostAddress,
+    namespace: string,
+    how: 'open' | 'adopt',
+    o: HostStoreOptions = {},
+  ): Promise<HostKvStore> {
+    const client = await HostClient.connect(address);
+    try {
+      const options = { ...o, ownsClient: true };
+      return how === 'open'
+        ? await HostKvStore.open(client, namespace, options)
+        : await HostKvStore.adopt(client, namespace, options);
+    } catch (e) {
+      await client.close();
+      throw e;
+    }
   }
 
   #check(): void {
@@ -406,6 +478,7 @@ export class HostKvStore implements KvStore {
 
   async close(): Promise<void> {
     await this.#writing;
+    if (this.#ownsClient) await this.#client.close();
   }
 }
 

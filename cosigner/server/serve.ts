@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import pino from 'pino';
 import {
+  fileBlobKeeper,
   KeyFileSealer,
   KmsSealer,
   NitroAttestationProvider,
@@ -35,7 +36,7 @@ function sealerFor(c: CosignerConfig): Sealer {
   return new KmsSealer({
     client: new KMSClient({}),
     keyId: c.sealer.keyId,
-    blobPath: join(c.dataDir, 'kms-data-key.blob'),
+    blob: fileBlobKeeper(join(c.dataDir, 'kms-data-key.blob')),
     attestation: new NitroAttestationProvider(),
   });
 }

@@ -29,6 +29,11 @@ export interface HostedOptions {
   tls: boolean;
   /** Default: this machine's loopback, any ports, peers found through the hello files. */
   place?: (i: number) => Placement;
+  /**
+   * Seal with the aws-kms sealer against a KMS (fake) that trusts the dev attestation key it is
+   * given, instead of a key file: nothing of a node's then needs its own disk (an enclave's).
+   */
+  kms?: (devAttestationKey: Uint8Array) => Promise<{ args: string[]; env: NodeJS.ProcessEnv }>;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -40,6 +45,7 @@ export class HostedCluster extends NodeCluster {
   /** With TLS: a client that pins each node's key through its (dev) attestation. */
   client: AttestedTls | undefined;
   readonly #o: HostedOptions;
+  #sealer: { args: string[]; env: NodeJS.ProcessEnv } = { args: [], env: {} };
 
   private constructor(root: string, o: HostedOptions) {
     super(o.size ?? 3, join(root, 'nodes'));
@@ -58,12 +64,13 @@ export class HostedCluster extends NodeCluster {
     await mkdir(c.dataDir, { mode: 0o700 });
     const devKey = join(c.dataDir, 'dev-attestation.key');
     await new KeyFileSealer({ path: devKey }).storageKey();
+    const dev = new DevAttestationProvider({
+      insecureDevAttestation: true,
+      signingKey: new Uint8Array(await readFile(devKey)),
+      warn: () => {},
+    });
+    if (o.kms) c.#sealer = await o.kms(dev.publicKey);
     if (o.tls) {
-      const dev = new DevAttestationProvider({
-        insecureDevAttestation: true,
-        signingKey: new Uint8Array(await readFile(devKey)),
-        warn: () => {},
-      });
       c.client = new AttestedTls({
         verifier: new DevAttestationVerifier({
           insecureDevAttestation: true,
@@ -102,20 +109,53 @@ export class HostedCluster extends NodeCluster {
     return p;
   }
 
-  /** Starts slot i's node: a founder, or (`found` false) a new member joining the cluster. */
-  startNode(i: number, found: boolean): VigilProcess {
-    const slot = this.slots[i]!;
-    const where = this.#placement(i);
-    const args = ['cluster', 'node', '--data-dir', this.dataDir, '--slot', slot];
-    args.push('--cluster-id', 'hosted', '--insecure-dev-attestation', ...where.nodeArgs);
+  #nodeArgs(i: number): string[] {
+    const args = ['cluster', 'node', '--data-dir', this.dataDir, '--slot', this.slots[i]!];
+    args.push(
+      '--cluster-id',
+      'hosted',
+      '--insecure-dev-attestation',
+      ...this.#placement(i).nodeArgs,
+    );
     args.push('--storage', `host:unix:${this.socket(i)}`, '--tls', this.#o.tls ? 'on' : 'off');
-    if (found) {
+    return [...args, ...this.#sealer.args];
+  }
+
+  /**
+   * Starts slot i's node: a founder of the cluster, the lone founder of a recovered one
+   * (`'recovered'`: its host agent holds the copy its --recover run made), or (`false`) a new
+   * member joining the cluster.
+   */
+  startNode(i: number, found: boolean | 'recovered'): VigilProcess {
+    const args = this.#nodeArgs(i);
+    if (found === 'recovered') args.push('--found', this.slots[i]!, '--boot', 'recovered');
+    else if (found) {
       args.push('--found', this.slots.join(','), '--boot', 'b1');
       args.push('--operator-key', hex(this.operator.publicKey));
     }
-    const p = startVigil(args, {}, where.prefix);
+    const p = startVigil(args, this.#sealer.env, this.#placement(i).prefix);
     this.nodes[i] = p;
     return p;
+  }
+
+  /** `vigil cluster node --recover` for slot i: resolves with the view it prints, or rejects. */
+  async recoverSlot(i: number): Promise<Json> {
+    const p = startVigil(
+      [...this.#nodeArgs(i), '--recover'],
+      this.#sealer.env,
+      this.#placement(i).prefix,
+    );
+    const code = await p.exited;
+    const last = p.output().trim().split('\n').at(-1) ?? '';
+    if (code !== 0) throw new Error(`--recover of ${this.slots[i]} exited ${code}: ${p.output()}`);
+    return JSON.parse(last) as Json;
+  }
+
+  /** Every node's own directory emptied, as an enclave's memory is when it stops (the dev
+   *  attestation key stays: it stands for the Nitro hardware, not for the enclave). */
+  async forgetNodeMemory(): Promise<void> {
+    for (const slot of this.slots)
+      await rm(join(this.dataDir, slot), { recursive: true, force: true });
   }
 
   /** Waits until every node (or only slot `i`'s) said it is ready. */

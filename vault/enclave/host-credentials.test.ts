@@ -18,7 +18,7 @@ import {
   encodeAwsCredentials,
   hostCredentialProvider,
 } from './host-credentials.ts';
-import { KmsSealer } from './kms-sealer.ts';
+import { fileBlobKeeper, KmsSealer } from './kms-sealer.ts';
 
 const quiet = { insecureDevAttestation: true, warn: () => {} };
 const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -87,7 +87,7 @@ describe('KMS credentials from the host agent', () => {
         maxAttempts: 1,
       }),
       keyId: KEY_ID,
-      blobPath: join(dir, 'kms-data-key.blob'),
+      blob: fileBlobKeeper(join(dir, 'kms-data-key.blob')),
       attestation: enclave,
     });
 

@@ -40,7 +40,13 @@ export {
   hostCredentialProvider,
 } from './host-credentials.ts';
 export { KeyFileSealer, type KeyFileSealerOptions } from './key-file-sealer.ts';
-export { KmsSealer, type KmsSealerOptions, type RecipientKeyPair } from './kms-sealer.ts';
+export {
+  type BlobKeeper,
+  fileBlobKeeper,
+  KmsSealer,
+  type KmsSealerOptions,
+  type RecipientKeyPair,
+} from './kms-sealer.ts';
 export { MAX_DOCUMENT_BYTES } from './limits.ts';
 export { type NitroLeaf, type NitroPki, nitroPki, useNitroPki } from './nitro-pki.ts';
 export {

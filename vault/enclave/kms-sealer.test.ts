@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultError } from '../errors.ts';
 import { DevAttestationProvider, DevAttestationVerifier, devPcr } from './dev-attestation.ts';
 import { type FakeKms, startFakeKms } from './fake-kms.test-support.ts';
-import { KmsSealer, type RecipientKeyPair } from './kms-sealer.ts';
+import { fileBlobKeeper, KmsSealer, type RecipientKeyPair } from './kms-sealer.ts';
 
 const ACCESS_KEY_ID = 'AKIAVIGILTESTKEY0000';
 const quiet = { insecureDevAttestation: true, warn: () => {} };
@@ -81,7 +81,7 @@ describe('KmsSealer through @aws-sdk/client-kms against a loopback KMS (JSON 1.1
     new KmsSealer({
       client,
       keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
-      blobPath: join(dir, blob),
+      blob: fileBlobKeeper(join(dir, blob)),
       attestation: enclave,
       recipientKey: sharedKey,
       ...overrides,

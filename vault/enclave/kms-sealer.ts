@@ -14,6 +14,34 @@ import { decryptEnvelopedData } from './cms.ts';
 import { writeFileAtomic } from './durable-file.ts';
 import { type Sealer, STORAGE_KEY_BYTES } from './sealer.ts';
 
+/**
+ * Keeps the KMS-wrapped data key between starts: a file, or (in an enclave, which has no disk)
+ * the node's host agent. Only KMS can open it, for the measured image; a keeper that loses it
+ * loses the node's stored records, as losing the disk would.
+ */
+export interface BlobKeeper {
+  /** Where, for messages. */
+  readonly where: string;
+  read(): Promise<Uint8Array | null>;
+  /** Durable before it resolves. */
+  write(blob: Uint8Array): Promise<void>;
+}
+
+export function fileBlobKeeper(path: string): BlobKeeper {
+  return {
+    where: path,
+    async read() {
+      try {
+        return new Uint8Array(await readFile(path));
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+    },
+    write: (blob) => writeFileAtomic(path, blob),
+  };
+}
+
 export interface RecipientKeyPair {
   readonly publicKeySpki: Uint8Array;
   readonly privateKey: KeyObject;
@@ -25,7 +53,7 @@ export interface KmsSealerOptions {
   /** KMS key id, ARN or alias whose key policy requires the enclave's measurements. */
   readonly keyId: string;
   /** Where the data key's CiphertextBlob is kept between starts (not secret: only KMS opens it). */
-  readonly blobPath: string;
+  readonly blob: BlobKeeper;
   /** Produces the attestation document that carries the ephemeral RSA key (Nitro in production). */
   readonly attestation: AttestationProvider;
   /** Optional application binding placed in the document's user_data. */
@@ -100,16 +128,11 @@ export class KmsSealer implements Sealer {
   }
 
   async #readBlob(): Promise<Uint8Array | null> {
-    try {
-      const blob = await readFile(this.#options.blobPath);
-      if (blob.length === 0) {
-        throw new VaultError('SEALER_BLOB_INVALID', `${this.#options.blobPath} is empty`, 500);
-      }
-      return blob;
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
+    const blob = await this.#options.blob.read();
+    if (blob !== null && blob.length === 0) {
+      throw new VaultError('SEALER_BLOB_INVALID', `${this.#options.blob.where} is empty`, 500);
     }
+    return blob;
   }
 
   async #generate(recipient: RecipientInfo): Promise<Uint8Array> {
@@ -133,7 +156,7 @@ export class KmsSealer implements Sealer {
       );
     }
     // Persist before using the key: a key we could not recover next start must never encrypt data.
-    await writeFileAtomic(this.#options.blobPath, response.CiphertextBlob);
+    await this.#options.blob.write(response.CiphertextBlob);
     return envelope;
   }
 

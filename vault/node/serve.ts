@@ -7,7 +7,9 @@ import { type SocketTransport, tcpTransport, vsockTransport } from '../../cluste
 import {
   type AttestationProvider,
   type AwsCredentialsProvider,
+  type BlobKeeper,
   DevAttestationProvider,
+  fileBlobKeeper,
   KeyFileSealer,
   KmsSealer,
   NitroAttestationProvider,
@@ -65,6 +67,8 @@ export function sealerFor(
   sockets: SocketTransport = tcpTransport(),
   /** Credentials for KMS other than the SDK's default chain (an enclave's, from its host agent). */
   credentials?: AwsCredentialsProvider,
+  /** Where the wrapped data key is kept (default: `dataDir/kms-data-key.blob`). */
+  blob?: BlobKeeper,
 ): Sealer {
   if (s.kind === 'key-file') return new KeyFileSealer({ path: s.path });
   return new KmsSealer({
@@ -75,7 +79,7 @@ export function sealerFor(
       requestHandler: agentsThrough(sockets),
     }),
     keyId: s.keyId,
-    blobPath: join(dataDir, 'kms-data-key.blob'),
+    blob: blob ?? fileBlobKeeper(join(dataDir, 'kms-data-key.blob')),
     attestation,
   });
 }

@@ -147,6 +147,20 @@ describe('cluster node configuration', () => {
     ]);
   });
 
+  it('reads --recover (or VIGIL_RECOVER=1) only for a node on a host agent, not with --found', () => {
+    const hosted = { ...base, insecureDevAttestation: true, storage: 'host:unix:/run/h.sock' };
+    expect(parseClusterNodeConfig(hosted, {}).recover).toBe(false);
+    expect(parseClusterNodeConfig({ ...hosted, recover: true }, {}).recover).toBe(true);
+    expect(parseClusterNodeConfig(hosted, { VIGIL_RECOVER: '1' }).recover).toBe(true);
+    expect(problemsOf({ ...base, insecureDevAttestation: true, recover: true })).toEqual([
+      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
+    ]);
+    expect(problemsOf({ ...hosted, recover: true, found: 'node-1' })).toEqual([
+      '--recover and --found are separate starts',
+    ]);
+    expect(problemsOf(hosted, { VIGIL_RECOVER: 'yes' })).toEqual(['VIGIL_RECOVER must be 0 or 1']);
+  });
+
   it('takes several trusted images for a rolling upgrade, each naming PCR0', () => {
     const c = parseClusterNodeConfig(
       { ...base, sealer: 'aws-kms', kmsKeyId: 'k', expectedPcrs: `0=${PCR0},1=${PCR1};0=${PCR1}` },

@@ -31,6 +31,7 @@ export const CLUSTER_NODE_ENV = {
   boot: 'VIGIL_BOOT',
   storage: 'VIGIL_STORAGE',
   kmsCredentials: 'VIGIL_KMS_CREDENTIALS',
+  recover: 'VIGIL_RECOVER',
 } as const;
 
 /** Where the node's Raft directory lives: a local LevelDB, or with a host agent (`vigil host`). */
@@ -74,6 +75,11 @@ export interface ClusterNodeConfig {
   storage: NodeStorageConfig;
   /** Whose credentials sign KMS requests: the SDK's default chain, or the host agent's. */
   kmsCredentials: 'default' | 'host';
+  /**
+   * Rebuild this slot's vault from its host agent's stores after a whole-cluster stop, report
+   * it and exit, instead of running (hosted-recovery.ts).
+   */
+  recover: boolean;
   /** Serve attested HTTPS (plain HTTP only with the insecure dev attestation). */
   tls: boolean;
   transport: TransportConfig;
@@ -232,10 +238,23 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     );
   }
 
+  const recoverEnv = env[CLUSTER_NODE_ENV.recover];
+  if (recoverEnv !== undefined && recoverEnv !== '0' && recoverEnv !== '1') {
+    problems.push(`${CLUSTER_NODE_ENV.recover} must be 0 or 1`);
+  }
+  const recover = flags.recover === true || recoverEnv === '1';
+  if (recover && storage.kind !== 'host') {
+    problems.push(
+      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
+    );
+  }
+  if (recover && found !== undefined) problems.push('--recover and --found are separate starts');
+
   if (problems.length > 0) {
     throw new VaultError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, 500);
   }
   return {
+    recover,
     storage,
     kmsCredentials: kmsCredentials === 'host' ? 'host' : 'default',
     dataDir,

@@ -5,8 +5,20 @@ export {
   type NodeAddress,
   parseClusterNodeConfig,
 } from './config.ts';
+export {
+  chooseFounder,
+  type RecoveryView,
+  readRecoveryView,
+  recoveryViewFromJson,
+} from './hosted-recovery.ts';
 export { memberAttested, PeerVerifier, type PeerVerifierOptions } from './identity.ts';
 export { ClusterMember, type MemberOptions } from './member.ts';
-export { type Hello, readHello, runNodeProcess, slotStorageKey } from './process.ts';
+export {
+  type Hello,
+  readHello,
+  recoverNodeProcess,
+  runNodeProcess,
+  slotStorageKey,
+} from './process.ts';
 export { type RecoveryReport, recoverVault, retireRaftDirs } from './recover.ts';
 export { superviseCluster } from './supervisor.ts';

@@ -38,6 +38,14 @@ import { AttestedTls } from '../tls/index.ts';
 import { clusterApi, memberFromJson, memberToJson, RaftMetrics } from './api.ts';
 import type { LogCommand, Member } from './codec.ts';
 import type { ClusterNodeConfig } from './config.ts';
+import {
+  hostBlobKeeper,
+  hostMetaNamespace,
+  openHostRecovered,
+  type RecoveryView,
+  recoverHostedSlot,
+  retireHostRecovered,
+} from './hosted-recovery.ts';
 import { PeerVerifier } from './identity.ts';
 import { devAttestation, listenLocalMember, type NodeAttestation, newGenesis } from './local.ts';
 import type { ClusterMember } from './member.ts';
@@ -233,7 +241,8 @@ async function hostAgent(
   };
 }
 
-export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode> {
+/** What every start of a slot needs first: its attestation, its host agent and its storage key. */
+async function openSlot(o: NodeProcessOptions) {
   const attestation = await nodeAttestation(o);
   const slotDir = join(o.dataDir, o.slot);
   await mkdir(slotDir, { recursive: true, mode: 0o700 });
@@ -243,17 +252,43 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
       ? hostCredentialProvider(() => host.client.credentials())
       : undefined;
   const sockets = socketsFor(o.transport);
-  const sealer = sealerFor(o.sealer, slotDir, attestation.provider, sockets, credentials);
+  // an enclave's own disk is memory: the wrapped data key is kept by the host agent
+  const blob = o.storage.kind === 'host' ? hostBlobKeeper(o.storage.address, o.slot) : undefined;
+  const sealer = sealerFor(o.sealer, slotDir, attestation.provider, sockets, credentials, blob);
   if (sealer.insecure) {
     o.log('storage key sealed by a local key file: for development only, not for production');
   }
   const storageKey = await sealer.storageKey();
-  const box = new StorageBox(storageKey);
+  return { attestation, slotDir, host, sockets, storageKey, box: new StorageBox(storageKey) };
+}
+
+/**
+ * `vigil cluster node --recover`: rebuilds this slot's vault from the stores its host agent
+ * holds (hosted-recovery.ts), leaves the copy with the agent and returns the view to report.
+ */
+export async function recoverNodeProcess(o: NodeProcessOptions): Promise<RecoveryView> {
+  if (o.storage.kind !== 'host') {
+    throw new VaultError(
+      'CONFIG_INVALID',
+      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
+      500,
+    );
+  }
+  const { host, box } = await openSlot(o);
+  try {
+    return await recoverHostedSlot(o.storage.address, o.slot, box);
+  } finally {
+    await host?.client.close();
+  }
+}
+
+export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode> {
+  const { attestation, slotDir, host, sockets, storageKey, box } = await openSlot(o);
+  const hostAddress = o.storage.kind === 'host' ? o.storage.address : null;
   // an enclave's own disk is memory: its generation is kept by the host agent
-  const generation =
-    o.storage.kind === 'host'
-      ? await bumpHostCounter(o.storage.address, `${o.slot}/meta`, 'generation')
-      : await nextGeneration(slotDir);
+  const generation = hostAddress
+    ? await bumpHostCounter(hostAddress, hostMetaNamespace(o.slot), 'generation')
+    : await nextGeneration(slotDir);
   // Peers' HTTPS keys are trusted through their attestation, judged by this node's peer policy.
   const peerTls = new AttestedTls({
     verifier: attestation.verifier,
@@ -265,7 +300,10 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
   let genesis: LogCommand | undefined;
   let recovered: RecoveredRecords | undefined;
   if (o.found) {
-    recovered = (await openRecovered(slotDir, box)) ?? undefined;
+    recovered =
+      (hostAddress
+        ? await openHostRecovered(hostAddress, o.slot, box)
+        : await openRecovered(slotDir, box)) ?? undefined;
     if (recovered) {
       o.log(`founding from the recovered vault: ${recovered.count} records`);
     } else if (o.operatorKey) {
@@ -350,7 +388,8 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     member.setFounders(await founders(o, finder, attestation.verifier, record, boot));
     await member.start();
     // consumed: the new cluster holds it now (a retired copy stays for the operator)
-    if (recovered) await retireRecovered(slotDir);
+    if (recovered && hostAddress) await retireHostRecovered(hostAddress, o.slot);
+    else if (recovered) await retireRecovered(slotDir);
   } else {
     member.setPhase('asking the cluster to admit this node');
     o.log(`${o.slot}: asking the cluster to admit ${member.id}`);

@@ -14,6 +14,7 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type KvStore,
   type KvWrite,
   LevelKvStore,
   prefixRange,
@@ -42,28 +43,36 @@ export interface RecoveryReport {
   /** What the new cluster's genesis entry will carry (a halted founder's log names it too). */
   digest: Uint8Array;
   records: number;
-  sourceDir: string;
+  /** The store whose applied records were taken, and the index they were applied to. */
+  source: string;
   appliedIndex: number;
+  /** Entries of the most up-to-date log applied over them, and where that log ends. */
   replayed: number;
+  lastTerm: number;
+  lastIndex: number;
   disks: number;
 }
 
+/** One earlier identity's Raft store: a local directory, or a namespace kept by a host agent. */
+export interface DiskSource {
+  readonly name: string;
+  open(): Promise<RaftStorage>;
+}
+
 interface DiskView {
-  dir: string;
-  cipher: ValueCipher;
+  disk: DiskSource;
   applied: number;
   lastTerm: number;
   lastIndex: number;
 }
 
-async function readDisk(dir: string, cipher: ValueCipher): Promise<DiskView> {
-  const storage = await RaftStorage.open(dir, cipher);
+async function readDisk(disk: DiskSource): Promise<DiskView> {
+  const storage = await disk.open();
   try {
     const stored = await storage.load();
     const last = stored.entries.at(-1);
     return {
-      dir,
-      cipher,
+      disk,
       applied: stored.applied,
       lastTerm: last?.term ?? stored.snapshot?.meta.term ?? 0,
       lastIndex: last?.index ?? stored.snapshot?.meta.index ?? 0,
@@ -73,39 +82,31 @@ async function readDisk(dir: string, cipher: ValueCipher): Promise<DiskView> {
   }
 }
 
+/** Where a rebuilt vault goes: each call of `records` streams it again, in key order. */
+export type RecoveredSink = (
+  records: () => AsyncIterable<[string, Uint8Array]>,
+) => Promise<{ digest: Uint8Array; count: number }>;
+
 /**
- * Reads every `raft-*` directory under each slot directory, rebuilds the vault and writes each
- * slot's copy. Refuses without the disks of a majority of the slots.
+ * Rebuilds the vault from `disks`: the applied records of the one that applied the most,
+ * extended with the later entries of the most up-to-date log, and hands it to `sink`.
  */
-export async function recoverVault(
-  slots: readonly { dir: string; cipher: ValueCipher }[],
+export async function rebuildVault(
+  disks: readonly DiskSource[],
+  sink: RecoveredSink,
 ): Promise<RecoveryReport> {
-  const found: { dir: string; cipher: ValueCipher }[][] = [];
-  for (const slot of slots) {
-    const names = (await readdir(slot.dir).catch(() => [] as string[])).filter((n) =>
-      n.startsWith('raft-'),
-    );
-    found.push(names.map((n) => ({ dir: join(slot.dir, n), cipher: slot.cipher })));
-  }
-  const slotsWithDisk = found.filter((f) => f.length > 0).length;
-  if (slotsWithDisk < quorum(slots.length)) {
-    throw new VaultError(
-      'RECOVER_NO_MAJORITY',
-      `only ${slotsWithDisk} of ${slots.length} nodes have a disk: no majority`,
-      500,
-    );
-  }
-  const disks: DiskView[] = [];
-  for (const d of found.flat()) disks.push(await readDisk(d.dir, d.cipher));
-  const source = disks.reduce((a, b) => (b.applied > a.applied ? b : a));
-  const newest = disks.reduce((a, b) =>
+  if (disks.length === 0) throw new VaultError('RECOVER_EMPTY', 'no disk to recover from', 500);
+  const views: DiskView[] = [];
+  for (const d of disks) views.push(await readDisk(d));
+  const source = views.reduce((a, b) => (b.applied > a.applied ? b : a));
+  const newest = views.reduce((a, b) =>
     b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
   );
-  const newestLog = await RaftStorage.open(newest.dir, newest.cipher);
+  const newestLog = await newest.disk.open();
   const entries = (await newestLog.load()).entries;
   await newestLog.close();
 
-  const storage = await RaftStorage.open(source.dir, source.cipher);
+  const storage = await source.disk.open();
   try {
     await storage.load();
     const state = new ReplicatedState({ epochs: new EpochKeeper(), voidUnknownEpochs: true });
@@ -124,25 +125,57 @@ export async function recoverVault(
     if (state.machine === null && !state.holdsRecoveredVault) {
       throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
     }
-    const merged = () => mergeRecords(storage, replayedWrites);
-    let digest: Uint8Array | null = null;
-    let count = 0;
-    for (const slot of slots) {
-      const written = await writeRecovered(slot.dir, slot.cipher, merged());
-      digest ??= written.digest;
-      count = written.count;
-    }
+    const written = await sink(() => mergeRecords(storage, replayedWrites));
     return {
-      digest: digest!,
-      records: count,
-      sourceDir: source.dir,
+      digest: written.digest,
+      records: written.count,
+      source: source.disk.name,
       appliedIndex: source.applied,
       replayed,
-      disks: disks.length,
+      lastTerm: newest.lastTerm,
+      lastIndex: newest.lastIndex,
+      disks: views.length,
     };
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * Reads every `raft-*` directory under each slot directory, rebuilds the vault and writes each
+ * slot's copy. Refuses without the disks of a majority of the slots.
+ */
+export async function recoverVault(
+  slots: readonly { dir: string; cipher: ValueCipher }[],
+): Promise<RecoveryReport> {
+  const found: DiskSource[][] = [];
+  for (const slot of slots) {
+    const names = (await readdir(slot.dir).catch(() => [] as string[])).filter((n) =>
+      n.startsWith('raft-'),
+    );
+    found.push(
+      names.map((n) => {
+        const dir = join(slot.dir, n);
+        return { name: dir, open: () => RaftStorage.open(dir, slot.cipher) };
+      }),
+    );
+  }
+  const slotsWithDisk = found.filter((f) => f.length > 0).length;
+  if (slotsWithDisk < quorum(slots.length)) {
+    throw new VaultError(
+      'RECOVER_NO_MAJORITY',
+      `only ${slotsWithDisk} of ${slots.length} nodes have a disk: no majority`,
+      500,
+    );
+  }
+  return rebuildVault(found.flat(), async (records) => {
+    let first: { digest: Uint8Array; count: number } | null = null;
+    for (const slot of slots) {
+      const written = await writeRecoveredDir(slot.dir, slot.cipher, records());
+      first ??= written;
+    }
+    return first!;
+  });
 }
 
 /** The source disk's recovered-vault records with the replayed writes laid over, key order. */
@@ -173,8 +206,35 @@ async function* mergeRecords(
   yield* drainBelow(null);
 }
 
-/** Writes one slot's sealed copy, digesting it as it goes; replaces an earlier unused copy. */
-async function writeRecovered(
+/**
+ * Writes a recovered vault's sealed records into an empty store, digesting them as it goes;
+ * the digest and count go last, in the synced batch, so a copy cut short has neither.
+ */
+export async function writeRecoveredRecords(
+  kv: KvStore,
+  cipher: ValueCipher,
+  records: AsyncIterable<[string, Uint8Array]>,
+): Promise<{ digest: Uint8Array; count: number }> {
+  const digest = new RecordsDigest();
+  let batch: KvWrite[] = [];
+  for await (const [key, value] of records) {
+    digest.update(key, value);
+    batch.push({ key: RECORD + key, value: cipher.seal(RECORD + key, value) });
+    if (batch.length >= BATCH) {
+      await kv.write(batch, { sync: false });
+      batch = [];
+    }
+  }
+  const d = digest.digest();
+  batch.push({ key: DIGEST, value: cipher.seal(DIGEST, d) });
+  const count = new TextEncoder().encode(String(digest.count));
+  batch.push({ key: COUNT, value: cipher.seal(COUNT, count) });
+  await kv.write(batch, { sync: true });
+  return { digest: d, count: digest.count };
+}
+
+/** Writes one slot's sealed copy in its directory; replaces an earlier unused copy. */
+async function writeRecoveredDir(
   slotDir: string,
   cipher: ValueCipher,
   records: AsyncIterable<[string, Uint8Array]>,
@@ -182,40 +242,27 @@ async function writeRecovered(
   const tmp = join(slotDir, `${RECOVERED_DIR}.tmp`);
   await rm(tmp, { recursive: true, force: true });
   const kv = await LevelKvStore.open(tmp);
-  const digest = new RecordsDigest();
   try {
-    let batch: KvWrite[] = [];
-    for await (const [key, value] of records) {
-      digest.update(key, value);
-      batch.push({ key: RECORD + key, value: cipher.seal(RECORD + key, value) });
-      if (batch.length >= BATCH) {
-        await kv.write(batch, { sync: false });
-        batch = [];
-      }
-    }
-    const d = digest.digest();
-    batch.push({ key: DIGEST, value: cipher.seal(DIGEST, d) });
-    const count = new TextEncoder().encode(String(digest.count));
-    batch.push({ key: COUNT, value: cipher.seal(COUNT, count) });
-    await kv.write(batch, { sync: true });
+    const written = await writeRecoveredRecords(kv, cipher, records);
     await kv.close();
     await rm(join(slotDir, RECOVERED_DIR), { recursive: true, force: true });
     await rename(tmp, join(slotDir, RECOVERED_DIR));
-    return { digest: d, count: digest.count };
+    return written;
   } catch (e) {
     await kv.close().catch(() => {});
     throw e;
   }
 }
 
-/** This slot's recovered vault waiting to found a new cluster, if there is one. */
-export async function openRecovered(
-  slotDir: string,
+/**
+ * A recovered vault as written by `writeRecoveredRecords`, read from the store `open` gives
+ * (opened again for each pass over the records). A copy without its digest is refused.
+ */
+export async function readRecoveredRecords(
+  open: () => Promise<KvStore>,
   cipher: ValueCipher,
-): Promise<RecoveredRecords | null> {
-  const dir = join(slotDir, RECOVERED_DIR);
-  if (!(await stat(dir).catch(() => null))) return null;
-  const kv = await LevelKvStore.open(dir);
+): Promise<RecoveredRecords> {
+  const kv = await open();
   try {
     const field = (name: string) => {
       const sealed = kv.get(name);
@@ -229,7 +276,7 @@ export async function openRecovered(
       digest,
       count,
       async *records() {
-        const store = await LevelKvStore.open(dir);
+        const store = await open();
         try {
           for await (const [key, value] of store.iterate(prefixRange(RECORD))) {
             yield [key.slice(RECORD.length), cipher.open(key, value)];
@@ -242,6 +289,16 @@ export async function openRecovered(
   } finally {
     await kv.close();
   }
+}
+
+/** This slot's recovered vault waiting to found a new cluster, if there is one. */
+export async function openRecovered(
+  slotDir: string,
+  cipher: ValueCipher,
+): Promise<RecoveredRecords | null> {
+  const dir = join(slotDir, RECOVERED_DIR);
+  if (!(await stat(dir).catch(() => null))) return null;
+  return readRecoveredRecords(() => LevelKvStore.open(dir), cipher);
 }
 
 /** The new cluster holds the recovered vault now: its copy is kept aside for the operator. */
