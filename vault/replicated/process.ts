@@ -11,8 +11,9 @@
  *   D/<slot>/hello.json     this slot's current identity, URLs and pid (for peers and status)
  *   D/<slot>/recovered/     a recovered vault (sealed records) waiting to found a new cluster
  * With `--storage host:<address>` the Raft directories live with the host agent instead, under
- * the same relative names (<slot>/raft-<id>) in its own data directory, and so does the
- * generation (<slot>/meta).
+ * the same relative names (<slot>/raft-<id>) in its own data directory, and so do the generation
+ * and the KMS-wrapped key (<slot>/meta) and a recovered vault (<slot>/recovered-*, pointed at
+ * from <slot>/meta; hosted-recovery.ts): an enclave's own directory is memory.
  */
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -394,6 +395,8 @@ export async function runNodeProcess(o: NodeProcessOptions): Promise<RunningNode
     member.setPhase('asking the cluster to admit this node');
     o.log(`${o.slot}: asking the cluster to admit ${member.id}`);
     await member.start(await join_(finder, record, peerTls.fetch));
+    // a copy this slot's --recover run left was not the founder's: never found from it later
+    if (hostAddress) await retireHostRecovered(hostAddress, o.slot);
   }
   o.log(`ready ${o.slot} ${member.id} ${url}`);
   return {
