@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { until } from '../../test/support/until.ts';
+import type { VaultError } from '../errors.ts';
 import type { Answer } from '../machine/index.ts';
 import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
 import { startLocalCluster } from './local.ts';
@@ -142,10 +143,13 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
     const solveCmd = await claimant.solve(claim);
     // the proof alone is not enough yet
     const early = await leader.submit(solveCmd).then(
-      () => 'released',
-      (e: { code?: string }) => e.code,
+      () => null,
+      (e: VaultError) => e,
     );
-    expect(early).toBe('CLOCK_NOT_REACHED');
+    expect(early?.code).toBe('CLOCK_NOT_REACHED');
+    // how long to go, as a number the vault computed from the claim and its quorum time
+    expect(early?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(early?.retryAfterSeconds).toBeLessThanOrEqual(3);
     await until(() => quorumTime(leader) >= claim.releaseAfter!, 20_000);
     kind(await leader.submit(solveCmd), 'released');
   }, 60_000);
