@@ -24,6 +24,7 @@ import {
 } from '../client-lib/sdk.ts';
 import { encodePoint, Point } from '../vault/index.ts';
 import { solve } from '../vdf/index.ts';
+import { failure } from './support/client-failure.ts';
 
 let vault: LocalVault;
 beforeAll(async () => {
@@ -32,16 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await vault.close();
 });
-
-async function failure(p: Promise<unknown>): Promise<ClientError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ClientError) return err;
-    throw err;
-  }
-  throw new Error('expected a ClientError');
-}
 
 /** A clock-gated wallet, its claim committed, and the claim's solution (T = 64). */
 async function solvedClaim(delaySeconds: number) {
