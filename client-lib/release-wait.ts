@@ -72,8 +72,9 @@ export async function submitUntilReleased(args: {
 /**
  * Seconds the vault says remain before a clock-gated release (its 409 CLOCK_NOT_REACHED's
  * `retryAfterSeconds`); null for any other error. Such an answer without the number is a broken
- * answer, not "retry at once": guessing would hammer the vault and spend the claim's solution
- * attempts (SOLVE_RATE), so it is a VAULT_RESPONSE error saying so.
+ * answer, not "retry at once": a guess too short resubmits for nothing (against a vault that
+ * counts those attempts, SOLVE_RATE), one too long keeps a locked-out person waiting, so it is a
+ * VAULT_RESPONSE error saying so.
  */
 export function secondsToWait(err: unknown): number | null {
   if (!(err instanceof ClientError) || err.code !== 'VAULT_ERROR') return null;
