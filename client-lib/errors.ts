@@ -33,6 +33,11 @@ export class ClientError extends Error {
   readonly status: number | undefined;
   /** For CLAIM_CANCELLED: a ping cancelled the claim, a cluster restart voided it, or it expired. */
   readonly claimStatus: 'cancelled' | 'voided' | 'expired' | undefined;
+  /**
+   * For VAULT_ERROR: the vault's `retryAfterSeconds` (a whole number ≥ 1), where its answer means
+   * the same request succeeds that much later (CLOCK_NOT_REACHED); undefined otherwise.
+   */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ClientErrorCode,
@@ -41,6 +46,7 @@ export class ClientError extends Error {
       vaultCode?: string;
       status?: number;
       claimStatus?: 'cancelled' | 'voided' | 'expired';
+      retryAfterSeconds?: number;
       cause?: unknown;
     } = {},
   ) {
@@ -50,5 +56,6 @@ export class ClientError extends Error {
     this.vaultCode = details.vaultCode;
     this.status = details.status;
     this.claimStatus = details.claimStatus;
+    this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }

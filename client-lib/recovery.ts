@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { bytesEqual, type Release, toHex } from '../vault/index.ts';
 import { type SolveProgress, solve, VdfError, type VdfProofRecord } from '../vdf/index.ts';
 import { checkProofForClaim } from './challenge-file.ts';
-import { cancelled, newClaimState, recoverKey, sendClaim, submitSolution } from './claim.ts';
+import { cancelled, newClaimState, recoverKey, sendClaim } from './claim.ts';
 import type { ClaimState, CommittedClaim } from './claim-state.ts';
 import { loadClaimState, saveClaimState } from './claim-state-file.ts';
 import { isVaultUnavailable, watchClaim } from './claim-watch.ts';
@@ -20,6 +20,7 @@ import { ClientError } from './errors.ts';
 import { type ExportedKey, exportPrivateKey } from './keys.ts';
 import { vaultFetchFor } from './nitro-trust.ts';
 import type { RandomBytes } from './random.ts';
+import { submitUntilReleased } from './release-wait.ts';
 import { claimEnded, type EndedClaimStatus, VaultClient } from './vault-client.ts';
 import type { Wallet } from './wallet.ts';
 
@@ -46,7 +47,8 @@ export type RecoveryEvent =
   | { type: 'vault-reachable' }
   /**
    * Clock-gated policy: the solution is ready before the delay has passed on the cluster's
-   * quorum clock; it is submitted again when the vault says the delay has passed.
+   * quorum clock; `seconds` to go, as the vault's CLOCK_NOT_REACHED said. It is submitted again
+   * then, or at the watch interval if sooner (a ping meanwhile ends the recovery).
    */
   | { type: 'waiting-for-delay'; seconds: number }
   /** A claim ended without a release; with `renewing`, a new claim follows. */
@@ -365,58 +367,28 @@ async function solveAndSubmit(
   return submitUntilAnswered(args, vault, claim, solution, reach);
 }
 
-/** The proof is on disk (a re-run finds it at once), so waiting for the vault loses nothing. */
-async function submitUntilAnswered(
+/**
+ * The proof is on disk (a re-run finds it at once), so waiting for the vault, or for a
+ * clock-gated delay, loses nothing (release-wait.ts).
+ */
+function submitUntilAnswered(
   args: Parameters<typeof recoverWallet>[0],
   vault: VaultClient,
   claim: CommittedClaim,
   solution: VdfProofRecord,
   reach: ReturnType<typeof reachability>,
 ): Promise<Release> {
-  for (;;) {
-    try {
-      const release = await submitSolution({ vault, claim, solution });
-      reach.up();
-      return release;
-    } catch (err) {
-      const gate = delayToGo(err);
-      if (gate !== null) {
-        reach.up();
-        args.onEvent?.({ type: 'waiting-for-delay', seconds: gate });
-        await pause(Math.min(gate * 1000, args.watchIntervalMs ?? 30_000), args.signal);
-        continue;
-      }
-      if (!isVaultUnavailable(err)) throw err;
-      reach.down(err.message, 'submitting');
-      await pause(args.watchIntervalMs ?? 30_000, args.signal);
-    }
-  }
-}
-
-/**
- * Seconds the vault says remain before a clock-gated release (409 `CLOCK_NOT_REACHED`, "… (N s to
- * go)"); null for any other error. An answer without a number waits a second.
- */
-export function delayToGo(err: unknown): number | null {
-  if (!(err instanceof ClientError) || err.code !== 'VAULT_ERROR') return null;
-  if (err.vaultCode !== 'CLOCK_NOT_REACHED') return null;
-  const n = Number(/\((\d+) s to go\)/.exec(err.message)?.[1]);
-  return Number.isSafeInteger(n) && n > 0 ? n : 1;
-}
-
-/** Waits `ms`, or throws SOLVE_ABORTED as soon as the signal fires. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(solveAborted());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(solveAborted());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return submitUntilReleased({
+    vault,
+    claim,
+    solution,
+    ...(args.signal ? { signal: args.signal } : {}),
+    intervalMs: args.watchIntervalMs ?? 30_000,
+    events: {
+      onWaiting: (seconds) => args.onEvent?.({ type: 'waiting-for-delay', seconds }),
+      onUnreachable: (reason) => reach.down(reason, 'submitting'),
+      onReachable: () => reach.up(),
+    },
   });
 }
 

@@ -6,7 +6,8 @@
  *   stored wherever the app keeps its files;
  * - backup verification (attestation, receipt, wallet status: P6);
  * - the claim, watching it, its challenge as a file for a solver elsewhere, checking the proof
- *   that comes back, submitting it, opening the release;
+ *   that comes back, submitting it (and, under a clock-gated policy, waiting for the delay and
+ *   submitting again), opening the release;
  * - rebuilding the private key, checking it against Q, and exporting it (hex, WIF, addresses).
  * Solving the VDF takes a Node process (`vigil vdf solve`, or client-lib's Node face) or chiavdf,
  * and so does creating a wallet with a cosigner. AWS Nitro attestation documents are verified
@@ -68,6 +69,12 @@ export {
   reconstructPrivateKey,
 } from './keys.ts';
 export { type RandomBytes, webCryptoRandom } from './random.ts';
+export {
+  DEFAULT_RESUBMIT_INTERVAL_MS,
+  type ReleaseWaitEvents,
+  secondsToWait,
+  submitUntilReleased,
+} from './release-wait.ts';
 export {
   type AttestationResponse,
   type ClaimInfo,

@@ -40,6 +40,12 @@ export interface ClaimInfo {
   seed: Uint8Array;
   logIndex: number;
   status: ClaimStatus;
+  /**
+   * Clock-gated and live: whole seconds until the vault's quorum clock reaches the claim's
+   * release time (0: a valid solution releases now); null under a strict policy or once the
+   * claim is not live. As of the vault's answer, on its own clock: count down from when it came.
+   */
+  releasableInSeconds: number | null;
   release: Release | null;
 }
 
@@ -95,6 +101,10 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
   if (!Number.isSafeInteger(o.iterations) || (o.iterations as number) < 1) {
     throw new ClientError('VAULT_RESPONSE', 'vault response: bad iterations');
   }
+  const releasable = o.releasableInSeconds;
+  if (releasable !== null && !(Number.isSafeInteger(releasable) && (releasable as number) >= 0)) {
+    throw new ClientError('VAULT_RESPONSE', 'vault response: bad releasableInSeconds');
+  }
   let release: Release | null = null;
   if (o.release !== null && o.release !== undefined) {
     try {
@@ -112,6 +122,7 @@ export function parseClaimInfo(v: unknown): ClaimInfo {
     seed: hexBytes(o.seed, 'seed'),
     logIndex: Number(o.logIndex),
     status,
+    releasableInSeconds: releasable as number | null,
     release,
   };
 }
@@ -216,12 +227,19 @@ export class VaultClient {
         throw new ClientError('VAULT_RESPONSE', `vault at ${base} answered with non-JSON`);
       }
       if (res.ok) return { ok: true, value: json };
-      const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const e = (
+        json as { error?: { code?: unknown; message?: unknown; retryAfterSeconds?: unknown } }
+      )?.error;
       const vaultCode = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
       const message = typeof e?.message === 'string' ? e.message : res.statusText;
+      const wait = e?.retryAfterSeconds;
       const err = new ClientError('VAULT_ERROR', `vault at ${base}: ${vaultCode}: ${message}`, {
         vaultCode,
         status: res.status,
+        // only a whole number ≥ 1 is a wait; anything else is as good as absent
+        ...(Number.isSafeInteger(wait) && (wait as number) >= 1
+          ? { retryAfterSeconds: wait as number }
+          : {}),
       });
       if (res.status === 503 || res.status === 502) {
         lastError = err;

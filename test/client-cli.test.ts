@@ -215,6 +215,42 @@ describe('vigil wallet / recover / claim (in-process)', () => {
     expect(pointOf(JSON.parse(fresh.stdout).hex)).toEqual(wallet.q);
   });
 
+  it('claim status says when a live clock-gated claim becomes releasable, in seconds from the vault', async () => {
+    const { wallet } = await vault.deposit('additive', {
+      group: 'rsa2048',
+      iterations: 64,
+      kind: 'clock-gated',
+      delaySeconds: 600,
+    });
+    const path = join(dir, `w${++n}.vigil`);
+    await saveWallet(path, wallet, 'hunter22', fast);
+    await claimBeside(path, wallet, vault.url, 'hunter22');
+    const status = (...extra: string[]) =>
+      runCli('claim', 'status', '--wallet', path, '--password-file', passwordFile, ...extra);
+    const json = await status('--json');
+    expect(json.code, json.stderr).toBe(0);
+    const seconds = JSON.parse(json.stdout).releasableInSeconds;
+    expect(seconds).toBeGreaterThan(500);
+    expect(seconds).toBeLessThanOrEqual(600);
+    const text = await status();
+    expect(text.stdout).toMatch(
+      /clock-gated: releasable in (9|10)m \d+s on the vault cluster's clock/,
+    );
+    // a strict wallet's live claim has nothing to wait for
+    const strict = await walletFile();
+    await claimBeside(strict.path, strict.wallet, vault.url, 'hunter22');
+    const plain = await runCli(
+      'claim',
+      'status',
+      '--wallet',
+      strict.path,
+      '--password-file',
+      passwordFile,
+      '--json',
+    );
+    expect(JSON.parse(plain.stdout)).toMatchObject({ status: 'live', releasableInSeconds: null });
+  });
+
   it('claim status without a saved claim exits 0; a missing wallet file exits 2', async () => {
     const { path } = await walletFile();
     const r = await runCli('claim', 'status', '--wallet', path, '--password-file', passwordFile);

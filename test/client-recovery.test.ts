@@ -20,6 +20,7 @@ import {
 } from '../client-lib/index.ts';
 import { type LocalVault, startLocalVault } from '../client-lib/local-vault.test-support.ts';
 import { CURVE_ORDER, encodePoint, Point, type Scheme, scalarToBytes } from '../vault/index.ts';
+import { failure } from './support/client-failure.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-client-recovery-'));
 let vault: LocalVault;
@@ -40,16 +41,6 @@ function filesFor(name = `w${++counter}`): RecoveryFiles {
     password: 'pw',
     scrypt: { n: 2 ** 10, r: 8, p: 1 },
   };
-}
-
-async function failure(p: Promise<unknown>): Promise<ClientError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ClientError) return err;
-    throw err;
-  }
-  throw new Error('expected a ClientError');
 }
 
 const client = () => new VaultClient([vault.url]);

@@ -130,6 +130,9 @@ describe('a claim that outlived its lifetime (issue 11 item 3)', () => {
     seed: 'ee'.repeat(32),
     logIndex: 7,
     expiresAt: 604_800_000,
+    releaseAfter: null,
+    quorumTime: 0,
+    releasableInSeconds: null,
     status,
     release: null,
   });

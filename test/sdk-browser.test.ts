@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stac
       checkProof(
         a: unknown,
       ): Promise<{ accepted: boolean; ms?: number; code?: string; message?: string }>;
-      finish(a: unknown): Promise<{ hex: string; wif: string; publicKey: string }>;
+      finish(a: unknown): Promise<{ hex: string; wif: string; publicKey: string; waits: number[] }>;
     };
     const first = await page.evaluate(
       (a) => (globalThis as unknown as { vigilApp: App }).vigilApp.backupAndClaim(a),
@@ -214,6 +214,9 @@ describe.skipIf(!haveChromium)('the client SDK in Chromium, against a local stac
       (a) => (globalThis as unknown as { vigilApp: App }).vigilApp.finish(a),
       { walletText, password, proofText },
     );
+
+    // a strict wallet: submitUntilReleased released at once, with no wait
+    expect(key.waits).toEqual([]);
 
     // The key, checked outside the browser: it is the wallet's, and it signs.
     const secretKey = parseHex('key', key.hex, 32);

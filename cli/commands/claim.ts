@@ -1,9 +1,18 @@
 /** `vigil claim status`: the saved claim and what the vault says about it. */
 import type { Command } from 'commander';
 import { defaultRecoveryPaths, loadClaimState } from '../../client-lib/index.ts';
+import { formatDuration } from '../progress.ts';
 import { addWalletOptions, exitFor, openWalletOnline, type WalletFlags } from './user-options.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A live clock-gated claim: how long until the vault cluster's quorum clock lets it release. */
+function clockGate(seconds: number): string {
+  return seconds > 0
+    ? `clock-gated: releasable in ${formatDuration(seconds)} on the vault cluster's clock ` +
+        '(a solution sent sooner is kept and sent again then)'
+    : "clock-gated: the delay has passed on the vault cluster's clock; a valid solution releases now";
+}
 
 export function registerClaimCommands(program: Command): void {
   const claim = program.command('claim').description('inspect a recovery claim');
@@ -64,6 +73,7 @@ export function registerClaimCommands(program: Command): void {
           status: info.status,
           group: info.group,
           iterations: info.iterations,
+          releasableInSeconds: info.releasableInSeconds,
           releaseStored: state.release !== null,
         };
         if (o.json) out(JSON.stringify(summary));
@@ -79,8 +89,10 @@ export function registerClaimCommands(program: Command): void {
             out('voided by a vault cluster restart; start over with `vigil recover --new-claim`');
           else if (info.status === 'expired')
             out('expired (it outlived its lifetime); start over with `vigil recover --new-claim`');
-          else if (info.status === 'live')
+          else if (info.status === 'live') {
             out('live: `vigil recover` solves (or resumes) and submits');
+            if (info.releasableInSeconds !== null) out(clockGate(info.releasableInSeconds));
+          }
         }
       } catch (err) {
         exitFor('vigil claim status', err);

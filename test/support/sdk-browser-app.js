@@ -76,18 +76,26 @@ async function checkProof({ password, proofText }) {
 }
 
 /**
- * Checks the proof file made elsewhere, submits it, opens the release and rebuilds the key, in
- * the page.
+ * Checks the proof file made elsewhere, submits it as an app would (submitUntilReleased: a
+ * clock-gated wallet would wait here; this strict one releases at once), opens the release and
+ * rebuilds the key, in the page.
  */
 async function finish({ walletText, password, proofText }) {
   const wallet = await sdk.openWallet(walletText, password);
   const vault = new sdk.VaultClient(wallet.vaultUrls);
   const state = await sdk.openClaimState(kept, password);
   const solution = sdk.checkProofFile(state.claim, proofText);
-  const release = await sdk.submitSolution({ vault, claim: state.claim, solution });
+  const waits = [];
+  const release = await sdk.submitUntilReleased({
+    vault,
+    claim: state.claim,
+    solution,
+    signal: AbortSignal.timeout(120_000),
+    events: { onWaiting: (seconds) => waits.push(seconds) },
+  });
   const secretKey = sdk.recoverKey(wallet, { ...state, release });
   const exported = sdk.exportPrivateKey(secretKey);
-  return { hex: exported.hex, wif: exported.wif, publicKey: exported.publicKey };
+  return { hex: exported.hex, wif: exported.wif, publicKey: exported.publicKey, waits };
 }
 
 globalThis.vigilApp = { backupAndClaim, checkProof, finish };

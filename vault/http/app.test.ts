@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solve } from '../../vdf/index.ts';
 import { DevAttestationProvider, StorageBox } from '../enclave/index.ts';
 import { type ClaimView, commandToJson } from '../machine/index.ts';
-import { Claimant, Operator, Tenant, type TestWallet } from '../node/actors.test-support.ts';
+import {
+  Claimant,
+  Operator,
+  Tenant,
+  type TestWallet,
+  testLimits,
+} from '../node/actors.test-support.ts';
 import { VaultNode } from '../node/vault-node.ts';
 import { parseDepositReceipt, parseRelease, verifyDepositReceipt } from '../protocol/index.ts';
 import { buildVaultApp } from './app.ts';
@@ -57,7 +63,7 @@ async function call(method: string, path: string, body?: unknown, raw?: string) 
   });
   const text = await res.text();
   const json = res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, headers: res.headers };
 }
 
 const bodyOf = commandToJson;
@@ -181,6 +187,39 @@ describe('vault HTTP API on loopback', () => {
     const sol = await submitSolution(claim);
     expect(sol.status).toBe(409);
     expect(sol.json.error.code).toBe('CLAIM_NOT_LIVE');
+  });
+
+  it('answers a clock-gated solution sent before the delay with a 409 that says how long to wait', async () => {
+    const gatedTenant = new Tenant('gated');
+    const limits = { ...testLimits, kinds: ['clock-gated' as const, 'strict' as const] };
+    const reg = bodyOf(operator.registerTenant(cluster(), gatedTenant, limits));
+    expect((await call('POST', '/v1/tenants', reg)).status).toBe(201);
+    const wallet = gatedTenant.newWallet();
+    const gatedPolicy = { ...policy, kind: 'clock-gated' as const, delaySeconds: 600 };
+    const dep = bodyOf(gatedTenant.deposit(cluster(), wallet, gatedPolicy));
+    expect((await call('POST', '/v1/deposits', dep)).status).toBe(201);
+    const claim = await claimed(new Claimant(wallet));
+    expect(claim.releaseAfter).toBe(claim.quorumTime + 600_000);
+    expect(claim.releasableInSeconds).toBe(600);
+    const early = await submitSolution(claim);
+    expect([early.status, early.json.error.code]).toEqual([409, 'CLOCK_NOT_REACHED']);
+    const wait = early.json.error.retryAfterSeconds;
+    expect(Number.isSafeInteger(wait) && wait >= 590 && wait <= 600).toBe(true);
+    expect(early.headers.get('retry-after')).toBe(String(wait));
+    // the status read says the same, in whole seconds at the vault's quorum time
+    const view = (await call('GET', `/v1/claims/${claim.json.claimId}`)).json;
+    expect(view.status).toBe('live');
+    expect(view.releasableInSeconds).toBeLessThanOrEqual(wait);
+    expect(view.releasableInSeconds).toBe(Math.ceil((view.releaseAfter - view.quorumTime) / 1000));
+    const walletView = (await call('GET', `/v1/wallets/${hex(wallet.walletId)}`)).json;
+    expect(walletView.liveClaim.releasableInSeconds).toBe(view.releasableInSeconds);
+    // other refusals carry no wait
+    const cancelled = await call('POST', `/v1/claims/${'00'.repeat(32)}/solution`, {
+      y: '00'.repeat(256),
+      proof: '00'.repeat(256),
+    });
+    expect(cancelled.json.error).not.toHaveProperty('retryAfterSeconds');
+    expect(cancelled.headers.get('retry-after')).toBeNull();
   });
 
   it('rejects bad input with a stable JSON error and changes nothing', async () => {

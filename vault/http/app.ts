@@ -685,7 +685,10 @@ export async function buildVaultApp(opts: VaultAppOptions): Promise<FastifyInsta
           {
             400: 'BAD_LENGTH, VDF_PROOF_INVALID',
             404: 'CLAIM_NOT_FOUND',
-            409: 'CLAIM_NOT_LIVE (cancelled by a ping, voided, expired or already released)',
+            409:
+              'CLAIM_NOT_LIVE (cancelled by a ping, voided, expired or already released), ' +
+              'CLOCK_NOT_REACHED (clock-gated: the delay has not elapsed on the quorum clock; ' +
+              'retryAfterSeconds and Retry-After say when to send the same solution again)',
             429: 'SOLVE_RATE (10 attempts a minute per claim and node)',
             503: 'EPOCH_MISMATCH',
           },

@@ -1,13 +1,17 @@
 /**
- * One JSON error shape for every failure: {"error": {"code", "message"}}. Unexpected errors
+ * One JSON error shape for every failure: {"error": {"code", "message"}}, with
+ * `retryAfterSeconds` (and the same `Retry-After` header) where the vault computed when the same
+ * request can succeed (CLOCK_NOT_REACHED). Unexpected errors
  * become a bare 500 so nothing internal (or secret) leaks into a response.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../errors.ts';
 import { frameworkErrors } from '../protocol/index.ts';
 
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+export function errorBody(code: string, message: string, retryAfterSeconds?: number) {
+  return {
+    error: { code, message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) },
+  };
 }
 
 export function handleError(
@@ -19,7 +23,8 @@ export function handleError(
     return reply.redirect(new URL(request.url, err.leaderUrl).toString(), 307);
   }
   if (err instanceof VaultError) {
-    return reply.status(err.status).send(errorBody(err.code, err.message));
+    if (err.retryAfterSeconds !== undefined) reply.header('retry-after', err.retryAfterSeconds);
+    return reply.status(err.status).send(errorBody(err.code, err.message, err.retryAfterSeconds));
   }
   const fe = err as FastifyError;
   if (fe.validation) {

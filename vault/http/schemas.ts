@@ -61,6 +61,13 @@ export const errorSchema = {
       properties: {
         code: { type: 'string', description: 'stable error code' },
         message: { type: 'string', description: 'what is wrong (never a secret)' },
+        retryAfterSeconds: {
+          type: 'integer',
+          minimum: 1,
+          description:
+            'only where the same request succeeds later (CLOCK_NOT_REACHED): whole seconds to ' +
+            'wait, computed by the vault; the Retry-After header says the same',
+        },
       },
     },
   },
@@ -271,6 +278,7 @@ export const claimViewSchema = object(
     'expiresAt',
     'releaseAfter',
     'quorumTime',
+    'releasableInSeconds',
     'status',
     'release',
   ],
@@ -293,6 +301,13 @@ export const claimViewSchema = object(
     quorumTime: {
       type: 'integer',
       description: "the cluster's committed quorum time, ms since its epoch began",
+    },
+    releasableInSeconds: {
+      type: ['integer', 'null'],
+      minimum: 0,
+      description:
+        'clock-gated and live: whole seconds until quorumTime reaches releaseAfter (0: a valid ' +
+        'solution releases now); null under a strict policy or once the claim is not live',
     },
     status: { type: 'string', enum: ['live', 'cancelled', 'voided', 'expired', 'released'] },
     release: { anyOf: [releaseSchema, { type: 'null' }] },

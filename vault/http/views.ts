@@ -14,6 +14,7 @@ export function claimJson(c: ClaimView) {
     expiresAt: c.expiresAt,
     releaseAfter: c.releaseAfter,
     quorumTime: c.quorumTime,
+    releasableInSeconds: c.releasableInSeconds,
     status: c.status,
     release: c.release ? releaseToJson(c.release) : null,
   };

@@ -41,6 +41,12 @@ function refused(h: Harness, c: Command): string {
 
 const time = (quorumTime: number): Command => ({ type: 'time', quorumTime });
 
+/** The seconds a CLOCK_NOT_REACHED refusal says are left (retryAfterSeconds). */
+function waitOf(out: ApplyOutcome): number | undefined {
+  if (out.ok || out.error.code !== 'CLOCK_NOT_REACHED') throw new Error(`got ${code(out)}`);
+  return out.error.retryAfterSeconds;
+}
+
 function setup(limits = bothKinds) {
   const h = new Harness();
   ok(h.apply(h.registerCommand('acme', limits)));
@@ -62,17 +68,25 @@ describe('clock-gated policy (vault machine)', () => {
     ok(h.apply(time(5_000)));
     const claim = startClaim(h, w);
     expect(claim.releaseAfter).toBe(5_000 + DELAY_S * 1000);
+    expect(claim.releasableInSeconds).toBe(DELAY_S);
     const solution = await solveClaim(claim);
     // machine time (the proposer's wall clock) racing ahead is not the quorum clock
     h.now += 10 * DELAY_S * 1000;
     expect(refused(h, { type: 'solve', solution })).toBe('CLOCK_NOT_REACHED');
+    expect(waitOf(h.apply({ type: 'solve', solution }))).toBe(DELAY_S);
     ok(h.apply(time(5_000 + DELAY_S * 1000 - 1)));
     expect(refused(h, { type: 'solve', solution })).toBe('CLOCK_NOT_REACHED');
+    // 1 ms to go is a whole second to wait: waiting what the vault says never meets a refusal
+    expect(waitOf(h.apply({ type: 'solve', solution }))).toBe(1);
+    expect(h.machine.claim(claim.claimId)?.releasableInSeconds).toBe(1);
     ok(h.apply(time(5_000 + DELAY_S * 1000)));
+    expect(h.machine.claim(claim.claimId)?.releasableInSeconds).toBe(0);
     // the clock alone is not enough: a wrong proof still fails
     const wrong = { ...solution, y: solution.y.map((b, i) => (i === 5 ? b ^ 1 : b)) };
     expect(refused(h, { type: 'solve', solution: wrong })).toBe('VDF_PROOF_INVALID');
     expect(ok(h.apply({ type: 'solve', solution })).type).toBe('released');
+    // nothing to wait for once the claim is not live
+    expect(h.machine.claim(claim.claimId)?.releasableInSeconds).toBeNull();
   });
 
   it('negative control: a strict wallet releases on the proof alone, quorum time never moved', async () => {
@@ -83,6 +97,7 @@ describe('clock-gated policy (vault machine)', () => {
     ok(h.apply({ type: 'deposit', deposit: h.depositCommand(w) }));
     const claim = startClaim(h, w);
     expect(claim.releaseAfter).toBeNull();
+    expect(claim.releasableInSeconds).toBeNull();
     expect(ok(h.apply({ type: 'solve', solution: await solveClaim(claim) })).type).toBe('released');
   });
 
@@ -187,6 +202,12 @@ describe('clock-gated policy (vault machine)', () => {
                 ? 'CLOCK_NOT_REACHED'
                 : 'accepted';
             expect(code(out)).toBe(expected);
+            if (expected === 'CLOCK_NOT_REACHED') {
+              // the refusal and the claim view give the same whole seconds, rounded up
+              const wait = Math.ceil((claimAt + DELAY_S * 1000 - quorumTime) / 1000);
+              expect(waitOf(out)).toBe(wait);
+              expect(h.machine.claim(claim.claimId)?.releasableInSeconds).toBe(wait);
+            }
             if (out.ok) return;
           }
         }

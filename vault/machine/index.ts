@@ -3,6 +3,7 @@ export { commandToJson, decodeCommand, encodeCommand } from './commands.ts';
 export { verifyDeposit } from './deposits.ts';
 export { type ApplyOutcome, MachineMisuse, type MachineOptions, VaultMachine } from './machine.ts';
 export { ReceiptSigner } from './receipts.ts';
+export { clockNotReached } from './records.ts';
 export {
   MemoryRecords,
   type RecordReader,

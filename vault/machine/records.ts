@@ -202,6 +202,8 @@ export function claimView(
   c: ClaimRecord,
   now: number,
 ): ClaimView {
+  const status = claimStatus(epoch, t, c, now);
+  const quorumTime = epoch.quorumTime ?? 0;
   return {
     claimId: c.claimId,
     walletId: c.walletId,
@@ -212,10 +214,33 @@ export function claimView(
     logIndex: c.logIndex,
     expiresAt: c.expiresAt,
     releaseAfter: c.releaseAfter ?? null,
-    quorumTime: epoch.quorumTime ?? 0,
-    status: claimStatus(epoch, t, c, now),
+    quorumTime,
+    releasableInSeconds:
+      status === 'live' && c.releaseAfter !== null
+        ? secondsUntilReleasable(c.releaseAfter, quorumTime)
+        : null,
+    status,
     release: c.release ? { claimId: c.claimId, walletId: c.walletId, share: c.release } : null,
   };
+}
+
+/**
+ * Clock-gated: whole seconds until the committed quorum time reaches a claim's `releaseAfter`
+ * (rounded up, so a client that waits this long and submits again is not refused again for the
+ * rounding); 0 once it has. The claim view and the CLOCK_NOT_REACHED refusal both say this.
+ */
+export function secondsUntilReleasable(releaseAfter: number, quorumTime: number): number {
+  return Math.max(0, Math.ceil((releaseAfter - quorumTime) / 1000));
+}
+
+/** A live clock-gated claim's solution, sent `seconds` (≥ 1) before the delay has elapsed. */
+export function clockNotReached(seconds: number): VaultError {
+  return new VaultError(
+    'CLOCK_NOT_REACHED',
+    `the policy's delay has not elapsed on the cluster's quorum clock (${seconds} s to go)`,
+    409,
+    { retryAfterSeconds: seconds },
+  );
 }
 
 /**

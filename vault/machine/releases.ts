@@ -11,10 +11,12 @@ import {
 import { deriveSecret } from './derive.ts';
 import {
   claimStatus,
+  clockNotReached,
   closeClaim,
   openShare,
   requireEpoch,
   type Step,
+  secondsUntilReleasable,
   tenantOf,
   walletOf,
 } from './records.ts';
@@ -42,14 +44,9 @@ export function solve(step: Step, sol: Solution): CommandResult {
   }
   if (status !== 'live') throw new VaultError('CLAIM_NOT_LIVE', `the claim is ${status}`, 409);
   // clock-gated: checked before the costly VDF verification
-  const quorumTime = epoch.quorumTime ?? 0;
-  if (c.releaseAfter !== null && quorumTime < c.releaseAfter) {
-    const wait = Math.ceil((c.releaseAfter - quorumTime) / 1000);
-    throw new VaultError(
-      'CLOCK_NOT_REACHED',
-      `the policy's delay has not elapsed on the cluster's quorum clock (${wait} s to go)`,
-      409,
-    );
+  if (c.releaseAfter !== null) {
+    const wait = secondsUntilReleasable(c.releaseAfter, epoch.quorumTime ?? 0);
+    if (wait > 0) throw clockNotReached(wait);
   }
   const w = walletOf(view, c.walletId);
   const size = ELEMENT_BYTES[c.group];

@@ -91,6 +91,11 @@ export interface ClaimView {
   releaseAfter: number | null;
   /** The epoch's committed quorum time as of this answer. */
   quorumTime: number;
+  /**
+   * Clock-gated and live: whole seconds until the quorum time reaches `releaseAfter` (0 once it
+   * has: a valid solution releases now); null under a strict policy or once the claim is not live.
+   */
+  releasableInSeconds: number | null;
   status: ClaimStatus;
   release: Release | null;
 }

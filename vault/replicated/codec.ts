@@ -252,6 +252,7 @@ export function encodeReply(reply: Reply): Uint8Array {
         code: reply.error.code,
         message: reply.error.message,
         status: reply.error.status,
+        retryAfterSeconds: reply.error.retryAfterSeconds,
       };
   const json = JSON.stringify(body, (_k, v) =>
     v instanceof Uint8Array ? { [BYTES_TAG]: Buffer.from(v).toString('hex') } : v,
@@ -269,5 +270,11 @@ export function decodeReply(bytes: Uint8Array): Reply {
       : v,
   );
   if (body.ok === true) return { ok: true, result: body.result as CommandResult | null };
-  return { ok: false, error: new VaultError(body.code, body.message, body.status) };
+  const retryAfterSeconds = Number.isSafeInteger(body.retryAfterSeconds)
+    ? { retryAfterSeconds: body.retryAfterSeconds as number }
+    : {};
+  return {
+    ok: false,
+    error: new VaultError(body.code, body.message, body.status, retryAfterSeconds),
+  };
 }

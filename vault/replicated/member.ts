@@ -30,6 +30,7 @@ import {
   type Answer,
   type Command,
   type CommandResult,
+  clockNotReached,
   type Effect,
   encodeCommand,
   type IssuedNonce,
@@ -459,12 +460,17 @@ export class ClusterMember {
    * A solution is verified here before it is proposed (every replica verifies it again in apply):
    * a wrong one costs this node one check and never reaches the log, and each claim gets at most
    * SOLVE_ATTEMPTS attempts per minute on this node, so nobody makes the cluster verify junk at
-   * will (issue 11 item 5).
+   * will (issue 11 item 5). A clock-gated claim's solution sent before its delay is refused
+   * first, as apply would refuse it, and counts no attempt: a client waiting for the delay
+   * submits again every so often (client-lib's submitUntilReleased) and costs no verification.
    */
   #precheckSolution(sol: Solution): void {
     if (!this.isLeader) throw new NotLeaderError(this.leaderUrl());
     const claim = this.state.machine?.claim(sol.claimId);
     if (claim?.status !== 'live') return; // apply refuses it without verifying
+    if (claim.releasableInSeconds !== null && claim.releasableInSeconds > 0) {
+      throw clockNotReached(claim.releasableInSeconds);
+    }
     const key = toHex(sol.claimId);
     const now = Date.now();
     let a = this.#solveAttempts.get(key);

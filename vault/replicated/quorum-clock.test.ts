@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { until } from '../../test/support/until.ts';
+import type { VaultError } from '../errors.ts';
+import { buildVaultApp } from '../http/app.ts';
 import type { Answer } from '../machine/index.ts';
 import { Claimant, Operator, Tenant, testLimits } from '../node/actors.test-support.ts';
+import { toHex } from '../protocol/index.ts';
+import { clusterApi, RaftMetrics } from './api.ts';
 import { startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
 import { ClockReading, nextQuorumTime, TIME_STEP_MS } from './quorum-clock.ts';
@@ -49,7 +53,7 @@ async function cluster(rates: Rate[], offsets: number[] = []) {
     20_000,
     'a leader holding the epoch',
   );
-  return { operator, leader, started };
+  return { operator, leader, started, attestation: c.attestation.provider };
 }
 
 function kind<T extends Answer['type']>(r: Answer, type: T) {
@@ -122,7 +126,7 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
   }, 60_000);
 
   it('a clock-gated release waits for the delay on the quorum clock, then releases', async () => {
-    const { operator, leader } = await cluster([1, 1, 1]);
+    const { operator, leader, attestation } = await cluster([1, 1, 1]);
     const keys = leader.publicKeys;
     const tenant = new Tenant('acme');
     const limits = { ...testLimits, kinds: ['clock-gated' as const, 'strict' as const] };
@@ -135,6 +139,16 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
       delaySeconds: 3,
     };
     kind(await leader.submit(tenant.deposit(keys, w, policy)), 'deposited');
+    // both nodes' HTTP APIs, ready before the claim so the delay does not run out meanwhile
+    const appOf = (m: ClusterMember) =>
+      buildVaultApp({
+        backend: m,
+        attestation,
+        cluster: clusterApi(m, new RaftMetrics(), () => `http://${m.slot}.invalid`),
+      });
+    const follower = members.find((m) => m !== leader)!;
+    const [leaderApp, followerApp] = [await appOf(leader), await appOf(follower)];
+    onTestFinished(() => Promise.all([leaderApp.close(), followerApp.close()]).then(() => {}));
     const claimant = new Claimant(w);
     const nonce = leader.mintClaimNonce(w.walletId);
     const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
@@ -142,10 +156,27 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
     const solveCmd = await claimant.solve(claim);
     // the proof alone is not enough yet
     const early = await leader.submit(solveCmd).then(
-      () => 'released',
-      (e: { code?: string }) => e.code,
+      () => null,
+      (e: VaultError) => e,
     );
-    expect(early).toBe('CLOCK_NOT_REACHED');
+    expect(early?.code).toBe('CLOCK_NOT_REACHED');
+    // how long to go, as a number the vault computed from the claim and its quorum time
+    expect(early?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(early?.retryAfterSeconds).toBeLessThanOrEqual(3);
+    // over HTTP: a follower redirects the solution to the leader, whose answer carries the wait
+    if (solveCmd.type !== 'solve') throw new Error('unreachable');
+    const url = `/v1/claims/${toHex(claim.claimId)}/solution`;
+    const payload = { y: toHex(solveCmd.solution.y), proof: toHex(solveCmd.solution.proof) };
+    const redirected = await followerApp.inject({ method: 'POST', url, payload });
+    expect(redirected.statusCode).toBe(307);
+    expect(redirected.headers.location).toBe(`http://${leader.slot}.invalid${url}`);
+    const answered = await leaderApp.inject({ method: 'POST', url, payload });
+    expect(answered.statusCode).toBe(409);
+    const body = answered.json().error;
+    expect(body.code).toBe('CLOCK_NOT_REACHED');
+    expect(body.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(body.retryAfterSeconds).toBeLessThanOrEqual(3);
+    expect(answered.headers['retry-after']).toBe(String(body.retryAfterSeconds));
     await until(() => quorumTime(leader) >= claim.releaseAfter!, 20_000);
     kind(await leader.submit(solveCmd), 'released');
   }, 60_000);
