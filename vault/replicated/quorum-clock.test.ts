@@ -149,6 +149,13 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
     const follower = members.find((m) => m !== leader)!;
     const [leaderApp, followerApp] = [await appOf(leader), await appOf(follower)];
     onTestFinished(() => Promise.all([leaderApp.close(), followerApp.close()]).then(() => {}));
+    // and the follower caught up (it answers 503 NOT_READY until then; under load it lags)
+    const walletUrl = `/v1/wallets/${toHex(w.walletId)}`;
+    const caughtUpBy = Date.now() + 20_000;
+    while ((await followerApp.inject({ method: 'GET', url: walletUrl })).statusCode !== 200) {
+      if (Date.now() > caughtUpBy) throw new Error('the follower never caught up');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const claimant = new Claimant(w);
     const nonce = leader.mintClaimNonce(w.walletId);
     const claim = kind(await leader.submit(claimant.claim(keys, nonce.nonce)), 'claim').claim;
@@ -167,7 +174,13 @@ describe('quorum clock on a 3-member cluster with skewed clocks', () => {
     if (solveCmd.type !== 'solve') throw new Error('unreachable');
     const url = `/v1/claims/${toHex(claim.claimId)}/solution`;
     const payload = { y: toHex(solveCmd.solution.y), proof: toHex(solveCmd.solution.proof) };
-    const redirected = await followerApp.inject({ method: 'POST', url, payload });
+    // it can fall behind again for a moment (503, retry)
+    let redirected = await followerApp.inject({ method: 'POST', url, payload });
+    const deadline = Date.now() + 20_000;
+    while (redirected.statusCode === 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      redirected = await followerApp.inject({ method: 'POST', url, payload });
+    }
     expect(redirected.statusCode).toBe(307);
     expect(redirected.headers.location).toBe(`http://${leader.slot}.invalid${url}`);
     const answered = await leaderApp.inject({ method: 'POST', url, payload });
