@@ -10,6 +10,8 @@ export async function until<T>(
   const end = Date.now() + ms;
   for (;;) {
     const v = f();
+    // a promise is always truthy: an async condition would "hold" at once
+    if (v instanceof Promise) throw new Error('until: the condition must be synchronous');
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
