@@ -5,6 +5,7 @@
 import type { RecoveryEvent } from '../../client-lib/index.ts';
 import { formatDuration, type ProgressView } from '../progress.ts';
 
+const WAIT_NOTE_EVERY_MS = 10 * 60_000;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const percent = (done: number, total: number) =>
   `${total > 0 ? ((100 * done) / total).toFixed(1) : '0.0'}%`;
@@ -18,6 +19,7 @@ export function recoveryReporter(opts: {
   // A note on a terminal first clears the bar's line, which the next update redraws.
   const note = (line: string) => stream.write(`${stream.isTTY ? '\r\x1b[K' : ''}${line}\n`);
   let lastLine = 0;
+  let lastWait = 0;
   return (e) => {
     switch (e.type) {
       case 'claim-sent':
@@ -67,12 +69,19 @@ export function recoveryReporter(opts: {
       case 'vault-reachable':
         note('the vault answers again');
         break;
-      case 'waiting-for-delay':
+      case 'waiting-for-delay': {
+        // resubmitted every --watch-seconds: say it once, then at most every ten minutes
+        const now = Date.now();
+        if (lastWait !== 0 && now - lastWait < WAIT_NOTE_EVERY_MS) break;
         note(
-          `solved before the policy's delay has passed on the cluster's clock: ` +
-            `${formatDuration(e.seconds)} to go; the solution is saved and is sent again then`,
+          lastWait === 0
+            ? `solved before the policy's delay has passed on the cluster's clock: ` +
+                `${formatDuration(e.seconds)} to go; the solution is saved and is sent again then`
+            : `still waiting for the delay: ${formatDuration(e.seconds)} to go`,
         );
+        lastWait = now;
         break;
+      }
       case 'claim-ended':
         if (e.renewing)
           note(
