@@ -151,7 +151,7 @@ export function registerClusterCommands(program: Command): void {
     )
     .option(
       '--recover',
-      "after a whole-cluster stop: rebuild this slot's vault from its host agent's stores, print its view as JSON and exit (env VIGIL_RECOVER=1)",
+      "after a whole-cluster stop: rebuild this slot's vault from its stores (host agent's or disk's), print its view as JSON and exit (env VIGIL_RECOVER=1)",
     )
     .action(async (flags: RawFlags) => {
       const log = (l: string) => console.log(l);
@@ -268,7 +268,7 @@ export function registerClusterCommands(program: Command): void {
         if (await stat(join(dataDir, s, 'kms-data-key.blob')).catch(() => null)) {
           throw new CliExit(
             1,
-            `${s} is sealed by AWS KMS: recover supports key-file clusters only`,
+            `${s} is sealed by AWS KMS, which only its node can open: start each node with --recover, then choose the founder with --views (docs/operator-guide.md §5)`,
           );
         }
       }

@@ -147,14 +147,14 @@ describe('cluster node configuration', () => {
     ]);
   });
 
-  it('reads --recover (or VIGIL_RECOVER=1) only for a node on a host agent, not with --found', () => {
+  it('reads --recover (or VIGIL_RECOVER=1), not with --found', () => {
     const hosted = { ...base, insecureDevAttestation: true, storage: 'host:unix:/run/h.sock' };
     expect(parseClusterNodeConfig(hosted, {}).recover).toBe(false);
     expect(parseClusterNodeConfig({ ...hosted, recover: true }, {}).recover).toBe(true);
     expect(parseClusterNodeConfig(hosted, { VIGIL_RECOVER: '1' }).recover).toBe(true);
-    expect(problemsOf({ ...base, insecureDevAttestation: true, recover: true })).toEqual([
-      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
-    ]);
+    expect(
+      parseClusterNodeConfig({ ...base, insecureDevAttestation: true, recover: true }, {}),
+    ).toMatchObject({ recover: true, storage: { kind: 'local' } });
     expect(problemsOf({ ...hosted, recover: true, found: 'node-1' })).toEqual([
       '--recover and --found are separate starts',
     ]);

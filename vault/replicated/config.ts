@@ -76,8 +76,8 @@ export interface ClusterNodeConfig {
   /** Whose credentials sign KMS requests: the SDK's default chain, or the host agent's. */
   kmsCredentials: 'default' | 'host';
   /**
-   * Rebuild this slot's vault from its host agent's stores after a whole-cluster stop, report
-   * it and exit, instead of running (hosted-recovery.ts).
+   * Rebuild this slot's vault from its stores (its host agent's, or its disk's) after a
+   * whole-cluster stop, report it and exit, instead of running (slot-recovery.ts).
    */
   recover: boolean;
   /** Serve attested HTTPS (plain HTTP only with the insecure dev attestation). */
@@ -243,11 +243,6 @@ export function parseClusterNodeConfig(flags: RawFlags, env: NodeJS.ProcessEnv):
     problems.push(`${CLUSTER_NODE_ENV.recover} must be 0 or 1`);
   }
   const recover = flags.recover === true || recoverEnv === '1';
-  if (recover && storage.kind !== 'host') {
-    problems.push(
-      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
-    );
-  }
   if (recover && found !== undefined) problems.push('--recover and --found are separate starts');
 
   if (problems.length > 0) {

@@ -5,12 +5,6 @@ export {
   type NodeAddress,
   parseClusterNodeConfig,
 } from './config.ts';
-export {
-  chooseFounder,
-  type RecoveryView,
-  readRecoveryView,
-  recoveryViewFromJson,
-} from './hosted-recovery.ts';
 export { memberAttested, PeerVerifier, type PeerVerifierOptions } from './identity.ts';
 export { ClusterMember, type MemberOptions } from './member.ts';
 export {
@@ -21,4 +15,10 @@ export {
   slotStorageKey,
 } from './process.ts';
 export { type RecoveryReport, recoverVault, retireRaftDirs } from './recover.ts';
+export {
+  chooseFounder,
+  type RecoveryView,
+  readRecoveryView,
+  recoveryViewFromJson,
+} from './slot-recovery.ts';
 export { superviseCluster } from './supervisor.ts';

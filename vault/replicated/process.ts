@@ -13,7 +13,7 @@
  * With `--storage host:<address>` the Raft directories live with the host agent instead, under
  * the same relative names (<slot>/raft-<id>) in its own data directory, and so do the generation
  * and the KMS-wrapped key (<slot>/meta) and a recovered vault (<slot>/recovered-*, pointed at
- * from <slot>/meta; hosted-recovery.ts): an enclave's own directory is memory.
+ * from <slot>/meta; slot-recovery.ts): an enclave's own directory is memory.
  */
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -39,18 +39,19 @@ import { AttestedTls } from '../tls/index.ts';
 import { clusterApi, memberFromJson, memberToJson, RaftMetrics } from './api.ts';
 import type { LogCommand, Member } from './codec.ts';
 import type { ClusterNodeConfig } from './config.ts';
+import { PeerVerifier } from './identity.ts';
+import { devAttestation, listenLocalMember, type NodeAttestation, newGenesis } from './local.ts';
+import type { ClusterMember } from './member.ts';
+import { openRecovered, type RecoveredRecords, retireRecovered } from './recover.ts';
 import {
   hostBlobKeeper,
   hostMetaNamespace,
   openHostRecovered,
   type RecoveryView,
   recoverHostedSlot,
+  recoverLocalSlot,
   retireHostRecovered,
-} from './hosted-recovery.ts';
-import { PeerVerifier } from './identity.ts';
-import { devAttestation, listenLocalMember, type NodeAttestation, newGenesis } from './local.ts';
-import type { ClusterMember } from './member.ts';
-import { openRecovered, type RecoveredRecords, retireRecovered } from './recover.ts';
+} from './slot-recovery.ts';
 
 export interface NodeProcessOptions extends ClusterNodeConfig {
   log: (line: string) => void;
@@ -264,20 +265,16 @@ async function openSlot(o: NodeProcessOptions) {
 }
 
 /**
- * `vigil cluster node --recover`: rebuilds this slot's vault from the stores its host agent
- * holds (hosted-recovery.ts), leaves the copy with the agent and returns the view to report.
+ * `vigil cluster node --recover`: rebuilds this slot's vault from the stores its host agent (or
+ * its own disk) holds, leaves the copy beside them and returns the view to report
+ * (slot-recovery.ts).
  */
 export async function recoverNodeProcess(o: NodeProcessOptions): Promise<RecoveryView> {
-  if (o.storage.kind !== 'host') {
-    throw new VaultError(
-      'CONFIG_INVALID',
-      '--recover is for nodes on a host agent (--storage host:), local disks recover with vigil cluster recover',
-      500,
-    );
-  }
-  const { host, box } = await openSlot(o);
+  const { host, box, slotDir } = await openSlot(o);
   try {
-    return await recoverHostedSlot(o.storage.address, o.slot, box);
+    return o.storage.kind === 'host'
+      ? await recoverHostedSlot(o.storage.address, o.slot, box)
+      : await recoverLocalSlot(slotDir, o.slot, box);
   } finally {
     await host?.client.close();
   }

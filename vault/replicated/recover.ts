@@ -234,7 +234,7 @@ export async function writeRecoveredRecords(
 }
 
 /** Writes one slot's sealed copy in its directory; replaces an earlier unused copy. */
-async function writeRecoveredDir(
+export async function writeRecoveredDir(
   slotDir: string,
   cipher: ValueCipher,
   records: AsyncIterable<[string, Uint8Array]>,

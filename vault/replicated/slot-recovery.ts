@@ -1,20 +1,24 @@
 /**
- * A whole-cluster stop of nodes whose records a host agent keeps (enclaves: their own memory
- * died with them). Each node, started again with `--recover`, rebuilds its own slot's vault from
- * the stores of its earlier identities that its host agent still holds (unsealed with the data
- * key KMS releases to the measured image), writes it back to the host as a sealed copy, and
- * reports a view of what it holds. The operator founds the new cluster from the most
+ * A whole-cluster stop of nodes that no one machine can unseal together: KMS-sealed nodes, each
+ * on its own machine, and above all enclaves, whose own memory died with them and whose records
+ * a host agent keeps. Each node, started again with `--recover`, rebuilds its own slot's vault
+ * from the stores of its earlier identities (its host agent's, or its local disk's), unsealed
+ * with the data key KMS releases to the measured image, writes it back as a sealed copy beside
+ * them, and reports a view of what it holds. The operator founds the new cluster from the most
  * up-to-date view of a majority of slots (`chooseFounder`, `vigil cluster recover --views`);
- * the other slots join it as new members and get the vault by snapshot. As with local disks,
- * the new cluster begins a new epoch: every deposit is kept, every pending claim is void (P4).
+ * the other slots join it as new members and get the vault by snapshot. As with
+ * `vigil cluster recover` on one machine, the new cluster begins a new epoch: every deposit is
+ * kept, every pending claim is void (P4).
  *
- * What the host can do: withhold or roll back a store (a lost disk, no worse), never make the
+ * What a host can do: withhold or roll back a store (a lost disk, no worse), never make the
  * node believe records it did not write (every store is checked against its bucket lists, and
  * every value is sealed with its key as associated data). Why the choice may be the operator's:
- * it decides only which acknowledged writes survive (durability, which whoever runs the hosts
+ * it decides only which acknowledged writes survive (durability, which whoever runs the disks
  * controls anyway), never custody or liveness: claims die with the epoch either way.
  */
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type HostAddress,
   HostKvStore,
@@ -29,8 +33,10 @@ import { VaultError } from '../errors.ts';
 import {
   type DiskSource,
   type RecoveredRecords,
+  type RecoveryReport,
   readRecoveredRecords,
   rebuildVault,
+  writeRecoveredDir,
   writeRecoveredRecords,
 } from './recover.ts';
 
@@ -91,7 +97,39 @@ export async function recoverHostedSlot(
       await kv.close();
     }
   });
-  const view: RecoveryView = {
+  const view = viewOf(slot, report);
+  await withHostMeta(address, hostMetaNamespace(slot), async (m) => {
+    await m.put(POINTER, utf8.encode(copy));
+    await m.put(VIEW, utf8.encode(JSON.stringify(view)));
+  });
+  return view;
+}
+
+/** The same for a node on its own disk: its slot directory's `raft-*` stores, the copy in
+ *  `recovered/` (as `vigil cluster recover` writes it, so `--found` takes it the same way). */
+export async function recoverLocalSlot(
+  slotDir: string,
+  slot: string,
+  cipher: ValueCipher,
+): Promise<RecoveryView> {
+  const names = (await readdir(slotDir).catch(() => [] as string[])).filter((n) =>
+    n.startsWith('raft-'),
+  );
+  if (names.length === 0) {
+    throw new VaultError('RECOVER_EMPTY', `${slotDir} holds no Raft store of ${slot}`, 500);
+  }
+  const disks: DiskSource[] = names.map((n) => {
+    const dir = join(slotDir, n);
+    return { name: dir, open: () => RaftStorage.open(dir, cipher) };
+  });
+  const report = await rebuildVault(disks, (records) =>
+    writeRecoveredDir(slotDir, cipher, records()),
+  );
+  return viewOf(slot, report);
+}
+
+function viewOf(slot: string, report: RecoveryReport): RecoveryView {
+  return {
     slot,
     lastTerm: report.lastTerm,
     lastIndex: report.lastIndex,
@@ -100,11 +138,6 @@ export async function recoverHostedSlot(
     digest: Buffer.from(report.digest).toString('hex'),
     stores: report.disks,
   };
-  await withHostMeta(address, hostMetaNamespace(slot), async (m) => {
-    await m.put(POINTER, utf8.encode(copy));
-    await m.put(VIEW, utf8.encode(JSON.stringify(view)));
-  });
-  return view;
 }
 
 /** The view the last `--recover` run of `slot` left with its host agent. */
