@@ -782,7 +782,8 @@ export class ClusterMember {
     const machine = this.state.machine;
     const epochId = machine?.epochId;
     if (this.#timePending || !machine || !epochId || !this.epochs.has(epochId)) return;
-    const next = nextQuorumTime(this.#started().raft.quorumClock(), machine.quorumTime);
+    const raft = this.#started().raft;
+    const next = nextQuorumTime(raft.quorumClock(), machine.quorumTime, raft.lowestClock());
     if (next === null) return;
     this.#timePending = true;
     void this.#propose({ kind: 'time', epochId, quorumTime: next })
