@@ -92,13 +92,18 @@ bool args(napi_env env, napi_callback_info info, napi_value* argv, size_t want) 
   return true;
 }
 
+// (point, scalar): the arguments of k·P and P + t·G.
+bool pointAndScalarArgs(napi_env env, napi_callback_info info, secp256k1_pubkey* p,
+                        const uint8_t** k) {
+  napi_value argv[2];
+  return args(env, info, argv, 2) && pointArg(env, argv[0], p) && scalarArg(env, argv[1], k);
+}
+
 // pointMultiply(p, k): k·P for k in [1, n).
 napi_value PointMultiply(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   secp256k1_pubkey p;
   const uint8_t* k = nullptr;
-  if (!args(env, info, argv, 2) || !pointArg(env, argv[0], &p) || !scalarArg(env, argv[1], &k))
-    return nullptr;
+  if (!pointAndScalarArgs(env, info, &p, &k)) return nullptr;
   if (!secp256k1_ec_pubkey_tweak_mul(ctx, &p, k)) {
     napi_throw_range_error(env, nullptr, "scalar out of range");
     return nullptr;
@@ -119,11 +124,9 @@ napi_value PointAdd(napi_env env, napi_callback_info info) {
 
 // pointAddScalar(p, t): P + t·G for t in [0, n), null at infinity.
 napi_value PointAddScalar(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
   secp256k1_pubkey p;
   const uint8_t* t = nullptr;
-  if (!args(env, info, argv, 2) || !pointArg(env, argv[0], &p) || !scalarArg(env, argv[1], &t))
-    return nullptr;
+  if (!pointAndScalarArgs(env, info, &p, &t)) return nullptr;
   // t < n was checked, so the library refuses only a sum at infinity
   if (!secp256k1_ec_pubkey_tweak_add(ctx, &p, t)) return null(env);
   return compressed(env, &p);
