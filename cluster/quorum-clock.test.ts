@@ -36,6 +36,36 @@ describe('quorum clock (cluster core)', () => {
     net.tickAll(2); // heartbeats carry the readings back
     expect(net.node('a').quorumClock()).toBe(200);
     expect(net.node('b').quorumClock()).toBe(0); // followers have no view
+    expect(net.node('a').lowestClock()).toBe(10); // every voter reached it
+    expect(net.node('b').lowestClock()).toBe(0);
+  });
+
+  it('an entry at the lowest reading is admitted by every voter: none refuses it', () => {
+    const { net, set } = clockNet(['a', 'b', 'c']);
+    const refused: NodeId[] = [];
+    const admit = net.admit;
+    net.admit = (id, e) => {
+      if (admit(id, e)) return true;
+      refused.push(id);
+      return false;
+    };
+    net.elect('a');
+    set('a', 1_000);
+    set('b', 990);
+    set('c', 980); // a few ms behind the majority
+    net.tickAll(2);
+    net.propose(`time:${net.node('a').quorumClock()}`); // 990: beyond c's clock
+    expect(refused).toContain('c'); // c cut its append there
+    refused.length = 0;
+    set('a', 2_000);
+    set('b', 1_990);
+    set('c', 1_980);
+    net.tickAll(2);
+    const lowest = net.propose(`time:${net.node('a').lowestClock()}`);
+    net.propose('after it');
+    expect(refused).toEqual([]);
+    for (const id of ['a', 'b', 'c'])
+      expect(net.node(id).status().lastIndex).toBe(lowest.index + 1);
   });
 
   it('a time entry commits only once a majority has reached it, and holds what follows', () => {

@@ -403,6 +403,19 @@ export class Raft {
     return clocks[quorum(voters.length) - 1]!;
   }
 
+  /**
+   * Leader only (0 elsewhere): the lowest reading any voter has reported, this node's own
+   * included. A value at or below it every voter admits at once: no follower cuts an append at it.
+   */
+  lowestClock(): number {
+    if (this.role !== 'leader') return 0;
+    const voters = this.conf().voters;
+    if (voters.length === 0) return 0;
+    return Math.min(
+      ...voters.map((v) => (v === this.id ? this.clock : (this.progress.get(v)?.clock ?? 0))),
+    );
+  }
+
   propose(p: Proposal): { index: number; term: number } {
     this.checkCanPropose();
     if (p.data.length > this.config.maxEntryBytes) {

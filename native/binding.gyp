@@ -21,5 +21,21 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra"]
     }
+  ],
+  # The system's libsecp256k1 (Debian: libsecp256k1-dev), for the share proof's point operations;
+  # without it the addon is not built and tiny-secp256k1's WebAssembly build does that work.
+  "conditions": [
+    ["'<!(pkg-config --exists libsecp256k1 && echo 1 || echo 0)'=='1'", {
+      "targets": [
+        {
+          "target_name": "vigil_secp256k1",
+          "sources": ["secp256k1.cc"],
+          "defines": ["NAPI_VERSION=8"],
+          "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra"],
+          "cflags": ["<!@(pkg-config --cflags libsecp256k1)"],
+          "libraries": ["<!@(pkg-config --libs libsecp256k1)"]
+        }
+      ]
+    }]
   ]
 }

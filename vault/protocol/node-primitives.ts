@@ -11,16 +11,17 @@ import {
   verifySchnorr,
 } from 'tiny-secp256k1';
 import { concatBytes } from './hex.ts';
+import { loadNativeSecp256k1 } from './native-secp256k1.ts';
 import type { Primitives, X25519KeyPair } from './primitives.ts';
 
 /**
- * The Node processes' primitives (primitives.ts): secp256k1 in libsecp256k1 (tiny-secp256k1's
+ * The WebAssembly set of the Node primitives (primitives.ts): secp256k1 in libsecp256k1 (tiny-secp256k1's
  * WebAssembly build), whose constant-time ecmult_gen is five times faster here than noble's
  * `Point.BASE.multiply` and whose point parsing takes a third of noble's time; X25519 in
  * node:crypto (OpenSSL), about nine times faster than noble's. Node-only: the client SDK never
  * loads this file.
  */
-export const nodePrimitives: Primitives = {
+export const wasmPrimitives: Primitives = {
   isPointCompressed: (bytes) => bytes.length === 33 && isPointCompressed(bytes),
   isXOnlyPoint: (bytes) => bytes.length === 32 && isXOnlyPoint(bytes),
   mulBase: (x) => (isPrivate(x) ? pointFromScalar(x, true) : null),
@@ -38,6 +39,23 @@ export const nodePrimitives: Primitives = {
   },
   x25519KeyPair,
 };
+
+const native = loadNativeSecp256k1().addon;
+
+/**
+ * The Node processes' primitives: `wasmPrimitives`, with the three operations on public points
+ * (a deposit's share-proof check) in the system's libsecp256k1 where its addon is built. The
+ * secret-key operations (x·G, signing) stay in the WebAssembly build, constant time either way.
+ */
+export const nodePrimitives: Primitives =
+  native === null
+    ? wasmPrimitives
+    : {
+        ...wasmPrimitives,
+        pointMultiply: (p, k) => native.pointMultiply(p, k),
+        pointAdd: (a, b) => native.pointAdd(a, b),
+        pointAddScalar: (p, t) => native.pointAddScalar(p, t),
+      };
 
 // RFC 8410's DER header: a raw 32-byte secret appended to it is a PKCS#8 X25519 private key.
 const PKCS8_PREFIX = Uint8Array.from([

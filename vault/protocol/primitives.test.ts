@@ -1,13 +1,15 @@
 /**
  * noble's primitives (what the client SDK runs in browsers and React Native) give the same answers
- * as the Node primitives (libsecp256k1, OpenSSL) on the same bytes, valid or not, and boxes sealed
- * with one open with the other: a client on either talks to a vault on the other.
+ * as the Node primitives (libsecp256k1 as WebAssembly and, where its addon is built, native;
+ * OpenSSL) on the same bytes, valid or not, and boxes sealed with one open with the other: a
+ * client on either talks to a vault on the other.
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from './hex.ts';
 import { open, seal } from './hpke.ts';
-import { nodePrimitives } from './node-primitives.ts';
+import { loadNativeSecp256k1 } from './native-secp256k1.ts';
+import { nodePrimitives, wasmPrimitives } from './node-primitives.ts';
 import { noblePrimitives, type Primitives, primitives, usePrimitives } from './primitives.ts';
 import { signMessage, verifyMessage } from './signatures.ts';
 
@@ -31,8 +33,11 @@ const outcome = (f: () => Uint8Array | boolean | null): string => {
     return 'throws';
   }
 };
-const same = (f: (p: Primitives) => Uint8Array | boolean | null) =>
+const same = (f: (p: Primitives) => Uint8Array | boolean | null) => {
   expect(outcome(() => f(noblePrimitives))).toBe(outcome(() => f(nodePrimitives)));
+  expect(outcome(() => f(noblePrimitives))).toBe(outcome(() => f(wasmPrimitives)));
+};
+const native = loadNativeSecp256k1();
 
 afterEach(() => usePrimitives(noblePrimitives));
 
@@ -69,7 +74,37 @@ describe('noble primitives equal the Node primitives', () => {
     const minusG = Uint8Array.of(g[0] === 2 ? 3 : 2, ...g.subarray(1));
     same((ec) => ec.pointAdd(g, minusG));
     expect(noblePrimitives.pointAdd(g, minusG)).toBeNull();
+    // G + (n−1)·G is infinity too, and k·P with k = n is refused
+    const nMinus1 = Uint8Array.from(Buffer.from((N - 1n).toString(16), 'hex'));
+    same((ec) => ec.pointAddScalar(g, nMinus1));
+    same((ec) => ec.pointAddScalar(g, n));
+    same((ec) => ec.pointMultiply(g, n));
   });
+
+  it('k·P, A + B and P + t·G on strings that are often not points', () => {
+    fc.assert(
+      fc.property(maybePoint, point, scalarBytes, (q, p, k) => {
+        same((ec) => ec.pointMultiply(q, k));
+        same((ec) => ec.pointAdd(q, p));
+        same((ec) => ec.pointAdd(p, q));
+        same((ec) => ec.pointAddScalar(q, k));
+        same((ec) => ec.pointMultiply(p.subarray(1), k)); // 32 bytes: not a compressed point
+      }),
+      RUNS,
+    );
+  });
+
+  it.skipIf(native.addon === null)(
+    "the share proof's point operations run in the native libsecp256k1 where it is built",
+    () => {
+      expect(nodePrimitives.pointMultiply).not.toBe(wasmPrimitives.pointMultiply);
+      expect(nodePrimitives.mulBase).toBe(wasmPrimitives.mulBase); // secrets stay in the WASM build
+    },
+  );
+  if (native.addon === null)
+    console.log(
+      `[primitives] native libsecp256k1 SKIPPED: ${native.reason} (apt-get install libsecp256k1-dev, then npm ci)`,
+    );
 
   it('X25519 public keys and shared secrets', () => {
     fc.assert(

@@ -680,9 +680,22 @@ export class ClusterMember {
     }
   }
 
+  /** Every secret this node holds, to `peer` (a link that came up: the peer may have none). */
   #sendEpochs(peer: string): void {
     const all = this.epochs.all();
     if (all.length > 0) this.#network.send(peer, encodeEpochs(all));
+  }
+
+  /**
+   * The secrets `peer` has not acknowledged. A peer that acked one holds it for as long as its
+   * process lives, and a restarted node is a new member (P4): once acked, never sent again, so
+   * a settled cluster gossips nothing (it woke every node 20 times a second before).
+   */
+  #sendUnackedEpochs(peer: string): void {
+    const missing = this.epochs
+      .all()
+      .filter((e) => !this.#epochAcks.get(toHex(e.epochId))?.has(peer));
+    if (missing.length > 0) this.#network.send(peer, encodeEpochs(missing));
   }
 
   /** The leader's duties, at most one round at a time. */
@@ -713,7 +726,7 @@ export class ClusterMember {
         }
       }
       // Everyone gossips the secrets it holds to members (joiners and nodes that missed one).
-      for (const id of this.state.members.keys()) if (id !== this.id) this.#sendEpochs(id);
+      for (const id of this.state.members.keys()) if (id !== this.id) this.#sendUnackedEpochs(id);
       if (!this.isLeader) return;
       const st = this.#started().status();
       if (st.commitIndex < st.lastIndex) return; // our no-op is not committed yet
@@ -775,7 +788,8 @@ export class ClusterMember {
     const machine = this.state.machine;
     const epochId = machine?.epochId;
     if (this.#timePending || !machine || !epochId || !this.epochs.has(epochId)) return;
-    const next = nextQuorumTime(this.#started().raft.quorumClock(), machine.quorumTime);
+    const raft = this.#started().raft;
+    const next = nextQuorumTime(raft.quorumClock(), machine.quorumTime, raft.lowestClock());
     if (next === null) return;
     this.#timePending = true;
     void this.#propose({ kind: 'time', epochId, quorumTime: next })

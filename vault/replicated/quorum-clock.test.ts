@@ -11,7 +11,7 @@ import { toHex } from '../protocol/index.ts';
 import { clusterApi, RaftMetrics } from './api.ts';
 import { startLocalCluster } from './local.ts';
 import type { ClusterMember } from './member.ts';
-import { ClockReading, nextQuorumTime, TIME_STEP_MS } from './quorum-clock.ts';
+import { ClockReading, nextQuorumTime, TIME_STEP_MS, UNANIMITY_SLACK_MS } from './quorum-clock.ts';
 
 /**
  * The quorum clock on real members (loopback links, LevelDB): each slot's monotonic clock is
@@ -77,6 +77,20 @@ describe('quorum clock: pure parts', () => {
     expect(nextQuorumTime(TIME_STEP_MS - 1, 0)).toBeNull();
     expect(nextQuorumTime(4_000, 3_500)).toBeNull();
     expect(nextQuorumTime(4_600, 3_500)).toBe(4_600);
+  });
+
+  it('the leader proposes the lowest reading when every voter is within the slack of the majority', () => {
+    expect(nextQuorumTime(4_600, 3_500, 4_590)).toBe(4_590); // every voter admits it at once
+    expect(nextQuorumTime(4_600, 3_500, 4_600 - UNANIMITY_SLACK_MS)).toBe(
+      4_600 - UNANIMITY_SLACK_MS,
+    );
+    // a voter further behind (slow or frozen) neither holds the clock back nor drags it
+    expect(nextQuorumTime(4_600, 3_500, 4_600 - UNANIMITY_SLACK_MS - 1)).toBe(4_600);
+    expect(nextQuorumTime(4_600, 3_500, 0)).toBe(4_600);
+    // never at or below the committed time, and never before a step has passed
+    expect(nextQuorumTime(3_600, 3_500, 3_500)).toBeNull();
+    expect(nextQuorumTime(4_500, 4_400, 4_400)).toBeNull();
+    expect(nextQuorumTime(5_400, 4_400, 4_400)).toBe(5_400);
   });
 });
 

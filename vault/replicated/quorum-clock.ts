@@ -50,7 +50,29 @@ export function admitTimeEntries(reading: () => number): (e: Entry) => boolean {
   };
 }
 
-/** What the leader proposes next, given the majority's reading and the committed quorum time. */
-export function nextQuorumTime(majorityReading: number, committed: number): number | null {
-  return majorityReading >= committed + TIME_STEP_MS ? majorityReading : null;
+/**
+ * How far below the majority's reading the leader may stay to propose a reading every voter has
+ * reached. A voter whose clock runs a few ms behind refuses a reading beyond it, and its appends
+ * are cut there (every entry behind the time entry waits for its next tick and the leader's
+ * resend), which under a steady stream of writes disturbed its replication about once a second.
+ * The lag this costs is bounded by the slack and does not accumulate: each proposal is within it
+ * of the majority's reading.
+ */
+export const UNANIMITY_SLACK_MS = 250;
+
+/**
+ * What the leader proposes next, given the majority's reading, the committed quorum time and the
+ * lowest reading any voter reported: a step past the committed time, at the lowest reading when
+ * every voter is within the slack of the majority's (no refusal anywhere), else at the majority's
+ * (a slow or frozen minority neither holds it back nor drags it).
+ */
+export function nextQuorumTime(
+  majorityReading: number,
+  committed: number,
+  lowestReading: number = majorityReading,
+): number | null {
+  if (majorityReading < committed + TIME_STEP_MS) return null;
+  const unanimous =
+    lowestReading > committed && majorityReading - lowestReading <= UNANIMITY_SLACK_MS;
+  return unanimous ? lowestReading : majorityReading;
 }
