@@ -14,6 +14,7 @@
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type Entry,
   type KvStore,
   type KvWrite,
   LevelKvStore,
@@ -61,6 +62,9 @@ export interface DiskSource {
 
 interface DiskView {
   disk: DiskSource;
+  /** Open until the rebuild ends: a host agent's store is adopted (its index scanned) once. */
+  storage: RaftStorage;
+  entries: Entry[];
   applied: number;
   lastTerm: number;
   lastIndex: number;
@@ -73,12 +77,15 @@ async function readDisk(disk: DiskSource): Promise<DiskView> {
     const last = stored.entries.at(-1);
     return {
       disk,
+      storage,
+      entries: stored.entries,
       applied: stored.applied,
       lastTerm: last?.term ?? stored.snapshot?.meta.term ?? 0,
       lastIndex: last?.index ?? stored.snapshot?.meta.index ?? 0,
     };
-  } finally {
+  } catch (e) {
     await storage.close();
+    throw e;
   }
 }
 
@@ -97,22 +104,16 @@ export async function rebuildVault(
 ): Promise<RecoveryReport> {
   if (disks.length === 0) throw new VaultError('RECOVER_EMPTY', 'no disk to recover from', 500);
   const views: DiskView[] = [];
-  for (const d of disks) views.push(await readDisk(d));
-  const source = views.reduce((a, b) => (b.applied > a.applied ? b : a));
-  const newest = views.reduce((a, b) =>
-    b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
-  );
-  const newestLog = await newest.disk.open();
-  const entries = (await newestLog.load()).entries;
-  await newestLog.close();
-
-  const storage = await source.disk.open();
   try {
-    await storage.load();
+    for (const d of disks) views.push(await readDisk(d));
+    const source = views.reduce((a, b) => (b.applied > a.applied ? b : a));
+    const newest = views.reduce((a, b) =>
+      b.lastTerm > a.lastTerm || (b.lastTerm === a.lastTerm && b.lastIndex > a.lastIndex) ? b : a,
+    );
     const state = new ReplicatedState({ epochs: new EpochKeeper(), voidUnknownEpochs: true });
-    await state.load(storage.state);
+    await state.load(source.storage.state);
     let replayed = 0;
-    for (const e of entries) {
+    for (const e of newest.entries) {
       if (e.index <= source.applied || e.type !== 'normal') continue;
       await state.prepare([e]);
       state.apply(e.data, e.index);
@@ -125,7 +126,7 @@ export async function rebuildVault(
     if (state.machine === null && !state.holdsRecoveredVault) {
       throw new VaultError('RECOVER_EMPTY', 'no disk holds an initialised vault', 500);
     }
-    const written = await sink(() => mergeRecords(storage, replayedWrites));
+    const written = await sink(() => mergeRecords(source.storage, replayedWrites));
     return {
       digest: written.digest,
       records: written.count,
@@ -137,7 +138,7 @@ export async function rebuildVault(
       disks: views.length,
     };
   } finally {
-    await storage.close();
+    for (const v of views) await v.storage.close();
   }
 }
 
