@@ -34,6 +34,7 @@ import {
 import type { ApplyOutcome } from './machine.ts';
 import { MachineMisuse, VaultMachine } from './machine.ts';
 import { mintNonce } from './nonces.ts';
+import { MAX_USED_PING_NONCES } from './pings.ts';
 import type { MemoryRecords } from './store.ts';
 import { StoreFailure } from './store.ts';
 import type { ClaimView, Command } from './types.ts';
@@ -391,6 +392,32 @@ describe('claims and releases', () => {
     );
     h.now += 61_000;
     rejected(h, { type: 'ping', ping: good }, 'PING_NONCE_INVALID');
+  });
+
+  it("a tenant's consumed ping nonces are a ring: MAX_USED_PING_NONCES per nonce lifetime, each refused until its slot comes round", () => {
+    const { h } = setup();
+    const usedRecords = () =>
+      h.records().entries().filter(([key]) => key.startsWith('v/pn/acme/')).length;
+    // every ping at one machine time, so none of their nonces expires in between
+    const t0 = h.now;
+    const pingAt = (t: number) => {
+      h.now = t;
+      return h.pingCommand();
+    };
+    const first = pingAt(t0);
+    ok(h.apply(first, { timestamp: t0 }));
+    for (let i = 1; i < MAX_USED_PING_NONCES; i++) ok(h.apply(pingAt(t0), { timestamp: t0 }));
+    expect(usedRecords()).toBe(MAX_USED_PING_NONCES);
+    rejected(h, pingAt(t0), 'PING_RATE', { timestamp: t0 });
+    rejected(h, first, 'PING_NONCE_INVALID', { timestamp: t0 });
+    // once the oldest nonce has expired its slot is free again: the ring never grows
+    const later = t0 + 60_000;
+    ok(h.apply(pingAt(later), { timestamp: later }));
+    expect(usedRecords()).toBe(MAX_USED_PING_NONCES);
+    const next = pingAt(later);
+    ok(h.apply(next, { timestamp: later }));
+    rejected(h, next, 'PING_NONCE_INVALID', { timestamp: later });
+    expect(usedRecords()).toBe(MAX_USED_PING_NONCES);
   });
 
   it('asking again returns the live claim; replays, stale nonces and wrong proofs fail', () => {

@@ -5,18 +5,15 @@
 import { VaultError } from '../errors.ts';
 import { type Ping, pingBytes, requireSignature, utf8 } from '../protocol/index.ts';
 import { checkNonce } from './nonces.ts';
-import {
-  consumeNonce,
-  isCurrentEpoch,
-  nonceUsed,
-  openClaims,
-  type Step,
-  tenantOf,
-} from './records.ts';
+import { isCurrentEpoch, openClaims, type Step, tenantOf, type View } from './records.ts';
 import { keys } from './store.ts';
-import type { ClaimRecord, CommandResult } from './types.ts';
+import type { ClaimRecord, CommandResult, PingNonceSlot, TenantRecord } from './types.ts';
 
-/** Unexpired consumed ping nonces a tenant may hold (a ping a few seconds apart uses ~20). */
+/**
+ * Slots in a tenant's ring of consumed ping nonces: at most this many pings within one nonce
+ * lifetime (a ping a few seconds apart uses ~20). A nonce is remembered until its slot comes
+ * round again, which a ping may take only once the nonce there has expired.
+ */
 export const MAX_USED_PING_NONCES = 1024;
 
 export function ping(step: Step, p: Ping): CommandResult {
@@ -30,15 +27,12 @@ export function ping(step: Step, p: Ping): CommandResult {
     now,
     ttlMs: config.pingNonceTtlMs,
   });
-  if (expiresAt === null || nonceUsed(t.usedPingNonces, p.nonce)) {
+  if (expiresAt === null || view.read(keys.usedPingNonce(t.name, p.nonce)) !== null) {
     throw new VaultError('PING_NONCE_INVALID', 'ping nonce unknown, used or expired', 409);
   }
   const { signature, ...unsigned } = p;
   requireSignature('ping', signature, pingBytes(config.clusterId, unsigned), t.pingKey);
-  const used = consumeNonce(t.usedPingNonces, p.nonce, expiresAt, now, MAX_USED_PING_NONCES);
-  if (used === null) {
-    throw new VaultError('PING_RATE', 'too many pings within one nonce lifetime; slow down', 429);
-  }
+  consumePingNonce(view, t, { nonce: p.nonce, expiresAt }, now);
 
   // The claims this ping ends, as the tenant's record names them (the most recent ones).
   const ended = openClaims(epoch, t);
@@ -56,7 +50,6 @@ export function ping(step: Step, p: Ping): CommandResult {
     });
   }
 
-  t.usedPingNonces = used;
   if (!isCurrentEpoch(epoch, t.lastPingEpoch)) {
     t.earlierEpochPingIndex = t.lastPingIndex;
     t.lastPingEpoch = epoch.epochId;
@@ -73,4 +66,19 @@ export function ping(step: Step, p: Ping): CommandResult {
     cancelledClaims,
     cancelledCount: ended.count,
   };
+}
+
+/** Takes the ring's next slot for `used`, forgetting the nonce there (expired, or PING_RATE). */
+function consumePingNonce(view: View, t: TenantRecord, used: PingNonceSlot, now: number): void {
+  const slotKey = keys.pingNonceSlot(t.name, t.pingNoncesUsed % MAX_USED_PING_NONCES);
+  const oldest = view.read<PingNonceSlot>(slotKey);
+  if (oldest !== null) {
+    if (now < oldest.expiresAt) {
+      throw new VaultError('PING_RATE', 'too many pings within one nonce lifetime; slow down', 429);
+    }
+    view.delete(keys.usedPingNonce(t.name, oldest.nonce));
+  }
+  view.put(keys.usedPingNonce(t.name, used.nonce), { expiresAt: used.expiresAt });
+  view.put(slotKey, used);
+  t.pingNoncesUsed += 1;
 }

@@ -122,18 +122,23 @@ describe('per-command cost does not grow with the vault (P10)', () => {
       // integers are variable-length in the records (wallet counts, log positions)
       expect(Math.abs(b.bytes - a.bytes), `${name} bytes`).toBeLessThanOrEqual(16);
     }
-    // a ping writes the tenant and the clock, nothing per wallet or per claim
-    expect(small.ping!.keys).toEqual(['v/clock', 'v/t/acme']);
-    expect(small.pingCancelling!.keys).toEqual(['v/clock', 'v/t/acme']);
+    // a ping writes the tenant, the clock and its nonce, nothing per wallet or per claim
+    expect(small.ping!.keys).toEqual(['v/clock', 'v/pn/acme/<id>', 'v/ps/acme/0', 'v/t/acme']);
+    expect(small.pingCancelling!.keys).toEqual([
+      'v/clock',
+      'v/pn/acme/<id>',
+      'v/ps/acme/1',
+      'v/t/acme',
+    ]);
     expect(small.epoch!.keys).toEqual(['v/clock', 'v/epoch']);
   }, 60_000);
 
-  it('a ping ends any number of live claims writing one record, and reads a bounded few', () => {
+  it('a ping ends any number of live claims writing one record for them, and reads a bounded few', () => {
     const real = Array.from({ length: 60 }, (_, i) => walletKeys(200 + i));
     const { h, store } = vaultOf(60, real);
     for (const w of real) ok(h.apply(h.claimCommand(w, seedBytes(`eph/${toId(w)}`))));
     const cost = measure(h, store, h.pingCommand());
-    expect(cost.keys).toEqual(['v/clock', 'v/t/acme']);
+    expect(cost.keys).toEqual(['v/clock', 'v/pn/acme/<id>', 'v/ps/acme/0', 'v/t/acme']);
     expect(cost.reads).toBeLessThanOrEqual(RECENT_CLAIMS + 8);
     for (const w of real) expect(h.machine.wallet(w.walletId)?.liveClaim).toBeNull();
   });

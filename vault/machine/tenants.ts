@@ -38,7 +38,7 @@ export function registerTenant(step: Step, r: TenantRegistration): CommandResult
     earlierEpochPingIndex: 0,
     walletCount: 0,
     open: { epochId: null, sincePing: 0, count: 0, recent: [] },
-    usedPingNonces: [],
+    pingNoncesUsed: 0,
   } satisfies TenantRecord);
   effects.push({ type: 'tenantRegistered', tenant: r.tenant });
   return { type: 'tenantRegistered', tenant: r.tenant };

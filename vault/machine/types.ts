@@ -191,7 +191,18 @@ export interface TenantRecord {
   earlierEpochPingIndex: number;
   walletCount: number;
   open: OpenClaims;
-  usedPingNonces: UsedNonce[];
+  /**
+   * Ping nonces consumed so far: the next one goes to slot `pingNoncesUsed mod
+   * MAX_USED_PING_NONCES` of the tenant's ring (records of their own, so the tenant record,
+   * which every deposit rewrites, stays small).
+   */
+  pingNoncesUsed: number;
+}
+
+/** A slot of a tenant's ring of consumed ping nonces. */
+export interface PingNonceSlot {
+  nonce: Uint8Array;
+  expiresAt: number;
 }
 
 export interface WalletRecord {
