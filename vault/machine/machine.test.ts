@@ -397,7 +397,10 @@ describe('claims and releases', () => {
   it("a tenant's consumed ping nonces are a ring: MAX_USED_PING_NONCES per nonce lifetime, each refused until its slot comes round", () => {
     const { h } = setup();
     const usedRecords = () =>
-      h.records().entries().filter(([key]) => key.startsWith('v/pn/acme/')).length;
+      h
+        .records()
+        .entries()
+        .filter(([key]) => key.startsWith('v/pn/acme/')).length;
     // every ping at one machine time, so none of their nonces expires in between
     const t0 = h.now;
     const pingAt = (t: number) => {

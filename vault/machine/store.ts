@@ -37,7 +37,8 @@ export const keys = {
   wallet: (walletId: Uint8Array) => `${VAULT_PREFIX}w/${toHex(walletId)}`,
   claim: (claimId: Uint8Array) => `${VAULT_PREFIX}c/${toHex(claimId)}`,
   /** A consumed ping nonce of a tenant, kept until its ring slot is taken again. */
-  usedPingNonce: (tenant: string, nonce: Uint8Array) => `${VAULT_PREFIX}pn/${tenant}/${toHex(nonce)}`,
+  usedPingNonce: (tenant: string, nonce: Uint8Array) =>
+    `${VAULT_PREFIX}pn/${tenant}/${toHex(nonce)}`,
   /** Slot `slot` of a tenant's ring of consumed ping nonces. */
   pingNonceSlot: (tenant: string, slot: number) => `${VAULT_PREFIX}ps/${tenant}/${slot}`,
 };
