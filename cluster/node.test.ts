@@ -183,6 +183,60 @@ describe('RaftNode shell (real clock, LevelDB, abstract transport)', () => {
     for (const n of nodes) await n.stop();
   });
 
+  it('a leader answers what its followers committed while its own write is still in flight; the applied state waits for it', async () => {
+    const ids = ['n1', 'n2', 'n3'];
+    const hub = new Hub();
+    const nodes: RaftNode[] = [];
+    const storages = new Map<string, RaftStorage>();
+    for (const id of ids) {
+      const d = await mkdtemp(join(tmpdir(), `vigil-node-${id}-`));
+      dirs.push(d);
+      const storage = await RaftStorage.open(d);
+      storages.set(id, storage);
+      nodes.push(await startNode(hub, id, storage, ids));
+    }
+    await until(() => nodes.some((n) => n.status().role === 'leader'));
+    const leader = nodes.find((n) => n.status().role === 'leader')!;
+    await leader.propose(new TextEncoder().encode('warm=up'));
+    await leader.whenApplyDurable();
+    // the leader's disk stalls on its next write of entries
+    const storage = storages.get(leader.status().id)!;
+    const save = storage.save.bind(storage);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let stalled = 0;
+    storage.save = async (rd, riders = []) => {
+      if (rd.entries.length > 0) {
+        stalled += 1;
+        await gate;
+      }
+      return save(rd, riders);
+    };
+    const reply = await Promise.race([
+      leader.propose(new TextEncoder().encode('k=v')),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer while the leader writes')), 10_000),
+      ),
+    ]);
+    expect(new TextDecoder().decode(reply)).toBe('2');
+    expect(stalled).toBe(1); // answered with the leader's own write still waiting
+    let durable = false;
+    const whenDurable = leader.whenApplyDurable().then(() => {
+      durable = true;
+    });
+    // new proposals wait to share the leader's next write, and nothing applied is on its disk yet
+    const next = leader.propose(new TextEncoder().encode('k2=v2'));
+    await until(() => nodes.every((n) => n.status().commitIndex >= leader.status().lastIndex - 1));
+    expect(durable).toBe(false);
+    release();
+    await whenDurable;
+    expect(new TextDecoder().decode(await next)).toBe('3');
+    await leader.whenApplyDurable();
+    for (const n of nodes) await n.stop();
+  });
+
   it('answers before telling the followers what committed; under steady writes the next append tells them', async () => {
     const ids = ['n1', 'n2', 'n3'];
     const hub = new Hub();

@@ -70,13 +70,26 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
+/** A Ready taken from the core, advanced once it is both persisted (its responses sent) and applied. */
+interface Taken {
+  readonly rd: Ready;
+  persisted: boolean;
+  applied: boolean;
+}
+
+/** Readies a leader holds at once: one whose write is in flight, and one applying behind it. */
+const MAX_TAKEN = 2;
+
 /**
- * The node shell: runs the pure core with a real clock, LevelDB storage and a transport. One
- * Ready at a time: persist (one synced batch, when the Ready holds anything that must be
- * durable) → send → apply → advance. Proposals arriving meanwhile are batched into the next Ready
- * (group commit). The applied state and a commit-only hard state never cost a write of their own:
- * they ride in the next synced batch, or are flushed for `whenApplyDurable` and on stop. A crash
- * before that re-applies the committed entries from the log, as etcd does from its WAL.
+ * The node shell: runs the pure core with a real clock, LevelDB storage and a transport. Per
+ * Ready: persist (one synced batch, when the Ready holds anything that must be durable) → send →
+ * apply → advance; synced writes go one at a time, in order. Proposals arriving meanwhile are
+ * batched into the next Ready (group commit). A leader applies without waiting for its own write:
+ * what the followers' acknowledgements committed while it writes is answered at once, since a
+ * majority holds it on disk (docs/raft.md §3). The applied state and a commit-only hard state
+ * never cost a write of their own: they ride in the next synced batch, or are flushed for
+ * `whenApplyDurable` and on stop. A crash before that re-applies the committed entries from the
+ * log, as etcd does from its WAL.
  */
 export class RaftNode {
   readonly raft: Raft;
@@ -101,6 +114,12 @@ export class RaftNode {
   private source: SnapshotSource | null = null;
   /** A follower needs a snapshot this node has no view of: compact (take one) between Readies. */
   private compactRequested = false;
+  /** Enough applied since the last compaction, or the machine asked: compact between Readies. */
+  private compactDue = false;
+  /** Readies taken and not yet advanced, in the order taken. */
+  private taken: Taken[] = [];
+  /** The synced writes, chained: each starts when the one before it is done. */
+  private writes: Promise<void> = Promise.resolve();
 
   private constructor(opts: NodeOptions, raft: Raft, applier: Applier) {
     this.opts = opts;
@@ -237,6 +256,7 @@ export class RaftNode {
     if (this.timer !== null) clearInterval(this.timer);
     if (this.commitNoticeTimer !== null) clearTimeout(this.commitNoticeTimer);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.writes;
     for (const w of this.waiters.values())
       w.reject(new ClusterError('CLUSTER_STOPPED', 'node stopped'));
     this.waiters.clear();
@@ -290,54 +310,104 @@ export class RaftNode {
     return any;
   }
 
+  /**
+   * With no Ready taken, the next one. While a leader's write is in flight, the next one only for
+   * entries the followers committed meanwhile; new proposals wait to share the next write.
+   */
+  private canTakeReady(): boolean {
+    if (!this.raft.hasReady()) return false;
+    if (this.taken.length === 0) return true;
+    return (
+      this.taken.length < MAX_TAKEN &&
+      this.raft.role === 'leader' &&
+      this.raft.hasUnappliedCommits()
+    );
+  }
+
   private hasWork(): boolean {
-    return this.raft.hasReady() || this.durableWaiters.length > 0 || this.compactRequested;
+    if (this.canTakeReady()) return true;
+    if (this.taken.length > 0) return false; // the write in flight kicks the loop when done
+    return this.durableWaiters.length > 0 || this.compactRequested || this.compactDue;
   }
 
   private async loop(): Promise<void> {
     while (!this.stopped && this.hasWork()) {
-      if (this.raft.hasReady()) await this.handleReady(this.raft.ready());
-      else if (this.compactRequested) await this.compact();
+      if (this.canTakeReady()) await this.handleReady(this.raft.ready());
+      else if (this.compactRequested || this.compactDue) await this.compact();
       else await this.flushDeferred(); // someone waits for the applied state to be on disk
     }
   }
 
+  /** Runs `job` after every synced write before it; a failure stops the node. */
+  private afterWrites(job: () => Promise<void>): Promise<void> {
+    const run = this.writes.then(() => {
+      if (this.failed) throw new ClusterError('CLUSTER_STOPPED', 'node stopped');
+      return job();
+    });
+    this.writes = run.then(
+      () => this.kick(),
+      (e: unknown) => this.failStop(e),
+    );
+    return run;
+  }
+
   /** Write the deferred commit index and applied state now, synced. */
-  private async flushDeferred(): Promise<void> {
-    const riders = this.deferred.splice(0);
-    if (riders.length > 0) {
-      await this.opts.storage.save({ snapshot: null, entries: [], hardState: null }, riders);
+  private flushDeferred(): Promise<void> {
+    return this.afterWrites(async () => {
+      const applied = this.applier.applied;
+      const riders = this.deferred.splice(0);
+      if (riders.length > 0) {
+        await this.opts.storage.save({ snapshot: null, entries: [], hardState: null }, riders);
+      }
+      this.markDurable(applied);
+    });
+  }
+
+  /** Advances the Readies at the front that are persisted and applied, in the order taken. */
+  private advanceDone(): void {
+    while (this.taken.length > 0 && this.taken[0]!.persisted && this.taken[0]!.applied) {
+      this.raft.advance(this.taken.shift()!.rd);
     }
-    this.markDurable(this.applier.applied); // between Readies nothing applied is left unwritten
   }
 
   private async handleReady(rd: Ready): Promise<void> {
     const { storage, transport } = this.opts;
+    const taken: Taken = { rd, persisted: false, applied: false };
+    this.taken.push(taken);
     // The leader's appends go out while it writes (thesis §10.2.1); everything else waits. An
     // append without entries that only carries a new commit index is held (`holdCommitNotice`).
     const later = (m: Message) => m.type === 'append' && m.entries.length === 0;
     for (const m of rd.messages) if (canSendBeforePersist(m) && !later(m)) this.send(m);
     transport.flush?.();
-    for (const c of rd.snapshotChunks) await storage.stageChunk(c.seq, c.chunk);
     // Only the commit index moved: losing it in a crash is harmless (the leader repeats it), so
     // it waits for the next synced write instead of costing one.
     let hardState = rd.mustSync ? null : rd.hardState;
-    if (rd.mustSync) {
-      // the deferred commit index and applied state ride along in the same atomic batch (an
-      // install drops them: they belong to the state it replaces)
-      const riders = this.deferred.splice(0);
-      const t0 = performance.now();
-      await storage.save(rd, riders);
-      this.opts.onFsync?.((performance.now() - t0) / 1000);
-      if (!rd.snapshot?.install) this.markDurable(Math.max(0, ...riders.map((r) => r.applied)));
-    }
-    if (rd.snapshot?.install) {
-      const index = rd.snapshot.snapshot.meta.index;
-      await loadState(storage, this.opts.machine, this.applier, index);
-      this.markDurable(index);
-    }
-    for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(m);
-    transport.flush?.();
+    const persisted = this.afterWrites(async () => {
+      for (const c of rd.snapshotChunks) await storage.stageChunk(c.seq, c.chunk);
+      if (rd.mustSync) {
+        // the deferred commit index and applied state ride along in the same atomic batch (an
+        // install drops them: they belong to the state it replaces)
+        const riders = this.deferred.splice(0);
+        const t0 = performance.now();
+        await storage.save(rd, riders);
+        this.opts.onFsync?.((performance.now() - t0) / 1000);
+        if (!rd.snapshot?.install) this.markDurable(Math.max(0, ...riders.map((r) => r.applied)));
+      }
+      if (rd.snapshot?.install) {
+        const index = rd.snapshot.snapshot.meta.index;
+        await loadState(storage, this.opts.machine, this.applier, index);
+        this.markDurable(index);
+      }
+      for (const m of rd.messages) if (!canSendBeforePersist(m)) this.send(m);
+      transport.flush?.();
+      taken.persisted = true;
+      this.advanceDone();
+    });
+    // A leader's committed entries are on a majority's disks whatever its own write does; anyone
+    // else applies after persisting (an install replaces the state the entries apply to).
+    const leaderApplies =
+      this.raft.role === 'leader' && rd.snapshot === null && rd.snapshotChunks.length === 0;
+    if (!leaderApplies) await persisted;
     if (rd.committed.length > 0) {
       await this.opts.machine.prepare?.(rd.committed);
       if (this.stopped) return;
@@ -355,11 +425,11 @@ export class RaftNode {
     }
     if (hardState !== null) this.deferred.push(storage.prepare(null, hardState));
     for (const m of rd.messages) if (later(m)) this.holdCommitNotice(m);
-    this.raft.advance(rd);
+    taken.applied = true;
+    this.advanceDone();
     const every = this.opts.snapshotEvery ?? 10_000;
     const wanted = this.opts.machine.compactNow?.() ?? false;
-    if (wanted || this.compactRequested || this.raft.log.applied - this.raft.log.snapIndex >= every)
-      await this.compact();
+    if (wanted || this.applier.applied - this.raft.log.snapIndex >= every) this.compactDue = true;
   }
 
   /**
@@ -369,6 +439,7 @@ export class RaftNode {
    */
   private async compact(): Promise<void> {
     this.compactRequested = false;
+    this.compactDue = false;
     await this.flushDeferred();
     const index = this.raft.log.applied;
     const previous = this.source;

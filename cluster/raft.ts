@@ -938,6 +938,14 @@ export class Raft {
     );
   }
 
+  /**
+   * Committed entries wait to be handed out: a leader whose write is in flight may take the next
+   * Ready for them (they are on a majority's disks already), see docs/raft.md §3.
+   */
+  hasUnappliedCommits(): boolean {
+    return this.log.committed > this.log.applying;
+  }
+
   ready(): Ready {
     if (this.needBroadcast && this.role === 'leader') this.bcastAppend();
     this.needBroadcast = false;
@@ -966,7 +974,10 @@ export class Raft {
     return rd;
   }
 
-  /** The shell has persisted, sent and applied everything in `rd`. */
+  /**
+   * The shell has persisted, sent and applied everything in `rd`. A shell may take further Readies
+   * before advancing earlier ones, but advances them in the order it took them.
+   */
   advance(rd: Ready): void {
     if (rd.snapshot?.install)
       this.stableLast = Math.max(this.stableLast, rd.snapshot.snapshot.meta.index);
