@@ -48,6 +48,14 @@ const SEGMENT_MARGIN = 1.5;
 /** The split point T1 the rule above gives for a solve of T, or undefined (depth 0). */
 export function autoSegmentAt(group: GroupName, iterations: number): number | undefined {
   if (group !== 'class1024' || iterations < SEGMENT_MIN_ITERATIONS) return undefined;
+  return splitPoint(group, iterations);
+}
+
+/**
+ * The largest T1 whose segment proof, on one worker, the model expects to end with the
+ * evaluation of the rest, with the margin (also for benchmarks below the threshold).
+ */
+export function splitPoint(group: GroupName, iterations: number): number {
   // T1 = T / (1 + margin · s(T1)), s the one-worker share at T1; s moves slowly with T1, so a
   // few fixed-point steps settle it.
   let at = Math.floor(0.85 * iterations);

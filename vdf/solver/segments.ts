@@ -58,6 +58,8 @@ export class SegmentProofs<E> {
   readonly #done: (Uint8Array | undefined)[];
   readonly #running: (Promise<Uint8Array> | undefined)[];
   readonly #passes: number[];
+  /** Workers booted ahead of their segment's end (warmUp), one per segment. */
+  readonly #booted: (ProofWorkers | undefined)[];
   readonly #workers: ProofWorkers[] = [];
 
   constructor(o: SegmentProofsOptions<E>) {
@@ -67,6 +69,18 @@ export class SegmentProofs<E> {
     this.#done = new Array(this.#count).fill(undefined);
     this.#running = new Array(this.#count).fill(undefined);
     this.#passes = new Array(this.#count).fill(0);
+    this.#booted = new Array(this.#count).fill(undefined);
+  }
+
+  /**
+   * Boots segment s's worker ahead of its end (≈ 0.5 s under tsx, and it verifies the
+   * checkpoints written so far), so its proof starts the moment y_s is stored.
+   */
+  warmUp(s: number): void {
+    const { spawn } = this.#o;
+    if (!spawn || this.#started[s] || this.#booted[s]) return;
+    this.#booted[s] = spawn();
+    this.#workers.push(this.#booted[s]);
   }
 
   /** Starts the proof of every segment whose end element is now stored (once each). */
@@ -78,11 +92,12 @@ export class SegmentProofs<E> {
       const saved = store.loadResult(`segment-${s}`);
       if (saved && this.#isValid(s, saved)) {
         this.#done[s] = saved;
+        void this.#booted[s]?.close();
         continue;
       }
       if (!spawn) continue;
-      const workers = spawn();
-      this.#workers.push(workers);
+      const workers = this.#booted[s] ?? spawn();
+      if (!this.#booted[s]) this.#workers.push(workers);
       const running = this.#prove(s, workers).finally(() => workers.close());
       // Awaited in finish(); until then a cancelled solve's rejection must not go unhandled.
       running.catch(() => undefined);

@@ -79,7 +79,7 @@ const SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 12
 const NATIVE_SUB_CHUNK: Record<GroupName, number> = { rsa2048: 2047 * 12, class1024: 2048 };
 const PERSIST_EVERY_MS = 1000;
 const PROGRESS_EVERY_MS = 100;
-/** Proof workers start this long before the evaluation is expected to end (their boot time). */
+/** Proof workers start this long before their segment's evaluation is expected to end (boot time). */
 const WARM_UP_SECONDS = 3;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -160,7 +160,11 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
   try {
     segments.startReady();
     const y = await evaluate(group, o, plan, store, {
-      warmUp: inWorkers ? startWorkers : undefined,
+      nearEnd: (s) => {
+        if (!inWorkers) return;
+        if (s === final) startWorkers();
+        else segments.warmUp(s);
+      },
       segmentEnded: () => segments.startReady(),
     });
     const output = group.encode(y);
@@ -210,7 +214,12 @@ async function evaluate<E>(
   o: SolveOptions,
   plan: SolvePlan,
   store: CheckpointStore,
-  hooks: { warmUp: (() => void) | undefined; segmentEnded: () => void },
+  hooks: {
+    /** The evaluation of segment s is expected to end within WARM_UP_SECONDS. */
+    nearEnd: (segment: number) => void;
+    /** A segment's end element is stored (the next one's C_0). */
+    segmentEnded: () => void;
+  },
 ): Promise<E> {
   const T = o.iterations;
   const saved = store.loadResult('output');
@@ -283,7 +292,7 @@ async function evaluate<E>(
       report(now);
       lastProgress = now;
       const rate = (done - startDone) / Math.max(1e-3, (now - started) / 1000);
-      if (hooks.warmUp && (T - done) / rate < WARM_UP_SECONDS) hooks.warmUp();
+      if ((seg.start + seg.iterations - done) / rate < WARM_UP_SECONDS) hooks.nearEnd(s);
       await yieldToEventLoop();
       if (o.signal?.aborted) throw aborted(store);
     }
