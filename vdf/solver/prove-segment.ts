@@ -10,16 +10,25 @@ import { solverBucketSum } from './native-sum.ts';
 import type { SolvePlan } from './plan.ts';
 import { type ProofWorkers, proveInWorkers } from './workers.ts';
 
+/** One segment's proof to compute (the solver's, or a split's segment). */
+export interface SegmentProofJob<E> {
+  group: VdfGroup<E>;
+  /** Native bucket passes and operations where the addon loads (SolveOptions.native). */
+  native: boolean;
+  plan: SolvePlan;
+  /** Index into plan.segments. */
+  segment: number;
+  challenge: bigint;
+  store: CheckpointStore;
+  /** Called after every pass; may throw to cancel (the solver's abort check). */
+  onPass: () => void;
+}
+
 export async function proveSegment<E>(
-  group: VdfGroup<E>,
-  o: { native?: boolean },
-  plan: SolvePlan,
-  segment: number,
-  challenge: bigint,
-  store: CheckpointStore,
-  onPass: () => void,
+  job: SegmentProofJob<E>,
   workers: ProofWorkers | undefined,
 ): Promise<E> {
+  const { group, plan, segment, challenge, store, onPass } = job;
   const { iterations, params, firstCheckpoint: first } = plan.segments[segment]!;
   const needed = checkpointCount(iterations, params);
   if (store.count < first + needed)
@@ -27,8 +36,8 @@ export async function proveSegment<E>(
       'VDF_CHECKPOINT',
       `checkpoints incomplete: have ${store.count}, need ${first + needed}`,
     );
-  if (workers) return proveInWorkers(group, o, plan, segment, challenge, store, onPass, workers);
-  const useNative = o.native !== false;
+  if (workers) return proveInWorkers(job, workers);
+  const useNative = job.native;
   // proveRange runs the TypeScript bucket pass over `read` when the native `sum` is undefined.
   const prove = (read: () => Iterable<E>, reader: () => Iterable<Uint8Array>) =>
     proveRange(

@@ -150,16 +150,9 @@ export class SegmentProofs<E> {
       this.#passes[s]!++;
       this.#o.onPass();
     };
-    const proof = await proveSegment(
-      group,
-      { native: this.#o.native },
-      plan,
-      s,
-      challenge,
-      store,
-      onPass,
-      workers,
-    );
+    const { native } = this.#o;
+    const job = { group, native, plan, segment: s, challenge, store, onPass };
+    const proof = await proveSegment(job, workers);
     const bytes = concatBytes(segmentHeader(iterations, challenge), group.encode(proof));
     store.saveResult(`segment-${s}`, bytes);
     this.#done[s] = bytes;

@@ -178,13 +178,7 @@ export async function solve(o: SolveOptions): Promise<SolveResult> {
     );
     const challenge = group.challengePrime(plan.segments[final]!.iterations, start, y);
     const pi = await proveSegment(
-      group,
-      o,
-      plan,
-      final,
-      challenge,
-      store,
-      onPass,
+      { group, native: o.native !== false, plan, segment: final, challenge, store, onPass },
       inWorkers ? startWorkers() : undefined,
     );
     // Chia's blob order: π, then the segments from the last proved to the first (from x).

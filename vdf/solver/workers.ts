@@ -5,10 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import { fromHexStrict } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
-import type { GroupName, VdfGroup } from '../group.ts';
+import type { GroupName } from '../group.ts';
 import { combineRanges, type ProofParams } from '../wesolowski/index.ts';
-import type { CheckpointStore } from './checkpoints.ts';
-import type { SolvePlan } from './plan.ts';
+import type { SegmentProofJob } from './prove-segment.ts';
 
 /**
  * Below this T a worker's start-up (≈ 0.5 s under tsx) costs more than it saves: about 3 s of
@@ -136,15 +135,9 @@ export function proofWorkerCount(
   return typeof setting === 'number' ? Math.min(setting, l) : 2;
 }
 
-/** Segment `segment` of the plan's proof, its passes dealt over the workers. */
+/** The job's segment, its passes dealt over the workers. */
 export async function proveInWorkers<E>(
-  group: VdfGroup<E>,
-  o: { native?: boolean },
-  plan: SolvePlan,
-  segment: number,
-  challenge: bigint,
-  store: CheckpointStore,
-  onPass: () => void,
+  { group, native, plan, segment, challenge, store, onPass }: SegmentProofJob<E>,
   workers: ProofWorkers,
 ): Promise<E> {
   const { params } = plan.segments[segment]!;
@@ -160,7 +153,7 @@ export async function proveInWorkers<E>(
           challenge: challenge.toString(16),
           from,
           to: bounds[i + 1]!,
-          native: o.native !== false,
+          native,
         },
         onPass,
       ),
