@@ -304,12 +304,14 @@ export class Harness {
   }
 }
 
-export async function solveClaim(claim: ClaimView): Promise<Solution> {
+/** `segmentAt`: a class1024 proof split there (depth 1), as long solves make them. */
+export async function solveClaim(claim: ClaimView, segmentAt?: number): Promise<Solution> {
   const r = await solve({
     group: claim.group,
     seed: claim.seed,
     iterations: claim.iterations,
     workers: 'never',
+    ...(segmentAt === undefined ? {} : { segmentAt }),
   });
   return { claimId: claim.claimId, y: r.output, proof: r.proof };
 }

@@ -8,6 +8,7 @@ import {
   makeDeposit,
   messageDigest,
   openRelease,
+  parseSolution,
   type Scheme,
   scalarToBytes,
   signPing,
@@ -351,6 +352,33 @@ describe('claims and releases', () => {
       'VDF_PROOF_INVALID',
     );
     const r = ok(h.apply({ type: 'solve', solution }));
+    expect(r.type).toBe('released');
+  });
+
+  it('accepts a depth-1 class1024 proof (the solver splits long solves), over the wire too', async () => {
+    const h = new Harness();
+    ok(h.apply(h.registerCommand('acme', { ...defaultLimits, groups: ['class1024', 'rsa2048'] })));
+    ok(h.apply({ type: 'beginEpoch' }));
+    const w = walletKeys(8, 'additive');
+    ok(
+      h.apply({
+        type: 'deposit',
+        deposit: h.depositCommand(w, { group: 'class1024', iterations: 1000 }),
+      }),
+    );
+    const claim = startClaim(h, w);
+    const solution = await solveClaim(claim, 600);
+    expect(solution.proof).toHaveLength(100 + 141);
+    const wire = parseSolution({
+      claimId: toHex(solution.claimId),
+      y: toHex(solution.y),
+      proof: toHex(solution.proof),
+    });
+    // the segment's B altered: refused
+    const badSegment = wire.proof.slice();
+    badSegment[100 + 8 + 32]! ^= 1;
+    rejected(h, { type: 'solve', solution: { ...wire, proof: badSegment } }, 'VDF_PROOF_INVALID');
+    const r = ok(h.apply({ type: 'solve', solution: wire }));
     expect(r.type).toBe('released');
   });
 

@@ -22,7 +22,15 @@ export interface CheckpointJob {
   iterations: number;
   interval: number;
   elementBytes: number;
+  /**
+   * A split solve (solver/plan.ts): the first segment's end and the final segment's spacing. Its
+   * checkpoints follow the first segment's, from y1 at index ⌈segmentAt/interval⌉.
+   */
+  split?: { segmentAt: number; finalInterval: number };
 }
+
+/** What a store keeps beside the checkpoints: y, the proof, and segment s's proof. */
+export type ResultName = 'output' | 'proof' | `segment-${number}`;
 
 export interface CheckpointStore {
   /** Checkpoints already stored (persisted or buffered). */
@@ -31,17 +39,35 @@ export interface CheckpointStore {
   append(element: Uint8Array): void;
   /** Persists buffered checkpoints (no-op in memory). */
   flush(): void;
-  /** The stored checkpoints in order; each call starts a fresh pass. */
-  read(): Iterable<Uint8Array>;
-  /** The same bytes as read(), in chunks of whole elements (a segment each on disk). */
-  readChunks(): Iterable<Uint8Array>;
+  /** The stored checkpoints in order from index `from`; each call starts a fresh pass. */
+  read(from?: number): Iterable<Uint8Array>;
+  /** The same bytes as read(from), in chunks of whole elements (a segment each on disk). */
+  readChunks(from?: number): Iterable<Uint8Array>;
   /**
    * Picks up segments another writer added since this store was opened, verifying only those
    * (a proof worker opens the directory while the evaluation is still writing it).
    */
   refresh(): void;
-  saveResult(name: 'output' | 'proof', bytes: Uint8Array): void;
-  loadResult(name: 'output' | 'proof'): Uint8Array | undefined;
+  saveResult(name: ResultName, bytes: Uint8Array): void;
+  loadResult(name: ResultName): Uint8Array | undefined;
+}
+
+/** Encodings from..from+count−1, concatenated (shorter when the store ends first). */
+export function readRange(
+  store: CheckpointStore,
+  from: number,
+  count: number,
+  elementBytes: number,
+): Uint8Array {
+  const out = new Uint8Array(Math.max(0, Math.min(count, store.count - from)) * elementBytes);
+  let at = 0;
+  for (const chunk of store.readChunks(from)) {
+    if (at === out.length) break;
+    const part = chunk.subarray(0, Math.min(chunk.length, out.length - at));
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export function memoryCheckpoints(): CheckpointStore {
@@ -55,8 +81,8 @@ export function memoryCheckpoints(): CheckpointStore {
     append: (e) => void items.push(e),
     flush: () => {},
     refresh: () => {},
-    read: () => items,
-    readChunks: () => items,
+    read: (from = 0) => items.slice(from),
+    readChunks: (from = 0) => items.slice(from),
     saveResult: (name, bytes) => void results.set(name, bytes),
     loadResult: (name) => results.get(name),
   };
@@ -74,7 +100,28 @@ function jobJson(job: CheckpointJob): string {
     iterations: job.iterations,
     interval: job.interval,
     elementBytes: job.elementBytes,
+    // absent for a depth-0 job, so its directories read as before
+    ...(job.split
+      ? { segmentAt: job.split.segmentAt, finalInterval: job.split.finalInterval }
+      : {}),
   });
+}
+
+/**
+ * The split a directory was started with (0: none), or undefined when it holds no job yet; a
+ * resumed solve keeps it whatever its options would choose now, so the checkpoints still fit.
+ */
+export function storedSegmentAt(dir: string): number | undefined {
+  const path = join(dir, META_FILE);
+  if (!existsSync(path)) return undefined;
+  let meta: unknown;
+  try {
+    meta = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new VdfError('VDF_CHECKPOINT', `checkpoint directory ${dir} has an unreadable job`);
+  }
+  const at = (meta as { segmentAt?: unknown }).segmentAt;
+  return typeof at === 'number' ? at : 0;
 }
 
 /** Opens (or creates) a checkpoint directory for one job; rejects a directory of another job. */
@@ -162,17 +209,18 @@ export function diskCheckpoints(dir: string, job: CheckpointJob): CheckpointStor
       lastElement = pending[pending.length - 1];
       pending = [];
     },
-    *read() {
-      for (const s of segments) {
-        const body = readSegment(s.path);
-        for (let i = 0; i < s.count; i++)
-          yield body.subarray(i * job.elementBytes, (i + 1) * job.elementBytes);
-      }
-      yield* pending;
+    *read(from = 0) {
+      for (const chunk of store.readChunks(from))
+        for (let at = 0; at < chunk.length; at += job.elementBytes)
+          yield chunk.subarray(at, at + job.elementBytes);
     },
-    *readChunks() {
-      for (const s of segments) yield readSegment(s.path);
-      yield* pending;
+    *readChunks(from = 0) {
+      for (const s of segments) {
+        if (s.start + s.count <= from) continue;
+        const body = readSegment(s.path);
+        yield s.start >= from ? body : body.subarray((from - s.start) * job.elementBytes);
+      }
+      yield* pending.slice(Math.max(0, from - persisted));
     },
     refresh() {
       if (pending.length > 0)

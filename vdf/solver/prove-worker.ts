@@ -5,9 +5,15 @@ import { VdfError } from '../errors.ts';
 import type { VdfGroup } from '../group.ts';
 import { ELEMENT_BYTES, groupFor } from '../groups.ts';
 import { installNodeAccelerators } from '../node-accelerators.ts';
-import { proveRange } from '../wesolowski/index.ts';
-import { CACHE_DECODED_MAX, type CheckpointStore, diskCheckpoints } from './checkpoints.ts';
+import { checkpointCount, proveRange } from '../wesolowski/index.ts';
+import {
+  CACHE_DECODED_MAX,
+  type CheckpointStore,
+  diskCheckpoints,
+  readRange,
+} from './checkpoints.ts';
 import { solverBucketSum } from './native-sum.ts';
+import { checkpointJob, type SolvePlan, solvePlan } from './plan.ts';
 import type { WorkerInbound, WorkerJob, WorkerMessage, WorkerTask } from './workers.ts';
 
 // a worker is a fresh isolate: nothing the parent installed reaches it
@@ -23,7 +29,13 @@ const fail = (err: unknown) =>
 
 // The job comes first, while the evaluation may still be running: open the checkpoints and verify
 // what is there. The task comes once ℓ is known: pick up the last segments, then run the passes.
-let opened: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore } | undefined;
+interface Opened {
+  job: WorkerJob;
+  plan: SolvePlan;
+  group: VdfGroup<unknown>;
+  store: CheckpointStore;
+}
+let opened: Opened | undefined;
 let openError: unknown;
 parentPort!.on('message', (m: WorkerInbound) => {
   if (m.type === 'job') {
@@ -39,46 +51,52 @@ parentPort!.on('message', (m: WorkerInbound) => {
   else run(opened, m.task);
 });
 
-function open(job: WorkerJob) {
+function open(job: WorkerJob): Opened {
   const seed = fromHexStrict(job.seed)!;
   const group = groupFor(job.group, seed);
-  const store = diskCheckpoints(job.checkpointDir, {
-    group: job.group,
-    seed,
-    iterations: job.iterations,
-    interval: job.params.interval,
-    elementBytes: ELEMENT_BYTES[job.group],
-  });
-  return { job, group, store };
+  const plan = solvePlan(job.group, job.iterations, job.segmentAt);
+  const store = diskCheckpoints(
+    job.checkpointDir,
+    checkpointJob(plan, {
+      group: job.group,
+      seed,
+      iterations: job.iterations,
+      elementBytes: ELEMENT_BYTES[job.group],
+    }),
+  );
+  return { job, plan, group, store };
 }
 
-function run(
-  opened: { job: WorkerJob; group: VdfGroup<unknown>; store: CheckpointStore },
-  task: WorkerTask,
-): void {
+function run(opened: Opened, task: WorkerTask): void {
   const { job, store } = opened;
   // class1024's operations follow the task's choice too (the solver's native: false).
   const group = task.native ? opened.group : groupFor(job.group, fromHexStrict(job.seed)!, false);
   try {
     store.refresh();
+    const { params, iterations, firstCheckpoint: first } = opened.plan.segments[task.segment]!;
+    const needed = checkpointCount(iterations, params);
     // As on the main thread: few checkpoints are decoded once (at the first pass that reads
     // them), not in every pass.
     let decoded: unknown[] | undefined;
     const read = function* () {
-      if (decoded === undefined && store.count <= CACHE_DECODED_MAX)
-        decoded = [...store.read()].map((b) => group.decode(b));
+      if (decoded === undefined && needed <= CACHE_DECODED_MAX) {
+        const bytes = readRange(store, first, needed, group.elementBytes);
+        decoded = [];
+        for (let at = 0; at < bytes.length; at += group.elementBytes)
+          decoded.push(group.decode(bytes.subarray(at, at + group.elementBytes)));
+      }
       if (decoded) yield* decoded;
-      else for (const bytes of store.read()) yield group.decode(bytes);
+      else for (const bytes of store.read(first)) yield group.decode(bytes);
     };
     const challenge = BigInt(`0x${task.challenge}`);
-    const sum = solverBucketSum<unknown>(group, task.native, challenge, job.params.k, () =>
-      store.readChunks(),
+    const sum = solverBucketSum<unknown>(group, task.native, challenge, params.k, () =>
+      store.readChunks(first),
     );
     const share = proveRange<unknown>(
       group,
-      job.iterations,
+      iterations,
       challenge,
-      job.params,
+      params,
       task.from,
       task.to,
       read,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VdfError } from '../errors.ts';
 import { nativeStatus } from '../rsa2048/native.ts';
 import { verifyProof } from '../verify.ts';
-import { diskCheckpoints } from './checkpoints.ts';
+import { diskCheckpoints, memoryCheckpoints, readRange } from './checkpoints.ts';
 import { type SolveProgress, solve } from './solve.ts';
 
 const dirs: string[] = [];
@@ -202,5 +202,24 @@ describe('checkpoint store refresh (a proof worker opens the directory during th
     bytes[0]! ^= 1;
     writeFileSync(join(dir, name), bytes);
     expect(() => reader.refresh()).toThrow(/fails its checksum/);
+  });
+
+  it("reads from an index, across segment files and unsaved checkpoints (a split's second part)", () => {
+    const dir = tempDir();
+    const store = diskCheckpoints(dir, { ...job, iterations: 2000 });
+    const memory = memoryCheckpoints();
+    for (let i = 0; i < 7; i++) {
+      store.append(element(i));
+      memory.append(element(i));
+      if (i === 2 || i === 4) store.flush();
+    }
+    for (const s of [store, memory])
+      for (const from of [0, 2, 3, 4, 5, 6, 7]) {
+        const want = [0, 1, 2, 3, 4, 5, 6].slice(from);
+        expect([...s.read(from)].map((e) => e[3])).toEqual(want);
+        expect([...readRange(s, from, 3, 4)].filter((_, i) => i % 4 === 3)).toEqual(
+          want.slice(0, 3),
+        );
+      }
   });
 });

@@ -5,9 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import { fromHexStrict } from '../bytes.ts';
 import { VdfError } from '../errors.ts';
-import type { GroupName, VdfGroup } from '../group.ts';
+import type { GroupName } from '../group.ts';
 import { combineRanges, type ProofParams } from '../wesolowski/index.ts';
-import type { CheckpointStore } from './checkpoints.ts';
+import type { SegmentProofJob } from './prove-segment.ts';
 
 /**
  * Below this T a worker's start-up (≈ 0.5 s under tsx) costs more than it saves: about 3 s of
@@ -27,17 +27,22 @@ export function useWorkers(
   return iterations >= WORKER_MIN_ITERATIONS[group];
 }
 
-/** What a worker learns at start: the job whose checkpoints it opens (and verifies) early. */
+/**
+ * What a worker learns at start: the job whose checkpoints it opens (and verifies) early. It
+ * derives the solve's plan (solvePlan) from T and the split, as the solver did.
+ */
 export interface WorkerJob {
   group: GroupName;
   seed: string;
   iterations: number;
-  params: ProofParams;
+  segmentAt: number | undefined;
   checkpointDir: string;
 }
 
-/** What it learns once ℓ is known: its range of passes. */
+/** What it learns once ℓ is known: its range of one segment's passes. */
 export interface WorkerTask {
+  /** Index into the plan's segments. */
+  segment: number;
   challenge: string;
   from: number;
   to: number;
@@ -130,15 +135,12 @@ export function proofWorkerCount(
   return typeof setting === 'number' ? Math.min(setting, l) : 2;
 }
 
+/** The job's segment, its passes dealt over the workers. */
 export async function proveInWorkers<E>(
-  group: VdfGroup<E>,
-  o: { native?: boolean },
-  params: ProofParams,
-  challenge: bigint,
-  store: CheckpointStore,
-  onPass: () => void,
+  { group, native, plan, segment, challenge, store, onPass }: SegmentProofJob<E>,
   workers: ProofWorkers,
 ): Promise<E> {
+  const { params } = plan.segments[segment]!;
   store.flush();
   const count = workers.size;
   const bounds = Array.from({ length: count + 1 }, (_, i) => Math.round((i * params.l) / count));
@@ -147,10 +149,11 @@ export async function proveInWorkers<E>(
       workers.run(
         i,
         {
+          segment,
           challenge: challenge.toString(16),
           from,
           to: bounds[i + 1]!,
-          native: o.native !== false,
+          native,
         },
         onPass,
       ),

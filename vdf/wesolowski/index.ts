@@ -2,6 +2,7 @@ export {
   fuseFactor,
   MAX_BUCKET_BITS,
   MAX_CHECKPOINTS,
+  modelledCost,
   type ProofParams,
   proofParams,
 } from './params.ts';

@@ -94,9 +94,32 @@ const MAX_DETOUR = 0.02;
 /** Per k, l is scanned from its lower bound up to this many values (then geometrically). */
 const L_SCAN = 512;
 
+/**
+ * The model's CPU µs of one worker's share of the proof (its passes dealt whole to `workers`
+ * threads) and of the evaluation, T squarings with checkpoints every k·l.
+ */
+export function modelledCost(
+  group: GroupName,
+  iterations: number,
+  { k, l }: ProofParams,
+  workers = PROOF_WORKERS,
+): { proof: number; evaluation: number } {
+  const c = COSTS[group];
+  const T = iterations;
+  const checkpoints = Math.ceil(T / (k * l));
+  // Whole passes go to the workers, so an odd l leaves one worker a pass behind.
+  const perWorker = Math.ceil(l / workers);
+  const sweeps = Math.ceil(perWorker / fuseFactor(group, k));
+  return {
+    proof:
+      perWorker * (Math.ceil(T / k) / l + c.combine * 2 ** k) * c.mul +
+      sweeps * checkpoints * c.decode,
+    evaluation: T * c.square + checkpoints * c.stepOverhead,
+  };
+}
+
 export function proofParams(group: GroupName, iterations: number): ProofParams {
   const c = COSTS[group];
-  const fuse = (k: number) => fuseFactor(group, k);
   const T = iterations;
   const candidates: (ProofParams & { total: number; proof: number })[] = [];
   for (let k = 1; k <= MAX_BUCKET_BITS; k++) {
@@ -107,12 +130,7 @@ export function proofParams(group: GroupName, iterations: number): ProofParams {
     const lBalance = Math.sqrt((T * c.stepOverhead * PROOF_WORKERS) / (k * combine * c.mul));
     const lMax = Math.min(blocks, Math.max(lMin, Math.ceil(lBalance) + 1));
     for (let l = lMin, i = 0; l <= lMax; l = i < L_SCAN ? l + 1 : Math.ceil(l * 1.05), i++) {
-      // Whole passes go to the workers, so an odd l leaves one worker a pass behind.
-      const perWorker = Math.ceil(l / PROOF_WORKERS);
-      const sweeps = Math.ceil(perWorker / fuse(k));
-      const proof =
-        perWorker * (blocks / l + combine) * c.mul + sweeps * Math.ceil(T / (k * l)) * c.decode;
-      const evaluation = T * c.square + Math.ceil(T / (k * l)) * c.stepOverhead;
+      const { proof, evaluation } = modelledCost(group, T, { k, l, interval: k * l });
       candidates.push({ k, l, interval: k * l, total: proof + evaluation, proof });
     }
   }
