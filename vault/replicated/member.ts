@@ -552,7 +552,13 @@ export class ClusterMember {
       }
       if (code === 'CLUSTER_OVERLOADED')
         throw new VaultError('OVERLOADED', 'the cluster is busy; retry', 503);
-      throw new VaultError('CLUSTER_UNAVAILABLE', 'the command was not committed; retry', 503);
+      const unavailable = new VaultError(
+        'CLUSTER_UNAVAILABLE',
+        'the command was not committed; retry',
+        503,
+      );
+      unavailable.cause = e; // for the node's log: why (the client is told only to retry)
+      throw unavailable;
     }
     if (bytes.length === 0) return null; // a retry older than the session's latest: no reply kept
     if (bytesEqual(bytes, SESSION_CONFLICT)) {
