@@ -1,22 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VdfError } from '../errors.ts';
 import { nativeStatus } from '../rsa2048/native.ts';
 import { verifyProof } from '../verify.ts';
 import { diskCheckpoints, memoryCheckpoints, readRange } from './checkpoints.ts';
 import { type SolveProgress, solve } from './solve.ts';
+import { tempDirs } from './temp-dirs.test-support.ts';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'vigil-vdf-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('vigil-vdf-');
 const seed = new Uint8Array([4, 5, 6]);
 
 describe('solver', () => {

@@ -1,22 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { B_BYTES, SEGMENT_BYTES, verifyClass1024 } from '../class1024/verify.ts';
 import { nativeStatus } from '../rsa2048/native.ts';
 import { verifyProof } from '../verify.ts';
 import { autoSegmentAt, SEGMENT_MIN_ITERATIONS, solvePlan } from './plan.ts';
 import { type SolveOptions, type SolveProgress, solve } from './solve.ts';
+import { tempDirs } from './temp-dirs.test-support.ts';
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'vigil-vdf-split-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('vigil-vdf-split-');
 
 const seed = new Uint8Array([0x5e, 0x61]);
 const base = { group: 'class1024' as const, seed };
