@@ -451,8 +451,12 @@ export class RaftNode {
   private send(m: Message): void {
     if (m.type === 'snapshot') void this.sendSnapshotChunk(m);
     else {
-      // an append with entries carries the newer commit index: the held notice is moot
-      if (m.type === 'append' && m.entries.length > 0) this.commitNotices.delete(m.to);
+      // an append with entries that carries the held commit index makes the notice moot (one
+      // built before that commit, e.g. a resend, does not)
+      const held = this.commitNotices.get(m.to);
+      if (m.type === 'append' && m.entries.length > 0 && held?.type === 'append') {
+        if (m.commit >= held.commit) this.commitNotices.delete(m.to);
+      }
       this.opts.transport.send(m.to, encodeMessage(m));
     }
   }

@@ -13,6 +13,8 @@ export class Progress {
   probeSent = false;
   /** The highest clock reading the peer reported (`Raft.quorumClock`). */
   clock = 0;
+  /** The highest commit index sent to the peer (appends, heartbeats). */
+  sentCommit = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   /** Last index of each in-flight append with its byte size, oldest first. */

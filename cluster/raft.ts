@@ -770,6 +770,11 @@ export class Raft {
           // the new commit index goes out with the next Ready's appends, together with whatever
           // is proposed until then (one message per follower, not an empty one first)
           if (this.maybeCommit()) this.needBroadcast = true;
+          else if (pr.sentCommit < Math.min(pr.match, this.log.committed)) {
+            // committed while this follower was paused (probing) or behind: tell it now, as the
+            // broadcast would have (an empty append; the shell holds it, dropped if moot)
+            this.sendAppend(m.from, true);
+          }
           while (this.sendAppend(m.from, false)) {}
           if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
             this.send({ type: 'timeoutNow', term: this.term, from: this.id, to: m.from });
@@ -825,13 +830,9 @@ export class Raft {
 
   private bcastHeartbeat(): void {
     for (const pr of this.progress.values()) {
-      this.send({
-        type: 'heartbeat',
-        term: this.term,
-        from: this.id,
-        to: pr.id,
-        commit: Math.min(pr.match, this.log.committed),
-      });
+      const commit = Math.min(pr.match, this.log.committed);
+      pr.sentCommit = Math.max(pr.sentCommit, commit);
+      this.send({ type: 'heartbeat', term: this.term, from: this.id, to: pr.id, commit });
     }
   }
 
@@ -866,6 +867,7 @@ export class Raft {
       commit: this.log.committed,
     });
     pr.sentAppend(prevIndex + entries.length, bytes, entries.length);
+    pr.sentCommit = Math.max(pr.sentCommit, this.log.committed);
     return entries.length > 0;
   }
 

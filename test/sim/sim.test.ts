@@ -243,7 +243,7 @@ describe('simulator: targeted scenarios', () => {
 describe('simulator: the peer allow-list of vault/replicated (issue 11 item 11)', () => {
   // Seeds where, under the old rule (peers = the membership the replay has reached), a
   // replacement member refused the current leader's messages and never caught up.
-  const stuckUnderOldRule = [29, 94, 95];
+  const stuckUnderOldRule = [56, 94, 105];
 
   it('negative control: the old rule leaves a replacement member stuck in these seeds', () => {
     for (const seed of stuckUnderOldRule) {
