@@ -35,11 +35,14 @@ export {
   prefixRange,
 } from './kv.ts';
 export {
+  AEAD_NONCE_BYTES,
+  aeadImplementation,
   bareHost,
   type Endpoint,
   keyPairFromPrivate,
   type ListenTarget,
   MAX_INTRODUCTION_BYTES,
+  openAead,
   type PeerAddress,
   type PeerLinkStats,
   PeerNetwork,
@@ -48,6 +51,8 @@ export {
   type ServiceName,
   type SocketTransport,
   type StaticKeyPair,
+  sealAead,
+  sealAeadInto,
   tcpTransport,
   vsockTransport,
 } from './net/index.ts';

@@ -14,6 +14,17 @@
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES" }
     },
     {
+      # RFC 8439 ChaCha20-Poly1305 on the OpenSSL inside Node, for the cluster's peer channels
+      # and sealed storage (cluster/net/aead.ts); BIND_NOW as above, node:crypto without it.
+      "target_name": "vigil_aead",
+      "sources": ["aead.cc"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-O2", "-std=c++17", "-Wall", "-Wextra"],
+      "conditions": [
+        ["OS=='linux'", { "ldflags": ["-Wl,-z,now"] }]
+      ]
+    },
+    {
       # The Nitro Secure Module device (/dev/nsm), for attestation inside an enclave. Plain
       # POSIX and N-API; on other systems nsm.cc compiles to a stub whose call throws ENOTSUP.
       "target_name": "vigil_nsm",

@@ -3,11 +3,11 @@
  * their static X25519 key (the node key bound in each node's attestation document); the caller then
  * checks the peer's static key against the cluster membership. Pure: ephemeral keys come in as bytes.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { open, seal } from './aead.ts';
 
 const PROTOCOL_NAME = utf8ToBytes('Noise_XX_25519_ChaChaPoly_SHA256');
 const DH_LEN = 32;
@@ -49,38 +49,18 @@ export class CipherState {
     return this.#key !== undefined;
   }
 
-  // ChaChaPoly is RFC 8439's AEAD (the same bytes as noble's chacha20poly1305), through Node's
-  // OpenSSL: every Raft message is sealed once and opened once, and on a ~300-byte append that
-  // halves the cost (~9 → ~4.5 µs each way) on the write's critical path.
+  // ChaChaPoly is RFC 8439's AEAD (aead.ts): every Raft message is sealed once and opened once,
+  // on the write's critical path.
   encrypt(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (!this.#key) return plaintext;
-    const c = createCipheriv('chacha20-poly1305', this.#key, this.#next(), {
-      authTagLength: TAG_LEN,
-    });
-    c.setAAD(ad, { plaintextLength: plaintext.length });
-    const body = c.update(plaintext);
-    c.final();
-    const out = new Uint8Array(body.length + TAG_LEN);
-    out.set(body);
-    out.set(c.getAuthTag(), body.length);
-    return out;
+    return seal(this.#key, this.#next(), ad, plaintext);
   }
 
   decrypt(ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
     if (!this.#key) return ciphertext;
-    const nonce = this.#next();
-    if (ciphertext.length < TAG_LEN) throw new NoiseError('authentication failed');
-    const split = ciphertext.length - TAG_LEN;
-    const d = createDecipheriv('chacha20-poly1305', this.#key, nonce, { authTagLength: TAG_LEN });
-    d.setAAD(ad, { plaintextLength: split });
-    d.setAuthTag(ciphertext.subarray(split));
-    const body = d.update(ciphertext.subarray(0, split));
-    try {
-      d.final();
-    } catch {
-      throw new NoiseError('authentication failed');
-    }
-    return new Uint8Array(body.buffer, body.byteOffset, body.length);
+    const plain = open(this.#key, this.#next(), ad, ciphertext);
+    if (plain === null) throw new NoiseError('authentication failed');
+    return plain;
   }
 
   #next(): Uint8Array {

@@ -1,6 +1,11 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
+import {
+  AEAD_NONCE_BYTES,
+  openAead as open,
+  sealAeadInto as sealInto,
+} from '../../cluster/index.ts';
 import { VaultError } from '../errors.ts';
 import { STORAGE_KEY_BYTES } from './sealer.ts';
 
@@ -36,12 +41,12 @@ function defaultRandom(length: number): Uint8Array {
 }
 
 /*
- * Every Raft write seals a few values (log segment, applied index, sessions, journal), so the
- * AEAD is on the cluster's hot path: noble's XChaCha20-Poly1305 costs ~12 µs per small value
- * here, Node's OpenSSL ChaCha20-Poly1305 ~4 µs. XChaCha20-Poly1305 is HChaCha20(key, nonce[0..16])
- * as the key of RFC 8439 ChaCha20-Poly1305 with nonce 0⁴ ‖ nonce[16..24], so the same bytes come
- * out (checked against noble in the tests). HChaCha20 is noble's; its word order is the host's,
- * so big-endian hosts keep noble's whole construction.
+ * XChaCha20-Poly1305 is HChaCha20(key, nonce[0..16]) as the key of RFC 8439 ChaCha20-Poly1305
+ * with nonce 0⁴ ‖ nonce[16..24], so the cluster's AEAD (native where built, see cluster/net/aead.ts)
+ * gives the same bytes as noble's XChaCha20-Poly1305 (checked in the tests). Every Raft write
+ * seals a few values, so the subkey, nonce and associated data are built without temporaries.
+ * HChaCha20 is noble's; its word order is the host's, so big-endian hosts keep noble's whole
+ * construction.
  */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const SIGMA = new Uint32Array(Uint8Array.from(utf8ToBytes('expand 32-byte k')).buffer);
@@ -56,33 +61,23 @@ function words(bytes: Uint8Array): Uint32Array {
 function xchachaSubkey(key32: Uint32Array, nonce: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
   const out = new Uint32Array(8);
   hchacha(SIGMA, key32, words(nonce.subarray(0, 16)), out);
-  const iv = new Uint8Array(12);
+  const iv = new Uint8Array(AEAD_NONCE_BYTES);
   iv.set(nonce.subarray(16, NONCE_BYTES), 4);
   return { key: new Uint8Array(out.buffer), iv };
 }
 
-function u32be(n: number): Uint8Array {
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
-
-function associatedData(version: number, name: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + DOMAIN.length + 1 + 4 + name.length);
-  let offset = 0;
-  for (const part of [
-    u32be(DOMAIN.length),
-    DOMAIN,
-    Uint8Array.of(version),
-    u32be(name.length),
-    name,
-  ]) {
-    out.set(part, offset);
-    offset += part.length;
-  }
+/** u32be(|DOMAIN|) ‖ DOMAIN ‖ version ‖ u32be(|name|) ‖ name, in one allocation. */
+function associatedData(version: number, name: string | Uint8Array): Uint8Array {
+  const nameBytes = typeof name === 'string' ? utf8ToBytes(name) : name;
+  const head = 4 + DOMAIN.length + 1 + 4;
+  const out = new Uint8Array(head + nameBytes.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, DOMAIN.length);
+  out.set(DOMAIN, 4);
+  out[4 + DOMAIN.length] = version;
+  view.setUint32(head - 4, nameBytes.length);
+  out.set(nameBytes, head);
   return out;
-}
-
-function nameBytes(name: string | Uint8Array): Uint8Array {
-  return typeof name === 'string' ? utf8ToBytes(name) : name;
 }
 
 export class StorageBox {
@@ -113,7 +108,7 @@ export class StorageBox {
         500,
       );
     }
-    const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
+    const aad = associatedData(STORAGE_BOX_VERSION, name);
     const box = new Uint8Array(1 + NONCE_BYTES + plaintext.length + TAG_BYTES);
     box[0] = STORAGE_BOX_VERSION;
     box.set(nonce, 1);
@@ -122,11 +117,7 @@ export class StorageBox {
       return box;
     }
     const { key, iv } = xchachaSubkey(this.#key32, nonce);
-    const c = createCipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_BYTES });
-    c.setAAD(aad, { plaintextLength: plaintext.length });
-    box.set(c.update(plaintext), 1 + NONCE_BYTES);
-    c.final();
-    box.set(c.getAuthTag(), 1 + NONCE_BYTES + plaintext.length);
+    sealInto(key, iv, aad, plaintext, box, 1 + NONCE_BYTES);
     return box;
   }
 
@@ -147,25 +138,25 @@ export class StorageBox {
       );
     }
     const nonce = box.subarray(1, 1 + NONCE_BYTES);
-    const aad = associatedData(STORAGE_BOX_VERSION, nameBytes(name));
+    const aad = associatedData(STORAGE_BOX_VERSION, name);
+    let plain: Uint8Array | null = null;
     try {
       if (!LITTLE_ENDIAN) {
-        return xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
+        plain = xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
+      } else {
+        const { key, iv } = xchachaSubkey(this.#key32, nonce);
+        plain = open(key, iv, aad, box.subarray(1 + NONCE_BYTES));
       }
-      const split = box.length - TAG_BYTES;
-      const { key, iv } = xchachaSubkey(this.#key32, nonce);
-      const d = createDecipheriv('chacha20-poly1305', key, iv, { authTagLength: TAG_BYTES });
-      d.setAAD(aad, { plaintextLength: split - 1 - NONCE_BYTES });
-      d.setAuthTag(box.subarray(split));
-      const plain = d.update(box.subarray(1 + NONCE_BYTES, split));
-      d.final();
-      return new Uint8Array(plain.buffer, plain.byteOffset, plain.length);
     } catch {
+      plain = null; // noble throws where the cluster's AEAD answers null
+    }
+    if (plain === null) {
       throw new VaultError(
         'STORAGE_TAMPERED',
         'stored value failed authentication (tampered, moved to another key, or another storage key)',
         500,
       );
     }
+    return plain;
   }
 }
