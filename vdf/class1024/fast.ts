@@ -97,8 +97,8 @@ export function nucomp(f1: Form, f2: Form, L: bigint): Form {
   }
   A %= a1;
   if (A < 0n) A += a1;
-  // Stop at sqrt(a1/a2)·L (Jacobson and van der Poorten), not L: past a small a2 (the generator
-  // (2, 1) and its low powers) L leaves the form ~90 reduction steps from reduced. Any stopping
+  // Stop at sqrt(a1/a2)·L, NUDUPL's L for operands of one size: past a small a2 (the generator
+  // (2, 1) and its low powers) L left the product ~90 reduction steps from reduced. Any stopping
   // point gives an equivalent form, so a power of two near the bound does.
   const bound = L << BigInt((approxBits(a1) - approxBits(a2)) >> 1);
   let [dd, v3, v, v2, z] = euclidWithCofactors(a1, A, 0n, 1n, bound);
