@@ -9,10 +9,12 @@
 #include <memory>
 #include <string>
 
+#include "bpsw.h"
 #include "bucket_pass.h"
 #include "class_bqfc.h"
 #include "class_form.h"
 #include "class_prover.h"
+#include "hash_prime.h"
 #include "square_chain.h"
 
 namespace {
@@ -728,6 +730,85 @@ napi_value ClassDecode(napi_env env, napi_callback_info info) {
   return bufferOf(env, out.data(), out.size());
 }
 
+// hashPrime(seed, bits, setBits) -> bits/8 big-endian bytes of HashPrime(seed, bits, setBits)
+// (native/hash_prime.h), or null when a seed of at most 6 bytes wraps its counter without a
+// prime. seed non-empty; bits a multiple of 8 in 8..4096; setBits an array of bit indices below
+// bits.
+napi_value HashPrime(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[3];
+  if (!argsOf(env, info, 3, 3, argv, &argc, "hashPrime(seed, bits, setBits)")) return nullptr;
+  const uint8_t* seed = nullptr;
+  size_t seedLen = 0;
+  if (!bytesArg(env, argv[0], "seed", &seed, &seedLen)) return nullptr;
+  if (seedLen == 0) {
+    napi_throw_range_error(env, nullptr, "seed must not be empty");
+    return nullptr;
+  }
+  uint64_t bits = 0;
+  if (!wholeArg(env, argv[1], "bits", 8, vigil::primes::kMaxHashPrimeBits, &bits)) return nullptr;
+  if (bits % 8 != 0) {
+    napi_throw_range_error(env, nullptr, "bits must be a multiple of 8");
+    return nullptr;
+  }
+  bool isArray = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, argv[2], &isArray) != napi_ok || !isArray ||
+      napi_get_array_length(env, argv[2], &count) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "setBits must be an array");
+    return nullptr;
+  }
+  std::vector<unsigned> setBits(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value v;
+    uint64_t b = 0;
+    if (!elementOf(env, argv[2], i, &v) || !wholeArg(env, v, "a set bit", 0, bits - 1, &b))
+      return nullptr;
+    setBits[i] = static_cast<unsigned>(b);
+  }
+  std::vector<uint8_t> prime;
+  std::string error;
+  switch (vigil::primes::hashPrime(seed, seedLen, static_cast<unsigned>(bits), setBits, &prime,
+                                   &error)) {
+    case vigil::primes::HashPrimeResult::kFound:
+      return bufferOf(env, prime.data(), prime.size());
+    case vigil::primes::HashPrimeResult::kCounterWrapped: {
+      napi_value nul;
+      napi_get_null(env, &nul);
+      return nul;
+    }
+    case vigil::primes::HashPrimeResult::kFailed:
+      break;
+  }
+  napi_throw_error(env, nullptr, error.c_str());
+  return nullptr;
+}
+
+// bpswProbablePrime(n) -> whether odd n > 1 (big-endian, at most 512 bytes) passes HashPrime's
+// BPSW core (native/bpsw.h) with no trial division: for tests against vdf/primes/bpsw.ts on
+// pseudoprimes, which random HashPrime seeds never reach.
+napi_value BpswProbablePrime(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  napi_value argv[1];
+  if (!argsOf(env, info, 1, 1, argv, &argc, "bpswProbablePrime(n)")) return nullptr;
+  Bn n = integerArg(env, argv[0], "n", vigil::primes::kMaxHashPrimeBits / 8);
+  if (!n) return nullptr;
+  if (!BN_is_odd(n.get()) || BN_is_one(n.get())) {
+    napi_throw_range_error(env, nullptr, "n must be odd and greater than 1");
+    return nullptr;
+  }
+  std::unique_ptr<BN_CTX, void (*)(BN_CTX*)> ctx(BN_CTX_new(), BN_CTX_free);
+  const vigil::primes::Verdict verdict =
+      ctx ? vigil::primes::bpsw(n.get(), ctx.get()) : vigil::primes::Verdict::kFailed;
+  if (verdict == vigil::primes::Verdict::kFailed) {
+    napi_throw_error(env, nullptr, "OpenSSL failed in the BPSW test");
+    return nullptr;
+  }
+  napi_value result;
+  napi_get_boolean(env, verdict == vigil::primes::Verdict::kProbablePrime, &result);
+  return result;
+}
+
 // passArithmetic(pass) -> "openssl" | "ifma52" (the arithmetic the pass chose)
 napi_value PassArithmetic(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -778,6 +859,8 @@ NAPI_MODULE_INIT() {
       {"classProverFinish", nullptr, Guarded<ClassProverFinish>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"classEncode", nullptr, Guarded<ClassEncode>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"classDecode", nullptr, Guarded<ClassDecode>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"hashPrime", nullptr, Guarded<HashPrime>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
+      {"bpswProbablePrime", nullptr, Guarded<BpswProbablePrime>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"passArithmetic", nullptr, Guarded<PassArithmetic>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
       {"ifma52Supported", nullptr, Guarded<Ifma52Supported>, nullptr, nullptr, nullptr, napi_default_jsproperty, nullptr},
   };

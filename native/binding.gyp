@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "vigil_vdf",
-      "sources": ["digit_walk.cc", "square_chain.cc", "residues_openssl.cc", "residues_ifma.cc", "bucket_pass.cc", "class_int.cc", "class_xgcd.cc", "class_form.cc", "class_bqfc.cc", "class_prover.cc", "addon.cc"],
+      "sources": ["digit_walk.cc", "square_chain.cc", "residues_openssl.cc", "residues_ifma.cc", "bucket_pass.cc", "class_int.cc", "class_xgcd.cc", "class_form.cc", "class_bqfc.cc", "class_prover.cc", "prime_sieve.cc", "bpsw.cc", "hash_prime.cc", "addon.cc"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O2", "-std=c++17"],
       "cflags_cc!": ["-fno-exceptions"],

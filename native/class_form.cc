@@ -254,9 +254,16 @@ void nucomp(Form& out, const Form& f1, const Form& f2, const Int& L) {
     mul(w, l, t);
     add(A, A, w);
   }
+  // The partial Euclid stops at sqrt(a1/a2)·L, which is NUDUPL's L for operands of one size and
+  // grows as a2 shrinks: stopping at L past a small a2 (the generator (2, 1) and its low powers,
+  // which the verifier's multi-exponentiation multiplies by) left the product ~90 reduction
+  // steps from reduced instead of ~2. Any stopping point gives an equivalent form, so a power of
+  // two near the bound does.
   modPos(t, A, a1);
+  Int bound;
+  shl(bound, L, (a1.bits() - a2.bits()) / 2);
   EuclidState p;
-  cofactorEuclid(p, a1, t, &L);
+  cofactorEuclid(p, a1, t, &bound);
   Int& dd = p.r0;
   Int& v3 = p.r1;
   Int& v = p.s0;

@@ -268,6 +268,7 @@ inline void shl(Int& r, const Int& a, int s) {
   }
   const int n = a.n;
   if (bsh == 0) {
+    r.d[n + w] = 0;  // normLen below reads it
     for (int i = n - 1; i >= 0; i--) r.d[i + w] = a.d[i];
   } else {
     r.d[n + w] = a.d[n - 1] >> (64 - bsh);

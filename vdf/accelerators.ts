@@ -4,8 +4,9 @@ import type { FormOps } from './class1024/pow.ts';
  * The arithmetic the VDF spends its time in, behind one seam (as vault/protocol/primitives.ts is
  * for the curve). The groups, the verifier and the encodings are the same code everywhere; only
  * these differ:
- * - none installed: BigInt and the TypeScript class-group operations (class1024/fast.ts), which
- *   run in browsers and React Native (`vdf/portable.ts`, the client SDK);
+ * - none installed: BigInt, the TypeScript HashPrime and class-group operations
+ *   (primes/hash-prime.ts, class1024/fast.ts), which run in browsers and React Native
+ *   (`vdf/portable.ts`, the client SDK);
  * - Node's (node-accelerators.ts): OpenSSL's Montgomery exponentiation and the native addon,
  *   installed by the Node face (`vdf/index.ts`) and the solver's processes and workers.
  * Every accelerator gives the same answers as the BigInt or TypeScript code it replaces; the
@@ -17,6 +18,11 @@ export interface Accelerators {
   oddModPow?(b: bigint, e: bigint, m: bigint): bigint | undefined;
   /** Powers mod the RSA-2048 N (not yet canonical): a^e for 1 ≤ e < N, and a^(2^k). */
   rsa2048?: { pow(a: bigint, e: bigint): bigint; squareTimes(a: bigint, k: number): bigint };
+  /**
+   * HashPrime (primes/hash-prime.ts) on arguments it has checked: the same prime, null where a
+   * short seed's counter wraps without one (hashPrime throws), undefined when it declines.
+   */
+  hashPrime?(seed: Uint8Array, bits: number, setBits: readonly number[]): bigint | null | undefined;
   /** The class-group operations for discriminant D. */
   class1024Ops?(D: bigint): FormOps;
 }

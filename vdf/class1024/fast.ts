@@ -1,6 +1,6 @@
 import { isqrt } from '../primes/index.ts';
 import { type Form, reduce } from './form.ts';
-import { euclidWithCofactors, gcdCofactor } from './lehmer.ts';
+import { approxBits, euclidWithCofactors, gcdCofactor } from './lehmer.ts';
 import { naiveCompose, naiveSquare } from './naive.ts';
 import type { FormOps } from './pow.ts';
 import { egcd } from './xgcd.ts';
@@ -97,7 +97,11 @@ export function nucomp(f1: Form, f2: Form, L: bigint): Form {
   }
   A %= a1;
   if (A < 0n) A += a1;
-  let [dd, v3, v, v2, z] = euclidWithCofactors(a1, A, 0n, 1n, L);
+  // Stop at sqrt(a1/a2)·L, NUDUPL's L for operands of one size: past a small a2 (the generator
+  // (2, 1) and its low powers) L left the product ~90 reduction steps from reduced. Any stopping
+  // point gives an equivalent form, so a power of two near the bound does.
+  const bound = L << BigInt((approxBits(a1) - approxBits(a2)) >> 1);
+  let [dd, v3, v, v2, z] = euclidWithCofactors(a1, A, 0n, 1n, bound);
   if (z % 2 === 1) {
     v2 = -v2;
     v3 = -v3;

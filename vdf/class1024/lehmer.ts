@@ -7,7 +7,7 @@
 const TOP_BITS = 50;
 
 /** Bit length of x > 0 (may be one too high near powers of two; callers only need a shift). */
-function approxBits(x: bigint): number {
+export function approxBits(x: bigint): number {
   const n = Number(x);
   return n === Number.POSITIVE_INFINITY ? x.toString(2).length : Math.floor(Math.log2(n)) + 1;
 }

@@ -20,9 +20,17 @@ export const MAX_ITERATIONS = 2 ** 48;
 
 /** chiavdf GetB: HashPrime(BQFC(x) ‖ BQFC(y), 264, {263}). Does not bind T (Chia's rule). */
 export function getB(x: Form, y: Form): bigint {
+  return getBOfEncodings(encodeForm(x), encodeForm(y));
+}
+
+/**
+ * GetB on the BQFC encodings of x and y. The verifier has most of them as the bytes it strictly
+ * decoded (which are the canonical encodings), and encoding costs about as much as decoding.
+ */
+function getBOfEncodings(x: Uint8Array, y: Uint8Array): bigint {
   const input = new Uint8Array(2 * FORM_BYTES);
-  input.set(encodeForm(x), 0);
-  input.set(encodeForm(y), FORM_BYTES);
+  input.set(x, 0);
+  input.set(y, FORM_BYTES);
   return hashPrime(input, 8 * B_BYTES, [8 * B_BYTES - 1]);
 }
 
@@ -90,7 +98,8 @@ export function verifyChiaBlob(
     );
   }
   let x = decodeForm(D, xBytes);
-  const y = decodeForm(D, blob.subarray(0, FORM_BYTES));
+  const yBytes = blob.subarray(0, FORM_BYTES);
+  const y = decodeForm(D, yBytes);
   const proof = decodeForm(D, blob.subarray(FORM_BYTES, 2 * FORM_BYTES));
   const segments: { iters: bigint; B: bigint; proof: Form }[] = [];
   for (let k = depth - 1; k >= 0; k--) {
@@ -108,15 +117,18 @@ export function verifyChiaBlob(
   if (total > remaining) {
     throw new VdfError('VDF_INVALID_PROOF', 'class1024: segment iterations exceed T');
   }
+  let xEncoded = xBytes;
   for (const s of segments) {
     const ySeg = wesolowskiClaim(D, x, s.proof, s.B, s.iters, ops);
-    if (getB(x, ySeg) !== s.B) {
+    const ySegEncoded = encodeForm(ySeg);
+    if (getBOfEncodings(xEncoded, ySegEncoded) !== s.B) {
       throw new VdfError('VDF_INVALID_PROOF', 'class1024: segment B does not match its output');
     }
     x = ySeg;
+    xEncoded = ySegEncoded;
     remaining -= s.iters;
   }
-  const claim = wesolowskiClaim(D, x, proof, getB(x, y), remaining, ops);
+  const claim = wesolowskiClaim(D, x, proof, getBOfEncodings(xEncoded, yBytes), remaining, ops);
   if (!formsEqual(claim, y)) {
     throw new VdfError('VDF_INVALID_PROOF', 'class1024: π^B · x^r ≠ y');
   }

@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { accelerators } from '../accelerators.ts';
 import { isProbablePrime, passesBpswAfterTrialDivision, smallFactorOfBytes } from './bpsw.ts';
 
 /** Largest HashPrime output we accept to build (bits); chiavdf's discriminants stop at 1024. */
@@ -47,6 +48,8 @@ class CounterHasher {
  * chiavdf's HashPrime (src/proof_common.h): a counter "sprout" starts as a copy of the seed and is
  * incremented (fixed-width big-endian) before each SHA-256; bits/8 digest bytes are read
  * big-endian, the listed bits and bit 0 are set, and the first BPSW probable prime is returned.
+ * An installed accelerator (Node's: the native addon) searches in its place; this code is the
+ * portable path and the reference it is tested against.
  */
 export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly number[]): bigint {
   if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0 || bits > HASH_PRIME_MAX_BITS) {
@@ -57,6 +60,16 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
     if (!Number.isInteger(b) || b < 0 || b >= bits)
       throw new RangeError('hashPrime: bit out of range');
   }
+  const accelerated = accelerators().hashPrime?.(seed, bits, setBits);
+  const prime = accelerated === undefined ? search(seed, bits, setBits) : accelerated;
+  if (prime === null) {
+    throw new RangeError('hashPrime: the seed counter wrapped without a prime; seed too short');
+  }
+  return prime;
+}
+
+/** The search itself, on checked arguments; null when a short seed's counter wraps. */
+function search(seed: Uint8Array, bits: number, setBits: readonly number[]): bigint | null {
   const sprout = new CounterHasher(Uint8Array.from(seed));
   const length = bits / 8;
   const buf = new Uint8Array(length);
@@ -66,9 +79,7 @@ export function hashPrime(seed: Uint8Array, bits: number, setBits: readonly numb
   let hashes = 0;
   for (;;) {
     for (let filled = 0; filled < length; ) {
-      if (++hashes > cycle) {
-        throw new RangeError('hashPrime: the seed counter wrapped without a prime; seed too short');
-      }
+      if (++hashes > cycle) return null;
       const digest = sprout.next();
       const take = Math.min(32, length - filled);
       buf.set(digest.subarray(0, take), filled);

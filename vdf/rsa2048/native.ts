@@ -1,8 +1,9 @@
 /**
  * Loader for the optional native addon (native/, built by `npm ci` through node-gyp): the rsa2048
- * evaluation and prover pass, and the class1024 evaluation (vdf/class1024/native.ts). It
- * runs the bucket pass in Montgomery arithmetic: an AVX-512 IFMA multiplier where the CPU has one,
- * else OpenSSL's BN code, reached through the BN_* symbols the Node binary exports. When the addon
+ * evaluation and prover pass, the class1024 evaluation (vdf/class1024/native.ts) and HashPrime
+ * (vdf/primes/native-hash-prime.ts). It runs the bucket pass in Montgomery arithmetic: an AVX-512
+ * IFMA multiplier where the CPU has one, else OpenSSL's BN code, reached through the BN_* symbols
+ * the Node binary exports (HashPrime uses them too, and OpenSSL's SHA-256). When the addon
  * is missing, fails to load, or VIGIL_VDF_NATIVE=0, everything uses the TypeScript path, which
  * stays the reference. VIGIL_VDF_ARITH=openssl|ifma52 forces one arithmetic.
  */
@@ -86,6 +87,14 @@ export interface NativeAddon {
   classEncode(discriminant: Uint8Array, records: Uint8Array): Uint8Array;
   /** The records of the forms 100-byte BQFC encodings hold; strict as decodeForm (VDF_MALFORMED). */
   classDecode(discriminant: Uint8Array, encodings: Uint8Array): Uint8Array;
+  /**
+   * HashPrime (native/hash_prime.h): bits/8 big-endian bytes, or null where a seed of at most 6
+   * bytes wraps its counter without a prime. seed non-empty, bits a multiple of 8 in 8..4096,
+   * setBits below bits.
+   */
+  hashPrime(seed: Uint8Array, bits: number, setBits: readonly number[]): Uint8Array | null;
+  /** Whether odd n > 1 passes HashPrime's BPSW core (no trial division); for tests. */
+  bpswProbablePrime(n: Uint8Array): boolean;
   /** The arithmetic a pass runs on. */
   passArithmetic(pass: NativePassHandle): 'openssl' | 'ifma52';
   /** Whether this build and CPU can run the AVX-512 IFMA multiplier. */
@@ -123,6 +132,8 @@ function load(): { addon: NativeAddon | undefined; status: NativeStatus } {
       'classProverFinish',
       'classEncode',
       'classDecode',
+      'hashPrime',
+      'bpswProbablePrime',
       'passArithmetic',
       'ifma52Supported',
     ] as const)
