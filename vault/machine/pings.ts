@@ -78,7 +78,8 @@ function consumePingNonce(view: View, t: TenantRecord, used: PingNonceSlot, now:
     }
     view.delete(keys.usedPingNonce(t.name, oldest.nonce));
   }
-  view.put(keys.usedPingNonce(t.name, used.nonce), { expiresAt: used.expiresAt });
+  // only its presence is read (its expiry is in the slot)
+  view.put(keys.usedPingNonce(t.name, used.nonce), {});
   view.put(slotKey, used);
   t.pingNoncesUsed += 1;
 }
