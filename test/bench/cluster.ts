@@ -11,7 +11,8 @@
  *   fsync, commit, apply) against etcd's `POST /v3/kv/put` (JSON gateway, a fresh key and a
  *   random 256-byte value). Rounds alternate (Vigil, etcd, etcd, Vigil, …) so the shared
  *   machine's noise hits both; each figure is the median over VIGIL_BENCH_PAIR_ROUNDS rounds
- *   (default 5) of VIGIL_BENCH_PAIR_SECONDS seconds (default 4): writes/s, p50, p99, the
+ *   (default 5) of VIGIL_BENCH_PAIR_SECONDS seconds (default 4), after VIGIL_BENCH_WARM_UP_SECONDS
+ *   (default 4) of warm-up on each (half at 64 connections, half at 1): writes/s, p50, p99, the
  *   servers' CPU per write (the three member processes' user + system time from /proc over the
  *   round, divided by its writes), and the ratio Vigil/etcd (median of the rounds' ratios) beside
  *   the targets (>= 1.0x at 1 connection, >= 1.5x at 64). Without etcd the Vigil half still runs
@@ -73,6 +74,7 @@ const PARTS = new Set(
 const PAIR_CLIENTS = (process.env.VIGIL_BENCH_PAIR_CLIENTS ?? '1,16,64').split(',').map(Number);
 const PAIR_ROUNDS = Number(process.env.VIGIL_BENCH_PAIR_ROUNDS ?? 5);
 const PAIR_SECONDS = Number(process.env.VIGIL_BENCH_PAIR_SECONDS ?? 4);
+const WARM_UP_SECONDS = Number(process.env.VIGIL_BENCH_WARM_UP_SECONDS ?? 4);
 const PAIR_TARGET: Partial<Record<number, number>> = { 1: 1.0, 64: 1.5 };
 const LEADER_WAIT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -483,7 +485,13 @@ async function sideBySide(
         );
   try {
     const targets = etcd ? [vigil, etcd] : [vigil];
-    for (const t of targets) await measure(64, (client) => t.put(client), 1); // warm-up
+    // Warm-up, the same for both: a fresh Node process runs its first seconds of writes on
+    // unoptimised code and a young heap still growing (the first measured round after a 1 s
+    // warm-up was ~35 % slower than the rest, etcd's within its noise); a server runs for months.
+    for (const t of targets) {
+      await measure(64, (client) => t.put(client), WARM_UP_SECONDS / 2);
+      await measure(1, (client) => t.put(client), WARM_UP_SECONDS / 2);
+    }
     let single: { vigil: Round; etcd?: Round } | undefined;
     for (const clients of PAIR_CLIENTS) {
       const rounds = targets.map((): Round[] => []);
