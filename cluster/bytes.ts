@@ -3,13 +3,36 @@ import { ClusterError } from './errors.ts';
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+interface Scratch {
+  buf: Uint8Array;
+  view: DataView;
+}
+
+/**
+ * Scratch buffers of finished writers, reused by the next: every Raft message, entry, reply and
+ * stored record is encoded through a Writer, and a fresh buffer (and its growth by doubling) per
+ * encoding was a steady share of a busy leader's garbage. Small buffers only, a few of them.
+ */
+const scratchPool: Scratch[] = [];
+const SCRATCH_POOL_SIZE = 8;
+const SCRATCH_MAX_BYTES = 64 * 1024;
+
 /** Big-endian binary writer for the cluster's compact encodings. */
 export class Writer {
-  private buf = new Uint8Array(256);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array;
+  private view: DataView;
+  private finished: Uint8Array | null = null;
   length = 0;
 
+  constructor() {
+    const s = scratchPool.pop();
+    this.buf = s?.buf ?? new Uint8Array(1024);
+    this.view = s?.view ?? new DataView(this.buf.buffer);
+  }
+
   private ensure(n: number): void {
+    // the scratch buffer went back to the pool: writing now would corrupt another encoding
+    if (this.finished !== null) throw new Error('Writer: written after finish()');
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;
@@ -51,12 +74,24 @@ export class Writer {
     return this;
   }
 
+  /** A length-prefixed UTF-8 string, encoded in place (at most 3 bytes per UTF-16 unit). */
   str(s: string): this {
-    return this.bytes(utf8.encode(s));
+    this.ensure(4 + 3 * s.length);
+    const { written } = utf8.encodeInto(s, this.buf.subarray(this.length + 4));
+    this.view.setUint32(this.length, written);
+    this.length += 4 + written;
+    return this;
   }
 
+  /** The bytes written, in a buffer of their own; the scratch buffer goes back to the pool. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    if (this.finished !== null) return this.finished.slice();
+    const out = this.buf.slice(0, this.length);
+    if (this.buf.length <= SCRATCH_MAX_BYTES && scratchPool.length < SCRATCH_POOL_SIZE)
+      scratchPool.push({ buf: this.buf, view: this.view });
+    this.buf = new Uint8Array(0);
+    this.finished = out;
+    return out;
   }
 }
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Reader, Writer } from './bytes.ts';
 import { decodeMessage, encodeMessage, MAX_ENTRY_BYTES } from './codec.ts';
 import { ClusterError } from './errors.ts';
 import type { Entry, Message } from './types.ts';
@@ -122,6 +123,40 @@ describe('message codec', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('Writer scratch buffers', () => {
+  it('keeps nested and successive encodings apart, and refuses a write after finish', () => {
+    const outer = new Writer().u32(7);
+    const inner = new Writer().bytes(new Uint8Array(3000).fill(9)); // grows past its scratch
+    outer.bytes(inner.finish());
+    const again = new Writer().u8(1).u8(2); // may reuse inner's scratch while outer is open
+    outer.u8(0xaa);
+    const o = outer.finish();
+    expect(o).toHaveLength(4 + 4 + 4 + 3000 + 1); // u32, then inner's bytes: its own prefix too
+    expect(new Reader(o).u32()).toBe(7);
+    expect(o.subarray(12, 3012).every((b) => b === 9)).toBe(true);
+    expect(o[3012]).toBe(0xaa);
+    expect(again.finish()).toEqual(Uint8Array.of(1, 2));
+    // a finished writer's bytes are its own: later encodings do not change them
+    for (let i = 0; i < 20; i++) new Writer().bytes(new Uint8Array(900).fill(i)).finish();
+    expect(o.subarray(12, 3012).every((b) => b === 9)).toBe(true);
+    expect(outer.finish()).toEqual(o);
+    expect(() => outer.u8(1)).toThrow(/after finish/);
+  });
+
+  it('writes strings as TextEncoder would, length first', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        const utf8 = new TextEncoder().encode(text);
+        const out = new Writer().str(text).u8(0x5a).finish();
+        expect(new Reader(out).u32()).toBe(utf8.length);
+        expect(out.subarray(4, 4 + utf8.length)).toEqual(utf8);
+        expect(out[4 + utf8.length]).toBe(0x5a);
+      }),
+      { numRuns: 300 },
     );
   });
 });
