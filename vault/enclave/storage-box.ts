@@ -57,27 +57,43 @@ function words(bytes: Uint8Array): Uint32Array {
   return out;
 }
 
+// Scratch for one seal or open, consumed before it returns (the AEAD copies key and nonce into
+// its context): a sealed value costs its box and nothing else on the heap.
+const nonceWords = new Uint32Array(4);
+const nonceWordBytes = new Uint8Array(nonceWords.buffer);
+const subkeyWords = new Uint32Array(8);
+const subkey = { key: new Uint8Array(subkeyWords.buffer), iv: new Uint8Array(AEAD_NONCE_BYTES) };
+let aadScratch = new Uint8Array(256);
+let aadView = new DataView(aadScratch.buffer);
+const textEncoder = new TextEncoder();
+
 /** The RFC 8439 key and nonce that XChaCha20-Poly1305 under `key32` and `nonce` reduces to. */
 function xchachaSubkey(key32: Uint32Array, nonce: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
-  const out = new Uint32Array(8);
-  hchacha(SIGMA, key32, words(nonce.subarray(0, 16)), out);
-  const iv = new Uint8Array(AEAD_NONCE_BYTES);
-  iv.set(nonce.subarray(16, NONCE_BYTES), 4);
-  return { key: new Uint8Array(out.buffer), iv };
+  nonceWordBytes.set(nonce.subarray(0, 16));
+  hchacha(SIGMA, key32, nonceWords, subkeyWords);
+  subkey.iv.set(nonce.subarray(16, NONCE_BYTES), 4);
+  return subkey;
 }
 
-/** u32be(|DOMAIN|) ‖ DOMAIN ‖ version ‖ u32be(|name|) ‖ name, in one allocation. */
+/** u32be(|DOMAIN|) ‖ DOMAIN ‖ version ‖ u32be(|name|) ‖ name, in the scratch buffer. */
 function associatedData(version: number, name: string | Uint8Array): Uint8Array {
-  const nameBytes = typeof name === 'string' ? utf8ToBytes(name) : name;
   const head = 4 + DOMAIN.length + 1 + 4;
-  const out = new Uint8Array(head + nameBytes.length);
-  const view = new DataView(out.buffer);
+  const room = head + (typeof name === 'string' ? 3 * name.length : name.length);
+  if (aadScratch.length < room) {
+    aadScratch = new Uint8Array(room);
+    aadView = new DataView(aadScratch.buffer);
+  }
+  const out = aadScratch;
+  const view = aadView;
   view.setUint32(0, DOMAIN.length);
   out.set(DOMAIN, 4);
   out[4 + DOMAIN.length] = version;
-  view.setUint32(head - 4, nameBytes.length);
-  out.set(nameBytes, head);
-  return out;
+  let nameLength = name.length;
+  if (typeof name === 'string')
+    nameLength = textEncoder.encodeInto(name, out.subarray(head)).written;
+  else out.set(name, head);
+  view.setUint32(head - 4, nameLength);
+  return out.subarray(0, head + nameLength);
 }
 
 export class StorageBox {
