@@ -133,7 +133,11 @@ export class StorageBox {
       return box;
     }
     const { key, iv } = xchachaSubkey(this.#key32, nonce);
-    sealInto(key, iv, aad, plaintext, box, 1 + NONCE_BYTES);
+    try {
+      sealInto(key, iv, aad, plaintext, box, 1 + NONCE_BYTES);
+    } finally {
+      subkeyWords.fill(0); // a derived key does not outlive its use
+    }
     return box;
   }
 
@@ -161,7 +165,11 @@ export class StorageBox {
         plain = xchacha20poly1305(this.#key, nonce, aad).decrypt(box.subarray(1 + NONCE_BYTES));
       } else {
         const { key, iv } = xchachaSubkey(this.#key32, nonce);
-        plain = open(key, iv, aad, box.subarray(1 + NONCE_BYTES));
+        try {
+          plain = open(key, iv, aad, box.subarray(1 + NONCE_BYTES));
+        } finally {
+          subkeyWords.fill(0);
+        }
       }
     } catch {
       plain = null; // noble throws where the cluster's AEAD answers null
