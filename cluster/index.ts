@@ -36,7 +36,6 @@ export {
 } from './kv.ts';
 export {
   AEAD_NONCE_BYTES,
-  aeadImplementation,
   bareHost,
   type Endpoint,
   keyPairFromPrivate,
@@ -51,7 +50,6 @@ export {
   type ServiceName,
   type SocketTransport,
   type StaticKeyPair,
-  sealAead,
   sealAeadInto,
   tcpTransport,
   vsockTransport,

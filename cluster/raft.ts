@@ -884,7 +884,6 @@ export class Raft {
     } satisfies SnapshotChunk);
   }
 
-  /** Advance the commit index to the quorum-durable index if that entry is of our term. */
   private readonly majorityScratch: number[] = [];
 
   /**
@@ -909,6 +908,7 @@ export class Raft {
     return values[quorum(voters.length) - 1]!;
   }
 
+  /** Advance the commit index to the quorum-durable index if that entry is of our term. */
   private maybeCommit(): boolean {
     const voters = this.conf().voters;
     if (voters.length === 0) return false;

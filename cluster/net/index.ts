@@ -1,10 +1,4 @@
-export {
-  AEAD_NONCE_BYTES,
-  aeadImplementation,
-  open as openAead,
-  seal as sealAead,
-  sealInto as sealAeadInto,
-} from './aead.ts';
+export { AEAD_NONCE_BYTES, open as openAead, sealInto as sealAeadInto } from './aead.ts';
 export { encodeFrame, FrameDecoder, FrameTooLarge } from './framing.ts';
 export { keyPairFromPrivate, NoiseError, type StaticKeyPair, XXHandshake } from './noise.ts';
 export {
