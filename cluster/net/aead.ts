@@ -16,14 +16,9 @@ export const AEAD_NONCE_BYTES = 12;
 export const AEAD_TAG_BYTES = 16;
 
 interface AeadAddon {
-  seal(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    aad: Uint8Array,
-    plaintext: Uint8Array,
-    out: Uint8Array,
-    offset: number,
-  ): void;
+  /** Same contract as `sealInto` below (which checks the arguments first). */
+  seal: typeof sealInto;
+  /** Writes the plaintext into `out` (the sealed length less the tag); false if it fails. */
   open(
     key: Uint8Array,
     nonce: Uint8Array,
